@@ -1,0 +1,159 @@
+/**
+ * Users, their tags and per-vhost permissions (configure / write / read regexes, as RabbitMQ).
+ * The broker's authorization checks go through `Permissions.check` so every rule has one place.
+ */
+import { accessRefused } from '../protocol/errors.js';
+import { checkPassword, hashPassword, HASHING_ALGORITHM } from './password.js';
+
+export interface User {
+  name: string;
+  passwordHash: string;
+  hashingAlgorithm: string;
+  tags: string[];
+}
+
+export interface Permission {
+  configure: string;
+  write: string;
+  read: string;
+}
+
+export interface TopicPermission {
+  exchange: string;
+  write: string;
+  read: string;
+}
+
+export type Access = 'configure' | 'write' | 'read';
+
+interface CompiledPermission extends Permission {
+  regex: Record<Access, RegExp>;
+}
+
+export class UserStore {
+  readonly users = new Map<string, User>();
+  /** `${vhost}\0${user}` → permission. */
+  private readonly permissions = new Map<string, CompiledPermission>();
+  /** `${vhost}\0${user}` → exchange → topic permission. */
+  private readonly topicPermissions = new Map<string, Map<string, TopicPermission & { regex: { write: RegExp; read: RegExp } }>>();
+  onChange: () => void = () => {};
+
+  addUser(name: string, password: string | undefined, tags: string[] = []): User {
+    const user: User = {
+      name,
+      passwordHash: password === undefined ? '' : hashPassword(password),
+      hashingAlgorithm: HASHING_ALGORITHM,
+      tags,
+    };
+    this.users.set(name, user);
+    this.onChange();
+    return user;
+  }
+
+  putUser(user: User): void {
+    this.users.set(user.name, user);
+    this.onChange();
+  }
+
+  deleteUser(name: string): boolean {
+    const existed = this.users.delete(name);
+    for (const key of [...this.permissions.keys()]) if (key.endsWith(`\0${name}`)) this.permissions.delete(key);
+    for (const key of [...this.topicPermissions.keys()]) if (key.endsWith(`\0${name}`)) this.topicPermissions.delete(key);
+    if (existed) this.onChange();
+    return existed;
+  }
+
+  authenticate(name: string, password: string): User | undefined {
+    const user = this.users.get(name);
+    if (!user || !checkPassword(password, user.passwordHash, user.hashingAlgorithm)) return undefined;
+    return user;
+  }
+
+  setPermission(vhost: string, user: string, p: Permission): void {
+    const regex = { configure: compile(p.configure), write: compile(p.write), read: compile(p.read) };
+    this.permissions.set(`${vhost}\0${user}`, { ...p, regex });
+    this.onChange();
+  }
+
+  clearPermission(vhost: string, user: string): boolean {
+    const existed = this.permissions.delete(`${vhost}\0${user}`);
+    if (existed) this.onChange();
+    return existed;
+  }
+
+  clearVhost(vhost: string): void {
+    for (const key of [...this.permissions.keys()]) if (key.startsWith(`${vhost}\0`)) this.permissions.delete(key);
+    for (const key of [...this.topicPermissions.keys()]) if (key.startsWith(`${vhost}\0`)) this.topicPermissions.delete(key);
+  }
+
+  getPermission(vhost: string, user: string): Permission | undefined {
+    const p = this.permissions.get(`${vhost}\0${user}`);
+    return p && { configure: p.configure, write: p.write, read: p.read };
+  }
+
+  listPermissions(): { vhost: string; user: string; permission: Permission }[] {
+    return [...this.permissions.entries()].map(([key, p]) => {
+      const [vhost, user] = key.split('\0') as [string, string];
+      return { vhost, user, permission: { configure: p.configure, write: p.write, read: p.read } };
+    });
+  }
+
+  setTopicPermission(vhost: string, user: string, p: TopicPermission): void {
+    const key = `${vhost}\0${user}`;
+    let m = this.topicPermissions.get(key);
+    if (!m) this.topicPermissions.set(key, (m = new Map()));
+    m.set(p.exchange, { ...p, regex: { write: compile(p.write), read: compile(p.read) } });
+    this.onChange();
+  }
+
+  clearTopicPermission(vhost: string, user: string, exchange?: string): void {
+    const key = `${vhost}\0${user}`;
+    if (exchange === undefined) this.topicPermissions.delete(key);
+    else this.topicPermissions.get(key)?.delete(exchange);
+    this.onChange();
+  }
+
+  listTopicPermissions(): { vhost: string; user: string; permission: TopicPermission }[] {
+    const out: { vhost: string; user: string; permission: TopicPermission }[] = [];
+    for (const [key, m] of this.topicPermissions) {
+      const [vhost, user] = key.split('\0') as [string, string];
+      for (const p of m.values()) out.push({ vhost, user, permission: { exchange: p.exchange, write: p.write, read: p.read } });
+    }
+    return out;
+  }
+
+  hasVhostAccess(vhost: string, user: string): boolean {
+    return this.permissions.has(`${vhost}\0${user}`);
+  }
+
+  /** Throws RabbitMQ's ACCESS_REFUSED unless `user` may `access` the resource. */
+  check(user: string, vhost: string, access: Access, kind: 'queue' | 'exchange', name: string): void {
+    const p = this.permissions.get(`${vhost}\0${user}`);
+    if (p && p.regex[access].test(name)) return;
+    throw accessRefused(`access to ${kind} '${name}' in vhost '${vhost}' refused for user '${user}'`);
+  }
+
+  /** Topic permissions: only checked when some are set for this user/vhost/exchange. */
+  checkTopic(user: string, vhost: string, access: 'write' | 'read', exchange: string, routingKey: string): void {
+    const p = this.topicPermissions.get(`${vhost}\0${user}`)?.get(exchange);
+    if (!p || p.regex[access].test(routingKey)) return;
+    throw accessRefused(
+      `access to topic '${routingKey}' in exchange '${exchange}' in vhost '${vhost}' refused for user '${user}'`,
+    );
+  }
+}
+
+/** RabbitMQ matches permission regexes anywhere unless anchored; "" matches nothing. */
+function compile(pattern: string): RegExp {
+  if (pattern === '') return /(?!)/;
+  return new RegExp(pattern);
+}
+
+export function validateRegex(pattern: string): string | undefined {
+  try {
+    new RegExp(pattern);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}

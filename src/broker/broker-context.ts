@@ -1,0 +1,33 @@
+/**
+ * What connections and channels need from the broker, as an interface so that the connection
+ * layer does not depend on how the broker is assembled (listener, storage, management).
+ */
+import type { User, UserStore } from '../auth/users.js';
+import type { Connection } from '../connection/connection.js';
+import type { FieldTable } from '../protocol/field-table.js';
+import type { Logger } from '../logger.js';
+import type { VirtualHost } from './vhost.js';
+
+export interface BrokerLimits {
+  frameMax: number;
+  channelMax: number;
+  /** Heartbeat the server proposes, seconds (0 = off). */
+  heartbeat: number;
+  handshakeTimeoutMs: number;
+  /** Largest accepted message body, bytes (RabbitMQ's max_message_size). */
+  maxMessageSize: number;
+}
+
+export interface BrokerContext {
+  readonly config: BrokerLimits;
+  readonly vhosts: ReadonlyMap<string, VirtualHost>;
+  readonly users: UserStore;
+  readonly log: Logger;
+  serverProperties(): FieldTable;
+  /** Checks credentials and the loopback-only rule for guest; undefined = refused. */
+  authenticate(username: string, password: string, remoteAddress: string): User | undefined;
+  connectionOpened(connection: Connection): void;
+  connectionClosed(connection: Connection): void;
+  /** A resource alarm (memory/disk) is active: publishers get blocked. */
+  readonly alarmActive: boolean;
+}

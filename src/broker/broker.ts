@@ -1,0 +1,168 @@
+/**
+ * The broker: owns vhosts, users, connections and the TCP listener, and is what embedders start:
+ * `const broker = await Broker.start({ port: 0 })`.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { UserStore, type User } from '../auth/users.js';
+import { Connection } from '../connection/connection.js';
+import { ReplyCode } from '../protocol/generated.js';
+import type { FieldTable } from '../protocol/field-table.js';
+import { createLogger, type Logger } from '../logger.js';
+import { resolveOptions, type BrokerOptions, type ResolvedOptions } from '../config.js';
+import type { BrokerContext, BrokerLimits } from './broker-context.js';
+import { VirtualHost, memoryStorage, type VirtualHostStorage } from './vhost.js';
+import { ResourceAlarms } from './resource-alarms.js';
+import { VERSION } from '../version.js';
+
+export class Broker implements BrokerContext {
+  readonly options: ResolvedOptions;
+  readonly config: BrokerLimits;
+  readonly log: Logger;
+  readonly vhosts = new Map<string, VirtualHost>();
+  readonly users = new UserStore();
+  readonly connections = new Set<Connection>();
+  readonly startedAt = Date.now();
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  readonly alarms: ResourceAlarms;
+  private storage: VirtualHostStorage = memoryStorage;
+  port = 0;
+  private closing = false;
+
+  private constructor(options: BrokerOptions) {
+    this.options = resolveOptions(options);
+    this.log = options.logger ?? createLogger(this.options.logLevel);
+    this.config = {
+      frameMax: this.options.frameMax,
+      channelMax: this.options.channelMax,
+      heartbeat: this.options.heartbeat,
+      handshakeTimeoutMs: 10_000,
+      maxMessageSize: this.options.maxMessageSize,
+    };
+    this.alarms = new ResourceAlarms(this.options, this.log, (active, reason) => {
+      for (const c of this.connections) if (c.isPublisher) c.setAlarm(active, reason);
+    });
+  }
+
+  static async start(options: BrokerOptions = {}): Promise<Broker> {
+    const broker = new Broker(options);
+    await broker.listen();
+    return broker;
+  }
+
+  get alarmActive(): boolean {
+    return this.alarms.active;
+  }
+
+  private async listen(): Promise<void> {
+    this.setupDefaults();
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    server.maxConnections = this.options.maxConnections;
+    this.server = server;
+    server.listen(this.options.port, this.options.host);
+    await once(server, 'listening');
+    const addr = server.address();
+    this.port = typeof addr === 'object' && addr ? addr.port : this.options.port;
+    this.alarms.start();
+    this.log('info', 'listening', { port: this.port, host: this.options.host, version: VERSION });
+  }
+
+  private setupDefaults(): void {
+    if (this.vhosts.size === 0) this.addVhost(this.options.defaultVhost);
+    if (this.users.users.size === 0) {
+      this.users.addUser(this.options.defaultUser, this.options.defaultPass, ['administrator']);
+      this.users.setPermission(this.options.defaultVhost, this.options.defaultUser, { configure: '.*', write: '.*', read: '.*' });
+    }
+  }
+
+  addVhost(name: string): VirtualHost {
+    let vhost = this.vhosts.get(name);
+    if (!vhost) {
+      vhost = new VirtualHost(name, this.storage);
+      this.vhosts.set(name, vhost);
+    }
+    return vhost;
+  }
+
+  deleteVhost(name: string): boolean {
+    const vhost = this.vhosts.get(name);
+    if (!vhost) return false;
+    for (const c of this.connections) if (c.vhost === vhost) c.close(ReplyCode.CONNECTION_FORCED, 'CONNECTION_FORCED - vhost deleted');
+    for (const q of [...vhost.queues.values()]) vhost.removeQueue(q);
+    this.vhosts.delete(name);
+    this.users.clearVhost(name);
+    return true;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    new Connection(socket, this);
+  }
+
+  serverProperties(): FieldTable {
+    return {
+      product: 'Warren',
+      version: VERSION,
+      platform: `Node.js ${process.version}`,
+      copyright: 'Warren contributors',
+      information: 'Licensed under the MIT license',
+      cluster_name: `warren@${this.options.host}`,
+      capabilities: {
+        publisher_confirms: true,
+        exchange_exchange_bindings: true,
+        'basic.nack': true,
+        consumer_cancel_notify: true,
+        'connection.blocked': true,
+        consumer_priorities: false,
+        authentication_failure_close: true,
+        per_consumer_qos: true,
+        direct_reply_to: false,
+      },
+    };
+  }
+
+  authenticate(username: string, password: string, remoteAddress: string): User | undefined {
+    const user = this.users.authenticate(username, password);
+    if (!user) return undefined;
+    if (this.options.loopbackUsers.includes(username) && !isLoopback(remoteAddress)) {
+      this.log('warn', `user '${username}' can only connect via localhost`, { peer: remoteAddress });
+      return undefined;
+    }
+    return user;
+  }
+
+  connectionOpened(connection: Connection): void {
+    this.connections.add(connection);
+  }
+
+  connectionClosed(connection: Connection): void {
+    this.connections.delete(connection);
+  }
+
+  /** Graceful stop: every client gets connection.close 320 CONNECTION_FORCED. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.alarms.stop();
+    const server = this.server;
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    for (const c of [...this.connections]) c.close(ReplyCode.CONNECTION_FORCED, 'CONNECTION_FORCED - broker forced connection closure with reason \'shutdown\'');
+    // Give clients a moment to answer close-ok, then cut whatever is left.
+    const deadline = Date.now() + 1000;
+    while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+    for (const v of this.vhosts.values()) v.close();
+    this.log('info', 'stopped', {});
+  }
+}
+
+function isLoopback(addr: string): boolean {
+  return addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.');
+}

@@ -1,0 +1,85 @@
+/**
+ * An exchange routes a message to destinations (queues or, for exchange-to-exchange bindings,
+ * other exchanges). Each type keeps its bindings in the structure that makes its matching fast.
+ */
+import type { FieldTable } from '../../protocol/field-table.js';
+import type { Message } from '../message.js';
+
+/** What a binding points at: a queue or an exchange. Both have a name and a kind. */
+export interface Destination {
+  readonly kind: 'queue' | 'exchange';
+  readonly name: string;
+}
+
+export interface Binding {
+  readonly source: string;
+  readonly destination: Destination;
+  readonly routingKey: string;
+  readonly arguments: FieldTable;
+  /** Identity of the binding among the source's bindings (key + arguments, as RabbitMQ). */
+  readonly id: string;
+}
+
+export interface ExchangeOptions {
+  durable: boolean;
+  autoDelete: boolean;
+  internal: boolean;
+  arguments: FieldTable;
+}
+
+export abstract class Exchange {
+  abstract readonly type: string;
+  protected readonly bindings = new Map<string, Binding>();
+
+  constructor(
+    readonly vhost: string,
+    readonly name: string,
+    readonly options: ExchangeOptions,
+  ) {}
+
+  get kind(): 'exchange' {
+    return 'exchange';
+  }
+  get durable(): boolean {
+    return this.options.durable;
+  }
+  get autoDelete(): boolean {
+    return this.options.autoDelete;
+  }
+  get internal(): boolean {
+    return this.options.internal;
+  }
+  get bindingCount(): number {
+    return this.bindings.size;
+  }
+  allBindings(): IterableIterator<Binding> {
+    return this.bindings.values();
+  }
+
+  /** Adds the binding; false when an identical one exists already (bind is idempotent). */
+  bind(binding: Binding): boolean {
+    if (this.bindings.has(binding.id)) return false;
+    this.bindings.set(binding.id, binding);
+    this.addToIndex(binding);
+    return true;
+  }
+
+  unbind(id: string): boolean {
+    const binding = this.bindings.get(id);
+    if (!binding) return false;
+    this.bindings.delete(id);
+    this.removeFromIndex(binding);
+    return true;
+  }
+
+  /** Adds every matching destination to `out` (a Set, so a queue bound twice gets one copy). */
+  abstract route(message: Message, out: Set<Destination>): void;
+  protected abstract addToIndex(binding: Binding): void;
+  protected abstract removeFromIndex(binding: Binding): void;
+}
+
+export function bindingId(destination: Destination, routingKey: string, args: FieldTable): string {
+  const argKeys = Object.keys(args);
+  const argPart = argKeys.length === 0 ? '' : JSON.stringify(args, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  return `${destination.kind[0]}\u0000${destination.name}\u0000${routingKey}\u0000${argPart}`;
+}

@@ -1,0 +1,25 @@
+import { commandInvalid } from '../../protocol/errors.js';
+import { DirectExchange } from './direct-exchange.js';
+import type { Exchange, ExchangeOptions } from './exchange.js';
+import { FanoutExchange } from './fanout-exchange.js';
+import { HeadersExchange } from './headers-exchange.js';
+import { TopicExchange } from './topic-exchange.js';
+
+export { Exchange, bindingId, type Binding, type Destination, type ExchangeOptions } from './exchange.js';
+
+const TYPES: Record<string, new (vhost: string, name: string, o: ExchangeOptions) => Exchange> = {
+  direct: DirectExchange,
+  fanout: FanoutExchange,
+  topic: TopicExchange,
+  headers: HeadersExchange,
+};
+
+export function isExchangeType(type: string): boolean {
+  return type in TYPES;
+}
+
+export function createExchange(type: string, vhost: string, name: string, options: ExchangeOptions): Exchange {
+  const Type = TYPES[type];
+  if (!Type) throw commandInvalid(`unknown exchange type '${type}'`);
+  return new Type(vhost, name, options);
+}

@@ -1,0 +1,41 @@
+/**
+ * A published message as the broker holds it. The content header's property bytes are kept raw
+ * (exactly as the publisher sent them) so that all 14 properties reach consumers byte-exact and
+ * delivery never re-encodes them; the few properties routing needs are decoded on demand.
+ */
+import { readPropertyFields, type BasicProperties } from '../protocol/properties.js';
+
+export class Message {
+  /** Decoded properties, filled the first time something needs them (headers exchange, user_id, TTL). */
+  private decoded: BasicProperties | undefined;
+
+  constructor(
+    readonly exchange: string,
+    readonly routingKey: string,
+    /** property-flags + property-list bytes of the content header (not class/weight/body-size). */
+    readonly rawProperties: Buffer,
+    /** The whole body; for a body split over frames it was assembled once into one buffer. */
+    readonly body: Buffer,
+    /** delivery_mode == 2. */
+    readonly persistent: boolean,
+    /** Milliseconds since epoch when the broker accepted it (for TTL and management stats). */
+    readonly timestamp: number = Date.now(),
+  ) {}
+
+  get bodySize(): number {
+    return this.body.length;
+  }
+
+  get properties(): BasicProperties {
+    return (this.decoded ??= readPropertyFields(this.rawProperties));
+  }
+}
+
+/** A message's place in one queue: the same Message can sit in many queues (fanout) without copies. */
+export interface Envelope {
+  /** Position in the queue, strictly increasing in publish order; requeue returns to this place. */
+  readonly seq: number;
+  readonly message: Message;
+  /** Set once the message has been handed to a consumer and came back (requeue, recovery). */
+  redelivered: boolean;
+}

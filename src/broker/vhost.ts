@@ -1,0 +1,383 @@
+/**
+ * A virtual host: its exchanges, queues and bindings, and the rules for declaring, binding and
+ * deleting them (RabbitMQ's reply codes and texts). Publishing asks the vhost to route a message
+ * to queues; the channel then pushes the message into each.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  accessRefused, describeResource, notFound, preconditionFailed, resourceLocked,
+} from '../protocol/errors.js';
+import type { FieldTable, FieldValue } from '../protocol/field-table.js';
+import { bindingId, createExchange, isExchangeType, type Binding, type Destination, type Exchange } from './exchange/index.js';
+import type { Message } from './message.js';
+import type { MessageList } from './message-list.js';
+import { MemoryMessageList } from './memory-message-list.js';
+import { Queue } from './queue.js';
+
+export interface ExchangeDeclaration {
+  name: string;
+  type: string;
+  passive: boolean;
+  durable: boolean;
+  autoDelete: boolean;
+  internal: boolean;
+  arguments: FieldTable;
+}
+
+export interface QueueDeclaration {
+  name: string;
+  passive: boolean;
+  durable: boolean;
+  exclusive: boolean;
+  autoDelete: boolean;
+  arguments: FieldTable;
+}
+
+/** Hooks the broker gives a vhost: where durable queues' messages live and when definitions change. */
+export interface VirtualHostStorage {
+  createMessageList(vhost: string, queue: string, durable: boolean): MessageList;
+  definitionsChanged(): void;
+}
+
+export const memoryStorage: VirtualHostStorage = {
+  createMessageList: () => new MemoryMessageList(),
+  definitionsChanged: () => {},
+};
+
+const PREDECLARED: [string, string][] = [
+  ['amq.direct', 'direct'],
+  ['amq.fanout', 'fanout'],
+  ['amq.topic', 'topic'],
+  ['amq.headers', 'headers'],
+  ['amq.match', 'headers'],
+];
+
+/** Queue arguments whose value RabbitMQ compares on redeclare (others are ignored there). */
+const EQUIVALENCE_CHECKED_ARGS = [
+  'x-expires', 'x-message-ttl', 'x-max-length', 'x-max-length-bytes', 'x-max-priority', 'x-overflow',
+  'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-queue-type', 'x-queue-mode', 'x-single-active-consumer',
+];
+
+export class VirtualHost {
+  readonly exchanges = new Map<string, Exchange>();
+  readonly queues = new Map<string, Queue>();
+  /** Bindings whose destination is a queue, by queue name, for cleanup when the queue goes. */
+  private readonly bindingsTo = new Map<string, Set<Binding>>();
+  private readonly routeScratch = new Set<Destination>();
+
+  constructor(
+    readonly name: string,
+    private readonly storage: VirtualHostStorage = memoryStorage,
+  ) {
+    const base = { durable: true, autoDelete: false, internal: false, arguments: {} };
+    this.exchanges.set('', createExchange('direct', name, '', base));
+    for (const [n, t] of PREDECLARED) this.exchanges.set(n, createExchange(t, name, n, base));
+  }
+
+  private describe(kind: 'queue' | 'exchange', name: string): string {
+    return describeResource(kind, name, this.name);
+  }
+
+  getExchange(name: string): Exchange {
+    const ex = this.exchanges.get(name);
+    if (!ex) throw notFound(`no ${this.describe('exchange', name)}`);
+    return ex;
+  }
+
+  getQueue(name: string): Queue {
+    const q = this.queues.get(name);
+    if (!q) throw notFound(`no ${this.describe('queue', name)}`);
+    return q;
+  }
+
+  /** A queue usable by `connectionId`: exclusive queues only by their owner. */
+  getQueueFor(name: string, connectionId: number): Queue {
+    const q = this.getQueue(name);
+    this.checkExclusiveAccess(q, connectionId);
+    return q;
+  }
+
+  private checkExclusiveAccess(q: Queue, connectionId: number): void {
+    if (q.exclusive && q.options.exclusiveOwner !== connectionId) {
+      throw resourceLocked(
+        `cannot obtain exclusive access to locked ${this.describe('queue', q.name)}. It could be originally ` +
+          'declared on another connection or the exclusive property value does not match that of the original declaration.',
+      );
+    }
+  }
+
+  declareExchange(d: ExchangeDeclaration): Exchange {
+    if (d.name === '') {
+      if (d.passive) return this.exchanges.get('')!;
+      throw accessRefused('operation not permitted on the default exchange');
+    }
+    const existing = this.exchanges.get(d.name);
+    if (d.passive) {
+      if (!existing) throw notFound(`no ${this.describe('exchange', d.name)}`);
+      return existing;
+    }
+    if (d.name.startsWith('amq.')) {
+      throw accessRefused(`exchange name '${d.name}' contains reserved prefix 'amq.*'`);
+    }
+    if (existing) {
+      this.checkExchangeEquivalent(existing, d);
+      return existing;
+    }
+    if (!isExchangeType(d.type)) {
+      // createExchange raises RabbitMQ's COMMAND_INVALID for unknown types.
+      createExchange(d.type, this.name, d.name, d);
+    }
+    const ex = createExchange(d.type, this.name, d.name, {
+      durable: d.durable, autoDelete: d.autoDelete, internal: d.internal, arguments: d.arguments,
+    });
+    this.exchanges.set(d.name, ex);
+    if (ex.durable) this.storage.definitionsChanged();
+    return ex;
+  }
+
+  private checkExchangeEquivalent(ex: Exchange, d: ExchangeDeclaration): void {
+    const what = this.describe('exchange', ex.name);
+    const check = (arg: string, received: unknown, current: unknown) => {
+      if (received !== current) {
+        throw preconditionFailed(`inequivalent arg '${arg}' for ${what}: received '${received}' but current is '${current}'`);
+      }
+    };
+    check('type', d.type, ex.type);
+    check('durable', d.durable, ex.durable);
+    check('auto_delete', d.autoDelete, ex.autoDelete);
+    check('internal', d.internal, ex.internal);
+    const ae = 'alternate-exchange';
+    const recv = argString(d.arguments[ae]);
+    const cur = argString(ex.options.arguments[ae]);
+    if (recv !== cur) {
+      throw preconditionFailed(`inequivalent arg '${ae}' for ${what}: received ${fmtArg(recv)} but current is ${fmtArg(cur)}`);
+    }
+  }
+
+  deleteExchange(name: string, ifUnused: boolean): void {
+    if (name === '') throw accessRefused('operation not permitted on the default exchange');
+    if (name.startsWith('amq.')) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
+    const ex = this.exchanges.get(name);
+    if (!ex) throw notFound(`no ${this.describe('exchange', name)}`);
+    if (ifUnused && (ex.bindingCount > 0 || this.hasBindingsTo({ kind: 'exchange', name }))) {
+      throw preconditionFailed(`${this.describe('exchange', name)} in use`);
+    }
+    this.removeExchange(ex);
+  }
+
+  private removeExchange(ex: Exchange): void {
+    this.exchanges.delete(ex.name);
+    for (const b of [...ex.allBindings()]) this.forgetBinding(ex, b);
+    // Bindings where this exchange is the destination (exchange-to-exchange).
+    for (const src of this.exchanges.values()) {
+      for (const b of [...src.allBindings()]) {
+        if (b.destination.kind === 'exchange' && b.destination.name === ex.name) this.forgetBinding(src, b);
+      }
+    }
+    if (ex.durable) this.storage.definitionsChanged();
+  }
+
+  private hasBindingsTo(dest: Destination): boolean {
+    for (const src of this.exchanges.values()) {
+      for (const b of src.allBindings()) if (b.destination.kind === dest.kind && b.destination.name === dest.name) return true;
+    }
+    return false;
+  }
+
+  declareQueue(d: QueueDeclaration, connectionId: number): Queue {
+    let name = d.name;
+    if (name === '') {
+      if (d.passive) throw notFound(`no ${this.describe('queue', '')}`);
+      name = `amq.gen-${randomBytes(16).toString('base64url').slice(0, 22)}`;
+    }
+    const existing = this.queues.get(name);
+    if (d.passive) {
+      if (!existing) throw notFound(`no ${this.describe('queue', name)}`);
+      this.checkExclusiveAccess(existing, connectionId);
+      return existing;
+    }
+    if (name.startsWith('amq.') && !existing && d.name !== '') {
+      throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`);
+    }
+    if (existing) {
+      this.checkExclusiveAccess(existing, connectionId);
+      this.checkQueueEquivalent(existing, d);
+      return existing;
+    }
+    const queue = new Queue(this.name, name, {
+      durable: d.durable,
+      autoDelete: d.autoDelete,
+      exclusiveOwner: d.exclusive ? connectionId : 0,
+      arguments: d.arguments,
+    }, this.storage.createMessageList(this.name, name, d.durable && !d.exclusive));
+    queue.onAutoDelete = (q) => this.removeQueue(q);
+    this.queues.set(name, queue);
+    if (queue.durable) this.storage.definitionsChanged();
+    return queue;
+  }
+
+  /** A queue restored from disk at start-up. */
+  restoreQueue(name: string, options: { autoDelete: boolean; arguments: FieldTable }, messages: MessageList): Queue {
+    const queue = new Queue(this.name, name, { durable: true, exclusiveOwner: 0, ...options }, messages);
+    queue.onAutoDelete = (q) => this.removeQueue(q);
+    this.queues.set(name, queue);
+    return queue;
+  }
+
+  private checkQueueEquivalent(q: Queue, d: QueueDeclaration): void {
+    const what = this.describe('queue', q.name);
+    const check = (arg: string, received: boolean, current: boolean) => {
+      if (received !== current) {
+        throw preconditionFailed(`inequivalent arg '${arg}' for ${what}: received '${received}' but current is '${current}'`);
+      }
+    };
+    check('durable', d.durable, q.durable);
+    check('exclusive', d.exclusive, q.exclusive);
+    check('auto_delete', d.autoDelete, q.autoDelete);
+    for (const arg of EQUIVALENCE_CHECKED_ARGS) {
+      const recv = argString(d.arguments[arg]);
+      const cur = argString(q.options.arguments[arg]);
+      if (recv !== cur) {
+        throw preconditionFailed(`inequivalent arg '${arg}' for ${what}: received ${fmtArg(recv)} but current is ${fmtArg(cur)}`);
+      }
+    }
+  }
+
+  deleteQueue(name: string, connectionId: number, ifUnused: boolean, ifEmpty: boolean): number {
+    const q = this.queues.get(name);
+    if (!q) return 0; // RabbitMQ: deleting a missing queue succeeds with 0.
+    this.checkExclusiveAccess(q, connectionId);
+    if (ifUnused && q.consumerCount > 0) throw preconditionFailed(`${this.describe('queue', name)} in use`);
+    if (ifEmpty && q.messageCount > 0) throw preconditionFailed(`${this.describe('queue', name)} not empty`);
+    return this.removeQueue(q);
+  }
+
+  /** Remove a queue with its bindings; auto-delete exchanges left without bindings go too. */
+  removeQueue(q: Queue): number {
+    if (this.queues.get(q.name) !== q) return 0;
+    this.queues.delete(q.name);
+    const bindings = this.bindingsTo.get(q.name);
+    if (bindings) {
+      for (const b of [...bindings]) {
+        const src = this.exchanges.get(b.source);
+        if (src) this.forgetBinding(src, b);
+      }
+    }
+    const count = q.delete();
+    if (q.durable) this.storage.definitionsChanged();
+    return count;
+  }
+
+  bind(source: string, destination: Destination, routingKey: string, args: FieldTable, connectionId: number): void {
+    this.checkBindable(source, destination, connectionId);
+    const src = this.getExchange(source);
+    const b: Binding = { source, destination, routingKey, arguments: args, id: bindingId(destination, routingKey, args) };
+    if (!src.bind(b)) return;
+    if (destination.kind === 'queue') {
+      let set = this.bindingsTo.get(destination.name);
+      if (!set) this.bindingsTo.set(destination.name, (set = new Set()));
+      set.add(b);
+    }
+    if (src.durable && this.isDurableDestination(destination)) this.storage.definitionsChanged();
+  }
+
+  unbind(source: string, destination: Destination, routingKey: string, args: FieldTable, connectionId: number): void {
+    this.checkBindable(source, destination, connectionId);
+    const src = this.getExchange(source);
+    const id = bindingId(destination, routingKey, args);
+    const b = [...src.allBindings()].find((x) => x.id === id);
+    // RabbitMQ answers unbind-ok for a binding that does not exist.
+    if (b) this.forgetBinding(src, b);
+  }
+
+  private checkBindable(source: string, destination: Destination, connectionId: number): void {
+    if (source === '' || (destination.kind === 'exchange' && destination.name === '')) {
+      throw accessRefused('operation not permitted on the default exchange');
+    }
+    if (destination.kind === 'queue') this.getQueueFor(destination.name, connectionId);
+    else this.getExchange(destination.name);
+    this.getExchange(source);
+  }
+
+  private isDurableDestination(d: Destination): boolean {
+    return d.kind === 'queue' ? (this.queues.get(d.name)?.durable ?? false) : (this.exchanges.get(d.name)?.durable ?? false);
+  }
+
+  private forgetBinding(src: Exchange, b: Binding): void {
+    src.unbind(b.id);
+    if (b.destination.kind === 'queue') this.bindingsTo.get(b.destination.name)?.delete(b);
+    if (src.durable) this.storage.definitionsChanged();
+    if (src.autoDelete && src.bindingCount === 0 && this.exchanges.get(src.name) === src) this.removeExchange(src);
+  }
+
+  /**
+   * Queues a message published to `exchange` reaches, following exchange-to-exchange bindings and
+   * alternate exchanges. The returned set is reused: consume it before the next call.
+   */
+  route(exchange: Exchange, message: Message): Set<Destination> {
+    const out = this.routeScratch;
+    out.clear();
+    if (exchange.name === '') {
+      const q = this.queues.get(message.routingKey);
+      if (q) out.add(q);
+      return out;
+    }
+    this.routeFrom(exchange, message, out, undefined);
+    return out;
+  }
+
+  private routeFrom(exchange: Exchange, message: Message, out: Set<Destination>, visited: Set<string> | undefined): void {
+    const before = out.size;
+    exchange.route(message, out);
+    let hasExchanges = false;
+    for (const d of out) if (d.kind === 'exchange') { hasExchanges = true; break; }
+    if (hasExchanges) {
+      visited ??= new Set([exchange.name]);
+      for (const d of [...out]) {
+        if (d.kind !== 'exchange') continue;
+        out.delete(d);
+        if (visited.has(d.name)) continue;
+        visited.add(d.name);
+        const next = this.exchanges.get(d.name);
+        if (next) this.routeFrom(next, message, out, visited);
+      }
+    }
+    if (out.size === before) {
+      const ae = argString(exchange.options.arguments['alternate-exchange']);
+      if (ae !== undefined) {
+        visited ??= new Set([exchange.name]);
+        const alt = this.exchanges.get(ae);
+        if (alt && !visited.has(ae)) {
+          visited.add(ae);
+          this.routeFrom(alt, message, out, visited);
+        }
+      }
+    }
+  }
+
+  /** Exclusive queues of a closing connection die with it. */
+  connectionClosed(connectionId: number): void {
+    for (const q of [...this.queues.values()]) if (q.options.exclusiveOwner === connectionId) this.removeQueue(q);
+  }
+
+  allBindings(): Binding[] {
+    const out: Binding[] = [];
+    for (const ex of this.exchanges.values()) for (const b of ex.allBindings()) out.push(b);
+    return out;
+  }
+
+  close(): void {
+    for (const q of this.queues.values()) q.messages.close();
+  }
+}
+
+function argString(v: FieldValue | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (v instanceof Buffer) return v.toString('utf8');
+  if (typeof v === 'object' && v !== null && 'toJSON' in v) return String((v as { toJSON(): unknown }).toJSON());
+  return String(v);
+}
+
+function fmtArg(v: string | undefined): string {
+  return v === undefined ? 'none' : `'${v}'`;
+}

@@ -1,0 +1,561 @@
+/**
+ * One AMQP channel: assembles published content (method → header → body frames) into a Message,
+ * routes it through the vhost into queues, delivers to its consumers, and tracks what they have not
+ * acked yet. Publisher confirms and transactions live here too because both are per-channel modes.
+ */
+import { randomBytes } from 'node:crypto';
+import { Consumer, type ConsumerChannel } from '../broker/consumer.js';
+import type { Exchange } from '../broker/exchange/index.js';
+import { Message, type Envelope } from '../broker/message.js';
+import type { Queue } from '../broker/queue.js';
+import type { VirtualHost } from '../broker/vhost.js';
+import {
+  AmqpError, accessRefused, describeResource, notAllowed, notFound, notImplemented,
+  preconditionFailed, resourceLocked, unexpectedFrame, commandInvalid, syntaxError,
+} from '../protocol/errors.js';
+import type { FrameReader } from '../protocol/frame-reader.js';
+import {
+  FRAME_BODY, FRAME_HEADER, FRAME_METHOD, METHODS, Method, ReplyCode,
+  decodeBasicAck, decodeBasicPublish,
+  type BasicCancel, type BasicConsume, type BasicGet, type BasicNack, type BasicPublish, type BasicQos,
+  type BasicRecover, type BasicReject, type ChannelClose, type ChannelFlow, type ConfirmSelect,
+  type ExchangeBind, type ExchangeDeclare, type ExchangeDelete, type QueueBind, type QueueDeclare,
+  type QueueDelete, type QueuePurge, type QueueUnbind,
+} from '../protocol/generated.js';
+import { readDeliveryMode } from '../protocol/properties.js';
+import type { Connection } from './connection.js';
+import { PublisherConfirms } from './publisher-confirms.js';
+
+interface Unacked {
+  readonly envelope: Envelope;
+  readonly queue: Queue;
+  /** undefined for basic.get deliveries. */
+  readonly consumer: Consumer | undefined;
+}
+
+/** A publish waiting for its content frames (or, in tx mode, for commit). */
+interface PendingContent {
+  method: BasicPublish;
+  rawProperties: Buffer;
+  body: Buffer;
+  bodySize: number;
+  received: number;
+}
+
+export class Channel implements ConsumerChannel {
+  private content: PendingContent | undefined;
+  private deliveryTag = 0;
+  private readonly unacked = new Map<number, Unacked>();
+  readonly consumers = new Map<string, Consumer>();
+  /** basic.qos global=false: applies to consumers created afterwards. */
+  private consumerPrefetch = 0;
+  /** basic.qos global=true: unacked limit over the whole channel. */
+  private channelPrefetch = 0;
+  private flowActive = true;
+  private confirms: PublisherConfirms | undefined;
+  private tx: { publishes: PendingContent[]; settles: (() => void)[] } | undefined;
+  /** AMQP's "current queue": the last one declared, used when a method names queue ''. */
+  private lastQueue = '';
+  private closed = false;
+  readonly stats = { published: 0, delivered: 0, acked: 0 };
+
+  constructor(
+    readonly connection: Connection,
+    readonly id: number,
+  ) {}
+
+  get connectionId(): number {
+    return this.connection.id;
+  }
+  private get vhost(): VirtualHost {
+    return this.connection.vhost!;
+  }
+  get unackedCount(): number {
+    return this.unacked.size;
+  }
+  get prefetchCount(): number {
+    return this.consumerPrefetch;
+  }
+  get globalPrefetchCount(): number {
+    return this.channelPrefetch;
+  }
+  get confirmMode(): boolean {
+    return this.confirms !== undefined;
+  }
+  get transactional(): boolean {
+    return this.tx !== undefined;
+  }
+
+  onFrame(type: number, payload: Buffer, r: FrameReader): void {
+    if (type === FRAME_METHOD) {
+      if (this.content) throw unexpectedFrame(`expected content header for class 60, got non content header frame instead`);
+      r.reset(payload, 0, payload.length);
+      const id = r.u32();
+      try {
+        this.onMethod(id, r);
+      } catch (e) {
+        if (e instanceof AmqpError && e.methodId === 0) e.methodId = id;
+        throw e;
+      }
+      return;
+    }
+    if (type === FRAME_HEADER) return this.onContentHeader(payload);
+    if (type === FRAME_BODY) return this.onContentBody(payload);
+    throw unexpectedFrame(`unexpected frame type ${type}`);
+  }
+
+  private onMethod(id: number, r: FrameReader): void {
+    // The two hottest methods skip the generic table lookup.
+    if (id === Method.basicPublish) return this.onPublish(decodeBasicPublish(r));
+    if (id === Method.basicAck) {
+      const a = decodeBasicAck(r);
+      return this.onAck(a.deliveryTag, a.multiple);
+    }
+    const info = METHODS.get(id);
+    if (!info) throw commandInvalid(`unknown method ${id >>> 16}/${id & 0xffff}`);
+    const args = info.decode(r);
+    switch (id) {
+      case Method.channelClose: return this.onClose(args as ChannelClose);
+      case Method.channelCloseOk: return;
+      case Method.channelFlow: return this.onFlow(args as ChannelFlow);
+      case Method.channelFlowOk: return;
+      case Method.channelOpen: throw new AmqpError(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen");
+      case Method.accessRequest: return this.send(Method.accessRequestOk, { ticket: 1 });
+      case Method.exchangeDeclare: return this.onExchangeDeclare(args as ExchangeDeclare);
+      case Method.exchangeDelete: return this.onExchangeDelete(args as ExchangeDelete);
+      case Method.exchangeBind: return this.onExchangeBind(args as ExchangeBind, true);
+      case Method.exchangeUnbind: return this.onExchangeBind(args as ExchangeBind, false);
+      case Method.queueDeclare: return this.onQueueDeclare(args as QueueDeclare);
+      case Method.queueBind: return this.onQueueBind(args as QueueBind, true);
+      case Method.queueUnbind: return this.onQueueBind(args as QueueUnbind & { nowait: false }, false);
+      case Method.queuePurge: return this.onQueuePurge(args as QueuePurge);
+      case Method.queueDelete: return this.onQueueDelete(args as QueueDelete);
+      case Method.basicQos: return this.onQos(args as BasicQos);
+      case Method.basicConsume: return this.onConsume(args as BasicConsume);
+      case Method.basicCancel: return this.onCancel(args as BasicCancel);
+      case Method.basicGet: return this.onGet(args as BasicGet);
+      case Method.basicNack: {
+        const a = args as BasicNack;
+        return this.onNack(a.deliveryTag, a.multiple, a.requeue);
+      }
+      case Method.basicReject: {
+        const a = args as BasicReject;
+        return this.onNack(a.deliveryTag, false, a.requeue);
+      }
+      case Method.basicRecover: return this.onRecover(args as BasicRecover, true);
+      case Method.basicRecoverAsync: return this.onRecover(args as BasicRecover, false);
+      case Method.confirmSelect: return this.onConfirmSelect(args as ConfirmSelect);
+      case Method.txSelect: return this.onTxSelect();
+      case Method.txCommit: return this.onTxCommit();
+      case Method.txRollback: return this.onTxRollback();
+    }
+    throw commandInvalid(`method ${info.name} not allowed here`);
+  }
+
+  private send<A>(id: number, args: A): void {
+    this.connection.sendMethod(this.id, id, args);
+  }
+
+  private check(access: 'configure' | 'write' | 'read', kind: 'queue' | 'exchange', name: string): void {
+    this.connection.broker.users.check(this.connection.username, this.vhost.name, access, kind, name);
+  }
+
+  private queueName(name: string): string {
+    if (name !== '') return name;
+    if (this.lastQueue === '') throw notFound('no previously declared queue');
+    return this.lastQueue;
+  }
+
+  // ---- publishing ------------------------------------------------------------------------------
+
+  private onPublish(m: BasicPublish): void {
+    if (m.immediate) throw notImplemented('immediate=true');
+    this.connection.notePublish();
+    this.content = { method: m, rawProperties: EMPTY, body: EMPTY, bodySize: 0, received: 0 };
+  }
+
+  private onContentHeader(payload: Buffer): void {
+    const c = this.content;
+    if (!c || c.rawProperties !== EMPTY) throw unexpectedFrame('content header without a preceding basic.publish');
+    if (payload.length < 14) throw syntaxError('content header too short');
+    const classId = payload.readUInt16BE(0);
+    if (classId !== 60) throw unexpectedFrame(`content header for class ${classId}, expected 60`);
+    const size = payload.readUInt32BE(4) * 0x100000000 + payload.readUInt32BE(8);
+    // Copied: the payload is a view into the socket read.
+    c.rawProperties = Buffer.from(payload.subarray(12));
+    c.bodySize = size;
+    if (size > this.connection.broker.config.maxMessageSize) {
+      this.content = undefined;
+      throw preconditionFailed(`message size ${size} is larger than configured max size ${this.connection.broker.config.maxMessageSize}`);
+    }
+    if (size === 0) this.contentComplete(c);
+  }
+
+  private onContentBody(payload: Buffer): void {
+    const c = this.content;
+    if (!c || c.rawProperties === EMPTY) throw unexpectedFrame('content body without a content header');
+    if (c.received + payload.length > c.bodySize) throw unexpectedFrame('content body larger than announced in its header');
+    if (c.received === 0 && payload.length === c.bodySize) {
+      c.body = Buffer.from(payload);
+    } else {
+      if (c.received === 0) c.body = Buffer.allocUnsafe(c.bodySize);
+      payload.copy(c.body, c.received);
+    }
+    c.received += payload.length;
+    if (c.received === c.bodySize) this.contentComplete(c);
+  }
+
+  private contentComplete(c: PendingContent): void {
+    this.content = undefined;
+    if (this.tx) {
+      // Checked now so that errors surface at publish time, as in RabbitMQ.
+      this.resolvePublishTarget(c.method);
+      this.tx.publishes.push(c);
+      return;
+    }
+    this.publish(c);
+  }
+
+  private resolvePublishTarget(m: BasicPublish): Exchange {
+    const vhost = this.vhost;
+    const exchange = vhost.exchanges.get(m.exchange);
+    if (!exchange) throw notFound(`no ${describeResource('exchange', m.exchange, vhost.name)}`);
+    if (exchange.internal) throw accessRefused(`cannot publish to internal ${describeResource('exchange', m.exchange, vhost.name)}`);
+    this.check('write', 'exchange', m.exchange);
+    if (exchange.type === 'topic') {
+      this.connection.broker.users.checkTopic(this.connection.username, vhost.name, 'write', m.exchange, m.routingKey);
+    }
+    return exchange;
+  }
+
+  private publish(c: PendingContent): void {
+    const m = c.method;
+    const exchange = this.resolvePublishTarget(m);
+    const persistent = readDeliveryMode(c.rawProperties) === 2;
+    const message = new Message(m.exchange, m.routingKey, c.rawProperties, c.body, persistent);
+    const userId = message.rawProperties.length >= 2 && (message.rawProperties.readUInt16BE(0) & (1 << 4)) !== 0
+      ? message.properties.userId : undefined;
+    if (userId !== undefined && userId !== this.connection.username) {
+      throw preconditionFailed(`user_id property set to '${userId}' but authenticated user was '${this.connection.username}'`);
+    }
+    this.stats.published++;
+    const seq = this.confirms?.nextSeq();
+    const routed = this.vhost.route(exchange, message);
+    if (routed.size === 0) {
+      if (m.mandatory) {
+        this.send(Method.basicReturn, { replyCode: ReplyCode.NO_ROUTE, replyText: 'NO_ROUTE', exchange: m.exchange, routingKey: m.routingKey });
+        this.connection.writer.content(this.id, message.rawProperties, message.body, this.connection.frameMax);
+      }
+      if (seq !== undefined) this.confirms!.confirmNow(seq);
+      return;
+    }
+    let durableWrites = 0;
+    for (const dest of routed) {
+      const queue = dest as Queue;
+      queue.publish(message);
+      if (seq !== undefined && persistent && queue.durable) {
+        durableWrites++;
+        queue.messages.whenDurable(() => this.confirms?.durable(seq));
+      }
+    }
+    if (seq !== undefined) this.confirms!.expect(seq, durableWrites);
+  }
+
+  // ---- confirms and transactions -------------------------------------------------------------
+
+  private onConfirmSelect(a: ConfirmSelect): void {
+    if (this.tx) throw preconditionFailed('cannot switch from tx to confirm mode');
+    this.confirms ??= new PublisherConfirms((tag, multiple) => this.send(Method.basicAck, { deliveryTag: tag, multiple }));
+    if (!a.nowait) this.send(Method.confirmSelectOk, {});
+  }
+
+  private onTxSelect(): void {
+    if (this.confirms) throw preconditionFailed('cannot switch from confirm to tx mode');
+    this.tx ??= { publishes: [], settles: [] };
+    this.send(Method.txSelectOk, {});
+  }
+
+  private onTxCommit(): void {
+    const tx = this.tx;
+    if (!tx) throw preconditionFailed('channel is not transactional');
+    const publishes = tx.publishes.splice(0);
+    const settles = tx.settles.splice(0);
+    for (const p of publishes) this.publish(p);
+    for (const s of settles) s();
+    // Commit-ok only once the committed persistent messages are on disk.
+    const queues = new Set<Queue>();
+    for (const p of publishes) {
+      if (readDeliveryMode(p.rawProperties) !== 2) continue;
+      for (const q of this.vhost.queues.values()) if (q.durable) queues.add(q);
+      break;
+    }
+    let waiting = queues.size + 1;
+    const done = () => {
+      if (--waiting === 0 && !this.closed) this.send(Method.txCommitOk, {});
+    };
+    for (const q of queues) q.messages.whenDurable(done);
+    done();
+  }
+
+  private onTxRollback(): void {
+    const tx = this.tx;
+    if (!tx) throw preconditionFailed('channel is not transactional');
+    tx.publishes.length = 0;
+    tx.settles.length = 0;
+    this.send(Method.txRollbackOk, {});
+  }
+
+  // ---- exchanges, queues, bindings -----------------------------------------------------------
+
+  private onExchangeDeclare(a: ExchangeDeclare): void {
+    if (!a.passive) this.check('configure', 'exchange', a.exchange);
+    this.vhost.declareExchange({
+      name: a.exchange, type: a.type, passive: a.passive, durable: a.durable,
+      autoDelete: a.autoDelete, internal: a.internal, arguments: a.arguments,
+    });
+    if (!a.nowait) this.send(Method.exchangeDeclareOk, {});
+  }
+
+  private onExchangeDelete(a: ExchangeDelete): void {
+    if (a.exchange !== '' && !a.exchange.startsWith('amq.') && !this.vhost.exchanges.has(a.exchange)) {
+      throw notFound(`no ${describeResource('exchange', a.exchange, this.vhost.name)}`);
+    }
+    this.check('configure', 'exchange', a.exchange);
+    this.vhost.deleteExchange(a.exchange, a.ifUnused);
+    if (!a.nowait) this.send(Method.exchangeDeleteOk, {});
+  }
+
+  private onExchangeBind(a: ExchangeBind, bind: boolean): void {
+    this.check('write', 'exchange', a.destination);
+    this.check('read', 'exchange', a.source);
+    const dest = { kind: 'exchange' as const, name: a.destination };
+    if (bind) this.vhost.bind(a.source, dest, a.routingKey, a.arguments, this.connectionId);
+    else this.vhost.unbind(a.source, dest, a.routingKey, a.arguments, this.connectionId);
+    if (!a.nowait) this.send(bind ? Method.exchangeBindOk : Method.exchangeUnbindOk, {});
+  }
+
+  private onQueueDeclare(a: QueueDeclare): void {
+    if (!a.passive && a.queue !== '') this.check('configure', 'queue', a.queue);
+    const q = this.vhost.declareQueue({
+      name: a.queue, passive: a.passive, durable: a.durable, exclusive: a.exclusive,
+      autoDelete: a.autoDelete, arguments: a.arguments,
+    }, this.connectionId);
+    this.lastQueue = q.name;
+    if (!a.nowait) this.send(Method.queueDeclareOk, { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount });
+  }
+
+  private onQueueBind(a: QueueBind, bind: boolean): void {
+    const queue = this.queueName(a.queue);
+    this.check('write', 'queue', queue);
+    this.check('read', 'exchange', a.exchange);
+    const dest = this.vhost.getQueueFor(queue, this.connectionId);
+    if (bind) this.vhost.bind(a.exchange, dest, a.routingKey, a.arguments, this.connectionId);
+    else this.vhost.unbind(a.exchange, dest, a.routingKey, a.arguments, this.connectionId);
+    if (!a.nowait) this.send(bind ? Method.queueBindOk : Method.queueUnbindOk, {});
+  }
+
+  private onQueuePurge(a: QueuePurge): void {
+    const name = this.queueName(a.queue);
+    this.check('read', 'queue', name);
+    const count = this.vhost.getQueueFor(name, this.connectionId).purge();
+    if (!a.nowait) this.send(Method.queuePurgeOk, { messageCount: count });
+  }
+
+  private onQueueDelete(a: QueueDelete): void {
+    const name = this.queueName(a.queue);
+    this.check('configure', 'queue', name);
+    const count = this.vhost.deleteQueue(name, this.connectionId, a.ifUnused, a.ifEmpty);
+    if (!a.nowait) this.send(Method.queueDeleteOk, { messageCount: count });
+  }
+
+  // ---- consuming -------------------------------------------------------------------------------
+
+  private onQos(a: BasicQos): void {
+    if (a.prefetchSize !== 0) throw notImplemented(`prefetch_size!=0 (${a.prefetchSize})`);
+    if (a.global) this.channelPrefetch = a.prefetchCount;
+    else this.consumerPrefetch = a.prefetchCount;
+    this.send(Method.basicQosOk, {});
+    if (a.global) this.resumeDeliveries();
+  }
+
+  private onConsume(a: BasicConsume): void {
+    const name = this.queueName(a.queue);
+    this.check('read', 'queue', name);
+    const queue = this.vhost.getQueueFor(name, this.connectionId);
+    const tag = a.consumerTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url').slice(0, 22)}` : a.consumerTag;
+    if (this.consumers.has(tag)) throw notAllowed(`attempt to reuse consumer tag '${tag}'`);
+    if (queue.hasExclusiveConsumer() || (a.exclusive && queue.consumerCount > 0)) {
+      throw accessRefused(`queue '${queue.name}' in vhost '${this.vhost.name}' in exclusive use`);
+    }
+    const consumer = new Consumer(tag, queue, this, a.noAck, a.exclusive, this.consumerPrefetch, a.arguments);
+    this.consumers.set(tag, consumer);
+    if (!a.nowait) this.send(Method.basicConsumeOk, { consumerTag: tag });
+    queue.addConsumer(consumer);
+  }
+
+  private onCancel(a: BasicCancel): void {
+    const consumer = this.consumers.get(a.consumerTag);
+    if (consumer) {
+      this.consumers.delete(a.consumerTag);
+      consumer.queue.removeConsumer(consumer);
+    }
+    if (!a.nowait) this.send(Method.basicCancelOk, { consumerTag: a.consumerTag });
+  }
+
+  private onGet(a: BasicGet): void {
+    const name = this.queueName(a.queue);
+    this.check('read', 'queue', name);
+    const queue = this.vhost.getQueueFor(name, this.connectionId);
+    const envelope = queue.get(a.noAck);
+    if (!envelope) return this.send(Method.basicGetEmpty, { clusterId: '' });
+    const tag = ++this.deliveryTag;
+    if (!a.noAck) this.unacked.set(tag, { envelope, queue, consumer: undefined });
+    const m = envelope.message;
+    this.send(Method.basicGetOk, {
+      deliveryTag: tag, redelivered: envelope.redelivered, exchange: m.exchange, routingKey: m.routingKey,
+      messageCount: queue.messageCount,
+    });
+    this.connection.writer.content(this.id, m.rawProperties, m.body, this.connection.frameMax);
+  }
+
+  canDeliver(_consumer: Consumer): boolean {
+    return this.flowActive && this.connection.canWrite &&
+      (this.channelPrefetch === 0 || this.unacked.size < this.channelPrefetch);
+  }
+
+  deliver(consumer: Consumer, envelope: Envelope): void {
+    const tag = ++this.deliveryTag;
+    if (!consumer.noAck) {
+      this.unacked.set(tag, { envelope, queue: consumer.queue, consumer });
+      consumer.unacked++;
+    }
+    this.stats.delivered++;
+    const m = envelope.message;
+    const conn = this.connection;
+    conn.writer.method(this.id, Method.basicDeliver, {
+      consumerTag: consumer.tag, deliveryTag: tag, redelivered: envelope.redelivered,
+      exchange: m.exchange, routingKey: m.routingKey,
+    });
+    conn.writer.content(this.id, m.rawProperties, m.body, conn.frameMax);
+    conn.scheduleFlush();
+  }
+
+  consumerCancelledByBroker(consumer: Consumer): void {
+    if (this.consumers.get(consumer.tag) !== consumer) return;
+    this.consumers.delete(consumer.tag);
+    if (this.connection.capabilities['consumer_cancel_notify'] === true) {
+      this.send(Method.basicCancel, { consumerTag: consumer.tag, nowait: true });
+    }
+  }
+
+  /** Something that held deliveries back (socket, flow, prefetch) let go: let queues push again. */
+  resumeDeliveries(): void {
+    const seen = new Set<Queue>();
+    for (const c of this.consumers.values()) {
+      if (seen.has(c.queue)) continue;
+      seen.add(c.queue);
+      c.queue.dispatch();
+    }
+  }
+
+  private onFlow(a: ChannelFlow): void {
+    this.flowActive = a.active;
+    this.send(Method.channelFlowOk, { active: a.active });
+    if (a.active) this.resumeDeliveries();
+  }
+
+  // ---- acknowledgements ------------------------------------------------------------------------
+
+  /** The entries a (tag, multiple) pair names; unknown tag → 406 as RabbitMQ. */
+  private takeUnacked(tag: number, multiple: boolean): Unacked[] {
+    if (multiple) {
+      const out: Unacked[] = [];
+      for (const [t, u] of this.unacked) {
+        if (tag !== 0 && t > tag) break;
+        out.push(u);
+        this.unacked.delete(t);
+      }
+      if (out.length === 0 && tag !== 0 && tag > this.deliveryTag) throw preconditionFailed(`unknown delivery tag ${tag}`);
+      return out;
+    }
+    const u = this.unacked.get(tag);
+    if (!u) throw preconditionFailed(`unknown delivery tag ${tag}`);
+    this.unacked.delete(tag);
+    return [u];
+  }
+
+  private onAck(tag: number, multiple: boolean): void {
+    if (this.tx) {
+      const taken = this.takeUnacked(tag, multiple);
+      this.tx.settles.push(() => this.settle(taken, (u) => u.queue.ack(u.envelope)));
+      return;
+    }
+    if (!multiple) {
+      // Hot path: one ack, one queue.
+      const u = this.unacked.get(tag);
+      if (!u) throw preconditionFailed(`unknown delivery tag ${tag}`);
+      this.unacked.delete(tag);
+      this.stats.acked++;
+      u.queue.ack(u.envelope);
+      if (u.consumer) u.consumer.unacked--;
+      u.queue.dispatch();
+      if (this.channelPrefetch !== 0) this.resumeDeliveries();
+      return;
+    }
+    this.settle(this.takeUnacked(tag, multiple), (u) => u.queue.ack(u.envelope));
+  }
+
+  private onNack(tag: number, multiple: boolean, requeue: boolean): void {
+    const taken = this.takeUnacked(tag, multiple);
+    const apply = () => this.settle(taken, (u) => (requeue ? u.queue.requeue(u.envelope) : u.queue.discard(u.envelope)));
+    if (this.tx) this.tx.settles.push(apply);
+    else apply();
+  }
+
+  private settle(entries: Unacked[], action: (u: Unacked) => void): void {
+    const queues = new Set<Queue>();
+    for (const u of entries) {
+      action(u);
+      this.stats.acked++;
+      if (u.consumer) u.consumer.unacked--;
+      queues.add(u.queue);
+    }
+    for (const q of queues) q.dispatch();
+    if (this.channelPrefetch !== 0) this.resumeDeliveries();
+  }
+
+  private onRecover(_a: BasicRecover, sync: boolean): void {
+    // RabbitMQ requeues in both cases (requeue=false redelivery to the same consumer is not offered).
+    this.settle(this.takeUnacked(0, true), (u) => u.queue.requeue(u.envelope));
+    if (sync) this.send(Method.basicRecoverOk, {});
+  }
+
+  // ---- closing ---------------------------------------------------------------------------------
+
+  private onClose(_a: ChannelClose): void {
+    this.close();
+    this.connection.channels.delete(this.id);
+    this.send(Method.channelCloseOk, {});
+  }
+
+  /** Channel gone (either side closed it, or the connection went): consumers off, unacked requeued. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.content = undefined;
+    for (const c of this.consumers.values()) c.queue.removeConsumer(c);
+    const consumers = [...this.consumers.values()];
+    this.consumers.clear();
+    const queues = new Set<Queue>();
+    for (const u of this.unacked.values()) {
+      u.queue.requeue(u.envelope);
+      queues.add(u.queue);
+    }
+    this.unacked.clear();
+    for (const q of queues) q.dispatch();
+    void consumers;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+void resourceLocked;

@@ -1,0 +1,419 @@
+/**
+ * One client connection: protocol header, handshake (start/tune/open), heartbeats, the channel
+ * table, and the socket. Frames come in through the FrameParser; everything sent in one event-loop
+ * turn leaves in one write. AmqpErrors from anywhere below end here: soft ones close the channel,
+ * hard ones the connection.
+ */
+import type { Socket } from 'node:net';
+import { parseCredentials } from '../auth/sasl.js';
+import type { User } from '../auth/users.js';
+import type { BrokerContext } from '../broker/broker-context.js';
+import type { VirtualHost } from '../broker/vhost.js';
+import { AmqpError, commandInvalid, frameError, notAllowed, channelError, unexpectedFrame } from '../protocol/errors.js';
+import type { FieldTable } from '../protocol/field-table.js';
+import { FrameParser, type FrameSink } from '../protocol/frame-parser.js';
+import { FrameReader } from '../protocol/frame-reader.js';
+import { FrameWriter } from '../protocol/frame-writer.js';
+import {
+  FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, METHODS, Method, ReplyCode,
+  type ConnectionClose, type ConnectionOpen, type ConnectionStartOk, type ConnectionTuneOk,
+} from '../protocol/generated.js';
+import { Channel } from './channel.js';
+
+const PROTOCOL_HEADER = Buffer.from('AMQP\x00\x00\x09\x01', 'latin1');
+/** Before tune-ok the peer may send frames up to the spec minimum; we allow our own maximum. */
+const CLOSE_OK_TIMEOUT_MS = 3000;
+/** Outgoing bytes buffered beyond which consumers on this connection are paused. */
+const WRITE_HIGH_WATER = 1 << 20;
+
+type State = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'opened' | 'closing' | 'closed';
+
+let nextConnectionId = 1;
+
+export class Connection implements FrameSink {
+  readonly id = nextConnectionId++;
+  readonly name: string;
+  readonly connectedAt = Date.now();
+  private state: State = 'header';
+  private readonly parser: FrameParser;
+  private readonly reader = new FrameReader(Buffer.alloc(0));
+  readonly writer = new FrameWriter();
+  private flushScheduled = false;
+  readonly channels = new Map<number, Channel>();
+  /** Channels we sent channel.close on and await close-ok for: other frames on them are dropped. */
+  private readonly closingChannels = new Set<number>();
+  user: User | undefined;
+  vhost: VirtualHost | undefined;
+  clientProperties: FieldTable = {};
+  capabilities: FieldTable = {};
+  channelMax = 0;
+  frameMax = 0;
+  heartbeat = 0;
+  private lastReceived = Date.now();
+  private lastSent = Date.now();
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private headerBuffer: Buffer | undefined;
+  /** Paused for backpressure (slow reader) or a resource alarm. */
+  private writeBlocked = false;
+  private alarmBlocked = false;
+  /** Has published at least once: only publishers are blocked by resource alarms (as RabbitMQ). */
+  isPublisher = false;
+  /** Consumers waiting for the socket to drain, by channel. */
+  readonly stats = { recvOct: 0, sendOct: 0, recvCnt: 0, sendCnt: 0 };
+
+  constructor(
+    readonly socket: Socket,
+    readonly broker: BrokerContext,
+  ) {
+    this.name = `${socket.remoteAddress}:${socket.remotePort} -> ${socket.localAddress}:${socket.localPort}`;
+    this.parser = new FrameParser(this, broker.config.frameMax);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
+    socket.on('error', () => {});
+    socket.on('close', () => this.onSocketClosed());
+    // A client that connects and says nothing is dropped like RabbitMQ's handshake timeout.
+    this.heartbeatTimer = setTimeout(() => {
+      if (this.state === 'header' || this.state === 'start-ok' || this.state === 'tune-ok' || this.state === 'open') {
+        this.broker.log('warn', 'handshake timeout', { peer: this.peer });
+        this.socket.destroy();
+      }
+    }, broker.config.handshakeTimeoutMs);
+  }
+
+  get peer(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+  get isOpen(): boolean {
+    return this.state === 'opened';
+  }
+  get username(): string {
+    return this.user?.name ?? '';
+  }
+  /** Deliveries go out only while the socket keeps up and the connection is not closing. */
+  get canWrite(): boolean {
+    return !this.writeBlocked && this.state === 'opened';
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastReceived = Date.now();
+    this.stats.recvOct += chunk.length;
+    try {
+      if (this.state === 'header') {
+        chunk = this.readProtocolHeader(chunk);
+        if (chunk.length === 0) return;
+      }
+      if (this.state === 'closed') return;
+      this.parser.push(chunk);
+    } catch (e) {
+      this.handleError(e, 0);
+    }
+    this.flush();
+  }
+
+  private readProtocolHeader(chunk: Buffer): Buffer {
+    const data = this.headerBuffer ? Buffer.concat([this.headerBuffer, chunk]) : chunk;
+    if (data.length < 8) {
+      this.headerBuffer = data;
+      return Buffer.alloc(0);
+    }
+    this.headerBuffer = undefined;
+    if (!data.subarray(0, 8).equals(PROTOCOL_HEADER)) {
+      // Spec: answer with the header we do speak, then close.
+      this.state = 'closed';
+      this.socket.end(PROTOCOL_HEADER);
+      return Buffer.alloc(0);
+    }
+    this.state = 'start-ok';
+    this.sendMethod(0, Method.connectionStart, {
+      versionMajor: 0,
+      versionMinor: 9,
+      serverProperties: this.broker.serverProperties(),
+      mechanisms: Buffer.from('PLAIN AMQPLAIN'),
+      locales: Buffer.from('en_US'),
+    });
+    return data.subarray(8);
+  }
+
+  onFrame(type: number, channelId: number, payload: Buffer): void {
+    this.stats.recvCnt++;
+    if (type === FRAME_HEARTBEAT) {
+      if (channelId !== 0) throw frameError('heartbeat frame on non-zero channel');
+      return;
+    }
+    if (channelId === 0) {
+      if (type !== FRAME_METHOD) throw unexpectedFrame(`content frame on channel 0`);
+      return this.onConnectionMethod(payload);
+    }
+    if (this.state !== 'opened') {
+      if (this.state === 'closing') return;
+      throw unexpectedFrame(`frame on channel ${channelId} before connection.open`);
+    }
+    if (this.closingChannels.has(channelId)) {
+      // Only channel.close / close-ok matter until the client confirms the close.
+      if (type === FRAME_METHOD && payload.length >= 4) {
+        const id = payload.readUInt32BE(0);
+        if (id === Method.channelCloseOk) this.closingChannels.delete(channelId);
+        else if (id === Method.channelClose) {
+          this.closingChannels.delete(channelId);
+          this.sendMethod(channelId, Method.channelCloseOk, {});
+        }
+      }
+      return;
+    }
+    const channel = this.channels.get(channelId);
+    if (!channel) {
+      if (type !== FRAME_METHOD) throw channelError(`expected 'channel.open' on channel ${channelId}`);
+      const id = this.reader.reset(payload, 0, payload.length).u32();
+      if (id !== Method.channelOpen) {
+        throw commandInvalid(`expected 'channel.open' on channel ${channelId}, got '${METHODS.get(id)?.name ?? id}'`);
+      }
+      if (channelId > this.channelMax) throw notAllowed(`channel ${channelId} > channel_max ${this.channelMax}`);
+      const ch = new Channel(this, channelId);
+      this.channels.set(channelId, ch);
+      this.sendMethod(channelId, Method.channelOpenOk, { channelId: Buffer.alloc(0) });
+      return;
+    }
+    try {
+      channel.onFrame(type, payload, this.reader);
+    } catch (e) {
+      this.handleError(e, channelId);
+    }
+  }
+
+  private decodeMethod(payload: Buffer): { id: number; args: unknown } {
+    const r = this.reader.reset(payload, 0, payload.length);
+    const id = r.u32();
+    const info = METHODS.get(id);
+    if (!info) throw commandInvalid(`unknown method ${id >>> 16}/${id & 0xffff}`);
+    return { id, args: info.decode(r) };
+  }
+
+  private onConnectionMethod(payload: Buffer): void {
+    const { id, args } = this.decodeMethod(payload);
+    switch (id) {
+      case Method.connectionStartOk:
+        if (this.state !== 'start-ok') break;
+        return this.onStartOk(args as ConnectionStartOk);
+      case Method.connectionTuneOk:
+        if (this.state !== 'tune-ok') break;
+        return this.onTuneOk(args as ConnectionTuneOk);
+      case Method.connectionOpen:
+        if (this.state !== 'open') break;
+        return this.onOpen(args as ConnectionOpen);
+      case Method.connectionClose: {
+        const a = args as ConnectionClose;
+        this.sendMethod(0, Method.connectionCloseOk, {});
+        this.flush();
+        this.teardown(`client closed: ${a.replyCode} ${a.replyText}`);
+        this.socket.end();
+        return;
+      }
+      case Method.connectionCloseOk:
+        if (this.state === 'closing') {
+          this.teardown('closed');
+          this.socket.end();
+        }
+        return;
+      case Method.connectionUpdateSecret:
+        return this.sendMethod(0, Method.connectionUpdateSecretOk, {});
+      case Method.connectionBlocked:
+      case Method.connectionUnblocked:
+        return;
+    }
+    if (this.state === 'closing') return;
+    throw commandInvalid(`unexpected method ${METHODS.get(id)?.name ?? id} in state ${this.state}`);
+  }
+
+  private onStartOk(a: ConnectionStartOk): void {
+    this.clientProperties = a.clientProperties;
+    const caps = a.clientProperties['capabilities'];
+    if (caps && typeof caps === 'object' && !Array.isArray(caps)) this.capabilities = caps as FieldTable;
+    const creds = parseCredentials(a.mechanism, a.response);
+    const user = creds && this.broker.authenticate(creds.username, creds.password, this.socket.remoteAddress ?? '');
+    if (!user) {
+      const name = creds?.username ?? '';
+      this.broker.log('warn', 'authentication failed', { peer: this.peer, user: name, mechanism: a.mechanism });
+      const reason = !creds
+        ? `ACCESS_REFUSED - unsupported or malformed ${a.mechanism} response`
+        : `ACCESS_REFUSED - Login was refused using authentication mechanism ${a.mechanism}. For details see the broker logfile.`;
+      if (this.capabilities['authentication_failure_close'] === true) {
+        this.sendMethod(0, Method.connectionClose, { replyCode: ReplyCode.ACCESS_REFUSED, replyText: reason, classId: 0, methodId: 0 });
+        this.state = 'closing';
+        this.flush();
+      }
+      this.state = 'closed';
+      setTimeout(() => this.socket.destroy(), 50).unref();
+      this.socket.end();
+      return;
+    }
+    this.user = user;
+    this.state = 'tune-ok';
+    const c = this.broker.config;
+    this.sendMethod(0, Method.connectionTune, { channelMax: c.channelMax, frameMax: c.frameMax, heartbeat: c.heartbeat });
+  }
+
+  private onTuneOk(a: ConnectionTuneOk): void {
+    const c = this.broker.config;
+    const frameMax = a.frameMax === 0 ? c.frameMax : a.frameMax;
+    if (frameMax < FRAME_MIN_SIZE) throw notAllowed(`frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`);
+    if (frameMax > c.frameMax) throw notAllowed(`frame_max=${frameMax} > ${c.frameMax} max size`);
+    this.frameMax = frameMax;
+    this.parser.maxFrameSize = frameMax;
+    this.channelMax = a.channelMax === 0 ? c.channelMax : Math.min(a.channelMax, c.channelMax);
+    this.heartbeat = a.heartbeat;
+    this.state = 'open';
+  }
+
+  private onOpen(a: ConnectionOpen): void {
+    const vhost = this.broker.vhosts.get(a.virtualHost);
+    if (!vhost) throw notAllowed(`vhost ${a.virtualHost} not found`);
+    if (!this.broker.users.hasVhostAccess(a.virtualHost, this.username)) {
+      throw notAllowed(`access to vhost '${a.virtualHost}' refused for user '${this.username}'`);
+    }
+    this.vhost = vhost;
+    this.state = 'opened';
+    clearTimeout(this.heartbeatTimer);
+    this.startHeartbeats();
+    this.sendMethod(0, Method.connectionOpenOk, { knownHosts: '' });
+    this.broker.connectionOpened(this);
+    this.broker.log('info', 'connection opened', { peer: this.peer, user: this.username, vhost: vhost.name, connection: this.id });
+  }
+
+  private startHeartbeats(): void {
+    if (this.heartbeat === 0) return;
+    const intervalMs = this.heartbeat * 1000;
+    this.heartbeatTimer = setInterval(() => {
+      const now = Date.now();
+      if (now - this.lastReceived > intervalMs * 2) {
+        this.broker.log('warn', 'missed heartbeats from client, closing', { peer: this.peer, user: this.username, timeout_s: this.heartbeat });
+        this.socket.destroy();
+        return;
+      }
+      if (now - this.lastSent >= intervalMs / 2) {
+        this.writer.heartbeat();
+        this.flush();
+      }
+    }, intervalMs / 2);
+    this.heartbeatTimer.unref();
+  }
+
+  sendMethod<A>(channel: number, id: number, args: A): void {
+    this.writer.method(channel, id, args);
+    this.scheduleFlush();
+  }
+
+  scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  /** Write everything buffered in one go; on a full socket, pause deliveries until it drains. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.writer.pendingBytes === 0 || this.socket.destroyed) return;
+    const chunks = this.writer.take();
+    this.lastSent = Date.now();
+    let ok = true;
+    if (chunks.length === 1) ok = this.socket.write(chunks[0]!);
+    else {
+      this.socket.cork();
+      for (const c of chunks) ok = this.socket.write(c);
+      this.socket.uncork();
+    }
+    for (const c of chunks) this.stats.sendOct += c.length;
+    if (!ok || this.socket.writableLength > WRITE_HIGH_WATER) {
+      this.writeBlocked = true;
+      // A peer that does not read also does not get to make us buffer its publishes' replies.
+      this.socket.pause();
+    }
+  }
+
+  private onDrain(): void {
+    if (!this.writeBlocked) return;
+    this.writeBlocked = false;
+    if (!this.alarmBlocked) this.socket.resume();
+    for (const ch of this.channels.values()) ch.resumeDeliveries();
+  }
+
+  /** Called on each publish: the first one of a connection under an active alarm blocks it. */
+  notePublish(): void {
+    if (this.isPublisher) return;
+    this.isPublisher = true;
+    if (this.broker.alarmActive) this.setAlarm(true, 'low on memory');
+  }
+
+  /** A memory/disk alarm started or ended (RabbitMQ's connection.blocked semantics). */
+  setAlarm(active: boolean, reason: string): void {
+    if (active === this.alarmBlocked || this.state !== 'opened') return;
+    if (active && !this.isPublisher) return;
+    this.alarmBlocked = active;
+    const notify = this.capabilities['connection.blocked'] === true;
+    if (active) {
+      if (notify) this.sendMethod(0, Method.connectionBlocked, { reason });
+      this.flush();
+      this.socket.pause();
+    } else {
+      if (notify) this.sendMethod(0, Method.connectionUnblocked, {});
+      if (!this.writeBlocked) this.socket.resume();
+    }
+  }
+
+  /** Turn an error into the right close: soft → channel.close, hard → connection.close. */
+  handleError(e: unknown, channelId: number): void {
+    if (!(e instanceof AmqpError)) {
+      this.broker.log('error', 'internal error', { peer: this.peer, error: String((e as Error)?.stack ?? e) });
+      e = new AmqpError(ReplyCode.INTERNAL_ERROR, String((e as Error)?.message ?? e));
+    }
+    const err = e as AmqpError;
+    const classId = err.methodId >>> 16;
+    const methodId = err.methodId & 0xffff;
+    if (!err.isConnectionError && channelId !== 0 && this.channels.has(channelId)) {
+      this.broker.log('info', 'channel error', { peer: this.peer, channel: channelId, error: err.replyText });
+      this.channels.get(channelId)!.close();
+      this.channels.delete(channelId);
+      this.closingChannels.add(channelId);
+      this.sendMethod(channelId, Method.channelClose, { replyCode: err.replyCode, replyText: err.replyText, classId, methodId });
+      return;
+    }
+    this.close(err.replyCode, err.replyText, classId, methodId);
+  }
+
+  /** Server-initiated close (error, shutdown, management): wait briefly for close-ok. */
+  close(replyCode: number, replyText: string, classId = 0, methodId = 0): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.broker.log(replyCode === ReplyCode.CONNECTION_FORCED ? 'info' : 'warn', 'closing connection', {
+      peer: this.peer, user: this.username, code: replyCode, reason: replyText,
+    });
+    const wasOpen = this.state === 'opened';
+    this.sendMethod(0, Method.connectionClose, { replyCode, replyText, classId, methodId });
+    this.flush();
+    this.state = 'closing';
+    if (wasOpen) this.releaseChannels();
+    setTimeout(() => this.socket.destroy(), CLOSE_OK_TIMEOUT_MS).unref();
+  }
+
+  private releaseChannels(): void {
+    for (const ch of this.channels.values()) ch.close();
+    this.channels.clear();
+  }
+
+  private teardown(reason: string): void {
+    if (this.state === 'closed') return;
+    const wasOpened = this.vhost !== undefined;
+    this.state = 'closed';
+    clearTimeout(this.heartbeatTimer);
+    clearInterval(this.heartbeatTimer);
+    this.releaseChannels();
+    if (wasOpened) {
+      this.vhost!.connectionClosed(this.id);
+      this.broker.connectionClosed(this);
+      this.broker.log('info', 'connection closed', { peer: this.peer, user: this.username, connection: this.id, reason });
+    }
+  }
+
+  private onSocketClosed(): void {
+    this.teardown(this.state === 'closing' ? 'closed by broker' : 'socket closed');
+  }
+}

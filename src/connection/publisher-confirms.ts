@@ -1,0 +1,61 @@
+/**
+ * Publisher confirms for one channel. Each publish gets a sequence number; it is confirmed once
+ * every durable queue it went to has it on disk (zero such queues: at once). Acks go out
+ * coalesced: one `multiple` ack covers every confirmed sequence below the oldest one still waiting.
+ */
+export class PublisherConfirms {
+  private seq = 0;
+  private lastAcked = 0;
+  /** seq → durable writes still outstanding; insertion order is ascending seq. */
+  private readonly waiting = new Map<number, number>();
+  private flushScheduled = false;
+
+  constructor(private readonly sendAck: (tag: number, multiple: boolean) => void) {}
+
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  /** Register how many durable writes `seq` waits for. */
+  expect(seq: number, durableWrites: number): void {
+    if (durableWrites === 0) return this.confirmNow(seq);
+    const already = this.waiting.get(seq) ?? 0;
+    // whenDurable callbacks may have fired (negative count) before expect() ran.
+    const left = already + durableWrites;
+    if (left <= 0) this.waiting.delete(seq);
+    else this.waiting.set(seq, left);
+    this.scheduleFlush();
+  }
+
+  confirmNow(_seq: number): void {
+    this.scheduleFlush();
+  }
+
+  /** One durable queue has `seq` on disk. */
+  durable(seq: number): void {
+    const left = (this.waiting.get(seq) ?? 0) - 1;
+    if (left === 0) this.waiting.delete(seq);
+    else this.waiting.set(seq, left);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    let upTo = this.seq;
+    for (const [seq, left] of this.waiting) {
+      if (left > 0) {
+        upTo = seq - 1;
+        break;
+      }
+    }
+    if (upTo <= this.lastAcked) return;
+    this.sendAck(upTo, upTo - this.lastAcked > 1);
+    this.lastAcked = upTo;
+  }
+}

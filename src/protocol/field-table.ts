@@ -1,0 +1,84 @@
+/**
+ * AMQP field tables and arrays, with every type RabbitMQ clients send (t b B s u I i l L f d D S x A T F V).
+ * Values decode to plain JS values; where JS cannot tell the wire type back (floats vs doubles,
+ * decimals, 8/16-bit ints, unsigned ints) a `TypedValue` keeps it so that re-encoding is exact.
+ */
+export type FieldValue =
+  | boolean
+  | number
+  | bigint
+  | string
+  | Buffer
+  | Date
+  | null
+  | FieldValue[]
+  | FieldTable
+  | TypedValue;
+export interface FieldTable {
+  [key: string]: FieldValue;
+}
+
+/** A value whose wire type must survive a decode/encode round trip. */
+export class TypedValue {
+  constructor(
+    readonly type: 'b' | 'B' | 's' | 'u' | 'i' | 'L' | 'f' | 'D',
+    readonly value: number | bigint | { scale: number; value: number },
+  ) {}
+  toJSON(): unknown {
+    return this.type === 'D' ? decimalToNumber(this.value as { scale: number; value: number }) : this.value;
+  }
+}
+
+const decimalToNumber = (d: { scale: number; value: number }) => d.value / 10 ** d.scale;
+
+export function isFieldTable(v: unknown): v is FieldTable {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Buffer) &&
+    !(v instanceof Date) && !(v instanceof TypedValue);
+}
+
+/** Plain-number view of a value (for x-match arguments, TTLs, x-max-length and the like). */
+export function numericValue(v: FieldValue | undefined): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof TypedValue) return Number(v.toJSON());
+  return undefined;
+}
+
+export function stringValue(v: FieldValue | undefined): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v instanceof Buffer) return v.toString('utf8');
+  return undefined;
+}
+
+/** JSON form for the management API (Buffers as strings, as RabbitMQ shows longstr). */
+export function fieldValueToJson(v: FieldValue): unknown {
+  if (v instanceof Buffer) return v.toString('utf8');
+  if (v instanceof TypedValue) return v.toJSON();
+  if (v instanceof Date) return Math.floor(v.getTime() / 1000);
+  if (typeof v === 'bigint') return Number(v);
+  if (Array.isArray(v)) return v.map(fieldValueToJson);
+  if (isFieldTable(v)) return fieldTableToJson(v);
+  return v;
+}
+
+export function fieldTableToJson(t: FieldTable): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(t)) out[k] = fieldValueToJson(t[k] as FieldValue);
+  return out;
+}
+
+/** Values from JSON (definitions import, HTTP publish): strings stay strings, integers become long. */
+export function fieldTableFromJson(o: unknown): FieldTable {
+  const out: FieldTable = {};
+  if (!o || typeof o !== 'object') return out;
+  for (const [k, v] of Object.entries(o as Record<string, unknown>)) out[k] = fieldValueFromJson(v);
+  return out;
+}
+
+function fieldValueFromJson(v: unknown): FieldValue {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.map(fieldValueFromJson);
+  if (typeof v === 'object') return fieldTableFromJson(v);
+  return String(v);
+}
