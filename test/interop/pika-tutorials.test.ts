@@ -131,7 +131,7 @@ async function startBroker(): Promise<TestBroker> {
 
   const { Broker } = await import('../../src/index.js');
   const dataDir = await mkdtemp(join(tmpdir(), 'warren-pika-tutorials-'));
-  const options = { port: 0, host: '127.0.0.1', dataDir, managementPort: 0 };
+  const options = { port: 0, host: '127.0.0.1', dataDir, managementPort: 0, logLevel: 'warn' as const };
   let broker = await Broker.start(options);
   const handle: TestBroker = {
     url: `amqp://guest:guest@127.0.0.1:${broker.port}/`,
@@ -272,7 +272,7 @@ describe('pika tutorials', () => {
     await broker.restart();
 
     const worker = start('worker after restart', 'worker.py', [], { SECONDS_PER_DOT: '0', EXIT_AFTER: '1' });
-    const lines = await worker.exitsCleanly();
+    const lines = await worker.exitsCleanly(5_000);
     assert.equal(lines.length, 3, worker.describe());
     assert.match(lines[1]!, /^ \[x\] Received survivor\.( \(redelivered\))?$/);
   });
