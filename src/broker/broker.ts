@@ -122,7 +122,7 @@ export class Broker implements BrokerContext {
         consumer_priorities: false,
         authentication_failure_close: true,
         per_consumer_qos: true,
-        direct_reply_to: false,
+        direct_reply_to: true,
       },
     };
   }

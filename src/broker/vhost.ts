@@ -12,6 +12,7 @@ import { bindingId, createExchange, isExchangeType, type Binding, type Destinati
 import type { Message } from './message.js';
 import type { MessageList } from './message-list.js';
 import { MemoryMessageList } from './memory-message-list.js';
+import { DirectReplyTo } from './direct-reply-to.js';
 import { Queue } from './queue.js';
 
 export interface ExchangeDeclaration {
@@ -64,6 +65,7 @@ export class VirtualHost {
   /** Bindings whose destination is a queue, by queue name, for cleanup when the queue goes. */
   private readonly bindingsTo = new Map<string, Set<Binding>>();
   private readonly routeScratch = new Set<Destination>();
+  readonly directReplyTo = new DirectReplyTo();
 
   constructor(
     readonly name: string,

@@ -23,6 +23,8 @@ import {
   type QueueDelete, type QueuePurge, type QueueUnbind,
 } from '../protocol/generated.js';
 import { readDeliveryMode } from '../protocol/properties.js';
+import { REPLY_TO_FLAG, replaceShortstrProperty } from '../protocol/property-rewrite.js';
+import { REPLY_TO_PREFIX, REPLY_TO_QUEUE, type ReplyReceiver } from '../broker/direct-reply-to.js';
 import type { Connection } from './connection.js';
 import { PublisherConfirms } from './publisher-confirms.js';
 
@@ -42,7 +44,7 @@ interface PendingContent {
   received: number;
 }
 
-export class Channel implements ConsumerChannel {
+export class Channel implements ConsumerChannel, ReplyReceiver {
   private content: PendingContent | undefined;
   private deliveryTag = 0;
   private readonly unacked = new Map<number, Unacked>();
@@ -57,6 +59,8 @@ export class Channel implements ConsumerChannel {
   /** AMQP's "current queue": the last one declared, used when a method names queue ''. */
   private lastQueue = '';
   private closed = false;
+  /** Direct reply-to: this channel's consumer tag on amq.rabbitmq.reply-to and its reply address. */
+  private replyConsumer: { tag: string; address: string } | undefined;
   readonly stats = { published: 0, delivered: 0, acked: 0 };
 
   constructor(
@@ -232,7 +236,11 @@ export class Channel implements ConsumerChannel {
     const m = c.method;
     const exchange = this.resolvePublishTarget(m);
     const persistent = readDeliveryMode(c.rawProperties) === 2;
-    const message = new Message(m.exchange, m.routingKey, c.rawProperties, c.body, persistent);
+    let rawProperties = c.rawProperties;
+    if (rawProperties.length >= 2 && (rawProperties.readUInt16BE(0) & REPLY_TO_FLAG) !== 0) {
+      rawProperties = this.rewriteReplyTo(rawProperties);
+    }
+    const message = new Message(m.exchange, m.routingKey, rawProperties, c.body, persistent);
     const userId = message.rawProperties.length >= 2 && (message.rawProperties.readUInt16BE(0) & (1 << 4)) !== 0
       ? message.properties.userId : undefined;
     if (userId !== undefined && userId !== this.connection.username) {
@@ -240,12 +248,15 @@ export class Channel implements ConsumerChannel {
     }
     this.stats.published++;
     const seq = this.confirms?.nextSeq();
+    if (m.exchange === '' && m.routingKey.startsWith(REPLY_TO_PREFIX)) {
+      const delivered = this.vhost.directReplyTo.deliver(m.routingKey, message);
+      if (!delivered && m.mandatory) this.returnMessage(message, m);
+      if (seq !== undefined) this.confirms!.confirmNow(seq);
+      return;
+    }
     const routed = this.vhost.route(exchange, message);
     if (routed.size === 0) {
-      if (m.mandatory) {
-        this.send(Method.basicReturn, { replyCode: ReplyCode.NO_ROUTE, replyText: 'NO_ROUTE', exchange: m.exchange, routingKey: m.routingKey });
-        this.connection.writer.content(this.id, message.rawProperties, message.body, this.connection.frameMax);
-      }
+      if (m.mandatory) this.returnMessage(message, m);
       if (seq !== undefined) this.confirms!.confirmNow(seq);
       return;
     }
@@ -259,6 +270,45 @@ export class Channel implements ConsumerChannel {
       }
     }
     if (seq !== undefined) this.confirms!.expect(seq, durableWrites);
+  }
+
+  private returnMessage(message: Message, m: BasicPublish): void {
+    this.send(Method.basicReturn, { replyCode: ReplyCode.NO_ROUTE, replyText: 'NO_ROUTE', exchange: m.exchange, routingKey: m.routingKey });
+    this.connection.writer.content(this.id, message.rawProperties, message.body, this.connection.frameMax);
+  }
+
+  /** reply_to = amq.rabbitmq.reply-to becomes this channel's reply address (RabbitMQ's direct reply-to). */
+  private rewriteReplyTo(raw: Buffer): Buffer {
+    // Cheap pre-check on the raw bytes before decoding anything.
+    if (raw.indexOf(REPLY_TO_QUEUE) < 0) return raw;
+    const props = new Message('', '', raw, EMPTY, false).properties;
+    if (props.replyTo !== REPLY_TO_QUEUE) return raw;
+    if (!this.replyConsumer) throw preconditionFailed('fast reply consumer does not exist');
+    return replaceShortstrProperty(raw, REPLY_TO_FLAG, this.replyConsumer.address);
+  }
+
+  deliverReply(consumerTag: string, message: Message): void {
+    const conn = this.connection;
+    conn.writer.method(this.id, Method.basicDeliver, {
+      consumerTag, deliveryTag: ++this.deliveryTag, redelivered: false, exchange: message.exchange, routingKey: message.routingKey,
+    });
+    conn.writer.content(this.id, message.rawProperties, message.body, conn.frameMax);
+    conn.scheduleFlush();
+  }
+
+  private consumeReplyTo(a: BasicConsume): void {
+    if (!a.noAck) throw preconditionFailed('reply consumer cannot acknowledge');
+    if (this.replyConsumer) throw preconditionFailed('reply consumer already set');
+    const tag = a.consumerTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url').slice(0, 22)}` : a.consumerTag;
+    const address = this.vhost.directReplyTo.register(this, tag);
+    this.replyConsumer = { tag, address };
+    if (!a.nowait) this.send(Method.basicConsumeOk, { consumerTag: tag });
+  }
+
+  private cancelReplyTo(): void {
+    if (!this.replyConsumer) return;
+    this.vhost.directReplyTo.unregister(this.replyConsumer.address);
+    this.replyConsumer = undefined;
   }
 
   // ---- confirms and transactions -------------------------------------------------------------
@@ -335,6 +385,10 @@ export class Channel implements ConsumerChannel {
   }
 
   private onQueueDeclare(a: QueueDeclare): void {
+    if (a.queue === REPLY_TO_QUEUE && a.passive) {
+      if (!a.nowait) this.send(Method.queueDeclareOk, { queue: a.queue, messageCount: 0, consumerCount: 0 });
+      return;
+    }
     if (!a.passive && a.queue !== '') this.check('configure', 'queue', a.queue);
     const q = this.vhost.declareQueue({
       name: a.queue, passive: a.passive, durable: a.durable, exclusive: a.exclusive,
@@ -379,6 +433,7 @@ export class Channel implements ConsumerChannel {
   }
 
   private onConsume(a: BasicConsume): void {
+    if (a.queue === REPLY_TO_QUEUE) return this.consumeReplyTo(a);
     const name = this.queueName(a.queue);
     this.check('read', 'queue', name);
     const queue = this.vhost.getQueueFor(name, this.connectionId);
@@ -394,6 +449,7 @@ export class Channel implements ConsumerChannel {
   }
 
   private onCancel(a: BasicCancel): void {
+    if (this.replyConsumer?.tag === a.consumerTag) this.cancelReplyTo();
     const consumer = this.consumers.get(a.consumerTag);
     if (consumer) {
       this.consumers.delete(a.consumerTag);
@@ -543,6 +599,7 @@ export class Channel implements ConsumerChannel {
     if (this.closed) return;
     this.closed = true;
     this.content = undefined;
+    this.cancelReplyTo();
     for (const c of this.consumers.values()) c.queue.removeConsumer(c);
     const consumers = [...this.consumers.values()];
     this.consumers.clear();
