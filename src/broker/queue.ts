@@ -7,6 +7,10 @@ import type { FieldTable } from '../protocol/field-table.js';
 import type { Consumer } from './consumer.js';
 import type { Envelope, Message } from './message.js';
 import type { MessageList } from './message-list.js';
+import { parseExpiration, parseQueuePolicy, type QueuePolicy } from './queue-arguments.js';
+import type { DeadLetterReason } from './dead-letter.js';
+
+const EXPIRATION_FLAG = 1 << 8;
 
 export interface QueueOptions {
   durable: boolean;
@@ -35,15 +39,27 @@ export class Queue {
   private hadConsumer = false;
   deleted = false;
   readonly stats: QueueStats = { published: 0, delivered: 0, acked: 0, redelivered: 0 };
-  /** Called when the queue decides to delete itself (auto-delete); the vhost removes it. */
+  /** Called when the queue decides to delete itself (auto-delete, x-expires); the vhost removes it. */
   onAutoDelete: ((queue: Queue) => void) | undefined;
+  /** Republishes a message to the dead-letter exchange (set by the vhost). */
+  onDeadLetter: ((queue: Queue, message: Message, reason: DeadLetterReason) => void) | undefined;
+  readonly policy: QueuePolicy;
+  /** Some message may carry a TTL: only then does the head need expiry checks. */
+  private mayExpire: boolean;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private expiryTimerAt = 0;
+  private unusedTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly vhost: string,
     readonly name: string,
     readonly options: QueueOptions,
     readonly messages: MessageList,
-  ) {}
+  ) {
+    this.policy = parseQueuePolicy(options.arguments);
+    this.mayExpire = this.policy.messageTtl !== undefined;
+    this.touch();
+  }
 
   get durable(): boolean {
     return this.options.durable;
@@ -64,14 +80,107 @@ export class Queue {
     return this.consumers;
   }
 
-  publish(message: Message): Envelope {
-    const envelope = this.messages.push(message);
+  /** Enqueue; false when a length limit with reject-publish overflow refused it. */
+  publish(message: Message): boolean {
+    const p = this.policy;
+    if (p.maxLength !== undefined || p.maxLengthBytes !== undefined) {
+      if (!this.makeRoomFor(message)) return false;
+    }
+    if (!this.mayExpire && message.rawProperties.length >= 2 && (message.rawProperties.readUInt16BE(0) & EXPIRATION_FLAG) !== 0) {
+      this.mayExpire = true;
+    }
+    this.messages.push(message);
     this.stats.published++;
     if (this.consumers.length > 0) this.dispatch();
-    return envelope;
+    if (this.mayExpire) this.expireHead();
+    return true;
+  }
+
+  private isFull(extraBytes: number): boolean {
+    const p = this.policy;
+    return (p.maxLength !== undefined && this.messages.length + 1 > p.maxLength) ||
+      (p.maxLengthBytes !== undefined && this.messages.bytes + extraBytes > p.maxLengthBytes);
+  }
+
+  private makeRoomFor(message: Message): boolean {
+    if (!this.isFull(message.body.length)) return true;
+    if (this.policy.overflow !== 'drop-head') {
+      if (this.policy.overflow === 'reject-publish-dlx') this.onDeadLetter?.(this, message, 'maxlen');
+      return false;
+    }
+    while (this.messages.length > 0 && this.isFull(message.body.length)) {
+      const head = this.messages.shift()!;
+      this.messages.settle(head);
+      this.onDeadLetter?.(this, head.message, 'maxlen');
+    }
+    // A message alone bigger than x-max-length-bytes (or x-max-length 0) is dropped itself.
+    if (this.isFull(message.body.length)) {
+      this.onDeadLetter?.(this, message, 'maxlen');
+      return false;
+    }
+    return true;
+  }
+
+  /** When the envelope's message expires (ms since epoch), or Infinity. */
+  private expiresAt(envelope: Envelope): number {
+    const m = envelope.message;
+    let ttl = this.policy.messageTtl;
+    if (m.rawProperties.length >= 2 && (m.rawProperties.readUInt16BE(0) & EXPIRATION_FLAG) !== 0) {
+      let own: number | undefined;
+      try {
+        own = parseExpiration(m.properties.expiration);
+      } catch {
+        own = undefined;
+      }
+      if (own !== undefined) ttl = ttl === undefined ? own : Math.min(ttl, own);
+    }
+    return ttl === undefined ? Infinity : m.timestamp + ttl;
+  }
+
+  /** Drop (dead-letter) expired messages at the head, and arm a timer for the next one. */
+  expireHead(): void {
+    if (!this.mayExpire || this.deleted) return;
+    const now = Date.now();
+    for (;;) {
+      const head = this.messages.peek();
+      if (!head) return;
+      const at = this.expiresAt(head);
+      if (at > now) {
+        if (at !== Infinity) this.armExpiry(at);
+        return;
+      }
+      this.messages.shift();
+      this.messages.settle(head);
+      this.onDeadLetter?.(this, head.message, 'expired');
+    }
+  }
+
+  private armExpiry(at: number): void {
+    if (this.expiryTimer && this.expiryTimerAt <= at) return;
+    clearTimeout(this.expiryTimer);
+    this.expiryTimerAt = at;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = undefined;
+      this.expiryTimerAt = 0;
+      this.expireHead();
+    }, Math.max(0, at - Date.now()));
+    this.expiryTimer.unref();
+  }
+
+  /** Activity that resets x-expires (declare, consume, get). */
+  touch(): void {
+    const expires = this.policy.expires;
+    if (expires === undefined) return;
+    clearTimeout(this.unusedTimer);
+    this.unusedTimer = setTimeout(() => {
+      if (this.consumers.length === 0 && !this.deleted) this.onAutoDelete?.(this);
+      else this.touch();
+    }, expires);
+    this.unusedTimer.unref();
   }
 
   addConsumer(consumer: Consumer): void {
+    this.touch();
     this.consumers.push(consumer);
     this.hadConsumer = true;
     this.dispatch();
@@ -82,6 +191,7 @@ export class Queue {
     if (i < 0) return;
     this.consumers.splice(i, 1);
     if (this.nextConsumer > i) this.nextConsumer--;
+    this.touch();
     if (this.consumers.length === 0 && this.hadConsumer && this.options.autoDelete && !this.deleted) {
       this.onAutoDelete?.(this);
     }
@@ -94,6 +204,7 @@ export class Queue {
   /** Hand ready messages to consumers with room, round-robin, until one side runs out. */
   dispatch(): void {
     if (this.dispatching || this.deleted) return;
+    if (this.mayExpire) this.expireHead();
     this.dispatching = true;
     try {
       const consumers = this.consumers;
@@ -132,6 +243,8 @@ export class Queue {
 
   /** basic.get: the head message, or undefined when empty. */
   get(noAck: boolean): Envelope | undefined {
+    this.touch();
+    if (this.mayExpire) this.expireHead();
     const envelope = this.messages.shift();
     if (envelope) this.handOut(envelope, noAck);
     return envelope;
@@ -151,13 +264,16 @@ export class Queue {
     this.unackedBytes -= envelope.message.body.length;
     if (this.deleted) return;
     this.messages.requeue(envelope);
+    if (this.mayExpire) this.expireHead();
   }
 
   /** Dropped without requeue (reject/nack with requeue=false). */
   discard(envelope: Envelope): void {
     this.unacked--;
     this.unackedBytes -= envelope.message.body.length;
-    if (!this.deleted) this.messages.settle(envelope);
+    if (this.deleted) return;
+    this.messages.settle(envelope);
+    this.onDeadLetter?.(this, envelope.message, 'rejected');
   }
 
   purge(): number {
@@ -168,6 +284,8 @@ export class Queue {
   delete(): number {
     const count = this.messages.length;
     this.deleted = true;
+    clearTimeout(this.expiryTimer);
+    clearTimeout(this.unusedTimer);
     for (const c of this.consumers.splice(0)) c.channel.consumerCancelledByBroker(c);
     this.messages.destroy();
     return count;

@@ -14,6 +14,7 @@ import type { MessageList } from './message-list.js';
 import { MemoryMessageList } from './memory-message-list.js';
 import { DirectReplyTo } from './direct-reply-to.js';
 import { Queue } from './queue.js';
+import { deadLetteredMessage, type DeadLetterReason } from './dead-letter.js';
 
 export interface ExchangeDeclaration {
   name: string;
@@ -204,6 +205,7 @@ export class VirtualHost {
     if (existing) {
       this.checkExclusiveAccess(existing, connectionId);
       this.checkQueueEquivalent(existing, d);
+      existing.touch();
       return existing;
     }
     const queue = new Queue(this.name, name, {
@@ -212,8 +214,7 @@ export class VirtualHost {
       exclusiveOwner: d.exclusive ? connectionId : 0,
       arguments: d.arguments,
     }, this.storage.createMessageList(this.name, name, d.durable && !d.exclusive));
-    queue.onAutoDelete = (q) => this.removeQueue(q);
-    this.queues.set(name, queue);
+    this.wireQueue(queue);
     if (queue.durable) this.storage.definitionsChanged();
     return queue;
   }
@@ -221,9 +222,28 @@ export class VirtualHost {
   /** A queue restored from disk at start-up. */
   restoreQueue(name: string, options: { autoDelete: boolean; arguments: FieldTable }, messages: MessageList): Queue {
     const queue = new Queue(this.name, name, { durable: true, exclusiveOwner: 0, ...options }, messages);
-    queue.onAutoDelete = (q) => this.removeQueue(q);
-    this.queues.set(name, queue);
+    this.wireQueue(queue);
     return queue;
+  }
+
+  private wireQueue(queue: Queue): void {
+    queue.onAutoDelete = (q) => this.removeQueue(q);
+    queue.onDeadLetter = (q, m, reason) => this.deadLetter(q, m, reason);
+    this.queues.set(queue.name, queue);
+  }
+
+  /** Republish to the queue's dead-letter exchange; silently dropped when it has none (as RabbitMQ). */
+  private deadLetter(from: Queue, message: Message, reason: DeadLetterReason): void {
+    const dlx = from.policy.deadLetterExchange;
+    if (dlx === undefined) return;
+    const exchange = this.exchanges.get(dlx);
+    if (!exchange) return;
+    const dead = deadLetteredMessage(message, from.name, reason, dlx, from.policy.deadLetterRoutingKey);
+    for (const d of [...this.route(exchange, dead)]) {
+      // An expired/maxlen message routed straight back to its own queue would cycle forever.
+      if (d === from && reason !== 'rejected') continue;
+      (d as Queue).publish(dead);
+    }
   }
 
   private checkQueueEquivalent(q: Queue, d: QueueDeclaration): void {

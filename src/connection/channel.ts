@@ -261,15 +261,23 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       return;
     }
     let durableWrites = 0;
+    let rejected = false;
     for (const dest of routed) {
       const queue = dest as Queue;
-      queue.publish(message);
+      if (!queue.publish(message)) {
+        rejected = true;
+        continue;
+      }
       if (seq !== undefined && persistent && queue.durable) {
         durableWrites++;
         queue.messages.whenDurable(() => this.confirms?.durable(seq));
       }
     }
-    if (seq !== undefined) this.confirms!.expect(seq, durableWrites);
+    if (seq !== undefined) {
+      // reject-publish overflow: the publisher learns through a nack (RabbitMQ's behaviour).
+      if (rejected) this.confirms!.reject(seq);
+      else this.confirms!.expect(seq, durableWrites);
+    }
   }
 
   private returnMessage(message: Message, m: BasicPublish): void {
@@ -315,7 +323,10 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
 
   private onConfirmSelect(a: ConfirmSelect): void {
     if (this.tx) throw preconditionFailed('cannot switch from tx to confirm mode');
-    this.confirms ??= new PublisherConfirms((tag, multiple) => this.send(Method.basicAck, { deliveryTag: tag, multiple }));
+    this.confirms ??= new PublisherConfirms(
+      (tag, multiple) => this.send(Method.basicAck, { deliveryTag: tag, multiple }),
+      (tag) => this.send(Method.basicNack, { deliveryTag: tag, multiple: false, requeue: false }),
+    );
     if (!a.nowait) this.send(Method.confirmSelectOk, {});
   }
 

@@ -9,8 +9,18 @@ export class PublisherConfirms {
   /** seq → durable writes still outstanding; insertion order is ascending seq. */
   private readonly waiting = new Map<number, number>();
   private flushScheduled = false;
+  /** Publishes refused by a queue (reject-publish overflow): nacked instead of acked, ascending. */
+  private readonly rejected: number[] = [];
 
-  constructor(private readonly sendAck: (tag: number, multiple: boolean) => void) {}
+  constructor(
+    private readonly sendAck: (tag: number, multiple: boolean) => void,
+    private readonly sendNack: (tag: number) => void,
+  ) {}
+
+  reject(seq: number): void {
+    this.rejected.push(seq);
+    this.scheduleFlush();
+  }
 
   nextSeq(): number {
     return ++this.seq;
@@ -53,6 +63,13 @@ export class PublisherConfirms {
         upTo = seq - 1;
         break;
       }
+    }
+    if (upTo <= this.lastAcked) return;
+    while (this.rejected.length > 0 && this.rejected[0]! <= upTo) {
+      const nacked = this.rejected.shift()!;
+      if (nacked - 1 > this.lastAcked) this.sendAck(nacked - 1, nacked - 1 - this.lastAcked > 1);
+      this.sendNack(nacked);
+      this.lastAcked = nacked;
     }
     if (upTo <= this.lastAcked) return;
     this.sendAck(upTo, upTo - this.lastAcked > 1);

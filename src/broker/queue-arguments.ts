@@ -1,0 +1,54 @@
+/**
+ * The x-arguments a queue honours (as RabbitMQ classic queues): message TTL, queue expiry, length
+ * limits with their overflow behaviour, and dead-lettering. Parsed once at declare; invalid values
+ * are refused with RabbitMQ's 406 texts.
+ */
+import { preconditionFailed } from '../protocol/errors.js';
+import { numericValue, stringValue, type FieldTable } from '../protocol/field-table.js';
+
+export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
+
+export interface QueuePolicy {
+  messageTtl: number | undefined;
+  expires: number | undefined;
+  maxLength: number | undefined;
+  maxLengthBytes: number | undefined;
+  overflow: Overflow;
+  deadLetterExchange: string | undefined;
+  deadLetterRoutingKey: string | undefined;
+}
+
+function nonNegative(args: FieldTable, name: string, min = 0): number | undefined {
+  if (!(name in args)) return undefined;
+  const n = numericValue(args[name]);
+  if (n === undefined || !Number.isInteger(n) || n < min) {
+    throw preconditionFailed(`invalid arg '${name}' for queue: ${JSON.stringify(String(args[name]))} is not a valid value`);
+  }
+  return n;
+}
+
+export function parseQueuePolicy(args: FieldTable): QueuePolicy {
+  const overflow = stringValue(args['x-overflow']) ?? 'drop-head';
+  if (overflow !== 'drop-head' && overflow !== 'reject-publish' && overflow !== 'reject-publish-dlx') {
+    throw preconditionFailed(`invalid arg 'x-overflow' for queue: '${overflow}' is not a valid value`);
+  }
+  return {
+    messageTtl: nonNegative(args, 'x-message-ttl'),
+    expires: nonNegative(args, 'x-expires', 1),
+    maxLength: nonNegative(args, 'x-max-length'),
+    maxLengthBytes: nonNegative(args, 'x-max-length-bytes'),
+    overflow,
+    deadLetterExchange: stringValue(args['x-dead-letter-exchange']),
+    deadLetterRoutingKey: stringValue(args['x-dead-letter-routing-key']),
+  };
+}
+
+/** Per-message TTL from the `expiration` property (a string of milliseconds). */
+export function parseExpiration(expiration: string | undefined): number | undefined {
+  if (expiration === undefined) return undefined;
+  const n = Number(expiration);
+  if (!/^\d+$/.test(expiration) || !Number.isSafeInteger(n)) {
+    throw preconditionFailed(`invalid expiration '${expiration}'`);
+  }
+  return n;
+}
