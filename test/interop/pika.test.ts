@@ -357,7 +357,7 @@ describe(`pika ${pythonModuleVersion('pika')}`, () => {
     const warrenctl = path.resolve(interopDir, '..', '..', 'dist', 'src', 'cli', 'warrenctl.js');
     await access(warrenctl).catch(() => assert.fail(`warrenctl is not built yet: ${warrenctl} does not exist`));
     const mgmt = new URL(broker.managementUrl);
-    const env = { ...process.env, WARREN_MANAGEMENT_URL: `http://guest:guest@${mgmt.host}` };
+    const env = { ...process.env, WARREN_MANAGEMENT_URL: `${mgmt.protocol}//guest:guest@${mgmt.host}` };
     const ctl = async (...args: string[]) => {
       try {
         return await execFileAsync(process.execPath, [warrenctl, ...args], { env, timeout: 20_000 });

@@ -1,5 +1,6 @@
-// Creates and removes vhosts and users through the RabbitMQ-compatible management HTTP API,
-// for the "non-default vhost and user" scenarios. Private stand-in for test/support/admin.ts.
+// Vhosts, users and permissions through the RabbitMQ-compatible management HTTP API. Like
+// test/support/admin.ts, plus what the Python scenarios need on top of it: restricted
+// permission patterns and separate create/delete steps.
 
 export interface Admin {
   createVhost(vhost: string): Promise<void>;
@@ -7,43 +8,45 @@ export interface Admin {
   createUser(user: string, password: string, tags?: string): Promise<void>;
   deleteUser(user: string): Promise<void>;
   setPermissions(vhost: string, user: string, perms?: { configure: string; write: string; read: string }): Promise<void>;
+  /** Cleanup of durable leftovers (a shared broker outlives the test run). */
+  deleteQueue(vhost: string, queue: string): Promise<void>;
+  deleteExchange(vhost: string, exchange: string): Promise<void>;
 }
 
+/** `managementUrl` may carry credentials (http://user:pass@host:port); guest/guest otherwise. */
 export function managementAdmin(managementUrl: string): Admin {
+  if (!managementUrl) throw new Error('no management API URL for this broker');
   // fetch() refuses URLs with credentials in them: move them into an Authorization header.
   const url = new URL(managementUrl);
-  const auth = 'Basic ' + Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
+  const user = url.username ? decodeURIComponent(url.username) : 'guest';
+  const password = url.password ? decodeURIComponent(url.password) : 'guest';
+  const auth = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
   const base = `${url.protocol}//${url.host}`;
 
   async function call(method: string, apiPath: string, body?: unknown): Promise<void> {
-    let lastError: unknown;
-    // The management listener may come up a moment after the AMQP one.
-    for (let attempt = 0; attempt < 20; attempt++) {
-      try {
-        const res = await fetch(base + apiPath, {
-          method,
-          headers: { authorization: auth, 'content-type': 'application/json' },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        if (res.ok || (method === 'DELETE' && res.status === 404)) return;
-        throw new Error(`${method} ${apiPath} → HTTP ${res.status}: ${await res.text()}`);
-      } catch (err) {
-        lastError = err;
-        const refused = (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
-        if (!refused) throw err;
-        await new Promise((r) => setTimeout(r, 250));
-      }
+    let res: Response;
+    try {
+      res = await fetch(base + apiPath, {
+        method,
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new Error(`management API unreachable: ${method} ${base}${apiPath}: ${(err as Error).message}`);
     }
-    throw new Error(`management API at ${base} unreachable: ${String(lastError)}`);
+    if (res.ok || (method === 'DELETE' && res.status === 404)) return;
+    throw new Error(`management API: ${method} ${apiPath} answered ${res.status} ${(await res.text()).slice(0, 300)}`);
   }
 
   const enc = encodeURIComponent;
   return {
-    createVhost: (vhost) => call('PUT', `/api/vhosts/${enc(vhost)}`),
+    createVhost: (vhost) => call('PUT', `/api/vhosts/${enc(vhost)}`, {}),
     deleteVhost: (vhost) => call('DELETE', `/api/vhosts/${enc(vhost)}`),
-    createUser: (user, password, tags = '') => call('PUT', `/api/users/${enc(user)}`, { password, tags }),
-    deleteUser: (user) => call('DELETE', `/api/users/${enc(user)}`),
-    setPermissions: (vhost, user, perms = { configure: '.*', write: '.*', read: '.*' }) =>
-      call('PUT', `/api/permissions/${enc(vhost)}/${enc(user)}`, perms),
+    createUser: (name, pw, tags = '') => call('PUT', `/api/users/${enc(name)}`, { password: pw, tags }),
+    deleteUser: (name) => call('DELETE', `/api/users/${enc(name)}`),
+    setPermissions: (vhost, name, perms = { configure: '.*', write: '.*', read: '.*' }) =>
+      call('PUT', `/api/permissions/${enc(vhost)}/${enc(name)}`, perms),
+    deleteQueue: (vhost, queue) => call('DELETE', `/api/queues/${enc(vhost)}/${enc(queue)}`),
+    deleteExchange: (vhost, exchange) => call('DELETE', `/api/exchanges/${enc(vhost)}/${enc(exchange)}`),
   };
 }
