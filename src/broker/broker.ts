@@ -14,6 +14,10 @@ import type { BrokerContext, BrokerLimits } from './broker-context.js';
 import { VirtualHost, memoryStorage, type VirtualHostStorage } from './vhost.js';
 import { ResourceAlarms } from './resource-alarms.js';
 import { VERSION } from '../version.js';
+import { mkdirSync } from 'node:fs';
+import { MessageStore, DefinitionsStore } from '../store/index.js';
+import { MemoryMessageList } from './memory-message-list.js';
+import { exportDefinitions, importDefinitions } from './definitions.js';
 
 export class Broker implements BrokerContext {
   readonly options: ResolvedOptions;
@@ -27,6 +31,10 @@ export class Broker implements BrokerContext {
   private readonly sockets = new Set<Socket>();
   readonly alarms: ResourceAlarms;
   private storage: VirtualHostStorage = memoryStorage;
+  private messageStore: MessageStore | undefined;
+  private definitionsStore: DefinitionsStore | undefined;
+  /** While restoring definitions at start-up, changes are not written back. */
+  private restoring = false;
   port = 0;
   private closing = false;
 
@@ -56,7 +64,9 @@ export class Broker implements BrokerContext {
   }
 
   private async listen(): Promise<void> {
+    await this.openStorage();
     this.setupDefaults();
+    this.saveDefinitions();
     const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     server.maxConnections = this.options.maxConnections;
     this.server = server;
@@ -66,6 +76,46 @@ export class Broker implements BrokerContext {
     this.port = typeof addr === 'object' && addr ? addr.port : this.options.port;
     this.alarms.start();
     this.log('info', 'listening', { port: this.port, host: this.options.host, version: VERSION });
+  }
+
+  /** Recover durable queues' messages and the definitions from the data dir. */
+  private async openStorage(): Promise<void> {
+    const dataDir = this.options.dataDir;
+    mkdirSync(dataDir, { recursive: true });
+    const started = Date.now();
+    const store = new MessageStore(dataDir, { logger: this.log });
+    this.messageStore = store;
+    this.definitionsStore = new DefinitionsStore(dataDir);
+    const recovered = await store.open();
+    this.storage = {
+      createMessageList: (vhost, queue, durable) => (durable ? store.create(vhost, queue) : new MemoryMessageList()),
+      definitionsChanged: () => this.saveDefinitions(),
+    };
+    this.users.onChange = () => this.saveDefinitions();
+    const defs = this.definitionsStore.load();
+    if (defs) {
+      this.restoring = true;
+      try {
+        importDefinitions(this, defs, (vhost, queue) => recovered.get(vhost)?.get(queue) ?? store.create(vhost, queue));
+      } finally {
+        this.restoring = false;
+      }
+    }
+    // Message files whose queue is gone from the definitions (deleted before a crash) are removed.
+    let messages = 0;
+    for (const [vhost, lists] of recovered) {
+      for (const [queue, list] of lists) {
+        if (this.vhosts.get(vhost)?.queues.get(queue)?.messages === list) messages += list.length;
+        else store.delete(vhost, queue);
+      }
+    }
+    this.log('info', 'storage recovered', { dataDir, queues: defs?.queues?.length ?? 0, messages, ms: Date.now() - started });
+  }
+
+  /** Definitions are written synchronously (atomic replace) so a declare-ok is never ahead of the disk. */
+  saveDefinitions(): void {
+    if (this.restoring || !this.definitionsStore) return;
+    this.definitionsStore.save(exportDefinitions(this));
   }
 
   private setupDefaults(): void {
@@ -81,6 +131,7 @@ export class Broker implements BrokerContext {
     if (!vhost) {
       vhost = new VirtualHost(name, this.storage);
       this.vhosts.set(name, vhost);
+      this.saveDefinitions();
     }
     return vhost;
   }
@@ -92,6 +143,7 @@ export class Broker implements BrokerContext {
     for (const q of [...vhost.queues.values()]) vhost.removeQueue(q);
     this.vhosts.delete(name);
     this.users.clearVhost(name);
+    this.saveDefinitions();
     return true;
   }
 
@@ -159,6 +211,7 @@ export class Broker implements BrokerContext {
     for (const s of this.sockets) s.destroy();
     await closed;
     for (const v of this.vhosts.values()) v.close();
+    this.messageStore?.close();
     this.log('info', 'stopped', {});
   }
 }

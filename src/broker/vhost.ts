@@ -292,6 +292,8 @@ export class VirtualHost {
 
   bind(source: string, destination: Destination, routingKey: string, args: FieldTable, connectionId: number): void {
     this.checkBindable(source, destination, connectionId);
+    // Routing hands out the destination itself, so a queue binding must point at the Queue object.
+    if (destination.kind === 'queue') destination = this.getQueue(destination.name);
     const src = this.getExchange(source);
     const b: Binding = { source, destination, routingKey, arguments: args, id: bindingId(destination, routingKey, args) };
     if (!src.bind(b)) return;
