@@ -83,8 +83,11 @@ class ClientTable {
   }
 }
 
-/** "amqp091-go 1.5.0" → client amqp091-go, version 1.5.0; a name without a version keeps it whole. */
+/**
+ * "amqp091-go 1.5.0" → amqp091-go / 1.5.0; "celery 5.2.6 (kombu 5.2.4)" → celery / 5.2.6 (kombu 5.2.4):
+ * the version starts at the first word that starts with a digit. A name without one keeps it whole.
+ */
 function splitName(name) {
-  const match = /^(.*\S)\s+(v?\d[\w.+~-]*)$/.exec(name);
+  const match = /^(.*?\S)\s+(v?\d.*)$/.exec(name);
   return match ? { client: match[1], version: match[2] } : { client: name, version: '-' };
 }
