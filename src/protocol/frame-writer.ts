@@ -7,12 +7,16 @@ import { syntaxError } from './errors.js';
 import { TypedValue, isFieldTable, type FieldTable, type FieldValue } from './field-table.js';
 import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, METHODS } from './generated.js';
 
-const SLAB_SIZE = 64 * 1024;
+/** Slabs start small (idle connections are the common case) and double while a connection is busy. */
+const FIRST_SLAB = 4 * 1024;
+const MAX_SLAB = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 /** Bodies at least this big go out as their own chunk (writev) instead of being copied. */
 const ZERO_COPY_BODY = 16 * 1024;
 
 export class FrameWriter {
-  private buf = Buffer.allocUnsafe(SLAB_SIZE);
+  private buf = EMPTY;
+  private slabSize = FIRST_SLAB;
   /** First byte not yet handed to the socket. */
   private start = 0;
   pos = 0;
@@ -32,13 +36,18 @@ export class FrameWriter {
     if (this.pos > this.start) out.push(this.buf.subarray(this.start, this.pos));
     this.chunks = [];
     this.start = this.frameStart = this.pos;
-    if (this.buf.length - this.pos < 4096) this.newSlab(0, 0);
+    // The next write starts a fresh slab when the current one is nearly used up.
+    if (this.buf.length - this.pos < 512) {
+      this.buf = EMPTY;
+      this.start = this.frameStart = this.pos = 0;
+    }
     return out;
   }
 
   /** Continue in a fresh slab, carrying the `carry` bytes of the frame in progress along. */
   private newSlab(carry: number, extra: number): void {
-    const next = Buffer.allocUnsafe(Math.max(SLAB_SIZE, (carry + extra) * 2));
+    if (this.buf !== EMPTY) this.slabSize = Math.min(this.slabSize * 2, MAX_SLAB);
+    const next = Buffer.allocUnsafe(Math.max(this.slabSize, (carry + extra) * 2));
     if (carry > 0) this.buf.copy(next, 0, this.frameStart, this.frameStart + carry);
     this.buf = next;
     this.start = this.frameStart = 0;
