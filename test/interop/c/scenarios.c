@@ -307,16 +307,21 @@ static void scenario_prefetch(amqp_connection_state_t conn) {
   while (received < 5) {
     uint64_t tags[16];
     int in_flight = 0;
+    int want = 5 - received < 2 ? 5 - received : 2;
     amqp_envelope_t envelope;
-    if (!next_delivery(conn, &envelope, 5000000)) die("timed out waiting for a delivery");
-    /* Leave time for deliveries beyond the prefetch window to show up, if the broker sent any. */
-    do {
+    /* Prefetch 2 means two deliveries at once (fewer only at the end)... */
+    for (;;) {
+      long timeout_us = in_flight < want ? 5000000 : 200000; /* ...and never more: leave time for any beyond it. */
+      if (!next_delivery(conn, &envelope, timeout_us)) {
+        if (in_flight < want) die("timed out waiting for the prefetch window to fill");
+        break;
+      }
       if (in_flight == 16) die("far more deliveries than the prefetch allows");
       emit(received++ ? "," : "");
       emit_bytes(envelope.message.body);
       tags[in_flight++] = envelope.delivery_tag;
       amqp_destroy_envelope(&envelope);
-    } while (next_delivery(conn, &envelope, 200000));
+    }
     if (in_flight > max_in_flight) max_in_flight = in_flight;
     for (int i = 0; i < in_flight; i++) check_status(amqp_basic_ack(conn, 1, tags[i], 0), "basic.ack");
   }

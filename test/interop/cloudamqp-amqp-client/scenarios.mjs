@@ -114,8 +114,9 @@ const scenarios = {
         inFlight.push(message);
       });
       while (received.length < 5) {
-        await waitFor(() => inFlight.length > 0, 'a delivery');
-        // Leave time for deliveries beyond the prefetch window to show up, if the broker sent any.
+        // Prefetch 2 means two deliveries at once (fewer only at the end)...
+        await waitFor(() => inFlight.length >= Math.min(2, 5 - received.length), 'the prefetch window to fill');
+        // ...and never more: leave time for any beyond the window to show up.
         await sleep(200);
         maxInFlight = Math.max(maxInFlight, inFlight.length);
         for (const message of inFlight.splice(0)) {

@@ -214,14 +214,21 @@ func prefetch(conn *amqp.Connection) (result, error) {
 	received := []string{}
 	maxInFlight := 0
 	for len(received) < 5 {
+		// Prefetch 2 means two deliveries at once (fewer only at the end)...
 		var inFlight []amqp.Delivery
-		select {
-		case d := <-deliveries:
-			inFlight = append(inFlight, d)
-		case <-time.After(5 * time.Second):
-			return nil, errors.New("timed out waiting for a delivery")
+		want := 5 - len(received)
+		if want > 2 {
+			want = 2
 		}
-		// Leave time for deliveries beyond the prefetch window to show up, if the broker sent any.
+		for len(inFlight) < want {
+			select {
+			case d := <-deliveries:
+				inFlight = append(inFlight, d)
+			case <-time.After(5 * time.Second):
+				return nil, errors.New("timed out waiting for the prefetch window to fill")
+			}
+		}
+		// ...and never more: leave time for any beyond the window to show up.
 		deadline := time.After(200 * time.Millisecond)
 	collect:
 		for {

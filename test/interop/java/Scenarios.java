@@ -175,9 +175,11 @@ public final class Scenarios {
         List<Object> received = new ArrayList<>();
         int maxInFlight = 0;
         while (received.size() < 5) {
+            // Prefetch 2 means two deliveries at once (fewer only at the end)...
             List<Object[]> inFlight = new ArrayList<>();
-            inFlight.add(take(deliveries, "a delivery"));
-            // Leave time for deliveries beyond the prefetch window to show up, if the broker sent any.
+            int want = Math.min(2, 5 - received.size());
+            while (inFlight.size() < want) inFlight.add(take(deliveries, "the prefetch window to fill"));
+            // ...and never more: leave time for any beyond the window to show up.
             Thread.sleep(200);
             deliveries.drainTo(inFlight);
             maxInFlight = Math.max(maxInFlight, inFlight.size());

@@ -108,8 +108,9 @@ SCENARIOS = {
       received = []
       max_in_flight = 0
       while received.size < 5
-        in_flight = [take(deliveries, 'a delivery')]
-        # Leave time for deliveries beyond the prefetch window to show up, if the broker sent any.
+        # Prefetch 2 means two deliveries at once (fewer only at the end)...
+        in_flight = Array.new([2, 5 - received.size].min) { take(deliveries, 'the prefetch window to fill') }
+        # ...and never more: leave time for any beyond the window to show up.
         sleep 0.2
         in_flight << deliveries.pop until deliveries.empty?
         max_in_flight = [max_in_flight, in_flight.size].max
