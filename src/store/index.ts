@@ -1,0 +1,45 @@
+/**
+ * Warren's durable storage: the message store (persistent messages of durable queues, and paging of
+ * long queues) and the definitions store.
+ *
+ * On-disk layout under the data dir:
+ *
+ *   definitions.json                      RabbitMQ definitions format, replaced atomically (DefinitionsStore)
+ *   vhosts/<h(vhost)>/queues/<h(queue)>/  one directory per durable queue (h = sha256, 32 hex digits)
+ *     queue.json                          {"vhost": ..., "name": ...}: names are only hashed in paths
+ *     delivered                           16 bytes: seqs <= this mark may have been delivered (redelivered flag)
+ *     0000000000000001.seg                message records, append-only, named by their first seq
+ *     0000000000000001.ack                settled seq ranges of that segment, append-only
+ *     0000000000041235.seg ...            a new segment every segmentBytes (16 MiB); a segment and its
+ *                                         .ack are deleted once every message in them is settled
+ * Record formats: record.ts. Recovery rules (torn tails, damaged bytes): recovery.ts. Memory
+ * windows, paging and the delivered mark: durable-message-list.ts. Group commit: persister.ts.
+ *
+ * How the broker uses it:
+ *
+ *   const store = new MessageStore(dataDir, { logger });       // logger(level, msg, fields)
+ *   const recovered = await store.open();                      // vhost -> queue name -> DurableMessageList
+ *   // for each durable queue restored from definitions: new Queue(..., recovered.get(vhost)?.get(name) ?? store.create(vhost, name))
+ *   // for each recovered list with no queue definition left: store.delete(vhost, name)
+ *   queue.declare (durable)   -> store.create(vhost, name)     (returns the open list if there is one)
+ *   queue.delete              -> queue.messages.destroy()      (or store.delete(vhost, name)): files removed
+ *   publisher confirms        -> list.whenDurable(sendAck)     after pushing to every durable queue routed to
+ *   shutdown                  -> store.close()                 (flush + fsync + close every list)
+ *
+ *   const definitions = new DefinitionsStore(dataDir);
+ *   definitions.load() at start (undefined the first time), definitions.save(defs) after each change.
+ *
+ * The lists are MessageLists (src/broker/message-list.ts) with these extra guarantees:
+ * - all pushed messages are written to the segment (a syscall per queue per event-loop turn, not
+ *   per message); only persistent ones wait for fdatasync in whenDurable and survive a restart;
+ * - the envelope returned by push() and the one later returned by shift() for the same message may
+ *   be different objects (the message may have been paged out and read back in between): settle and
+ *   requeue the one shift() returned;
+ * - messages delivered but not settled at a crash come back with redelivered=true.
+ */
+export { DurableMessageList, DEFAULT_LIST_OPTIONS, type DurableListOptions } from './durable-message-list.js';
+export { MessageStore, nameHash, type MessageStoreOptions, type RecoveredQueues } from './message-store.js';
+export { DefinitionsStore, DEFINITIONS_FILE } from './definitions-store.js';
+export type * from './definitions.js';
+export type { StoreLogger, StoreLogLevel } from './logger.js';
+export { crc32 } from './crc32.js';

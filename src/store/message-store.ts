@@ -1,0 +1,184 @@
+/**
+ * The message store of a data directory: one directory per durable queue, one Persister (group
+ * commit) shared by all of them. See index.ts for the layout and how the broker uses it.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { writeFileDurably } from './durable-file.js';
+import { DEFAULT_LIST_OPTIONS, DurableMessageList, type DurableListOptions } from './durable-message-list.js';
+import { silentLogger, type StoreLogger } from './logger.js';
+import { Persister } from './persister.js';
+import {
+  QUEUE_META_FILE,
+  ScratchBuffer,
+  recoverQueueDir,
+  type QueueMeta,
+  type RecoveryTotals,
+} from './recovery.js';
+
+export interface MessageStoreOptions extends Partial<DurableListOptions> {
+  logger?: StoreLogger;
+  /** How often recovery logs its progress. */
+  progressIntervalMs?: number;
+}
+
+/** Recovered queues: vhost name -> queue name -> list. */
+export type RecoveredQueues = Map<string, Map<string, DurableMessageList>>;
+
+/** Directory name for a vhost or queue name: any string is allowed there, so it is hashed. */
+export function nameHash(name: string): string {
+  return createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 32);
+}
+
+export class MessageStore {
+  readonly persister: Persister;
+  private readonly log: StoreLogger;
+  private readonly listOptions: DurableListOptions;
+  private readonly progressIntervalMs: number;
+  private readonly lists = new Map<string, DurableMessageList>();
+  private closed = false;
+  readonly dataDir: string;
+
+  constructor(dataDir: string, options: MessageStoreOptions = {}) {
+    this.dataDir = path.resolve(dataDir);
+    this.log = options.logger ?? silentLogger;
+    this.progressIntervalMs = options.progressIntervalMs ?? 1000;
+    this.listOptions = {
+      windowMessages: options.windowMessages ?? DEFAULT_LIST_OPTIONS.windowMessages,
+      windowBytes: options.windowBytes ?? DEFAULT_LIST_OPTIONS.windowBytes,
+      segmentBytes: options.segmentBytes ?? DEFAULT_LIST_OPTIONS.segmentBytes,
+      readChunkBytes: options.readChunkBytes ?? DEFAULT_LIST_OPTIONS.readChunkBytes,
+    };
+    this.persister = new Persister(this.log);
+  }
+
+  get vhostsDir(): string {
+    return path.join(this.dataDir, 'vhosts');
+  }
+
+  queueDir(vhost: string, name: string): string {
+    return path.join(this.vhostsDir, nameHash(vhost), 'queues', nameHash(name));
+  }
+
+  /**
+   * Recover every queue directory. Damaged data never makes this fail: it is dropped and logged.
+   * Call once, before create().
+   */
+  async open(): Promise<RecoveredQueues> {
+    fs.mkdirSync(this.vhostsDir, { recursive: true });
+    const dirs: string[] = [];
+    for (const vhost of fs.readdirSync(this.vhostsDir)) {
+      const queuesDir = path.join(this.vhostsDir, vhost, 'queues');
+      if (!fs.existsSync(queuesDir)) continue;
+      for (const queue of fs.readdirSync(queuesDir)) dirs.push(path.join(queuesDir, queue));
+    }
+    const started = Date.now();
+    const totals: RecoveryTotals = {
+      messages: 0,
+      bytes: 0,
+      segments: 0,
+      transientDropped: 0,
+      damagedRegions: 0,
+      tornTails: 0,
+    };
+    let queuesDone = 0;
+    let lastLog = started;
+    const progress = (): void => {
+      const now = Date.now();
+      if (now - lastLog < this.progressIntervalMs) return;
+      lastLog = now;
+      this.log('info', 'recovering messages', { queuesDone, queues: dirs.length, ...totals, elapsedMs: now - started });
+    };
+    if (dirs.length > 0) this.log('info', 'recovering message store', { dataDir: this.dataDir, queues: dirs.length });
+
+    const scratch = new ScratchBuffer();
+    const recovered: RecoveredQueues = new Map();
+    for (const dir of dirs) {
+      let state;
+      try {
+        state = recoverQueueDir(dir, this.log, scratch, totals, progress);
+      } catch (err) {
+        this.log('error', 'could not recover a queue directory; skipped', { dir, error: (err as Error).message });
+      }
+      queuesDone++;
+      if (!state) continue;
+      const { vhost, name } = state.meta;
+      const list = new DurableMessageList(vhost, name, dir, this.persister, this.log, this.listOptions, state, this.forget);
+      this.lists.set(key(vhost, name), list);
+      let byName = recovered.get(vhost);
+      if (!byName) recovered.set(vhost, (byName = new Map()));
+      byName.set(name, list);
+      // Let timers and signals in between big queues.
+      if (queuesDone % 64 === 0) await yieldToLoop();
+    }
+    if (dirs.length > 0) {
+      this.log('info', 'message store recovered', {
+        queues: this.lists.size,
+        ...totals,
+        elapsedMs: Date.now() - started,
+      });
+    }
+    return recovered;
+  }
+
+  /**
+   * The list of a durable queue being declared. Returns the open one if there is one (recovered or
+   * created before); otherwise any stale directory for that name is wiped and a new one is made.
+   */
+  create(vhost: string, name: string): DurableMessageList {
+    if (this.closed) throw new Error('message store is closed');
+    const existing = this.lists.get(key(vhost, name));
+    if (existing) return existing;
+    const dir = this.queueDir(vhost, name);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    const meta: QueueMeta = { vhost, name };
+    writeFileDurably(path.join(dir, QUEUE_META_FILE), JSON.stringify(meta));
+    // The new directories must be durable before any confirm for a message in them: the next
+    // group-commit round syncs them (messages wait for that round anyway).
+    for (let d = dir; d.length >= this.dataDir.length && d !== path.dirname(d); d = path.dirname(d)) {
+      this.persister.needsDirSync(d);
+    }
+    const list = new DurableMessageList(
+      vhost,
+      name,
+      dir,
+      this.persister,
+      this.log,
+      this.listOptions,
+      undefined,
+      this.forget,
+    );
+    this.lists.set(key(vhost, name), list);
+    return list;
+  }
+
+  get(vhost: string, name: string): DurableMessageList | undefined {
+    return this.lists.get(key(vhost, name));
+  }
+
+  /** The queue is deleted (or was recovered but has no definition any more): remove its data. */
+  delete(vhost: string, name: string): void {
+    const list = this.lists.get(key(vhost, name));
+    if (list) list.destroy();
+    else fs.rmSync(this.queueDir(vhost, name), { recursive: true, force: true });
+  }
+
+  /** Broker shutdown: every list is flushed, synced and closed; data stays. */
+  close(): void {
+    if (this.closed) return;
+    for (const list of [...this.lists.values()]) list.close();
+    this.closed = true;
+    this.persister.close();
+  }
+
+  private readonly forget = (list: DurableMessageList): void => {
+    if (this.lists.get(key(list.vhost, list.name)) === list) this.lists.delete(key(list.vhost, list.name));
+  };
+}
+
+function key(vhost: string, name: string): string {
+  return `${vhost}\u0000${name}`;
+}

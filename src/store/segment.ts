@@ -1,0 +1,125 @@
+/**
+ * One segment of a queue: `<firstSeq>.seg` holds message records in seq order, `<firstSeq>.ack`
+ * the ranges of them that were settled. The segment is deleted (both files) once no record in it
+ * is live (not yet settled) and it is no longer the one being appended to.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+const NAME_DIGITS = 16;
+export const SEGMENT_FILE = /^(\d{16})\.seg$/;
+
+export function segmentFileName(firstSeq: number): string {
+  return `${String(firstSeq).padStart(NAME_DIGITS, '0')}.seg`;
+}
+
+export class Segment {
+  readonly path: string;
+  readonly ackPath: string;
+  /** Open fd (read/write for the active segment, read-only for others while read), or -1. */
+  fd = -1;
+  ackFd = -1;
+  /** Bytes of records appended, including ones still in the write buffer. */
+  end = 0;
+  /** Bytes actually written to the file. */
+  written = 0;
+  /** One past the highest seq it can hold; the active segment's grows with every push. */
+  endSeq: number;
+  /** Records not yet settled (ready, or out with a consumer). */
+  live = 0;
+  /**
+   * Recovered segments with holes (acked or transient records dropped at recovery): bit i set
+   * means seq firstSeq+i is live. Undefined means every record in the file is live, which is
+   * always the case for segments written by this process (settled records are never read back).
+   */
+  liveBits: Uint8Array | undefined;
+  /** Ack ranges not yet written, flat [seq, count, seq, count, ...]. */
+  pendingAcks: number[] = [];
+  deleted = false;
+  /** In a group-commit round that has not finished its fdatasync: closing waits for it. */
+  syncPending = false;
+  private closeAfterSync = false;
+
+  constructor(
+    readonly dir: string,
+    readonly firstSeq: number,
+  ) {
+    this.path = path.join(dir, segmentFileName(firstSeq));
+    this.ackPath = this.path.slice(0, -4) + '.ack';
+    this.endSeq = firstSeq;
+  }
+
+  isLive(seq: number): boolean {
+    const bits = this.liveBits;
+    if (!bits) return true;
+    const i = seq - this.firstSeq;
+    return i >= 0 && (bits[i >>> 3]! & (1 << (i & 7))) !== 0;
+  }
+
+  /** How many of seqs [from, to) are live, clearing them (purge). */
+  takeLive(from: number, to: number): number {
+    const bits = this.liveBits;
+    if (!bits) return to - from;
+    let n = 0;
+    for (let i = from - this.firstSeq; i < to - this.firstSeq; i++) {
+      const mask = 1 << (i & 7);
+      if (bits[i >>> 3]! & mask) {
+        n++;
+        bits[i >>> 3]! &= ~mask;
+      }
+    }
+    return n;
+  }
+
+  addAck(seq: number, count: number): void {
+    const a = this.pendingAcks;
+    const n = a.length;
+    if (n > 0 && a[n - 2]! + a[n - 1]! === seq) a[n - 1]! += count;
+    else a.push(seq, count);
+  }
+
+  openForAppend(): void {
+    this.fd = fs.openSync(this.path, 'wx+');
+  }
+
+  readFd(): number {
+    if (this.fd < 0) this.fd = fs.openSync(this.path, 'r');
+    return this.fd;
+  }
+
+  /** Close the data fd, after the fdatasync of a round in flight if there is one. */
+  closeFd(): void {
+    if (this.fd < 0) return;
+    if (this.syncPending) {
+      this.closeAfterSync = true;
+      return;
+    }
+    fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** The persister finished (or skipped) this segment's fdatasync. */
+  synced(): void {
+    this.syncPending = false;
+    if (this.closeAfterSync) {
+      this.closeAfterSync = false;
+      this.closeFd();
+    }
+  }
+
+  closeAckFd(): void {
+    if (this.ackFd < 0) return;
+    fs.closeSync(this.ackFd);
+    this.ackFd = -1;
+  }
+
+  /** Gone for good: close and unlink both files (off the main thread; a leftover is cleaned by recovery). */
+  remove(onError: (err: Error) => void): void {
+    this.deleted = true;
+    this.pendingAcks = [];
+    this.closeAckFd();
+    this.closeFd();
+    fs.unlink(this.path, (err) => err && err.code !== 'ENOENT' && onError(err));
+    fs.unlink(this.ackPath, (err) => err && err.code !== 'ENOENT' && onError(err));
+  }
+}

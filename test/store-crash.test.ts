@@ -1,0 +1,159 @@
+/**
+ * kill -9 crash test of the message store alone (no broker). A child process (this file, run with
+ * WARREN_STORE_CRASH_CHILD=1) publishes to two queues with "confirms" (whenDurable), consumes,
+ * acks, requeues and holds some messages unacked, and reports on stdout, synchronously:
+ *   C <ids...>  after whenDurable fired for them (so a reported confirm really happened)
+ *   D <ids...>  after shift() returned them (delivered)
+ *   A <ids...>  before settle() (so an ack that happened is always reported)
+ * The parent SIGKILLs it at a random moment, then recovers a copy of the data dir and checks:
+ * every confirmed and not acked message is there, in order, intact, once, transient ones are not,
+ * and delivered-unacked ones are flagged redelivered. The child then restarts on the original dir.
+ * Iterations: STORE_CRASH_ITERATIONS (default 20).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, test } from 'node:test';
+import type { Envelope } from '../src/broker/message.js';
+import { MessageStore } from '../src/store/index.js';
+import { bodyId, message, openStore, removeDir, tempDir } from './store-util.js';
+
+const QUEUES = ['crash-a', 'crash-b'];
+const OPTIONS = { windowMessages: 16, windowBytes: 64 * 1024, segmentBytes: 64 * 1024, readChunkBytes: 16 * 1024 };
+const isTransient = (id: number): boolean => id % 10 === 7;
+
+if (process.env.WARREN_STORE_CRASH_CHILD) {
+  await runChild(process.env.WARREN_STORE_DIR!, Number(process.env.WARREN_STORE_FIRST_ID));
+} else {
+  const dirs: string[] = [];
+  after(() => dirs.forEach(removeDir));
+
+  test('kill -9 at random moments never loses a confirmed message', { timeout: 600_000 }, async () => {
+    const iterations = Number(process.env.STORE_CRASH_ITERATIONS ?? 20);
+    const dir = tempDir('warren-crash-');
+    const copy = `${dir}-check`;
+    dirs.push(dir, copy);
+    const confirmed = new Set<number>();
+    const acked = new Set<number>();
+    const delivered = new Set<number>();
+    let totalChecked = 0;
+    for (let i = 0; i < iterations; i++) {
+      const out = await runAndKill(dir, (i + 1) * 10_000_000, 80 + Math.random() * 500);
+      for (const line of out.split('\n')) {
+        const [kind, ...rest] = line.split(' ');
+        const target = kind === 'C' ? confirmed : kind === 'A' ? acked : kind === 'D' ? delivered : undefined;
+        // The last line may be cut by the kill: only whole numbers count.
+        if (target) for (const id of rest) if (/^\d+$/.test(id)) target.add(Number(id));
+      }
+      removeDir(copy);
+      fs.cpSync(dir, copy, { recursive: true });
+      totalChecked += await verify(copy, confirmed, acked, delivered);
+    }
+    assert.ok(confirmed.size > iterations * 10, `confirmed ${confirmed.size} messages over ${iterations} crashes`);
+    assert.ok(totalChecked > 0);
+  });
+}
+
+/** Check a recovered copy; returns how many messages it held. */
+async function verify(dir: string, confirmed: Set<number>, acked: Set<number>, delivered: Set<number>): Promise<number> {
+  const { store, recovered } = await openStore(dir, OPTIONS);
+  const present = new Set<number>();
+  for (const name of QUEUES) {
+    const list = recovered.get('/')?.get(name);
+    if (!list) continue;
+    let last = -1;
+    for (let e = list.shift(); e; e = list.shift()) {
+      const id = bodyId(e.message.body);
+      assert.ok(id >= 0, 'intact body');
+      assert.ok(id > last, `order in ${name}: ${id} after ${last}`);
+      assert.ok(!isTransient(id), `transient message ${id} recovered`);
+      assert.equal(QUEUES[id % 2], name, 'in its own queue');
+      if (delivered.has(id)) assert.ok(e.redelivered, `delivered message ${id} not flagged redelivered`);
+      last = id;
+      present.add(id);
+    }
+  }
+  for (const id of confirmed) {
+    if (!acked.has(id) && !isTransient(id)) assert.ok(present.has(id), `confirmed message ${id} lost`);
+  }
+  store.close();
+  return present.size;
+}
+
+function runAndKill(dir: string, firstId: number, afterMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
+      env: { ...process.env, WARREN_STORE_CRASH_CHILD: '1', WARREN_STORE_DIR: dir, WARREN_STORE_FIRST_ID: String(firstId) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    let timer: NodeJS.Timeout | undefined;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      if (!timer && (out + chunk).includes('READY')) timer = setTimeout(() => child.kill('SIGKILL'), afterMs);
+      out += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (signal !== 'SIGKILL') reject(new Error(`child ended by itself (code ${code}): ${out.slice(-500)}`));
+      else resolve(out);
+    });
+  });
+}
+
+async function runChild(dir: string, firstId: number): Promise<void> {
+  const store = new MessageStore(dir, OPTIONS);
+  const recovered = await store.open();
+  const lists = QUEUES.map((name) => recovered.get('/')?.get(name) ?? store.create('/', name));
+  const say = (line: string): void => {
+    fs.writeSync(1, line + '\n');
+  };
+  const unacked: { list: (typeof lists)[number]; envelope: Envelope }[] = [];
+  let nextId = firstId;
+  say('READY');
+  const turn = (): void => {
+    // Publish a batch, confirm it when durable.
+    const batch: number[] = [];
+    const n = 1 + Math.floor(Math.random() * 40);
+    for (let i = 0; i < n; i++) {
+      const id = nextId++;
+      const size = Math.random() < 0.05 ? 20_000 + Math.floor(Math.random() * 30_000) : 20 + Math.floor(Math.random() * 2000);
+      lists[id % 2]!.push(message(id, { persistent: !isTransient(id), size }));
+      if (!isTransient(id)) batch.push(id);
+    }
+    const touched = new Set(batch.map((id) => lists[id % 2]!));
+    let waiting = touched.size;
+    for (const list of touched) list.whenDurable(() => --waiting === 0 && say(`C ${batch.join(' ')}`));
+
+    // Consume about as much, with a backlog that grows and shrinks.
+    const got: { list: (typeof lists)[number]; envelope: Envelope }[] = [];
+    for (const list of lists) {
+      const want = Math.floor(Math.random() * (n + 5));
+      for (let i = 0; i < want; i++) {
+        const envelope = list.shift();
+        if (!envelope) break;
+        got.push({ list, envelope });
+      }
+    }
+    if (got.length > 0) say(`D ${got.map((g) => bodyId(g.envelope.message.body)).join(' ')}`);
+    const toAck: typeof got = [];
+    for (const g of got) {
+      const r = Math.random();
+      if (r < 0.8) toAck.push(g);
+      else if (r < 0.9) g.list.requeue(g.envelope);
+      else unacked.push(g);
+    }
+    // Settle some of the held ones later, in any order.
+    while (unacked.length > 0 && Math.random() < 0.3) {
+      toAck.push(unacked.splice(Math.floor(Math.random() * unacked.length), 1)[0]!);
+    }
+    if (toAck.length > 0) say(`A ${toAck.map((g) => bodyId(g.envelope.message.body)).join(' ')}`);
+    for (const g of toAck) g.list.settle(g.envelope);
+    setImmediate(turn);
+  };
+  turn();
+  await new Promise(() => {}); // until killed
+}
