@@ -242,6 +242,21 @@ describe(`pika ${pythonModuleVersion('pika')}`, () => {
     assert.equal(theEvent(result, 'depth').message_count, 0);
   });
 
+  test('idempotent unbind/delete of missing entities; auto-delete queue goes with its last consumer', async () => {
+    const result = await run('idempotent.py');
+    assertSucceeded(result);
+    const outcome = Object.fromEntries(eventsNamed(result, 'case').map((e) => [e.case, e.ok]));
+    assert.deepEqual(outcome, {
+      'unbind-missing-binding': true,
+      'unbind-missing-queue': true,
+      'unbind-missing-exchange': true,
+      'delete-missing-queue': true,
+      'delete-missing-exchange': true,
+      'exchange-unbind-missing': true,
+      'auto-delete-gone-after-cancel': false,
+    }, explain(result));
+  });
+
   async function rpc(extraArgs: string[]): Promise<{ client: Event; served: Event }> {
     const queue = uniqueName('pika-rpc');
     const server = new PythonProcess([path.join(interopDir, 'pika', 'rpc_server.py'), queue, '5'], {
