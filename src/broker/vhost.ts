@@ -305,12 +305,17 @@ export class VirtualHost {
     if (src.durable && this.isDurableDestination(destination)) this.storage.definitionsChanged();
   }
 
+  /** Idempotent as in RabbitMQ: unbind-ok even when the binding, source or destination is missing. */
   unbind(source: string, destination: Destination, routingKey: string, args: FieldTable, connectionId: number): void {
-    this.checkBindable(source, destination, connectionId);
-    const src = this.getExchange(source);
+    if (source === '' || (destination.kind === 'exchange' && destination.name === '')) {
+      throw accessRefused('operation not permitted on the default exchange');
+    }
+    const q = destination.kind === 'queue' ? this.queues.get(destination.name) : undefined;
+    if (q) this.checkExclusiveAccess(q, connectionId);
+    const src = this.exchanges.get(source);
+    if (!src) return;
     const id = bindingId(destination, routingKey, args);
     const b = [...src.allBindings()].find((x) => x.id === id);
-    // RabbitMQ answers unbind-ok for a binding that does not exist.
     if (b) this.forgetBinding(src, b);
   }
 

@@ -413,7 +413,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     const queue = this.queueName(a.queue);
     this.check('write', 'queue', queue);
     this.check('read', 'exchange', a.exchange);
-    const dest = this.vhost.getQueueFor(queue, this.connectionId);
+    const dest = { kind: 'queue' as const, name: queue };
     if (bind) this.vhost.bind(a.exchange, dest, a.routingKey, a.arguments, this.connectionId);
     else this.vhost.unbind(a.exchange, dest, a.routingKey, a.arguments, this.connectionId);
     if (!a.nowait) this.send(bind ? Method.queueBindOk : Method.queueUnbindOk, {});
