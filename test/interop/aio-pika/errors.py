@@ -54,6 +54,7 @@ async def main():
             await ch.declare_exchange(name, aio_pika.ExchangeType.FANOUT, auto_delete=True)
 
         await channel_case(connection, "inequivalent-type", redeclare)
+        await (await connection.channel()).exchange_delete(name)  # never bound, so never auto-deleted
         await channel_case(connection, "reserved-prefix",
                            lambda ch: ch.declare_exchange("amq.custom-" + unique("x"), aio_pika.ExchangeType.DIRECT))
         report("connection", open=not connection.is_closed)
