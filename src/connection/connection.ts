@@ -21,8 +21,9 @@ import {
 import { Channel } from './channel.js';
 
 const PROTOCOL_HEADER = Buffer.from('AMQP\x00\x00\x09\x01', 'latin1');
-/** Before tune-ok the peer may send frames up to the spec minimum; we allow our own maximum. */
 const CLOSE_OK_TIMEOUT_MS = 3000;
+/** RabbitMQ waits this long before closing the socket after a failed handshake (slows down brute force). */
+const SILENT_CLOSE_DELAY_MS = 1000;
 /** Outgoing bytes buffered beyond which consumers on this connection are paused. */
 const WRITE_HIGH_WATER = 1 << 20;
 
@@ -168,7 +169,10 @@ export class Connection implements FrameSink {
       if (id !== Method.channelOpen) {
         throw commandInvalid(`expected 'channel.open' on channel ${channelId}, got '${METHODS.get(id)?.name ?? id}'`);
       }
-      if (channelId > this.channelMax) throw notAllowed(`channel ${channelId} > channel_max ${this.channelMax}`);
+      // RabbitMQ limits how many channels are open at once, not the ids they use.
+      if (this.channels.size >= this.channelMax) {
+        throw notAllowed(`number of channels opened (${this.channels.size}) has reached the negotiated channel_max (${this.channelMax})`);
+      }
       const ch = new Channel(this, channelId);
       this.channels.set(channelId, ch);
       this.sendMethod(channelId, Method.channelOpenOk, { channelId: Buffer.alloc(0) });
@@ -191,6 +195,15 @@ export class Connection implements FrameSink {
 
   private onConnectionMethod(payload: Buffer): void {
     const { id, args } = this.decodeMethod(payload);
+    try {
+      this.dispatchConnectionMethod(id, args);
+    } catch (e) {
+      if (e instanceof AmqpError && e.methodId === 0) e.methodId = id;
+      throw e;
+    }
+  }
+
+  private dispatchConnectionMethod(id: number, args: unknown): void {
     switch (id) {
       case Method.connectionStartOk:
         if (this.state !== 'start-ok') break;
@@ -242,9 +255,7 @@ export class Connection implements FrameSink {
         this.state = 'closing';
         this.flush();
       }
-      this.state = 'closed';
-      setTimeout(() => this.socket.destroy(), 50).unref();
-      this.socket.end();
+      this.silentClose();
       return;
     }
     this.user = user;
@@ -253,11 +264,22 @@ export class Connection implements FrameSink {
     this.sendMethod(0, Method.connectionTune, { channelMax: c.channelMax, frameMax: c.frameMax, heartbeat: c.heartbeat });
   }
 
+  /** Handshake failure: stop talking and close the socket after a short delay, as RabbitMQ does. */
+  private silentClose(): void {
+    this.state = 'closed';
+    this.socket.pause();
+    setTimeout(() => this.socket.destroy(), SILENT_CLOSE_DELAY_MS).unref();
+  }
+
   private onTuneOk(a: ConnectionTuneOk): void {
     const c = this.broker.config;
     const frameMax = a.frameMax === 0 ? c.frameMax : a.frameMax;
-    if (frameMax < FRAME_MIN_SIZE) throw notAllowed(`frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`);
-    if (frameMax > c.frameMax) throw notAllowed(`frame_max=${frameMax} > ${c.frameMax} max size`);
+    if (frameMax < FRAME_MIN_SIZE || frameMax > c.frameMax) {
+      // Like RabbitMQ: a handshake error before connection.open gets no connection.close, only a closed socket.
+      this.broker.log('warn', 'bad frame_max in tune-ok, closing', { peer: this.peer, frameMax, min: FRAME_MIN_SIZE, max: c.frameMax });
+      this.silentClose();
+      return;
+    }
     this.frameMax = frameMax;
     this.parser.maxFrameSize = frameMax;
     this.channelMax = a.channelMax === 0 ? c.channelMax : Math.min(a.channelMax, c.channelMax);
