@@ -55,7 +55,11 @@ async def main():
                         return
 
             task = asyncio.ensure_future(pull())
-            await asyncio.sleep(1.0)
+            for _ in range(60):  # up to 3 s for the window to fill, then a while for any excess
+                if len(received) >= 4:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
             report("window-full", unacked=len(received))
             acking.set()
             for message in list(received):

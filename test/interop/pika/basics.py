@@ -24,13 +24,24 @@ ch.basic_qos(prefetch_count=3)
 deliveries = []
 consumer_tag = ch.basic_consume(queue, lambda _ch, method, props, body: deliveries.append((method, props, body)))
 
+
+
+def settle(expected):
+    """Waits (up to 3 s) for `expected` deliveries, then a little longer to catch any excess."""
+    for _ in range(60):
+        if len(deliveries) >= expected:
+            break
+        conn.sleep(0.05)
+    conn.sleep(0.5)
+
+
 # Without acks the broker must stop at the prefetch window.
-conn.sleep(1.0)
+settle(3)
 report("window-full", unacked=len(deliveries))
 
 # One single ack frees exactly one slot.
 ch.basic_ack(deliveries[0][0].delivery_tag)
-conn.sleep(0.5)
+settle(4)
 report("after-one-ack", delivered=len(deliveries))
 
 # Multiple-acks of everything delivered so far until the queue is drained.
