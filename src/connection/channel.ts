@@ -11,7 +11,7 @@ import type { Queue } from '../broker/queue.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import {
   AmqpError, accessRefused, describeResource, notAllowed, notFound, notImplemented,
-  preconditionFailed, resourceLocked, unexpectedFrame, commandInvalid, syntaxError,
+  preconditionFailed, unexpectedFrame, commandInvalid, frameError,
 } from '../protocol/errors.js';
 import type { FrameReader } from '../protocol/frame-reader.js';
 import {
@@ -92,7 +92,13 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
 
   onFrame(type: number, payload: Buffer, r: FrameReader): void {
     if (type === FRAME_METHOD) {
-      if (this.content) throw unexpectedFrame(`expected content header for class 60, got non content header frame instead`);
+      if (this.content) {
+        const e = this.content.rawProperties === EMPTY
+          ? unexpectedFrame('expected content header for class 60, got non content header frame instead')
+          : unexpectedFrame('expected content body, got non content body frame instead');
+        e.methodId = Method.basicPublish;
+        throw e;
+      }
       r.reset(payload, 0, payload.length);
       const id = r.u32();
       try {
@@ -180,10 +186,11 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
 
   private onContentHeader(payload: Buffer): void {
     const c = this.content;
-    if (!c || c.rawProperties !== EMPTY) throw unexpectedFrame('content header without a preceding basic.publish');
-    if (payload.length < 14) throw syntaxError('content header too short');
+    if (!c) throw unexpectedFrame('expected method frame, got non method frame instead');
+    if (c.rawProperties !== EMPTY) throw unexpectedFrame('expected content body, got non content body frame instead');
+    if (payload.length < 14) throw frameError('content header too short');
     const classId = payload.readUInt16BE(0);
-    if (classId !== 60) throw unexpectedFrame(`content header for class ${classId}, expected 60`);
+    if (classId !== 60) throw unexpectedFrame(`expected content header for class 60, got one for class ${classId} instead`);
     const size = payload.readUInt32BE(4) * 0x100000000 + payload.readUInt32BE(8);
     // Copied: the payload is a view into the socket read.
     c.rawProperties = Buffer.from(payload.subarray(12));
@@ -197,7 +204,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
 
   private onContentBody(payload: Buffer): void {
     const c = this.content;
-    if (!c || c.rawProperties === EMPTY) throw unexpectedFrame('content body without a content header');
+    if (!c) throw unexpectedFrame('expected method frame, got non method frame instead');
+    if (c.rawProperties === EMPTY) throw unexpectedFrame('expected content header for class 60, got non content header frame instead');
     if (c.received + payload.length > c.bodySize) throw unexpectedFrame('content body larger than announced in its header');
     if (c.received === 0 && payload.length === c.bodySize) {
       c.body = Buffer.from(payload);
@@ -626,4 +634,3 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
 }
 
 const EMPTY = Buffer.alloc(0);
-void resourceLocked;

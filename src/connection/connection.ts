@@ -139,7 +139,7 @@ export class Connection implements FrameSink {
   onFrame(type: number, channelId: number, payload: Buffer): void {
     this.stats.recvCnt++;
     if (type === FRAME_HEARTBEAT) {
-      if (channelId !== 0) throw frameError('heartbeat frame on non-zero channel');
+      if (channelId !== 0) throw unexpectedFrame(`heartbeat frame on channel ${channelId}`);
       return;
     }
     if (channelId === 0) {
@@ -164,10 +164,12 @@ export class Connection implements FrameSink {
     }
     const channel = this.channels.get(channelId);
     if (!channel) {
-      if (type !== FRAME_METHOD) throw channelError(`expected 'channel.open' on channel ${channelId}`);
+      if (type !== FRAME_METHOD) throw channelError(`expected 'channel.open'`);
       const id = this.reader.reset(payload, 0, payload.length).u32();
       if (id !== Method.channelOpen) {
-        throw commandInvalid(`expected 'channel.open' on channel ${channelId}, got '${METHODS.get(id)?.name ?? id}'`);
+        const e = channelError(`expected 'channel.open'`);
+        e.methodId = id;
+        throw e;
       }
       // RabbitMQ limits how many channels are open at once, not the ids they use.
       if (this.channels.size >= this.channelMax) {
@@ -235,6 +237,7 @@ export class Connection implements FrameSink {
         return;
     }
     if (this.state === 'closing') return;
+    if (this.state === 'opened') throw channelError('unexpected method in connection state running');
     throw commandInvalid(`unexpected method ${METHODS.get(id)?.name ?? id} in state ${this.state}`);
   }
 

@@ -1,9 +1,9 @@
 /**
  * Reads AMQP primitive types out of one frame's payload, in place. Every read is bounds-checked
- * against the payload's end so that a truncated or lying frame becomes a SYNTAX_ERROR instead of
+ * against the payload's end so that a truncated or lying frame becomes a FRAME_ERROR (as RabbitMQ) instead of
  * reading into the next frame or crashing.
  */
-import { syntaxError } from './errors.js';
+import { frameError } from './errors.js';
 import { TypedValue, type FieldTable, type FieldValue } from './field-table.js';
 
 export class FrameReader {
@@ -26,7 +26,7 @@ export class FrameReader {
 
   private need(n: number): number {
     const p = this.pos;
-    if (p + n > this.end) throw syntaxError('frame payload too short');
+    if (p + n > this.end) throw frameError('frame payload too short for its fields');
     this.pos = p + n;
     return p;
   }
@@ -129,7 +129,7 @@ export class FrameReader {
       case 0x46: return this.table(); // F
       case 0x56: return null; // V
       default:
-        throw syntaxError(`unknown field type '${String.fromCharCode(type)}'`);
+        throw frameError(`unknown field type '${String.fromCharCode(type)}'`);
     }
   }
 }
