@@ -157,6 +157,16 @@ describe('store recovery from damage', () => {
     assert.deepEqual(ids(back), range(0, 10));
     assert.ok(back.every((e) => e.redelivered));
     assert.ok(logs.some((l) => l.level === 'warn' && l.msg.includes('mark')));
+    // A good mark is written back: messages pushed from now on are not flagged after a crash.
+    const list = recovered.get('/')!.get('q')!;
+    list.push(message(10));
+    await new Promise((r) => setImmediate(r));
+    const { store: s3, recovered: r3, logs: logs3 } = await openStore(dir);
+    const again = drain(r3.get('/')!.get('q')!);
+    assert.deepEqual(ids(again), [10]);
+    assert.equal(again[0]!.redelivered, false);
+    assert.ok(!logs3.some((l) => l.level === 'warn'));
+    s3.close();
     s2.close();
   });
 

@@ -85,6 +85,8 @@ export interface RecoveredQueueState {
   nextSeq: number;
   /** Recovered messages with seq <= mark come back redelivered. */
   mark: number;
+  /** The mark file was damaged (mark is then the highest seq): write a good one at once. */
+  markDamaged: boolean;
   length: number;
   bytes: number;
 }
@@ -182,6 +184,10 @@ export class DurableMessageList implements MessageList, WriteClient {
     }
     this.markOnDisk = this.recoveredMark;
     this.highestShifted = this.recoveredMark;
+    if (recovered?.markDamaged) {
+      this.markOnDisk = -1;
+      this.writeMark(this.recoveredMark);
+    }
   }
 
   get length(): number {
@@ -370,7 +376,7 @@ export class DurableMessageList implements MessageList, WriteClient {
       this.writeMark(this.highestShifted);
       for (const segment of this.segments) {
         // The active segment, and rotated ones whose group-commit round has not run yet.
-        if (segment.fd >= 0 && (segment === this.active || segment.syncPending)) fs.fdatasyncSync(segment.fd);
+        if (segment.fd >= 0 && (segment === this.active || segment.syncRounds > 0)) fs.fdatasyncSync(segment.fd);
         if (segment.ackFd >= 0) fs.fdatasyncSync(segment.ackFd);
       }
       if (this.markFd >= 0) fs.fdatasyncSync(this.markFd);

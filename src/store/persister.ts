@@ -91,7 +91,8 @@ export class Persister {
 
   /** Bytes for this segment were written: the open round must fdatasync it. */
   needsSync(segment: Segment): void {
-    segment.syncPending = true;
+    if (this.open.files.has(segment)) return;
+    segment.syncRounds++;
     this.open.files.add(segment);
   }
 

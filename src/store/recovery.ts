@@ -113,12 +113,13 @@ export function recoverQueueDir(
   }
 
   let mark = readMark(dir);
+  const markDamaged = mark === undefined;
   if (mark === undefined) {
     log('warn', 'delivered mark damaged: every recovered message is marked redelivered', { dir });
     mark = highestSeq;
   }
   const nextSeq = Math.max(highestSeq, mark, 0) + 1;
-  return { meta, segments, nextSeq, mark, length, bytes };
+  return { meta, segments, nextSeq, mark, markDamaged, length, bytes };
 }
 
 function recoverSegment(

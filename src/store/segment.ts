@@ -36,8 +36,8 @@ export class Segment {
   /** Ack ranges not yet written, flat [seq, count, seq, count, ...]. */
   pendingAcks: number[] = [];
   deleted = false;
-  /** In a group-commit round that has not finished its fdatasync: closing waits for it. */
-  syncPending = false;
+  /** Group-commit rounds that will fdatasync this segment and have not yet: closing waits for them. */
+  syncRounds = 0;
   private closeAfterSync = false;
 
   constructor(
@@ -90,7 +90,7 @@ export class Segment {
   /** Close the data fd, after the fdatasync of a round in flight if there is one. */
   closeFd(): void {
     if (this.fd < 0) return;
-    if (this.syncPending) {
+    if (this.syncRounds > 0) {
       this.closeAfterSync = true;
       return;
     }
@@ -98,10 +98,10 @@ export class Segment {
     this.fd = -1;
   }
 
-  /** The persister finished (or skipped) this segment's fdatasync. */
+  /** A round finished (or skipped) this segment's fdatasync. */
   synced(): void {
-    this.syncPending = false;
-    if (this.closeAfterSync) {
+    this.syncRounds--;
+    if (this.syncRounds === 0 && this.closeAfterSync) {
       this.closeAfterSync = false;
       this.closeFd();
     }
