@@ -1,0 +1,82 @@
+// The rows of the bench table, in order: what is measured, which way is better, and the issue's
+// target expressed as "Warren's advantage over RabbitMQ" (higher-better: W/R, lower-better: R/W).
+
+export type Tool = 'amqp-load' | 'warren-perf' | 'bench';
+
+export interface MetricSpec {
+  scenario: string;
+  tool: Tool;
+  metric: string;
+  label: string;
+  unit: string;
+  better: 'higher' | 'lower';
+  /** minimum advantage the issue asks for */
+  target?: number;
+  /** absolute floor for Warren's median (e.g. 300k msg/s on transient 1x1) */
+  warrenAtLeast?: number;
+  /** one value, no broker (raw-limit, tool ceilings) */
+  single?: boolean;
+}
+
+const throughput = (scenario: string, tool: Tool, metric: string, target?: number, warrenAtLeast?: number): MetricSpec => ({
+  scenario,
+  tool,
+  metric,
+  label: metric === 'confirm_rate' ? 'confirmed' : 'delivered',
+  unit: 'msg/s',
+  better: 'higher',
+  ...(target !== undefined ? { target } : {}),
+  ...(warrenAtLeast !== undefined ? { warrenAtLeast } : {}),
+});
+
+export const METRICS: MetricSpec[] = [
+  throughput('transient-1x1', 'amqp-load', 'consume_rate', 2, 300_000),
+  throughput('transient-1x1', 'warren-perf', 'consume_rate', 2, 300_000),
+  throughput('ack-1x1', 'amqp-load', 'consume_rate', 2),
+  throughput('ack-1x1', 'warren-perf', 'consume_rate', 2),
+  throughput('confirm-persistent', 'amqp-load', 'confirm_rate', 1.5),
+  throughput('confirm-persistent', 'warren-perf', 'confirm_rate', 1.5),
+  throughput('fanout-10', 'amqp-load', 'consume_rate', 2),
+  throughput('fanout-10', 'warren-perf', 'consume_rate', 2),
+  throughput('topic-routing', 'amqp-load', 'consume_rate', 2),
+  throughput('topic-routing', 'warren-perf', 'consume_rate', 2),
+  { scenario: 'rpc-latency', tool: 'amqp-load', metric: 'lat_p50_us', label: 'round trip p50', unit: 'µs', better: 'lower' },
+  { scenario: 'rpc-latency', tool: 'amqp-load', metric: 'lat_p99_us', label: 'round trip p99', unit: 'µs', better: 'lower', target: 2 },
+  { scenario: 'rpc-latency', tool: 'amqp-load', metric: 'calls_per_s', label: 'sequential calls/s', unit: 'calls/s', better: 'higher' },
+  throughput('many-queues', 'amqp-load', 'consume_rate'),
+  throughput('many-queues', 'warren-perf', 'consume_rate'),
+  { scenario: 'connections-churn', tool: 'amqp-load', metric: 'conn_per_s', label: 'open+close cycles/s', unit: '/s', better: 'higher' },
+  { scenario: 'startup-empty', tool: 'bench', metric: 'startup_ms', label: 'process start → AMQP handshake', unit: 'ms', better: 'lower', target: 10 },
+  { scenario: 'startup-stored', tool: 'bench', metric: 'startup_ms', label: 'start → handshake, N stored msgs', unit: 'ms', better: 'lower', target: 10 },
+  { scenario: 'startup-stored', tool: 'bench', metric: 'ready_ms', label: 'start → queue reports all N', unit: 'ms', better: 'lower' },
+  { scenario: 'idle-connections', tool: 'bench', metric: 'kib_per_item', label: 'RSS per idle connection', unit: 'KiB', better: 'lower', target: 1 },
+  { scenario: 'idle-connections', tool: 'bench', metric: 'rss_mb', label: 'RSS with N idle connections', unit: 'MiB', better: 'lower' },
+  { scenario: 'idle-queues', tool: 'bench', metric: 'kib_per_item', label: 'RSS per idle queue', unit: 'KiB', better: 'lower', target: 1 },
+  { scenario: 'idle-queues', tool: 'bench', metric: 'rss_mb', label: 'RSS with N idle queues', unit: 'MiB', better: 'lower' },
+  { scenario: 'raw-limit', tool: 'amqp-load', metric: 'triples_per_s', label: 'publish frame triples/s, no broker', unit: 'msg/s', better: 'higher', single: true },
+  { scenario: 'raw-limit', tool: 'amqp-load', metric: 'rtt_p50_us', label: 'loopback 1-byte ping-pong p50', unit: 'µs', better: 'lower', single: true },
+  { scenario: 'tool-ceiling', tool: 'warren-perf', metric: 'relay_rate', label: 'pub→null broker→consumer msg/s', unit: 'msg/s', better: 'higher', single: true },
+  { scenario: 'tool-ceiling', tool: 'warren-perf', metric: 'publish_rate', label: 'publish only, null broker', unit: 'msg/s', better: 'higher', single: true },
+];
+
+/** Scenario names a user can select, in run order. */
+export const SCENARIOS = [
+  'transient-1x1',
+  'ack-1x1',
+  'confirm-persistent',
+  'fanout-10',
+  'topic-routing',
+  'rpc-latency',
+  'many-queues',
+  'connections-churn',
+  'idle-connections',
+  'idle-queues',
+  'raw-limit',
+  'startup-empty',
+  'startup-stored',
+] as const;
+
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** Scenarios driven by load generators against both running brokers. */
+export const LOAD_SCENARIOS: ScenarioName[] = ['transient-1x1', 'ack-1x1', 'confirm-persistent', 'fanout-10', 'topic-routing', 'rpc-latency', 'many-queues', 'connections-churn'];

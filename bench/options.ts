@@ -1,0 +1,100 @@
+// `npm run bench -- [flags]`.
+import { SCENARIOS, type ScenarioName } from './metrics.js';
+
+export interface BenchOptions {
+  scenarios: ScenarioName[];
+  tools: ('amqp-load' | 'warren-perf')[];
+  seconds: number;
+  warmup: number;
+  repeat: number;
+  storedMessages: number;
+  idleConnections: number;
+  idleQueues: number;
+  rabbitPort: number;
+  outDir: string | null;
+  quick: boolean;
+}
+
+export const BENCH_USAGE = `usage: npm run bench -- [options]
+
+Starts a private RabbitMQ and Warren on loopback (fresh data dirs), runs the scenarios against both,
+alternating, and writes bench/results/latest.{json,md}.
+
+  --quick                3 s windows, 1 s warm-up, 1 round, 100k stored msgs, 1000 idle conns/queues
+  --scenarios a,b        only these (default: all): ${SCENARIOS.join(', ')}
+  --skip a,b             all but these
+  --tools a,b            amqp-load, warren-perf (default both)
+  --seconds N            measurement window per run (default 10)
+  --warmup N             warm-up per run (default 2)
+  --repeat N             rounds; brokers alternate first/second each round; medians reported (default 2)
+  --stored N             messages stored for startup-stored (default 1000000)
+  --idle-connections N   (default 10000)
+  --idle-queues N        (default 10000)
+  --rabbit-port N        RabbitMQ's AMQP port (default 5692; N+20000 is its distribution port)
+  --out DIR              results directory (default bench/results; "-" = do not write)
+`;
+
+export function parseBenchArgs(argv: string[]): BenchOptions | null {
+  const o: BenchOptions = {
+    scenarios: [...SCENARIOS],
+    tools: ['amqp-load', 'warren-perf'],
+    seconds: 10,
+    warmup: 2,
+    repeat: 2,
+    storedMessages: 1_000_000,
+    idleConnections: 10_000,
+    idleQueues: 10_000,
+    rabbitPort: 5692,
+    outDir: null,
+    quick: false,
+  };
+  const explicit = new Set<string>();
+  const names = (v: string): ScenarioName[] =>
+    v.split(',').map((s) => {
+      if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}"; known: ${SCENARIOS.join(', ')}`);
+      return s as ScenarioName;
+    });
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    const count = (): number => {
+      const n = Number(value());
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number`);
+      return n;
+    };
+    explicit.add(flag);
+    switch (flag) {
+      case '--help': case '-h': return null;
+      case '--quick': o.quick = true; break;
+      case '--scenarios': case '--only': o.scenarios = names(value()); break;
+      case '--skip': { const skip = names(value()); o.scenarios = o.scenarios.filter((s) => !skip.includes(s)); break; }
+      case '--tools': o.tools = value().split(',').map((t) => {
+        if (t !== 'amqp-load' && t !== 'warren-perf') throw new Error(`unknown tool "${t}"`);
+        return t;
+      }); break;
+      case '--seconds': o.seconds = count(); break;
+      case '--warmup': o.warmup = Number(value()); break;
+      case '--repeat': o.repeat = Math.round(count()); break;
+      case '--stored': o.storedMessages = Math.round(count()); break;
+      case '--idle-connections': o.idleConnections = Math.round(count()); break;
+      case '--idle-queues': o.idleQueues = Math.round(count()); break;
+      case '--rabbit-port': o.rabbitPort = Math.round(count()); break;
+      case '--out': o.outDir = value(); break;
+      default: throw new Error(`unknown option ${flag}\n\n${BENCH_USAGE}`);
+    }
+  }
+  if (o.quick) {
+    // quick values unless given explicitly
+    if (!explicit.has('--seconds')) o.seconds = 3;
+    if (!explicit.has('--warmup')) o.warmup = 1;
+    if (!explicit.has('--repeat')) o.repeat = 1;
+    if (!explicit.has('--stored')) o.storedMessages = 100_000;
+    if (!explicit.has('--idle-connections')) o.idleConnections = 1000;
+    if (!explicit.has('--idle-queues')) o.idleQueues = 1000;
+  }
+  return o;
+}
