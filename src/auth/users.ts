@@ -126,20 +126,64 @@ export class UserStore {
     return this.permissions.has(`${vhost}\0${user}`);
   }
 
-  /** Throws RabbitMQ's ACCESS_REFUSED unless `user` may `access` the resource. */
+  /**
+   * Throws RabbitMQ's ACCESS_REFUSED unless `user` may `access` the resource. The default exchange
+   * is called `amq.default` for permission purposes, as in RabbitMQ (so `^amq\.default$` grants
+   * publishing to it, and the refusal names it).
+   */
   check(user: string, vhost: string, access: Access, kind: 'queue' | 'exchange', name: string): void {
+    if (kind === 'exchange' && name === '') name = 'amq.default';
     const p = this.permissions.get(`${vhost}\0${user}`);
     if (p && p.regex[access].test(name)) return;
     throw accessRefused(`access to ${kind} '${name}' in vhost '${vhost}' refused for user '${user}'`);
   }
 
-  /** Topic permissions: only checked when some are set for this user/vhost/exchange. */
+  /**
+   * Topic permissions (topic exchanges only): checked only when some are set for this
+   * user/vhost/exchange. `{username}` and `{vhost}` in a pattern expand to the connection's values
+   * (RabbitMQ's variable expansion), so one pattern can confine every user to their own subtree.
+   */
   checkTopic(user: string, vhost: string, access: 'write' | 'read', exchange: string, routingKey: string): void {
     const p = this.topicPermissions.get(`${vhost}\0${user}`)?.get(exchange);
-    if (!p || p.regex[access].test(routingKey)) return;
+    if (!p) return;
+    const pattern = p[access];
+    const regex = pattern.includes('{') ? expanded(pattern, user, vhost) : p.regex[access];
+    if (regex.test(routingKey)) return;
     throw accessRefused(
       `access to topic '${routingKey}' in exchange '${exchange}' in vhost '${vhost}' refused for user '${user}'`,
     );
+  }
+
+  getTopicPermissions(vhost: string, user: string): TopicPermission[] {
+    const m = this.topicPermissions.get(`${vhost}\0${user}`);
+    return m ? [...m.values()].map((p) => ({ exchange: p.exchange, write: p.write, read: p.read })) : [];
+  }
+}
+
+/** Expanded topic patterns, compiled once per (pattern, user, vhost). */
+const expandedCache = new Map<string, RegExp>();
+
+function expanded(pattern: string, user: string, vhost: string): RegExp {
+  const key = `${pattern}\0${user}\0${vhost}`;
+  let regex = expandedCache.get(key);
+  if (!regex) {
+    if (expandedCache.size > 10_000) expandedCache.clear();
+    const source = pattern.replaceAll('{username}', escapeRegex(user)).replaceAll('{vhost}', escapeRegex(vhost));
+    regex = compileOrNever(source);
+    expandedCache.set(key, regex);
+  }
+  return regex;
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function compileOrNever(source: string): RegExp {
+  try {
+    return compile(source);
+  } catch {
+    return /(?!)/;
   }
 }
 

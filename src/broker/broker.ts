@@ -18,6 +18,7 @@ import { mkdirSync } from 'node:fs';
 import { MessageStore, DefinitionsStore } from '../store/index.js';
 import { MemoryMessageList } from './memory-message-list.js';
 import { exportDefinitions, importDefinitions } from './definitions.js';
+import { ManagementServer } from '../management/server.js';
 
 export class Broker implements BrokerContext {
   readonly options: ResolvedOptions;
@@ -36,6 +37,9 @@ export class Broker implements BrokerContext {
   /** While restoring definitions at start-up, changes are not written back. */
   private restoring = false;
   port = 0;
+  /** The management HTTP API (when managementPort > 0) and the port it listens on. */
+  management: ManagementServer | undefined;
+  managementPort = 0;
   private closing = false;
 
   private constructor(options: BrokerOptions) {
@@ -76,6 +80,17 @@ export class Broker implements BrokerContext {
     this.port = typeof addr === 'object' && addr ? addr.port : this.options.port;
     this.alarms.start();
     this.log('info', 'listening', { port: this.port, host: this.options.host, version: VERSION });
+    if (this.options.managementPort > 0) {
+      try {
+        this.management = await ManagementServer.start(this, { port: this.options.managementPort, host: this.options.managementHost });
+      } catch (e) {
+        server.close();
+        this.alarms.stop();
+        throw e;
+      }
+      this.managementPort = this.management.port;
+      this.log('info', 'management listening', { port: this.managementPort, host: this.options.managementHost });
+    }
   }
 
   /** Recover durable queues' messages and the definitions from the data dir. */
@@ -202,6 +217,7 @@ export class Broker implements BrokerContext {
     if (this.closing) return;
     this.closing = true;
     this.alarms.stop();
+    await this.management?.close();
     const server = this.server;
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     for (const c of [...this.connections]) c.close(ReplyCode.CONNECTION_FORCED, 'CONNECTION_FORCED - broker forced connection closure with reason \'shutdown\'');

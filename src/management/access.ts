@@ -1,0 +1,85 @@
+/**
+ * Who may use the management API and see what, following RabbitMQ's tags:
+ *   - no management tag: nothing (401 "Not management user");
+ *   - management / policymaker: their own connections, and vhosts they have permissions in;
+ *   - monitoring: additionally every connection, channel and consumer, every vhost's name, nodes;
+ *   - administrator: everything, including users, permissions and definitions.
+ */
+import type { User } from '../auth/users.js';
+import type { Broker } from '../broker/broker.js';
+import { HttpError, notAuthorised, objectNotFound } from './http.js';
+
+export type AccessLevel = 'management' | 'monitoring' | 'administrator';
+
+const MANAGEMENT_TAGS = new Set(['management', 'policymaker', 'monitoring', 'administrator']);
+
+export function isAdministrator(user: User): boolean {
+  return user.tags.includes('administrator');
+}
+
+export function isMonitor(user: User): boolean {
+  return user.tags.includes('monitoring') || isAdministrator(user);
+}
+
+export function isManagementUser(user: User): boolean {
+  return user.tags.some((t) => MANAGEMENT_TAGS.has(t));
+}
+
+const LOGIN_FAILED = () =>
+  new HttpError(401, 'not_authorized', 'Login failed', { 'www-authenticate': 'Basic realm="RabbitMQ Management"' });
+
+/**
+ * Checks HTTP basic credentials. The realm matters: LWP-based tools (the Nagios plugins) only send
+ * credentials for the realm RabbitMQ announces.
+ */
+export function authenticate(broker: Broker, authorization: string | undefined, remoteAddress: string): User {
+  const m = /^Basic\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!m) throw LOGIN_FAILED();
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw LOGIN_FAILED();
+  const name = decoded.slice(0, colon);
+  const password = decoded.slice(colon + 1);
+  const user = broker.users.authenticate(name, password);
+  if (!user) throw LOGIN_FAILED();
+  if (broker.options.loopbackUsers.includes(name) && !isLoopback(remoteAddress)) {
+    throw notAuthorised('User can only log in via localhost');
+  }
+  return user;
+}
+
+export function requireLevel(user: User, level: AccessLevel): void {
+  if (!isManagementUser(user)) throw notAuthorised('Not management user');
+  if (level === 'administrator' && !isAdministrator(user)) throw notAuthorised('Not administrator user');
+  if (level === 'monitoring' && !isMonitor(user)) throw notAuthorised('Not monitor user');
+}
+
+/** Vhosts whose queues, exchanges and bindings the user sees in lists. */
+export function visibleVhosts(broker: Broker, user: User): Set<string> {
+  const all = [...broker.vhosts.keys()];
+  if (isAdministrator(user)) return new Set(all);
+  return new Set(all.filter((v) => broker.users.hasVhostAccess(v, user.name)));
+}
+
+/** The vhost list itself: monitoring users see every name. */
+export function listableVhosts(broker: Broker, user: User): Set<string> {
+  if (isMonitor(user)) return new Set(broker.vhosts.keys());
+  return visibleVhosts(broker, user);
+}
+
+/** A vhost named in the path: 404 when it does not exist, 401 when the user has no access to it. */
+export function requireVhost(broker: Broker, user: User, name: string): void {
+  if (!broker.vhosts.has(name)) throw objectNotFound();
+  if (!isAdministrator(user) && !broker.users.hasVhostAccess(name, user.name)) {
+    throw notAuthorised('User not authorised to access virtual host');
+  }
+}
+
+/** Whether the user sees a connection (or its channels and consumers). */
+export function seesConnectionOf(user: User, owner: string): boolean {
+  return isMonitor(user) || owner === user.name;
+}
+
+function isLoopback(addr: string): boolean {
+  return addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.');
+}

@@ -1,0 +1,283 @@
+/**
+ * Definitions in RabbitMQ's JSON format (GET/POST /api/definitions, `rabbitmqctl
+ * export_definitions`): users with their password hashes, vhosts, permissions, topic permissions,
+ * exchanges, queues and bindings.
+ *
+ * Export mirrors RabbitMQ's: every non-exclusive queue and every exchange except the predeclared
+ * ones, durable or not (`durableOnly` narrows it to what survives a restart). Import validates the
+ * whole document before changing anything, so a bad file is refused with a 400 reason and leaves
+ * the broker as it was; then it applies users, vhosts, permissions, exchanges, queues and bindings
+ * in that order through the same declare paths AMQP clients use.
+ */
+import { randomBytes } from 'node:crypto';
+import { hashPassword, HASHING_ALGORITHM } from '../auth/password.js';
+import { validateRegex, type User } from '../auth/users.js';
+import type { Broker } from '../broker/broker.js';
+import { isExchangeType } from '../broker/exchange/index.js';
+import type { VirtualHost } from '../broker/vhost.js';
+import { AmqpError } from '../protocol/errors.js';
+import { fieldTableFromJson, fieldTableToJson } from '../protocol/field-table.js';
+import type {
+  BindingDefinition, Definitions, ExchangeDefinition, JsonValue, PermissionDefinition, QueueDefinition,
+  TopicPermissionDefinition, UserDefinition, VhostDefinition,
+} from '../store/definitions.js';
+import { VERSION } from '../version.js';
+import { getVhostMetadata, setVhostMetadata } from './vhost-metadata.js';
+import { RABBITMQ_API_VERSION } from './views.js';
+
+export type { Definitions } from '../store/definitions.js';
+
+/** Password hashing algorithms Warren can verify (RabbitMQ's three). */
+export const HASHING_ALGORITHMS = ['rabbit_password_hashing_sha256', 'rabbit_password_hashing_sha512', 'rabbit_password_hashing_md5'];
+
+/** A definitions document Warren refuses; the message is the HTTP 400 reason. */
+export class DefinitionsError extends Error {}
+
+export interface ExportOptions {
+  /** Only this vhost's queues, exchanges and bindings, without `vhost` fields (GET /api/definitions/{vhost}). */
+  vhost?: string;
+  /** Only what survives a restart: durable exchanges and queues and bindings between them. */
+  durableOnly?: boolean;
+}
+
+export function exportDefinitions(broker: Broker, options: ExportOptions = {}): Definitions {
+  const scoped = options.vhost !== undefined;
+  const vhosts = scoped ? [broker.vhosts.get(options.vhost!)].filter((v): v is VirtualHost => !!v) : [...broker.vhosts.values()];
+  const defs: Definitions = scoped
+    ? { rabbit_version: RABBITMQ_API_VERSION, rabbitmq_version: RABBITMQ_API_VERSION, product_name: 'Warren', product_version: VERSION }
+    : {
+        rabbit_version: RABBITMQ_API_VERSION,
+        rabbitmq_version: RABBITMQ_API_VERSION,
+        product_name: 'Warren',
+        product_version: VERSION,
+        users: [...broker.users.users.values()].map((u) => ({
+          name: u.name, password_hash: u.passwordHash, hashing_algorithm: u.hashingAlgorithm, tags: [...u.tags], limits: {},
+        })),
+        vhosts: vhosts.map((v) => {
+          const meta = getVhostMetadata(v);
+          return { name: v.name, limits: {}, metadata: { description: meta.description, tags: [...meta.tags] } };
+        }),
+        permissions: broker.users.listPermissions().map((p) => ({ user: p.user, vhost: p.vhost, ...p.permission })),
+        topic_permissions: broker.users.listTopicPermissions().map((p) => ({ user: p.user, vhost: p.vhost, ...p.permission })),
+      };
+  defs.parameters = [];
+  if (!scoped) defs.global_parameters = [];
+  defs.policies = [];
+  const queues: QueueDefinition[] = [];
+  const exchanges: ExchangeDefinition[] = [];
+  const bindings: BindingDefinition[] = [];
+  const json = (t: Parameters<typeof fieldTableToJson>[0]) => fieldTableToJson(t) as Record<string, JsonValue>;
+  for (const v of vhosts) {
+    for (const q of v.queues.values()) {
+      if (q.exclusive || (options.durableOnly && !q.durable)) continue;
+      queues.push({ name: q.name, vhost: v.name, durable: q.durable, auto_delete: q.autoDelete, arguments: json(q.options.arguments) });
+    }
+    for (const ex of v.exchanges.values()) {
+      if (ex.name === '' || ex.name.startsWith('amq.') || (options.durableOnly && !ex.durable)) continue;
+      exchanges.push({
+        name: ex.name, vhost: v.name, type: ex.type, durable: ex.durable, auto_delete: ex.autoDelete,
+        internal: ex.internal, arguments: json(ex.options.arguments),
+      });
+    }
+    for (const b of v.allBindings()) {
+      const dest = b.destination.kind === 'queue' ? v.queues.get(b.destination.name) : v.exchanges.get(b.destination.name);
+      if (!dest || (dest.kind === 'queue' && dest.exclusive)) continue;
+      if (options.durableOnly && !(v.exchanges.get(b.source)?.durable && dest.durable)) continue;
+      bindings.push({
+        source: b.source, vhost: v.name, destination: b.destination.name, destination_type: b.destination.kind,
+        routing_key: b.routingKey, arguments: json(b.arguments),
+      });
+    }
+  }
+  const strip = <T extends { vhost: string }>(items: T[]) =>
+    scoped ? items.map(({ vhost: _vhost, ...rest }) => rest as unknown as T) : items;
+  defs.queues = strip(queues);
+  defs.exchanges = strip(exchanges);
+  defs.bindings = strip(bindings);
+  return defs;
+}
+
+export interface ImportOptions {
+  /** Import into this vhost: items need no `vhost` field (POST /api/definitions/{vhost}). */
+  vhost?: string;
+  /** The user importing over HTTP gets full permissions on vhosts the import creates, as in RabbitMQ. */
+  actingUser?: string;
+}
+
+/** Validates `input` as a definitions document, then applies it. Throws DefinitionsError when refused. */
+export function importDefinitions(broker: Broker, input: unknown, options: ImportOptions = {}): void {
+  const defs = validate(broker, input, options.vhost);
+  for (const u of defs.users) broker.users.putUser(u);
+  for (const v of defs.vhosts) {
+    const existed = broker.vhosts.has(v.name);
+    const vhost = broker.addVhost(v.name);
+    if (v.metadata) setVhostMetadata(vhost, v.metadata);
+    if (!existed && options.actingUser && broker.users.users.has(options.actingUser)) {
+      broker.users.setPermission(v.name, options.actingUser, { configure: '.*', write: '.*', read: '.*' });
+    }
+  }
+  for (const p of defs.permissions) broker.users.setPermission(p.vhost, p.user, { configure: p.configure, write: p.write, read: p.read });
+  for (const p of defs.topic_permissions) broker.users.setTopicPermission(p.vhost, p.user, { exchange: p.exchange, write: p.write, read: p.read });
+  const failures: string[] = [];
+  const attempt = (what: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (e) {
+      if (!(e instanceof AmqpError)) throw e;
+      failures.push(`${what}: ${e.message}`);
+    }
+  };
+  // Existing exchanges and queues are kept as they are, as RabbitMQ's import does.
+  for (const e of defs.exchanges) {
+    if (broker.vhosts.get(e.vhost)!.exchanges.has(e.name)) continue;
+    attempt(`exchange '${e.name}' in vhost '${e.vhost}'`, () => broker.vhosts.get(e.vhost)!.declareExchange({
+      name: e.name, type: e.type, passive: false, durable: e.durable, autoDelete: e.auto_delete, internal: e.internal,
+      arguments: fieldTableFromJson(e.arguments),
+    }));
+  }
+  for (const q of defs.queues) {
+    if (broker.vhosts.get(q.vhost)!.queues.has(q.name)) continue;
+    attempt(`queue '${q.name}' in vhost '${q.vhost}'`, () => broker.vhosts.get(q.vhost)!.declareQueue({
+      name: q.name, passive: false, durable: q.durable, exclusive: false, autoDelete: q.auto_delete,
+      arguments: fieldTableFromJson(q.arguments),
+    }, 0));
+  }
+  for (const b of defs.bindings) {
+    attempt(`binding from '${b.source}' to ${b.destination_type} '${b.destination}' in vhost '${b.vhost}'`, () =>
+      broker.vhosts.get(b.vhost)!.bind(
+        b.source, { kind: b.destination_type, name: b.destination }, b.routing_key, fieldTableFromJson(b.arguments), 0,
+      ));
+  }
+  if (failures.length > 0) throw new DefinitionsError(failures.join('; '));
+}
+
+interface ValidDefinitions {
+  users: User[];
+  vhosts: { name: string; metadata?: { description: string; tags: string[] } }[];
+  permissions: PermissionDefinition[];
+  topic_permissions: TopicPermissionDefinition[];
+  queues: QueueDefinition[];
+  exchanges: ExchangeDefinition[];
+  bindings: BindingDefinition[];
+}
+
+type Obj = Record<string, unknown>;
+
+function validate(broker: Broker, input: unknown, scopeVhost: string | undefined): ValidDefinitions {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new DefinitionsError('definitions must be a JSON object');
+  const d = input as Obj;
+  const list = (key: string): Obj[] => {
+    const v = d[key];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) throw new DefinitionsError(`'${key}' must be a list`);
+    return v.map((item, i) => {
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new DefinitionsError(`${key}[${i}] must be an object`);
+      return item as Obj;
+    });
+  };
+  const str = (o: Obj, key: string, where: string, fallback?: string): string => {
+    const v = o[key] ?? fallback;
+    if (typeof v !== 'string') throw new DefinitionsError(`${where}: '${key}' must be a string`);
+    return v;
+  };
+  const bool = (o: Obj, key: string, where: string, fallback: boolean): boolean => {
+    const v = o[key] ?? fallback;
+    if (typeof v !== 'boolean') throw new DefinitionsError(`${where}: '${key}' must be true or false`);
+    return v;
+  };
+  const table = (o: Obj, key: string, where: string): Record<string, JsonValue> => {
+    const v = o[key] ?? {};
+    if (Array.isArray(v) && v.length === 0) return {};
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new DefinitionsError(`${where}: '${key}' must be an object`);
+    return v as Record<string, JsonValue>;
+  };
+  const regex = (o: Obj, key: string, where: string): string => {
+    const pattern = str(o, key, where);
+    const problem = validateRegex(pattern);
+    if (problem !== undefined) throw new DefinitionsError(`${where}: invalid regular expression '${pattern}' for ${key}: ${problem}`);
+    return pattern;
+  };
+
+  const users: User[] = list('users').map((u, i) => {
+    const where = `users[${i}]`;
+    const name = str(u, 'name', where);
+    let passwordHash: string;
+    let hashingAlgorithm = HASHING_ALGORITHM;
+    if (typeof u['password_hash'] === 'string') {
+      passwordHash = u['password_hash'];
+      hashingAlgorithm = str(u, 'hashing_algorithm', where, HASHING_ALGORITHM);
+      if (!HASHING_ALGORITHMS.includes(hashingAlgorithm)) throw new DefinitionsError(`${where}: unsupported hashing_algorithm '${hashingAlgorithm}'`);
+    } else if (typeof u['password'] === 'string') {
+      passwordHash = hashPassword(u['password']);
+    } else {
+      // No password at all: a user that cannot log in with one, as RabbitMQ makes it.
+      passwordHash = hashPassword(randomBytes(24).toString('base64'));
+    }
+    return { name, passwordHash, hashingAlgorithm, tags: tagsOf((u as Partial<UserDefinition>).tags, where) };
+  });
+  const vhostNames = new Set(broker.vhosts.keys());
+  const vhosts = list('vhosts').map((v, i) => {
+    const where = `vhosts[${i}]`;
+    const name = str(v, 'name', where);
+    if (name === '') throw new DefinitionsError(`${where}: vhost name must not be empty`);
+    vhostNames.add(name);
+    const meta = (v as unknown as VhostDefinition).metadata;
+    const description = typeof meta?.description === 'string' ? meta.description : typeof v['description'] === 'string' ? v['description'] : undefined;
+    const rawTags = meta?.tags ?? (v as unknown as VhostDefinition).tags;
+    return description === undefined && rawTags === undefined
+      ? { name }
+      : { name, metadata: { description: description ?? '', tags: tagsOf(rawTags, where) } };
+  });
+  const userNames = new Set([...broker.users.users.keys(), ...users.map((u) => u.name)]);
+  const vhostOf = (o: Obj, where: string): string => {
+    const name = scopeVhost ?? str(o, 'vhost', where);
+    if (!vhostNames.has(name)) throw new DefinitionsError(`${where}: no_such_vhost '${name}'`);
+    return name;
+  };
+  const userOf = (o: Obj, where: string): string => {
+    const name = str(o, 'user', where);
+    if (!userNames.has(name)) throw new DefinitionsError(`${where}: no_such_user '${name}'`);
+    return name;
+  };
+  const permissions = list('permissions').map((p, i) => {
+    const where = `permissions[${i}]`;
+    return { user: userOf(p, where), vhost: vhostOf(p, where), configure: regex(p, 'configure', where), write: regex(p, 'write', where), read: regex(p, 'read', where) };
+  });
+  const topicPermissions = list('topic_permissions').map((p, i) => {
+    const where = `topic_permissions[${i}]`;
+    return { user: userOf(p, where), vhost: vhostOf(p, where), exchange: str(p, 'exchange', where), write: regex(p, 'write', where), read: regex(p, 'read', where) };
+  });
+  const exchanges = list('exchanges').map((e, i) => {
+    const where = `exchanges[${i}]`;
+    const type = str(e, 'type', where, 'direct');
+    if (!isExchangeType(type)) throw new DefinitionsError(`${where}: invalid exchange type '${type}'`);
+    return {
+      name: str(e, 'name', where), vhost: vhostOf(e, where), type, durable: bool(e, 'durable', where, true),
+      auto_delete: bool(e, 'auto_delete', where, false), internal: bool(e, 'internal', where, false), arguments: table(e, 'arguments', where),
+    };
+  }).filter((e) => e.name !== '' && !e.name.startsWith('amq.'));
+  const queues = list('queues').map((q, i) => {
+    const where = `queues[${i}]`;
+    return {
+      name: str(q, 'name', where), vhost: vhostOf(q, where), durable: bool(q, 'durable', where, true),
+      auto_delete: bool(q, 'auto_delete', where, false), arguments: table(q, 'arguments', where),
+    };
+  });
+  const bindings = list('bindings').map((b, i) => {
+    const where = `bindings[${i}]`;
+    const kind = str(b, 'destination_type', where, 'queue');
+    if (kind !== 'queue' && kind !== 'exchange') throw new DefinitionsError(`${where}: destination_type must be 'queue' or 'exchange'`);
+    return {
+      source: str(b, 'source', where), vhost: vhostOf(b, where), destination: str(b, 'destination', where),
+      destination_type: kind as 'queue' | 'exchange', routing_key: str(b, 'routing_key', where, ''), arguments: table(b, 'arguments', where),
+    };
+  });
+  return { users, vhosts, permissions, topic_permissions: topicPermissions, queues, exchanges, bindings };
+}
+
+function tagsOf(v: unknown, where: string): string[] {
+  if (v === undefined || v === null) return [];
+  if (Array.isArray(v) && v.every((t) => typeof t === 'string')) return v.map((t) => t.trim()).filter(Boolean);
+  if (typeof v === 'string') return v.split(',').map((t) => t.trim()).filter(Boolean);
+  throw new DefinitionsError(`${where}: tags must be a string or a list of strings`);
+}

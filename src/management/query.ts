@@ -1,0 +1,127 @@
+/**
+ * RabbitMQ's list query parameters: `sort` / `sort_reverse` (dotted paths such as
+ * `message_stats.publish`), pagination (`page`, `page_size`, and `name` + `use_regex` filtering,
+ * which RabbitMQ applies only to paginated requests), and `columns=` to keep only some fields.
+ */
+import { HttpError, badRequest } from './http.js';
+
+const MAX_PAGE_SIZE = 500;
+const DEFAULT_PAGE_SIZE = 100;
+
+type Item = Record<string, unknown>;
+
+export interface Page {
+  filtered_count: number;
+  item_count: number;
+  items: unknown[];
+  page: number;
+  page_count: number;
+  page_size: number;
+  total_count: number;
+}
+
+/** Applies sort, pagination and columns to a list answer. */
+export function shapeList(items: Item[], query: URLSearchParams): Item[] | Page {
+  let out = items;
+  const sort = query.get('sort');
+  const reverse = query.get('sort_reverse') === 'true';
+  if (sort) out = sortBy(out, sort);
+  if (reverse) out = sort ? out.reverse() : [...out].reverse();
+  const columns = parseColumns(query);
+  if (!query.has('page')) return columns ? out.map((i) => pickColumns(i, columns)) : out;
+
+  const page = Number(query.get('page'));
+  const pageSize = query.has('page_size') ? Number(query.get('page_size')) : DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(page) || page < 1 || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+    throw badRequest('Pagination parameters are invalid');
+  }
+  const filtered = filterByName(out, query.get('name'), query.get('use_regex') === 'true');
+  const pageCount = Math.ceil(filtered.length / pageSize);
+  if (page > 1 && page > pageCount) {
+    throw new HttpError(400, 'page_out_of_range', `Page out of range, page: ${page} page size: ${pageSize}, len: ${filtered.length}`);
+  }
+  const slice = filtered.slice((page - 1) * pageSize, page * pageSize);
+  return {
+    filtered_count: filtered.length,
+    item_count: slice.length,
+    items: columns ? slice.map((i) => pickColumns(i, columns)) : slice,
+    page,
+    page_count: pageCount,
+    page_size: pageSize,
+    total_count: items.length,
+  };
+}
+
+/** `columns=` on a single object (GET /api/queues/v/q?columns=messages). */
+export function shapeObject(item: Item, query: URLSearchParams): Item {
+  const columns = parseColumns(query);
+  return columns ? pickColumns(item, columns) : item;
+}
+
+function parseColumns(query: URLSearchParams): string[][] | undefined {
+  const raw = query.get('columns');
+  if (!raw) return undefined;
+  return raw.split(',').map((c) => c.trim()).filter(Boolean).map((c) => c.split('.'));
+}
+
+function pickColumns(item: Item, columns: string[][]): Item {
+  const out: Item = {};
+  for (const path of columns) {
+    const value = getPath(item, path);
+    if (value === undefined) continue;
+    let target = out;
+    for (const key of path.slice(0, -1)) {
+      if (typeof target[key] !== 'object' || target[key] === null) target[key] = {};
+      target = target[key] as Item;
+    }
+    target[path[path.length - 1]!] = value;
+  }
+  return out;
+}
+
+function getPath(item: unknown, path: string[]): unknown {
+  let v = item;
+  for (const key of path) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Item)[key];
+  }
+  return v;
+}
+
+function sortBy(items: Item[], sort: string): Item[] {
+  const path = sort.split('.');
+  const keyed = items.map((item) => ({ item, key: getPath(item, path) }));
+  keyed.sort((a, b) => compare(a.key, b.key));
+  return keyed.map((k) => k.item);
+}
+
+/** Missing values first, then numbers, then strings (case-insensitive), like RabbitMQ's UI. */
+function compare(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  if (a === undefined || a === null) return -1;
+  if (b === undefined || b === null) return 1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'number') return -1;
+  if (typeof b === 'number') return 1;
+  const sa = String(a).toLowerCase();
+  const sb = String(b).toLowerCase();
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+function filterByName(items: Item[], name: string | null, useRegex: boolean): Item[] {
+  if (!name) return items;
+  let test: (s: string) => boolean;
+  if (useRegex) {
+    let re: RegExp;
+    try {
+      re = new RegExp(name, 'i');
+    } catch (e) {
+      throw badRequest(`invalid regular expression '${name}': ${(e as Error).message}`);
+    }
+    test = (s) => re.test(s);
+  } else {
+    const needle = name.toLowerCase();
+    test = (s) => s.toLowerCase().includes(needle);
+  }
+  return items.filter((i) => test(String(i['name'] ?? '')));
+}

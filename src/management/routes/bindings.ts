@@ -1,0 +1,88 @@
+/**
+ * Bindings: /api/bindings[/{vhost}], and between one exchange and a queue (`e/{source}/q/{queue}`)
+ * or another exchange (`e/{source}/e/{destination}`): list, create (POST), and show or delete one
+ * by its properties key. Lists include the default exchange's implicit binding to every queue, as
+ * RabbitMQ's do.
+ */
+import type { Binding, Destination } from '../../broker/exchange/index.js';
+import type { VirtualHost } from '../../broker/vhost.js';
+import { fieldTableFromJson } from '../../protocol/field-table.js';
+import { visibleVhosts } from '../access.js';
+import { Reply, objectNotFound } from '../http.js';
+import type { Ctx, Router } from '../router.js';
+import { optionalObject, optionalString } from '../validate.js';
+import { bindingJson, defaultBinding, propertiesKey } from '../views.js';
+import { amqp, checkPermission, vhostParam } from './common.js';
+
+export function bindingRoutes(r: Router): void {
+  r.get('/api/bindings', 'management', (ctx) => {
+    const visible = visibleVhosts(ctx.broker, ctx.user);
+    return [...ctx.broker.vhosts.values()].filter((v) => visible.has(v.name)).flatMap(allBindingsJson);
+  });
+  r.get('/api/bindings/:vhost', 'management', (ctx) => allBindingsJson(vhostParam(ctx)));
+  for (const kind of ['q', 'e'] as const) {
+    const base = `/api/bindings/:vhost/e/:source/${kind}/:destination`;
+    r.get(base, 'management', (ctx) => {
+      const { vhost, destination } = endpoints(ctx, kind);
+      return between(vhost, ctx.params['source']!, destination).map((b) => bindingJson(vhost.name, b));
+    });
+    r.post(base, 'management', (ctx) => createBinding(ctx, kind));
+    r.get(`${base}/:props`, 'management', (ctx) => bindingJson(ctx.params['vhost']!, findBinding(ctx, kind)));
+    r.delete(`${base}/:props`, 'management', (ctx) => {
+      const b = findBinding(ctx, kind);
+      const vhost = ctx.broker.vhosts.get(ctx.params['vhost']!)!;
+      checkPermission(ctx, vhost.name, 'write', b.destination.kind, b.destination.name);
+      checkPermission(ctx, vhost.name, 'read', 'exchange', b.source);
+      amqp(() => vhost.unbind(b.source, b.destination, b.routingKey, b.arguments, 0));
+      return new Reply(204);
+    });
+  }
+}
+
+function allBindingsJson(v: VirtualHost): Record<string, unknown>[] {
+  return [
+    ...[...v.queues.keys()].map((q) => defaultBinding(v.name, q)),
+    ...v.allBindings().map((b) => bindingJson(v.name, b)),
+  ];
+}
+
+function endpoints(ctx: Ctx, kind: 'q' | 'e'): { vhost: VirtualHost; destination: Destination } {
+  const vhost = vhostParam(ctx);
+  const source = ctx.params['source']!;
+  const destination: Destination = { kind: kind === 'q' ? 'queue' : 'exchange', name: ctx.params['destination']! };
+  if (!vhost.exchanges.has(source)) throw objectNotFound();
+  const exists = destination.kind === 'queue' ? vhost.queues.has(destination.name) : vhost.exchanges.has(destination.name);
+  if (!exists) throw objectNotFound();
+  return { vhost, destination };
+}
+
+function between(vhost: VirtualHost, source: string, destination: Destination): Binding[] {
+  const ex = vhost.exchanges.get(source);
+  if (!ex) return [];
+  return [...ex.allBindings()].filter((b) => b.destination.kind === destination.kind && b.destination.name === destination.name);
+}
+
+function findBinding(ctx: Ctx, kind: 'q' | 'e'): Binding {
+  const { vhost, destination } = endpoints(ctx, kind);
+  const props = ctx.params['props']!;
+  const b = between(vhost, ctx.params['source']!, destination).find((x) => propertiesKey(x.routingKey, x.arguments) === props);
+  if (!b) throw objectNotFound();
+  return b;
+}
+
+/** POST: `routing_key` and `arguments`; 201 with the new binding's location, as RabbitMQ. */
+async function createBinding(ctx: Ctx, kind: 'q' | 'e'): Promise<Reply> {
+  const vhost = vhostParam(ctx);
+  const source = ctx.params['source']!;
+  const destination: Destination = { kind: kind === 'q' ? 'queue' : 'exchange', name: ctx.params['destination']! };
+  const body = await ctx.body();
+  const routingKey = optionalString(body, 'routing_key', '');
+  const args = fieldTableFromJson(optionalObject(body, 'arguments'));
+  checkPermission(ctx, vhost.name, 'write', destination.kind, destination.name);
+  checkPermission(ctx, vhost.name, 'read', 'exchange', source);
+  if (vhost.exchanges.get(source)?.type === 'topic') {
+    amqp(() => ctx.broker.users.checkTopic(ctx.user.name, vhost.name, 'read', source, routingKey));
+  }
+  amqp(() => vhost.bind(source, destination, routingKey, args, 0));
+  return new Reply(201, undefined, { location: propertiesKey(routingKey, args) });
+}

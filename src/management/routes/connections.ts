@@ -1,0 +1,85 @@
+/**
+ * Connections, channels and consumers: list and show them, and close a connection (DELETE, with
+ * the reason from the `X-Reason` header). Management users see their own; monitoring and
+ * administrator users see all.
+ */
+import type { Channel } from '../../connection/channel.js';
+import type { Connection } from '../../connection/connection.js';
+import { ReplyCode } from '../../protocol/generated.js';
+import { isAdministrator, isMonitor, seesConnectionOf, visibleVhosts } from '../access.js';
+import { Reply, notAuthorised, objectNotFound } from '../http.js';
+import type { Ctx, Router } from '../router.js';
+import { channelJson, channelName, connectionJson, consumerJson } from '../views.js';
+import { vhostParam } from './common.js';
+
+export function connectionRoutes(r: Router): void {
+  r.get('/api/connections', 'management', (ctx) => visibleConnections(ctx).map((c) => connectionJson(ctx.stats, c)));
+  r.get('/api/vhosts/:vhost/connections', 'management', (ctx) => {
+    const vhost = vhostParam(ctx);
+    return visibleConnections(ctx).filter((c) => c.vhost === vhost).map((c) => connectionJson(ctx.stats, c));
+  });
+  r.get('/api/connections/:name', 'management', (ctx) => connectionJson(ctx.stats, connectionParam(ctx)));
+  r.delete('/api/connections/:name', 'management', (ctx) => {
+    const c = connectionParam(ctx);
+    if (!isAdministrator(ctx.user) && c.username !== ctx.user.name) throw notAuthorised('Not administrator user');
+    const reason = headerValue(ctx.req.headers['x-reason']) ?? 'Closed via management plugin';
+    c.close(ReplyCode.CONNECTION_FORCED, `CONNECTION_FORCED - ${reason}`);
+    return new Reply(204);
+  });
+  r.get('/api/connections/:name/channels', 'management', (ctx) =>
+    [...connectionParam(ctx).channels.values()].map((ch) => channelJson(ctx.stats, ch)));
+
+  r.get('/api/channels', 'management', (ctx) => visibleChannels(ctx).map((ch) => channelJson(ctx.stats, ch)));
+  r.get('/api/vhosts/:vhost/channels', 'management', (ctx) => {
+    const vhost = vhostParam(ctx);
+    return visibleChannels(ctx).filter((ch) => ch.connection.vhost === vhost).map((ch) => channelJson(ctx.stats, ch));
+  });
+  r.get('/api/channels/:name', 'management', (ctx) => {
+    const ch = visibleChannels(ctx).find((x) => channelName(x) === ctx.params['name']);
+    if (!ch) throw objectNotFound();
+    return channelJson(ctx.stats, ch);
+  });
+
+  r.get('/api/consumers', 'management', (ctx) => {
+    if (isMonitor(ctx.user)) return consumersIn(ctx, () => true);
+    const visible = visibleVhosts(ctx.broker, ctx.user);
+    return consumersIn(ctx, (vhost) => visible.has(vhost));
+  });
+  r.get('/api/consumers/:vhost', 'management', (ctx) => {
+    const name = vhostParam(ctx).name;
+    return consumersIn(ctx, (vhost) => vhost === name);
+  });
+}
+
+function visibleConnections(ctx: Ctx): Connection[] {
+  return [...ctx.broker.connections].filter((c) => seesConnectionOf(ctx.user, c.username));
+}
+
+function visibleChannels(ctx: Ctx): Channel[] {
+  return visibleConnections(ctx).flatMap((c) => [...c.channels.values()]);
+}
+
+function connectionParam(ctx: Ctx): Connection {
+  const c = visibleConnections(ctx).find((x) => x.name === ctx.params['name']);
+  if (!c) throw objectNotFound();
+  return c;
+}
+
+/** Consumers on client channels in the vhosts `include` accepts. */
+function consumersIn(ctx: Ctx, include: (vhost: string) => boolean): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const c of ctx.broker.connections) {
+    if (!include(c.vhost?.name ?? '')) continue;
+    for (const ch of c.channels.values()) {
+      for (const consumer of ch.consumers.values()) {
+        const json = consumerJson(consumer);
+        if (json) out.push(json);
+      }
+    }
+  }
+  return out;
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}

@@ -1,0 +1,40 @@
+/**
+ * /api/definitions[/{vhost}]: export (GET, `?download=name` for a file) and import (POST of the
+ * JSON document) in RabbitMQ's format. Administrators only.
+ */
+import { DefinitionsError, exportDefinitions, importDefinitions } from '../definitions.js';
+import { Reply, badRequest, objectNotFound } from '../http.js';
+import type { Ctx, Router } from '../router.js';
+
+export function definitionRoutes(r: Router): void {
+  r.get('/api/definitions', 'administrator', (ctx) => download(ctx, exportDefinitions(ctx.broker)));
+  r.get('/api/definitions/:vhost', 'administrator', (ctx) => {
+    const vhost = ctx.params['vhost']!;
+    if (!ctx.broker.vhosts.has(vhost)) throw objectNotFound();
+    return download(ctx, exportDefinitions(ctx.broker, { vhost }));
+  });
+  r.post('/api/definitions', 'administrator', (ctx) => upload(ctx, undefined));
+  r.post('/api/definitions/:vhost', 'administrator', (ctx) => {
+    const vhost = ctx.params['vhost']!;
+    if (!ctx.broker.vhosts.has(vhost)) throw objectNotFound();
+    return upload(ctx, vhost);
+  });
+}
+
+function download(ctx: Ctx, defs: unknown): unknown {
+  const name = ctx.query.get('download');
+  if (!name) return defs;
+  const safe = name.replace(/[^A-Za-z0-9._-]/g, '_');
+  return new Reply(200, defs, { 'content-disposition': `attachment; filename=${safe}` });
+}
+
+async function upload(ctx: Ctx, vhost: string | undefined): Promise<Reply> {
+  const body = await ctx.body();
+  try {
+    importDefinitions(ctx.broker, body, { ...(vhost === undefined ? {} : { vhost }), actingUser: ctx.user.name });
+  } catch (e) {
+    if (e instanceof DefinitionsError) throw badRequest(e.message);
+    throw e;
+  }
+  return new Reply(204);
+}

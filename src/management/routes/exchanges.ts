@@ -1,0 +1,107 @@
+/**
+ * Exchanges: /api/exchanges[/{vhost}[/{name}]] (list, show, declare, delete), their bindings as
+ * source or destination, and publishing (POST …/publish), with the user's AMQP permissions.
+ */
+import { isExchangeType } from '../../broker/exchange/index.js';
+import { Message } from '../../broker/message.js';
+import type { Queue } from '../../broker/queue.js';
+import { fieldTableFromJson } from '../../protocol/field-table.js';
+import { writePropertyFields } from '../../protocol/properties.js';
+import { visibleVhosts } from '../access.js';
+import { Reply, badRequest, notFound, objectNotFound } from '../http.js';
+import { payloadFromJson, propertiesFromJson } from '../message-json.js';
+import type { Ctx, Router } from '../router.js';
+import { optionalBool, optionalObject, optionalString, queryFlag, requireKeys, requireString } from '../validate.js';
+import { bindingJson, defaultBinding, exchangeJson } from '../views.js';
+import { amqp, checkPermission, vhostParam } from './common.js';
+
+export function exchangeRoutes(r: Router): void {
+  r.get('/api/exchanges', 'management', (ctx) => {
+    const visible = visibleVhosts(ctx.broker, ctx.user);
+    const out = [];
+    for (const v of ctx.broker.vhosts.values()) {
+      if (visible.has(v.name)) for (const ex of v.exchanges.values()) out.push(exchangeJson(ex));
+    }
+    return out;
+  });
+  r.get('/api/exchanges/:vhost', 'management', (ctx) => [...vhostParam(ctx).exchanges.values()].map(exchangeJson));
+  r.get('/api/exchanges/:vhost/:name', 'management', (ctx) => {
+    const ex = vhostParam(ctx).exchanges.get(ctx.params['name']!);
+    if (!ex) throw objectNotFound();
+    return { ...exchangeJson(ex), incoming: [], outgoing: [] };
+  });
+  r.put('/api/exchanges/:vhost/:name', 'management', putExchange);
+  r.delete('/api/exchanges/:vhost/:name', 'management', (ctx) => {
+    const vhost = vhostParam(ctx);
+    const name = ctx.params['name']!;
+    if (!vhost.exchanges.has(name)) throw objectNotFound();
+    checkPermission(ctx, vhost.name, 'configure', 'exchange', name);
+    amqp(() => vhost.deleteExchange(name, queryFlag(ctx.query, 'if-unused')));
+    return new Reply(204);
+  });
+  r.get('/api/exchanges/:vhost/:name/bindings/source', 'management', (ctx) => {
+    const vhost = vhostParam(ctx);
+    const name = ctx.params['name']!;
+    const ex = vhost.exchanges.get(name);
+    if (!ex) throw objectNotFound();
+    if (name === '') return [...vhost.queues.keys()].map((q) => defaultBinding(vhost.name, q));
+    return [...ex.allBindings()].map((b) => bindingJson(vhost.name, b));
+  });
+  r.get('/api/exchanges/:vhost/:name/bindings/destination', 'management', (ctx) => {
+    const vhost = vhostParam(ctx);
+    const name = ctx.params['name']!;
+    if (!vhost.exchanges.has(name)) throw objectNotFound();
+    return vhost.allBindings().filter((b) => b.destination.kind === 'exchange' && b.destination.name === name).map((b) => bindingJson(vhost.name, b));
+  });
+  r.post('/api/exchanges/:vhost/:name/publish', 'management', publish);
+}
+
+/** PUT /api/exchanges/{vhost}/{name}: 201 when created, 204 when an equivalent one exists. */
+async function putExchange(ctx: Ctx): Promise<Reply> {
+  const vhost = vhostParam(ctx);
+  const name = ctx.params['name']!;
+  const body = await ctx.body();
+  const type = optionalString(body, 'type', 'direct');
+  const durable = optionalBool(body, 'durable', false);
+  const autoDelete = optionalBool(body, 'auto_delete', false);
+  const internal = optionalBool(body, 'internal', false);
+  const args = fieldTableFromJson(optionalObject(body, 'arguments'));
+  if (!isExchangeType(type)) throw badRequest(`invalid exchange type '${type}'`);
+  checkPermission(ctx, vhost.name, 'configure', 'exchange', name);
+  const ae = args['alternate-exchange'];
+  if (typeof ae === 'string') {
+    checkPermission(ctx, vhost.name, 'write', 'exchange', ae);
+    checkPermission(ctx, vhost.name, 'read', 'exchange', name);
+  }
+  const existed = vhost.exchanges.has(name);
+  amqp(() => vhost.declareExchange({ name, type, passive: false, durable, autoDelete, internal, arguments: args }));
+  return new Reply(existed ? 204 : 201);
+}
+
+/**
+ * POST /api/exchanges/{vhost}/{name}/publish: `routing_key`, `properties`, `payload`,
+ * `payload_encoding` ("string" or "base64"); answers `{"routed": bool}`.
+ */
+async function publish(ctx: Ctx): Promise<unknown> {
+  const vhost = vhostParam(ctx);
+  const name = ctx.params['name']!;
+  const body = await ctx.body();
+  requireKeys(body, ['properties', 'routing_key', 'payload', 'payload_encoding']);
+  const routingKey = requireString(body, 'routing_key');
+  const properties = propertiesFromJson(body['properties']);
+  const payload = payloadFromJson(body['payload'], body['payload_encoding']);
+  if (Buffer.byteLength(routingKey) > 255) throw badRequest('routing_key is longer than 255 bytes');
+  if (properties.userId !== undefined && properties.userId !== ctx.user.name) {
+    throw badRequest(`user_id property set to '${properties.userId}' but authenticated user was '${ctx.user.name}'`);
+  }
+  checkPermission(ctx, vhost.name, 'write', 'exchange', name);
+  const exchange = vhost.exchanges.get(name);
+  if (!exchange) throw notFound(`no exchange '${name}' in vhost '${vhost.name}'`);
+  if (exchange.internal) throw badRequest(`cannot publish to internal exchange '${name}' in vhost '${vhost.name}'`);
+  if (exchange.type === 'topic') amqp(() => ctx.broker.users.checkTopic(ctx.user.name, vhost.name, 'write', name, routingKey));
+  const message = new Message(name, routingKey, writePropertyFields(properties), payload, properties.deliveryMode === 2);
+  // route() hands back a reused set: copy it before publishing (publishing can route dead letters).
+  const queues = [...vhost.route(exchange, message)] as Queue[];
+  for (const q of queues) q.publish(message);
+  return { routed: queues.length > 0 };
+}

@@ -1,0 +1,51 @@
+/**
+ * Virtual hosts: /api/vhosts[/{name}[/permissions|/topic-permissions]]. Listing follows the
+ * user's visibility; reading one, creating and deleting need administrator, as in RabbitMQ.
+ */
+import { listableVhosts } from '../access.js';
+import { Reply, badRequest, objectNotFound } from '../http.js';
+import type { Router } from '../router.js';
+import { optionalString, parseTags } from '../validate.js';
+import { getVhostMetadata, setVhostMetadata } from '../vhost-metadata.js';
+import { permissionJson, topicPermissionJson, vhostJson } from '../views.js';
+
+export function vhostRoutes(r: Router): void {
+  r.get('/api/vhosts', 'management', (ctx) => {
+    const visible = listableVhosts(ctx.broker, ctx.user);
+    return [...ctx.broker.vhosts.values()].filter((v) => visible.has(v.name)).map((v) => vhostJson(ctx.broker, ctx.stats, v));
+  });
+  r.get('/api/vhosts/:vhost', 'administrator', (ctx) => {
+    const v = ctx.broker.vhosts.get(ctx.params['vhost']!);
+    if (!v) throw objectNotFound();
+    return vhostJson(ctx.broker, ctx.stats, v);
+  });
+  r.put('/api/vhosts/:vhost', 'administrator', async (ctx) => {
+    const name = ctx.params['vhost']!;
+    if (name === '') throw badRequest('vhost name must not be empty');
+    const body = await ctx.body();
+    const existed = ctx.broker.vhosts.has(name);
+    const vhost = ctx.broker.addVhost(name);
+    const current = getVhostMetadata(vhost);
+    setVhostMetadata(vhost, {
+      description: optionalString(body, 'description', current.description),
+      tags: body['tags'] === undefined ? current.tags : parseTags(body['tags']),
+    });
+    // RabbitMQ gives the administrator who creates a vhost over HTTP full permissions on it.
+    if (!existed) ctx.broker.users.setPermission(name, ctx.user.name, { configure: '.*', write: '.*', read: '.*' });
+    return new Reply(existed ? 204 : 201);
+  });
+  r.delete('/api/vhosts/:vhost', 'administrator', (ctx) => {
+    if (!ctx.broker.deleteVhost(ctx.params['vhost']!)) throw objectNotFound();
+    return new Reply(204);
+  });
+  r.get('/api/vhosts/:vhost/permissions', 'administrator', (ctx) => {
+    const name = ctx.params['vhost']!;
+    if (!ctx.broker.vhosts.has(name)) throw objectNotFound();
+    return ctx.broker.users.listPermissions().filter((p) => p.vhost === name).map((p) => permissionJson(p.vhost, p.user, p.permission));
+  });
+  r.get('/api/vhosts/:vhost/topic-permissions', 'administrator', (ctx) => {
+    const name = ctx.params['vhost']!;
+    if (!ctx.broker.vhosts.has(name)) throw objectNotFound();
+    return ctx.broker.users.listTopicPermissions().filter((p) => p.vhost === name).map((p) => topicPermissionJson(p.vhost, p.user, p.permission));
+  });
+}

@@ -1,0 +1,135 @@
+/**
+ * The management HTTP server: RabbitMQ's HTTP API under /api (basic auth, tag-based access, JSON),
+ * the web UI under /, and an admin script at /cli/rabbitmqadmin. Built on node:http: the API is a
+ * routing table over the broker's objects and needs nothing a framework would add.
+ *
+ * Every request is answered: errors become RabbitMQ's `{"error", "reason"}` bodies, and an
+ * unexpected exception is logged and answered 500 without taking the broker down.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import type { Socket } from 'node:net';
+import type { Broker } from '../broker/broker.js';
+import { authenticate, requireLevel } from './access.js';
+import { HttpError, Reply, objectNotFound, parseJsonObject, readBody, sendError, sendJson } from './http.js';
+import { shapeList, shapeObject } from './query.js';
+import { Router, type Ctx } from './router.js';
+import { bindingRoutes } from './routes/bindings.js';
+import { connectionRoutes } from './routes/connections.js';
+import { definitionRoutes } from './routes/definitions.js';
+import { exchangeRoutes } from './routes/exchanges.js';
+import { overviewRoutes } from './routes/overview.js';
+import { queueRoutes } from './routes/queues.js';
+import { userRoutes } from './routes/users.js';
+import { vhostRoutes } from './routes/vhosts.js';
+import { StatsCollector } from './stats.js';
+import { staticAsset } from './ui/assets.js';
+
+export interface ManagementOptions {
+  port: number;
+  host: string;
+  /** How often message rates are sampled, ms (default 5000, as RabbitMQ's collection interval). */
+  sampleIntervalMs?: number;
+}
+
+export class ManagementServer {
+  readonly stats: StatsCollector;
+  port = 0;
+  private readonly router = new Router();
+  private readonly http: Server;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly broker: Broker,
+    options: ManagementOptions,
+  ) {
+    this.stats = new StatsCollector(broker, options.sampleIntervalMs);
+    for (const add of [overviewRoutes, vhostRoutes, userRoutes, queueRoutes, exchangeRoutes, bindingRoutes, connectionRoutes, definitionRoutes]) {
+      add(this.router);
+    }
+    this.http = createServer((req, res) => void this.handle(req, res));
+    this.http.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.once('close', () => this.sockets.delete(s));
+    });
+    // Slow or stuck clients must not hold the server: RabbitMQ's idle timeout is similar.
+    this.http.requestTimeout = 60_000;
+    this.http.headersTimeout = 30_000;
+  }
+
+  static async start(broker: Broker, options: ManagementOptions): Promise<ManagementServer> {
+    const server = new ManagementServer(broker, options);
+    server.http.listen(options.port, options.host);
+    await once(server.http, 'listening');
+    const addr = server.http.address();
+    server.port = typeof addr === 'object' && addr ? addr.port : options.port;
+    server.stats.start();
+    return server;
+  }
+
+  async close(): Promise<void> {
+    this.stats.stop();
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const path = url.pathname;
+      if (!path.startsWith('/api/') && path !== '/api') {
+        const asset = staticAsset(path);
+        if (!asset || (req.method !== 'GET' && req.method !== 'HEAD')) throw objectNotFound();
+        res.writeHead(200, { 'content-type': asset.type, 'content-length': Buffer.byteLength(asset.body), 'cache-control': 'no-cache' });
+        res.end(req.method === 'HEAD' ? undefined : asset.body);
+        return;
+      }
+      const match = this.router.match(req.method ?? 'GET', path);
+      if (!match) throw objectNotFound();
+      const user = authenticate(this.broker, req.headers.authorization, req.socket.remoteAddress ?? '');
+      requireLevel(user, match.route.access);
+      let bodyPromise: Promise<Record<string, unknown>> | undefined;
+      const ctx: Ctx = {
+        broker: this.broker,
+        stats: this.stats,
+        managementPort: this.port,
+        user,
+        params: match.params,
+        query: url.searchParams,
+        req,
+        body: () => (bodyPromise ??= readBody(req).then(parseJsonObject)),
+      };
+      const result = await match.route.handler(ctx);
+      this.reply(res, req.method === 'GET' || req.method === 'HEAD', result, url.searchParams);
+    } catch (e) {
+      if (e instanceof HttpError) {
+        if (!res.headersSent) sendError(res, e);
+        return;
+      }
+      this.broker.log('error', 'management API internal error', { method: req.method, url: req.url, error: String((e as Error)?.stack ?? e) });
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal_server_error', reason: String((e as Error)?.message ?? e) });
+      else res.destroy();
+    }
+  }
+
+  /** Lists get sort/pagination/columns; plain objects columns; undefined is 204 No Content. */
+  private reply(res: ServerResponse, isRead: boolean, result: unknown, query: URLSearchParams): void {
+    if (result instanceof Reply) {
+      const body = isRead && result.body !== undefined ? this.shape(result.body, query) : result.body;
+      sendJson(res, result.status, body, result.headers);
+      return;
+    }
+    if (result === undefined) {
+      sendJson(res, 204, undefined);
+      return;
+    }
+    sendJson(res, 200, isRead ? this.shape(result, query) : result);
+  }
+
+  private shape(body: unknown, query: URLSearchParams): unknown {
+    if (Array.isArray(body)) return shapeList(body as Record<string, unknown>[], query);
+    if (typeof body === 'object' && body !== null) return shapeObject(body as Record<string, unknown>, query);
+    return body;
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Message rates and cumulative totals for the management API. Counters live on queues, channels
+ * and connections (cheap increments on the hot path); this collector samples them every few
+ * seconds (RabbitMQ's collect_statistics_interval is 5 s) and turns consecutive samples into
+ * per-second rates. When a queue, channel or connection goes away its final counts are folded into
+ * its vhost's totals, so vhost and overview totals do not drop when clients disconnect.
+ */
+import type { Broker } from '../broker/broker.js';
+import type { Queue } from '../broker/queue.js';
+import type { Channel } from '../connection/channel.js';
+import type { Connection } from '../connection/connection.js';
+
+export const DEFAULT_SAMPLE_INTERVAL_MS = 5000;
+
+/** Cumulative counters of one vhost (or of the whole broker). */
+export interface Totals {
+  publish: number;
+  deliver_get: number;
+  ack: number;
+  redeliver: number;
+  recv_oct: number;
+  send_oct: number;
+}
+
+const zero = (): Totals => ({ publish: 0, deliver_get: 0, ack: 0, redeliver: 0, recv_oct: 0, send_oct: 0 });
+
+interface Sample {
+  time: number;
+  value: number;
+}
+
+export class StatsCollector {
+  private readonly previous = new Map<string, Sample>();
+  private readonly rates = new Map<string, number>();
+  /** What is known to exist, to notice what went away and fold its final counts in. */
+  private readonly knownQueues = new Map<Queue, string>();
+  private readonly knownChannels = new Map<Channel, string>();
+  private readonly knownConnections = new Map<Connection, string>();
+  private readonly retired = new Map<string, Totals>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly intervalMs = DEFAULT_SAMPLE_INTERVAL_MS,
+  ) {}
+
+  start(): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Per-second rate of a counter or gauge over the last sample interval (0 when unknown). */
+  rate(key: string): number {
+    return this.rates.get(key) ?? 0;
+  }
+
+  /** `{rate}` as RabbitMQ's `*_details` fields, rounded to one decimal like its API. */
+  details(key: string): { rate: number } {
+    return { rate: Math.round(this.rate(key) * 10) / 10 };
+  }
+
+  /** Cumulative totals of a vhost: live objects plus those that went away. */
+  vhostTotals(vhost: string): Totals {
+    this.reap();
+    const t = { ...(this.retired.get(vhost) ?? zero()) };
+    const v = this.broker.vhosts.get(vhost);
+    if (v) {
+      for (const q of v.queues.values()) addQueue(t, q);
+    }
+    for (const c of this.broker.connections) {
+      if (c.vhost?.name !== vhost) continue;
+      t.recv_oct += c.stats.recvOct;
+      t.send_oct += c.stats.sendOct;
+      for (const ch of c.channels.values()) t.publish += ch.stats.published;
+    }
+    return t;
+  }
+
+  overviewTotals(): Totals {
+    const t = zero();
+    for (const name of this.broker.vhosts.keys()) {
+      const v = this.vhostTotals(name);
+      for (const k of Object.keys(t) as (keyof Totals)[]) t[k] += v[k];
+    }
+    return t;
+  }
+
+  /** Take a sample now (the timer does it every interval; tests call it to get rates at once). */
+  sample(now = Date.now()): void {
+    this.reap();
+    const seen = new Set<string>();
+    const observe = (key: string, value: number) => {
+      seen.add(key);
+      const prev = this.previous.get(key);
+      if (prev && now > prev.time) this.rates.set(key, ((value - prev.value) * 1000) / (now - prev.time));
+      this.previous.set(key, { time: now, value });
+    };
+    for (const v of this.broker.vhosts.values()) {
+      for (const q of v.queues.values()) {
+        this.knownQueues.set(q, v.name);
+        const k = queueKey(v.name, q.name);
+        observe(`${k}publish`, q.stats.published);
+        observe(`${k}deliver_get`, q.stats.delivered);
+        observe(`${k}ack`, q.stats.acked);
+        observe(`${k}redeliver`, q.stats.redelivered);
+        observe(`${k}messages`, q.messageCount + q.unacked);
+        observe(`${k}messages_ready`, q.messageCount);
+        observe(`${k}messages_unacknowledged`, q.unacked);
+      }
+    }
+    for (const c of this.broker.connections) {
+      const vhost = c.vhost?.name ?? '';
+      this.knownConnections.set(c, vhost);
+      observe(`${connectionKey(c)}recv_oct`, c.stats.recvOct);
+      observe(`${connectionKey(c)}send_oct`, c.stats.sendOct);
+      for (const ch of c.channels.values()) {
+        this.knownChannels.set(ch, vhost);
+        const k = channelKey(c, ch.id);
+        observe(`${k}publish`, ch.stats.published);
+        observe(`${k}deliver_get`, ch.stats.delivered);
+        observe(`${k}ack`, ch.stats.acked);
+      }
+    }
+    for (const name of this.broker.vhosts.keys()) {
+      const t = this.vhostTotals(name);
+      const k = vhostKey(name);
+      for (const [field, value] of Object.entries(t)) observe(`${k}${field}`, value);
+      let messages = 0;
+      let ready = 0;
+      let unacked = 0;
+      for (const q of this.broker.vhosts.get(name)!.queues.values()) {
+        ready += q.messageCount;
+        unacked += q.unacked;
+      }
+      messages = ready + unacked;
+      observe(`${k}messages`, messages);
+      observe(`${k}messages_ready`, ready);
+      observe(`${k}messages_unacknowledged`, unacked);
+    }
+    const o = this.overviewTotals();
+    for (const [field, value] of Object.entries(o)) observe(`o\0${field}`, value);
+    let ready = 0;
+    let unacked = 0;
+    for (const v of this.broker.vhosts.values()) {
+      for (const q of v.queues.values()) {
+        ready += q.messageCount;
+        unacked += q.unacked;
+      }
+    }
+    observe('o\0messages', ready + unacked);
+    observe('o\0messages_ready', ready);
+    observe('o\0messages_unacknowledged', unacked);
+    // Objects that are gone take their samples with them.
+    for (const key of this.previous.keys()) {
+      if (!seen.has(key)) {
+        this.previous.delete(key);
+        this.rates.delete(key);
+      }
+    }
+  }
+
+  /** Fold the final counts of queues, channels and connections that went away into their vhost. */
+  private reap(): void {
+    for (const [q, vhost] of this.knownQueues) {
+      if (this.broker.vhosts.get(vhost)?.queues.get(q.name) === q) continue;
+      this.knownQueues.delete(q);
+      if (this.broker.vhosts.has(vhost)) addQueue(this.retiredOf(vhost), q);
+    }
+    for (const [ch, vhost] of this.knownChannels) {
+      const c = ch.connection;
+      if (this.broker.connections.has(c) && c.channels.get(ch.id) === ch) continue;
+      this.knownChannels.delete(ch);
+      if (this.broker.vhosts.has(vhost)) this.retiredOf(vhost).publish += ch.stats.published;
+    }
+    for (const [c, vhost] of this.knownConnections) {
+      if (this.broker.connections.has(c)) continue;
+      this.knownConnections.delete(c);
+      if (!this.broker.vhosts.has(vhost)) continue;
+      const t = this.retiredOf(vhost);
+      t.recv_oct += c.stats.recvOct;
+      t.send_oct += c.stats.sendOct;
+    }
+    for (const vhost of this.retired.keys()) if (!this.broker.vhosts.has(vhost)) this.retired.delete(vhost);
+  }
+
+  private retiredOf(vhost: string): Totals {
+    let t = this.retired.get(vhost);
+    if (!t) this.retired.set(vhost, (t = zero()));
+    return t;
+  }
+}
+
+function addQueue(t: Totals, q: Queue): void {
+  t.deliver_get += q.stats.delivered;
+  t.ack += q.stats.acked;
+  t.redeliver += q.stats.redelivered;
+}
+
+export const queueKey = (vhost: string, name: string) => `q\0${vhost}\0${name}\0`;
+export const vhostKey = (vhost: string) => `v\0${vhost}\0`;
+export const connectionKey = (c: Connection) => `c\0${c.id}\0`;
+export const channelKey = (c: Connection, channel: number) => `ch\0${c.id}\0${channel}\0`;
+export const OVERVIEW_KEY = 'o\0';

@@ -1,0 +1,346 @@
+/**
+ * The JSON shapes of RabbitMQ 3.10's management API, built from Warren's objects. Field names are
+ * RabbitMQ's so that tools written against it (rabbitmqadmin, Nagios checks, dashboards) read them;
+ * Erlang-only fields (reductions, garbage_collection, …) are left out.
+ */
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Permission, TopicPermission, User } from '../auth/users.js';
+import type { Broker } from '../broker/broker.js';
+import type { Consumer } from '../broker/consumer.js';
+import type { Binding, Exchange } from '../broker/exchange/index.js';
+import type { Queue } from '../broker/queue.js';
+import type { VirtualHost } from '../broker/vhost.js';
+import type { Channel } from '../connection/channel.js';
+import type { Connection } from '../connection/connection.js';
+import { fieldTableToJson, type FieldTable } from '../protocol/field-table.js';
+import { VERSION } from '../version.js';
+import { getVhostMetadata } from './vhost-metadata.js';
+import { OVERVIEW_KEY, channelKey, connectionKey, queueKey, vhostKey, type StatsCollector } from './stats.js';
+
+/** The API level Warren's management API mirrors; tools branch on rabbitmq_version. */
+export const RABBITMQ_API_VERSION = '3.10.8';
+
+export const NODE_NAME = `warren@${hostname()}`;
+
+type Json = Record<string, unknown>;
+
+export const EXCHANGE_TYPES = [
+  { name: 'direct', description: 'AMQP direct exchange, as per the AMQP specification', enabled: true },
+  { name: 'fanout', description: 'AMQP fanout exchange, as per the AMQP specification', enabled: true },
+  { name: 'headers', description: 'AMQP headers exchange, as per the AMQP specification', enabled: true },
+  { name: 'topic', description: 'AMQP topic exchange, as per the AMQP specification', enabled: true },
+];
+
+const args = (t: FieldTable): Json => fieldTableToJson(t);
+
+/** `x` and `x_details: {rate}` for each counter under one stats key prefix. */
+function withDetails(stats: StatsCollector, prefix: string, values: Record<string, number>): Json {
+  const out: Json = {};
+  for (const [k, v] of Object.entries(values)) {
+    out[k] = v;
+    out[`${k}_details`] = stats.details(`${prefix}${k}`);
+  }
+  return out;
+}
+
+export function userJson(u: User): Json {
+  return { name: u.name, password_hash: u.passwordHash, hashing_algorithm: u.hashingAlgorithm, tags: [...u.tags], limits: {} };
+}
+
+export function permissionJson(vhost: string, user: string, p: Permission): Json {
+  return { user, vhost, configure: p.configure, write: p.write, read: p.read };
+}
+
+export function topicPermissionJson(vhost: string, user: string, p: TopicPermission): Json {
+  return { user, vhost, exchange: p.exchange, write: p.write, read: p.read };
+}
+
+export function vhostJson(broker: Broker, stats: StatsCollector, v: VirtualHost): Json {
+  const meta = getVhostMetadata(v);
+  let ready = 0;
+  let unacked = 0;
+  for (const q of v.queues.values()) {
+    ready += q.messageCount;
+    unacked += q.unacked;
+  }
+  const t = stats.vhostTotals(v.name);
+  const k = vhostKey(v.name);
+  return {
+    name: v.name,
+    description: meta.description,
+    tags: [...meta.tags],
+    default_queue_type: 'undefined',
+    metadata: { description: meta.description, tags: [...meta.tags] },
+    tracing: false,
+    cluster_state: { [NODE_NAME]: 'running' },
+    ...withDetails(stats, k, { messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked }),
+    message_stats: withDetails(stats, k, { publish: t.publish, deliver_get: t.deliver_get, ack: t.ack, redeliver: t.redeliver }),
+    ...withDetails(stats, k, { recv_oct: t.recv_oct, send_oct: t.send_oct }),
+  };
+}
+
+export function queueJson(broker: Broker, stats: StatsCollector, q: Queue, withConsumers = false): Json {
+  const k = queueKey(q.vhost, q.name);
+  const readyBytes = q.messages.bytes;
+  const out: Json = {
+    name: q.name,
+    vhost: q.vhost,
+    durable: q.durable,
+    auto_delete: q.autoDelete,
+    exclusive: q.exclusive,
+    arguments: args(q.options.arguments),
+    node: NODE_NAME,
+    type: 'classic',
+    state: 'running',
+    policy: null,
+    operator_policy: null,
+    effective_policy_definition: {},
+    consumers: q.consumerCount,
+    consumer_capacity: q.consumerCount > 0 ? 1 : 0,
+    consumer_utilisation: q.consumerCount > 0 ? 1 : 0,
+    exclusive_consumer_tag: q.allConsumers().find((c) => c.exclusive)?.tag ?? null,
+    single_active_consumer_tag: null,
+    head_message_timestamp: null,
+    recoverable_slaves: null,
+    ...withDetails(stats, k, {
+      messages: q.messageCount + q.unacked,
+      messages_ready: q.messageCount,
+      messages_unacknowledged: q.unacked,
+    }),
+    messages_ram: q.messageCount + q.unacked,
+    messages_ready_ram: q.messageCount,
+    messages_unacknowledged_ram: q.unacked,
+    messages_paged_out: 0,
+    message_bytes: readyBytes + q.unackedBytes,
+    message_bytes_ready: readyBytes,
+    message_bytes_unacknowledged: q.unackedBytes,
+    message_bytes_ram: readyBytes + q.unackedBytes,
+    message_bytes_paged_out: 0,
+    // Body bytes plus a rough per-message overhead: Warren has no per-process heap to report.
+    memory: readyBytes + q.unackedBytes + 200 * (q.messageCount + q.unacked) + 1024,
+    message_stats: withDetails(stats, k, {
+      publish: q.stats.published,
+      deliver_get: q.stats.delivered,
+      ack: q.stats.acked,
+      redeliver: q.stats.redelivered,
+    }),
+    backing_queue_status: { mode: 'default', len: q.messageCount, version: 1 },
+  };
+  if (q.exclusive) {
+    const owner = [...broker.connections].find((c) => c.id === q.options.exclusiveOwner);
+    if (owner) out['owner_pid_details'] = { name: owner.name, peer_host: peerHost(owner), peer_port: owner.socket.remotePort ?? 0 };
+  }
+  if (withConsumers) {
+    out['consumer_details'] = q.allConsumers().map((c) => consumerJson(c)).filter((c): c is Json => c !== undefined);
+    out['deliveries'] = [];
+    out['incoming'] = [];
+  }
+  return out;
+}
+
+export function exchangeJson(ex: Exchange): Json {
+  return {
+    name: ex.name,
+    vhost: ex.vhost,
+    type: ex.type,
+    durable: ex.durable,
+    auto_delete: ex.autoDelete,
+    internal: ex.internal,
+    arguments: args(ex.options.arguments),
+    user_who_performed_action: ex.name === '' || ex.name.startsWith('amq.') ? 'rmq-internal' : '',
+  };
+}
+
+/** RabbitMQ's implicit bindings of the default exchange to every queue. */
+export function defaultBinding(vhost: string, queue: string): Json {
+  return {
+    source: '', vhost, destination: queue, destination_type: 'queue', routing_key: queue, arguments: {},
+    properties_key: quoteKey(queue),
+  };
+}
+
+export function bindingJson(vhost: string, b: Binding): Json {
+  return {
+    source: b.source,
+    vhost,
+    destination: b.destination.name,
+    destination_type: b.destination.kind,
+    routing_key: b.routingKey,
+    arguments: args(b.arguments),
+    properties_key: propertiesKey(b.routingKey, b.arguments),
+  };
+}
+
+/**
+ * A binding's id in URLs: the routing key, URL-quoted, plus `~hash` of the arguments when there are
+ * any; `~` alone for an empty key without arguments (as RabbitMQ).
+ */
+export function propertiesKey(routingKey: string, a: FieldTable): string {
+  const json = JSON.stringify(args(a));
+  if (json === '{}') return routingKey === '' ? '~' : quoteKey(routingKey);
+  const hash = createHash('sha1').update(json).digest('base64url').slice(0, 6);
+  return `${quoteKey(routingKey)}~${hash}`;
+}
+
+function quoteKey(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+export function peerHost(c: Connection): string {
+  return stripV4Mapped(c.socket.remoteAddress ?? '');
+}
+
+function stripV4Mapped(addr: string): string {
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+}
+
+export function connectionJson(stats: StatsCollector, c: Connection): Json {
+  const k = connectionKey(c);
+  return {
+    name: c.name,
+    node: NODE_NAME,
+    type: 'network',
+    state: c.isOpen ? 'running' : 'closing',
+    user: c.username,
+    user_who_performed_action: c.username,
+    vhost: c.vhost?.name ?? '',
+    protocol: 'AMQP 0-9-1',
+    auth_mechanism: 'PLAIN',
+    host: stripV4Mapped(c.socket.localAddress ?? ''),
+    port: c.socket.localPort ?? 0,
+    peer_host: peerHost(c),
+    peer_port: c.socket.remotePort ?? 0,
+    ssl: false,
+    ssl_protocol: null,
+    ssl_key_exchange: null,
+    ssl_cipher: null,
+    ssl_hash: null,
+    peer_cert_subject: null,
+    peer_cert_issuer: null,
+    peer_cert_validity: null,
+    channels: c.channels.size,
+    channel_max: c.channelMax,
+    frame_max: c.frameMax,
+    timeout: c.heartbeat,
+    client_properties: args(c.clientProperties),
+    connected_at: c.connectedAt,
+    ...withDetails(stats, k, { recv_oct: c.stats.recvOct, send_oct: c.stats.sendOct }),
+    recv_cnt: c.stats.recvCnt,
+    send_cnt: c.stats.sendCnt,
+    send_pend: c.socket.writableLength,
+  };
+}
+
+export function channelName(ch: Channel): string {
+  return `${ch.connection.name} (${ch.id})`;
+}
+
+export function channelJson(stats: StatsCollector, ch: Channel): Json {
+  const c = ch.connection;
+  const k = channelKey(c, ch.id);
+  return {
+    name: channelName(ch),
+    number: ch.id,
+    node: NODE_NAME,
+    state: 'running',
+    user: c.username,
+    user_who_performed_action: c.username,
+    vhost: c.vhost?.name ?? '',
+    connection_details: { name: c.name, peer_host: peerHost(c), peer_port: c.socket.remotePort ?? 0 },
+    consumer_count: ch.consumers.size,
+    messages_unacknowledged: ch.unackedCount,
+    messages_unconfirmed: 0,
+    messages_uncommitted: 0,
+    acks_uncommitted: 0,
+    pending_raft_commands: 0,
+    prefetch_count: ch.prefetchCount,
+    global_prefetch_count: ch.globalPrefetchCount,
+    confirm: ch.confirmMode,
+    transactional: ch.transactional,
+    message_stats: withDetails(stats, k, {
+      publish: ch.stats.published,
+      deliver_get: ch.stats.delivered,
+      ack: ch.stats.acked,
+    }),
+  };
+}
+
+/** Consumers of channels (not the broker's internal ones, which have no connection). */
+export function consumerJson(consumer: Consumer): Json | undefined {
+  const ch = consumer.channel as Partial<Channel>;
+  const c = ch.connection;
+  if (!c || ch.id === undefined) return undefined;
+  return {
+    consumer_tag: consumer.tag,
+    queue: { name: consumer.queue.name, vhost: consumer.queue.vhost },
+    channel_details: {
+      name: `${c.name} (${ch.id})`,
+      number: ch.id,
+      connection_name: c.name,
+      node: NODE_NAME,
+      peer_host: peerHost(c),
+      peer_port: c.socket.remotePort ?? 0,
+      user: c.username,
+    },
+    ack_required: !consumer.noAck,
+    exclusive: consumer.exclusive,
+    prefetch_count: consumer.prefetch,
+    active: true,
+    activity_status: 'up',
+    arguments: args(consumer.args),
+  };
+}
+
+export function overviewJson(broker: Broker, stats: StatsCollector, visible: Set<string>, managementPort: number): Json {
+  let ready = 0;
+  let unacked = 0;
+  let queues = 0;
+  let exchanges = 0;
+  let consumers = 0;
+  for (const name of visible) {
+    const v = broker.vhosts.get(name);
+    if (!v) continue;
+    exchanges += v.exchanges.size;
+    for (const q of v.queues.values()) {
+      queues++;
+      ready += q.messageCount;
+      unacked += q.unacked;
+      consumers += q.consumerCount;
+    }
+  }
+  let channels = 0;
+  let connections = 0;
+  for (const c of broker.connections) {
+    if (!visible.has(c.vhost?.name ?? '')) continue;
+    connections++;
+    channels += c.channels.size;
+  }
+  const t = stats.overviewTotals();
+  return {
+    management_version: RABBITMQ_API_VERSION,
+    rates_mode: 'basic',
+    sample_retention_policies: { global: [600, 3600, 28800, 86400], basic: [600, 3600], detailed: [600] },
+    exchange_types: EXCHANGE_TYPES,
+    product_version: VERSION,
+    product_name: 'Warren',
+    rabbitmq_version: RABBITMQ_API_VERSION,
+    cluster_name: NODE_NAME,
+    node: NODE_NAME,
+    disable_stats: false,
+    enable_queue_totals: false,
+    message_stats: withDetails(stats, OVERVIEW_KEY, { publish: t.publish, deliver_get: t.deliver_get, ack: t.ack, redeliver: t.redeliver }),
+    queue_totals: withDetails(stats, OVERVIEW_KEY, { messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked }),
+    object_totals: { channels, connections, consumers, exchanges, queues },
+    statistics_db_event_queue: 0,
+    listeners: [
+      { node: NODE_NAME, protocol: 'amqp', ip_address: broker.options.host, port: broker.port, socket_opts: {} },
+      ...(managementPort > 0
+        ? [{ node: NODE_NAME, protocol: 'http', ip_address: broker.options.managementHost, port: managementPort, socket_opts: {} }]
+        : []),
+    ],
+    contexts: managementPort > 0
+      ? [{ node: NODE_NAME, description: 'RabbitMQ Management', path: '/', port: String(managementPort) }]
+      : [],
+  };
+}
