@@ -8,7 +8,7 @@
  * The parent SIGKILLs it at a random moment, then recovers a copy of the data dir and checks:
  * every confirmed and not acked message is there, in order, intact, once, transient ones are not,
  * and delivered-unacked ones are flagged redelivered. The child then restarts on the original dir.
- * Iterations: STORE_CRASH_ITERATIONS (default 20), stopping early (after at least 5) once
+ * Iterations: STORE_CRASH_ITERATIONS (default 10), stopping early (after at least 5) once
  * STORE_CRASH_SECONDS (default 120) have passed, so CI can ask for hundreds in a bounded time.
  */
 import assert from 'node:assert/strict';
@@ -32,7 +32,7 @@ if (process.env.WARREN_STORE_CRASH_CHILD) {
   after(() => dirs.forEach(removeDir));
 
   test('kill -9 at random moments never loses a confirmed message', { timeout: 600_000 }, async () => {
-    const iterations = Number(process.env.STORE_CRASH_ITERATIONS ?? 20);
+    const iterations = Number(process.env.STORE_CRASH_ITERATIONS ?? 10);
     const deadline = Date.now() + Number(process.env.STORE_CRASH_SECONDS ?? 120) * 1000;
     const dir = tempDir('warren-crash-');
     const copy = `${dir}-check`;

@@ -242,6 +242,37 @@ describe('durable message list', () => {
     store.close();
   });
 
+  test('group commit: one turn of pushes to many queues is one write per queue and one sync round', async () => {
+    const { store } = await openStore(dataDir());
+    const lists = range(0, 30).map((i) => store.create('/', `g${i}`));
+    await new Promise((r) => setTimeout(r, 20)); // the directory syncs of the creates are done
+    const before = { ...store.persister.stats };
+    let fired = 0;
+    const all: Promise<void>[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const list = lists[i % lists.length]!;
+      list.push(message(i, { size: 1024 }));
+      all.push(
+        new Promise((resolve) =>
+          list.whenDurable(() => {
+            // Every segment written in this turn had its fdatasync completed before any confirm.
+            assert.equal(store.persister.stats.fdatasyncsDone - before.fdatasyncsDone, lists.length);
+            fired++;
+            resolve();
+          }),
+        ),
+      );
+    }
+    await Promise.all(all);
+    assert.equal(fired, 3000);
+    const after = store.persister.stats;
+    assert.equal(after.rounds - before.rounds, 1, 'one round');
+    assert.equal(after.fdatasyncs - before.fdatasyncs, lists.length, 'one fdatasync per queue');
+    // 3.2 MB of records: three full 1 MiB slabs, then the end of the turn.
+    assert.ok(after.flushes - before.flushes <= 4, `flushes ${after.flushes - before.flushes}`);
+    store.close();
+  });
+
   test('whenDurable does not wait for fsync when only transient messages were pushed', async () => {
     const { store } = await openStore(dataDir());
     const q = store.create('/', 'transient');

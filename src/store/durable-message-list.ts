@@ -151,7 +151,6 @@ export class DurableMessageList implements MessageList, WriteClient {
   private readonly recoveredMark: number;
   private markOnDisk: number;
   private highestShifted: number;
-  private markFd = -1;
   private closed = false;
 
   constructor(
@@ -373,13 +372,12 @@ export class DurableMessageList implements MessageList, WriteClient {
     this.persister.forget(this);
     try {
       // Exact mark on a clean stop: only what really went out comes back redelivered.
-      this.writeMark(this.highestShifted);
+      if (this.highestShifted !== this.markOnDisk) this.writeMark(this.highestShifted, true);
       for (const segment of this.segments) {
         // The active segment, and rotated ones whose group-commit round has not run yet.
         if (segment.fd >= 0 && (segment === this.active || segment.syncRounds > 0)) fs.fdatasyncSync(segment.fd);
         if (segment.ackFd >= 0) fs.fdatasyncSync(segment.ackFd);
       }
-      if (this.markFd >= 0) fs.fdatasyncSync(this.markFd);
     } catch (err) {
       this.log('error', 'sync at close failed', { queue: this.name, vhost: this.vhost, error: (err as Error).message });
     }
@@ -489,16 +487,19 @@ export class DurableMessageList implements MessageList, WriteClient {
     if (seq > this.markOnDisk) this.writeMark(seq + MARK_AHEAD);
   }
 
-  private writeMark(mark: number): void {
-    if (mark === this.markOnDisk && this.markFd < 0) return;
+  /** Rewrite the delivered mark in place (open, pwrite 16 bytes, close: it happens once per MARK_AHEAD deliveries). */
+  private writeMark(mark: number, sync = false): void {
+    if (mark === this.markOnDisk && !sync) return;
+    let fd = -1;
     try {
-      if (this.markFd < 0) {
-        this.markFd = fs.openSync(path.join(this.dir, MARK_FILE), fs.constants.O_RDWR | fs.constants.O_CREAT);
-      }
-      fs.writeSync(this.markFd, encodeMark(mark), 0, MARK_FILE_BYTES, 0);
+      fd = fs.openSync(path.join(this.dir, MARK_FILE), fs.constants.O_RDWR | fs.constants.O_CREAT);
+      fs.writeSync(fd, encodeMark(mark), 0, MARK_FILE_BYTES, 0);
+      if (sync) fs.fdatasyncSync(fd);
       this.markOnDisk = mark;
     } catch (err) {
       this.log('error', 'could not write the delivered mark', { queue: this.name, error: (err as Error).message });
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
     }
   }
 
@@ -706,8 +707,6 @@ export class DurableMessageList implements MessageList, WriteClient {
       segment.closeAckFd();
       segment.closeFd();
     }
-    if (this.markFd >= 0) fs.closeSync(this.markFd);
-    this.markFd = -1;
   }
 
   private releaseMemory(): void {

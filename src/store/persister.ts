@@ -45,8 +45,8 @@ export class Persister {
   private completed = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** Counters for benchmarks and tests. */
-  readonly stats = { flushes: 0, rounds: 0, fdatasyncs: 0 };
+  /** Counters for benchmarks and tests (flushes: flushAll calls that had something to write). */
+  readonly stats = { flushes: 0, rounds: 0, fdatasyncs: 0, fdatasyncsDone: 0 };
 
   constructor(private readonly log: StoreLogger) {}
 
@@ -111,6 +111,7 @@ export class Persister {
 
   /** Write every dirty list's buffered bytes now. Returns false if some write failed (kept for retry). */
   flushAll(): boolean {
+    if (this.dirty.size > 0) this.stats.flushes++;
     let ok = true;
     for (const client of this.dirty) {
       if (client.flushWrites()) this.dirty.delete(client);
@@ -119,7 +120,6 @@ export class Persister {
     // Failed clients copied their pending bytes out of the slab, so it is free either way.
     this.slabPos = 0;
     if (this.slab.length > SLAB_BYTES) this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-    this.stats.flushes++;
     if (!ok && !this.retryTimer && !this.closed) {
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;
@@ -164,6 +164,7 @@ export class Persister {
       pending++;
       this.stats.fdatasyncs++;
       fs.fdatasync(segment.fd, (err) => {
+        this.stats.fdatasyncsDone++;
         segment.synced();
         done(err, segment.path);
       });
