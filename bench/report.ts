@@ -29,7 +29,16 @@ export interface BenchReport {
   versions: Record<string, string>;
   options: Record<string, unknown>;
   rows: Row[];
-  cpu: { scenario: string; rabbitmq_cpu_pct: number | null; warren_cpu_pct: number | null; host_cpu_pct_rabbitmq: number | null; host_cpu_pct_warren: number | null }[];
+  cpu: {
+    scenario: string;
+    rabbitmq_cpu_pct: number | null;
+    warren_cpu_pct: number | null;
+    tool_cpu_pct_rabbitmq: number | null;
+    tool_cpu_pct_warren: number | null;
+    /** CPU used by anything but the broker and amqp-load: other work on the machine skews a run */
+    other_cpu_pct_rabbitmq: number | null;
+    other_cpu_pct_warren: number | null;
+  }[];
   samples: Sample[];
 }
 
@@ -104,11 +113,13 @@ export function markdown(rep: BenchReport): string {
     );
   }
   if (rep.cpu.length) {
-    out.push('', 'Broker CPU during the amqp-load windows (% of one core; 200 = both cores), and the whole machine:', '');
-    out.push('| scenario | RabbitMQ CPU | Warren CPU | host (RabbitMQ run) | host (Warren run) |');
+    out.push('', 'CPU during the amqp-load windows, % of one core (200 = both cores): the broker, amqp-load, and everything else on the machine (noise):', '');
+    out.push('| scenario | RabbitMQ | Warren | amqp-load (R / W run) | other (R / W run) |');
     out.push('| --- | ---: | ---: | ---: | ---: |');
     for (const c of rep.cpu) {
-      out.push(`| ${c.scenario} | ${fmt(c.rabbitmq_cpu_pct, '')} | ${fmt(c.warren_cpu_pct, '')} | ${fmt(c.host_cpu_pct_rabbitmq, '')} | ${fmt(c.host_cpu_pct_warren, '')} |`);
+      out.push(
+        `| ${c.scenario} | ${fmt(c.rabbitmq_cpu_pct, '')} | ${fmt(c.warren_cpu_pct, '')} | ${fmt(c.tool_cpu_pct_rabbitmq, '')} / ${fmt(c.tool_cpu_pct_warren, '')} | ${fmt(c.other_cpu_pct_rabbitmq, '')} / ${fmt(c.other_cpu_pct_warren, '')} |`,
+      );
     }
   }
   const problems = rep.rows.filter((r) => r.errors.length);
@@ -137,8 +148,10 @@ export function cpuTable(samples: Sample[]): BenchReport['cpu'] {
     scenario,
     rabbitmq_cpu_pct: pick(scenario, 'rabbitmq', 'broker_cpu_pct'),
     warren_cpu_pct: pick(scenario, 'warren', 'broker_cpu_pct'),
-    host_cpu_pct_rabbitmq: pick(scenario, 'rabbitmq', 'host_cpu_pct'),
-    host_cpu_pct_warren: pick(scenario, 'warren', 'host_cpu_pct'),
+    tool_cpu_pct_rabbitmq: pick(scenario, 'rabbitmq', 'tool_cpu_pct'),
+    tool_cpu_pct_warren: pick(scenario, 'warren', 'tool_cpu_pct'),
+    other_cpu_pct_rabbitmq: pick(scenario, 'rabbitmq', 'other_cpu_pct'),
+    other_cpu_pct_warren: pick(scenario, 'warren', 'other_cpu_pct'),
   }));
 }
 

@@ -103,9 +103,9 @@ async function main(): Promise<number> {
   const ports: Record<BrokerKind, number> = { rabbitmq: opts.rabbitPort, warren: warrenPort };
   const order = (round: number): BrokerKind[] => (round % 2 === 1 ? ['rabbitmq', 'warren'] : ['warren', 'rabbitmq']);
 
-  // --- load scenarios and idle memory, against both brokers running side by side -------------------
+  // --- load scenarios, against both brokers running side by side -----------------------------------
   const load = LOAD_SCENARIOS.filter(wants);
-  if (load.length || wants('idle-connections') || wants('idle-queues')) {
+  if (load.length) {
     const brokers: Record<BrokerKind, BrokerProcess> = {
       rabbitmq: await start('rabbitmq', ports.rabbitmq),
       warren: await start('warren', ports.warren),
@@ -125,11 +125,17 @@ async function main(): Promise<number> {
         }
       }
     }
-    for (const kind of order(1)) {
-      if (wants('idle-connections')) add(await idleConnections(brokers[kind], opts.idleConnections));
-      if (wants('idle-queues')) add(await idleQueues(brokers[kind], opts.idleQueues));
-    }
     for (const b of Object.values(brokers)) await stop(b);
+  }
+
+  // --- idle memory: on freshly started brokers, so earlier load (heap growth, GC) does not blur it ---
+  for (const sc of ['idle-connections', 'idle-queues'] as const) {
+    if (!wants(sc)) continue;
+    for (const kind of order(1)) {
+      const b = await start(kind, ports[kind]);
+      add(sc === 'idle-connections' ? await idleConnections(b, opts.idleConnections) : await idleQueues(b, opts.idleQueues));
+      await stop(b);
+    }
   }
 
   // --- ceilings, with no broker running ------------------------------------------------------------
