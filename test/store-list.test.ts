@@ -300,6 +300,23 @@ describe('durable message list', () => {
     s2.close();
   });
 
+  test('a data dir in use by another live process is refused; a dead owner\'s lock is taken over', async () => {
+    const dir = dataDir();
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      fs.writeFileSync(path.join(dir, 'warren.lock'), `${child.pid}\n`);
+      await assert.rejects(openStore(dir), /in use by process/);
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    }
+    const { store } = await openStore(dir); // owner dead: taken over
+    assert.equal(fs.readFileSync(path.join(dir, 'warren.lock'), 'utf8').trim(), String(process.pid));
+    store.close();
+    assert.ok(!fs.existsSync(path.join(dir, 'warren.lock')), 'released at close');
+  });
+
   test('queue and vhost names with any characters', async () => {
     const dir = dataDir();
     const { store } = await openStore(dir);

@@ -4,6 +4,7 @@
  *
  * On-disk layout under the data dir:
  *
+ *   warren.lock                           pid of the broker using the dir (MessageStore.open takes it)
  *   definitions.json                      RabbitMQ definitions format, replaced atomically (DefinitionsStore)
  *   vhosts/<h(vhost)>/queues/<h(queue)>/  one directory per durable queue (h = sha256, 32 hex digits)
  *     queue.json                          {"vhost": ..., "name": ...}: names are only hashed in paths

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { DataDirLock } from './data-dir-lock.js';
 import { writeFileDurably } from './durable-file.js';
 import { DEFAULT_LIST_OPTIONS, DurableMessageList, type DurableListOptions } from './durable-message-list.js';
 import { silentLogger, type StoreLogger } from './logger.js';
@@ -39,6 +40,7 @@ export class MessageStore {
   private readonly progressIntervalMs: number;
   private readonly lists = new Map<string, DurableMessageList>();
   private closed = false;
+  private lock: DataDirLock | undefined;
   readonly dataDir: string;
 
   constructor(dataDir: string, options: MessageStoreOptions = {}) {
@@ -63,10 +65,11 @@ export class MessageStore {
   }
 
   /**
-   * Recover every queue directory. Damaged data never makes this fail: it is dropped and logged.
-   * Call once, before create().
+   * Lock the data dir (throws if another live process holds it), then recover every queue
+   * directory. Damaged data never makes this fail: it is dropped and logged. Call once, before create().
    */
   async open(): Promise<RecoveredQueues> {
+    this.lock = DataDirLock.acquire(this.dataDir);
     fs.mkdirSync(this.vhostsDir, { recursive: true });
     const dirs: string[] = [];
     for (const vhost of fs.readdirSync(this.vhostsDir)) {
@@ -172,6 +175,7 @@ export class MessageStore {
     for (const list of [...this.lists.values()]) list.close();
     this.closed = true;
     this.persister.close();
+    this.lock?.release();
   }
 
   private readonly forget = (list: DurableMessageList): void => {

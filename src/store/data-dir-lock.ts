@@ -1,0 +1,49 @@
+/**
+ * One broker per data dir: two processes appending to the same segments would corrupt them. The
+ * lock is a file holding the owner's pid. A lock left by a process that died (kill -9, power cut)
+ * is taken over: the pid no longer exists (or is our own, when a test reopens in-process).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const LOCK_FILE = 'warren.lock';
+
+export class DataDirLock {
+  private constructor(private readonly file: string) {}
+
+  static acquire(dataDir: string): DataDirLock {
+    fs.mkdirSync(dataDir, { recursive: true });
+    const file = path.join(dataDir, LOCK_FILE);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+        return new DataDirLock(file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const owner = Number(fs.readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+        throw new Error(`data dir ${dataDir} is in use by process ${owner} (${file})`);
+      }
+      fs.rmSync(file, { force: true });
+    }
+    throw new Error(`could not lock data dir ${dataDir}`);
+  }
+
+  release(): void {
+    try {
+      if (Number(fs.readFileSync(this.file, 'utf8').trim()) === process.pid) fs.rmSync(this.file, { force: true });
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
