@@ -1,0 +1,278 @@
+/**
+ * User, vhost and permission commands, with rabbitmqctl's names, arguments, banners and exit codes:
+ * add_user, delete_user, change_password, clear_password, authenticate_user, set_user_tags,
+ * list_users, add_vhost, delete_vhost, list_vhosts, set/clear/list permissions and topic permissions.
+ */
+import { checkPassword } from '../../auth/password.js';
+import { CtlError, Exit, apiError, seg } from './client.js';
+import type { CommandContext, CommandTable } from './command.js';
+import { listCommand } from './listing.js';
+
+interface UserJson {
+  name: string;
+  password_hash: string;
+  hashing_algorithm: string;
+  tags: string[];
+}
+
+async function getUser(ctx: CommandContext, name: string): Promise<UserJson> {
+  const res = await ctx.client.request('GET', `/api/users/${seg(name)}`);
+  if (res.status === 404) throw new CtlError(`User "${name}" does not exist`, Exit.NOUSER);
+  if (res.status !== 200) throw apiError(res);
+  return res.body as UserJson;
+}
+
+async function requireVhostExists(ctx: CommandContext, vhost: string): Promise<void> {
+  const res = await ctx.client.request('GET', `/api/vhosts/${seg(vhost)}`);
+  if (res.status === 404) throw new CtlError(`Virtual host ${vhost} does not exist`, Exit.UNAVAILABLE);
+  if (res.status !== 200) throw apiError(res);
+}
+
+/** A 400 from the API about the request's content (bad regex…) keeps rabbitmqctl's code 69. */
+async function put(ctx: CommandContext, path: string, body: unknown): Promise<void> {
+  const res = await ctx.client.request('PUT', path, body);
+  if (res.status >= 200 && res.status < 300) return;
+  const e = apiError(res);
+  throw res.status === 400 ? new CtlError(e.message, Exit.UNAVAILABLE) : e;
+}
+
+export const userCommands: CommandTable = {
+  add_user: {
+    usage: 'add_user <username> <password>',
+    description: 'Creates a user (without tags or permissions)',
+    minArgs: 2,
+    maxArgs: 2,
+    async run(ctx) {
+      const [name, password] = ctx.args as [string, string];
+      ctx.out.banner(`Adding user "${name}" ...`);
+      const existing = await ctx.client.request('GET', `/api/users/${seg(name)}`);
+      if (existing.status === 200) throw new CtlError(`User "${name}" already exists`, Exit.SOFTWARE);
+      await put(ctx, `/api/users/${seg(name)}`, { password, tags: [] });
+      ctx.out.banner(`Done. Don't forget to grant the user permissions to some virtual hosts! See 'warrenctl help set_permissions' to learn more.`);
+    },
+  },
+  delete_user: {
+    usage: 'delete_user <username>',
+    description: 'Removes a user and their permissions',
+    minArgs: 1,
+    maxArgs: 1,
+    async run(ctx) {
+      const [name] = ctx.args as [string];
+      ctx.out.banner(`Deleting user "${name}" ...`);
+      const res = await ctx.client.request('DELETE', `/api/users/${seg(name)}`);
+      if (res.status === 404) throw new CtlError(`User "${name}" does not exist`, Exit.NOUSER);
+      if (res.status >= 300) throw apiError(res);
+    },
+  },
+  change_password: {
+    usage: 'change_password <username> <new_password>',
+    description: "Changes a user's password",
+    minArgs: 2,
+    maxArgs: 2,
+    async run(ctx) {
+      const [name, password] = ctx.args as [string, string];
+      ctx.out.banner(`Changing password for user "${name}" ...`);
+      const user = await getUser(ctx, name);
+      await put(ctx, `/api/users/${seg(name)}`, { password, tags: user.tags });
+    },
+  },
+  clear_password: {
+    usage: 'clear_password <username>',
+    description: "Clears a user's password: they can no longer log in with one",
+    minArgs: 1,
+    maxArgs: 1,
+    async run(ctx) {
+      const [name] = ctx.args as [string];
+      ctx.out.banner(`Clearing password for user "${name}" ...`);
+      const user = await getUser(ctx, name);
+      await put(ctx, `/api/users/${seg(name)}`, { password_hash: '', tags: user.tags });
+    },
+  },
+  authenticate_user: {
+    usage: 'authenticate_user <username> <password>',
+    description: "Checks a user's credentials against the broker's stored password hash",
+    minArgs: 2,
+    maxArgs: 2,
+    async run(ctx) {
+      const [name, password] = ctx.args as [string, string];
+      ctx.out.banner(`Authenticating user "${name}" ...`);
+      const res = await ctx.client.request('GET', `/api/users/${seg(name)}`);
+      if (res.status !== 200 && res.status !== 404) throw apiError(res);
+      const user = res.body as UserJson;
+      if (res.status === 404 || !checkPassword(password, user.password_hash, user.hashing_algorithm)) {
+        throw new CtlError(`Error: failed to authenticate user "${name}"\nuser '${name}' - invalid credentials`, Exit.DATAERR);
+      }
+      ctx.out.line('Success');
+    },
+  },
+  set_user_tags: {
+    usage: 'set_user_tags <username> [<tag> ...]',
+    description: "Sets a user's tags (administrator, monitoring, management, policymaker, …), replacing the current ones",
+    minArgs: 1,
+    maxArgs: Infinity,
+    async run(ctx) {
+      const [name, ...tags] = ctx.args as [string, ...string[]];
+      ctx.out.banner(`Setting tags for user "${name}" to [${tags.join(', ')}] ...`);
+      const user = await getUser(ctx, name);
+      await put(ctx, `/api/users/${seg(name)}`, { password_hash: user.password_hash, hashing_algorithm: user.hashing_algorithm, tags });
+    },
+  },
+  list_users: listCommand({
+    usage: 'list_users',
+    description: 'Lists users and their tags',
+    banner: () => 'Listing users ...',
+    path: () => '/api/users',
+    keys: { user: (u) => u['name'], tags: (u) => u['tags'] },
+    defaults: ['user', 'tags'],
+    fixedColumns: true,
+  }),
+
+  add_vhost: {
+    usage: 'add_vhost <vhost> [--description <description>] [--tags <tag,…>]',
+    description: 'Creates a virtual host',
+    minArgs: 1,
+    maxArgs: 1,
+    async run(ctx) {
+      const [name] = ctx.args as [string];
+      ctx.out.banner(`Adding vhost "${name}" ...`);
+      const body: Record<string, unknown> = {};
+      if (typeof ctx.options['description'] === 'string') body['description'] = ctx.options['description'];
+      if (typeof ctx.options['tags'] === 'string') body['tags'] = ctx.options['tags'];
+      const res = await ctx.client.request('PUT', `/api/vhosts/${seg(name)}`, body);
+      if (res.status >= 300) throw apiError(res);
+      if (res.status === 201) {
+        // The HTTP API grants the creating user access to a new vhost; rabbitmqctl add_vhost does not.
+        const me = (await ctx.client.get('/api/whoami')) as { name: string };
+        await ctx.client.request('DELETE', `/api/permissions/${seg(name)}/${seg(me.name)}`);
+      }
+    },
+  },
+  delete_vhost: {
+    usage: 'delete_vhost <vhost>',
+    description: 'Deletes a virtual host with all its queues, exchanges, bindings and permissions',
+    minArgs: 1,
+    maxArgs: 1,
+    async run(ctx) {
+      const [name] = ctx.args as [string];
+      ctx.out.banner(`Deleting vhost "${name}" ...`);
+      const res = await ctx.client.request('DELETE', `/api/vhosts/${seg(name)}`);
+      if (res.status === 404) throw new CtlError(`Virtual host '${name}' does not exist`, Exit.DATAERR);
+      if (res.status >= 300) throw apiError(res);
+    },
+  },
+  list_vhosts: listCommand({
+    usage: 'list_vhosts [<column> ...]',
+    description: 'Lists virtual hosts (columns: name, description, tags, tracing, default_queue_type, messages, messages_ready, messages_unacknowledged)',
+    banner: () => 'Listing vhosts ...',
+    path: () => '/api/vhosts',
+    keys: {
+      name: (v) => v['name'],
+      description: (v) => v['description'],
+      tags: (v) => v['tags'],
+      tracing: (v) => v['tracing'],
+      default_queue_type: (v) => v['default_queue_type'],
+      messages: (v) => v['messages'],
+      messages_ready: (v) => v['messages_ready'],
+      messages_unacknowledged: (v) => v['messages_unacknowledged'],
+    },
+    defaults: ['name'],
+  }),
+
+  set_permissions: {
+    usage: 'set_permissions [-p <vhost>] <username> <conf> <write> <read>',
+    description: "Sets a user's configure, write and read permission patterns in a vhost",
+    minArgs: 4,
+    maxArgs: 4,
+    async run(ctx) {
+      const [user, configure, write, read] = ctx.args as [string, string, string, string];
+      ctx.out.banner(`Setting permissions for user "${user}" in vhost "${ctx.vhost}" ...`);
+      await getUser(ctx, user);
+      await requireVhostExists(ctx, ctx.vhost);
+      await put(ctx, `/api/permissions/${seg(ctx.vhost)}/${seg(user)}`, { configure, write, read });
+    },
+  },
+  clear_permissions: {
+    usage: 'clear_permissions [-p <vhost>] <username>',
+    description: "Removes a user's permissions in a vhost",
+    minArgs: 1,
+    maxArgs: 1,
+    async run(ctx) {
+      const [user] = ctx.args as [string];
+      ctx.out.banner(`Clearing permissions for user "${user}" in vhost "${ctx.vhost}" ...`);
+      await getUser(ctx, user);
+      await requireVhostExists(ctx, ctx.vhost);
+      const res = await ctx.client.request('DELETE', `/api/permissions/${seg(ctx.vhost)}/${seg(user)}`);
+      if (res.status >= 300 && res.status !== 404) throw apiError(res);
+    },
+  },
+  list_permissions: listCommand({
+    usage: 'list_permissions [-p <vhost>]',
+    description: 'Lists the permissions of every user in a vhost',
+    banner: (ctx) => `Listing permissions for vhost "${ctx.vhost}" ...`,
+    path: (ctx) => `/api/vhosts/${seg(ctx.vhost)}/permissions`,
+    keys: { user: (p) => p['user'], configure: (p) => p['configure'], write: (p) => p['write'], read: (p) => p['read'] },
+    defaults: ['user', 'configure', 'write', 'read'],
+    fixedColumns: true,
+    notFound: (ctx) => new CtlError(`Virtual host ${ctx.vhost} does not exist`, Exit.UNAVAILABLE),
+  }),
+  list_user_permissions: listCommand({
+    usage: 'list_user_permissions <username>',
+    description: "Lists a user's permissions in every vhost",
+    banner: (ctx) => `Listing permissions for user "${ctx.args[0]}" ...`,
+    path: (ctx) => `/api/users/${seg(ctx.args[0]!)}/permissions`,
+    keys: { vhost: (p) => p['vhost'], configure: (p) => p['configure'], write: (p) => p['write'], read: (p) => p['read'] },
+    defaults: ['vhost', 'configure', 'write', 'read'],
+    fixedColumns: true,
+    args: 1,
+    notFound: (ctx) => new CtlError(`User "${ctx.args[0]}" does not exist`, Exit.NOUSER),
+  }),
+  set_topic_permissions: {
+    usage: 'set_topic_permissions [-p <vhost>] <username> <exchange> <write> <read>',
+    description: "Sets a user's topic permission patterns (routing keys) for a topic exchange",
+    minArgs: 4,
+    maxArgs: 4,
+    async run(ctx) {
+      const [user, exchange, write, read] = ctx.args as [string, string, string, string];
+      ctx.out.banner(`Setting topic permissions on "${exchange}" for user "${user}" in vhost "${ctx.vhost}" ...`);
+      await getUser(ctx, user);
+      await requireVhostExists(ctx, ctx.vhost);
+      await put(ctx, `/api/topic-permissions/${seg(ctx.vhost)}/${seg(user)}`, { exchange, write, read });
+    },
+  },
+  clear_topic_permissions: {
+    usage: 'clear_topic_permissions [-p <vhost>] <username> [<exchange>]',
+    description: "Removes a user's topic permissions in a vhost (for one exchange, or all)",
+    minArgs: 1,
+    maxArgs: 2,
+    async run(ctx) {
+      const [user, exchange] = ctx.args as [string, string | undefined];
+      ctx.out.banner(`Clearing topic permissions${exchange === undefined ? '' : ` on "${exchange}"`} for user "${user}" in vhost "${ctx.vhost}" ...`);
+      await getUser(ctx, user);
+      await requireVhostExists(ctx, ctx.vhost);
+      const query = exchange === undefined ? '' : `?exchange=${encodeURIComponent(exchange)}`;
+      const res = await ctx.client.request('DELETE', `/api/topic-permissions/${seg(ctx.vhost)}/${seg(user)}${query}`);
+      if (res.status >= 300 && res.status !== 404) throw apiError(res);
+    },
+  },
+  list_topic_permissions: listCommand({
+    usage: 'list_topic_permissions [-p <vhost>]',
+    description: 'Lists topic permissions in a vhost',
+    banner: (ctx) => `Listing topic permissions for vhost "${ctx.vhost}" ...`,
+    path: (ctx) => `/api/vhosts/${seg(ctx.vhost)}/topic-permissions`,
+    keys: { user: (p) => p['user'], exchange: (p) => p['exchange'], write: (p) => p['write'], read: (p) => p['read'] },
+    defaults: ['user', 'exchange', 'write', 'read'],
+    fixedColumns: true,
+    notFound: (ctx) => new CtlError(`Virtual host ${ctx.vhost} does not exist`, Exit.UNAVAILABLE),
+  }),
+  list_user_topic_permissions: listCommand({
+    usage: 'list_user_topic_permissions <username>',
+    description: "Lists a user's topic permissions in every vhost",
+    banner: (ctx) => `Listing topic permissions for user "${ctx.args[0]}" ...`,
+    path: (ctx) => `/api/users/${seg(ctx.args[0]!)}/topic-permissions`,
+    keys: { vhost: (p) => p['vhost'], exchange: (p) => p['exchange'], write: (p) => p['write'], read: (p) => p['read'] },
+    defaults: ['vhost', 'exchange', 'write', 'read'],
+    fixedColumns: true,
+    args: 1,
+    notFound: (ctx) => new CtlError(`User "${ctx.args[0]}" does not exist`, Exit.NOUSER),
+  }),
+};
