@@ -114,7 +114,17 @@ async function runChild(dir: string, firstId: number): Promise<void> {
   const recovered = await store.open();
   const lists = QUEUES.map((name) => recovered.get('/')?.get(name) ?? store.create('/', name));
   const say = (line: string): void => {
-    fs.writeSync(1, line + '\n');
+    // stdout is a non-blocking pipe: when the parent reads slowly (busy machine) writeSync throws
+    // EAGAIN, so retry until the whole line is out (the report must be synchronous to be truthful).
+    let buf = Buffer.from(line + '\n');
+    while (buf.length > 0) {
+      try {
+        buf = buf.subarray(fs.writeSync(1, buf));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      }
+    }
   };
   const unacked: { list: (typeof lists)[number]; envelope: Envelope }[] = [];
   let nextId = firstId;
