@@ -119,12 +119,13 @@ export class VirtualHost {
       if (!existing) throw notFound(`no ${this.describe('exchange', d.name)}`);
       return existing;
     }
-    if (d.name.startsWith('amq.')) {
-      throw accessRefused(`exchange name '${d.name}' contains reserved prefix 'amq.*'`);
-    }
     if (existing) {
+      // Redeclaring with equal properties is fine, the predeclared amq.* ones included.
       this.checkExchangeEquivalent(existing, d);
       return existing;
+    }
+    if (d.name.startsWith('amq.')) {
+      throw accessRefused(`exchange name '${d.name}' contains reserved prefix 'amq.*'`);
     }
     if (!isExchangeType(d.type)) {
       // createExchange raises RabbitMQ's COMMAND_INVALID for unknown types.
@@ -161,7 +162,7 @@ export class VirtualHost {
     if (name === '') throw accessRefused('operation not permitted on the default exchange');
     if (name.startsWith('amq.')) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
     const ex = this.exchanges.get(name);
-    if (!ex) throw notFound(`no ${this.describe('exchange', name)}`);
+    if (!ex) return; // RabbitMQ: deleting a missing exchange succeeds.
     if (ifUnused && (ex.bindingCount > 0 || this.hasBindingsTo({ kind: 'exchange', name }))) {
       throw preconditionFailed(`${this.describe('exchange', name)} in use`);
     }

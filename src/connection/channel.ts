@@ -386,9 +386,6 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   }
 
   private onExchangeDelete(a: ExchangeDelete): void {
-    if (a.exchange !== '' && !a.exchange.startsWith('amq.') && !this.vhost.exchanges.has(a.exchange)) {
-      throw notFound(`no ${describeResource('exchange', a.exchange, this.vhost.name)}`);
-    }
     this.check('configure', 'exchange', a.exchange);
     this.vhost.deleteExchange(a.exchange, a.ifUnused);
     if (!a.nowait) this.send(Method.exchangeDeleteOk, {});
