@@ -17,7 +17,7 @@ import { VERSION } from '../version.js';
 import { mkdirSync } from 'node:fs';
 import { MessageStore, DefinitionsStore } from '../store/index.js';
 import { MemoryMessageList } from './memory-message-list.js';
-import { exportDefinitions, importDefinitions } from './definitions.js';
+import { exportDefinitions, importDefinitions } from '../management/definitions.js';
 import { ManagementServer } from '../management/server.js';
 
 export class Broker implements BrokerContext {
@@ -111,7 +111,8 @@ export class Broker implements BrokerContext {
     if (defs) {
       this.restoring = true;
       try {
-        importDefinitions(this, defs, (vhost, queue) => recovered.get(vhost)?.get(queue) ?? store.create(vhost, queue));
+        // Durable queues declared here pick up their recovered message lists through store.create().
+        importDefinitions(this, defs);
       } finally {
         this.restoring = false;
       }
@@ -130,7 +131,7 @@ export class Broker implements BrokerContext {
   /** Definitions are written synchronously (atomic replace) so a declare-ok is never ahead of the disk. */
   saveDefinitions(): void {
     if (this.restoring || !this.definitionsStore) return;
-    this.definitionsStore.save(exportDefinitions(this));
+    this.definitionsStore.save(exportDefinitions(this, { durableOnly: true }));
   }
 
   private setupDefaults(): void {

@@ -220,13 +220,6 @@ export class VirtualHost {
     return queue;
   }
 
-  /** A queue restored from disk at start-up. */
-  restoreQueue(name: string, options: { autoDelete: boolean; arguments: FieldTable }, messages: MessageList): Queue {
-    const queue = new Queue(this.name, name, { durable: true, exclusiveOwner: 0, ...options }, messages);
-    this.wireQueue(queue);
-    return queue;
-  }
-
   private wireQueue(queue: Queue): void {
     queue.onAutoDelete = (q) => this.removeQueue(q);
     queue.onDeadLetter = (q, m, reason) => this.deadLetter(q, m, reason);

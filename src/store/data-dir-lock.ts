@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 export const LOCK_FILE = 'warren.lock';
+const TAKEOVER_WAIT_MS = 3000;
 
 export class DataDirLock {
   private constructor(private readonly file: string) {}
@@ -14,7 +15,9 @@ export class DataDirLock {
   static acquire(dataDir: string): DataDirLock {
     fs.mkdirSync(dataDir, { recursive: true });
     const file = path.join(dataDir, LOCK_FILE);
-    for (let attempt = 0; attempt < 3; attempt++) {
+    // A predecessor just killed with -9 may take a moment to disappear: wait for it a little.
+    const deadline = Date.now() + TAKEOVER_WAIT_MS;
+    for (let attempt = 0; attempt < 3 || Date.now() < deadline; attempt++) {
       try {
         fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
         return new DataDirLock(file);
@@ -23,6 +26,10 @@ export class DataDirLock {
       }
       const owner = Number(fs.readFileSync(file, 'utf8').trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+        if (Date.now() < deadline) {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+          continue;
+        }
         throw new Error(`data dir ${dataDir} is in use by process ${owner} (${file})`);
       }
       fs.rmSync(file, { force: true });
@@ -42,7 +49,10 @@ export class DataDirLock {
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+    // A zombie (killed, not yet reaped) still answers signal 0 but holds nothing.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
