@@ -23,6 +23,7 @@ import {
   type QueueDelete, type QueuePurge, type QueueUnbind,
 } from '../protocol/generated.js';
 import { readDeliveryMode } from '../protocol/properties.js';
+import { stringValue } from '../protocol/field-table.js';
 import { REPLY_TO_FLAG, replaceShortstrProperty } from '../protocol/property-rewrite.js';
 import { REPLY_TO_PREFIX, REPLY_TO_QUEUE, type ReplyReceiver } from '../broker/direct-reply-to.js';
 import type { Connection } from './connection.js';
@@ -170,6 +171,12 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     this.connection.broker.users.check(this.connection.username, this.vhost.name, access, kind, name);
   }
 
+  /** Topic permissions apply to binding keys on topic exchanges (read), as to routing keys on publish (write). */
+  private checkTopicBinding(source: string, routingKey: string): void {
+    if (this.vhost.exchanges.get(source)?.type !== 'topic') return;
+    this.connection.broker.users.checkTopic(this.connection.username, this.vhost.name, 'read', source, routingKey);
+  }
+
   private queueName(name: string): string {
     if (name !== '') return name;
     if (this.lastQueue === '') throw notFound('no previously declared queue');
@@ -230,10 +237,11 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
 
   private resolvePublishTarget(m: BasicPublish): Exchange {
     const vhost = this.vhost;
+    // Permission first, as RabbitMQ: a refused user learns nothing about which exchanges exist.
+    this.check('write', 'exchange', m.exchange);
     const exchange = vhost.exchanges.get(m.exchange);
     if (!exchange) throw notFound(`no ${describeResource('exchange', m.exchange, vhost.name)}`);
     if (exchange.internal) throw accessRefused(`cannot publish to internal ${describeResource('exchange', m.exchange, vhost.name)}`);
-    this.check('write', 'exchange', m.exchange);
     if (exchange.type === 'topic') {
       this.connection.broker.users.checkTopic(this.connection.username, vhost.name, 'write', m.exchange, m.routingKey);
     }
@@ -377,7 +385,15 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   // ---- exchanges, queues, bindings -----------------------------------------------------------
 
   private onExchangeDeclare(a: ExchangeDeclare): void {
-    if (!a.passive) this.check('configure', 'exchange', a.exchange);
+    if (!a.passive) {
+      this.check('configure', 'exchange', a.exchange);
+      // An alternate exchange receives this exchange's messages: write on it, read on this one.
+      const ae = stringValue(a.arguments['alternate-exchange']);
+      if (ae !== undefined) {
+        this.check('write', 'exchange', ae);
+        this.check('read', 'exchange', a.exchange);
+      }
+    }
     this.vhost.declareExchange({
       name: a.exchange, type: a.type, passive: a.passive, durable: a.durable,
       autoDelete: a.autoDelete, internal: a.internal, arguments: a.arguments,
@@ -394,6 +410,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   private onExchangeBind(a: ExchangeBind, bind: boolean): void {
     this.check('write', 'exchange', a.destination);
     this.check('read', 'exchange', a.source);
+    this.checkTopicBinding(a.source, a.routingKey);
     const dest = { kind: 'exchange' as const, name: a.destination };
     if (bind) this.vhost.bind(a.source, dest, a.routingKey, a.arguments, this.connectionId);
     else this.vhost.unbind(a.source, dest, a.routingKey, a.arguments, this.connectionId);
@@ -406,10 +423,26 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       return;
     }
     if (!a.passive && a.queue !== '') this.check('configure', 'queue', a.queue);
+    // A dead-letter exchange receives this queue's messages: write on it, read on the queue.
+    const dlx = a.passive ? undefined : stringValue(a.arguments['x-dead-letter-exchange']);
+    if (dlx !== undefined) {
+      this.check('write', 'exchange', dlx);
+      if (a.queue !== '') this.check('read', 'queue', a.queue);
+    }
+    const isNew = !a.passive && !this.vhost.queues.has(a.queue);
     const q = this.vhost.declareQueue({
       name: a.queue, passive: a.passive, durable: a.durable, exclusive: a.exclusive,
       autoDelete: a.autoDelete, arguments: a.arguments,
     }, this.connectionId);
+    if (!a.passive && a.queue === '') {
+      // A server-named queue needs configure on the name it got (RabbitMQ checks amq.gen-…).
+      try {
+        this.check('configure', 'queue', q.name);
+      } catch (e) {
+        if (isNew) this.vhost.removeQueue(q);
+        throw e;
+      }
+    }
     this.lastQueue = q.name;
     if (!a.nowait) this.send(Method.queueDeclareOk, { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount });
   }
@@ -418,6 +451,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     const queue = this.queueName(a.queue);
     this.check('write', 'queue', queue);
     this.check('read', 'exchange', a.exchange);
+    this.checkTopicBinding(a.exchange, a.routingKey);
     const dest = { kind: 'queue' as const, name: queue };
     if (bind) this.vhost.bind(a.exchange, dest, a.routingKey, a.arguments, this.connectionId);
     else this.vhost.unbind(a.exchange, dest, a.routingKey, a.arguments, this.connectionId);
