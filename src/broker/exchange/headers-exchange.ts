@@ -1,4 +1,5 @@
 import { isFieldTable, TypedValue, type FieldTable, type FieldValue } from '../../protocol/field-table.js';
+import { preconditionFailed } from '../../protocol/errors.js';
 import type { Message } from '../message.js';
 import { Exchange, type Binding, type Destination } from './exchange.js';
 
@@ -14,8 +15,22 @@ export class HeadersExchange extends Exchange {
     const headers = message.properties.headers ?? {};
     for (const b of this.bindings.values()) if (matches(b.arguments, headers)) out.add(b.destination);
   }
+  override bind(binding: Binding): boolean {
+    const mode = binding.arguments['x-match'];
+    if (mode !== undefined && !(typeof mode === 'string' && X_MATCH_MODES.includes(mode))) {
+      throw preconditionFailed(`Invalid x-match field value ${formatValue(mode)}; expected all, any, all-with-x, or any-with-x`);
+    }
+    return super.bind(binding);
+  }
   protected addToIndex(): void {}
   protected removeFromIndex(): void {}
+}
+
+const X_MATCH_MODES = ['all', 'any', 'all-with-x', 'any-with-x'];
+
+/** Erlang-ish rendering RabbitMQ uses in this message: binaries as <<"...">>. */
+function formatValue(v: FieldValue): string {
+  return typeof v === 'string' || v instanceof Buffer ? `<<"${String(v)}">>` : String(v);
 }
 
 function matches(args: FieldTable, headers: FieldTable): boolean {

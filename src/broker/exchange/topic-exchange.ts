@@ -21,11 +21,11 @@ export class TopicExchange extends Exchange {
   private readonly root = new TrieNode();
 
   route(message: Message, out: Set<Destination>): void {
-    matchWords(this.root, message.routingKey.split('.'), 0, out);
+    matchWords(this.root, words(message.routingKey), 0, out);
   }
   protected addToIndex(b: Binding): void {
     let node = this.root;
-    for (const word of b.routingKey.split('.')) {
+    for (const word of words(b.routingKey)) {
       let next = node.children.get(word);
       if (!next) node.children.set(word, (next = new TrieNode()));
       node = next;
@@ -33,18 +33,23 @@ export class TopicExchange extends Exchange {
     node.bindings.set(b.id, b.destination);
   }
   protected removeFromIndex(b: Binding): void {
-    const words = b.routingKey.split('.');
+    const keyWords = words(b.routingKey);
     const path: TrieNode[] = [this.root];
     let node = this.root;
-    for (const word of words) {
+    for (const word of keyWords) {
       const next = node.children.get(word);
       if (!next) return;
       path.push((node = next));
     }
     node.bindings.delete(b.id);
     // Prune branches left empty so the trie does not grow with churned bindings.
-    for (let i = words.length; i > 0 && path[i]!.isEmpty; i--) path[i - 1]!.children.delete(words[i - 1]!);
+    for (let i = keyWords.length; i > 0 && path[i]!.isEmpty; i--) path[i - 1]!.children.delete(keyWords[i - 1]!);
   }
+}
+
+/** As RabbitMQ: the empty key has zero words (so it matches `#` but not `*`); 'a..b' has an empty middle word. */
+function words(key: string): string[] {
+  return key === '' ? [] : key.split('.');
 }
 
 function matchWords(node: TrieNode, words: string[], i: number, out: Set<Destination>): void {
