@@ -109,6 +109,8 @@ function main(): void {
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
+      // One bad event (a bug reached from a timer, say) must not take every client's messages down with it.
+      process.on('uncaughtException', (e) => broker.log('error', 'uncaught exception', { error: String(e?.stack ?? e) }));
     },
     (e: Error) => {
       console.error(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'failed to start', error: e.message }));
