@@ -1,0 +1,112 @@
+// basic.publish mandatory: unroutable messages come back as basic.return 312 NO_ROUTE with their
+// properties and body; immediate=true is refused with 540 NOT_IMPLEMENTED as RabbitMQ does.
+import { describe, test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
+import { RawConnection } from './support/raw-amqp.js';
+import { Encoder, encodeProperties, headerFrame, bodyFrame, methodFrame } from './support/raw-codec.js';
+import { channel, closeAllClients, confirmChannel, connect, drain, sleep, within, type Message } from './support/amqp-client.js';
+
+describe('mandatory and immediate', () => {
+  let b: TestBroker;
+  const raws: RawConnection[] = [];
+  before(async () => {
+    b = await startTestBroker();
+  });
+  afterEach(async () => {
+    for (const r of raws.splice(0)) r.destroy();
+    await closeAllClients();
+  });
+  after(async () => {
+    await b.close();
+  });
+
+  test('an unroutable mandatory message comes back as basic.return 312 NO_ROUTE', async () => {
+    const conn = await connect(b.url);
+    const ch = await channel(conn);
+    const key = uniq('nobody');
+    const returned = new Promise<Message>((resolve) => ch.once('return', resolve));
+    ch.publish('amq.direct', key, Buffer.from('back to sender'), { mandatory: true, messageId: 'm1', headers: { h: 'v' } });
+    const m = await within(returned, 3000, 'basic.return');
+    assert.equal(m.content.toString(), 'back to sender');
+    assert.equal(m.fields.exchange, 'amq.direct');
+    assert.equal(m.fields.routingKey, key);
+    assert.equal((m.fields as unknown as { replyCode: number }).replyCode, 312);
+    assert.equal((m.fields as unknown as { replyText: string }).replyText, 'NO_ROUTE');
+    assert.equal(m.properties.messageId, 'm1');
+    assert.deepEqual(m.properties.headers, { h: 'v' });
+  });
+
+  test('basic.return carries the properties byte-exact (raw)', async () => {
+    const { conn: r } = await RawConnection.handshake(b.host, b.port);
+    raws.push(r);
+    await r.openChannel(1);
+    const props = encodeProperties({ contentType: 'text/plain', headers: { n: 1 }, deliveryMode: 1, correlationId: 'c' });
+    r.write(Buffer.concat([
+      methodFrame(1, 60, 40, new Encoder().u16(0).shortstr('amq.topic').shortstr('no.such.key.anywhere').bit(true).bit(false).done()),
+      headerFrame(1, 3, props),
+      bodyFrame(1, Buffer.from('abc')),
+    ]));
+    const ret = await r.expectMethod(60, 50);
+    assert.deepEqual(
+      { code: ret.args.u16(), text: ret.args.shortstr(), exchange: ret.args.shortstr(), key: ret.args.shortstr() },
+      { code: 312, text: 'NO_ROUTE', exchange: 'amq.topic', key: 'no.such.key.anywhere' },
+    );
+    const content = await r.readContent();
+    assert.equal(content.properties.toString('hex'), props.toString('hex'));
+    assert.equal(content.body.toString(), 'abc');
+  });
+
+  test('a routable mandatory message is delivered, not returned', async () => {
+    const conn = await connect(b.url);
+    const ch = await channel(conn);
+    const q = (await ch.assertQueue('', { exclusive: true })).queue;
+    let returns = 0;
+    ch.on('return', () => returns++);
+    ch.sendToQueue(q, Buffer.from('ok'), { mandatory: true });
+    await sleep(100);
+    assert.equal(returns, 0);
+    assert.deepEqual(await drain(ch, q), ['ok']);
+  });
+
+  test('an unroutable message without mandatory is dropped silently', async () => {
+    const conn = await connect(b.url);
+    const ch = await channel(conn);
+    let returns = 0;
+    ch.on('return', () => returns++);
+    ch.publish('amq.direct', uniq('nobody'), Buffer.from('lost'));
+    await sleep(100);
+    assert.equal(returns, 0);
+    await ch.checkExchange('amq.direct');
+  });
+
+  test('with confirms, the return comes before the ack', async () => {
+    const conn = await connect(b.url);
+    const ch = await confirmChannel(conn);
+    const events: string[] = [];
+    ch.on('return', () => events.push('return'));
+    await new Promise<void>((resolve, reject) =>
+      ch.publish('amq.direct', uniq('nobody'), Buffer.from('x'), { mandatory: true }, (err) => {
+        events.push(err ? 'nack' : 'ack');
+        if (err) reject(err);
+        else resolve();
+      }),
+    );
+    assert.deepEqual(events, ['return', 'ack']);
+  });
+
+  test('immediate=true → 540 NOT_IMPLEMENTED, a connection error', async () => {
+    const { conn: r } = await RawConnection.handshake(b.host, b.port);
+    raws.push(r);
+    await r.openChannel(1);
+    r.write(Buffer.concat([
+      methodFrame(1, 60, 40, new Encoder().u16(0).shortstr('').shortstr('q').bit(false).bit(true).done()),
+      headerFrame(1, 1, {}),
+      bodyFrame(1, Buffer.from('x')),
+    ]));
+    const close = await r.expectConnectionClose();
+    assert.equal(close.code, 540);
+    assert.equal(close.text, 'NOT_IMPLEMENTED - immediate=true');
+    assert.deepEqual([close.classId, close.methodId], [60, 40]);
+  });
+});
