@@ -25,15 +25,18 @@ export function isManagementUser(user: User): boolean {
   return user.tags.some((t) => MANAGEMENT_TAGS.has(t));
 }
 
-const LOGIN_FAILED = () =>
-  new HttpError(401, 'not_authorized', 'Login failed', { 'www-authenticate': 'Basic realm="RabbitMQ Management"' });
+const CHALLENGE = { 'www-authenticate': 'Basic realm="RabbitMQ Management"' };
+const LOGIN_FAILED = () => new HttpError(401, 'not_authorized', 'Login failed', CHALLENGE);
+/** No credentials at all: RabbitMQ answers the bare challenge, with an empty body. */
+const NO_CREDENTIALS = () => new HttpError(401, 'not_authorized', 'Login failed', CHALLENGE, '');
 
 /**
  * Checks HTTP basic credentials. The realm matters: LWP-based tools (the Nagios plugins) only send
  * credentials for the realm RabbitMQ announces.
  */
 export function authenticate(broker: Broker, authorization: string | undefined, remoteAddress: string): User {
-  const m = /^Basic\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (authorization === undefined || authorization === '') throw NO_CREDENTIALS();
+  const m = /^Basic\s+(\S+)\s*$/i.exec(authorization);
   if (!m) throw LOGIN_FAILED();
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');

@@ -81,5 +81,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 export function sendError(res: ServerResponse, e: HttpError): void {
+  if (e.body === '') {
+    res.writeHead(e.status, { 'content-length': 0, ...e.headers });
+    res.end();
+    return;
+  }
   sendJson(res, e.status, e.body ?? { error: e.error, reason: e.reason }, e.headers);
 }

@@ -95,7 +95,7 @@ function sortBy(items: Item[], sort: string): Item[] {
   return keyed.map((k) => k.item);
 }
 
-/** Missing values first, then numbers, then strings (case-insensitive), like RabbitMQ's UI. */
+/** Missing values first, then numbers, then strings by code unit ("P-D" before "p-a"), as RabbitMQ sorts. */
 function compare(a: unknown, b: unknown): number {
   if (a === b) return 0;
   if (a === undefined || a === null) return -1;
@@ -103,8 +103,8 @@ function compare(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   if (typeof a === 'number') return -1;
   if (typeof b === 'number') return 1;
-  const sa = String(a).toLowerCase();
-  const sb = String(b).toLowerCase();
+  const sa = typeof a === 'string' ? a : JSON.stringify(a);
+  const sb = typeof b === 'string' ? b : JSON.stringify(b);
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 

@@ -13,6 +13,7 @@ import type { Ctx, Router } from '../router.js';
 import { optionalObject, optionalString } from '../validate.js';
 import { bindingJson, defaultBinding, propertiesKey } from '../views.js';
 import { amqp, checkPermission, vhostParam } from './common.js';
+import { exchangeParam } from './exchanges.js';
 
 export function bindingRoutes(r: Router): void {
   r.get('/api/bindings', 'management', (ctx) => {
@@ -24,7 +25,7 @@ export function bindingRoutes(r: Router): void {
     const base = `/api/bindings/:vhost/e/:source/${kind}/:destination`;
     r.get(base, 'management', (ctx) => {
       const { vhost, destination } = endpoints(ctx, kind);
-      return between(vhost, ctx.params['source']!, destination).map((b) => bindingJson(vhost.name, b));
+      return between(vhost, exchangeParam(ctx, 'source'), destination).map((b) => bindingJson(vhost.name, b));
     });
     r.post(base, 'management', (ctx) => createBinding(ctx, kind));
     r.get(`${base}/:props`, 'management', (ctx) => bindingJson(ctx.params['vhost']!, findBinding(ctx, kind)));
@@ -48,7 +49,7 @@ function allBindingsJson(v: VirtualHost): Record<string, unknown>[] {
 
 function endpoints(ctx: Ctx, kind: 'q' | 'e'): { vhost: VirtualHost; destination: Destination } {
   const vhost = vhostParam(ctx);
-  const source = ctx.params['source']!;
+  const source = exchangeParam(ctx, 'source');
   const destination: Destination = { kind: kind === 'q' ? 'queue' : 'exchange', name: ctx.params['destination']! };
   if (!vhost.exchanges.has(source)) throw objectNotFound();
   const exists = destination.kind === 'queue' ? vhost.queues.has(destination.name) : vhost.exchanges.has(destination.name);
@@ -65,15 +66,15 @@ function between(vhost: VirtualHost, source: string, destination: Destination): 
 function findBinding(ctx: Ctx, kind: 'q' | 'e'): Binding {
   const { vhost, destination } = endpoints(ctx, kind);
   const props = ctx.params['props']!;
-  const b = between(vhost, ctx.params['source']!, destination).find((x) => propertiesKey(x.routingKey, x.arguments) === props);
+  const b = between(vhost, exchangeParam(ctx, 'source'), destination).find((x) => propertiesKey(x.routingKey, x.arguments) === props);
   if (!b) throw objectNotFound();
   return b;
 }
 
-/** POST: `routing_key` and `arguments`; 201 with the new binding's location, as RabbitMQ. */
+/** POST: `routing_key` and `arguments`; 201 with the new binding's location. */
 async function createBinding(ctx: Ctx, kind: 'q' | 'e'): Promise<Reply> {
   const vhost = vhostParam(ctx);
-  const source = ctx.params['source']!;
+  const source = exchangeParam(ctx, 'source');
   const destination: Destination = { kind: kind === 'q' ? 'queue' : 'exchange', name: ctx.params['destination']! };
   const body = await ctx.body();
   const routingKey = optionalString(body, 'routing_key', '');
@@ -84,5 +85,7 @@ async function createBinding(ctx: Ctx, kind: 'q' | 'e'): Promise<Reply> {
     amqp(() => ctx.broker.users.checkTopic(ctx.user.name, vhost.name, 'read', source, routingKey));
   }
   amqp(() => vhost.bind(source, destination, routingKey, args, 0));
-  return new Reply(201, undefined, { location: propertiesKey(routingKey, args) });
+  // Relative to the POSTed URL, as RabbitMQ's: "<destination>/<properties key>", URL-encoded.
+  const location = `${encodeURIComponent(destination.name)}/${encodeURIComponent(propertiesKey(routingKey, args))}`;
+  return new Reply(201, undefined, { location });
 }

@@ -26,14 +26,14 @@ export function exchangeRoutes(r: Router): void {
   });
   r.get('/api/exchanges/:vhost', 'management', (ctx) => [...vhostParam(ctx).exchanges.values()].map(exchangeJson));
   r.get('/api/exchanges/:vhost/:name', 'management', (ctx) => {
-    const ex = vhostParam(ctx).exchanges.get(ctx.params['name']!);
+    const ex = vhostParam(ctx).exchanges.get(exchangeParam(ctx));
     if (!ex) throw objectNotFound();
     return { ...exchangeJson(ex), incoming: [], outgoing: [] };
   });
   r.put('/api/exchanges/:vhost/:name', 'management', putExchange);
   r.delete('/api/exchanges/:vhost/:name', 'management', (ctx) => {
     const vhost = vhostParam(ctx);
-    const name = ctx.params['name']!;
+    const name = exchangeParam(ctx);
     if (!vhost.exchanges.has(name)) throw objectNotFound();
     checkPermission(ctx, vhost.name, 'configure', 'exchange', name);
     amqp(() => vhost.deleteExchange(name, queryFlag(ctx.query, 'if-unused')));
@@ -41,7 +41,7 @@ export function exchangeRoutes(r: Router): void {
   });
   r.get('/api/exchanges/:vhost/:name/bindings/source', 'management', (ctx) => {
     const vhost = vhostParam(ctx);
-    const name = ctx.params['name']!;
+    const name = exchangeParam(ctx);
     const ex = vhost.exchanges.get(name);
     if (!ex) throw objectNotFound();
     if (name === '') return [...vhost.queues.keys()].map((q) => defaultBinding(vhost.name, q));
@@ -49,17 +49,23 @@ export function exchangeRoutes(r: Router): void {
   });
   r.get('/api/exchanges/:vhost/:name/bindings/destination', 'management', (ctx) => {
     const vhost = vhostParam(ctx);
-    const name = ctx.params['name']!;
+    const name = exchangeParam(ctx);
     if (!vhost.exchanges.has(name)) throw objectNotFound();
     return vhost.allBindings().filter((b) => b.destination.kind === 'exchange' && b.destination.name === name).map((b) => bindingJson(vhost.name, b));
   });
   r.post('/api/exchanges/:vhost/:name/publish', 'management', publish);
 }
 
+/** The default exchange has no name; in URLs it is `amq.default`, as in RabbitMQ's API. */
+export function exchangeParam(ctx: Ctx, param = 'name'): string {
+  const name = ctx.params[param]!;
+  return name === 'amq.default' ? '' : name;
+}
+
 /** PUT /api/exchanges/{vhost}/{name}: 201 when created, 204 when an equivalent one exists. */
 async function putExchange(ctx: Ctx): Promise<Reply> {
   const vhost = vhostParam(ctx);
-  const name = ctx.params['name']!;
+  const name = exchangeParam(ctx);
   const body = await ctx.body();
   const type = optionalString(body, 'type', 'direct');
   const durable = optionalBool(body, 'durable', false);
@@ -84,7 +90,7 @@ async function putExchange(ctx: Ctx): Promise<Reply> {
  */
 async function publish(ctx: Ctx): Promise<unknown> {
   const vhost = vhostParam(ctx);
-  const name = ctx.params['name']!;
+  const name = exchangeParam(ctx);
   const body = await ctx.body();
   requireKeys(body, ['properties', 'routing_key', 'payload', 'payload_encoding']);
   const routingKey = requireString(body, 'routing_key');

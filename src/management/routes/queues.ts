@@ -92,7 +92,7 @@ async function getMessages(ctx: Ctx): Promise<unknown> {
   const ackmode = body['ackmode'];
   const encoding = body['encoding'];
   const truncate = body['truncate'] === undefined || body['truncate'] === null ? undefined : integer(body['truncate']);
-  if (count === undefined || count < 1) throw badRequest('count must be a positive integer');
+  if (count === undefined || count < 0) throw badRequest('count must be a non-negative integer');
   if (typeof ackmode !== 'string' || !ACK_MODES.includes(ackmode)) throw badRequest(`ackmode must be one of ${ACK_MODES.join(', ')}`);
   if (encoding !== 'auto' && encoding !== 'base64') throw badRequest(`encoding must be 'auto' or 'base64'`);
   if (truncate !== undefined && truncate < 0) throw badRequest('truncate must be a non-negative integer');

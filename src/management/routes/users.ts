@@ -99,16 +99,17 @@ function userParam(ctx: Ctx): User {
 }
 
 /**
- * PUT /api/users/{name}: `password` (hashed here) or `password_hash` (+ `hashing_algorithm`), and
- * `tags`. Updating without either keeps the current password; creating without either makes a
- * user that cannot log in with a password, as RabbitMQ does.
+ * PUT /api/users/{name}: `tags` (required), and `password` (hashed here) or `password_hash` (+
+ * `hashing_algorithm`). Without either password field the user can no longer log in with a
+ * password, on creation and on update alike, as in RabbitMQ.
  */
 async function putUser(ctx: Ctx): Promise<Reply> {
   const name = ctx.params['name']!;
   if (name === '') throw badRequest('user name must not be empty');
   const body = await ctx.body();
   const existing = ctx.broker.users.users.get(name);
-  const tags = body['tags'] === undefined && existing ? [...existing.tags] : parseTags(body['tags']);
+  if (body['tags'] === undefined) throw badRequest('tags_not_present');
+  const tags = parseTags(body['tags']);
   let passwordHash: string;
   let hashingAlgorithm = HASHING_ALGORITHM;
   if (body['password'] !== undefined) {
@@ -118,9 +119,6 @@ async function putUser(ctx: Ctx): Promise<Reply> {
     if (body['hashing_algorithm'] !== undefined) hashingAlgorithm = requireString(body, 'hashing_algorithm');
     if (!HASHING_ALGORITHMS.includes(hashingAlgorithm)) throw badRequest(`unsupported hashing_algorithm '${hashingAlgorithm}'`);
     if (passwordHash !== '' && Buffer.from(passwordHash, 'base64').length <= 4) throw badRequest('password_hash is not a valid salted hash');
-  } else if (existing) {
-    passwordHash = existing.passwordHash;
-    hashingAlgorithm = existing.hashingAlgorithm;
   } else {
     passwordHash = hashPassword(randomBytes(24).toString('base64'));
   }
