@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  accessRefused, describeResource, notFound, preconditionFailed, resourceLocked,
+  AmqpError, accessRefused, describeResource, notFound, preconditionFailed, resourceLocked,
 } from '../protocol/errors.js';
-import type { FieldTable, FieldValue } from '../protocol/field-table.js';
+import { TypedValue, type FieldTable, type FieldValue } from '../protocol/field-table.js';
 import { bindingId, createExchange, isExchangeType, type Binding, type Destination, type Exchange } from './exchange/index.js';
 import type { Message } from './message.js';
 import type { MessageList } from './message-list.js';
@@ -151,10 +151,8 @@ export class VirtualHost {
     check('auto_delete', d.autoDelete, ex.autoDelete);
     check('internal', d.internal, ex.internal);
     const ae = 'alternate-exchange';
-    const recv = argString(d.arguments[ae]);
-    const cur = argString(ex.options.arguments[ae]);
-    if (recv !== cur) {
-      throw preconditionFailed(`inequivalent arg '${ae}' for ${what}: received ${fmtArg(recv)} but current is ${fmtArg(cur)}`);
+    if (argString(d.arguments[ae]) !== argString(ex.options.arguments[ae])) {
+      throw inequivalentArg(ae, what, d.arguments[ae], ex.options.arguments[ae]);
     }
   }
 
@@ -200,7 +198,8 @@ export class VirtualHost {
       this.checkExclusiveAccess(existing, connectionId);
       return existing;
     }
-    if (name.startsWith('amq.') && !existing && d.name !== '') {
+    // Even an existing server-named queue may only be redeclared passively (RabbitMQ).
+    if (d.name.startsWith('amq.')) {
       throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`);
     }
     if (existing) {
@@ -251,10 +250,8 @@ export class VirtualHost {
     check('exclusive', d.exclusive, q.exclusive);
     check('auto_delete', d.autoDelete, q.autoDelete);
     for (const arg of EQUIVALENCE_CHECKED_ARGS) {
-      const recv = argString(d.arguments[arg]);
-      const cur = argString(q.options.arguments[arg]);
-      if (recv !== cur) {
-        throw preconditionFailed(`inequivalent arg '${arg}' for ${what}: received ${fmtArg(recv)} but current is ${fmtArg(cur)}`);
+      if (argString(d.arguments[arg]) !== argString(q.options.arguments[arg])) {
+        throw inequivalentArg(arg, what, d.arguments[arg], q.options.arguments[arg]);
       }
     }
   }
@@ -403,4 +400,33 @@ function argString(v: FieldValue | undefined): string | undefined {
 
 function fmtArg(v: string | undefined): string {
   return v === undefined ? 'none' : `'${v}'`;
+}
+
+/** RabbitMQ names the type only when the other side is missing: "the value '60000' of type 'signedint'". */
+function describeArg(v: FieldValue | undefined): string {
+  if (v === undefined) return 'none';
+  return `the value '${argString(v)}' of type '${amqpTypeName(v)}'`;
+}
+
+function amqpTypeName(v: FieldValue): string {
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? (v >= -0x80000000 && v <= 0x7fffffff ? 'signedint' : 'long') : 'double';
+  if (typeof v === 'bigint') return 'long';
+  if (typeof v === 'string' || v instanceof Buffer) return 'longstr';
+  if (v instanceof TypedValue) {
+    return ({ b: 'byte', B: 'unsignedbyte', s: 'short', u: 'unsignedshort', i: 'unsignedint', L: 'unsignedlong', f: 'float', D: 'decimal' } as const)[v.type];
+  }
+  if (Array.isArray(v)) return 'array';
+  if (v instanceof Date) return 'timestamp';
+  if (v === null) return 'void';
+  return 'table';
+}
+
+function inequivalentArg(arg: string, what: string, received: FieldValue | undefined, current: FieldValue | undefined): AmqpError {
+  const r = argString(received);
+  const c = argString(current);
+  const text = r === undefined || c === undefined
+    ? `received ${describeArg(received)} but current is ${describeArg(current)}`
+    : `received ${fmtArg(r)} but current is ${fmtArg(c)}`;
+  return preconditionFailed(`inequivalent arg '${arg}' for ${what}: ${text}`);
 }

@@ -54,7 +54,6 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   private consumerPrefetch = 0;
   /** basic.qos global=true: unacked limit over the whole channel. */
   private channelPrefetch = 0;
-  private flowActive = true;
   private confirms: PublisherConfirms | undefined;
   private tx: { publishes: PendingContent[]; settles: (() => void)[] } | undefined;
   /** AMQP's "current queue": the last one declared, used when a method names queue ''. */
@@ -129,7 +128,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       case Method.channelClose: return this.onClose(args as ChannelClose);
       case Method.channelCloseOk: return;
       case Method.channelFlow: return this.onFlow(args as ChannelFlow);
-      case Method.channelFlowOk: return;
+      case Method.channelFlowOk: throw commandInvalid('unimplemented method');
       case Method.channelOpen: throw new AmqpError(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen");
       case Method.accessRequest: return this.send(Method.accessRequestOk, { ticket: 1 });
       case Method.exchangeDeclare: return this.onExchangeDeclare(args as ExchangeDeclare);
@@ -525,7 +524,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   }
 
   canDeliver(_consumer: Consumer): boolean {
-    return this.flowActive && this.connection.canWrite &&
+    return this.connection.canWrite &&
       (this.channelPrefetch === 0 || this.unacked.size < this.channelPrefetch);
   }
 
@@ -564,10 +563,10 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     }
   }
 
+  /** RabbitMQ 3.x accepts only active=true from clients; pausing deliveries is what basic.qos is for. */
   private onFlow(a: ChannelFlow): void {
-    this.flowActive = a.active;
-    this.send(Method.channelFlowOk, { active: a.active });
-    if (a.active) this.resumeDeliveries();
+    if (!a.active) throw notImplemented('active=false');
+    this.send(Method.channelFlowOk, { active: true });
   }
 
   // ---- acknowledgements ------------------------------------------------------------------------
@@ -630,10 +629,12 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     if (this.channelPrefetch !== 0) this.resumeDeliveries();
   }
 
-  private onRecover(_a: BasicRecover, sync: boolean): void {
-    // RabbitMQ requeues in both cases (requeue=false redelivery to the same consumer is not offered).
-    this.settle(this.takeUnacked(0, true), (u) => u.queue.requeue(u.envelope));
+  private onRecover(a: BasicRecover, sync: boolean): void {
+    // RabbitMQ only implements requeue=true (redelivery to the same consumer is not offered).
+    if (!a.requeue) throw notImplemented('requeue=false');
+    // recover-ok goes out before the redeliveries, as RabbitMQ orders them.
     if (sync) this.send(Method.basicRecoverOk, {});
+    this.settle(this.takeUnacked(0, true), (u) => u.queue.requeue(u.envelope));
   }
 
   // ---- closing ---------------------------------------------------------------------------------
