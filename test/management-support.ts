@@ -11,6 +11,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { Broker } from '../src/index.js';
 
@@ -139,4 +141,26 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     if (Date.now() > deadline) throw new Error('condition not reached in time');
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+const WARRENCTL = fileURLToPath(new URL('../src/cli/warrenctl.js', import.meta.url));
+
+export interface CtlRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built warrenctl against the management API at `url` (with credentials). */
+export function runWarrenctl(url: string, args: string[], stdin?: string): Promise<CtlRun> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [WARRENCTL, ...args], {
+      env: { ...process.env, WARREN_MANAGEMENT_URL: url },
+      timeout: 30_000,
+    }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin!.end(stdin ?? '');
+  });
 }
