@@ -30,6 +30,7 @@ import type { Connection } from './connection.js';
 import { PublisherConfirms } from './publisher-confirms.js';
 
 interface Unacked {
+  readonly tag: number;
   readonly envelope: Envelope;
   readonly queue: Queue;
   /** undefined for basic.get deliveries. */
@@ -55,7 +56,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   /** basic.qos global=true: unacked limit over the whole channel. */
   private channelPrefetch = 0;
   private confirms: PublisherConfirms | undefined;
-  private tx: { publishes: PendingContent[]; settles: (() => void)[] } | undefined;
+  /** tx mode: publishes and acks held until commit; acked deliveries go back to unacked on rollback. */
+  private tx: { publishes: PendingContent[]; settles: { taken: Unacked[]; apply: () => void }[] } | undefined;
   /** AMQP's "current queue": the last one declared, used when a method names queue ''. */
   private lastQueue = '';
   private closed = false;
@@ -247,7 +249,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     return exchange;
   }
 
-  private publish(c: PendingContent): void {
+  /** Route and enqueue; durable queues that got a persistent copy are added to `durableTargets`. */
+  private publish(c: PendingContent, durableTargets?: Set<Queue>): void {
     const m = c.method;
     const exchange = this.resolvePublishTarget(m);
     const persistent = readDeliveryMode(c.rawProperties) === 2;
@@ -283,6 +286,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
         rejected = true;
         continue;
       }
+      if (durableTargets && persistent && queue.durable) durableTargets.add(queue);
       if (seq !== undefined && persistent && queue.durable) {
         durableWrites++;
         queue.messages.whenDurable(() => this.confirms?.durable(seq));
@@ -354,17 +358,10 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   private onTxCommit(): void {
     const tx = this.tx;
     if (!tx) throw preconditionFailed('channel is not transactional');
-    const publishes = tx.publishes.splice(0);
-    const settles = tx.settles.splice(0);
-    for (const p of publishes) this.publish(p);
-    for (const s of settles) s();
-    // Commit-ok only once the committed persistent messages are on disk.
     const queues = new Set<Queue>();
-    for (const p of publishes) {
-      if (readDeliveryMode(p.rawProperties) !== 2) continue;
-      for (const q of this.vhost.queues.values()) if (q.durable) queues.add(q);
-      break;
-    }
+    for (const p of tx.publishes.splice(0)) this.publish(p, queues);
+    for (const s of tx.settles.splice(0)) s.apply();
+    // Commit-ok only once the committed persistent messages are on disk.
     let waiting = queues.size + 1;
     const done = () => {
       if (--waiting === 0 && !this.closed) this.send(Method.txCommitOk, {});
@@ -377,7 +374,13 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     const tx = this.tx;
     if (!tx) throw preconditionFailed('channel is not transactional');
     tx.publishes.length = 0;
-    tx.settles.length = 0;
+    const returned = tx.settles.splice(0).flatMap((s) => s.taken);
+    if (returned.length > 0) {
+      // Rolled-back acks: the deliveries are unacked again, in delivery-tag order.
+      const all = [...this.unacked, ...returned.map((u) => [u.tag, u] as const)].sort((a, b) => a[0] - b[0]);
+      this.unacked.clear();
+      for (const [tag, u] of all) this.unacked.set(tag, u);
+    }
     this.send(Method.txRollbackOk, {});
   }
 
@@ -514,7 +517,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     const envelope = queue.get(a.noAck);
     if (!envelope) return this.send(Method.basicGetEmpty, { clusterId: '' });
     const tag = ++this.deliveryTag;
-    if (!a.noAck) this.unacked.set(tag, { envelope, queue, consumer: undefined });
+    if (!a.noAck) this.unacked.set(tag, { tag, envelope, queue, consumer: undefined });
     const m = envelope.message;
     this.send(Method.basicGetOk, {
       deliveryTag: tag, redelivered: envelope.redelivered, exchange: m.exchange, routingKey: m.routingKey,
@@ -531,7 +534,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   deliver(consumer: Consumer, envelope: Envelope): void {
     const tag = ++this.deliveryTag;
     if (!consumer.noAck) {
-      this.unacked.set(tag, { envelope, queue: consumer.queue, consumer });
+      this.unacked.set(tag, { tag, envelope, queue: consumer.queue, consumer });
       consumer.unacked++;
     }
     this.stats.delivered++;
@@ -592,7 +595,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   private onAck(tag: number, multiple: boolean): void {
     if (this.tx) {
       const taken = this.takeUnacked(tag, multiple);
-      this.tx.settles.push(() => this.settle(taken, (u) => u.queue.ack(u.envelope)));
+      this.tx.settles.push({ taken, apply: () => this.settle(taken, (u) => u.queue.ack(u.envelope)) });
       return;
     }
     if (!multiple) {
@@ -613,7 +616,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   private onNack(tag: number, multiple: boolean, requeue: boolean): void {
     const taken = this.takeUnacked(tag, multiple);
     const apply = () => this.settle(taken, (u) => (requeue ? u.queue.requeue(u.envelope) : u.queue.discard(u.envelope)));
-    if (this.tx) this.tx.settles.push(apply);
+    if (this.tx) this.tx.settles.push({ taken, apply });
     else apply();
   }
 
@@ -655,7 +658,9 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     const consumers = [...this.consumers.values()];
     this.consumers.clear();
     const queues = new Set<Queue>();
-    for (const u of this.unacked.values()) {
+    // Acks of an uncommitted transaction never happened: those deliveries come back too.
+    const pendingTx = this.tx ? this.tx.settles.splice(0).flatMap((t) => t.taken) : [];
+    for (const u of [...this.unacked.values(), ...pendingTx]) {
       u.queue.requeue(u.envelope);
       queues.add(u.queue);
     }

@@ -17,7 +17,7 @@ export class DataDirLock {
     const file = path.join(dataDir, LOCK_FILE);
     // A predecessor just killed with -9 may take a moment to disappear: wait for it a little.
     const deadline = Date.now() + TAKEOVER_WAIT_MS;
-    for (let attempt = 0; attempt < 3 || Date.now() < deadline; attempt++) {
+    for (let takeovers = 0; takeovers < 3; ) {
       try {
         fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
         return new DataDirLock(file);
@@ -26,13 +26,12 @@ export class DataDirLock {
       }
       const owner = Number(fs.readFileSync(file, 'utf8').trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-        if (Date.now() < deadline) {
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-          continue;
-        }
-        throw new Error(`data dir ${dataDir} is in use by process ${owner} (${file})`);
+        if (Date.now() >= deadline) throw new Error(`data dir ${dataDir} is in use by process ${owner} (${file})`);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+        continue;
       }
       fs.rmSync(file, { force: true });
+      takeovers++;
     }
     throw new Error(`could not lock data dir ${dataDir}`);
   }
