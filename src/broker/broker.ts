@@ -84,8 +84,10 @@ export class Broker implements BrokerContext {
       try {
         this.management = await ManagementServer.start(this, { port: this.options.managementPort, host: this.options.managementHost });
       } catch (e) {
+        // E.g. the management port is taken: release everything so a retry can start cleanly.
         server.close();
         this.alarms.stop();
+        this.messageStore?.close();
         throw e;
       }
       this.managementPort = this.management.port;
