@@ -440,6 +440,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       // A server-named queue needs configure on the name it got (RabbitMQ checks amq.gen-…).
       try {
         this.check('configure', 'queue', q.name);
+        if (dlx !== undefined) this.check('read', 'queue', q.name);
       } catch (e) {
         if (isNew) this.vhost.removeQueue(q);
         throw e;
