@@ -160,7 +160,10 @@ describe('store recovery from damage', () => {
     // A good mark is written back: messages pushed from now on are not flagged after a crash.
     const list = recovered.get('/')!.get('q')!;
     list.push(message(10));
-    await new Promise((r) => setImmediate(r));
+    // Reopen as after a crash, but only once the push, the settles above and the new mark are written:
+    // a busy machine can take more than one turn for those writes.
+    await new Promise<void>((r) => list.whenDurable(r));
+    await new Promise((r) => setTimeout(r, 200));
     const { store: s3, recovered: r3, logs: logs3 } = await openStore(dir);
     const again = drain(r3.get('/')!.get('q')!);
     assert.deepEqual(ids(again), [10]);
