@@ -55,6 +55,7 @@ const CASES: Case[] = [
   { name: 'queue.declare with a dead-letter exchange: write on it and read on the queue', perms: ['.*', `^${FIX.direct}$`, '^pc-dlx1$'], run: (ch) => ch.assertQueue('pc-dlx1', { durable: false, deadLetterExchange: FIX.direct }) },
   { name: 'queue.declare with a dead-letter exchange, no write on it', perms: ['.*', '^$', '.*'], run: (ch) => ch.assertQueue('pc-dlx2', { durable: false, deadLetterExchange: FIX.direct }), refused: exchange(FIX.direct) },
   { name: 'queue.declare with a dead-letter exchange, no read on the queue', perms: ['.*', '.*', '^$'], run: (ch) => ch.assertQueue('pc-dlx3', { durable: false, deadLetterExchange: FIX.direct }), refused: queue('pc-dlx3') },
+  { name: 'server-named queue with a dead-letter exchange: read on its amq.gen name', perms: ['.*', '.*', '^pf-'], run: (ch) => ch.assertQueue('', { exclusive: true, deadLetterExchange: FIX.direct }), refused: 'SERVER_NAMED' },
   { name: 'queue.delete with configure', perms: ['^pc-qd', '', ''], run: async (ch) => { await ch.assertQueue('pc-qd1', { durable: false }); await ch.deleteQueue('pc-qd1'); } },
   { name: 'queue.delete without configure', perms: ['^$', '.*', '.*'], run: (ch) => ch.deleteQueue(FIX.queue2), refused: queue(FIX.queue2) },
   { name: 'queue.delete of a missing queue is refused before anything else', perms: ['', '', ''], run: (ch) => ch.deleteQueue('pc-nosuch'), refused: queue('pc-nosuch') },
