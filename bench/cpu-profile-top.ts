@@ -14,6 +14,9 @@ interface Profile {
   timeDeltas: number[];
 }
 
+// piping into `head` closes stdout early: that is not an error
+process.stdout.on('error', () => process.exit(0));
+
 const [file, topArg] = process.argv.slice(2);
 if (!file) {
   process.stderr.write('usage: cpu-profile-top FILE.cpuprofile [top]\n');

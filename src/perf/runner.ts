@@ -204,6 +204,11 @@ async function runAgainst(uriText: string, o: PerfOptions, hooks: RunHooks): Pro
     hooks.signal?.removeEventListener('abort', onAbort);
     const windowEnd = st.snapshot(stats, table);
     post('publisher', { cmd: 'stop' });
+    if (windowEnd.at - last.at >= 200) {
+      // the last, partial second
+      const t = Math.round((windowEnd.at - started.at) / 100) / 10;
+      hooks.onTick?.({ type: 'tick', t, phase: windowStart === null ? 'warmup' : 'run', ...rates(last, windowEnd) });
+    }
     if (windowStart === null) windowStart = started; // ended inside the warm-up: report what there is
 
     // --- drain: let consumers receive (and the broker confirm) what was published ------------------
