@@ -60,6 +60,10 @@ class Ledger {
   confirmed = 0;
   checked = 0;
   resurrectedAcked = 0;
+  /** Of those, ones acked in an earlier drain (their ack was sent before this load even began). */
+  resurrectedFromDrain = 0;
+  /** First id of the load being checked. */
+  currentFirstId = 0;
   problems: string[] = [];
 
   problem(text: string): void {
@@ -87,6 +91,7 @@ test('kill -9 of the broker under load loses no confirmed message', { timeout: (
   let unconfirmedPublished = 0;
   for (let i = 1; i <= iterations && (done === 0 || Date.now() < deadline); i++) {
     const killAfterMs = 10 + Math.random() * 390;
+    ledger.currentFirstId = i * ID_STRIDE;
     const load = await runLoadAndKill(broker, i * ID_STRIDE, killAfterMs, ledger);
     unconfirmedPublished += load.published - load.confirmed;
     broker = await spawnWarren({ dataDir, args: ['--heartbeat', '0'] });
@@ -97,7 +102,7 @@ test('kill -9 of the broker under load loses no confirmed message', { timeout: (
   process.stderr.write(
     `broker crash test: ${done} kill -9 cycles, ${ledger.confirmed} confirmed persistent messages, ` +
       `${ledger.checked} confirmed-unacked deliveries checked after restarts, 0 lost; ` +
-      `${unconfirmedPublished} published but unconfirmed at the kills, ${ledger.resurrectedAcked} acked ones redelivered (ack lost in the crash)\n`,
+      `${unconfirmedPublished} published but unconfirmed at the kills, ${ledger.resurrectedAcked} acked ones redelivered (ack lost in the crash; ${ledger.resurrectedFromDrain} of them acked in an earlier drain)\n`,
   );
   assert.ok(ledger.confirmed > 0, 'the publisher got no confirm in any iteration');
 });
@@ -231,7 +236,10 @@ async function drainAndCheck(url: string, ledger: Ledger, when: string): Promise
       last = id;
       if (delivered.has(id)) {
         if (!message.fields.redelivered) ledger.problem(`${when}: ${q}: ${id} was delivered before the crash but redelivered=false`);
-        if (!pending.has(id)) ledger.resurrectedAcked++;
+        if (!pending.has(id)) {
+          ledger.resurrectedAcked++;
+          if (id < ledger.currentFirstId) ledger.resurrectedFromDrain++;
+        }
       }
       if (pending.delete(id)) ledger.checked++;
       delivered.add(id);
