@@ -305,8 +305,8 @@ export function queueDeclareArgs(queue: string, f: { passive?: boolean; durable?
   return new Encoder().u16(0).shortstr(queue).bit(!!f.passive).bit(!!f.durable).bit(!!f.exclusive).bit(!!f.autoDelete).bit(false).table(f.args ?? {}).done();
 }
 
-export function basicConsumeArgs(queue: string, tag = '', noAck = false, exclusive = false): Buffer {
-  return new Encoder().u16(0).shortstr(queue).shortstr(tag).bit(false).bit(noAck).bit(exclusive).bit(false).table({}).done();
+export function basicConsumeArgs(queue: string, tag = '', noAck = false, exclusive = false, noWait = false): Buffer {
+  return new Encoder().u16(0).shortstr(queue).shortstr(tag).bit(false).bit(noAck).bit(exclusive).bit(noWait).table({}).done();
 }
 
 export function basicGetArgs(queue: string, noAck = false): Buffer {

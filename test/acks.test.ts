@@ -1,0 +1,170 @@
+// basic.ack / basic.nack / basic.reject with multiple and requeue; unknown delivery tags are
+// 406 PRECONDITION_FAILED channel errors; delivery tags are per channel.
+import { describe, test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestBroker, type TestBroker } from './support/test-broker.js';
+import { RawConnection } from './support/raw-amqp.js';
+import { Encoder, methodFrame } from './support/raw-codec.js';
+import {
+  channel, closeAllClients, connect, consume, drain, expectChannelError, sleep, type Channel, type ChannelModel,
+} from './support/amqp-client.js';
+
+describe('acks', () => {
+  let b: TestBroker;
+  const raws: RawConnection[] = [];
+  before(async () => {
+    b = await startTestBroker();
+  });
+  afterEach(async () => {
+    for (const r of raws.splice(0)) r.destroy();
+    await closeAllClients();
+  });
+  after(async () => {
+    await b.close();
+  });
+
+  const loaded = async (n: number): Promise<{ conn: ChannelModel; ch: Channel; q: string }> => {
+    const conn = await connect(b.url);
+    const ch = await channel(conn);
+    const q = (await ch.assertQueue('', { exclusive: true })).queue;
+    for (let i = 0; i < n; i++) ch.sendToQueue(q, Buffer.from(String(i)));
+    await sleep(50);
+    return { conn, ch, q };
+  };
+  const counts = async (ch: Channel, q: string) => (await ch.checkQueue(q)).messageCount;
+
+  test('delivery tags count from 1 per channel', async () => {
+    const { conn, ch, q } = await loaded(3);
+    const inbox = await consume(ch, q);
+    await inbox.waitFor(3);
+    assert.deepEqual(inbox.messages.map((m) => m.fields.deliveryTag), [1, 2, 3]);
+    const ch2 = await channel(conn);
+    ch2.sendToQueue(q, Buffer.from('x'));
+    const q2 = (await ch2.assertQueue('', { exclusive: true })).queue;
+    ch2.sendToQueue(q2, Buffer.from('y'));
+    await sleep(50);
+    const m = await ch2.get(q2);
+    assert.equal(m && m.fields.deliveryTag, 1);
+  });
+
+  test('ack removes a message for good; multiple acks everything up to the tag', async () => {
+    const { conn, ch, q } = await loaded(5);
+    const inbox = await consume(ch, q);
+    await inbox.waitFor(5);
+    ch.ack(inbox.messages[0]!);
+    ch.ack(inbox.messages[3]!, true);
+    await ch.cancel(inbox.consumerTag);
+    await sleep(50);
+    // Cancelling does not requeue; closing the channel requeues only the one never acked.
+    assert.equal(await counts(ch, q), 0);
+    await ch.close();
+    const ch2 = await channel(conn);
+    await sleep(50);
+    assert.deepEqual(await drain(ch2, q), ['4']);
+  });
+
+  test('nack multiple with requeue puts the messages back in order, redelivered', async () => {
+    const { ch, q } = await loaded(4);
+    const inbox = await consume(ch, q);
+    await inbox.waitFor(4);
+    await ch.cancel(inbox.consumerTag);
+    ch.nack(inbox.messages[2]!, true, true);
+    await sleep(50);
+    const first = await ch.get(q, { noAck: true });
+    assert.ok(first);
+    assert.equal(first.content.toString(), '0');
+    assert.equal(first.fields.redelivered, true);
+    assert.deepEqual(await drain(ch, q), ['1', '2']);
+  });
+
+  test('reject without requeue drops the message; with requeue it comes back redelivered', async () => {
+    const { ch, q } = await loaded(2);
+    const a = await ch.get(q);
+    const z = await ch.get(q);
+    assert.ok(a && z);
+    ch.reject(a, false);
+    ch.reject(z, true);
+    await sleep(50);
+    const again = await ch.get(q, { noAck: true });
+    assert.ok(again);
+    assert.equal(again.content.toString(), '1');
+    assert.equal(again.fields.redelivered, true);
+    assert.equal(await ch.get(q), false);
+  });
+
+  test('nack without requeue drops the messages', async () => {
+    const { ch, q } = await loaded(3);
+    const inbox = await consume(ch, q);
+    await inbox.waitFor(3);
+    ch.nack(inbox.messages[2]!, true, false);
+    await ch.cancel(inbox.consumerTag);
+    await sleep(50);
+    assert.equal(await counts(ch, q), 0);
+  });
+
+  test('ack of an unknown delivery tag → 406 PRECONDITION_FAILED, a channel error', async () => {
+    const { conn, ch } = await loaded(0);
+    await expectChannelError(conn, ch, () => ch.ack({ fields: { deliveryTag: 42 } } as never), 406,
+      'PRECONDITION_FAILED - unknown delivery tag 42');
+  });
+
+  test('acking the same delivery twice → 406 unknown delivery tag', async () => {
+    const { conn, ch, q } = await loaded(1);
+    const m = await ch.get(q);
+    assert.ok(m);
+    ch.ack(m);
+    await expectChannelError(conn, ch, () => ch.ack(m), 406, 'PRECONDITION_FAILED - unknown delivery tag 1');
+  });
+
+  test('nack and reject of unknown tags → 406 too', async () => {
+    const { conn, ch } = await loaded(0);
+    await expectChannelError(conn, ch, () => ch.nack({ fields: { deliveryTag: 7 } } as never), 406, 'PRECONDITION_FAILED - unknown delivery tag 7');
+    const ch2 = await channel(conn);
+    await expectChannelError(conn, ch2, () => ch2.reject({ fields: { deliveryTag: 8 } } as never), 406, 'PRECONDITION_FAILED - unknown delivery tag 8');
+  });
+
+  test('the channel error for an unknown tag names basic.ack (60.80)', async () => {
+    const { conn: r } = await RawConnection.handshake(b.host, b.port);
+    raws.push(r);
+    await r.openChannel(1);
+    r.write(methodFrame(1, 60, 80, new Encoder().u64(99).bit(false).done()));
+    const close = await r.expectChannelClose(1);
+    assert.deepEqual(close, { code: 406, text: 'PRECONDITION_FAILED - unknown delivery tag 99', classId: 60, methodId: 80 });
+  });
+
+  test('a delivery from a no-ack consumer cannot be acked → 406', async () => {
+    const { conn, ch, q } = await loaded(1);
+    const inbox = await consume(ch, q, { noAck: true });
+    const [m] = await inbox.waitFor(1);
+    await expectChannelError(conn, ch, () => ch.ack(m!), 406, 'PRECONDITION_FAILED - unknown delivery tag 1');
+  });
+
+  test('a delivery tag from another channel is unknown here → 406', async () => {
+    const { conn, ch, q } = await loaded(1);
+    const m = await ch.get(q);
+    assert.ok(m);
+    const other = await channel(conn);
+    await expectChannelError(conn, other, () => other.ack(m), 406, 'PRECONDITION_FAILED - unknown delivery tag 1');
+  });
+
+  test('ack with multiple and tag 0 acks everything outstanding', async () => {
+    const { ch, q } = await loaded(4);
+    const inbox = await consume(ch, q);
+    await inbox.waitFor(4);
+    ch.ackAll();
+    await ch.cancel(inbox.consumerTag);
+    await ch.recover();
+    await sleep(50);
+    assert.equal(await counts(ch, q), 0);
+  });
+
+  test('nack with multiple and tag 0 requeues everything outstanding', async () => {
+    const { ch, q } = await loaded(3);
+    const inbox = await consume(ch, q);
+    await inbox.waitFor(3);
+    await ch.cancel(inbox.consumerTag);
+    ch.nackAll(true);
+    await sleep(50);
+    assert.equal(await counts(ch, q), 3);
+  });
+});

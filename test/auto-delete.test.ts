@@ -1,0 +1,111 @@
+// Auto-delete queues go when their last consumer goes (cancel, channel close, connection close),
+// never before they had one; auto-delete exchanges go when their last binding goes.
+import { describe, test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
+import { channel, closeAllClients, connect, consume, expectChannelError, sleep, type ChannelModel } from './support/amqp-client.js';
+
+describe('auto-delete', () => {
+  let b: TestBroker;
+  before(async () => {
+    b = await startTestBroker();
+  });
+  afterEach(async () => {
+    await closeAllClients();
+  });
+  after(async () => {
+    await b.close();
+  });
+
+  const exists = async (conn: ChannelModel, q: string) => {
+    const ch = await channel(conn);
+    return ch.checkQueue(q).then(async () => { await ch.close(); return true; }, () => false);
+  };
+
+  test('an auto-delete queue without consumers yet stays', async () => {
+    const conn = await connect(b.url);
+    const ch = await channel(conn);
+    const q = uniq('ad');
+    await ch.assertQueue(q, { autoDelete: true, durable: false });
+    await sleep(100);
+    assert.equal(await exists(conn, q), true);
+    await ch.deleteQueue(q);
+  });
+
+  test('it is deleted when its last consumer cancels, not when the first of two does', async () => {
+    const conn = await connect(b.url);
+    const ch = await channel(conn);
+    const q = uniq('ad');
+    await ch.assertQueue(q, { autoDelete: true, durable: false });
+    const a = await consume(ch, q);
+    const z = await consume(ch, q);
+    await ch.cancel(a.consumerTag);
+    await sleep(50);
+    assert.equal(await exists(conn, q), true);
+    await ch.cancel(z.consumerTag);
+    await sleep(50);
+    assert.equal(await exists(conn, q), false);
+  });
+
+  test('it is deleted when the channel of its last consumer closes', async () => {
+    const conn = await connect(b.url);
+    const ch = await channel(conn);
+    const q = uniq('ad');
+    await ch.assertQueue(q, { autoDelete: true, durable: false });
+    await consume(ch, q);
+    await ch.close();
+    await sleep(50);
+    assert.equal(await exists(conn, q), false);
+  });
+
+  test('it is deleted when the connection of its last consumer closes', async () => {
+    const owner = await connect(b.url);
+    const watcher = await connect(b.url);
+    const ch = await channel(owner);
+    const q = uniq('ad');
+    await ch.assertQueue(q, { autoDelete: true, durable: false });
+    await consume(ch, q);
+    await owner.close();
+    await sleep(50);
+    assert.equal(await exists(watcher, q), false);
+  });
+
+  test('messages still queued are dropped with it', async () => {
+    const conn = await connect(b.url);
+    const ch = await channel(conn);
+    const q = uniq('ad');
+    await ch.assertQueue(q, { autoDelete: true, durable: false });
+    const inbox = await consume(ch, q);
+    ch.sendToQueue(q, Buffer.from('x'));
+    await inbox.waitFor(1);
+    await ch.cancel(inbox.consumerTag);
+    await sleep(50);
+    const ch2 = await channel(conn);
+    await expectChannelError(conn, ch2, () => ch2.checkQueue(q), 404, `NOT_FOUND - no queue '${q}' in vhost '/'`);
+  });
+
+  test('an auto-delete exchange survives until its last binding is removed', async () => {
+    const conn = await connect(b.url);
+    const ch = await channel(conn);
+    const x = uniq('adx');
+    await ch.assertExchange(x, 'fanout', { autoDelete: true, durable: false });
+    const q = (await ch.assertQueue('', { exclusive: true })).queue;
+    await ch.bindQueue(q, x, '');
+    await sleep(50);
+    await ch.checkExchange(x);
+    await ch.deleteQueue(q);
+    await sleep(50);
+    await expectChannelError(conn, ch, () => ch.checkExchange(x), 404, `NOT_FOUND - no exchange '${x}' in vhost '/'`);
+  });
+
+  test('an auto-delete exchange used as an exchange-to-exchange source goes with its last binding', async () => {
+    const conn = await connect(b.url);
+    const ch = await channel(conn);
+    const x = uniq('adx');
+    await ch.assertExchange(x, 'fanout', { autoDelete: true, durable: false });
+    await ch.bindExchange('amq.fanout', x, '');
+    await ch.unbindExchange('amq.fanout', x, '');
+    await sleep(50);
+    await expectChannelError(conn, ch, () => ch.checkExchange(x), 404, `NOT_FOUND - no exchange '${x}' in vhost '/'`);
+  });
+});

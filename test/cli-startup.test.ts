@@ -1,0 +1,124 @@
+// The `warren` command as operators and tools run it: start-up time, the JSON "listening" line,
+// connection logs, options from flags / WARREN_* environment / a config file, --help, bad input,
+// and `npm start -- --port P --data-dir D` from the checkout.
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { externalUrl } from './support/test-broker.js';
+import { CliProcess, freePort } from './support/cli-process.js';
+import { channel, connect } from './support/amqp-client.js';
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'warren-cli-test-'));
+  dirs.push(d);
+  return d;
+};
+const base = () => ['--bind', '127.0.0.1', '--management-port', '0', '--data-dir', tmp()];
+
+describe('warren CLI start-up', { skip: externalUrl ? 'starts Warren processes' : false }, () => {
+  const procs: CliProcess[] = [];
+  const start = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const p = CliProcess.start(args, env);
+    procs.push(p);
+    return p;
+  };
+  after(async () => {
+    await Promise.all(procs.map((p) => p.stop()));
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  test('starts in well under a second and logs a JSON "listening" line with the real port', async () => {
+    const p = start(['--port', '0', ...base()]);
+    const { port, ms } = await p.listening();
+    assert.ok(port > 0);
+    assert.ok(ms < 1000, `start-up took ${ms.toFixed(0)} ms`);
+    const line = p.lines.find((l) => l.msg === 'listening')!;
+    assert.equal(typeof line['time'], 'string');
+    assert.equal(line.level, 'info');
+    const conn = await connect(`amqp://guest:guest@127.0.0.1:${port}/%2F`);
+    await (await channel(conn)).checkExchange('amq.direct');
+    await conn.close();
+  });
+
+  test('logs connection opened and closed with the peer and the user', async () => {
+    const p = start(['--port', '0', ...base()]);
+    const { port } = await p.listening();
+    const conn = await connect(`amqp://guest:guest@127.0.0.1:${port}/%2F`);
+    const opened = await p.waitForLine((l) => l.msg === 'connection opened');
+    assert.equal(opened['user'], 'guest');
+    assert.match(String(opened['peer']), /127\.0\.0\.1:\d+/);
+    await conn.close();
+    const closed = await p.waitForLine((l) => l.msg === 'connection closed');
+    assert.equal(closed['user'], 'guest');
+    assert.equal(closed['peer'], opened['peer']);
+  });
+
+  test('logs a failed login with the peer and user name', async () => {
+    const p = start(['--port', '0', ...base()]);
+    const { port } = await p.listening();
+    const amqp = (await import('amqplib')).default;
+    await assert.rejects(amqp.connect(`amqp://guest:wrong@127.0.0.1:${port}/%2F`));
+    const line = await p.waitForLine((l) => /auth/i.test(String(l.msg)));
+    assert.equal(line['user'], 'guest');
+    assert.ok(line['peer']);
+  });
+
+  test('--port, WARREN_PORT and a --config file all set the port; flags win over the environment', async () => {
+    const [p1, p2, p3, p4] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const cfg = join(tmp(), 'warren.json');
+    writeFileSync(cfg, JSON.stringify({ port: p3, bind: '127.0.0.1', 'management-port': 0 }));
+    const byFlag = start(['--port', String(p1), ...base()]);
+    const byEnv = start(base(), { WARREN_PORT: String(p2) });
+    const byFile = start(['--config', cfg, '--data-dir', tmp()]);
+    const flagBeatsEnv = start(['--port', String(p4), ...base()], { WARREN_PORT: String(p2 + 1) });
+    assert.equal((await byFlag.listening()).port, p1);
+    assert.equal((await byEnv.listening()).port, p2);
+    assert.equal((await byFile.listening()).port, p3);
+    assert.equal((await flagBeatsEnv.listening()).port, p4);
+  });
+
+  test('--help explains at least --port, --management-port, --bind and --data-dir', async () => {
+    const p = start(['--help']);
+    let out = '';
+    p.child.stdout?.on('data', (c: string) => (out += c));
+    assert.ok(await p.waitExit(5000));
+    assert.equal(p.exitCode, 0);
+    for (const flag of ['--port', '--management-port', '--bind', '--data-dir']) assert.ok(out.includes(flag), `--help lacks ${flag}`);
+  });
+
+  test('an unknown flag is refused with exit code 2 and the usage', async () => {
+    const p = start(['--no-such-flag']);
+    assert.ok(await p.waitExit(5000));
+    assert.equal(p.exitCode, 2);
+    assert.match(p.stderr.join(''), /--port/);
+  });
+
+  test('a port already in use makes it exit non-zero with an error, not hang', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const p = start(['--port', String(port), ...base()]);
+      assert.ok(await p.waitExit(5000), 'still running');
+      assert.notEqual(p.exitCode, 0);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  // Tools outside the project rely on exactly this command. It rebuilds first (prestart), so it is slow.
+  test('npm start -- --port P --data-dir D starts a broker from the checkout', { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const p = CliProcess.command('npm', ['start', '--silent', '--', '--port', String(port), '--data-dir', tmp(), '--management-port', '0']);
+    procs.push(p);
+    assert.equal((await p.listening(45_000)).port, port);
+    const conn = await connect(`amqp://guest:guest@127.0.0.1:${port}/%2F`);
+    await (await channel(conn)).checkExchange('amq.direct');
+    await conn.close();
+    await p.stop();
+  });
+});

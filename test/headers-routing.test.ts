@@ -1,0 +1,108 @@
+// Headers exchange matching: x-match all (the default) and any, RabbitMQ's all-with-x / any-with-x,
+// x- keys ignored by all/any, value types, and a binding with no headers to match.
+import { describe, test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
+import { channel, closeAllClients, connect, drain, expectChannelError, sleep, type Channel } from './support/amqp-client.js';
+
+describe('headers routing', () => {
+  let b: TestBroker;
+  before(async () => {
+    b = await startTestBroker();
+  });
+  afterEach(async () => {
+    await closeAllClients();
+  });
+  after(async () => {
+    await b.close();
+  });
+
+  /** Binds one queue per binding-argument table, publishes each header table, returns what each queue got. */
+  async function route(bindings: Record<string, unknown>[], messages: Record<string, unknown>[]): Promise<{ ch: Channel; got: number[][] }> {
+    const conn = await connect(b.url);
+    const ch = await channel(conn);
+    const x = uniq('hdr');
+    await ch.assertExchange(x, 'headers', { durable: false, autoDelete: true });
+    const queues: string[] = [];
+    for (const args of bindings) {
+      const q = (await ch.assertQueue('', { exclusive: true })).queue;
+      await ch.bindQueue(q, x, '', args);
+      queues.push(q);
+    }
+    messages.forEach((headers, i) => ch.publish(x, 'ignored', Buffer.from(String(i)), { headers }));
+    await sleep(100);
+    const got: number[][] = [];
+    for (const q of queues) got.push((await drain(ch, q)).map(Number));
+    return { ch, got };
+  }
+
+  test('x-match all (the default) needs every binding header; any needs one', async () => {
+    const { got } = await route(
+      [
+        { format: 'pdf', type: 'report' },
+        { 'x-match': 'all', format: 'pdf', type: 'report' },
+        { 'x-match': 'any', format: 'pdf', type: 'report' },
+      ],
+      [
+        { format: 'pdf', type: 'report' },
+        { format: 'pdf', type: 'log' },
+        { format: 'pdf' },
+        { type: 'report', extra: 1 },
+        {},
+        { format: 'zip', type: 'log' },
+      ],
+    );
+    assert.deepEqual(got, [[0], [0], [0, 1, 2, 3]]);
+  });
+
+  test('keys starting with x- are ignored by all/any and compared by all-with-x/any-with-x', async () => {
+    const { got } = await route(
+      [
+        { 'x-match': 'all', 'x-tenant': 'a', kind: 'k' },
+        { 'x-match': 'all-with-x', 'x-tenant': 'a', kind: 'k' },
+        { 'x-match': 'any', 'x-tenant': 'a' },
+        { 'x-match': 'any-with-x', 'x-tenant': 'a', kind: 'zzz' },
+      ],
+      [
+        { 'x-tenant': 'a', kind: 'k' },
+        { 'x-tenant': 'b', kind: 'k' },
+        { kind: 'k' },
+        { 'x-tenant': 'a' },
+      ],
+    );
+    assert.deepEqual(got, [[0, 1, 2], [0], [], [0, 3]]);
+  });
+
+  test('values must be equal, not just present; a string never equals a number', async () => {
+    const { got } = await route(
+      [{ n: 42 }, { s: '42' }, { flag: true }],
+      [{ n: 42 }, { n: '42' }, { n: 43 }, { s: '42' }, { s: 42 }, { flag: true }, { flag: false }],
+    );
+    assert.deepEqual(got, [[0], [3], [5]]);
+  });
+
+  test('a binding with no headers to match: all matches everything, any matches nothing', async () => {
+    const { got } = await route([{}, { 'x-match': 'any' }], [{ a: 1 }, {}]);
+    assert.deepEqual(got, [[0, 1], []]);
+  });
+
+  test('amq.match is a headers exchange', async () => {
+    const conn = await connect(b.url);
+    const ch = await channel(conn);
+    const q = (await ch.assertQueue('', { exclusive: true })).queue;
+    await ch.bindQueue(q, 'amq.match', '', { 'x-match': 'all', route: q });
+    ch.publish('amq.match', '', Buffer.from('hit'), { headers: { route: q } });
+    ch.publish('amq.match', '', Buffer.from('miss'), { headers: { route: 'other' } });
+    await sleep(50);
+    assert.deepEqual(await drain(ch, q), ['hit']);
+    await ch.unbindQueue(q, 'amq.match', '', { 'x-match': 'all', route: q });
+  });
+
+  test('an invalid x-match value → 406 PRECONDITION_FAILED on bind', async () => {
+    const conn = await connect(b.url);
+    const ch = await channel(conn);
+    const q = (await ch.assertQueue('', { exclusive: true })).queue;
+    await expectChannelError(conn, ch, () => ch.bindQueue(q, 'amq.headers', '', { 'x-match': 'some' }), 406,
+      'PRECONDITION_FAILED - Invalid x-match field value <<"some">>; expected all, any, all-with-x, or any-with-x');
+  });
+});
