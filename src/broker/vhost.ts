@@ -158,7 +158,9 @@ export class VirtualHost {
 
   deleteExchange(name: string, ifUnused: boolean): void {
     if (name === '') throw accessRefused('operation not permitted on the default exchange');
-    if (name.startsWith('amq.')) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
+    if (name.startsWith('amq.') && this.exchanges.has(name)) {
+      throw accessRefused(`deletion of system ${this.describe('exchange', name)} not allowed`);
+    }
     const ex = this.exchanges.get(name);
     if (!ex) return; // RabbitMQ: deleting a missing exchange succeeds.
     if (ifUnused && (ex.bindingCount > 0 || this.hasBindingsTo({ kind: 'exchange', name }))) {
