@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { startTestBroker, type TestBroker } from './support/test-broker.js';
 import { RawConnection } from './support/raw-amqp.js';
 import { Encoder, methodFrame } from './support/raw-codec.js';
-import { channel, closeAllClients, connect, consume, sleep, type Channel } from './support/amqp-client.js';
+import { channel, closeAllClients, connect, consume, sleep, type Channel, type Inbox } from './support/amqp-client.js';
 
 describe('prefetch', () => {
   let b: TestBroker;
@@ -30,20 +30,26 @@ describe('prefetch', () => {
     await sleep(50);
     return { ch, q };
   };
-  const settle = () => sleep(150);
+  /**
+   * Waits until `expected` deliveries arrived in total, then a little longer, so a count that is too
+   * high shows up too (robust on a slow machine, unlike a fixed sleep).
+   */
+  const settle = async (inboxes: Inbox[], expected: number) => {
+    const total = () => inboxes.reduce((n, i) => n + i.messages.length, 0);
+    for (let i = 0; i < 200 && total() < expected; i++) await sleep(10);
+    await sleep(100);
+    return total();
+  };
 
   test('per-consumer prefetch: a consumer gets at most N unacked; each ack lets one more through', async () => {
     const { ch, q } = await loaded(10);
     await ch.prefetch(2);
     const inbox = await consume(ch, q);
-    await settle();
-    assert.equal(inbox.messages.length, 2);
+    assert.equal(await settle([inbox], 2), 2);
     ch.ack(inbox.messages[0]!);
-    await settle();
-    assert.equal(inbox.messages.length, 3);
+    assert.equal(await settle([inbox], 3), 3);
     ch.ack(inbox.messages[2]!, true);
-    await settle();
-    assert.equal(inbox.messages.length, 5);
+    assert.equal(await settle([inbox], 5), 5);
     assert.deepEqual(inbox.bodies(), ['0', '1', '2', '3', '4']);
   });
 
@@ -52,7 +58,7 @@ describe('prefetch', () => {
     await ch.prefetch(2, false);
     const a = await consume(ch, q);
     const z = await consume(ch, q);
-    await settle();
+    await settle([a, z], 4);
     assert.deepEqual([a.messages.length, z.messages.length], [2, 2]);
   });
 
@@ -61,11 +67,9 @@ describe('prefetch', () => {
     await ch.prefetch(3, true);
     const a = await consume(ch, q);
     const z = await consume(ch, q);
-    await settle();
-    assert.equal(a.messages.length + z.messages.length, 3);
-    ch.ack(a.messages[0]!);
-    await settle();
-    assert.equal(a.messages.length + z.messages.length, 4);
+    assert.equal(await settle([a, z], 3), 3);
+    ch.ack((a.messages[0] ?? z.messages[0])!);
+    assert.equal(await settle([a, z], 4), 4);
   });
 
   // The order of RabbitMQ's documentation example (per-consumer, then global). In 3.10 the other
@@ -75,7 +79,7 @@ describe('prefetch', () => {
     await ch.prefetch(2, false);
     await ch.prefetch(5, true);
     const consumers = [await consume(ch, q), await consume(ch, q), await consume(ch, q)];
-    await settle();
+    await settle(consumers, 5);
     const counts = consumers.map((c) => c.messages.length);
     assert.equal(counts.reduce((x, y) => x + y), 5, `counts ${counts}`);
     for (const n of counts) assert.ok(n <= 2, `counts ${counts}`);
@@ -87,7 +91,7 @@ describe('prefetch', () => {
     await ch.prefetch(1);
     const limited = await consume(ch, q);
     for (let i = 0; i < 10; i++) ch.sendToQueue(q, Buffer.from(String(i)));
-    await settle();
+    await settle([unlimited, limited], 10);
     assert.deepEqual([unlimited.messages.length, limited.messages.length], [9, 1]);
   });
 
@@ -109,10 +113,10 @@ describe('prefetch', () => {
     const { ch, q } = await loaded(10);
     await ch.prefetch(2);
     const inbox = await consume(ch, q);
-    await settle();
+    assert.equal(await settle([inbox], 2), 2);
     ch.reject(inbox.messages[0]!, false);
     ch.nack(inbox.messages[1]!, false, false);
-    await settle();
+    assert.equal(await settle([inbox], 4), 4);
     assert.deepEqual(inbox.bodies(), ['0', '1', '2', '3']);
   });
 
@@ -126,11 +130,9 @@ describe('prefetch', () => {
     const { ch, q } = await loaded(10);
     await ch.prefetch(1, true);
     const inbox = await consume(ch, q);
-    await settle();
-    assert.equal(inbox.messages.length, 1);
+    assert.equal(await settle([inbox], 1), 1);
     await ch.prefetch(4, true);
-    await settle();
-    assert.equal(inbox.messages.length, 4);
+    assert.equal(await settle([inbox], 4), 4);
   });
 
   test('basic.qos with prefetch_size ≠ 0 → 540 NOT_IMPLEMENTED', async () => {

@@ -70,7 +70,7 @@ describe('requeue on close', () => {
     await cleanup(watch, q);
   });
 
-  test('a closed connection\'s unacked messages go to another consumer, redelivered, before newer ones', async () => {
+  test('a closed connection\'s unacked messages go to another consumer, redelivered', async () => {
     const { q, watch } = await sharedQueue(4);
     const conn = await connect(b.url);
     const ch = await channel(conn);
