@@ -95,6 +95,28 @@ describe('exchanges', () => {
     await ch.assertExchange('amq.topic', 'topic', { durable: true });
   });
 
+  test('predeclared amq.* exchanges: redeclare with another type or durability → 406', async () => {
+    await fresh();
+    await expectChannelError(conn, ch, () => ch.assertExchange('amq.direct', 'fanout', { durable: true }), 406,
+      "PRECONDITION_FAILED - inequivalent arg 'type' for exchange 'amq.direct' in vhost '/': received 'fanout' but current is 'direct'");
+    ch = await channel(conn);
+    await expectChannelError(conn, ch, () => ch.assertExchange('amq.topic', 'topic', { durable: false }), 406,
+      "PRECONDITION_FAILED - inequivalent arg 'durable' for exchange 'amq.topic' in vhost '/': received 'false' but current is 'true'");
+  });
+
+  test('predeclared amq.* exchanges cannot be deleted → 403', async () => {
+    await fresh();
+    await expectChannelError(conn, ch, () => ch.deleteExchange('amq.direct'), 403,
+      "ACCESS_REFUSED - deletion of system exchange 'amq.direct' in vhost '/' not allowed");
+  });
+
+  test("'amq.default' is not an alias of the default exchange → 404", async () => {
+    await fresh();
+    const q = await queue();
+    await expectChannelError(conn, ch, () => ch.publish('amq.default', q, Buffer.from('x')), 404,
+      "NOT_FOUND - no exchange 'amq.default' in vhost '/'");
+  });
+
   test('the default exchange cannot be declared', async () => {
     await fresh();
     await expectChannelError(conn, ch, () => ch.assertExchange('', 'direct'), 403,
