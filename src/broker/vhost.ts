@@ -101,12 +101,14 @@ export class VirtualHost {
   }
 
   private checkExclusiveAccess(q: Queue, connectionId: number): void {
-    if (q.exclusive && q.options.exclusiveOwner !== connectionId) {
-      throw resourceLocked(
-        `cannot obtain exclusive access to locked ${this.describe('queue', q.name)}. It could be originally ` +
-          'declared on another connection or the exclusive property value does not match that of the original declaration.',
-      );
-    }
+    if (q.exclusive && q.options.exclusiveOwner !== connectionId) throw this.lockedError(q.name);
+  }
+
+  private lockedError(name: string): AmqpError {
+    return resourceLocked(
+      `cannot obtain exclusive access to locked ${this.describe('queue', name)}. It could be originally ` +
+        'declared on another connection or the exclusive property value does not match that of the original declaration.',
+    );
   }
 
   declareExchange(d: ExchangeDeclaration): Exchange {
@@ -206,6 +208,7 @@ export class VirtualHost {
     }
     if (existing) {
       this.checkExclusiveAccess(existing, connectionId);
+      if (d.exclusive && !existing.exclusive) throw this.lockedError(existing.name);
       this.checkQueueEquivalent(existing, d);
       existing.touch();
       return existing;

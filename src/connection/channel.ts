@@ -578,13 +578,14 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   /** The entries a (tag, multiple) pair names; unknown tag → 406 as RabbitMQ. */
   private takeUnacked(tag: number, multiple: boolean): Unacked[] {
     if (multiple) {
+      // As RabbitMQ: a non-zero tag must itself be outstanding, even with multiple.
+      if (tag !== 0 && !this.unacked.has(tag)) throw preconditionFailed(`unknown delivery tag ${tag}`);
       const out: Unacked[] = [];
       for (const [t, u] of this.unacked) {
         if (tag !== 0 && t > tag) break;
         out.push(u);
         this.unacked.delete(t);
       }
-      if (out.length === 0 && tag !== 0 && tag > this.deliveryTag) throw preconditionFailed(`unknown delivery tag ${tag}`);
       return out;
     }
     const u = this.unacked.get(tag);

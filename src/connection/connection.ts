@@ -269,6 +269,7 @@ export class Connection implements FrameSink {
 
   /** Handshake failure: stop talking and close the socket after a short delay, as RabbitMQ does. */
   private silentClose(): void {
+    clearTimeout(this.heartbeatTimer);
     this.state = 'closed';
     this.socket.pause();
     setTimeout(() => this.socket.destroy(), SILENT_CLOSE_DELAY_MS).unref();
@@ -294,7 +295,10 @@ export class Connection implements FrameSink {
     const vhost = this.broker.vhosts.get(a.virtualHost);
     if (!vhost) throw notAllowed(`vhost ${a.virtualHost} not found`);
     if (!this.broker.users.hasVhostAccess(a.virtualHost, this.username)) {
-      throw notAllowed(`access to vhost '${a.virtualHost}' refused for user '${this.username}'`);
+      // RabbitMQ treats this as a handshake error: no connection.close, the socket just closes.
+      this.broker.log('warn', `access to vhost '${a.virtualHost}' refused for user '${this.username}'`, { peer: this.peer });
+      this.silentClose();
+      return;
     }
     this.vhost = vhost;
     this.state = 'opened';

@@ -20,6 +20,6 @@ export function isExchangeType(type: string): boolean {
 
 export function createExchange(type: string, vhost: string, name: string, options: ExchangeOptions): Exchange {
   const Type = TYPES[type];
-  if (!Type) throw commandInvalid(`unknown exchange type '${type}'`);
+  if (!Type) throw commandInvalid(type === '' ? "invalid exchange type ''" : `unknown exchange type '${type}'`);
   return new Type(vhost, name, options);
 }
