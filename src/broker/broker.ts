@@ -79,7 +79,6 @@ export class Broker implements BrokerContext {
     const addr = server.address();
     this.port = typeof addr === 'object' && addr ? addr.port : this.options.port;
     this.alarms.start();
-    this.log('info', 'listening', { port: this.port, host: this.options.host, version: VERSION });
     if (this.options.managementPort > 0) {
       try {
         this.management = await ManagementServer.start(this, { port: this.options.managementPort, host: this.options.managementHost });
@@ -93,6 +92,8 @@ export class Broker implements BrokerContext {
       this.managementPort = this.management.port;
       this.log('info', 'management listening', { port: this.managementPort, host: this.options.managementHost });
     }
+    // Logged last: tools wait for this line, so everything (management included) is up when it appears.
+    this.log('info', 'listening', { port: this.port, host: this.options.host, managementPort: this.managementPort, version: VERSION });
   }
 
   /** Recover durable queues' messages and the definitions from the data dir. */
