@@ -32,6 +32,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Message, type Envelope } from '../broker/message.js';
 import type { MessageList } from '../broker/message-list.js';
+import type { CleanSegment } from './clean-shutdown.js';
 import { crc32 } from './crc32.js';
 import { Deque } from './deque.js';
 import type { StoreLogger } from './logger.js';
@@ -162,8 +163,11 @@ export class DurableMessageList implements MessageList, WriteClient {
     private readonly log: StoreLogger,
     private readonly options: DurableListOptions,
     recovered: RecoveredQueueState | undefined,
-    /** Told when the list is closed or destroyed, so the store forgets it. */
-    private readonly onGone: (list: DurableMessageList) => void,
+    /**
+     * Told when the list is closed or destroyed, so the store forgets it; after a clean close, with
+     * what the clean-shutdown marker must say about its segments.
+     */
+    private readonly onGone: (list: DurableMessageList, clean?: CleanSegment[]) => void,
   ) {
     this.requeued = new SeqHeap();
     if (recovered) {
@@ -253,6 +257,8 @@ export class DurableMessageList implements MessageList, WriteClient {
     segment.endSeq = seq + 1;
     segment.live++;
     if (message.persistent) {
+      segment.persistentRecords++;
+      segment.persistentBodyBytes += body.length;
       this.pendingPersistent = true;
       this.needRound = persister.openRoundId;
     }
@@ -365,7 +371,8 @@ export class DurableMessageList implements MessageList, WriteClient {
 
   close(): void {
     if (this.closed) return;
-    if (!this.flushWrites()) {
+    let clean = this.flushWrites();
+    if (!clean) {
       this.log('error', 'could not write the last messages of a queue at close', { queue: this.name, vhost: this.vhost });
     }
     this.closed = true;
@@ -379,11 +386,31 @@ export class DurableMessageList implements MessageList, WriteClient {
         if (segment.ackFd >= 0) fs.fdatasyncSync(segment.ackFd);
       }
     } catch (err) {
+      clean = false;
       this.log('error', 'sync at close failed', { queue: this.name, vhost: this.vhost, error: (err as Error).message });
     }
     this.closeFiles();
     this.releaseMemory();
-    this.onGone(this);
+    this.onGone(this, clean ? this.cleanSegments() : undefined);
+  }
+
+  /** The segments the clean-shutdown marker can vouch for: all written, whole-file crc known. */
+  private cleanSegments(): CleanSegment[] {
+    const out: CleanSegment[] = [];
+    for (const s of this.segments) {
+      if (s.deleted || s.fileCrc === undefined || s.written !== s.end || s.pendingAcks.length > 0) continue;
+      out.push({
+        firstSeq: s.firstSeq,
+        size: s.written,
+        crc: s.fileCrc,
+        endSeq: s.endSeq,
+        ackSize: s.ackSize,
+        ackCrc: s.ackCrc,
+        persistentRecords: s.persistentRecords,
+        persistentBodyBytes: s.persistentBodyBytes,
+      });
+    }
+    return out;
   }
 
   /** WriteClient: write the buffered records and ack ranges (called once per turn by the persister). */
@@ -395,6 +422,10 @@ export class DurableMessageList implements MessageList, WriteClient {
         const total = segment.end - segment.written;
         writevAll(segment.fd, this.iov, segment.written, total);
         segment.written = segment.end;
+        // One call per buffer written (not per record): the whole-file crc for the clean-shutdown marker.
+        let fileCrc = segment.fileCrc;
+        if (fileCrc !== undefined) for (const b of this.iov) fileCrc = crc32(b, fileCrc);
+        segment.fileCrc = fileCrc;
         this.iov = [];
         if (this.pendingPersistent) this.persister.needsSync(segment);
         this.pendingPersistent = false;
@@ -478,8 +509,11 @@ export class DurableMessageList implements MessageList, WriteClient {
       this.openAckSegments.push(segment);
       if (this.openAckSegments.length > OPEN_ACK_FILES) this.openAckSegments.shift()!.closeAckFd();
     }
-    fs.writeSync(segment.ackFd, buf);
+    let written = 0;
+    while (written < buf.length) written += fs.writeSync(segment.ackFd, buf, written, buf.length - written);
     segment.pendingAcks = [];
+    segment.ackSize += buf.length;
+    if (segment.ackCrc !== undefined) segment.ackCrc = crc32(buf, segment.ackCrc);
   }
 
   private noteDelivered(seq: number): void {

@@ -6,6 +6,9 @@
  *
  *   warren.lock                           pid of the broker using the dir (MessageStore.open takes it)
  *   definitions.json                      RabbitMQ definitions format, replaced atomically (DefinitionsStore)
+ *   clean-shutdown.json                   written by a clean close, removed by open: size + crc32 of every
+ *                                         segment and ack file, so a clean restart checks one crc per file
+ *                                         instead of one per record (clean-shutdown.ts)
  *   vhosts/<h(vhost)>/queues/<h(queue)>/  one directory per durable queue (h = sha256, 32 hex digits)
  *     queue.json                          {"vhost": ..., "name": ...}: names are only hashed in paths
  *     delivered                           16 bytes: seqs <= this mark may have been delivered (redelivered flag)
@@ -13,7 +16,8 @@
  *     0000000000000001.ack                settled seq ranges of that segment, append-only
  *     0000000000041235.seg ...            a new segment every segmentBytes (16 MiB); a segment and its
  *                                         .ack are deleted once every message in them is settled
- * Record formats: record.ts. Recovery rules (torn tails, damaged bytes): recovery.ts. Memory
+ * Record formats: record.ts. Recovery rules (torn tails, damaged bytes, the fast path after a clean
+ * stop, how lost messages are counted): recovery.ts and clean-shutdown.ts. Memory
  * windows, paging and the delivered mark: durable-message-list.ts. Group commit: persister.ts.
  *
  * How the broker uses it:

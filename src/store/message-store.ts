@@ -6,18 +6,13 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { takeCleanShutdown, writeCleanShutdown, type CleanSegment } from './clean-shutdown.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { writeFileDurably } from './durable-file.js';
 import { DEFAULT_LIST_OPTIONS, DurableMessageList, type DurableListOptions } from './durable-message-list.js';
 import { silentLogger, type StoreLogger } from './logger.js';
 import { Persister } from './persister.js';
-import {
-  QUEUE_META_FILE,
-  ScratchBuffer,
-  recoverQueueDir,
-  type QueueMeta,
-  type RecoveryTotals,
-} from './recovery.js';
+import { QUEUE_META_FILE, ScratchBuffer, newRecoveryTotals, recoverQueueDir, type QueueMeta } from './recovery.js';
 
 export interface MessageStoreOptions extends Partial<DurableListOptions> {
   logger?: StoreLogger;
@@ -39,6 +34,8 @@ export class MessageStore {
   private readonly listOptions: DurableListOptions;
   private readonly progressIntervalMs: number;
   private readonly lists = new Map<string, DurableMessageList>();
+  /** Lists closed cleanly (by queue dir relative to the data dir): what close() writes to the clean-shutdown marker. */
+  private readonly cleanQueues = new Map<string, CleanSegment[]>();
   private closed = false;
   private lock: DataDirLock | undefined;
   readonly dataDir: string;
@@ -70,6 +67,7 @@ export class MessageStore {
    */
   async open(): Promise<RecoveredQueues> {
     this.lock = DataDirLock.acquire(this.dataDir);
+    const clean = takeCleanShutdown(this.dataDir);
     fs.mkdirSync(this.vhostsDir, { recursive: true });
     const dirs: string[] = [];
     for (const vhost of fs.readdirSync(this.vhostsDir)) {
@@ -78,14 +76,7 @@ export class MessageStore {
       for (const queue of fs.readdirSync(queuesDir)) dirs.push(path.join(queuesDir, queue));
     }
     const started = Date.now();
-    const totals: RecoveryTotals = {
-      messages: 0,
-      bytes: 0,
-      segments: 0,
-      transientDropped: 0,
-      damagedRegions: 0,
-      tornTails: 0,
-    };
+    const totals = newRecoveryTotals();
     let queuesDone = 0;
     let lastLog = started;
     const progress = (): void => {
@@ -101,7 +92,9 @@ export class MessageStore {
     for (const dir of dirs) {
       let state;
       try {
-        state = recoverQueueDir(dir, this.log, scratch, totals, progress);
+        const cleanSegments = clean?.queues.get(this.relative(dir));
+        const cleanState = cleanSegments && { segments: cleanSegments, writtenAtMs: clean!.writtenAtMs };
+        state = await recoverQueueDir(dir, this.log, scratch, totals, progress, cleanState);
       } catch (err) {
         this.log('error', 'could not recover a queue directory; skipped', { dir, error: (err as Error).message });
       }
@@ -135,6 +128,7 @@ export class MessageStore {
     const existing = this.lists.get(key(vhost, name));
     if (existing) return existing;
     const dir = this.queueDir(vhost, name);
+    this.cleanQueues.delete(this.relative(dir));
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
     const meta: QueueMeta = { vhost, name };
@@ -167,19 +161,37 @@ export class MessageStore {
     const list = this.lists.get(key(vhost, name));
     if (list) list.destroy();
     else fs.rmSync(this.queueDir(vhost, name), { recursive: true, force: true });
+    this.cleanQueues.delete(this.relative(this.queueDir(vhost, name)));
   }
 
-  /** Broker shutdown: every list is flushed, synced and closed; data stays. */
+  /**
+   * Broker shutdown: every list is flushed, synced and closed; data stays. Then the clean-shutdown
+   * marker lets the next open() skip the per-record checks of the files that did not change.
+   */
   close(): void {
     if (this.closed) return;
     for (const list of [...this.lists.values()]) list.close();
     this.closed = true;
     this.persister.close();
+    if (this.cleanQueues.size > 0 && this.lock) {
+      try {
+        writeCleanShutdown(this.dataDir, this.cleanQueues);
+      } catch (err) {
+        // Only costs the next start its fast path.
+        this.log('warn', 'could not write the clean-shutdown marker', { error: (err as Error).message });
+      }
+    }
     this.lock?.release();
   }
 
-  private readonly forget = (list: DurableMessageList): void => {
+  private relative(dir: string): string {
+    return path.relative(this.dataDir, dir);
+  }
+
+  private readonly forget = (list: DurableMessageList, clean?: CleanSegment[]): void => {
     if (this.lists.get(key(list.vhost, list.name)) === list) this.lists.delete(key(list.vhost, list.name));
+    if (clean) this.cleanQueues.set(this.relative(list.dir), clean);
+    else this.cleanQueues.delete(this.relative(list.dir));
   };
 }
 

@@ -172,11 +172,15 @@ export function writeAckRecord(buf: Buffer, off: number, seq: number, count: num
   buf.writeUInt32LE(crc32(buf.subarray(off, off + 12)), off + 12);
 }
 
-/** Ack ranges [seq, seq+count) from an ack file's bytes; damaged or torn records are skipped (the message comes back: at-least-once). */
-export function readAckRecords(buf: Buffer, length: number): { seq: number; count: number }[] {
+/**
+ * Ack ranges [seq, seq+count) from an ack file's bytes; damaged or torn records are skipped (the
+ * message comes back: at-least-once). `verify` false skips the per-record crc, for bytes already
+ * verified as a whole (clean-shutdown.ts).
+ */
+export function readAckRecords(buf: Buffer, length: number, verify = true): { seq: number; count: number }[] {
   const out: { seq: number; count: number }[] = [];
   for (let off = 0; off + ACK_RECORD <= length; off += ACK_RECORD) {
-    if (crc32(buf.subarray(off, off + 12)) !== buf.readUInt32LE(off + 12)) continue;
+    if (verify && crc32(buf.subarray(off, off + 12)) !== buf.readUInt32LE(off + 12)) continue;
     const seq = buf.readDoubleLE(off);
     const count = buf.readUInt32LE(off + 8);
     if (Number.isSafeInteger(seq) && seq >= 0) out.push({ seq, count });

@@ -33,6 +33,18 @@ export class Segment {
    * always the case for segments written by this process (settled records are never read back).
    */
   liveBits: Uint8Array | undefined;
+  /**
+   * crc32 of the file's bytes [0, written), kept up to date by every write, while those bytes are
+   * known to be whole intact records; undefined when they are not (recovery skipped damage inside).
+   * The clean-shutdown marker records it (clean-shutdown.ts).
+   */
+  fileCrc: number | undefined = 0;
+  /** Bytes of the .ack file and their crc32; ackCrc is undefined when the file holds damaged records. */
+  ackSize = 0;
+  ackCrc: number | undefined = 0;
+  /** Persistent records in the file (acked or not) and the sum of their body sizes, for the marker. */
+  persistentRecords = 0;
+  persistentBodyBytes = 0;
   /** Ack ranges not yet written, flat [seq, count, seq, count, ...]. */
   pendingAcks: number[] = [];
   deleted = false;
