@@ -112,6 +112,13 @@ const damageLines = (logs: LogLine[], queue: string): LogLine[] =>
 const reportedLost = (lines: LogLine[]): number =>
   lines.reduce((sum, l) => sum + Number(l['seqsLost'] ?? l['messagesLost'] ?? l['messages'] ?? 0), 0);
 
+/** The totals line recovery logs at start-up. */
+function storeRecovered(logs: LogLine[]): LogLine {
+  const line = logs.find((l) => l.msg === 'message store recovered');
+  assert.ok(line, 'recovery logs its totals');
+  return line;
+}
+
 function assertIncreasing(ids: number[], what: string): void {
   for (let i = 1; i < ids.length; i++) assert.ok(ids[i]! > ids[i - 1]!, `${what}: ${ids[i]} after ${ids[i - 1]}`);
 }
@@ -128,6 +135,10 @@ test('bytes flipped in the middle of a segment: the broker starts, reports the l
   assert.ok(lines.length > 0, `no log line reports the damage:\n${broker.tail()}`);
   const lost = reportedLost(lines);
   assert.ok(lost >= 1 && lost <= 3, `24 flipped bytes damage one or two records; the log says ${lost}: ${JSON.stringify(lines)}`);
+  assert.ok(lines.every((l) => l['messagesLost'] === l['seqsLost']), `nothing was acked: messages lost = seqs lost: ${JSON.stringify(lines)}`);
+  const totals = storeRecovered(broker.logs);
+  assert.equal(totals['messagesLost'], lost, 'the total in the recovery line');
+  assert.equal(totals['messagesLostExact'], true);
 
   const damaged = await drainIds(broker, 'damaged-q');
   assert.equal(damaged.corrupt, 0, 'no damaged body is delivered');
@@ -167,6 +178,12 @@ test('bytes flipped in the last record: the torn tail is dropped and reported, t
   const lines = damageLines(broker.logs, 'damaged-q');
   assert.ok(lines.length > 0, `no log line reports the damage:\n${broker.tail()}`);
   assert.ok(lines.every((l) => l['file'] === segment), `the log names the damaged file: ${JSON.stringify(lines)}`);
+  // After a clean stop the store knows where the segment ended: the count is exact.
+  assert.equal(reportedLost(lines), 1, `one message dropped with the torn tail: ${JSON.stringify(lines)}`);
+  assert.ok(lines.every((l) => l['messagesLostExact'] === true));
+  const totals = storeRecovered(broker.logs);
+  assert.equal(totals['messagesLost'], 1, 'the total in the recovery line');
+  assert.equal(totals['messagesLostExact'], true);
 
   const damaged = await drainIds(broker, 'damaged-q');
   assert.equal(damaged.corrupt, 0);

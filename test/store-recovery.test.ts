@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { drain, ids, message, openStore, range, removeDir, segmentFiles, tempDir } from './store-util.js';
+import { drain, ids, message, openStore, range, removeDir, segmentFiles, tempDir, type LogEntry } from './store-util.js';
 
 const dirs: string[] = [];
 after(() => dirs.forEach(removeDir));
@@ -200,5 +200,69 @@ describe('store recovery from damage', () => {
     assert.equal(done.fields.queues, 2);
     assert.equal(done.fields.tornTails, 1);
     s2.close();
+  });
+
+  test('a torn tail reports how many messages it dropped: exact when known, else a lower bound', async () => {
+    const tornLine = (logs: LogEntry[]) => logs.find((l) => l.msg.includes('torn'))!.fields;
+    const totals = (logs: LogEntry[]) => logs.find((l) => l.msg === 'message store recovered')!.fields;
+
+    // After a clean stop the marker knows where the segment ended: exact, acked messages not counted.
+    {
+      const dir = tempDir();
+      dirs.push(dir);
+      const { store } = await openStore(dir);
+      const q = store.create('/', 'q');
+      for (let i = 0; i < COUNT; i++) q.push(message(i));
+      const out = range(0, COUNT).map(() => q.shift()!);
+      q.settle(out[COUNT - 2]!);
+      for (const e of out) if (e !== out[COUNT - 2]) q.requeue(e);
+      store.close();
+      const qdir = store.queueDir('/', 'q');
+      const seg = path.join(qdir, segmentFiles(qdir)[0]!);
+      fs.truncateSync(seg, (COUNT - 5) * RECORD + 70); // 5 records hit, one of them acked
+      const { store: s2, got, logs } = await recover(dir);
+      assert.deepEqual(got, range(0, COUNT - 5));
+      assert.equal(tornLine(logs).messagesLost, 4);
+      assert.equal(tornLine(logs).messagesLostExact, true);
+      assert.equal(totals(logs).messagesLost, 4);
+      assert.equal(totals(logs).messagesLostExact, true);
+      s2.close();
+    }
+
+    // After a crash (no marker), in the last segment: the records whose headers are still there.
+    {
+      const { dir, seg } = await fixture();
+      fs.rmSync(path.join(dir, 'clean-shutdown.json'));
+      const bytes = fs.readFileSync(seg);
+      bytes[(COUNT - 2) * RECORD + 5]! ^= 0xff; // crc of the last-but-one record
+      fs.writeFileSync(seg, bytes.subarray(0, (COUNT - 1) * RECORD + 50)); // the last one cut short
+      const { store, got, logs } = await recover(dir);
+      assert.deepEqual(got, range(0, COUNT - 2));
+      assert.equal(tornLine(logs).messagesLost, 2, 'the damaged record and the cut one');
+      assert.equal(tornLine(logs).messagesLostExact, false);
+      assert.equal(totals(logs).messagesLost, 2);
+      assert.equal(totals(logs).messagesLostExact, false);
+      store.close();
+    }
+
+    // After a crash, in a segment followed by another: the next segment's first seq makes it exact.
+    {
+      const dir = tempDir();
+      dirs.push(dir);
+      const { store } = await openStore(dir, { segmentBytes: 10 * RECORD });
+      const q = store.create('/', 'q');
+      for (let i = 0; i < 25; i++) q.push(message(i));
+      store.close();
+      fs.rmSync(path.join(dir, 'clean-shutdown.json'));
+      const qdir = store.queueDir('/', 'q');
+      const seg = path.join(qdir, segmentFiles(qdir)[1]!);
+      fs.truncateSync(seg, 6 * RECORD + 3);
+      const { store: s2, got, logs } = await recover(dir);
+      assert.deepEqual(got, [...range(0, 16), ...range(20, 25)]);
+      assert.equal(tornLine(logs).messagesLost, 4);
+      assert.equal(tornLine(logs).messagesLostExact, true);
+      assert.equal(totals(logs).messagesLost, 4);
+      s2.close();
+    }
   });
 });
