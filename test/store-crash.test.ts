@@ -8,6 +8,9 @@
  * The parent SIGKILLs it at a random moment, then recovers a copy of the data dir and checks:
  * every confirmed and not acked message is there, in order, intact, once, transient ones are not,
  * and delivered-unacked ones are flagged redelivered. The child then restarts on the original dir.
+ * Every third run ends with a clean stop (SIGTERM: store.close()) instead, so the next run starts
+ * from the clean-shutdown marker (one checksum per unchanged segment) and is then killed: the
+ * checks must hold across that mix too, and a clean stop's copy must be verified by the marker.
  * Iterations: STORE_CRASH_ITERATIONS (default 10), stopping early (after at least 5) once
  * STORE_CRASH_SECONDS (default 120) have passed, so CI can ask for hundreds in a bounded time.
  */
@@ -41,9 +44,11 @@ if (process.env.WARREN_STORE_CRASH_CHILD) {
     const acked = new Set<number>();
     const delivered = new Set<number>();
     let totalChecked = 0;
+    let trusted = 0;
     let done = 0;
     for (let i = 0; i < iterations && (i < 5 || Date.now() < deadline); i++) {
-      const out = await runAndKill(dir, (i + 1) * 10_000_000, 80 + Math.random() * 500);
+      const clean = i % 3 === 2;
+      const out = await runAndKill(dir, (i + 1) * 10_000_000, 80 + Math.random() * 500, clean ? 'SIGTERM' : 'SIGKILL');
       for (const line of out.split('\n')) {
         const [kind, ...rest] = line.split(' ');
         const target = kind === 'C' ? confirmed : kind === 'A' ? acked : kind === 'D' ? delivered : undefined;
@@ -51,19 +56,36 @@ if (process.env.WARREN_STORE_CRASH_CHILD) {
         if (target) for (const id of rest) if (/^\d+$/.test(id)) target.add(Number(id));
       }
       removeDir(copy);
-      fs.cpSync(dir, copy, { recursive: true });
-      totalChecked += await verify(copy, confirmed, acked, delivered);
+      // Timestamps kept: the marker only vouches for files not newer than itself.
+      fs.cpSync(dir, copy, { recursive: true, preserveTimestamps: true });
+      const checked = await verify(copy, confirmed, acked, delivered, clean);
+      totalChecked += checked.messages;
+      trusted += checked.trustedSegments;
       done++;
     }
     assert.ok(confirmed.size > done * 10, `confirmed ${confirmed.size} messages over ${done} crashes`);
-    process.stderr.write(`store crash test: ${done} kill -9 cycles, ${confirmed.size} confirmed messages checked\n`);
+    process.stderr.write(
+      `store crash test: ${done} cycles (kill -9, every third a clean stop), ${confirmed.size} confirmed messages checked, ` +
+        `${trusted} segments verified by the clean-shutdown marker\n`,
+    );
     assert.ok(totalChecked > 0);
+    if (done >= 3) assert.ok(trusted > 0, 'the clean stops gave the fast path something to verify');
   });
 }
 
-/** Check a recovered copy; returns how many messages it held. */
-async function verify(dir: string, confirmed: Set<number>, acked: Set<number>, delivered: Set<number>): Promise<number> {
-  const { store, recovered } = await openStore(dir, OPTIONS);
+/** Check a recovered copy; returns how many messages it held and how many segments the marker vouched for. */
+async function verify(
+  dir: string,
+  confirmed: Set<number>,
+  acked: Set<number>,
+  delivered: Set<number>,
+  clean: boolean,
+): Promise<{ messages: number; trustedSegments: number }> {
+  const { store, recovered, logs } = await openStore(dir, OPTIONS);
+  const totals = logs.find((l) => l.msg === 'message store recovered')?.fields;
+  if (clean && totals) {
+    assert.equal(totals.segmentsTrusted, totals.segments, `after a clean stop every segment is verified by the marker: ${JSON.stringify(totals)}`);
+  }
   const present = new Set<number>();
   for (const name of QUEUES) {
     const list = recovered.get('/')?.get(name);
@@ -84,10 +106,10 @@ async function verify(dir: string, confirmed: Set<number>, acked: Set<number>, d
     if (!acked.has(id) && !isTransient(id)) assert.ok(present.has(id), `confirmed message ${id} lost`);
   }
   store.close();
-  return present.size;
+  return { messages: present.size, trustedSegments: Number(totals?.segmentsTrusted ?? 0) };
 }
 
-function runAndKill(dir: string, firstId: number, afterMs: number): Promise<string> {
+function runAndKill(dir: string, firstId: number, afterMs: number, signal: 'SIGKILL' | 'SIGTERM'): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
       env: { ...process.env, WARREN_STORE_CRASH_CHILD: '1', WARREN_STORE_DIR: dir, WARREN_STORE_FIRST_ID: String(firstId) },
@@ -97,13 +119,14 @@ function runAndKill(dir: string, firstId: number, afterMs: number): Promise<stri
     let timer: NodeJS.Timeout | undefined;
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
-      if (!timer && (out + chunk).includes('READY')) timer = setTimeout(() => child.kill('SIGKILL'), afterMs);
+      if (!timer && (out + chunk).includes('READY')) timer = setTimeout(() => child.kill(signal), afterMs);
       out += chunk;
     });
     child.on('error', reject);
-    child.on('close', (code, signal) => {
+    child.on('close', (code, endedBy) => {
       clearTimeout(timer);
-      if (signal !== 'SIGKILL') reject(new Error(`child ended by itself (code ${code}): ${out.slice(-500)}`));
+      const stopped = signal === 'SIGKILL' ? endedBy === 'SIGKILL' : code === 0 && out.includes('CLOSED');
+      if (!stopped) reject(new Error(`child did not end by ${signal} (code ${code}, signal ${endedBy}): ${out.slice(-500)}`));
       else resolve(out);
     });
   });
@@ -128,6 +151,11 @@ async function runChild(dir: string, firstId: number): Promise<void> {
   };
   const unacked: { list: (typeof lists)[number]; envelope: Envelope }[] = [];
   let nextId = firstId;
+  process.on('SIGTERM', () => {
+    store.close();
+    say('CLOSED');
+    process.exit(0);
+  });
   say('READY');
   const turn = (): void => {
     // Publish a batch, confirm it when durable.
