@@ -167,4 +167,57 @@ describe('acks', () => {
     await sleep(50);
     assert.equal(await counts(ch, q), 3);
   });
+
+  describe('multiple=true needs the named tag itself to be outstanding (raw)', () => {
+    /** Raw channel 1 holding deliveries 1..3 from basic.get (manual ack). */
+    const holding = async () => {
+      const { conn: r } = await RawConnection.handshake(b.host, b.port);
+      raws.push(r);
+      await r.openChannel(1);
+      const q = await r.declareQueue(1, '', { exclusive: true });
+      for (let i = 0; i < 3; i++) r.publish(1, '', q, Buffer.from(`m${i}`));
+      for (let i = 0; i < 3; i++) assert.ok(await r.get(1, q, false));
+      return { r, q };
+    };
+    const ack = (tag: number, multiple: boolean) => methodFrame(1, 60, 80, new Encoder().u64(tag).bit(multiple).done());
+
+    test('ack multiple with a tag never delivered → 406', async () => {
+      const { r } = await holding();
+      r.write(ack(5, true));
+      assert.deepEqual(await r.expectChannelClose(1), { code: 406, text: 'PRECONDITION_FAILED - unknown delivery tag 5', classId: 60, methodId: 80 });
+    });
+
+    test('ack multiple with a tag already acked → 406, even though older ones are outstanding', async () => {
+      const { r } = await holding();
+      r.write(ack(2, false));
+      r.write(ack(2, true));
+      assert.deepEqual(await r.expectChannelClose(1), { code: 406, text: 'PRECONDITION_FAILED - unknown delivery tag 2', classId: 60, methodId: 80 });
+    });
+
+    test('ack multiple skips over tags already acked', async () => {
+      const { r, q } = await holding();
+      r.write(ack(2, false));
+      r.write(ack(3, true));
+      r.write(methodFrame(1, 60, 110, new Encoder().bit(true).done()));
+      await r.expectMethod(60, 111);
+      assert.equal(await r.get(1, q), undefined, 'everything was acked: nothing to recover');
+    });
+
+    test('nack multiple with an unknown tag → 406 naming basic.nack', async () => {
+      const { r } = await holding();
+      r.write(methodFrame(1, 60, 120, new Encoder().u64(9).bit(true).bit(true).done()));
+      assert.deepEqual(await r.expectChannelClose(1), { code: 406, text: 'PRECONDITION_FAILED - unknown delivery tag 9', classId: 60, methodId: 120 });
+    });
+
+    test('ack tag 0 without multiple → 406; with multiple and nothing outstanding it is a no-op', async () => {
+      const { r, q } = await holding();
+      r.write(ack(0, true));
+      r.write(ack(0, true));
+      r.write(methodFrame(1, 60, 110, new Encoder().bit(true).done()));
+      await r.expectMethod(60, 111);
+      assert.equal(await r.get(1, q), undefined);
+      r.write(ack(0, false));
+      assert.deepEqual(await r.expectChannelClose(1), { code: 406, text: 'PRECONDITION_FAILED - unknown delivery tag 0', classId: 60, methodId: 80 });
+    });
+  });
 });

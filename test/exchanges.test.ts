@@ -50,6 +50,12 @@ describe('exchanges', () => {
     await expectConnectionError(conn, () => ch.assertExchange(name, 'no-such-type'), 503, "COMMAND_INVALID - unknown exchange type 'no-such-type'");
   });
 
+  test('an empty exchange type → 503 COMMAND_INVALID, a connection error', async () => {
+    await fresh();
+    const name = uniq('x');
+    await expectConnectionError(conn, () => ch.assertExchange(name, ''), 503, "COMMAND_INVALID - invalid exchange type ''");
+  });
+
   test('redeclare with another type → 406 PRECONDITION_FAILED', async () => {
     await fresh();
     const name = uniq('x');

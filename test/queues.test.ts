@@ -197,4 +197,21 @@ describe('queues', () => {
     await sleep(50);
     assert.deepEqual(await drain(ch, q), Array.from({ length: 50 }, (_, i) => String(i)));
   });
+
+  test('unbinding from a missing queue or exchange is answered with unbind-ok (RabbitMQ 3.10 is lenient)', async () => {
+    await fresh();
+    const q = (await ch.assertQueue('', { exclusive: true })).queue;
+    await ch.unbindQueue(uniq('missing'), 'amq.direct', 'k');
+    await ch.unbindQueue(q, uniq('missing'), 'k');
+    await ch.unbindExchange(uniq('missing'), 'amq.direct', 'k');
+    await ch.unbindExchange('amq.fanout', 'amq.direct', 'never-bound');
+  });
+
+  test('declaring a shared queue as exclusive, even on its own connection → 405 RESOURCE_LOCKED', async (t) => {
+    await fresh();
+    const q = await shared(t);
+    await expectChannelError(conn, ch, () => ch.assertQueue(q, { exclusive: true, durable: false, autoDelete: false }), 405,
+      `RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '${q}' in vhost '/'. ` +
+      'It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.');
+  });
 });
