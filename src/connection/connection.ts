@@ -295,10 +295,7 @@ export class Connection implements FrameSink {
     const vhost = this.broker.vhosts.get(a.virtualHost);
     if (!vhost) throw notAllowed(`vhost ${a.virtualHost} not found`);
     if (!this.broker.users.hasVhostAccess(a.virtualHost, this.username)) {
-      // RabbitMQ treats this as a handshake error: no connection.close, the socket just closes.
-      this.broker.log('warn', `access to vhost '${a.virtualHost}' refused for user '${this.username}'`, { peer: this.peer });
-      this.silentClose();
-      return;
+      throw notAllowed(`access to vhost '${a.virtualHost}' refused for user '${this.username}'`);
     }
     this.vhost = vhost;
     this.state = 'opened';
