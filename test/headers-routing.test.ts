@@ -4,6 +4,8 @@ import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
 import { channel, closeAllClients, connect, drain, expectChannelError, sleep, type Channel } from './support/amqp-client.js';
+import { RawConnection } from './support/raw-amqp.js';
+import { Encoder, methodFrame, type TypedTable } from './support/raw-codec.js';
 
 describe('headers routing', () => {
   let b: TestBroker;
@@ -104,5 +106,46 @@ describe('headers routing', () => {
     const q = (await ch.assertQueue('', { exclusive: true })).queue;
     await expectChannelError(conn, ch, () => ch.bindQueue(q, 'amq.headers', '', { 'x-match': 'some' }), 406,
       'PRECONDITION_FAILED - Invalid x-match field value <<"some">>; expected all, any, all-with-x, or any-with-x');
+  });
+
+  // Observed on RabbitMQ 3.10.8: values compare as numbers / bytes regardless of the field type they
+  // were encoded with (pika sends 'l', amqplib 'b'/'s'/'I'/'d'...), and a void binding value matches any value.
+  test('typed values (raw): integers of any width and a double compare equal; void matches presence; strings compare as bytes', async () => {
+    const { conn: r } = await RawConnection.handshake(b.host, b.port);
+    try {
+      await r.openChannel(1);
+      const bindings: Record<string, TypedTable> = {
+        int: { n: { t: 'I', v: 42 } },
+        void: { flag: { t: 'V' } },
+        double: { f: { t: 'd', v: 1.5 } },
+        string: { s: { t: 'S', v: 'x' } },
+        bool: { b: { t: 't', v: true } },
+      };
+      const messages: TypedTable[] = [
+        { n: { t: 'l', v: 42n } }, { n: { t: 'b', v: 42 } }, { n: { t: 'd', v: 42.0 } }, { n: { t: 'S', v: '42' } }, { n: { t: 'u', v: 42 } },
+        { flag: { t: 'S', v: 'any' } }, { flag: { t: 'V' } }, {},
+        { f: { t: 'f', v: 1.5 } }, { f: { t: 'd', v: 1.5 } },
+        { s: { t: 'x', v: Buffer.from('x') } }, { s: { t: 'S', v: 'x' } },
+        { b: { t: 'b', v: 1 } }, { b: { t: 't', v: true } },
+      ];
+      const queues: Record<string, string> = {};
+      for (const [name, args] of Object.entries(bindings)) {
+        const q = await r.declareQueue(1, '', { exclusive: true });
+        r.write(methodFrame(1, 50, 20, new Encoder().u16(0).shortstr(q).shortstr('amq.headers').shortstr('').bit(false)
+          .table({ 'x-match': { t: 'S', v: 'all' }, ...args }).done()));
+        await r.expectMethod(50, 21);
+        queues[name] = q;
+      }
+      messages.forEach((headers, i) => r.publish(1, 'amq.headers', '', Buffer.from(String(i)), { headers }));
+      await sleep(100);
+      const got: Record<string, number[]> = {};
+      for (const [name, q] of Object.entries(queues)) {
+        got[name] = [];
+        for (let m = await r.get(1, q); m; m = await r.get(1, q)) got[name]!.push(Number(m.body.toString()));
+      }
+      assert.deepEqual(got, { int: [0, 1, 2, 4], void: [5, 6], double: [8, 9], string: [10, 11], bool: [13] });
+    } finally {
+      r.destroy();
+    }
   });
 });
