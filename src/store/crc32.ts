@@ -30,10 +30,15 @@ function buildTables(): Int32Array {
 
 /** Pure JS CRC-32; `previous` continues a running checksum (crc32(b, crc32(a)) === crc32(a ++ b)). */
 export function crc32Js(data: Uint8Array, previous = 0): number {
+  return crc32JsRange(data, 0, data.length, previous);
+}
+
+/** Pure JS CRC-32 of data[start, end), without making a view of it. */
+function crc32JsRange(data: Uint8Array, start: number, end: number, previous = 0): number {
   const t = TABLES;
   let c = ~previous;
-  let i = 0;
-  const n = data.length;
+  let i = start;
+  const n = end;
   // Slicing-by-8: fold 8 input bytes per step with 8 table lookups instead of 8 dependent ones.
   for (const end8 = n - 7; i < end8; i += 8) {
     const a = c ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
@@ -55,3 +60,19 @@ const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }
 
 /** The fastest available implementation. */
 export const crc32: Crc32 = typeof native === 'function' ? (d, p = 0) => native(d, p) : crc32Js;
+
+/**
+ * Below this many bytes the JS version is faster than the native one: a native call plus the view
+ * it needs cost more than the table lookups (measured here: 49-byte records 2x faster in JS,
+ * break-even near 250 bytes).
+ */
+const SMALL_RANGE = 192;
+
+/**
+ * CRC-32 of buf[start, end): the per-record checksum of the store (record headers, small messages),
+ * where most ranges are short. Same result as crc32(buf.subarray(start, end), previous).
+ */
+export function crc32Range(buf: Uint8Array, start: number, end: number, previous = 0): number {
+  if (end - start <= SMALL_RANGE || typeof native !== 'function') return crc32JsRange(buf, start, end, previous);
+  return native(buf.subarray(start, end), previous);
+}

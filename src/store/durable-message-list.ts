@@ -33,7 +33,7 @@ import path from 'node:path';
 import { Message, type Envelope } from '../broker/message.js';
 import type { MessageList } from '../broker/message-list.js';
 import type { CleanSegment } from './clean-shutdown.js';
-import { crc32 } from './crc32.js';
+import { crc32, crc32Range } from './crc32.js';
 import { Deque } from './deque.js';
 import type { StoreLogger } from './logger.js';
 import type { Persister, WriteClient } from './persister.js';
@@ -243,9 +243,9 @@ export class DurableMessageList implements MessageList, WriteClient {
     let crc: number;
     if (copyBody) {
       used += body.copy(buf, off + headerLength);
-      crc = crc32(buf.subarray(off + 8, off + used));
+      crc = crc32Range(buf, off + 8, off + used);
     } else {
-      crc = crc32(body, crc32(buf.subarray(off + 8, off + used)));
+      crc = crc32(body, crc32Range(buf, off + 8, off + used));
     }
     buf.writeUInt32LE(crc, off + 4);
     persister.commit(used);

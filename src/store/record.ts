@@ -23,7 +23,7 @@
  * seq <= mark may have been handed to a consumer" (see durable-message-list.ts):
  *   0 f64 mark, 8 u32 crc32 of bytes [0, 8), 12 u32 magic 0x4b52414d
  */
-import { crc32 } from './crc32.js';
+import { crc32, crc32Range } from './crc32.js';
 
 export const RECORD_MAGIC = 0x5257;
 export const MAGIC_BYTES = Buffer.from([0x57, 0x52]);
@@ -93,7 +93,7 @@ export function checkRecord(buf: Buffer, off: number, end: number): number {
   if (length > avail) return NEED_MORE;
   const varLength = buf[off + 11]! + buf[off + 32]! + buf.readUInt32LE(off + 28);
   if (FIXED_HEADER + varLength > length) return BAD;
-  if (crc32(buf.subarray(off + 8, off + length)) !== buf.readUInt32LE(off + 4)) return BAD;
+  if (crc32Range(buf, off + 8, off + length) !== buf.readUInt32LE(off + 4)) return BAD;
   const seq = buf.readDoubleLE(off + 12);
   if (!Number.isSafeInteger(seq) || seq < 0) return BAD;
   return length;
@@ -169,7 +169,7 @@ export function resync(buf: Buffer, from: number, end: number, minSeq: number): 
 export function writeAckRecord(buf: Buffer, off: number, seq: number, count: number): void {
   buf.writeDoubleLE(seq, off);
   buf.writeUInt32LE(count, off + 8);
-  buf.writeUInt32LE(crc32(buf.subarray(off, off + 12)), off + 12);
+  buf.writeUInt32LE(crc32Range(buf, off, off + 12), off + 12);
 }
 
 /**
@@ -180,7 +180,7 @@ export function writeAckRecord(buf: Buffer, off: number, seq: number, count: num
 export function readAckRecords(buf: Buffer, length: number, verify = true): { seq: number; count: number }[] {
   const out: { seq: number; count: number }[] = [];
   for (let off = 0; off + ACK_RECORD <= length; off += ACK_RECORD) {
-    if (verify && crc32(buf.subarray(off, off + 12)) !== buf.readUInt32LE(off + 12)) continue;
+    if (verify && crc32Range(buf, off, off + 12) !== buf.readUInt32LE(off + 12)) continue;
     const seq = buf.readDoubleLE(off);
     const count = buf.readUInt32LE(off + 8);
     if (Number.isSafeInteger(seq) && seq >= 0) out.push({ seq, count });
