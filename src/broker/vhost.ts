@@ -143,11 +143,7 @@ export class VirtualHost {
 
   private checkExchangeEquivalent(ex: Exchange, d: ExchangeDeclaration): void {
     const what = this.describe('exchange', ex.name);
-    const check = (arg: string, received: unknown, current: unknown) => {
-      if (received !== current) {
-        throw preconditionFailed(`inequivalent arg '${arg}' for ${what}: received '${received}' but current is '${current}'`);
-      }
-    };
+    const check = (arg: string, received: unknown, current: unknown) => checkEquivalent(what, arg, received, current);
     check('type', d.type, ex.type);
     check('durable', d.durable, ex.durable);
     check('auto_delete', d.autoDelete, ex.autoDelete);
@@ -246,11 +242,7 @@ export class VirtualHost {
 
   private checkQueueEquivalent(q: Queue, d: QueueDeclaration): void {
     const what = this.describe('queue', q.name);
-    const check = (arg: string, received: boolean, current: boolean) => {
-      if (received !== current) {
-        throw preconditionFailed(`inequivalent arg '${arg}' for ${what}: received '${received}' but current is '${current}'`);
-      }
-    };
+    const check = (arg: string, received: boolean, current: boolean) => checkEquivalent(what, arg, received, current);
     check('durable', d.durable, q.durable);
     check('exclusive', d.exclusive, q.exclusive);
     check('auto_delete', d.autoDelete, q.autoDelete);
@@ -401,6 +393,13 @@ function argString(v: FieldValue | undefined): string | undefined {
   if (v instanceof Buffer) return v.toString('utf8');
   if (typeof v === 'object' && v !== null && 'toJSON' in v) return String((v as { toJSON(): unknown }).toJSON());
   return String(v);
+}
+
+/** A declare property that must match the existing resource's (durable, type, ...). */
+function checkEquivalent(what: string, arg: string, received: unknown, current: unknown): void {
+  if (received !== current) {
+    throw preconditionFailed(`inequivalent arg '${arg}' for ${what}: received '${received}' but current is '${current}'`);
+  }
 }
 
 function fmtArg(v: string | undefined): string {
