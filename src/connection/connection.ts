@@ -46,6 +46,8 @@ export class Connection implements FrameSink {
   user: User | undefined;
   vhost: VirtualHost | undefined;
   clientProperties: FieldTable = {};
+  /** SASL mechanism the client logged in with (PLAIN or AMQPLAIN). */
+  authMechanism = '';
   capabilities: FieldTable = {};
   channelMax = 0;
   frameMax = 0;
@@ -262,6 +264,7 @@ export class Connection implements FrameSink {
       return;
     }
     this.user = user;
+    this.authMechanism = a.mechanism;
     this.state = 'tune-ok';
     const c = this.broker.config;
     this.sendMethod(0, Method.connectionTune, { channelMax: c.channelMax, frameMax: c.frameMax, heartbeat: c.heartbeat });

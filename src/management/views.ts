@@ -206,7 +206,7 @@ export function connectionJson(stats: StatsCollector, c: Connection): Json {
     user_who_performed_action: c.username,
     vhost: c.vhost?.name ?? '',
     protocol: 'AMQP 0-9-1',
-    auth_mechanism: 'PLAIN',
+    auth_mechanism: c.authMechanism,
     host: stripV4Mapped(c.socket.localAddress ?? ''),
     port: c.socket.localPort ?? 0,
     peer_host: peerHost(c),
