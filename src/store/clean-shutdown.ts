@@ -2,7 +2,8 @@
  * The clean-shutdown marker: `clean-shutdown.json` in the data dir, written (atomically, fsynced)
  * by MessageStore.close() and removed by the next open(). For every queue closed cleanly it lists
  * each segment file's size and crc32 of the whole file (and the same for its .ack file), plus what
- * the segment held (endSeq).
+ * the segment held (endSeq, persistent records and their body bytes: for a segment nothing was
+ * consumed from, that is all recovery needs, so it does not even walk the records).
  *
  * Recovery uses it to avoid checking every record's crc: a segment whose size and whole-file crc
  * still match, and that is not newer than the marker, holds exactly the intact records that were
