@@ -37,6 +37,13 @@ export class UserStore {
   /** `${vhost}\0${user}` → exchange → topic permission. */
   private readonly topicPermissions = new Map<string, Map<string, TopicPermission & { regex: { write: RegExp; read: RegExp } }>>();
   onChange: () => void = () => {};
+  /** Bumped on every change, so callers may cache check results until it moves. */
+  generation = 0;
+
+  private changed(): void {
+    this.generation++;
+    this.onChange();
+  }
 
   addUser(name: string, password: string | undefined, tags: string[] = []): User {
     const user: User = {
@@ -46,20 +53,20 @@ export class UserStore {
       tags,
     };
     this.users.set(name, user);
-    this.onChange();
+    this.changed();
     return user;
   }
 
   putUser(user: User): void {
     this.users.set(user.name, user);
-    this.onChange();
+    this.changed();
   }
 
   deleteUser(name: string): boolean {
     const existed = this.users.delete(name);
     for (const key of [...this.permissions.keys()]) if (key.endsWith(`\0${name}`)) this.permissions.delete(key);
     for (const key of [...this.topicPermissions.keys()]) if (key.endsWith(`\0${name}`)) this.topicPermissions.delete(key);
-    if (existed) this.onChange();
+    if (existed) this.changed();
     return existed;
   }
 
@@ -72,12 +79,12 @@ export class UserStore {
   setPermission(vhost: string, user: string, p: Permission): void {
     const regex = { configure: compile(p.configure), write: compile(p.write), read: compile(p.read) };
     this.permissions.set(`${vhost}\0${user}`, { ...p, regex });
-    this.onChange();
+    this.changed();
   }
 
   clearPermission(vhost: string, user: string): boolean {
     const existed = this.permissions.delete(`${vhost}\0${user}`);
-    if (existed) this.onChange();
+    if (existed) this.changed();
     return existed;
   }
 
@@ -103,14 +110,14 @@ export class UserStore {
     let m = this.topicPermissions.get(key);
     if (!m) this.topicPermissions.set(key, (m = new Map()));
     m.set(p.exchange, { ...p, regex: { write: compile(p.write), read: compile(p.read) } });
-    this.onChange();
+    this.changed();
   }
 
   clearTopicPermission(vhost: string, user: string, exchange?: string): void {
     const key = `${vhost}\0${user}`;
     if (exchange === undefined) this.topicPermissions.delete(key);
     else this.topicPermissions.get(key)?.delete(exchange);
-    this.onChange();
+    this.changed();
   }
 
   listTopicPermissions(): { vhost: string; user: string; permission: TopicPermission }[] {

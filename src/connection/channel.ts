@@ -61,6 +61,9 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   /** AMQP's "current queue": the last one declared, used when a method names queue ''. */
   private lastQueue = '';
   private closed = false;
+  /** Exchanges this channel's user may publish to, valid while users.generation stays the same. */
+  private readonly writeAllowed = new Set<string>();
+  private writeAllowedGeneration = -1;
   /** Direct reply-to: this channel's consumer tag on amq.rabbitmq.reply-to and its reply address. */
   private replyConsumer: { tag: string; address: string } | undefined;
   readonly stats = { published: 0, delivered: 0, acked: 0 };
@@ -239,7 +242,16 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   private resolvePublishTarget(m: BasicPublish): Exchange {
     const vhost = this.vhost;
     // Permission first, as RabbitMQ: a refused user learns nothing about which exchanges exist.
-    this.check('write', 'exchange', m.exchange);
+    // Granted checks are remembered until users/permissions change (every publish asks).
+    const users = this.connection.broker.users;
+    if (this.writeAllowedGeneration !== users.generation) {
+      this.writeAllowed.clear();
+      this.writeAllowedGeneration = users.generation;
+    }
+    if (!this.writeAllowed.has(m.exchange)) {
+      this.check('write', 'exchange', m.exchange);
+      this.writeAllowed.add(m.exchange);
+    }
     const exchange = vhost.exchanges.get(m.exchange);
     if (!exchange) throw notFound(`no ${describeResource('exchange', m.exchange, vhost.name)}`);
     if (exchange.internal) throw accessRefused(`cannot publish to internal ${describeResource('exchange', m.exchange, vhost.name)}`);
