@@ -151,7 +151,7 @@ describe('handshake', () => {
       r.write(methodFrame(0, 10, 11, startOkArgs('guest', 'guest')));
       await r.expectMethod(10, 30);
       const before = r.received.length;
-      r.write(methodFrame(0, 10, 31, new Encoder().u16(0).u32(frameMax).u16(0).done()));
+      r.write(methodFrame(0, 10, 31, new Encoder().u16(2047).u32(frameMax).u16(0).done()));
       r.write(methodFrame(0, 10, 40, new Encoder().shortstr('/').shortstr('').bit(false).done()));
       assert.ok(await r.closedWithin(5000), `frame_max ${frameMax}: socket stayed open`);
       assert.equal(r.received.length, before, `frame_max ${frameMax}: nothing is sent after connection.tune`);
