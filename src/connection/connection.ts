@@ -443,6 +443,8 @@ export class Connection implements FrameSink {
   }
 
   private onSocketClosed(): void {
+    clearTimeout(this.heartbeatTimer);
+    clearInterval(this.heartbeatTimer);
     this.teardown(this.state === 'closing' ? 'closed by broker' : 'socket closed');
   }
 }
