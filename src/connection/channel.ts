@@ -11,7 +11,7 @@ import type { Queue } from '../broker/queue.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import {
   AmqpError, accessRefused, describeResource, notAllowed, notFound, notImplemented,
-  preconditionFailed, unexpectedFrame, commandInvalid, frameError,
+  preconditionFailed, unexpectedFrame, commandInvalid,
 } from '../protocol/errors.js';
 import type { FrameReader } from '../protocol/frame-reader.js';
 import {
@@ -22,12 +22,13 @@ import {
   type ExchangeBind, type ExchangeDeclare, type ExchangeDelete, type QueueBind, type QueueDeclare,
   type QueueDelete, type QueuePurge, type QueueUnbind,
 } from '../protocol/generated.js';
-import { readDeliveryMode } from '../protocol/properties.js';
+import { readDeliveryMode, readPropertyFields } from '../protocol/properties.js';
 import { stringValue } from '../protocol/field-table.js';
 import { REPLY_TO_FLAG, replaceShortstrProperty } from '../protocol/property-rewrite.js';
 import { REPLY_TO_PREFIX, REPLY_TO_QUEUE, type ReplyReceiver } from '../broker/direct-reply-to.js';
 import type { Connection } from './connection.js';
 import { PublisherConfirms } from './publisher-confirms.js';
+import { ContentAssembler, type PublishedContent } from './content-assembler.js';
 
 interface Unacked {
   readonly tag: number;
@@ -37,17 +38,9 @@ interface Unacked {
   readonly consumer: Consumer | undefined;
 }
 
-/** A publish waiting for its content frames (or, in tx mode, for commit). */
-interface PendingContent {
-  method: BasicPublish;
-  rawProperties: Buffer;
-  body: Buffer;
-  bodySize: number;
-  received: number;
-}
 
 export class Channel implements ConsumerChannel, ReplyReceiver {
-  private content: PendingContent | undefined;
+  private readonly content: ContentAssembler;
   private deliveryTag = 0;
   private readonly unacked = new Map<number, Unacked>();
   readonly consumers = new Map<string, Consumer>();
@@ -57,7 +50,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   private channelPrefetch = 0;
   private confirms: PublisherConfirms | undefined;
   /** tx mode: publishes and acks held until commit; acked deliveries go back to unacked on rollback. */
-  private tx: { publishes: PendingContent[]; settles: { taken: Unacked[]; apply: () => void }[] } | undefined;
+  private tx: { publishes: PublishedContent[]; settles: { taken: Unacked[]; apply: () => void }[] } | undefined;
   /** AMQP's "current queue": the last one declared, used when a method names queue ''. */
   private lastQueue = '';
   private closed = false;
@@ -71,7 +64,9 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   constructor(
     readonly connection: Connection,
     readonly id: number,
-  ) {}
+  ) {
+    this.content = new ContentAssembler(connection.broker.config.maxMessageSize);
+  }
 
   get connectionId(): number {
     return this.connection.id;
@@ -97,13 +92,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
 
   onFrame(type: number, payload: Buffer, r: FrameReader): void {
     if (type === FRAME_METHOD) {
-      if (this.content) {
-        const e = this.content.rawProperties === EMPTY
-          ? unexpectedFrame('expected content header for class 60, got non content header frame instead')
-          : unexpectedFrame('expected content body, got non content body frame instead');
-        e.methodId = Method.basicPublish;
-        throw e;
-      }
+      if (this.content.inProgress) throw this.content.interruptedByMethod();
       r.reset(payload, 0, payload.length);
       const id = r.u32();
       try {
@@ -114,8 +103,11 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       }
       return;
     }
-    if (type === FRAME_HEADER) return this.onContentHeader(payload);
-    if (type === FRAME_BODY) return this.onContentBody(payload);
+    if (type === FRAME_HEADER || type === FRAME_BODY) {
+      const done = type === FRAME_HEADER ? this.content.header(payload) : this.content.bodyFrame(payload);
+      if (done) this.contentComplete(done);
+      return;
+    }
     throw unexpectedFrame(`unexpected frame type ${type}`);
   }
 
@@ -192,44 +184,10 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   private onPublish(m: BasicPublish): void {
     if (m.immediate) throw notImplemented('immediate=true');
     this.connection.notePublish();
-    this.content = { method: m, rawProperties: EMPTY, body: EMPTY, bodySize: 0, received: 0 };
+    this.content.start(m);
   }
 
-  private onContentHeader(payload: Buffer): void {
-    const c = this.content;
-    if (!c) throw unexpectedFrame('expected method frame, got non method frame instead');
-    if (c.rawProperties !== EMPTY) throw unexpectedFrame('expected content body, got non content body frame instead');
-    if (payload.length < 14) throw frameError('content header too short');
-    const classId = payload.readUInt16BE(0);
-    if (classId !== 60) throw unexpectedFrame(`expected content header for class 60, got one for class ${classId} instead`);
-    const size = payload.readUInt32BE(4) * 0x100000000 + payload.readUInt32BE(8);
-    // Copied: the payload is a view into the socket read.
-    c.rawProperties = Buffer.from(payload.subarray(12));
-    c.bodySize = size;
-    if (size > this.connection.broker.config.maxMessageSize) {
-      this.content = undefined;
-      throw preconditionFailed(`message size ${size} is larger than configured max size ${this.connection.broker.config.maxMessageSize}`);
-    }
-    if (size === 0) this.contentComplete(c);
-  }
-
-  private onContentBody(payload: Buffer): void {
-    const c = this.content;
-    if (!c) throw unexpectedFrame('expected method frame, got non method frame instead');
-    if (c.rawProperties === EMPTY) throw unexpectedFrame('expected content header for class 60, got non content header frame instead');
-    if (c.received + payload.length > c.bodySize) throw unexpectedFrame('content body larger than announced in its header');
-    if (c.received === 0 && payload.length === c.bodySize) {
-      c.body = Buffer.from(payload);
-    } else {
-      if (c.received === 0) c.body = Buffer.allocUnsafe(c.bodySize);
-      payload.copy(c.body, c.received);
-    }
-    c.received += payload.length;
-    if (c.received === c.bodySize) this.contentComplete(c);
-  }
-
-  private contentComplete(c: PendingContent): void {
-    this.content = undefined;
+  private contentComplete(c: PublishedContent): void {
     if (this.tx) {
       // Checked now so that errors surface at publish time, as in RabbitMQ.
       this.resolvePublishTarget(c.method);
@@ -262,7 +220,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   }
 
   /** Route and enqueue; durable queues that got a persistent copy are added to `durableTargets`. */
-  private publish(c: PendingContent, durableTargets?: Set<Queue>): void {
+  private publish(c: PublishedContent, durableTargets?: Set<Queue>): void {
     const m = c.method;
     const exchange = this.resolvePublishTarget(m);
     const persistent = readDeliveryMode(c.rawProperties) === 2;
@@ -320,7 +278,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   private rewriteReplyTo(raw: Buffer): Buffer {
     // Cheap pre-check on the raw bytes before decoding anything.
     if (raw.indexOf(REPLY_TO_QUEUE) < 0) return raw;
-    const props = new Message('', '', raw, EMPTY, false).properties;
+    const props = readPropertyFields(raw);
     if (props.replyTo !== REPLY_TO_QUEUE) return raw;
     if (!this.replyConsumer) throw preconditionFailed('fast reply consumer does not exist');
     return replaceShortstrProperty(raw, REPLY_TO_FLAG, this.replyConsumer.address);
@@ -666,7 +624,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.content = undefined;
+    this.content.reset();
     this.cancelReplyTo();
     for (const c of this.consumers.values()) c.queue.removeConsumer(c);
     const consumers = [...this.consumers.values()];
@@ -684,4 +642,3 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
