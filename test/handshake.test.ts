@@ -193,4 +193,20 @@ describe('handshake', () => {
     assert.equal(r.received.length, 0);
     assert.equal(r.isClosed, false);
   });
+  // RabbitMQ 3.10 reads 0 ("no limit") in tune-ok as more than its own limits: a handshake error.
+  test('tune-ok with channel_max 0 or frame_max 0 (no limit): socket closed without connection.close', async () => {
+    await Promise.all([[0, 131072], [2047, 0]].map(async ([channelMax, frameMax]) => {
+      const r = await raw();
+      r.write(PROTOCOL_HEADER);
+      await r.expectMethod(10, 10);
+      r.write(methodFrame(0, 10, 11, startOkArgs('guest', 'guest')));
+      await r.expectMethod(10, 30);
+      const before = r.received.length;
+      r.write(methodFrame(0, 10, 31, new Encoder().u16(channelMax!).u32(frameMax!).u16(0).done()));
+      r.write(methodFrame(0, 10, 40, new Encoder().shortstr('/').shortstr('').bit(false).done()));
+      assert.ok(await r.closedWithin(5000), `channel_max ${channelMax} frame_max ${frameMax}: socket stayed open`);
+      assert.equal(r.received.length, before, `channel_max ${channelMax} frame_max ${frameMax}: nothing is sent after connection.tune`);
+    }));
+  });
+
 });

@@ -280,16 +280,20 @@ export class Connection implements FrameSink {
 
   private onTuneOk(a: ConnectionTuneOk): void {
     const c = this.broker.config;
-    const frameMax = a.frameMax === 0 ? c.frameMax : a.frameMax;
-    if (frameMax < FRAME_MIN_SIZE || frameMax > c.frameMax) {
-      // Like RabbitMQ: a handshake error before connection.open gets no connection.close, only a closed socket.
-      this.broker.log('warn', 'bad frame_max in tune-ok, closing', { peer: this.peer, frameMax, min: FRAME_MIN_SIZE, max: c.frameMax });
+    // As RabbitMQ: the client must stay within what we proposed; 0 ("no limit") is more than that.
+    // A handshake error before connection.open gets no connection.close, only a closed socket.
+    const badFrameMax = a.frameMax < FRAME_MIN_SIZE || a.frameMax > c.frameMax;
+    const badChannelMax = a.channelMax < 1 || a.channelMax > c.channelMax;
+    if (badFrameMax || badChannelMax) {
+      this.broker.log('warn', 'tune-ok outside the negotiated limits, closing', {
+        peer: this.peer, frameMax: a.frameMax, channelMax: a.channelMax, maxFrameMax: c.frameMax, maxChannelMax: c.channelMax,
+      });
       this.silentClose();
       return;
     }
-    this.frameMax = frameMax;
-    this.parser.maxFrameSize = frameMax;
-    this.channelMax = a.channelMax === 0 ? c.channelMax : Math.min(a.channelMax, c.channelMax);
+    this.frameMax = a.frameMax;
+    this.parser.maxFrameSize = a.frameMax;
+    this.channelMax = a.channelMax;
     this.heartbeat = a.heartbeat;
     this.state = 'open';
   }
