@@ -84,12 +84,6 @@ export class MemoryMessageList implements MessageList {
 
   close(): void {}
 
-  /** Iterate ready envelopes in delivery order without removing them (management "get" peeks). */
-  *[Symbol.iterator](): IterableIterator<Envelope> {
-    for (let i = this.requeued.length - 1; i >= 0; i--) yield this.requeued[i]!;
-    for (let i = 0; i < this.count; i++) yield this.ring[(this.head + i) & (this.ring.length - 1)]!;
-  }
-
   private grow(): void {
     const old = this.ring;
     const next: (Envelope | undefined)[] = new Array(old.length * 2);

@@ -4,13 +4,12 @@
  * with room exist; a consumer whose channel cannot take more is skipped until it frees up.
  */
 import type { FieldTable } from '../protocol/field-table.js';
+import { hasProperty, PropertyFlag } from '../protocol/properties.js';
 import type { Consumer } from './consumer.js';
 import type { Envelope, Message } from './message.js';
 import type { MessageList } from './message-list.js';
 import { parseExpiration, parseQueuePolicy, type QueuePolicy } from './queue-arguments.js';
 import type { DeadLetterReason } from './dead-letter.js';
-
-const EXPIRATION_FLAG = 1 << 8;
 
 export interface QueueOptions {
   durable: boolean;
@@ -86,7 +85,7 @@ export class Queue {
     if (p.maxLength !== undefined || p.maxLengthBytes !== undefined) {
       if (!this.makeRoomFor(message)) return false;
     }
-    if (!this.mayExpire && message.rawProperties.length >= 2 && (message.rawProperties.readUInt16BE(0) & EXPIRATION_FLAG) !== 0) {
+    if (!this.mayExpire && hasProperty(message.rawProperties, PropertyFlag.expiration)) {
       this.mayExpire = true;
     }
     this.messages.push(message);
@@ -125,7 +124,7 @@ export class Queue {
   private expiresAt(envelope: Envelope): number {
     const m = envelope.message;
     let ttl = this.policy.messageTtl;
-    if (m.rawProperties.length >= 2 && (m.rawProperties.readUInt16BE(0) & EXPIRATION_FLAG) !== 0) {
+    if (hasProperty(m.rawProperties, PropertyFlag.expiration)) {
       let own: number | undefined;
       try {
         own = parseExpiration(m.properties.expiration);
@@ -250,18 +249,22 @@ export class Queue {
     return envelope;
   }
 
-  /** The consumer (or getter) acked it. */
-  ack(envelope: Envelope): void {
+  /** A delivered envelope is no longer out with a consumer (acked, requeued or discarded). */
+  private release(envelope: Envelope): void {
     this.unacked--;
     this.unackedBytes -= envelope.message.body.length;
+  }
+
+  /** The consumer (or getter) acked it. */
+  ack(envelope: Envelope): void {
+    this.release(envelope);
     this.stats.acked++;
     if (!this.deleted) this.messages.settle(envelope);
   }
 
   /** Back to its original position, marked redelivered (nack/reject with requeue, channel closed). */
   requeue(envelope: Envelope): void {
-    this.unacked--;
-    this.unackedBytes -= envelope.message.body.length;
+    this.release(envelope);
     if (this.deleted) return;
     this.messages.requeue(envelope);
     if (this.mayExpire) this.expireHead();
@@ -269,8 +272,7 @@ export class Queue {
 
   /** Dropped without requeue (reject/nack with requeue=false). */
   discard(envelope: Envelope): void {
-    this.unacked--;
-    this.unackedBytes -= envelope.message.body.length;
+    this.release(envelope);
     if (this.deleted) return;
     this.messages.settle(envelope);
     this.onDeadLetter?.(this, envelope.message, 'rejected');
