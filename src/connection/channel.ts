@@ -22,9 +22,10 @@ import {
   type ExchangeBind, type ExchangeDeclare, type ExchangeDelete, type QueueBind, type QueueDeclare,
   type QueueDelete, type QueuePurge, type QueueUnbind,
 } from '../protocol/generated.js';
-import { readDeliveryMode, readPropertyFields } from '../protocol/properties.js';
+import { hasProperty, PropertyFlag, readDeliveryMode, readPropertyFields } from '../protocol/properties.js';
+import { decodeMethodArguments } from '../protocol/method-arguments.js';
 import { stringValue } from '../protocol/field-table.js';
-import { REPLY_TO_FLAG, replaceShortstrProperty } from '../protocol/property-rewrite.js';
+import { replaceShortstrProperty } from '../protocol/property-rewrite.js';
 import { REPLY_TO_PREFIX, REPLY_TO_QUEUE, type ReplyReceiver } from '../broker/direct-reply-to.js';
 import type { Connection } from './connection.js';
 import { PublisherConfirms } from './publisher-confirms.js';
@@ -118,9 +119,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       const a = decodeBasicAck(r);
       return this.onAck(a.deliveryTag, a.multiple);
     }
-    const info = METHODS.get(id);
-    if (!info) throw commandInvalid(`unknown method ${id >>> 16}/${id & 0xffff}`);
-    const args = info.decode(r);
+    const args = decodeMethodArguments(id, r);
     switch (id) {
       case Method.channelClose: return this.onClose(args as ChannelClose);
       case Method.channelCloseOk: return;
@@ -156,7 +155,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       case Method.txCommit: return this.onTxCommit();
       case Method.txRollback: return this.onTxRollback();
     }
-    throw commandInvalid(`method ${info.name} not allowed here`);
+    throw commandInvalid(`method ${METHODS.get(id)!.name} not allowed here`);
   }
 
   private send<A>(id: number, args: A): void {
@@ -225,12 +224,11 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     const exchange = this.resolvePublishTarget(m);
     const persistent = readDeliveryMode(c.rawProperties) === 2;
     let rawProperties = c.rawProperties;
-    if (rawProperties.length >= 2 && (rawProperties.readUInt16BE(0) & REPLY_TO_FLAG) !== 0) {
+    if (hasProperty(rawProperties, PropertyFlag.replyTo)) {
       rawProperties = this.rewriteReplyTo(rawProperties);
     }
     const message = new Message(m.exchange, m.routingKey, rawProperties, c.body, persistent);
-    const userId = message.rawProperties.length >= 2 && (message.rawProperties.readUInt16BE(0) & (1 << 4)) !== 0
-      ? message.properties.userId : undefined;
+    const userId = hasProperty(message.rawProperties, PropertyFlag.userId) ? message.properties.userId : undefined;
     if (userId !== undefined && userId !== this.connection.username) {
       throw preconditionFailed(`user_id property set to '${userId}' but authenticated user was '${this.connection.username}'`);
     }
@@ -281,7 +279,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     const props = readPropertyFields(raw);
     if (props.replyTo !== REPLY_TO_QUEUE) return raw;
     if (!this.replyConsumer) throw preconditionFailed('fast reply consumer does not exist');
-    return replaceShortstrProperty(raw, REPLY_TO_FLAG, this.replyConsumer.address);
+    return replaceShortstrProperty(raw, PropertyFlag.replyTo, this.replyConsumer.address);
   }
 
   deliverReply(consumerTag: string, message: Message): void {
@@ -627,7 +625,6 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     this.content.reset();
     this.cancelReplyTo();
     for (const c of this.consumers.values()) c.queue.removeConsumer(c);
-    const consumers = [...this.consumers.values()];
     this.consumers.clear();
     const queues = new Set<Queue>();
     // Acks of an uncommitted transaction never happened: those deliveries come back too.
@@ -638,7 +635,6 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     }
     this.unacked.clear();
     for (const q of queues) q.dispatch();
-    void consumers;
   }
 }
 

@@ -13,6 +13,7 @@ import { AmqpError, commandInvalid, frameError, notAllowed, channelError, unexpe
 import type { FieldTable } from '../protocol/field-table.js';
 import { FrameParser, type FrameSink } from '../protocol/frame-parser.js';
 import { FrameReader } from '../protocol/frame-reader.js';
+import { decodeMethodArguments } from '../protocol/method-arguments.js';
 import { FrameWriter } from '../protocol/frame-writer.js';
 import {
   FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, METHODS, Method, ReplyCode,
@@ -192,9 +193,7 @@ export class Connection implements FrameSink {
   private decodeMethod(payload: Buffer): { id: number; args: unknown } {
     const r = this.reader.reset(payload, 0, payload.length);
     const id = r.u32();
-    const info = METHODS.get(id);
-    if (!info) throw commandInvalid(`unknown method ${id >>> 16}/${id & 0xffff}`);
-    return { id, args: info.decode(r) };
+    return { id, args: decodeMethodArguments(id, r) };
   }
 
   private onConnectionMethod(payload: Buffer): void {

@@ -39,6 +39,14 @@ const F_USER_ID = 1 << 4;
 const F_APP_ID = 1 << 3;
 const F_CLUSTER_ID = 1 << 2;
 
+/** Flag bits of the properties the broker looks at without decoding the rest. */
+export const PropertyFlag = { expiration: F_EXPIRATION, replyTo: F_REPLY_TO, userId: F_USER_ID } as const;
+
+/** Whether the raw property bytes carry a property, from its flag bit alone (hot path: no decoding). */
+export function hasProperty(raw: Buffer, flag: number): boolean {
+  return raw.length >= 2 && (raw.readUInt16BE(0) & flag) !== 0;
+}
+
 const reader = new FrameReader(Buffer.alloc(0));
 
 /** Decode property-flags + property-list bytes. Throws a SYNTAX_ERROR AmqpError on malformed input. */
