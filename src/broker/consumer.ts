@@ -5,6 +5,7 @@
 import type { FieldTable } from '../protocol/field-table.js';
 import type { Envelope } from './message.js';
 import type { Queue } from './queue.js';
+import type { QueueConsumer } from './queue-consumer.js';
 
 /** What a consumer needs from the channel it lives on. */
 export interface ConsumerChannel {
@@ -16,7 +17,7 @@ export interface ConsumerChannel {
   readonly connectionId: number;
 }
 
-export class Consumer {
+export class Consumer implements QueueConsumer {
   /** Deliveries not yet acked by this consumer (for per-consumer prefetch). */
   unacked = 0;
 
@@ -33,5 +34,13 @@ export class Consumer {
 
   canTake(): boolean {
     return (this.prefetch === 0 || this.unacked < this.prefetch) && this.channel.canDeliver(this);
+  }
+
+  deliver(envelope: Envelope): void {
+    this.channel.deliver(this, envelope);
+  }
+
+  cancelledByBroker(): void {
+    this.channel.consumerCancelledByBroker(this);
   }
 }

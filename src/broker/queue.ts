@@ -5,11 +5,11 @@
  */
 import type { FieldTable } from '../protocol/field-table.js';
 import { hasProperty, PropertyFlag } from '../protocol/properties.js';
-import type { Consumer } from './consumer.js';
 import type { Envelope, Message } from './message.js';
 import type { MessageList } from './message-list.js';
 import { parseExpiration, parseQueuePolicy, type QueuePolicy } from './queue-arguments.js';
 import type { DeadLetterReason } from './dead-letter.js';
+import type { QueueConsumer } from './queue-consumer.js';
 
 export interface QueueOptions {
   durable: boolean;
@@ -28,7 +28,7 @@ export interface QueueStats {
 
 export class Queue {
   readonly kind = 'queue' as const;
-  private consumers: Consumer[] = [];
+  private consumers: QueueConsumer[] = [];
   private nextConsumer = 0;
   private dispatching = false;
   /** Delivered, waiting for ack. */
@@ -75,7 +75,7 @@ export class Queue {
   get messageCount(): number {
     return this.messages.length;
   }
-  allConsumers(): readonly Consumer[] {
+  allConsumers(): readonly QueueConsumer[] {
     return this.consumers;
   }
 
@@ -178,14 +178,14 @@ export class Queue {
     this.unusedTimer.unref();
   }
 
-  addConsumer(consumer: Consumer): void {
+  addConsumer(consumer: QueueConsumer): void {
     this.touch();
     this.consumers.push(consumer);
     this.hadConsumer = true;
     this.dispatch();
   }
 
-  removeConsumer(consumer: Consumer): void {
+  removeConsumer(consumer: QueueConsumer): void {
     const i = this.consumers.indexOf(consumer);
     if (i < 0) return;
     this.consumers.splice(i, 1);
@@ -212,14 +212,14 @@ export class Queue {
         if (!consumer) break;
         const envelope = this.messages.shift()!;
         this.handOut(envelope, consumer.noAck);
-        consumer.channel.deliver(consumer, envelope);
+        consumer.deliver(envelope);
       }
     } finally {
       this.dispatching = false;
     }
   }
 
-  private pickConsumer(): Consumer | undefined {
+  private pickConsumer(): QueueConsumer | undefined {
     const consumers = this.consumers;
     const n = consumers.length;
     for (let tried = 0; tried < n; tried++) {
@@ -288,7 +288,7 @@ export class Queue {
     this.deleted = true;
     clearTimeout(this.expiryTimer);
     clearTimeout(this.unusedTimer);
-    for (const c of this.consumers.splice(0)) c.channel.consumerCancelledByBroker(c);
+    for (const c of this.consumers.splice(0)) c.cancelledByBroker();
     this.messages.destroy();
     return count;
   }

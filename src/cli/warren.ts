@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Broker } from '../broker/broker.js';
+import { Broker } from '../server.js';
 import type { BrokerOptions } from '../config.js';
 import { DEFAULTS } from '../config.js';
 import type { LogLevel } from '../logger.js';

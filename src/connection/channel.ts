@@ -24,12 +24,35 @@ import {
 } from '../protocol/generated.js';
 import { hasProperty, PropertyFlag, readDeliveryMode, readPropertyFields } from '../protocol/properties.js';
 import { decodeMethodArguments } from '../protocol/method-arguments.js';
-import { stringValue } from '../protocol/field-table.js';
+import { stringValue, type FieldTable } from '../protocol/field-table.js';
 import { replaceShortstrProperty } from '../protocol/property-rewrite.js';
 import { REPLY_TO_PREFIX, REPLY_TO_QUEUE, type ReplyReceiver } from '../broker/direct-reply-to.js';
-import type { Connection } from './connection.js';
+import type { FrameWriter } from '../protocol/frame-writer.js';
+import type { Socket } from 'node:net';
+import type { BrokerContext } from './broker-context.js';
 import { PublisherConfirms } from './publisher-confirms.js';
 import { ContentAssembler, type PublishedContent } from './content-assembler.js';
+
+/** What a channel needs from the connection it runs on (Connection implements it). */
+export interface ChannelHost {
+  readonly id: number;
+  /** RabbitMQ's connection name, "peer -> local"; with `socket`, what management shows for a channel. */
+  readonly name: string;
+  readonly socket: Socket;
+  readonly broker: BrokerContext;
+  readonly vhost: VirtualHost | undefined;
+  readonly username: string;
+  readonly capabilities: FieldTable;
+  readonly frameMax: number;
+  readonly channels: Map<number, Channel>;
+  readonly writer: FrameWriter;
+  /** Deliveries go out only while the socket keeps up and the connection is not closing. */
+  readonly canWrite: boolean;
+  sendMethod<A>(channel: number, id: number, args: A): void;
+  scheduleFlush(): void;
+  /** Called on each publish (resource alarms block only publishing connections). */
+  notePublish(): void;
+}
 
 interface Unacked {
   readonly tag: number;
@@ -63,7 +86,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   readonly stats = { published: 0, delivered: 0, acked: 0 };
 
   constructor(
-    readonly connection: Connection,
+    readonly connection: ChannelHost,
     readonly id: number,
   ) {
     this.content = new ContentAssembler(connection.broker.config.maxMessageSize);

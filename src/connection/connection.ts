@@ -7,7 +7,6 @@
 import type { Socket } from 'node:net';
 import { parseCredentials } from '../auth/sasl.js';
 import type { User } from '../auth/users.js';
-import type { BrokerContext } from '../broker/broker-context.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import { AmqpError, commandInvalid, frameError, notAllowed, channelError, unexpectedFrame } from '../protocol/errors.js';
 import type { FieldTable } from '../protocol/field-table.js';
@@ -19,7 +18,8 @@ import {
   FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, METHODS, Method, ReplyCode,
   type ConnectionClose, type ConnectionOpen, type ConnectionStartOk, type ConnectionTuneOk,
 } from '../protocol/generated.js';
-import { Channel } from './channel.js';
+import type { BrokerContext } from './broker-context.js';
+import { Channel, type ChannelHost } from './channel.js';
 
 const PROTOCOL_HEADER = Buffer.from('AMQP\x00\x00\x09\x01', 'latin1');
 const CLOSE_OK_TIMEOUT_MS = 3000;
@@ -32,7 +32,13 @@ type State = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'opened' | 'closing' |
 
 let nextConnectionId = 1;
 
-export class Connection implements FrameSink {
+/** Where open connections are kept (a Set will do): the assembly lists and closes them. */
+export interface ConnectionRegistry {
+  add(connection: Connection): void;
+  delete(connection: Connection): void;
+}
+
+export class Connection implements FrameSink, ChannelHost {
   readonly id = nextConnectionId++;
   readonly name: string;
   readonly connectedAt = Date.now();
@@ -68,6 +74,7 @@ export class Connection implements FrameSink {
   constructor(
     readonly socket: Socket,
     readonly broker: BrokerContext,
+    private readonly registry: ConnectionRegistry,
   ) {
     this.name = `${socket.remoteAddress}:${socket.remotePort} -> ${socket.localAddress}:${socket.localPort}`;
     this.parser = new FrameParser(this, broker.config.frameMax);
@@ -308,7 +315,7 @@ export class Connection implements FrameSink {
     clearTimeout(this.heartbeatTimer);
     this.startHeartbeats();
     this.sendMethod(0, Method.connectionOpenOk, { knownHosts: '' });
-    this.broker.connectionOpened(this);
+    this.registry.add(this);
     this.broker.log('info', 'connection opened', { peer: this.peer, user: this.username, vhost: vhost.name, connection: this.id });
   }
 
@@ -440,7 +447,7 @@ export class Connection implements FrameSink {
     this.releaseChannels();
     if (wasOpened) {
       this.vhost!.connectionClosed(this.id);
-      this.broker.connectionClosed(this);
+      this.registry.delete(this);
       this.broker.log('info', 'connection closed', { peer: this.peer, user: this.username, connection: this.id, reason });
     }
   }

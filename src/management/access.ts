@@ -6,7 +6,7 @@
  *   - administrator: everything, including users, permissions and definitions.
  */
 import type { User } from '../auth/users.js';
-import type { Broker } from '../broker/broker.js';
+import type { ManagedBroker } from './managed-broker.js';
 import { HttpError, notAuthorised, objectNotFound } from './http.js';
 
 export type AccessLevel = 'management' | 'monitoring' | 'administrator';
@@ -34,7 +34,7 @@ const NO_CREDENTIALS = () => new HttpError(401, 'not_authorized', 'Login failed'
  * Checks HTTP basic credentials. The realm matters: LWP-based tools (the Nagios plugins) only send
  * credentials for the realm RabbitMQ announces.
  */
-export function authenticate(broker: Broker, authorization: string | undefined, remoteAddress: string): User {
+export function authenticate(broker: ManagedBroker, authorization: string | undefined, remoteAddress: string): User {
   if (authorization === undefined || authorization === '') throw NO_CREDENTIALS();
   const m = /^Basic\s+(\S+)\s*$/i.exec(authorization);
   if (!m) throw LOGIN_FAILED();
@@ -58,20 +58,20 @@ export function requireLevel(user: User, level: AccessLevel): void {
 }
 
 /** Vhosts whose queues, exchanges and bindings the user sees in lists. */
-export function visibleVhosts(broker: Broker, user: User): Set<string> {
+export function visibleVhosts(broker: ManagedBroker, user: User): Set<string> {
   const all = [...broker.vhosts.keys()];
   if (isAdministrator(user)) return new Set(all);
   return new Set(all.filter((v) => broker.users.hasVhostAccess(v, user.name)));
 }
 
 /** The vhost list itself: monitoring users see every name. */
-export function listableVhosts(broker: Broker, user: User): Set<string> {
+export function listableVhosts(broker: ManagedBroker, user: User): Set<string> {
   if (isMonitor(user)) return new Set(broker.vhosts.keys());
   return visibleVhosts(broker, user);
 }
 
 /** A vhost named in the path: 404 when it does not exist, 401 when the user has no access to it. */
-export function requireVhost(broker: Broker, user: User, name: string): void {
+export function requireVhost(broker: ManagedBroker, user: User, name: string): void {
   if (!broker.vhosts.has(name)) throw objectNotFound();
   if (!isAdministrator(user) && !broker.users.hasVhostAccess(name, user.name)) {
     throw notAuthorised('User not authorised to access virtual host');

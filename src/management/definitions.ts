@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { hashPassword, HASHING_ALGORITHM } from '../auth/password.js';
 import { validateRegex, type User } from '../auth/users.js';
-import type { Broker } from '../broker/broker.js';
+import type { ManagedBroker } from './managed-broker.js';
 import { isExchangeType } from '../broker/exchange/index.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import { AmqpError } from '../protocol/errors.js';
@@ -40,7 +40,7 @@ export interface ExportOptions {
   durableOnly?: boolean;
 }
 
-export function exportDefinitions(broker: Broker, options: ExportOptions = {}): Definitions {
+export function exportDefinitions(broker: ManagedBroker, options: ExportOptions = {}): Definitions {
   const scoped = options.vhost !== undefined;
   const vhosts = scoped ? [broker.vhosts.get(options.vhost!)].filter((v): v is VirtualHost => !!v) : [...broker.vhosts.values()];
   const defs: Definitions = scoped
@@ -105,7 +105,7 @@ export interface ImportOptions {
 }
 
 /** Validates `input` as a definitions document, then applies it. Throws DefinitionsError when refused. */
-export function importDefinitions(broker: Broker, input: unknown, options: ImportOptions = {}): void {
+export function importDefinitions(broker: ManagedBroker, input: unknown, options: ImportOptions = {}): void {
   const defs = validate(broker, input, options.vhost);
   for (const u of defs.users) broker.users.putUser(u);
   for (const v of defs.vhosts) {
@@ -163,7 +163,7 @@ interface ValidDefinitions {
 
 type Obj = Record<string, unknown>;
 
-function validate(broker: Broker, input: unknown, scopeVhost: string | undefined): ValidDefinitions {
+function validate(broker: ManagedBroker, input: unknown, scopeVhost: string | undefined): ValidDefinitions {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new DefinitionsError('definitions must be a JSON object');
   const d = input as Obj;
   const list = (key: string): Obj[] => {

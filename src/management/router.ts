@@ -5,14 +5,14 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { User } from '../auth/users.js';
-import type { Broker } from '../broker/broker.js';
+import type { ManagedBroker } from './managed-broker.js';
 import type { AccessLevel } from './access.js';
 import { HttpError, badRequest } from './http.js';
 import type { StatsCollector } from './stats.js';
 import type { Body } from './validate.js';
 
 export interface Ctx {
-  readonly broker: Broker;
+  readonly broker: ManagedBroker;
   readonly stats: StatsCollector;
   readonly managementPort: number;
   readonly user: User;

@@ -9,7 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
-import type { Broker } from '../broker/broker.js';
+import type { ManagedBroker } from './managed-broker.js';
 import { authenticate, requireLevel } from './access.js';
 import { HttpError, Reply, objectNotFound, parseJsonObject, readBody, sendError, sendJson } from './http.js';
 import { shapeList, shapeObject } from './query.js';
@@ -40,7 +40,7 @@ export class ManagementServer {
   private readonly sockets = new Set<Socket>();
 
   private constructor(
-    private readonly broker: Broker,
+    private readonly broker: ManagedBroker,
     options: ManagementOptions,
   ) {
     this.stats = new StatsCollector(broker, options.sampleIntervalMs);
@@ -57,7 +57,7 @@ export class ManagementServer {
     this.http.headersTimeout = 30_000;
   }
 
-  static async start(broker: Broker, options: ManagementOptions): Promise<ManagementServer> {
+  static async start(broker: ManagedBroker, options: ManagementOptions): Promise<ManagementServer> {
     const server = new ManagementServer(broker, options);
     server.http.listen(options.port, options.host);
     await once(server.http, 'listening');

@@ -5,7 +5,7 @@
  * per-second rates. When a queue, channel or connection goes away its final counts are folded into
  * its vhost's totals, so vhost and overview totals do not drop when clients disconnect.
  */
-import type { Broker } from '../broker/broker.js';
+import type { ManagedBroker } from './managed-broker.js';
 import type { Queue } from '../broker/queue.js';
 import type { Channel } from '../connection/channel.js';
 import type { Connection } from '../connection/connection.js';
@@ -40,7 +40,7 @@ export class StatsCollector {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly broker: Broker,
+    private readonly broker: ManagedBroker,
     private readonly intervalMs = DEFAULT_SAMPLE_INTERVAL_MS,
   ) {}
 
@@ -173,7 +173,8 @@ export class StatsCollector {
     }
     for (const [ch, vhost] of this.knownChannels) {
       const c = ch.connection;
-      if (this.broker.connections.has(c) && c.channels.get(ch.id) === ch) continue;
+      // A closed channel leaves its connection's table (all of them do when the connection goes).
+      if (c.channels.get(ch.id) === ch) continue;
       this.knownChannels.delete(ch);
       if (this.broker.vhosts.has(vhost)) this.retiredOf(vhost).publish += ch.stats.published;
     }
@@ -203,6 +204,6 @@ function addQueue(t: Totals, q: Queue): void {
 
 export const queueKey = (vhost: string, name: string) => `q\0${vhost}\0${name}\0`;
 export const vhostKey = (vhost: string) => `v\0${vhost}\0`;
-export const connectionKey = (c: Connection) => `c\0${c.id}\0`;
-export const channelKey = (c: Connection, channel: number) => `ch\0${c.id}\0${channel}\0`;
+export const connectionKey = (c: { readonly id: number }) => `c\0${c.id}\0`;
+export const channelKey = (c: { readonly id: number }, channel: number) => `ch\0${c.id}\0${channel}\0`;
 export const OVERVIEW_KEY = 'o\0';

@@ -4,10 +4,11 @@
  * Erlang-only fields (reductions, garbage_collection, …) are left out.
  */
 import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
 import type { Permission, TopicPermission, User } from '../auth/users.js';
-import type { Broker } from '../broker/broker.js';
-import type { Consumer } from '../broker/consumer.js';
+import type { ManagedBroker } from './managed-broker.js';
+import { Consumer } from '../broker/consumer.js';
 import type { Binding, Exchange } from '../broker/exchange/index.js';
 import type { Queue } from '../broker/queue.js';
 import type { VirtualHost } from '../broker/vhost.js';
@@ -56,7 +57,7 @@ export function topicPermissionJson(vhost: string, user: string, p: TopicPermiss
   return { user, vhost, exchange: p.exchange, write: p.write, read: p.read };
 }
 
-export function vhostJson(broker: Broker, stats: StatsCollector, v: VirtualHost): Json {
+export function vhostJson(broker: ManagedBroker, stats: StatsCollector, v: VirtualHost): Json {
   const meta = getVhostMetadata(v);
   let ready = 0;
   let unacked = 0;
@@ -80,7 +81,7 @@ export function vhostJson(broker: Broker, stats: StatsCollector, v: VirtualHost)
   };
 }
 
-export function queueJson(broker: Broker, stats: StatsCollector, q: Queue, withConsumers = false): Json {
+export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue, withConsumers = false): Json {
   const k = queueKey(q.vhost, q.name);
   const readyBytes = q.messages.bytes;
   const out: Json = {
@@ -132,7 +133,9 @@ export function queueJson(broker: Broker, stats: StatsCollector, q: Queue, withC
     if (owner) out['owner_pid_details'] = { name: owner.name, peer_host: peerHost(owner), peer_port: owner.socket.remotePort ?? 0 };
   }
   if (withConsumers) {
-    out['consumer_details'] = q.allConsumers().map((c) => consumerJson(c)).filter((c): c is Json => c !== undefined);
+    out['consumer_details'] = q.allConsumers()
+      .filter((c): c is Consumer => c instanceof Consumer)
+      .map((c) => consumerJson(c)).filter((c): c is Json => c !== undefined);
     out['deliveries'] = [];
     out['incoming'] = [];
   }
@@ -187,7 +190,7 @@ function quoteKey(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-export function peerHost(c: Connection): string {
+export function peerHost(c: { readonly socket: Socket }): string {
   return stripV4Mapped(c.socket.remoteAddress ?? '');
 }
 
@@ -292,7 +295,7 @@ export function consumerJson(consumer: Consumer): Json | undefined {
   };
 }
 
-export function overviewJson(broker: Broker, stats: StatsCollector, visible: Set<string>, managementPort: number): Json {
+export function overviewJson(broker: ManagedBroker, stats: StatsCollector, visible: Set<string>, managementPort: number): Json {
   let ready = 0;
   let unacked = 0;
   let queues = 0;

@@ -5,6 +5,7 @@
  */
 import { syntaxError } from './errors.js';
 import { TypedValue, isFieldTable, type FieldTable, type FieldValue } from './field-table.js';
+import type { MethodWriter } from './method-codec.js';
 import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, METHODS } from './generated.js';
 
 /** Slabs start small (idle connections are the common case) and double while a connection is busy. */
@@ -216,7 +217,7 @@ export class FrameWriter {
     if (!info) throw new Error(`unknown method ${id.toString(16)}`);
     this.beginFrame(FRAME_METHOD, channel);
     this.u32(id);
-    (info.encode as (w: FrameWriter, a: A) => void)(this, args);
+    (info.encode as (w: MethodWriter, a: A) => void)(this, args);
     this.endFrame();
   }
 

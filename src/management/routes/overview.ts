@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync, statfsSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
-import type { Broker } from '../../broker/broker.js';
+import type { ManagedBroker } from '../managed-broker.js';
 import { Message } from '../../broker/message.js';
 import { AmqpError } from '../../protocol/errors.js';
 import { writePropertyFields } from '../../protocol/properties.js';
@@ -68,7 +68,7 @@ function failed(fields: Record<string, unknown>): HttpError {
   return new HttpError(503, 'failed', fields['reason'], {}, { status: 'failed', ...fields });
 }
 
-function alarmsCheck(broker: Broker): unknown {
+function alarmsCheck(broker: ManagedBroker): unknown {
   const alarms: { node: string; resource: string }[] = [];
   if (broker.alarms.memoryAlarm) alarms.push({ node: NODE_NAME, resource: 'memory' });
   if (broker.alarms.diskAlarm) alarms.push({ node: NODE_NAME, resource: 'disk' });
@@ -80,7 +80,7 @@ function alarmsCheck(broker: Broker): unknown {
  * RabbitMQ's aliveness test: declare the `aliveness-test` queue, publish a message to it through
  * the default exchange and get it back, with the user's permissions as an AMQP client would.
  */
-function aliveness(broker: Broker, user: User, vhostName: string): unknown {
+function aliveness(broker: ManagedBroker, user: User, vhostName: string): unknown {
   const vhost = broker.vhosts.get(vhostName);
   if (!vhost) throw objectNotFound();
   requireVhost(broker, user, vhostName);
@@ -107,7 +107,7 @@ function aliveness(broker: Broker, user: User, vhostName: string): unknown {
   }
 }
 
-function nodeJson(broker: Broker): Record<string, unknown> {
+function nodeJson(broker: ManagedBroker): Record<string, unknown> {
   const mem = process.memoryUsage.rss();
   let diskFree = 0;
   try {
@@ -156,7 +156,7 @@ function nodeJson(broker: Broker): Record<string, unknown> {
  * Erlang limit; Warren reports the count of those objects against RabbitMQ's default limit, so
  * monitoring that watches the ratio keeps a meaning.
  */
-function processCounts(broker: Broker): { proc_used: number; proc_total: number } {
+function processCounts(broker: ManagedBroker): { proc_used: number; proc_total: number } {
   let used = 1 + broker.connections.size;
   for (const c of broker.connections) used += c.channels.size;
   for (const v of broker.vhosts.values()) used += v.queues.size;

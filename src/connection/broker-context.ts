@@ -3,10 +3,9 @@
  * layer does not depend on how the broker is assembled (listener, storage, management).
  */
 import type { User, UserStore } from '../auth/users.js';
-import type { Connection } from '../connection/connection.js';
+import type { VirtualHost } from '../broker/vhost.js';
 import type { FieldTable } from '../protocol/field-table.js';
 import type { Logger } from '../logger.js';
-import type { VirtualHost } from './vhost.js';
 
 export interface BrokerLimits {
   frameMax: number;
@@ -26,8 +25,6 @@ export interface BrokerContext {
   serverProperties(): FieldTable;
   /** Checks credentials and the loopback-only rule for guest; undefined = refused. */
   authenticate(username: string, password: string, remoteAddress: string): User | undefined;
-  connectionOpened(connection: Connection): void;
-  connectionClosed(connection: Connection): void;
   /** A resource alarm (memory/disk) is active: publishers get blocked. */
   readonly alarmActive: boolean;
 }

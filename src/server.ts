@@ -1,26 +1,29 @@
 /**
- * The broker: owns vhosts, users, connections and the TCP listener, and is what embedders start:
- * `const broker = await Broker.start({ port: 0 })`.
+ * The assembly: wires the TCP listener, connections, the store, vhosts, users and the management
+ * API into one broker, which is what embedders start: `const broker = await Broker.start({ port: 0 })`.
+ * The domain (broker/), the connection layer and management each see only the interface they need
+ * (BrokerContext, VirtualHostStorage, ManagedBroker); nothing below imports this file.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { UserStore, type User } from '../auth/users.js';
-import { Connection } from '../connection/connection.js';
-import { ReplyCode } from '../protocol/generated.js';
-import type { FieldTable } from '../protocol/field-table.js';
-import { createLogger, type Logger } from '../logger.js';
-import { resolveOptions, type BrokerOptions, type ResolvedOptions } from '../config.js';
-import type { BrokerContext, BrokerLimits } from './broker-context.js';
-import { VirtualHost, memoryStorage, type VirtualHostStorage } from './vhost.js';
-import { ResourceAlarms } from './resource-alarms.js';
-import { VERSION } from '../version.js';
 import { mkdirSync } from 'node:fs';
-import { MessageStore, DefinitionsStore } from '../store/index.js';
-import { MemoryMessageList } from './memory-message-list.js';
-import { exportDefinitions, importDefinitions } from '../management/definitions.js';
-import { ManagementServer } from '../management/server.js';
+import { UserStore, type User } from './auth/users.js';
+import { MemoryMessageList } from './broker/memory-message-list.js';
+import { ResourceAlarms } from './broker/resource-alarms.js';
+import { VirtualHost, memoryStorage, type VirtualHostStorage } from './broker/vhost.js';
+import { resolveOptions, type BrokerOptions, type ResolvedOptions } from './config.js';
+import type { BrokerContext, BrokerLimits } from './connection/broker-context.js';
+import { Connection } from './connection/connection.js';
+import { createLogger, type Logger } from './logger.js';
+import { exportDefinitions, importDefinitions } from './management/definitions.js';
+import type { ManagedBroker } from './management/managed-broker.js';
+import { ManagementServer } from './management/server.js';
+import type { FieldTable } from './protocol/field-table.js';
+import { ReplyCode } from './protocol/generated.js';
+import { MessageStore, DefinitionsStore } from './store/index.js';
+import { VERSION } from './version.js';
 
-export class Broker implements BrokerContext {
+export class Broker implements BrokerContext, ManagedBroker {
   readonly options: ResolvedOptions;
   readonly config: BrokerLimits;
   readonly log: Logger;
@@ -173,7 +176,7 @@ export class Broker implements BrokerContext {
     }
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    new Connection(socket, this);
+    new Connection(socket, this, this.connections);
   }
 
   serverProperties(): FieldTable {
@@ -206,14 +209,6 @@ export class Broker implements BrokerContext {
       return undefined;
     }
     return user;
-  }
-
-  connectionOpened(connection: Connection): void {
-    this.connections.add(connection);
-  }
-
-  connectionClosed(connection: Connection): void {
-    this.connections.delete(connection);
   }
 
   /** Graceful stop: every client gets connection.close 320 CONNECTION_FORCED. */

@@ -1,0 +1,30 @@
+/**
+ * What the management API reads and commands on the broker. The assembly (src/server.ts) implements
+ * it; management never sees the listener, the store or how the parts are wired.
+ */
+import type { UserStore } from '../auth/users.js';
+import type { VirtualHost } from '../broker/vhost.js';
+import type { ResolvedOptions } from '../config.js';
+import type { Connection } from '../connection/connection.js';
+import type { Logger } from '../logger.js';
+
+/** The settings management reports (overview, nodes) or enforces (loopback-only users). */
+export type ManagedOptions = Pick<ResolvedOptions,
+  'host' | 'managementHost' | 'loopbackUsers' | 'dataDir' | 'memoryHighWatermark' | 'diskFreeLimit' | 'maxConnections'>;
+
+export interface ManagedBroker {
+  readonly options: Readonly<ManagedOptions>;
+  readonly log: Logger;
+  /** AMQP listener port. */
+  readonly port: number;
+  readonly startedAt: number;
+  readonly vhosts: ReadonlyMap<string, VirtualHost>;
+  readonly users: UserStore;
+  /** Open AMQP connections (after connection.open). */
+  readonly connections: ReadonlySet<Connection>;
+  readonly alarms: { readonly memoryAlarm: boolean; readonly diskAlarm: boolean };
+  /** Creates the vhost if it does not exist (and stores the definitions). */
+  addVhost(name: string): VirtualHost;
+  /** Closes its connections, deletes its queues and permissions; false if there was none. */
+  deleteVhost(name: string): boolean;
+}
