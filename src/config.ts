@@ -5,6 +5,33 @@
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import type { Logger, LogLevel } from './logger.js';
+import type { TlsOptions } from './tls/tls-options.js';
+
+/** An address to listen on (rabbitmq.conf `listeners.tcp.N = [ip:]port`). */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** SASL mechanisms Warren implements (rabbitmq.conf `auth_mechanisms.N`). */
+export type AuthMechanism = 'PLAIN' | 'AMQPLAIN' | 'EXTERNAL';
+
+/** Peer discovery through etcd (rabbitmq.conf `cluster_formation.*`), kept for the clustering work. */
+export interface ClusterFormationOptions {
+  /** cluster_formation.peer_discovery_backend, e.g. 'etcd' (RabbitMQ also accepts rabbit_peer_discovery_etcd). */
+  peerDiscoveryBackend?: string;
+  /** etcd endpoints as host:port (cluster_formation.etcd.endpoints.N, or .host + .port). */
+  etcdEndpoints?: string[];
+  /** cluster_formation.etcd.cluster_name. */
+  etcdClusterName?: string;
+  /** cluster_formation.etcd.key_prefix (RabbitMQ's default: rabbitmq). */
+  etcdKeyPrefix?: string;
+  /** Any other cluster_formation.* key, verbatim, for the clustering implementation to pick up. */
+  other?: Record<string, string>;
+}
+
+/** Log levels as Warren names them; rabbitmq.conf's warning/critical/none become warn/error/silent. */
+export type LogThreshold = LogLevel | 'silent';
 
 export interface BrokerOptions {
   /** AMQP port; 0 picks a free one (read it back from broker.port). Default 5672. */
@@ -35,9 +62,68 @@ export interface BrokerOptions {
   diskFreeLimit?: number;
   logLevel?: LogLevel | 'silent';
   logger?: Logger;
+
+  /** More AMQP listeners beside port/host (rabbitmq.conf listeners.tcp.N after the first). */
+  extraListeners?: ListenAddress[];
+  /** AMQPS listeners (listeners.ssl.N); they need `tls`. Port 0 picks a free one (read broker.tlsPort). */
+  tlsListeners?: ListenAddress[];
+  /** Certificate, key, CA and peer verification for the AMQPS listeners (ssl_options.*). */
+  tls?: TlsOptions;
+  /** SASL mechanisms offered, in order (auth_mechanisms.N). Default PLAIN, AMQPLAIN. EXTERNAL is offered only to TLS clients that sent a certificate. */
+  authMechanisms?: AuthMechanism[];
+  /** Which part of the client certificate names the user for EXTERNAL (ssl_cert_login_from). Default distinguished_name, as RabbitMQ. */
+  sslCertLoginFrom?: 'common_name' | 'distinguished_name';
+  /** Tags of the default user created on first start (default_user_tags.*). Default ['administrator']. */
+  defaultUserTags?: string[];
+  /** Serve the management API on managementPort over HTTPS with these settings (management.ssl.*). */
+  managementTls?: TlsOptions;
+  /** Prometheus metrics port; 0 disables it. Default 15692 (prometheus.tcp.port). */
+  prometheusPort?: number;
+  /** Prometheus bind address (prometheus.tcp.ip). Default: same as host. */
+  prometheusHost?: string;
+  /** Serve Prometheus metrics on prometheusPort over HTTPS with these settings (prometheus.ssl.*). */
+  prometheusTls?: TlsOptions;
+  /** RabbitMQ stream protocol port (stream.listeners.tcp.default). Default 5552. */
+  streamPort?: number;
+  /** Stream listener bind address. Default: same as host. */
+  streamHost?: string;
+  /** Host stream clients are told to connect to (stream.advertised_host). */
+  streamAdvertisedHost?: string;
+  /** Port stream clients are told to connect to (stream.advertised_port). */
+  streamAdvertisedPort?: number;
+  /** A delivery not acknowledged within this many ms closes its channel (consumer_timeout). Default: RabbitMQ's 30 minutes. */
+  consumerTimeout?: number;
+  /** Log to stdout (log.console). */
+  logConsole?: boolean;
+  /** Threshold of console logs (log.console.level). */
+  logConsoleLevel?: LogThreshold;
+  /** Also log to this file (log.file; rabbitmq.conf `log.file = false` leaves it unset). */
+  logFile?: string;
+  /** Threshold of file logs (log.file.level). */
+  logFileLevel?: LogThreshold;
+  /** Log line format (log.console.formatter / log.file.formatter). */
+  logFormatter?: 'json' | 'plaintext';
+  /** The cluster's name as reported to clients and the management API (cluster_name). */
+  clusterName?: string;
+  /** Peer discovery settings (cluster_formation.*). */
+  clusterFormation?: ClusterFormationOptions;
+  /** Port for inter-node traffic, for the clustering work (RabbitMQ's distribution.listener.port_range.min). */
+  clusterListenerPort?: number;
+  /** An AMQP client must finish connection.open within this many ms of connecting (handshake_timeout). Default 10000. */
+  handshakeTimeout?: number;
+  /** Failed logins per minute from one source address above which its refusals are delayed. Default 10; 0 disables the slow-down. */
+  loginFailureLimit?: number;
 }
 
-export type ResolvedOptions = Required<Omit<BrokerOptions, 'logger' | 'managementHost' | 'memoryHighWatermark'>> & {
+/** Options that always have a value once resolved; the others stay optional (absent = feature off or default). */
+type DefaultedKeys =
+  | 'port' | 'host' | 'dataDir' | 'managementPort' | 'heartbeat' | 'frameMax' | 'channelMax' | 'maxConnections'
+  | 'maxMessageSize' | 'defaultUser' | 'defaultPass' | 'defaultVhost' | 'loopbackUsers' | 'diskFreeLimit' | 'logLevel'
+  | 'extraListeners' | 'tlsListeners' | 'authMechanisms' | 'sslCertLoginFrom' | 'defaultUserTags' | 'loginFailureLimit'
+  | 'handshakeTimeout';
+
+export type ResolvedOptions = Required<Pick<BrokerOptions, DefaultedKeys>> &
+  Omit<BrokerOptions, DefaultedKeys | 'logger' | 'managementHost' | 'memoryHighWatermark'> & {
   managementHost: string;
   /** Bytes. */
   memoryHighWatermark: number;
@@ -59,12 +145,19 @@ export const DEFAULTS = {
   memoryHighWatermark: 0.4,
   diskFreeLimit: 50_000_000,
   logLevel: 'info' as LogLevel,
+  authMechanisms: ['PLAIN', 'AMQPLAIN'] as AuthMechanism[],
+  sslCertLoginFrom: 'distinguished_name' as const,
+  loginFailureLimit: 10,
+  prometheusPort: 15692,
+  streamPort: 5552,
 };
 
 export function resolveOptions(o: BrokerOptions): ResolvedOptions {
   const wm = o.memoryHighWatermark ?? DEFAULTS.memoryHighWatermark;
   const host = o.host ?? DEFAULTS.host;
+  const { logger: _logger, ...rest } = o;
   return {
+    ...rest,
     port: o.port ?? DEFAULTS.port,
     host,
     dataDir: resolve(o.dataDir ?? DEFAULTS.dataDir),
@@ -82,5 +175,12 @@ export function resolveOptions(o: BrokerOptions): ResolvedOptions {
     memoryHighWatermark: wm <= 1 ? Math.floor(totalmem() * wm) : wm,
     diskFreeLimit: o.diskFreeLimit ?? DEFAULTS.diskFreeLimit,
     logLevel: o.logLevel ?? DEFAULTS.logLevel,
+    extraListeners: o.extraListeners ?? [],
+    tlsListeners: o.tlsListeners ?? [],
+    authMechanisms: o.authMechanisms ?? DEFAULTS.authMechanisms,
+    sslCertLoginFrom: o.sslCertLoginFrom ?? DEFAULTS.sslCertLoginFrom,
+    defaultUserTags: o.defaultUserTags ?? ['administrator'],
+    loginFailureLimit: o.loginFailureLimit ?? DEFAULTS.loginFailureLimit,
+    handshakeTimeout: o.handshakeTimeout ?? 10_000,
   };
 }

@@ -52,7 +52,7 @@ export class Broker implements BrokerContext, ManagedBroker {
       frameMax: this.options.frameMax,
       channelMax: this.options.channelMax,
       heartbeat: this.options.heartbeat,
-      handshakeTimeoutMs: 10_000,
+      handshakeTimeoutMs: this.options.handshakeTimeout,
       maxMessageSize: this.options.maxMessageSize,
     };
     this.alarms = new ResourceAlarms(this.options, this.log, (active, reason) => {
@@ -143,7 +143,7 @@ export class Broker implements BrokerContext, ManagedBroker {
   private setupDefaults(): void {
     if (this.vhosts.size === 0) this.addVhost(this.options.defaultVhost);
     if (this.users.users.size === 0) {
-      this.users.addUser(this.options.defaultUser, this.options.defaultPass, ['administrator']);
+      this.users.addUser(this.options.defaultUser, this.options.defaultPass, this.options.defaultUserTags);
       this.users.setPermission(this.options.defaultVhost, this.options.defaultUser, { configure: '.*', write: '.*', read: '.*' });
     }
   }
@@ -186,7 +186,7 @@ export class Broker implements BrokerContext, ManagedBroker {
       platform: `Node.js ${process.version}`,
       copyright: 'Warren contributors',
       information: 'Licensed under the MIT license',
-      cluster_name: `warren@${this.options.host}`,
+      cluster_name: this.options.clusterName ?? `warren@${this.options.host}`,
       capabilities: {
         publisher_confirms: true,
         exchange_exchange_bindings: true,

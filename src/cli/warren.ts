@@ -3,29 +3,33 @@
  * `warren`: start the broker. Settings come from (highest first) flags, WARREN_* environment
  * variables, a JSON config file (--config / WARREN_CONFIG), then built-in defaults.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Broker } from '../server.js';
 import type { BrokerOptions } from '../config.js';
 import { DEFAULTS } from '../config.js';
-import type { LogLevel } from '../logger.js';
+import { createLogger } from '../logger.js';
+import { describeProblem, readConfigFile, type ConfigFile } from '../conf/config-file.js';
 import { VERSION } from '../version.js';
 
 const SETTINGS = {
-  port: { env: 'WARREN_PORT', type: 'number', help: `AMQP port (0 = any free port)`, def: DEFAULTS.port },
-  bind: { env: 'WARREN_BIND', type: 'string', help: 'address to listen on', def: DEFAULTS.host },
-  'data-dir': { env: 'WARREN_DATA_DIR', type: 'string', help: 'directory for durable data', def: DEFAULTS.dataDir },
-  'management-port': { env: 'WARREN_MANAGEMENT_PORT', type: 'number', help: 'management HTTP API port (0 disables it)', def: DEFAULTS.managementPort },
-  'management-bind': { env: 'WARREN_MANAGEMENT_BIND', type: 'string', help: 'management HTTP address (default: --bind)', def: undefined },
-  heartbeat: { env: 'WARREN_HEARTBEAT', type: 'number', help: 'heartbeat timeout proposed to clients, seconds (0 = off)', def: DEFAULTS.heartbeat },
-  'frame-max': { env: 'WARREN_FRAME_MAX', type: 'number', help: 'largest frame, bytes', def: DEFAULTS.frameMax },
-  'channel-max': { env: 'WARREN_CHANNEL_MAX', type: 'number', help: 'channels per connection', def: DEFAULTS.channelMax },
-  'max-message-size': { env: 'WARREN_MAX_MESSAGE_SIZE', type: 'number', help: 'largest message body, bytes', def: DEFAULTS.maxMessageSize },
-  'default-user': { env: 'WARREN_DEFAULT_USER', type: 'string', help: 'user created on first start', def: DEFAULTS.defaultUser },
-  'default-pass': { env: 'WARREN_DEFAULT_PASS', type: 'string', help: 'its password', def: DEFAULTS.defaultPass },
-  'memory-high-watermark': { env: 'WARREN_MEMORY_HIGH_WATERMARK', type: 'number', help: 'block publishers above this memory use: fraction of RAM (<= 1) or bytes', def: DEFAULTS.memoryHighWatermark },
-  'disk-free-limit': { env: 'WARREN_DISK_FREE_LIMIT', type: 'number', help: 'block publishers when the data dir has less free space, bytes', def: DEFAULTS.diskFreeLimit },
-  'log-level': { env: 'WARREN_LOG_LEVEL', type: 'string', help: 'debug | info | warn | error | silent', def: DEFAULTS.logLevel },
+  port: { opt: 'port', env: 'WARREN_PORT', type: 'number', help: `AMQP port (0 = any free port)`, def: DEFAULTS.port },
+  bind: { opt: 'host', env: 'WARREN_BIND', type: 'string', help: 'address to listen on', def: DEFAULTS.host },
+  'data-dir': { opt: 'dataDir', env: 'WARREN_DATA_DIR', type: 'string', help: 'directory for durable data', def: DEFAULTS.dataDir },
+  'management-port': { opt: 'managementPort', env: 'WARREN_MANAGEMENT_PORT', type: 'number', help: 'management HTTP API port (0 disables it)', def: DEFAULTS.managementPort },
+  'management-bind': { opt: 'managementHost', env: 'WARREN_MANAGEMENT_BIND', type: 'string', help: 'management HTTP address (default: --bind)', def: undefined },
+  heartbeat: { opt: 'heartbeat', env: 'WARREN_HEARTBEAT', type: 'number', help: 'heartbeat timeout proposed to clients, seconds (0 = off)', def: DEFAULTS.heartbeat },
+  'frame-max': { opt: 'frameMax', env: 'WARREN_FRAME_MAX', type: 'number', help: 'largest frame, bytes', def: DEFAULTS.frameMax },
+  'channel-max': { opt: 'channelMax', env: 'WARREN_CHANNEL_MAX', type: 'number', help: 'channels per connection', def: DEFAULTS.channelMax },
+  'max-message-size': { opt: 'maxMessageSize', env: 'WARREN_MAX_MESSAGE_SIZE', type: 'number', help: 'largest message body, bytes', def: DEFAULTS.maxMessageSize },
+  'default-user': { opt: 'defaultUser', env: 'WARREN_DEFAULT_USER', type: 'string', help: 'user created on first start', def: DEFAULTS.defaultUser },
+  'default-pass': { opt: 'defaultPass', env: 'WARREN_DEFAULT_PASS', type: 'string', help: 'its password', def: DEFAULTS.defaultPass },
+  'memory-high-watermark': { opt: 'memoryHighWatermark', env: 'WARREN_MEMORY_HIGH_WATERMARK', type: 'number', help: 'block publishers above this memory use: fraction of RAM (<= 1) or bytes', def: DEFAULTS.memoryHighWatermark },
+  'disk-free-limit': { opt: 'diskFreeLimit', env: 'WARREN_DISK_FREE_LIMIT', type: 'number', help: 'block publishers when the data dir has less free space, bytes', def: DEFAULTS.diskFreeLimit },
+  'log-level': { opt: 'logLevel', env: 'WARREN_LOG_LEVEL', type: 'string', help: 'debug | info | warn | error | silent', def: DEFAULTS.logLevel },
+  'tls-port': { opt: undefined, env: 'WARREN_TLS_PORT', type: 'number', help: 'AMQPS port (needs --tls-cert and --tls-key; 0 = any free port)', def: undefined },
+  'tls-cert': { opt: undefined, env: 'WARREN_TLS_CERT', type: 'string', help: 'PEM certificate (chain) for AMQPS', def: undefined },
+  'tls-key': { opt: undefined, env: 'WARREN_TLS_KEY', type: 'string', help: 'PEM private key for AMQPS', def: undefined },
+  'tls-ca': { opt: undefined, env: 'WARREN_TLS_CA', type: 'string', help: 'PEM CA bundle for client certificates', def: undefined },
 } as const;
 type Name = keyof typeof SETTINGS;
 
@@ -34,9 +38,15 @@ function usage(): string {
   for (const [name, s] of Object.entries(SETTINGS)) {
     lines.push(`  --${name.padEnd(24)}${s.help} [${s.env}] (default: ${s.def ?? '-'})`);
   }
-  lines.push(`  --${'config <file>'.padEnd(24)}JSON file with any of the options above, e.g. {"port": 5673} [WARREN_CONFIG]`);
+  lines.push(`  --${'config <file>'.padEnd(24)}rabbitmq.conf (name ending in .conf) or JSON file with the options above, e.g. {"port": 5673} [WARREN_CONFIG]`);
   lines.push(`  --${'help'.padEnd(24)}show this help`, `  --${'version'.padEnd(24)}show the version`);
   return lines.join('\n');
+}
+
+/** Bad settings: say what and where, exit 2, start nothing (as RabbitMQ refuses to boot). */
+function refuse(lines: string[]): never {
+  for (const l of lines) console.error(`warren: ${l}`);
+  process.exit(2);
 }
 
 function main(): void {
@@ -58,46 +68,45 @@ function main(): void {
     return;
   }
   const configPath = (values['config'] as string | undefined) ?? process.env['WARREN_CONFIG'];
-  let file: Record<string, unknown> = {};
+  let fromFile: BrokerOptions = {};
+  let json: Record<string, unknown> = {};
+  let warnings: string[] = [];
   if (configPath) {
+    let file: ConfigFile;
     try {
-      file = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+      file = readConfigFile(configPath);
     } catch (e) {
-      console.error(`warren: cannot read config file ${configPath}: ${(e as Error).message}`);
-      process.exit(2);
+      refuse([(e as Error).message]);
+    }
+    if (file.errors.length > 0) refuse([`errors in config file ${configPath}, nothing started:`, ...file.errors.map((p) => describeProblem(configPath, p))]);
+    if (file.format === 'json') json = file.values;
+    else {
+      fromFile = file.options;
+      warnings = file.warnings.map((p) => describeProblem(configPath, p));
     }
   }
+  // Flags win over the environment, which wins over the file.
   const get = (name: Name): string | number | undefined => {
     const s = SETTINGS[name];
-    const raw = (values[name] as string | undefined) ?? process.env[s.env] ?? (file[name] as string | number | undefined);
-    if (raw === undefined) return s.def;
+    const raw = (values[name] as string | undefined) ?? process.env[s.env] ?? (json[name] as string | number | undefined);
+    if (raw === undefined) return undefined;
     if (s.type === 'number') {
       const n = Number(raw);
-      if (!Number.isFinite(n) || n < 0) {
-        console.error(`warren: --${name} must be a non-negative number, got '${raw}'`);
-        process.exit(2);
-      }
+      if (!Number.isFinite(n) || n < 0) refuse([`--${name} must be a non-negative number, got '${raw}'`]);
       return n;
     }
     return String(raw);
   };
-  const opts: BrokerOptions = {
-    port: get('port') as number,
-    host: get('bind') as string,
-    dataDir: get('data-dir') as string,
-    managementPort: get('management-port') as number,
-    heartbeat: get('heartbeat') as number,
-    frameMax: get('frame-max') as number,
-    channelMax: get('channel-max') as number,
-    maxMessageSize: get('max-message-size') as number,
-    defaultUser: get('default-user') as string,
-    defaultPass: get('default-pass') as string,
-    memoryHighWatermark: get('memory-high-watermark') as number,
-    diskFreeLimit: get('disk-free-limit') as number,
-    logLevel: get('log-level') as LogLevel,
-  };
-  const mb = get('management-bind');
-  if (mb !== undefined) opts.managementHost = String(mb);
+  const given: Record<string, unknown> = {};
+  for (const name of Object.keys(SETTINGS) as Name[]) {
+    const opt = SETTINGS[name].opt;
+    const value = get(name);
+    if (opt && value !== undefined) given[opt] = value;
+  }
+  const opts: BrokerOptions = { ...fromFile, ...(given as BrokerOptions) };
+  applyTlsFlags(opts, get('tls-port') as number | undefined, get('tls-cert') as string | undefined, get('tls-key') as string | undefined, get('tls-ca') as string | undefined);
+  const log = createLogger(opts.logLevel ?? DEFAULTS.logLevel);
+  for (const w of warnings) log('warn', 'config setting ignored', { detail: w });
   Broker.start(opts).then(
     (broker) => {
       let stopping = false;
@@ -117,6 +126,21 @@ function main(): void {
       process.exit(1);
     },
   );
+}
+
+/** --tls-port / --tls-cert / --tls-key / --tls-ca on top of what the config file says. */
+function applyTlsFlags(opts: BrokerOptions, port: number | undefined, cert: string | undefined, key: string | undefined, ca: string | undefined): void {
+  if (cert !== undefined || key !== undefined || ca !== undefined) {
+    const certFile = cert ?? opts.tls?.certFile;
+    const keyFile = key ?? opts.tls?.keyFile;
+    if (!certFile || !keyFile) refuse(['TLS needs both --tls-cert and --tls-key']);
+    opts.tls = { ...opts.tls, certFile, keyFile };
+    if (ca !== undefined) opts.tls.caFile = ca;
+  }
+  if (port !== undefined) {
+    if (!opts.tls) refuse(['--tls-port needs --tls-cert and --tls-key']);
+    opts.tlsListeners = [{ host: opts.host ?? DEFAULTS.host, port }];
+  }
 }
 
 main();

@@ -328,7 +328,7 @@ export function overviewJson(broker: ManagedBroker, stats: StatsCollector, visib
     product_version: VERSION,
     product_name: 'Warren',
     rabbitmq_version: RABBITMQ_API_VERSION,
-    cluster_name: NODE_NAME,
+    cluster_name: broker.options.clusterName ?? NODE_NAME,
     node: NODE_NAME,
     disable_stats: false,
     enable_queue_totals: false,
