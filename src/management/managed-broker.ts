@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 
 /** The settings management reports (overview, nodes) or enforces (loopback-only users). */
 export type ManagedOptions = Pick<ResolvedOptions,
-  'host' | 'managementHost' | 'loopbackUsers' | 'dataDir' | 'memoryHighWatermark' | 'diskFreeLimit' | 'maxConnections'>;
+  'host' | 'managementHost' | 'loopbackUsers' | 'dataDir' | 'memoryHighWatermark' | 'diskFreeLimit' | 'maxConnections' | 'clusterName'>;
 
 export interface ManagedBroker {
   readonly options: Readonly<ManagedOptions>;
