@@ -1,7 +1,7 @@
 /**
  * A virtual host: its exchanges, queues and bindings, and the rules for declaring, binding and
- * deleting them (RabbitMQ's reply codes and texts). Publishing asks the vhost to route a message
- * to queues; the channel then pushes the message into each.
+ * deleting them (RabbitMQ's reply codes and texts). `publish()` routes a message into the queues it
+ * reaches and reports a PublishOutcome; publishing channels, management and dead-lettering all use it.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -12,7 +12,8 @@ import { bindingId, createExchange, isExchangeType, type Binding, type Destinati
 import type { Message } from './message.js';
 import type { MessageList } from './message-list.js';
 import { MemoryMessageList } from './memory-message-list.js';
-import { DirectReplyTo } from './direct-reply-to.js';
+import { DirectReplyTo, REPLY_TO_PREFIX } from './direct-reply-to.js';
+import { PublishOutcome } from './publish-outcome.js';
 import { Queue } from './queue.js';
 import { deadLetteredMessage, type DeadLetterReason } from './dead-letter.js';
 
@@ -65,7 +66,10 @@ export class VirtualHost {
   readonly queues = new Map<string, Queue>();
   /** Bindings whose destination is a queue, by queue name, for cleanup when the queue goes. */
   private readonly bindingsTo = new Map<string, Set<Binding>>();
+  /** Reused by every publish that is not nested in another (dead letters of a publish are). */
   private readonly routeScratch = new Set<Destination>();
+  private readonly outcomeScratch = new PublishOutcome();
+  private publishDepth = 0;
   readonly directReplyTo = new DirectReplyTo();
 
   constructor(
@@ -233,11 +237,8 @@ export class VirtualHost {
     const exchange = this.exchanges.get(dlx);
     if (!exchange) return;
     const dead = deadLetteredMessage(message, from.name, reason, dlx, from.policy.deadLetterRoutingKey);
-    for (const d of [...this.route(exchange, dead)]) {
-      // An expired/maxlen message routed straight back to its own queue would cycle forever.
-      if (d === from && reason !== 'rejected') continue;
-      (d as Queue).publish(dead);
-    }
+    // An expired/maxlen message routed straight back to its own queue would cycle forever.
+    this.publish(exchange, dead, reason === 'rejected' ? undefined : from);
   }
 
   private checkQueueEquivalent(q: Queue, d: QueueDeclaration): void {
@@ -328,19 +329,45 @@ export class VirtualHost {
   }
 
   /**
-   * Queues a message published to `exchange` reaches, following exchange-to-exchange bindings and
-   * alternate exchanges. The returned set is reused: consume it before the next call.
+   * Route a message published to `exchange` and enqueue it on every queue it reaches (on the default
+   * exchange, a direct reply-to address reaches its consumer). `except` is left out (dead letters
+   * never go straight back to their queue). The outcome object is reused by the next publish: read
+   * it before publishing again. A publish nested in another one (a queue dead-lettering while it
+   * takes the message) gets its own set and outcome, so the outer loop is not disturbed.
    */
-  route(exchange: Exchange, message: Message): Set<Destination> {
-    const out = this.routeScratch;
+  publish(exchange: Exchange, message: Message, except?: Queue): PublishOutcome {
+    const nested = this.publishDepth > 0;
+    const outcome = nested ? new PublishOutcome() : this.outcomeScratch.reset();
+    if (exchange.name === '' && message.routingKey.startsWith(REPLY_TO_PREFIX)) {
+      if (this.directReplyTo.deliver(message.routingKey, message)) outcome.routed = 1;
+      return outcome;
+    }
+    const routed = nested ? new Set<Destination>() : this.routeScratch;
+    this.route(exchange, message, routed);
+    this.publishDepth++;
+    try {
+      for (const d of routed) {
+        const queue = d as Queue;
+        if (queue === except) continue;
+        outcome.routed++;
+        if (!queue.publish(message)) outcome.rejected = true;
+        else if (message.persistent && queue.durable) outcome.durableQueues.push(queue);
+      }
+    } finally {
+      this.publishDepth--;
+    }
+    return outcome;
+  }
+
+  /** The queues a message published to `exchange` reaches, following e2e bindings and alternate exchanges. */
+  private route(exchange: Exchange, message: Message, out: Set<Destination>): void {
     out.clear();
     if (exchange.name === '') {
       const q = this.queues.get(message.routingKey);
       if (q) out.add(q);
-      return out;
+      return;
     }
     this.routeFrom(exchange, message, out, undefined);
-    return out;
   }
 
   private routeFrom(exchange: Exchange, message: Message, out: Set<Destination>, visited: Set<string> | undefined): void {

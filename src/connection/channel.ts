@@ -26,12 +26,13 @@ import { hasProperty, PropertyFlag, readDeliveryMode, readPropertyFields } from 
 import { decodeMethodArguments } from '../protocol/method-arguments.js';
 import { stringValue, type FieldTable } from '../protocol/field-table.js';
 import { replaceShortstrProperty } from '../protocol/property-rewrite.js';
-import { REPLY_TO_PREFIX, REPLY_TO_QUEUE, type ReplyReceiver } from '../broker/direct-reply-to.js';
+import { REPLY_TO_QUEUE, type ReplyReceiver } from '../broker/direct-reply-to.js';
 import type { FrameWriter } from '../protocol/frame-writer.js';
 import type { Socket } from 'node:net';
 import type { BrokerContext } from './broker-context.js';
 import { PublisherConfirms } from './publisher-confirms.js';
 import { ContentAssembler, type PublishedContent } from './content-assembler.js';
+import { UnackedDeliveries, type Settlement, type Unacked } from './unacked-deliveries.js';
 
 /** What a channel needs from the connection it runs on (Connection implements it). */
 export interface ChannelHost {
@@ -54,19 +55,9 @@ export interface ChannelHost {
   notePublish(): void;
 }
 
-interface Unacked {
-  readonly tag: number;
-  readonly envelope: Envelope;
-  readonly queue: Queue;
-  /** undefined for basic.get deliveries. */
-  readonly consumer: Consumer | undefined;
-}
-
-
 export class Channel implements ConsumerChannel, ReplyReceiver {
   private readonly content: ContentAssembler;
-  private deliveryTag = 0;
-  private readonly unacked = new Map<number, Unacked>();
+  private readonly unacked = new UnackedDeliveries();
   readonly consumers = new Map<string, Consumer>();
   /** basic.qos global=false: applies to consumers created afterwards. */
   private consumerPrefetch = 0;
@@ -99,7 +90,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     return this.connection.vhost!;
   }
   get unackedCount(): number {
-    return this.unacked.size;
+    return this.unacked.count;
   }
   get prefetchCount(): number {
     return this.consumerPrefetch;
@@ -241,7 +232,11 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     return exchange;
   }
 
-  /** Route and enqueue; durable queues that got a persistent copy are added to `durableTargets`. */
+  /**
+   * Publish through the vhost and turn its outcome into a basic.return (unroutable, mandatory) and a
+   * confirm (once every durable copy is synced) or a nack (a queue refused it). In a transaction,
+   * durable queues that got a persistent copy are added to `durableTargets`.
+   */
   private publish(c: PublishedContent, durableTargets?: Set<Queue>): void {
     const m = c.method;
     const exchange = this.resolvePublishTarget(m);
@@ -256,43 +251,29 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       throw preconditionFailed(`user_id property set to '${userId}' but authenticated user was '${this.connection.username}'`);
     }
     this.stats.published++;
-    const seq = this.confirms?.nextSeq();
-    if (m.exchange === '' && m.routingKey.startsWith(REPLY_TO_PREFIX)) {
-      const delivered = this.vhost.directReplyTo.deliver(m.routingKey, message);
-      if (!delivered && m.mandatory) this.returnMessage(message, m);
-      if (seq !== undefined) this.confirms!.confirmNow(seq);
-      return;
-    }
-    const routed = this.vhost.route(exchange, message);
-    if (routed.size === 0) {
-      if (m.mandatory) this.returnMessage(message, m);
-      if (seq !== undefined) this.confirms!.confirmNow(seq);
-      return;
-    }
-    let durableWrites = 0;
-    let rejected = false;
-    for (const dest of routed) {
-      const queue = dest as Queue;
-      if (!queue.publish(message)) {
-        rejected = true;
-        continue;
-      }
-      if (durableTargets && persistent && queue.durable) durableTargets.add(queue);
-      if (seq !== undefined && persistent && queue.durable) {
-        durableWrites++;
-        queue.messages.whenDurable(() => this.confirms?.durable(seq));
-      }
-    }
-    if (seq !== undefined) {
-      // reject-publish overflow: the publisher learns through a nack (RabbitMQ's behaviour).
-      if (rejected) this.confirms!.reject(seq);
-      else this.confirms!.expect(seq, durableWrites);
-    }
+    const outcome = this.vhost.publish(exchange, message);
+    if (outcome.routed === 0 && m.mandatory) this.returnMessage(message, m);
+    if (durableTargets) for (const q of outcome.durableQueues) durableTargets.add(q);
+    const confirms = this.confirms;
+    if (confirms === undefined) return;
+    const seq = confirms.nextSeq();
+    // reject-publish overflow: the publisher learns through a nack (RabbitMQ's behaviour).
+    if (outcome.rejected) return confirms.reject(seq);
+    const durableWrites = outcome.durableQueues.length;
+    if (durableWrites > 0) outcome.whenDurable(() => confirms.durable(seq));
+    confirms.expect(seq, durableWrites);
   }
 
   private returnMessage(message: Message, m: BasicPublish): void {
-    this.send(Method.basicReturn, { replyCode: ReplyCode.NO_ROUTE, replyText: 'NO_ROUTE', exchange: m.exchange, routingKey: m.routingKey });
-    this.connection.writer.content(this.id, message.rawProperties, message.body, this.connection.frameMax);
+    this.sendContent(Method.basicReturn, { replyCode: ReplyCode.NO_ROUTE, replyText: 'NO_ROUTE', exchange: m.exchange, routingKey: m.routingKey }, message);
+  }
+
+  /** The one way a message leaves towards the client: deliver, get-ok, return, direct reply. */
+  private sendContent<A>(methodId: number, args: A, message: Message): void {
+    const conn = this.connection;
+    conn.writer.method(this.id, methodId, args);
+    conn.writer.content(this.id, message.rawProperties, message.body, conn.frameMax);
+    conn.scheduleFlush();
   }
 
   /** reply_to = amq.rabbitmq.reply-to becomes this channel's reply address (RabbitMQ's direct reply-to). */
@@ -306,12 +287,9 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   }
 
   deliverReply(consumerTag: string, message: Message): void {
-    const conn = this.connection;
-    conn.writer.method(this.id, Method.basicDeliver, {
-      consumerTag, deliveryTag: ++this.deliveryTag, redelivered: false, exchange: message.exchange, routingKey: message.routingKey,
-    });
-    conn.writer.content(this.id, message.rawProperties, message.body, conn.frameMax);
-    conn.scheduleFlush();
+    this.sendContent(Method.basicDeliver, {
+      consumerTag, deliveryTag: this.unacked.nextTag(), redelivered: false, exchange: message.exchange, routingKey: message.routingKey,
+    }, message);
   }
 
   private consumeReplyTo(a: BasicConsume): void {
@@ -365,13 +343,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     const tx = this.tx;
     if (!tx) throw preconditionFailed('channel is not transactional');
     tx.publishes.length = 0;
-    const returned = tx.settles.splice(0).flatMap((s) => s.taken);
-    if (returned.length > 0) {
-      // Rolled-back acks: the deliveries are unacked again, in delivery-tag order.
-      const all = [...this.unacked, ...returned.map((u) => [u.tag, u] as const)].sort((a, b) => a[0] - b[0]);
-      this.unacked.clear();
-      for (const [tag, u] of all) this.unacked.set(tag, u);
-    }
+    // Rolled-back acks: the deliveries are unacked again.
+    this.unacked.restore(tx.settles.splice(0).flatMap((s) => s.taken));
     this.send(Method.txRollbackOk, {});
   }
 
@@ -508,36 +481,29 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     const queue = this.vhost.getQueueFor(name, this.connectionId);
     const envelope = queue.get(a.noAck);
     if (!envelope) return this.send(Method.basicGetEmpty, { clusterId: '' });
-    const tag = ++this.deliveryTag;
-    if (!a.noAck) this.unacked.set(tag, { tag, envelope, queue, consumer: undefined });
+    const tag = this.unacked.nextTag();
+    if (!a.noAck) this.unacked.add(tag, envelope, queue, undefined);
     const m = envelope.message;
-    this.send(Method.basicGetOk, {
+    this.sendContent(Method.basicGetOk, {
       deliveryTag: tag, redelivered: envelope.redelivered, exchange: m.exchange, routingKey: m.routingKey,
       messageCount: queue.messageCount,
-    });
-    this.connection.writer.content(this.id, m.rawProperties, m.body, this.connection.frameMax);
+    }, m);
   }
 
   canDeliver(_consumer: Consumer): boolean {
     return this.connection.canWrite &&
-      (this.channelPrefetch === 0 || this.unacked.size < this.channelPrefetch);
+      (this.channelPrefetch === 0 || this.unacked.count < this.channelPrefetch);
   }
 
   deliver(consumer: Consumer, envelope: Envelope): void {
-    const tag = ++this.deliveryTag;
-    if (!consumer.noAck) {
-      this.unacked.set(tag, { tag, envelope, queue: consumer.queue, consumer });
-      consumer.unacked++;
-    }
+    const tag = this.unacked.nextTag();
+    if (!consumer.noAck) this.unacked.add(tag, envelope, consumer.queue, consumer);
     this.stats.delivered++;
     const m = envelope.message;
-    const conn = this.connection;
-    conn.writer.method(this.id, Method.basicDeliver, {
+    this.sendContent(Method.basicDeliver, {
       consumerTag: consumer.tag, deliveryTag: tag, redelivered: envelope.redelivered,
       exchange: m.exchange, routingKey: m.routingKey,
-    });
-    conn.writer.content(this.id, m.rawProperties, m.body, conn.frameMax);
-    conn.scheduleFlush();
+    }, m);
   }
 
   consumerCancelledByBroker(consumer: Consumer): void {
@@ -566,62 +532,28 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
 
   // ---- acknowledgements ------------------------------------------------------------------------
 
-  /** The entries a (tag, multiple) pair names; unknown tag → 406 as RabbitMQ. */
-  private takeUnacked(tag: number, multiple: boolean): Unacked[] {
-    if (multiple) {
-      // As RabbitMQ: a non-zero tag must itself be outstanding, even with multiple.
-      if (tag !== 0 && !this.unacked.has(tag)) throw preconditionFailed(`unknown delivery tag ${tag}`);
-      const out: Unacked[] = [];
-      for (const [t, u] of this.unacked) {
-        if (tag !== 0 && t > tag) break;
-        out.push(u);
-        this.unacked.delete(t);
-      }
-      return out;
-    }
-    const u = this.unacked.get(tag);
-    if (!u) throw preconditionFailed(`unknown delivery tag ${tag}`);
-    this.unacked.delete(tag);
-    return [u];
-  }
-
   private onAck(tag: number, multiple: boolean): void {
     if (this.tx) {
-      const taken = this.takeUnacked(tag, multiple);
-      this.tx.settles.push({ taken, apply: () => this.settle(taken, (u) => u.queue.ack(u.envelope)) });
+      const taken = this.unacked.take(tag, multiple);
+      this.tx.settles.push({ taken, apply: () => this.settle(taken, 'ack') });
       return;
     }
-    if (!multiple) {
-      // Hot path: one ack, one queue.
-      const u = this.unacked.get(tag);
-      if (!u) throw preconditionFailed(`unknown delivery tag ${tag}`);
-      this.unacked.delete(tag);
-      this.stats.acked++;
-      u.queue.ack(u.envelope);
-      if (u.consumer) u.consumer.unacked--;
-      u.queue.dispatch();
-      if (this.channelPrefetch !== 0) this.resumeDeliveries();
-      return;
-    }
-    this.settle(this.takeUnacked(tag, multiple), (u) => u.queue.ack(u.envelope));
+    if (multiple) return this.settle(this.unacked.take(tag, true), 'ack');
+    this.unacked.ackOne(tag);
+    this.stats.acked++;
+    if (this.channelPrefetch !== 0) this.resumeDeliveries();
   }
 
   private onNack(tag: number, multiple: boolean, requeue: boolean): void {
-    const taken = this.takeUnacked(tag, multiple);
-    const apply = () => this.settle(taken, (u) => (requeue ? u.queue.requeue(u.envelope) : u.queue.discard(u.envelope)));
+    const taken = this.unacked.take(tag, multiple);
+    const apply = () => this.settle(taken, requeue ? 'requeue' : 'discard');
     if (this.tx) this.tx.settles.push({ taken, apply });
     else apply();
   }
 
-  private settle(entries: Unacked[], action: (u: Unacked) => void): void {
-    const queues = new Set<Queue>();
-    for (const u of entries) {
-      action(u);
-      this.stats.acked++;
-      if (u.consumer) u.consumer.unacked--;
-      queues.add(u.queue);
-    }
-    for (const q of queues) q.dispatch();
+  private settle(entries: Unacked[], how: Settlement): void {
+    this.unacked.settle(entries, how);
+    this.stats.acked += entries.length;
     if (this.channelPrefetch !== 0) this.resumeDeliveries();
   }
 
@@ -630,7 +562,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     if (!a.requeue) throw notImplemented('requeue=false');
     // recover-ok goes out before the redeliveries, as RabbitMQ orders them.
     if (sync) this.send(Method.basicRecoverOk, {});
-    this.settle(this.takeUnacked(0, true), (u) => u.queue.requeue(u.envelope));
+    this.settle(this.unacked.takeAll(), 'requeue');
   }
 
   // ---- closing ---------------------------------------------------------------------------------
@@ -649,15 +581,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     this.cancelReplyTo();
     for (const c of this.consumers.values()) c.queue.removeConsumer(c);
     this.consumers.clear();
-    const queues = new Set<Queue>();
     // Acks of an uncommitted transaction never happened: those deliveries come back too.
-    const pendingTx = this.tx ? this.tx.settles.splice(0).flatMap((t) => t.taken) : [];
-    for (const u of [...this.unacked.values(), ...pendingTx]) {
-      u.queue.requeue(u.envelope);
-      queues.add(u.queue);
-    }
-    this.unacked.clear();
-    for (const q of queues) q.dispatch();
+    this.unacked.requeueAll(this.tx ? this.tx.settles.splice(0).flatMap((t) => t.taken) : []);
   }
 }
 

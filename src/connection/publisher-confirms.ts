@@ -28,16 +28,12 @@ export class PublisherConfirms {
 
   /** Register how many durable writes `seq` waits for. */
   expect(seq: number, durableWrites: number): void {
-    if (durableWrites === 0) return this.confirmNow(seq);
+    if (durableWrites === 0) return this.scheduleFlush();
     const already = this.waiting.get(seq) ?? 0;
     // whenDurable callbacks may have fired (negative count) before expect() ran.
     const left = already + durableWrites;
     if (left <= 0) this.waiting.delete(seq);
     else this.waiting.set(seq, left);
-    this.scheduleFlush();
-  }
-
-  confirmNow(_seq: number): void {
     this.scheduleFlush();
   }
 

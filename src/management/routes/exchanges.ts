@@ -4,7 +4,6 @@
  */
 import { isExchangeType } from '../../broker/exchange/index.js';
 import { Message } from '../../broker/message.js';
-import type { Queue } from '../../broker/queue.js';
 import { fieldTableFromJson } from '../../protocol/field-table.js';
 import { writePropertyFields } from '../../protocol/properties.js';
 import { visibleVhosts } from '../access.js';
@@ -106,8 +105,5 @@ async function publish(ctx: Ctx): Promise<unknown> {
   if (exchange.internal) throw badRequest(`cannot publish to internal exchange '${name}' in vhost '${vhost.name}'`);
   if (exchange.type === 'topic') amqp(() => ctx.broker.users.checkTopic(ctx.user.name, vhost.name, 'write', name, routingKey));
   const message = new Message(name, routingKey, writePropertyFields(properties), payload, properties.deliveryMode === 2);
-  // route() hands back a reused set: copy it before publishing (publishing can route dead letters).
-  const queues = [...vhost.route(exchange, message)] as Queue[];
-  for (const q of queues) q.publish(message);
-  return { routed: queues.length > 0 };
+  return { routed: vhost.publish(exchange, message).routed > 0 };
 }

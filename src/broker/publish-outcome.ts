@@ -1,0 +1,28 @@
+/**
+ * What became of one published message, as the vhost reports it: how many queues (or a direct
+ * reply-to consumer) it reached, whether a queue refused it, and its durability ticket: the
+ * durable queues that took a persistent copy. The channel turns this into a basic.return, a
+ * confirm or a nack; dead-lettering uses the same path and ignores the answer.
+ */
+import type { Queue } from './queue.js';
+
+export class PublishOutcome {
+  /** Destinations the message was routed to; 0 = unroutable (mandatory publishes come back). */
+  routed = 0;
+  /** A queue refused it (x-overflow reject-publish): a confirm becomes a nack. */
+  rejected = false;
+  /** Durable queues holding a persistent copy; the message is safe once each has synced. */
+  readonly durableQueues: Queue[] = [];
+
+  reset(): this {
+    this.routed = 0;
+    this.rejected = false;
+    this.durableQueues.length = 0;
+    return this;
+  }
+
+  /** Run `callback` once per durable copy as it reaches the disk (durableQueues.length calls). */
+  whenDurable(callback: () => void): void {
+    for (const q of this.durableQueues) q.messages.whenDurable(callback);
+  }
+}
