@@ -2,7 +2,7 @@
  * Dead-lettering: a message rejected without requeue, expired, or dropped by a length limit is
  * republished to the queue's dead-letter exchange with RabbitMQ's `x-death` history header.
  */
-import type { FieldTable, FieldValue } from '../protocol/field-table.js';
+import { stringValue, type FieldTable, type FieldValue } from '../protocol/field-table.js';
 import { writePropertyFields } from '../protocol/properties.js';
 import { Message } from './message.js';
 
@@ -14,7 +14,7 @@ export function deadLetteredMessage(
   reason: DeadLetterReason,
   exchange: string,
   routingKey: string | undefined,
-): Message {
+): { message: Message; deaths: readonly FieldValue[] } {
   const props = { ...original.properties };
   const headers: FieldTable = { ...(props.headers ?? {}) };
   const deaths = Array.isArray(headers['x-death']) ? [...(headers['x-death'] as FieldValue[])] : [];
@@ -44,5 +44,20 @@ export function deadLetteredMessage(
   props.headers = headers;
   // The per-message TTL is removed so that the dead-lettered copy does not expire again at once.
   delete props.expiration;
-  return new Message(exchange, routingKey ?? original.routingKey, writePropertyFields(props), original.body, original.persistent);
+  const message = new Message(exchange, routingKey ?? original.routingKey, writePropertyFields(props), original.body, original.persistent);
+  return { message, deaths };
+}
+
+/**
+ * RabbitMQ's cycle rule: dead-lettering into `queue` is a cycle when the message already died there
+ * and no death since then (that one included) was a rejection — such a loop would never end by
+ * itself. `deaths` is the new x-death list, most recent first.
+ */
+export function isDeadLetterCycle(deaths: readonly FieldValue[], queue: string): boolean {
+  for (const d of deaths) {
+    const entry = d as FieldTable;
+    if (stringValue(entry?.['reason']) === 'rejected') return false;
+    if (stringValue(entry?.['queue']) === queue) return true;
+  }
+  return false;
 }

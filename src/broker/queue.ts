@@ -85,12 +85,14 @@ export class Queue {
     if (p.maxLength !== undefined || p.maxLengthBytes !== undefined) {
       if (!this.makeRoomFor(message)) return false;
     }
-    if (!this.mayExpire && hasProperty(message.rawProperties, PropertyFlag.expiration)) {
-      this.mayExpire = true;
-    }
+    // Older messages that expired go first, so that the new one is not handed out behind them ...
+    if (this.mayExpire) this.expireHead();
+    else if (hasProperty(message.rawProperties, PropertyFlag.expiration)) this.mayExpire = true;
     this.messages.push(message);
     this.stats.published++;
-    if (this.consumers.length > 0) this.dispatch();
+    // ... and a waiting consumer gets it before its own TTL is looked at: RabbitMQ delivers even a
+    // message with TTL 0 when a consumer can take it at once.
+    if (this.consumers.length > 0) this.dispatch(false);
     if (this.mayExpire) this.expireHead();
     return true;
   }
@@ -201,9 +203,9 @@ export class Queue {
   }
 
   /** Hand ready messages to consumers with room, round-robin, until one side runs out. */
-  dispatch(): void {
+  dispatch(expireFirst = true): void {
     if (this.dispatching || this.deleted) return;
-    if (this.mayExpire) this.expireHead();
+    if (expireFirst && this.mayExpire) this.expireHead();
     this.dispatching = true;
     try {
       const consumers = this.consumers;

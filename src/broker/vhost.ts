@@ -15,7 +15,7 @@ import { MemoryMessageList } from './memory-message-list.js';
 import { DirectReplyTo, REPLY_TO_PREFIX } from './direct-reply-to.js';
 import { PublishOutcome } from './publish-outcome.js';
 import { Queue } from './queue.js';
-import { deadLetteredMessage, type DeadLetterReason } from './dead-letter.js';
+import { deadLetteredMessage, isDeadLetterCycle, type DeadLetterReason } from './dead-letter.js';
 
 export interface ExchangeDeclaration {
   name: string;
@@ -236,9 +236,10 @@ export class VirtualHost {
     if (dlx === undefined) return;
     const exchange = this.exchanges.get(dlx);
     if (!exchange) return;
-    const dead = deadLetteredMessage(message, from.name, reason, dlx, from.policy.deadLetterRoutingKey);
-    // An expired/maxlen message routed straight back to its own queue would cycle forever.
-    this.publish(exchange, dead, reason === 'rejected' ? undefined : from);
+    const { message: dead, deaths } = deadLetteredMessage(message, from.name, reason, dlx, from.policy.deadLetterRoutingKey);
+    // A message that would go round a loop of queues with no rejection in it is dropped (RabbitMQ),
+    // its own queue included: such a loop would never end by itself.
+    this.publish(exchange, dead, reason === 'rejected' ? undefined : (q) => isDeadLetterCycle(deaths, q.name));
   }
 
   private checkQueueEquivalent(q: Queue, d: QueueDeclaration): void {
@@ -330,12 +331,12 @@ export class VirtualHost {
 
   /**
    * Route a message published to `exchange` and enqueue it on every queue it reaches (on the default
-   * exchange, a direct reply-to address reaches its consumer). `except` is left out (dead letters
-   * never go straight back to their queue). The outcome object is reused by the next publish: read
+   * exchange, a direct reply-to address reaches its consumer). Queues `skip` names are left out
+   * (dead letters that would cycle). The outcome object is reused by the next publish: read
    * it before publishing again. A publish nested in another one (a queue dead-lettering while it
    * takes the message) gets its own set and outcome, so the outer loop is not disturbed.
    */
-  publish(exchange: Exchange, message: Message, except?: Queue): PublishOutcome {
+  publish(exchange: Exchange, message: Message, skip?: (queue: Queue) => boolean): PublishOutcome {
     const nested = this.publishDepth > 0;
     const outcome = nested ? new PublishOutcome() : this.outcomeScratch.reset();
     if (exchange.name === '' && message.routingKey.startsWith(REPLY_TO_PREFIX)) {
@@ -348,7 +349,7 @@ export class VirtualHost {
     try {
       for (const d of routed) {
         const queue = d as Queue;
-        if (queue === except) continue;
+        if (skip?.(queue)) continue;
         outcome.routed++;
         if (!queue.publish(message)) outcome.rejected = true;
         else if (message.persistent && queue.durable) outcome.durableQueues.push(queue);
