@@ -120,7 +120,14 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     }
     if (type === FRAME_HEADER || type === FRAME_BODY) {
       const done = type === FRAME_HEADER ? this.content.header(payload) : this.content.bodyFrame(payload);
-      if (done) this.contentComplete(done);
+      if (!done) return;
+      try {
+        this.contentComplete(done);
+      } catch (e) {
+        // The error belongs to the basic.publish this content completes (RabbitMQ names 60/40).
+        if (e instanceof AmqpError && e.methodId === 0) e.methodId = Method.basicPublish;
+        throw e;
+      }
       return;
     }
     throw unexpectedFrame(`unexpected frame type ${type}`);
@@ -136,7 +143,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     const args = decodeMethodArguments(id, r);
     switch (id) {
       case Method.channelClose: return this.onClose(args as ChannelClose);
-      case Method.channelCloseOk: return;
+      // Only valid as the answer to our channel.close, which the connection handles (RabbitMQ: 503).
+      case Method.channelCloseOk: throw commandInvalid('unimplemented method');
       case Method.channelFlow: return this.onFlow(args as ChannelFlow);
       case Method.channelFlowOk: throw commandInvalid('unimplemented method');
       case Method.channelOpen: throw new AmqpError(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen");
@@ -577,6 +585,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // Confirms due now go out before the close; the rest are dropped: nothing may follow close-ok.
+    this.confirms?.close();
     this.content.reset();
     this.cancelReplyTo();
     for (const c of this.consumers.values()) c.queue.removeConsumer(c);

@@ -161,14 +161,14 @@ export class Connection implements FrameSink, ChannelHost {
       throw unexpectedFrame(`frame on channel ${channelId} before connection.open`);
     }
     if (this.closingChannels.has(channelId)) {
-      // Only channel.close / close-ok matter until the client confirms the close.
+      // We sent channel.close: until the client's close-ok, everything else on the channel is dropped.
+      // A channel.close from the client crossed ours: it gets its close-ok, and the channel stays
+      // closing until our close is confirmed too (as RabbitMQ), so that confirmation is not taken
+      // for a frame on an unknown channel.
       if (type === FRAME_METHOD && payload.length >= 4) {
         const id = payload.readUInt32BE(0);
         if (id === Method.channelCloseOk) this.closingChannels.delete(channelId);
-        else if (id === Method.channelClose) {
-          this.closingChannels.delete(channelId);
-          this.sendMethod(channelId, Method.channelCloseOk, {});
-        }
+        else if (id === Method.channelClose) this.sendMethod(channelId, Method.channelCloseOk, {});
       }
       return;
     }

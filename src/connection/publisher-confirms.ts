@@ -9,6 +9,7 @@ export class PublisherConfirms {
   /** seq → durable writes still outstanding; insertion order is ascending seq. */
   private readonly waiting = new Map<number, number>();
   private flushScheduled = false;
+  private closed = false;
   /** Publishes refused by a queue (reject-publish overflow): nacked instead of acked, ascending. */
   private readonly rejected: number[] = [];
 
@@ -45,14 +46,25 @@ export class PublisherConfirms {
     this.scheduleFlush();
   }
 
+  /**
+   * The channel is closing: send what is confirmable now, then nothing more (a confirm after
+   * channel.close-ok would be a frame on a closed channel). Publishes still waiting for the disk
+   * stay unconfirmed, as for any channel closed before its confirms arrived.
+   */
+  close(): void {
+    this.flush();
+    this.closed = true;
+  }
+
   private scheduleFlush(): void {
-    if (this.flushScheduled) return;
+    if (this.flushScheduled || this.closed) return;
     this.flushScheduled = true;
     queueMicrotask(() => this.flush());
   }
 
   private flush(): void {
     this.flushScheduled = false;
+    if (this.closed) return;
     let upTo = this.seq;
     for (const [seq, left] of this.waiting) {
       if (left > 0) {
