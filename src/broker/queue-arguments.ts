@@ -42,13 +42,3 @@ export function parseQueuePolicy(args: FieldTable): QueuePolicy {
     deadLetterRoutingKey: stringValue(args['x-dead-letter-routing-key']),
   };
 }
-
-/** Per-message TTL from the `expiration` property (a string of milliseconds). */
-export function parseExpiration(expiration: string | undefined): number | undefined {
-  if (expiration === undefined) return undefined;
-  const n = Number(expiration);
-  if (!/^\d+$/.test(expiration) || !Number.isSafeInteger(n)) {
-    throw preconditionFailed(`invalid expiration '${expiration}'`);
-  }
-  return n;
-}

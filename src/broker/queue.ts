@@ -7,7 +7,8 @@ import type { FieldTable } from '../protocol/field-table.js';
 import { hasProperty, PropertyFlag } from '../protocol/properties.js';
 import type { Envelope, Message } from './message.js';
 import type { MessageList } from './message-list.js';
-import { parseExpiration, parseQueuePolicy, type QueuePolicy } from './queue-arguments.js';
+import { parseQueuePolicy, type QueuePolicy } from './queue-arguments.js';
+import { parseExpiration } from './message-expiration.js';
 import type { DeadLetterReason } from './dead-letter.js';
 import type { QueueConsumer } from './queue-consumer.js';
 
@@ -129,7 +130,7 @@ export class Queue {
     if (hasProperty(m.rawProperties, PropertyFlag.expiration)) {
       let own: number | undefined;
       try {
-        own = parseExpiration(m.properties.expiration);
+        own = parseExpiration(m.properties.expiration ?? '');
       } catch {
         own = undefined;
       }

@@ -30,6 +30,7 @@ import { REPLY_TO_QUEUE, type ReplyReceiver } from '../broker/direct-reply-to.js
 import type { FrameWriter } from '../protocol/frame-writer.js';
 import type { Socket } from 'node:net';
 import type { BrokerContext } from './broker-context.js';
+import { parseExpiration } from '../broker/message-expiration.js';
 import { PublisherConfirms } from './publisher-confirms.js';
 import { ContentAssembler, type PublishedContent } from './content-assembler.js';
 import { UnackedDeliveries, type Settlement, type Unacked } from './unacked-deliveries.js';
@@ -258,6 +259,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     if (userId !== undefined && userId !== this.connection.username) {
       throw preconditionFailed(`user_id property set to '${userId}' but authenticated user was '${this.connection.username}'`);
     }
+    if (hasProperty(message.rawProperties, PropertyFlag.expiration)) parseExpiration(message.properties.expiration ?? '');
     this.stats.published++;
     const outcome = this.vhost.publish(exchange, message);
     if (outcome.routed === 0 && m.mandatory) this.returnMessage(message, m);

@@ -20,9 +20,14 @@ export class AmqpError extends Error {
     return HARD_ERROR_CODES.has(this.replyCode);
   }
 
-  /** AMQP's short-string limit: RabbitMQ truncates reply texts the same way. */
+  /** AMQP's short-string limit: as RabbitMQ, a longer text keeps its first 252 bytes and ends in "...". */
   get replyText(): string {
-    return this.message.length > 255 ? this.message.slice(0, 255) : this.message;
+    const bytes = Buffer.from(this.message);
+    if (bytes.length <= 255) return this.message;
+    let cut = 252;
+    // Never split a UTF-8 sequence (continuation bytes are 10xxxxxx).
+    while (cut > 0 && (bytes[cut]! & 0xc0) === 0x80) cut--;
+    return `${bytes.subarray(0, cut).toString()}...`;
   }
 }
 
