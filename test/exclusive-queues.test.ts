@@ -49,6 +49,30 @@ describe('exclusive queues', () => {
     });
   }
 
+  const ownerRedeclares: Array<[string, Record<string, unknown>]> = [
+    ['as non-exclusive', { exclusive: false, durable: false }],
+    // The lock is checked before equivalence: 405, not 406 for durable.
+    ['as non-exclusive and durable', { exclusive: false, durable: true }],
+  ];
+  for (const [name, options] of ownerRedeclares) {
+    test(`the owner redeclaring its exclusive queue ${name} → 405 RESOURCE_LOCKED`, async () => {
+      const { owner, q } = await ownerAndQueue();
+      const ch = await channel(owner);
+      await expectChannelError(owner, ch, () => ch.assertQueue(q, options), 405, locked(q));
+    });
+  }
+
+  test('a non-exclusive queue redeclared as exclusive by its declaring connection → 405 RESOURCE_LOCKED', async () => {
+    const conn = await connect(b.url);
+    const ch = await channel(conn);
+    const q = uniq('shared');
+    await ch.assertQueue(q, { exclusive: false, durable: false, autoDelete: true });
+    // autoDelete: goes once this test's connection is gone; a consumer makes sure it had one.
+    await ch.consume(q, () => {});
+    const ch2 = await channel(conn);
+    await expectChannelError(conn, ch2, () => ch2.assertQueue(q, { exclusive: true, durable: false, autoDelete: true }), 405, locked(q));
+  });
+
   test('publishing to another connection\'s exclusive queue is allowed', async () => {
     const { och, q } = await ownerAndQueue();
     const other = await connect(b.url);

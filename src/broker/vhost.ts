@@ -208,7 +208,8 @@ export class VirtualHost {
     }
     if (existing) {
       this.checkExclusiveAccess(existing, connectionId);
-      if (d.exclusive && !existing.exclusive) throw this.lockedError(existing.name);
+      // Redeclaring with the other exclusivity is refused as locked, from the owner too (RabbitMQ).
+      if (d.exclusive !== existing.exclusive) throw this.lockedError(existing.name);
       this.checkQueueEquivalent(existing, d);
       existing.touch();
       return existing;
