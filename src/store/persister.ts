@@ -1,8 +1,8 @@
 /**
  * Group commit for one message store, shared by all its queues.
  *
- * Pushes append record bytes to a shared write slab (or queue their large bodies as iovecs) and
- * mark their list dirty. Once per event-loop turn (setImmediate, so every socket read of the turn
+ * Pushes append() record bytes to a shared write slab (a SegmentWriter queues large bodies as
+ * iovecs of their own) and mark their list dirty. Once per event-loop turn (setImmediate, so every socket read of the turn
  * is in) flushAll() makes each dirty list pwritev its bytes to its segment file: a syscall per
  * queue per turn, not per message. Then a round starts: one fdatasync per segment file written
  * since the previous round (in libuv's thread pool, all in parallel) plus an fsync of directories
@@ -17,6 +17,14 @@ import type { Segment } from './segment.js';
 /** Something with buffered writes (a durable list): writes them, returns false if it failed. */
 export interface WriteClient {
   flushWrites(): boolean;
+}
+
+/** Encodes one record into the slab (append()), and is told where it landed. */
+export interface SlabWriter {
+  /** Write the record at buf[off]; return its length (at most the maxBytes given to append()). */
+  encodeInto(buf: Buffer, off: number): number;
+  /** The record's bytes are buf[start, end) until the next flush: buffer them for it. */
+  appended(buf: Buffer, start: number, end: number): void;
 }
 
 interface Round {
@@ -36,8 +44,8 @@ function newRound(id: number): Round {
 
 export class Persister {
   /** Shared write buffer: record headers and small bodies are copied here once, then written once. */
-  slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-  slabPos = 0;
+  private slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  private slabPos = 0;
   private readonly dirty = new Set<WriteClient>();
   private scheduled = false;
   private open: Round = newRound(1);
@@ -59,18 +67,21 @@ export class Persister {
     return this.completed;
   }
 
-  /** Room for `bytes` at slabPos; may first flush every list so the slab can be reused. */
-  reserve(bytes: number): Buffer {
-    if (this.slabPos + bytes > this.slab.length) {
+  /**
+   * Append one record of at most `maxBytes` to the slab: `writer` encodes it in place and is told
+   * where it landed. When the slab is full, every list is flushed first so it can be reused.
+   */
+  append(maxBytes: number, writer: SlabWriter): void {
+    if (this.slabPos + maxBytes > this.slab.length) {
       this.flushAll();
       // Only a header with huge properties gets here; the slab shrinks back at the next flush.
-      if (bytes > this.slab.length) this.slab = Buffer.allocUnsafeSlow(bytes);
+      if (maxBytes > this.slab.length) this.slab = Buffer.allocUnsafeSlow(maxBytes);
     }
-    return this.slab;
-  }
-
-  commit(bytes: number): void {
-    this.slabPos += bytes;
+    const buf = this.slab;
+    const start = this.slabPos;
+    const end = start + writer.encodeInto(buf, start);
+    this.slabPos = end;
+    writer.appended(buf, start, end);
   }
 
   markDirty(client: WriteClient): void {

@@ -15,15 +15,10 @@
  *   …  body: the rest of the record
  * So a 1 KiB body with a short routing key and delivery_mode costs about 1024 + 40 bytes.
  *
- * Ack record, appended to the segment's `<firstSeq>.ack` file, 16 bytes: "seqs [seq, seq+count)
- * of this segment are settled (acked, rejected or purged)":
- *   0 f64 seq, 8 u32 count, 12 u32 crc32 of bytes [0, 12)
- *
- * Delivered mark, the queue's `delivered` file, 16 bytes rewritten in place: "every message with
- * seq <= mark may have been handed to a consumer" (see durable-message-list.ts):
- *   0 f64 mark, 8 u32 crc32 of bytes [0, 8), 12 u32 magic 0x4b52414d
+ * The ack log (`<firstSeq>.ack`) and the delivered mark (`delivered`) are described and handled in
+ * ack-log.ts and delivered-mark.ts.
  */
-import { crc32, crc32Range } from './crc32.js';
+import { crc32Range } from './crc32.js';
 
 export const RECORD_MAGIC = 0x5257;
 export const MAGIC_BYTES = Buffer.from([0x57, 0x52]);
@@ -32,9 +27,6 @@ export const FLAG_PERSISTENT = 1;
 /** RabbitMQ caps messages at 512 MiB; anything claiming more is damage, not a record. */
 export const MAX_RECORD = 512 * 1024 * 1024 + 64 * 1024;
 
-export const ACK_RECORD = 16;
-export const MARK_FILE_BYTES = 16;
-const MARK_MAGIC = 0x4b52414d;
 
 /** Upper bound of the header size before the UTF-8 strings are measured (3 bytes per UTF-16 unit covers all). */
 export function headerUpperBound(exchange: string, routingKey: string, rawProperties: Buffer): number {
@@ -164,42 +156,4 @@ export function resync(buf: Buffer, from: number, end: number, minSeq: number): 
     const length = checkRecord(buf, candidate, end);
     if (length > 0 && recordSeq(buf, candidate) > minSeq) return candidate;
   }
-}
-
-export function writeAckRecord(buf: Buffer, off: number, seq: number, count: number): void {
-  buf.writeDoubleLE(seq, off);
-  buf.writeUInt32LE(count, off + 8);
-  buf.writeUInt32LE(crc32Range(buf, off, off + 12), off + 12);
-}
-
-/**
- * Ack ranges [seq, seq+count) from an ack file's bytes; damaged or torn records are skipped (the
- * message comes back: at-least-once). `verify` false skips the per-record crc, for bytes already
- * verified as a whole (clean-shutdown.ts).
- */
-export function readAckRecords(buf: Buffer, length: number, verify = true): { seq: number; count: number }[] {
-  const out: { seq: number; count: number }[] = [];
-  for (let off = 0; off + ACK_RECORD <= length; off += ACK_RECORD) {
-    if (verify && crc32Range(buf, off, off + 12) !== buf.readUInt32LE(off + 12)) continue;
-    const seq = buf.readDoubleLE(off);
-    const count = buf.readUInt32LE(off + 8);
-    if (Number.isSafeInteger(seq) && seq >= 0) out.push({ seq, count });
-  }
-  return out;
-}
-
-export function encodeMark(mark: number): Buffer {
-  const buf = Buffer.alloc(MARK_FILE_BYTES);
-  buf.writeDoubleLE(mark, 0);
-  buf.writeUInt32LE(crc32(buf.subarray(0, 8)), 8);
-  buf.writeUInt32LE(MARK_MAGIC, 12);
-  return buf;
-}
-
-/** The mark, or undefined when the file is damaged (the caller then assumes everything may have been delivered). */
-export function decodeMark(buf: Buffer, length: number): number | undefined {
-  if (length < MARK_FILE_BYTES || buf.readUInt32LE(12) !== MARK_MAGIC) return undefined;
-  if (crc32(buf.subarray(0, 8)) !== buf.readUInt32LE(8)) return undefined;
-  const mark = buf.readDoubleLE(0);
-  return Number.isSafeInteger(mark) && mark >= 0 ? mark : undefined;
 }

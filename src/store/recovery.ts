@@ -27,18 +27,16 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { AckRange } from './ack-log.js';
 import type { CleanSegment } from './clean-shutdown.js';
 import { crc32 } from './crc32.js';
 import type { RecoveredQueueState } from './durable-message-list.js';
-import { MARK_FILE } from './durable-message-list.js';
+import { readMark } from './delivered-mark.js';
 import type { StoreLogger } from './logger.js';
 import {
-  ACK_RECORD,
   FIXED_HEADER,
   MAX_RECORD,
   checkRecord,
-  decodeMark,
-  readAckRecords,
   recordHeaderLength,
   recordPersistent,
   recordSeq,
@@ -161,7 +159,7 @@ export async function recoverQueueDir(
     highestSeq = Math.max(highestSeq, segment.endSeq - 1);
     if (segment.live === 0) {
       fs.rmSync(segment.path, { force: true });
-      fs.rmSync(segment.ackPath, { force: true });
+      fs.rmSync(segment.acks.path, { force: true });
       continue;
     }
     segments.push(segment);
@@ -177,12 +175,6 @@ export async function recoverQueueDir(
   }
   const nextSeq = Math.max(highestSeq, mark, 0) + 1;
   return { meta, segments, nextSeq, mark, markDamaged, length, bytes };
-}
-
-/** [start, end) seqs settled, sorted and merged. */
-interface AckRange {
-  start: number;
-  end: number;
 }
 
 /**
@@ -312,7 +304,7 @@ async function recoverSegment(
   const segment = new Segment(ctx.dir, firstSeq);
   const cleanSegment = clean?.segments.get(firstSeq);
   const trustedBefore = clean?.writtenAtMs ?? -Infinity;
-  const acked = readAckRanges(segment, cleanSegment, trustedBefore);
+  const acked = segment.acks.read(cleanSegment, trustedBefore);
   const fd = fs.openSync(segment.path, 'r+');
   try {
     const stat = fs.fstatSync(fd);
@@ -356,7 +348,7 @@ async function recoverSegment(
     totals.transientDropped += scan.transient;
     if (scan.records === 0 && size === 0) {
       fs.rmSync(segment.path, { force: true });
-      fs.rmSync(segment.ackPath, { force: true });
+      fs.rmSync(segment.acks.path, { force: true });
       return undefined;
     }
     segment.end = segment.written = size;
@@ -477,56 +469,4 @@ function readUpTo(fd: number, buf: Buffer, size: number): number {
     done += n;
   }
   return done;
-}
-
-/**
- * The segment's ack ranges, sorted and merged, as [start, end) seqs; sets segment.ackSize/ackCrc
- * for the clean-shutdown marker. A torn last ack record is cut off, so that later appends stay
- * aligned on record boundaries.
- */
-function readAckRanges(segment: Segment, clean: CleanSegment | undefined, trustedBefore: number): AckRange[] {
-  let fd: number;
-  try {
-    fd = fs.openSync(segment.ackPath, 'r+');
-  } catch {
-    return [];
-  }
-  let buf: Buffer;
-  let whole: number;
-  let trusted: boolean;
-  let crc: number;
-  try {
-    const stat = fs.fstatSync(fd);
-    buf = Buffer.allocUnsafe(stat.size);
-    const length = readUpTo(fd, buf, stat.size);
-    whole = length - (length % ACK_RECORD);
-    if (whole < length) fs.ftruncateSync(fd, whole);
-    crc = crc32(buf.subarray(0, whole));
-    trusted =
-      clean?.ackCrc !== undefined && clean.ackSize === length && stat.mtimeMs <= trustedBefore && clean.ackCrc === crc;
-  } finally {
-    fs.closeSync(fd);
-  }
-  const records = readAckRecords(buf, whole, !trusted);
-  segment.ackSize = whole;
-  segment.ackCrc = trusted || records.length === whole / ACK_RECORD ? crc : undefined;
-  const ranges = records.map((r) => ({ start: r.seq, end: r.seq + r.count })).sort((a, b) => a.start - b.start);
-  const merged: AckRange[] = [];
-  for (const r of ranges) {
-    const last = merged[merged.length - 1];
-    if (last && r.start <= last.end) last.end = Math.max(last.end, r.end);
-    else merged.push(r);
-  }
-  return merged;
-}
-
-/** The delivered mark: 0 if never written, undefined if damaged. */
-function readMark(dir: string): number | undefined {
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(path.join(dir, MARK_FILE));
-  } catch {
-    return 0;
-  }
-  return decodeMark(buf, buf.length);
 }

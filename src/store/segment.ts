@@ -1,10 +1,12 @@
 /**
- * One segment of a queue: `<firstSeq>.seg` holds message records in seq order, `<firstSeq>.ack`
- * the ranges of them that were settled. The segment is deleted (both files) once no record in it
- * is live (not yet settled) and it is no longer the one being appended to.
+ * One segment of a queue: `<firstSeq>.seg` holds message records in seq order (record.ts), its
+ * AckLog `<firstSeq>.ack` the ranges of them that were settled (ack-log.ts). The segment is deleted
+ * (both files) once no record in it is live (not yet settled) and it is no longer the one being
+ * appended to.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { AckLog } from './ack-log.js';
 
 const NAME_DIGITS = 16;
 export const SEGMENT_FILE = /^(\d{16})\.seg$/;
@@ -15,10 +17,9 @@ export function segmentFileName(firstSeq: number): string {
 
 export class Segment {
   readonly path: string;
-  readonly ackPath: string;
+  readonly acks: AckLog;
   /** Open fd (read/write for the active segment, read-only for others while read), or -1. */
   fd = -1;
-  ackFd = -1;
   /** Bytes of records appended, including ones still in the write buffer. */
   end = 0;
   /** Bytes actually written to the file. */
@@ -39,14 +40,9 @@ export class Segment {
    * The clean-shutdown marker records it (clean-shutdown.ts).
    */
   fileCrc: number | undefined = 0;
-  /** Bytes of the .ack file and their crc32; ackCrc is undefined when the file holds damaged records. */
-  ackSize = 0;
-  ackCrc: number | undefined = 0;
   /** Persistent records in the file (acked or not) and the sum of their body sizes, for the marker. */
   persistentRecords = 0;
   persistentBodyBytes = 0;
-  /** Ack ranges not yet written, flat [seq, count, seq, count, ...]. */
-  pendingAcks: number[] = [];
   deleted = false;
   /** Group-commit rounds that will fdatasync this segment and have not yet: closing waits for them. */
   syncRounds = 0;
@@ -57,7 +53,7 @@ export class Segment {
     readonly firstSeq: number,
   ) {
     this.path = path.join(dir, segmentFileName(firstSeq));
-    this.ackPath = this.path.slice(0, -4) + '.ack';
+    this.acks = new AckLog(this.path.slice(0, -4) + '.ack');
     this.endSeq = firstSeq;
   }
 
@@ -81,13 +77,6 @@ export class Segment {
       }
     }
     return n;
-  }
-
-  addAck(seq: number, count: number): void {
-    const a = this.pendingAcks;
-    const n = a.length;
-    if (n > 0 && a[n - 2]! + a[n - 1]! === seq) a[n - 1]! += count;
-    else a.push(seq, count);
   }
 
   openForAppend(): void {
@@ -119,19 +108,11 @@ export class Segment {
     }
   }
 
-  closeAckFd(): void {
-    if (this.ackFd < 0) return;
-    fs.closeSync(this.ackFd);
-    this.ackFd = -1;
-  }
-
   /** Gone for good: close and unlink both files (off the main thread; a leftover is cleaned by recovery). */
   remove(onError: (err: Error) => void): void {
     this.deleted = true;
-    this.pendingAcks = [];
-    this.closeAckFd();
+    this.acks.remove(onError);
     this.closeFd();
     fs.unlink(this.path, (err) => err && err.code !== 'ENOENT' && onError(err));
-    fs.unlink(this.ackPath, (err) => err && err.code !== 'ENOENT' && onError(err));
   }
 }

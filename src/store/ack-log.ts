@@ -1,0 +1,151 @@
+/**
+ * A segment's ack log, `<firstSeq>.ack`: the ranges of its seqs that were settled (acked, rejected
+ * or purged). This module owns the file end to end: the record layout, appending (coalesced ranges,
+ * once per event-loop turn), the running crc32 for the clean-shutdown marker, and reading it back.
+ *
+ * Record, 16 bytes, little-endian: "seqs [seq, seq+count) of this segment are settled"
+ *   0 f64 seq, 8 u32 count, 12 u32 crc32 of bytes [0, 12)
+ * Damaged or torn records are skipped when read (the message comes back: at-least-once).
+ */
+import fs from 'node:fs';
+import type { CleanSegment } from './clean-shutdown.js';
+import { crc32, crc32Range } from './crc32.js';
+
+export const ACK_RECORD = 16;
+
+/** [start, end) seqs settled. */
+export interface AckRange {
+  start: number;
+  end: number;
+}
+
+export class AckLog {
+  /** Open for appending, or -1 (the owning list keeps only a few open). */
+  private fd = -1;
+  /** Bytes in the file, and their crc32; crc is undefined when the file holds damaged records. */
+  size = 0;
+  crc: number | undefined = 0;
+  /** Ranges not yet written, flat [seq, count, seq, count, ...]. */
+  private pending: number[] = [];
+
+  constructor(readonly path: string) {}
+
+  get hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+
+  get isOpen(): boolean {
+    return this.fd >= 0;
+  }
+
+  /** Record seqs [seq, seq+count) as settled; extends the last range when they follow on. */
+  add(seq: number, count: number): void {
+    const a = this.pending;
+    const n = a.length;
+    if (n > 0 && a[n - 2]! + a[n - 1]! === seq) a[n - 1]! += count;
+    else a.push(seq, count);
+  }
+
+  /** Append the pending ranges. Returns true when it had to open the file. */
+  write(): boolean {
+    const ranges = this.pending;
+    const buf = Buffer.allocUnsafe((ranges.length / 2) * ACK_RECORD);
+    for (let i = 0, off = 0; i < ranges.length; i += 2, off += ACK_RECORD) {
+      writeAckRecord(buf, off, ranges[i]!, ranges[i + 1]!);
+    }
+    const opened = this.fd < 0;
+    if (opened) this.fd = fs.openSync(this.path, 'a');
+    let written = 0;
+    while (written < buf.length) written += fs.writeSync(this.fd, buf, written, buf.length - written);
+    this.pending = [];
+    this.size += buf.length;
+    if (this.crc !== undefined) this.crc = crc32(buf, this.crc);
+    return opened;
+  }
+
+  /** fdatasync what was appended (clean close). */
+  sync(): void {
+    if (this.fd >= 0) fs.fdatasyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** The segment is gone: drop pending ranges, close and unlink (off the main thread). */
+  remove(onError: (err: Error) => void): void {
+    this.pending = [];
+    this.close();
+    fs.unlink(this.path, (err) => err && err.code !== 'ENOENT' && onError(err));
+  }
+
+  /**
+   * Recovery: the settled ranges, sorted and merged; sets size and crc for the clean-shutdown marker.
+   * Records are checked one by one unless the marker vouches for the whole file (same size and crc,
+   * not modified after `trustedBefore`). A torn last record is cut off, so later appends stay aligned
+   * on record boundaries.
+   */
+  read(clean: CleanSegment | undefined, trustedBefore: number): AckRange[] {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.path, 'r+');
+    } catch {
+      return [];
+    }
+    let buf: Buffer;
+    let whole: number;
+    let trusted: boolean;
+    let crc: number;
+    try {
+      const stat = fs.fstatSync(fd);
+      buf = Buffer.allocUnsafe(stat.size);
+      let length = 0;
+      while (length < stat.size) {
+        const n = fs.readSync(fd, buf, length, stat.size - length, length);
+        if (n === 0) break;
+        length += n;
+      }
+      whole = length - (length % ACK_RECORD);
+      if (whole < length) fs.ftruncateSync(fd, whole);
+      crc = crc32(buf.subarray(0, whole));
+      trusted =
+        clean?.ackCrc !== undefined && clean.ackSize === length && stat.mtimeMs <= trustedBefore && clean.ackCrc === crc;
+    } finally {
+      fs.closeSync(fd);
+    }
+    const records = readAckRecords(buf, whole, !trusted);
+    this.size = whole;
+    this.crc = trusted || records.length === whole / ACK_RECORD ? crc : undefined;
+    const ranges = records.map((r) => ({ start: r.seq, end: r.seq + r.count })).sort((a, b) => a.start - b.start);
+    const merged: AckRange[] = [];
+    for (const r of ranges) {
+      const last = merged[merged.length - 1];
+      if (last && r.start <= last.end) last.end = Math.max(last.end, r.end);
+      else merged.push(r);
+    }
+    return merged;
+  }
+}
+
+export function writeAckRecord(buf: Buffer, off: number, seq: number, count: number): void {
+  buf.writeDoubleLE(seq, off);
+  buf.writeUInt32LE(count, off + 8);
+  buf.writeUInt32LE(crc32Range(buf, off, off + 12), off + 12);
+}
+
+/**
+ * Ack ranges [seq, seq+count) from an ack file's bytes; damaged or torn records are skipped. `verify`
+ * false skips the per-record crc, for bytes already verified as a whole (clean-shutdown.ts).
+ */
+export function readAckRecords(buf: Buffer, length: number, verify = true): { seq: number; count: number }[] {
+  const out: { seq: number; count: number }[] = [];
+  for (let off = 0; off + ACK_RECORD <= length; off += ACK_RECORD) {
+    if (verify && crc32Range(buf, off, off + 12) !== buf.readUInt32LE(off + 12)) continue;
+    const seq = buf.readDoubleLE(off);
+    const count = buf.readUInt32LE(off + 8);
+    if (Number.isSafeInteger(seq) && seq >= 0) out.push({ seq, count });
+  }
+  return out;
+}

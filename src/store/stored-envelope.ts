@@ -1,0 +1,15 @@
+import type { Envelope, Message } from '../broker/message.js';
+import type { Segment } from './segment.js';
+
+/** An envelope that remembers where its record is, so settle() finds the segment at once. */
+export class StoredEnvelope implements Envelope {
+  /** Settled or purged: a second settle is ignored instead of corrupting the live counts. */
+  done = false;
+  constructor(
+    readonly seq: number,
+    readonly message: Message,
+    public redelivered: boolean,
+    readonly segment: Segment,
+    readonly offset: number,
+  ) {}
+}
