@@ -64,16 +64,16 @@ export async function idleQueues(b: BrokerProcess, n: number): Promise<Sample[]>
   const before = rssKiB(b.pid)!;
   const t0 = performance.now();
   // 32 channels, one declare in flight on each
-  const perChannel = (ch: number, k: number): string[] => names.filter((_, i) => i % channels.length === k);
+  const perChannel = (k: number): string[] => names.filter((_, i) => i % channels.length === k);
   await Promise.all(channels.map(async (ch, k) => {
-    for (const q of perChannel(ch, k)) await conn.declareQueue(ch, q, { durable: false });
+    for (const q of perChannel(k)) await conn.declareQueue(ch, q, { durable: false });
   }));
   const declareSeconds = (performance.now() - t0) / 1000;
   await sleep(3000);
   const after = rssKiB(b.pid)!;
   log(`${b.kind}: ${n} idle queues in ${declareSeconds.toFixed(1)} s, RSS ${(before / 1024).toFixed(0)} -> ${(after / 1024).toFixed(0)} MiB`);
   await Promise.all(channels.map(async (ch, k) => {
-    for (const q of perChannel(ch, k)) await conn.deleteQueue(ch, q);
+    for (const q of perChannel(k)) await conn.deleteQueue(ch, q);
   }));
   await conn.close();
   return samples('idle-queues', b, n, before, after, { declare_seconds: declareSeconds });

@@ -83,33 +83,41 @@ out.push('');
 
 // Object-literal properties evaluate left to right, so reading fields in the literal keeps wire order;
 // the first bit of a run reads the octet, the following ones reuse it.
+// A lone bit reads its octet directly; `bits` is declared only where a later bit reuses it.
 function decoderFields(args) {
   const parts = [];
   let bitIndex = 8;
-  for (const a of args) {
+  let usesBits = false;
+  args.forEach((a, i) => {
     const t = typeOf(a);
     const f = camel(a.name);
     if (t === 'bit') {
-      if (bitIndex === 8) { parts.push(`${f}: ((bits = r.u8()) & 1) !== 0`); bitIndex = 1; continue; }
+      if (bitIndex === 8) {
+        const next = args[i + 1];
+        const runContinues = next !== undefined && typeOf(next) === 'bit';
+        parts.push(runContinues ? `${f}: ((bits = r.u8()) & 1) !== 0` : `${f}: (r.u8() & 1) !== 0`);
+        if (runContinues) usesBits = true;
+        bitIndex = 1;
+        return;
+      }
       parts.push(`${f}: (bits & ${1 << bitIndex}) !== 0`);
       bitIndex++;
     } else {
       bitIndex = 8;
       parts.push(`${f}: ${reader[t]}`);
     }
-  }
-  return parts;
+  });
+  return { parts, usesBits };
 }
 
 for (const x of methods) {
   const fields = x.m.arguments.map((a) => camel(a.name));
-  out.push(`export function decode${x.type}(r: MethodReader): ${x.type} {`);
-  if (fields.length === 0) out.push('  void r;');
-  if (x.m.arguments.some((a) => typeOf(a) === 'bit')) out.push('  let bits = 0;');
-  out.push(`  return { ${decoderFields(x.m.arguments).join(', ')} };`);
+  const decoded = decoderFields(x.m.arguments);
+  out.push(`export function decode${x.type}(${fields.length === 0 ? '_r' : 'r'}: MethodReader): ${x.type} {`);
+  if (decoded.usesBits) out.push('  let bits = 0;');
+  out.push(`  return { ${decoded.parts.join(', ')} };`);
   out.push('}');
-  out.push(`export function encode${x.type}(w: MethodWriter, a: ${x.type}): void {`);
-  if (fields.length === 0) out.push('  void w; void a;');
+  out.push(`export function encode${x.type}(${fields.length === 0 ? '_w: MethodWriter, _a' : 'w: MethodWriter, a'}: ${x.type}): void {`);
   let bits = [];
   const flush = () => {
     if (bits.length) out.push(`  w.u8(${bits.map((b, i) => `(a.${b} ? ${1 << i} : 0)`).join(' | ')});`);
@@ -139,6 +147,14 @@ for (const x of methods) {
   out.push(`  [0x${x.id.toString(16)}, { name: '${x.cls.name}.${x.m.name}', classId: ${x.cls.id}, methodId: ${x.m.id}, hasContent: ${!!x.m.content}, decode: decode${x.type}, encode: encode${x.type} }],`);
 }
 out.push(']);');
+out.push('');
+out.push('/** Decode a method frame\'s arguments as the union `switch (m.id)` narrows; undefined for an id the spec does not define. */');
+out.push('export function decodeMethod(id: number, r: MethodReader): DecodedMethod | undefined {');
+out.push('  switch (id) {');
+for (const x of methods) out.push(`    case 0x${x.id.toString(16)}: return { id, args: decode${x.type}(r) };`);
+out.push('  }');
+out.push('  return undefined;');
+out.push('}');
 out.push('');
 out.push('/** Basic content properties in wire order; flag bit 15 is the first. */');
 out.push('export const BASIC_PROPERTIES = [');

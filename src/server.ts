@@ -19,7 +19,7 @@ import { exportDefinitions, importDefinitions } from './management/definitions.j
 import type { ManagedBroker } from './management/managed-broker.js';
 import { ManagementServer } from './management/server.js';
 import type { FieldTable } from './protocol/field-table.js';
-import { ReplyCode } from './protocol/generated.js';
+import { brokerShutdown, vhostDeleted } from './protocol/errors.js';
 import { MessageStore, DefinitionsStore } from './store/index.js';
 import { VERSION } from './version.js';
 
@@ -161,7 +161,7 @@ export class Broker implements BrokerContext, ManagedBroker {
   deleteVhost(name: string): boolean {
     const vhost = this.vhosts.get(name);
     if (!vhost) return false;
-    for (const c of this.connections) if (c.vhost === vhost) c.close(ReplyCode.CONNECTION_FORCED, 'CONNECTION_FORCED - vhost deleted');
+    for (const c of this.connections) if (c.vhost === vhost) c.close(vhostDeleted());
     for (const q of [...vhost.queues.values()]) vhost.removeQueue(q);
     this.vhosts.delete(name);
     this.users.clearVhost(name);
@@ -219,7 +219,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     await this.management?.close();
     const server = this.server;
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
-    for (const c of [...this.connections]) c.close(ReplyCode.CONNECTION_FORCED, 'CONNECTION_FORCED - broker forced connection closure with reason \'shutdown\'');
+    for (const c of [...this.connections]) c.close(brokerShutdown());
     // Give clients a moment to answer close-ok, then cut whatever is left.
     const deadline = Date.now() + 1000;
     while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));

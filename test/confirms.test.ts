@@ -6,7 +6,7 @@ import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js
 import { RawConnection, publishFrames } from './support/raw-amqp.js';
 import { Encoder, methodFrame } from './support/raw-codec.js';
 import {
-  channel, closeAllClients, confirmChannel, connect, expectChannelError, within,
+  closeAllClients, confirmChannel, connect, expectChannelError, within,
 } from './support/amqp-client.js';
 
 describe('publisher confirms', () => {

@@ -64,7 +64,7 @@ describe('embedding', { skip: externalUrl ? 'embeds Warren' : false }, () => {
 
   test('a custom logger receives structured entries', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'warren-embed-test-'));
-    const entries: Array<{ level: string; msg: string; fields?: Record<string, unknown> }> = [];
+    const entries: Array<{ level: string; msg: string; fields?: Record<string, unknown> | undefined }> = [];
     const broker = await Broker.start({
       port: 0, host: '127.0.0.1', managementPort: 0, dataDir, logger: (level, msg, fields) => entries.push({ level, msg, fields }),
     });

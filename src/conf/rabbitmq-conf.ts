@@ -79,7 +79,7 @@ const prefixed = (prefix: string, list: Array<[string, Handler]>): Array<[string
 const HANDLERS: Array<[string, Handler]> = [
   ['listeners.tcp', (b, x) => void (b.tcpNone = v.oneOf(x, ['none'] as const) === 'none')],
   ['listeners.tcp.*', (b, x, key) => void b.tcp.set(key, v.listenAddress(x, ANY_HOST))],
-  ['listeners.ssl', (b, x) => void v.oneOf(x, ['none'] as const)],
+  ['listeners.ssl', (_b, x) => void v.oneOf(x, ['none'] as const)],
   ['listeners.ssl.*', (b, x, key) => void b.ssl.set(key, v.listenAddress(x, ANY_HOST))],
   ...prefixed('ssl_options', tlsKeys((b) => b.sslOptions)),
   ['ssl_handshake_timeout', (b, x) => void (b.sslOptions.handshakeTimeoutMs = v.nonNegativeInteger(x))],
@@ -158,7 +158,7 @@ const HANDLERS: Array<[string, Handler]> = [
   ['log.dir', (b, x) => void (b.logDir = x)],
   ['cluster_name', (b, x) => void (b.o.clusterName = x)],
   ['cluster_formation.peer_discovery_backend', (b, x) => void (b.cluster.peerDiscoveryBackend = x)],
-  ['cluster_formation.etcd.endpoints', (b, x) => void v.oneOf(x, ['none'] as const)],
+  ['cluster_formation.etcd.endpoints', (_b, x) => void v.oneOf(x, ['none'] as const)],
   ['cluster_formation.etcd.endpoints.*', (b, x) => void b.etcdEndpoints.push(x)],
   ['cluster_formation.etcd.host', (b, x) => void (b.etcdHost = x)],
   ['cluster_formation.etcd.port', (b, x) => void (b.etcdPort = v.port(x))],
@@ -227,9 +227,11 @@ function finish(b: Builder, entries: ConfEntry[]): void {
   }
   if (b.ssl.size > 0) {
     o.tlsListeners = [...b.ssl.values()];
-    o.tls = completeTls(b, b.sslOptions, 'ssl_options', lineOf('listeners.ssl'));
+    const tls = completeTls(b, b.sslOptions, 'ssl_options', lineOf('listeners.ssl'));
+    if (tls) o.tls = tls;
   } else if (b.sslOptions.certFile) {
-    o.tls = completeTls(b, b.sslOptions, 'ssl_options', lineOf('ssl_options'));
+    const tls = completeTls(b, b.sslOptions, 'ssl_options', lineOf('ssl_options'));
+    if (tls) o.tls = tls;
   }
   if (b.managementSslPort !== undefined) {
     if (b.managementTcpPortLine) {
@@ -237,12 +239,14 @@ function finish(b: Builder, entries: ConfEntry[]): void {
     }
     o.managementPort = b.managementSslPort;
     if (b.managementSslIp) o.managementHost = b.managementSslIp;
-    o.managementTls = completeTls(b, b.managementSsl, 'management.ssl', lineOf('management.ssl'));
+    const managementTls = completeTls(b, b.managementSsl, 'management.ssl', lineOf('management.ssl'));
+    if (managementTls) o.managementTls = managementTls;
   }
   if (b.prometheusSslPort !== undefined) {
     o.prometheusPort = b.prometheusSslPort;
     if (b.prometheusSslIp) o.prometheusHost = b.prometheusSslIp;
-    o.prometheusTls = completeTls(b, b.prometheusSsl, 'prometheus.ssl', lineOf('prometheus.ssl'));
+    const prometheusTls = completeTls(b, b.prometheusSsl, 'prometheus.ssl', lineOf('prometheus.ssl'));
+    if (prometheusTls) o.prometheusTls = prometheusTls;
   }
   if (b.authMechanisms.length > 0) o.authMechanisms = b.authMechanisms;
   if (b.loopbackUsers) o.loopbackUsers = b.loopbackUsers;

@@ -10,17 +10,17 @@ import { Message, type Envelope } from '../broker/message.js';
 import type { Queue } from '../broker/queue.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import {
-  AmqpError, accessRefused, describeResource, notAllowed, notFound, notImplemented,
-  preconditionFailed, unexpectedFrame, commandInvalid,
+  AmqpError, NO_ROUTE_RETURN, accessRefused, channelError, commandInvalid, describeResource, notAllowed, notFound,
+  notImplemented, preconditionFailed, unexpectedFrame,
 } from '../protocol/errors.js';
 import type { FrameReader } from '../protocol/frame-reader.js';
 import {
-  FRAME_BODY, FRAME_HEADER, FRAME_METHOD, METHODS, Method, ReplyCode,
+  FRAME_BODY, FRAME_HEADER, FRAME_METHOD, METHODS, Method,
   decodeBasicAck, decodeBasicPublish,
-  type BasicCancel, type BasicConsume, type BasicGet, type BasicNack, type BasicPublish, type BasicQos,
-  type BasicRecover, type BasicReject, type ChannelClose, type ChannelFlow, type ConfirmSelect,
-  type ExchangeBind, type ExchangeDeclare, type ExchangeDelete, type QueueBind, type QueueDeclare,
-  type QueueDelete, type QueuePurge, type QueueUnbind,
+  type BasicCancel, type BasicConsume, type BasicGet, type BasicPublish, type BasicQos,
+  type ChannelClose, type ChannelFlow, type ConfirmSelect, type ExchangeBind, type ExchangeDeclare,
+  type ExchangeDelete, type ExchangeUnbind, type MethodArgs, type MethodId, type QueueBind,
+  type QueueDeclare, type QueueDelete, type QueuePurge, type QueueUnbind,
 } from '../protocol/generated.js';
 import { hasProperty, PropertyFlag, readDeliveryMode, readPropertyFields } from '../protocol/properties.js';
 import { decodeMethodArguments } from '../protocol/method-arguments.js';
@@ -50,7 +50,7 @@ export interface ChannelHost {
   readonly writer: FrameWriter;
   /** Deliveries go out only while the socket keeps up and the connection is not closing. */
   readonly canWrite: boolean;
-  sendMethod<A>(channel: number, id: number, args: A): void;
+  sendMethod<K extends MethodId>(channel: number, id: K, args: MethodArgs[K]): void;
   scheduleFlush(): void;
   /** Called on each publish (resource alarms block only publishing connections). */
   notePublish(): void;
@@ -114,8 +114,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       try {
         this.onMethod(id, r);
       } catch (e) {
-        if (e instanceof AmqpError && e.methodId === 0) e.methodId = id;
-        throw e;
+        throw e instanceof AmqpError ? e.inMethod(id) : e;
       }
       return;
     }
@@ -126,8 +125,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
         this.contentComplete(done);
       } catch (e) {
         // The error belongs to the basic.publish this content completes (RabbitMQ names 60/40).
-        if (e instanceof AmqpError && e.methodId === 0) e.methodId = Method.basicPublish;
-        throw e;
+        throw e instanceof AmqpError ? e.inMethod(Method.basicPublish) : e;
       }
       return;
     }
@@ -141,39 +139,33 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       const a = decodeBasicAck(r);
       return this.onAck(a.deliveryTag, a.multiple);
     }
-    const args = decodeMethodArguments(id, r);
-    switch (id) {
-      case Method.channelClose: return this.onClose(args as ChannelClose);
+    const m = decodeMethodArguments(id, r);
+    switch (m.id) {
+      case Method.channelClose: return this.onClose(m.args);
       // Only valid as the answer to our channel.close, which the connection handles (RabbitMQ: 503).
       case Method.channelCloseOk: throw commandInvalid('unimplemented method');
-      case Method.channelFlow: return this.onFlow(args as ChannelFlow);
+      case Method.channelFlow: return this.onFlow(m.args);
       case Method.channelFlowOk: throw commandInvalid('unimplemented method');
-      case Method.channelOpen: throw new AmqpError(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen");
+      case Method.channelOpen: throw channelError("second 'channel.open' seen");
       case Method.accessRequest: return this.send(Method.accessRequestOk, { ticket: 1 });
-      case Method.exchangeDeclare: return this.onExchangeDeclare(args as ExchangeDeclare);
-      case Method.exchangeDelete: return this.onExchangeDelete(args as ExchangeDelete);
-      case Method.exchangeBind: return this.onExchangeBind(args as ExchangeBind, true);
-      case Method.exchangeUnbind: return this.onExchangeBind(args as ExchangeBind, false);
-      case Method.queueDeclare: return this.onQueueDeclare(args as QueueDeclare);
-      case Method.queueBind: return this.onQueueBind(args as QueueBind, true);
-      case Method.queueUnbind: return this.onQueueBind(args as QueueUnbind & { nowait: false }, false);
-      case Method.queuePurge: return this.onQueuePurge(args as QueuePurge);
-      case Method.queueDelete: return this.onQueueDelete(args as QueueDelete);
-      case Method.basicQos: return this.onQos(args as BasicQos);
-      case Method.basicConsume: return this.onConsume(args as BasicConsume);
-      case Method.basicCancel: return this.onCancel(args as BasicCancel);
-      case Method.basicGet: return this.onGet(args as BasicGet);
-      case Method.basicNack: {
-        const a = args as BasicNack;
-        return this.onNack(a.deliveryTag, a.multiple, a.requeue);
-      }
-      case Method.basicReject: {
-        const a = args as BasicReject;
-        return this.onNack(a.deliveryTag, false, a.requeue);
-      }
-      case Method.basicRecover: return this.onRecover(args as BasicRecover, true);
-      case Method.basicRecoverAsync: return this.onRecover(args as BasicRecover, false);
-      case Method.confirmSelect: return this.onConfirmSelect(args as ConfirmSelect);
+      case Method.exchangeDeclare: return this.onExchangeDeclare(m.args);
+      case Method.exchangeDelete: return this.onExchangeDelete(m.args);
+      case Method.exchangeBind: return this.onExchangeBind(m.args, true);
+      case Method.exchangeUnbind: return this.onExchangeBind(m.args, false);
+      case Method.queueDeclare: return this.onQueueDeclare(m.args);
+      case Method.queueBind: return this.onQueueBind(m.args, true, m.args.nowait);
+      case Method.queueUnbind: return this.onQueueBind(m.args, false, false);
+      case Method.queuePurge: return this.onQueuePurge(m.args);
+      case Method.queueDelete: return this.onQueueDelete(m.args);
+      case Method.basicQos: return this.onQos(m.args);
+      case Method.basicConsume: return this.onConsume(m.args);
+      case Method.basicCancel: return this.onCancel(m.args);
+      case Method.basicGet: return this.onGet(m.args);
+      case Method.basicNack: return this.onNack(m.args.deliveryTag, m.args.multiple, m.args.requeue);
+      case Method.basicReject: return this.onNack(m.args.deliveryTag, false, m.args.requeue);
+      case Method.basicRecover: return this.onRecover(m.args.requeue, true);
+      case Method.basicRecoverAsync: return this.onRecover(m.args.requeue, false);
+      case Method.confirmSelect: return this.onConfirmSelect(m.args);
       case Method.txSelect: return this.onTxSelect();
       case Method.txCommit: return this.onTxCommit();
       case Method.txRollback: return this.onTxRollback();
@@ -181,7 +173,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     throw commandInvalid(`method ${METHODS.get(id)!.name} not allowed here`);
   }
 
-  private send<A>(id: number, args: A): void {
+  private send<K extends MethodId>(id: K, args: MethodArgs[K]): void {
     this.connection.sendMethod(this.id, id, args);
   }
 
@@ -275,11 +267,11 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   }
 
   private returnMessage(message: Message, m: BasicPublish): void {
-    this.sendContent(Method.basicReturn, { replyCode: ReplyCode.NO_ROUTE, replyText: 'NO_ROUTE', exchange: m.exchange, routingKey: m.routingKey }, message);
+    this.sendContent(Method.basicReturn, { ...NO_ROUTE_RETURN, exchange: m.exchange, routingKey: m.routingKey }, message);
   }
 
   /** The one way a message leaves towards the client: deliver, get-ok, return, direct reply. */
-  private sendContent<A>(methodId: number, args: A, message: Message): void {
+  private sendContent<K extends MethodId>(methodId: K, args: MethodArgs[K], message: Message): void {
     const conn = this.connection;
     conn.writer.method(this.id, methodId, args);
     conn.writer.content(this.id, message.rawProperties, message.body, conn.frameMax);
@@ -383,7 +375,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     if (!a.nowait) this.send(Method.exchangeDeleteOk, {});
   }
 
-  private onExchangeBind(a: ExchangeBind, bind: boolean): void {
+  private onExchangeBind(a: ExchangeBind | ExchangeUnbind, bind: boolean): void {
     this.check('write', 'exchange', a.destination);
     this.check('read', 'exchange', a.source);
     this.checkTopicBinding(a.source, a.routingKey);
@@ -424,7 +416,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     if (!a.nowait) this.send(Method.queueDeclareOk, { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount });
   }
 
-  private onQueueBind(a: QueueBind, bind: boolean): void {
+  private onQueueBind(a: QueueBind | QueueUnbind, bind: boolean, nowait: boolean): void {
     const queue = this.queueName(a.queue);
     this.check('write', 'queue', queue);
     this.check('read', 'exchange', a.exchange);
@@ -432,7 +424,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     const dest = { kind: 'queue' as const, name: queue };
     if (bind) this.vhost.bind(a.exchange, dest, a.routingKey, a.arguments, this.connectionId);
     else this.vhost.unbind(a.exchange, dest, a.routingKey, a.arguments, this.connectionId);
-    if (!a.nowait) this.send(bind ? Method.queueBindOk : Method.queueUnbindOk, {});
+    if (!nowait) this.send(bind ? Method.queueBindOk : Method.queueUnbindOk, {});
   }
 
   private onQueuePurge(a: QueuePurge): void {
@@ -567,9 +559,9 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     if (this.channelPrefetch !== 0) this.resumeDeliveries();
   }
 
-  private onRecover(a: BasicRecover, sync: boolean): void {
+  private onRecover(requeue: boolean, sync: boolean): void {
     // RabbitMQ only implements requeue=true (redelivery to the same consumer is not offered).
-    if (!a.requeue) throw notImplemented('requeue=false');
+    if (!requeue) throw notImplemented('requeue=false');
     // recover-ok goes out before the redeliveries, as RabbitMQ orders them.
     if (sync) this.send(Method.basicRecoverOk, {});
     this.settle(this.unacked.takeAll(), 'requeue');

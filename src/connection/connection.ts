@@ -8,7 +8,9 @@ import type { Socket } from 'node:net';
 import { parseCredentials } from '../auth/sasl.js';
 import type { User } from '../auth/users.js';
 import type { VirtualHost } from '../broker/vhost.js';
-import { AmqpError, commandInvalid, frameError, notAllowed, channelError, unexpectedFrame } from '../protocol/errors.js';
+import {
+  AmqpError, channelError, commandInvalid, internalError, loginRefused, malformedLoginResponse, notAllowed, unexpectedFrame,
+} from '../protocol/errors.js';
 import type { FieldTable } from '../protocol/field-table.js';
 import { FrameParser, type FrameSink } from '../protocol/frame-parser.js';
 import { FrameReader } from '../protocol/frame-reader.js';
@@ -16,7 +18,7 @@ import { decodeMethodArguments } from '../protocol/method-arguments.js';
 import { FrameWriter } from '../protocol/frame-writer.js';
 import {
   FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, METHODS, Method, ReplyCode,
-  type ConnectionClose, type ConnectionOpen, type ConnectionStartOk, type ConnectionTuneOk,
+  type ConnectionOpen, type ConnectionStartOk, type ConnectionTuneOk, type DecodedMethod, type MethodArgs, type MethodId,
 } from '../protocol/generated.js';
 import type { BrokerContext } from './broker-context.js';
 import { Channel, type ChannelHost } from './channel.js';
@@ -176,11 +178,7 @@ export class Connection implements FrameSink, ChannelHost {
     if (!channel) {
       if (type !== FRAME_METHOD) throw channelError(`expected 'channel.open'`);
       const id = this.reader.reset(payload, 0, payload.length).u32();
-      if (id !== Method.channelOpen) {
-        const e = channelError(`expected 'channel.open'`);
-        e.methodId = id;
-        throw e;
-      }
+      if (id !== Method.channelOpen) throw channelError(`expected 'channel.open'`, id);
       // RabbitMQ limits how many channels are open at once, not the ids they use.
       if (this.channels.size >= this.channelMax) {
         throw notAllowed(`number of channels opened (${this.channels.size}) has reached the negotiated channel_max (${this.channelMax})`);
@@ -197,35 +195,30 @@ export class Connection implements FrameSink, ChannelHost {
     }
   }
 
-  private decodeMethod(payload: Buffer): { id: number; args: unknown } {
+  private onConnectionMethod(payload: Buffer): void {
     const r = this.reader.reset(payload, 0, payload.length);
     const id = r.u32();
-    return { id, args: decodeMethodArguments(id, r) };
-  }
-
-  private onConnectionMethod(payload: Buffer): void {
-    const { id, args } = this.decodeMethod(payload);
+    const m = decodeMethodArguments(id, r);
     try {
-      this.dispatchConnectionMethod(id, args);
+      this.dispatchConnectionMethod(m);
     } catch (e) {
-      if (e instanceof AmqpError && e.methodId === 0) e.methodId = id;
-      throw e;
+      throw e instanceof AmqpError ? e.inMethod(id) : e;
     }
   }
 
-  private dispatchConnectionMethod(id: number, args: unknown): void {
-    switch (id) {
+  private dispatchConnectionMethod(m: DecodedMethod): void {
+    switch (m.id) {
       case Method.connectionStartOk:
         if (this.state !== 'start-ok') break;
-        return this.onStartOk(args as ConnectionStartOk);
+        return this.onStartOk(m.args);
       case Method.connectionTuneOk:
         if (this.state !== 'tune-ok') break;
-        return this.onTuneOk(args as ConnectionTuneOk);
+        return this.onTuneOk(m.args);
       case Method.connectionOpen:
         if (this.state !== 'open') break;
-        return this.onOpen(args as ConnectionOpen);
+        return this.onOpen(m.args);
       case Method.connectionClose: {
-        const a = args as ConnectionClose;
+        const a = m.args;
         this.sendMethod(0, Method.connectionCloseOk, {});
         this.flush();
         this.teardown(`client closed: ${a.replyCode} ${a.replyText}`);
@@ -246,7 +239,7 @@ export class Connection implements FrameSink, ChannelHost {
     }
     if (this.state === 'closing') return;
     if (this.state === 'opened') throw channelError('unexpected method in connection state running');
-    throw commandInvalid(`unexpected method ${METHODS.get(id)?.name ?? id} in state ${this.state}`);
+    throw commandInvalid(`unexpected method ${METHODS.get(m.id)?.name ?? m.id} in state ${this.state}`);
   }
 
   private onStartOk(a: ConnectionStartOk): void {
@@ -258,11 +251,9 @@ export class Connection implements FrameSink, ChannelHost {
     if (!user) {
       const name = creds?.username ?? '';
       this.broker.log('warn', 'authentication failed', { peer: this.peer, user: name, mechanism: a.mechanism });
-      const reason = !creds
-        ? `ACCESS_REFUSED - unsupported or malformed ${a.mechanism} response`
-        : `ACCESS_REFUSED - Login was refused using authentication mechanism ${a.mechanism}. For details see the broker logfile.`;
+      const refusal = creds ? loginRefused(a.mechanism) : malformedLoginResponse(a.mechanism);
       if (this.capabilities['authentication_failure_close'] === true) {
-        this.sendMethod(0, Method.connectionClose, { replyCode: ReplyCode.ACCESS_REFUSED, replyText: reason, classId: 0, methodId: 0 });
+        this.sendMethod(0, Method.connectionClose, { replyCode: refusal.replyCode, replyText: refusal.replyText, classId: 0, methodId: 0 });
         this.state = 'closing';
         this.flush();
       }
@@ -337,7 +328,7 @@ export class Connection implements FrameSink, ChannelHost {
     this.heartbeatTimer.unref();
   }
 
-  sendMethod<A>(channel: number, id: number, args: A): void {
+  sendMethod<K extends MethodId>(channel: number, id: K, args: MethodArgs[K]): void {
     this.writer.method(channel, id, args);
     this.scheduleFlush();
   }
@@ -403,7 +394,7 @@ export class Connection implements FrameSink, ChannelHost {
   handleError(e: unknown, channelId: number): void {
     if (!(e instanceof AmqpError)) {
       this.broker.log('error', 'internal error', { peer: this.peer, error: String((e as Error)?.stack ?? e) });
-      e = new AmqpError(ReplyCode.INTERNAL_ERROR, String((e as Error)?.message ?? e));
+      e = internalError(String((e as Error)?.message ?? e));
     }
     const err = e as AmqpError;
     const classId = err.methodId >>> 16;
@@ -416,16 +407,19 @@ export class Connection implements FrameSink, ChannelHost {
       this.sendMethod(channelId, Method.channelClose, { replyCode: err.replyCode, replyText: err.replyText, classId, methodId });
       return;
     }
-    this.close(err.replyCode, err.replyText, classId, methodId);
+    this.close(err);
   }
 
   /** Server-initiated close (error, shutdown, management): wait briefly for close-ok. */
-  close(replyCode: number, replyText: string, classId = 0, methodId = 0): void {
+  close(error: AmqpError): void {
     if (this.state === 'closing' || this.state === 'closed') return;
+    const { replyCode, replyText } = error;
     this.broker.log(replyCode === ReplyCode.CONNECTION_FORCED ? 'info' : 'warn', 'closing connection', {
       peer: this.peer, user: this.username, code: replyCode, reason: replyText,
     });
     const wasOpen = this.state === 'opened';
+    const classId = error.methodId >>> 16;
+    const methodId = error.methodId & 0xffff;
     this.sendMethod(0, Method.connectionClose, { replyCode, replyText, classId, methodId });
     this.flush();
     this.state = 'closing';

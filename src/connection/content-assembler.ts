@@ -43,11 +43,9 @@ export class ContentAssembler {
 
   /** The error for a method frame arriving while content is expected. */
   interruptedByMethod(): AmqpError {
-    const e = this.headerSeen
-      ? unexpectedFrame('expected content body, got non content body frame instead')
-      : unexpectedFrame('expected content header for class 60, got non content header frame instead');
-    e.methodId = Method.basicPublish;
-    return e;
+    return this.headerSeen
+      ? unexpectedFrame('expected content body, got non content body frame instead', Method.basicPublish)
+      : unexpectedFrame('expected content header for class 60, got non content header frame instead', Method.basicPublish);
   }
 
   /** A content header frame; returns the publish when the body is empty. */

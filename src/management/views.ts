@@ -57,7 +57,7 @@ export function topicPermissionJson(vhost: string, user: string, p: TopicPermiss
   return { user, vhost, exchange: p.exchange, write: p.write, read: p.read };
 }
 
-export function vhostJson(broker: ManagedBroker, stats: StatsCollector, v: VirtualHost): Json {
+export function vhostJson(stats: StatsCollector, v: VirtualHost): Json {
   const meta = getVhostMetadata(v);
   let ready = 0;
   let unacked = 0;

@@ -8,11 +8,20 @@ import { HARD_ERROR_CODES, REPLY_NAMES, ReplyCode } from './generated.js';
 export class AmqpError extends Error {
   constructor(
     readonly replyCode: number,
-    detail: string,
+    /** The text after `<NAME> - `. */
+    readonly detail: string,
     /** The method that caused it (class-id << 16 | method-id), 0 when none. */
-    public methodId = 0,
+    readonly methodId = 0,
   ) {
     super(`${REPLY_NAMES[replyCode] ?? 'ERROR'} - ${detail}`);
+  }
+
+  /**
+   * This error as raised by method `id`: the channel knows which method it was dispatching, the
+   * code that threw usually does not. An error that already names its method keeps it.
+   */
+  inMethod(id: number): AmqpError {
+    return this.methodId !== 0 ? this : new AmqpError(this.replyCode, this.detail, id);
   }
 
   /** Hard errors close the whole connection; soft errors only the channel. */
@@ -32,18 +41,34 @@ export class AmqpError extends Error {
 }
 
 export const notFound = (detail: string) => new AmqpError(ReplyCode.NOT_FOUND, detail);
+export const connectionForced = (detail: string) => new AmqpError(ReplyCode.CONNECTION_FORCED, detail);
 export const accessRefused = (detail: string) => new AmqpError(ReplyCode.ACCESS_REFUSED, detail);
 export const preconditionFailed = (detail: string) => new AmqpError(ReplyCode.PRECONDITION_FAILED, detail);
 export const resourceLocked = (detail: string) => new AmqpError(ReplyCode.RESOURCE_LOCKED, detail);
 export const notAllowed = (detail: string) => new AmqpError(ReplyCode.NOT_ALLOWED, detail);
-export const commandInvalid = (detail: string) => new AmqpError(ReplyCode.COMMAND_INVALID, detail);
-export const frameError = (detail: string) => new AmqpError(ReplyCode.FRAME_ERROR, detail);
-export const syntaxError = (detail: string) => new AmqpError(ReplyCode.SYNTAX_ERROR, detail);
-export const unexpectedFrame = (detail: string) => new AmqpError(ReplyCode.UNEXPECTED_FRAME, detail);
-export const channelError = (detail: string) => new AmqpError(ReplyCode.CHANNEL_ERROR, detail);
+export const commandInvalid = (detail: string, methodId = 0) => new AmqpError(ReplyCode.COMMAND_INVALID, detail, methodId);
+export const frameError = (detail: string, methodId = 0) => new AmqpError(ReplyCode.FRAME_ERROR, detail, methodId);
+export const syntaxError = (detail: string, methodId = 0) => new AmqpError(ReplyCode.SYNTAX_ERROR, detail, methodId);
+export const unexpectedFrame = (detail: string, methodId = 0) => new AmqpError(ReplyCode.UNEXPECTED_FRAME, detail, methodId);
+export const channelError = (detail: string, methodId = 0) => new AmqpError(ReplyCode.CHANNEL_ERROR, detail, methodId);
 export const notImplemented = (detail: string) => new AmqpError(ReplyCode.NOT_IMPLEMENTED, detail);
 export const internalError = (detail: string) => new AmqpError(ReplyCode.INTERNAL_ERROR, detail);
 
 /** `'name' in vhost '/'` as RabbitMQ writes resource names in reply texts. */
 export const describeResource = (kind: 'queue' | 'exchange', name: string, vhost: string) =>
   `${kind} '${name}' in vhost '${vhost}'`;
+
+// Texts RabbitMQ uses for specific situations, so every place that needs one says it the same way.
+
+/** Login refused (bad credentials, or a loopback-only user from elsewhere): RabbitMQ does not say which. */
+export const loginRefused = (mechanism: string) =>
+  accessRefused(`Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`);
+export const malformedLoginResponse = (mechanism: string) =>
+  accessRefused(`unsupported or malformed ${mechanism} response`);
+/** Every client of a stopping broker gets connection.close with this. */
+export const brokerShutdown = () => connectionForced("broker forced connection closure with reason 'shutdown'");
+export const vhostDeleted = () => connectionForced('vhost deleted');
+/** The management API's "close connection" (the reason comes from the X-Reason header). */
+export const closedByManagement = (reason: string) => connectionForced(reason);
+/** basic.return's reply for an unroutable mandatory message: the bare name, as RabbitMQ sends it. */
+export const NO_ROUTE_RETURN = { replyCode: ReplyCode.NO_ROUTE, replyText: 'NO_ROUTE' } as const;

@@ -6,7 +6,9 @@
 import { syntaxError } from './errors.js';
 import { TypedValue, isFieldTable, type FieldTable, type FieldValue } from './field-table.js';
 import type { MethodWriter } from './method-codec.js';
-import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, METHODS } from './generated.js';
+import {
+  FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, METHODS, type MethodArgs, type MethodId,
+} from './generated.js';
 
 /** Slabs start small (idle connections are the common case) and double while a connection is busy. */
 const FIRST_SLAB = 4 * 1024;
@@ -212,12 +214,13 @@ export class FrameWriter {
   }
 
   /** One method frame; `id` is (class << 16 | method). */
-  method<A>(channel: number, id: number, args: A): void {
+  method<K extends MethodId>(channel: number, id: K, args: MethodArgs[K]): void {
     const info = METHODS.get(id);
     if (!info) throw new Error(`unknown method ${id.toString(16)}`);
     this.beginFrame(FRAME_METHOD, channel);
     this.u32(id);
-    (info.encode as (w: MethodWriter, a: A) => void)(this, args);
+    // The table is keyed by number; `id` and `args` are tied together by MethodArgs above.
+    (info.encode as (w: MethodWriter, a: MethodArgs[K]) => void)(this, args);
     this.endFrame();
   }
 

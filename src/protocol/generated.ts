@@ -525,8 +525,7 @@ export function encodeConnectionTuneOk(w: MethodWriter, a: ConnectionTuneOk): vo
   w.u16(a.heartbeat);
 }
 export function decodeConnectionOpen(r: MethodReader): ConnectionOpen {
-  let bits = 0;
-  return { virtualHost: r.shortstr(), capabilities: r.shortstr(), insist: ((bits = r.u8()) & 1) !== 0 };
+  return { virtualHost: r.shortstr(), capabilities: r.shortstr(), insist: (r.u8() & 1) !== 0 };
 }
 export function encodeConnectionOpen(w: MethodWriter, a: ConnectionOpen): void {
   w.shortstr(a.virtualHost);
@@ -548,12 +547,10 @@ export function encodeConnectionClose(w: MethodWriter, a: ConnectionClose): void
   w.u16(a.classId);
   w.u16(a.methodId);
 }
-export function decodeConnectionCloseOk(r: MethodReader): ConnectionCloseOk {
-  void r;
+export function decodeConnectionCloseOk(_r: MethodReader): ConnectionCloseOk {
   return {  };
 }
-export function encodeConnectionCloseOk(w: MethodWriter, a: ConnectionCloseOk): void {
-  void w; void a;
+export function encodeConnectionCloseOk(_w: MethodWriter, _a: ConnectionCloseOk): void {
 }
 export function decodeConnectionBlocked(r: MethodReader): ConnectionBlocked {
   return { reason: r.shortstr() };
@@ -561,12 +558,10 @@ export function decodeConnectionBlocked(r: MethodReader): ConnectionBlocked {
 export function encodeConnectionBlocked(w: MethodWriter, a: ConnectionBlocked): void {
   w.shortstr(a.reason);
 }
-export function decodeConnectionUnblocked(r: MethodReader): ConnectionUnblocked {
-  void r;
+export function decodeConnectionUnblocked(_r: MethodReader): ConnectionUnblocked {
   return {  };
 }
-export function encodeConnectionUnblocked(w: MethodWriter, a: ConnectionUnblocked): void {
-  void w; void a;
+export function encodeConnectionUnblocked(_w: MethodWriter, _a: ConnectionUnblocked): void {
 }
 export function decodeConnectionUpdateSecret(r: MethodReader): ConnectionUpdateSecret {
   return { newSecret: r.longstr(), reason: r.shortstr() };
@@ -575,12 +570,10 @@ export function encodeConnectionUpdateSecret(w: MethodWriter, a: ConnectionUpdat
   w.longstr(a.newSecret);
   w.shortstr(a.reason);
 }
-export function decodeConnectionUpdateSecretOk(r: MethodReader): ConnectionUpdateSecretOk {
-  void r;
+export function decodeConnectionUpdateSecretOk(_r: MethodReader): ConnectionUpdateSecretOk {
   return {  };
 }
-export function encodeConnectionUpdateSecretOk(w: MethodWriter, a: ConnectionUpdateSecretOk): void {
-  void w; void a;
+export function encodeConnectionUpdateSecretOk(_w: MethodWriter, _a: ConnectionUpdateSecretOk): void {
 }
 export function decodeChannelOpen(r: MethodReader): ChannelOpen {
   return { outOfBand: r.shortstr() };
@@ -595,15 +588,13 @@ export function encodeChannelOpenOk(w: MethodWriter, a: ChannelOpenOk): void {
   w.longstr(a.channelId);
 }
 export function decodeChannelFlow(r: MethodReader): ChannelFlow {
-  let bits = 0;
-  return { active: ((bits = r.u8()) & 1) !== 0 };
+  return { active: (r.u8() & 1) !== 0 };
 }
 export function encodeChannelFlow(w: MethodWriter, a: ChannelFlow): void {
   w.u8((a.active ? 1 : 0));
 }
 export function decodeChannelFlowOk(r: MethodReader): ChannelFlowOk {
-  let bits = 0;
-  return { active: ((bits = r.u8()) & 1) !== 0 };
+  return { active: (r.u8() & 1) !== 0 };
 }
 export function encodeChannelFlowOk(w: MethodWriter, a: ChannelFlowOk): void {
   w.u8((a.active ? 1 : 0));
@@ -617,12 +608,10 @@ export function encodeChannelClose(w: MethodWriter, a: ChannelClose): void {
   w.u16(a.classId);
   w.u16(a.methodId);
 }
-export function decodeChannelCloseOk(r: MethodReader): ChannelCloseOk {
-  void r;
+export function decodeChannelCloseOk(_r: MethodReader): ChannelCloseOk {
   return {  };
 }
-export function encodeChannelCloseOk(w: MethodWriter, a: ChannelCloseOk): void {
-  void w; void a;
+export function encodeChannelCloseOk(_w: MethodWriter, _a: ChannelCloseOk): void {
 }
 export function decodeAccessRequest(r: MethodReader): AccessRequest {
   let bits = 0;
@@ -649,12 +638,10 @@ export function encodeExchangeDeclare(w: MethodWriter, a: ExchangeDeclare): void
   w.u8((a.passive ? 1 : 0) | (a.durable ? 2 : 0) | (a.autoDelete ? 4 : 0) | (a.internal ? 8 : 0) | (a.nowait ? 16 : 0));
   w.table(a.arguments);
 }
-export function decodeExchangeDeclareOk(r: MethodReader): ExchangeDeclareOk {
-  void r;
+export function decodeExchangeDeclareOk(_r: MethodReader): ExchangeDeclareOk {
   return {  };
 }
-export function encodeExchangeDeclareOk(w: MethodWriter, a: ExchangeDeclareOk): void {
-  void w; void a;
+export function encodeExchangeDeclareOk(_w: MethodWriter, _a: ExchangeDeclareOk): void {
 }
 export function decodeExchangeDelete(r: MethodReader): ExchangeDelete {
   let bits = 0;
@@ -665,16 +652,13 @@ export function encodeExchangeDelete(w: MethodWriter, a: ExchangeDelete): void {
   w.shortstr(a.exchange);
   w.u8((a.ifUnused ? 1 : 0) | (a.nowait ? 2 : 0));
 }
-export function decodeExchangeDeleteOk(r: MethodReader): ExchangeDeleteOk {
-  void r;
+export function decodeExchangeDeleteOk(_r: MethodReader): ExchangeDeleteOk {
   return {  };
 }
-export function encodeExchangeDeleteOk(w: MethodWriter, a: ExchangeDeleteOk): void {
-  void w; void a;
+export function encodeExchangeDeleteOk(_w: MethodWriter, _a: ExchangeDeleteOk): void {
 }
 export function decodeExchangeBind(r: MethodReader): ExchangeBind {
-  let bits = 0;
-  return { ticket: r.u16(), destination: r.shortstr(), source: r.shortstr(), routingKey: r.shortstr(), nowait: ((bits = r.u8()) & 1) !== 0, arguments: r.table() };
+  return { ticket: r.u16(), destination: r.shortstr(), source: r.shortstr(), routingKey: r.shortstr(), nowait: (r.u8() & 1) !== 0, arguments: r.table() };
 }
 export function encodeExchangeBind(w: MethodWriter, a: ExchangeBind): void {
   w.u16(a.ticket);
@@ -684,16 +668,13 @@ export function encodeExchangeBind(w: MethodWriter, a: ExchangeBind): void {
   w.u8((a.nowait ? 1 : 0));
   w.table(a.arguments);
 }
-export function decodeExchangeBindOk(r: MethodReader): ExchangeBindOk {
-  void r;
+export function decodeExchangeBindOk(_r: MethodReader): ExchangeBindOk {
   return {  };
 }
-export function encodeExchangeBindOk(w: MethodWriter, a: ExchangeBindOk): void {
-  void w; void a;
+export function encodeExchangeBindOk(_w: MethodWriter, _a: ExchangeBindOk): void {
 }
 export function decodeExchangeUnbind(r: MethodReader): ExchangeUnbind {
-  let bits = 0;
-  return { ticket: r.u16(), destination: r.shortstr(), source: r.shortstr(), routingKey: r.shortstr(), nowait: ((bits = r.u8()) & 1) !== 0, arguments: r.table() };
+  return { ticket: r.u16(), destination: r.shortstr(), source: r.shortstr(), routingKey: r.shortstr(), nowait: (r.u8() & 1) !== 0, arguments: r.table() };
 }
 export function encodeExchangeUnbind(w: MethodWriter, a: ExchangeUnbind): void {
   w.u16(a.ticket);
@@ -703,12 +684,10 @@ export function encodeExchangeUnbind(w: MethodWriter, a: ExchangeUnbind): void {
   w.u8((a.nowait ? 1 : 0));
   w.table(a.arguments);
 }
-export function decodeExchangeUnbindOk(r: MethodReader): ExchangeUnbindOk {
-  void r;
+export function decodeExchangeUnbindOk(_r: MethodReader): ExchangeUnbindOk {
   return {  };
 }
-export function encodeExchangeUnbindOk(w: MethodWriter, a: ExchangeUnbindOk): void {
-  void w; void a;
+export function encodeExchangeUnbindOk(_w: MethodWriter, _a: ExchangeUnbindOk): void {
 }
 export function decodeQueueDeclare(r: MethodReader): QueueDeclare {
   let bits = 0;
@@ -729,8 +708,7 @@ export function encodeQueueDeclareOk(w: MethodWriter, a: QueueDeclareOk): void {
   w.u32(a.consumerCount);
 }
 export function decodeQueueBind(r: MethodReader): QueueBind {
-  let bits = 0;
-  return { ticket: r.u16(), queue: r.shortstr(), exchange: r.shortstr(), routingKey: r.shortstr(), nowait: ((bits = r.u8()) & 1) !== 0, arguments: r.table() };
+  return { ticket: r.u16(), queue: r.shortstr(), exchange: r.shortstr(), routingKey: r.shortstr(), nowait: (r.u8() & 1) !== 0, arguments: r.table() };
 }
 export function encodeQueueBind(w: MethodWriter, a: QueueBind): void {
   w.u16(a.ticket);
@@ -740,16 +718,13 @@ export function encodeQueueBind(w: MethodWriter, a: QueueBind): void {
   w.u8((a.nowait ? 1 : 0));
   w.table(a.arguments);
 }
-export function decodeQueueBindOk(r: MethodReader): QueueBindOk {
-  void r;
+export function decodeQueueBindOk(_r: MethodReader): QueueBindOk {
   return {  };
 }
-export function encodeQueueBindOk(w: MethodWriter, a: QueueBindOk): void {
-  void w; void a;
+export function encodeQueueBindOk(_w: MethodWriter, _a: QueueBindOk): void {
 }
 export function decodeQueuePurge(r: MethodReader): QueuePurge {
-  let bits = 0;
-  return { ticket: r.u16(), queue: r.shortstr(), nowait: ((bits = r.u8()) & 1) !== 0 };
+  return { ticket: r.u16(), queue: r.shortstr(), nowait: (r.u8() & 1) !== 0 };
 }
 export function encodeQueuePurge(w: MethodWriter, a: QueuePurge): void {
   w.u16(a.ticket);
@@ -787,28 +762,23 @@ export function encodeQueueUnbind(w: MethodWriter, a: QueueUnbind): void {
   w.shortstr(a.routingKey);
   w.table(a.arguments);
 }
-export function decodeQueueUnbindOk(r: MethodReader): QueueUnbindOk {
-  void r;
+export function decodeQueueUnbindOk(_r: MethodReader): QueueUnbindOk {
   return {  };
 }
-export function encodeQueueUnbindOk(w: MethodWriter, a: QueueUnbindOk): void {
-  void w; void a;
+export function encodeQueueUnbindOk(_w: MethodWriter, _a: QueueUnbindOk): void {
 }
 export function decodeBasicQos(r: MethodReader): BasicQos {
-  let bits = 0;
-  return { prefetchSize: r.u32(), prefetchCount: r.u16(), global: ((bits = r.u8()) & 1) !== 0 };
+  return { prefetchSize: r.u32(), prefetchCount: r.u16(), global: (r.u8() & 1) !== 0 };
 }
 export function encodeBasicQos(w: MethodWriter, a: BasicQos): void {
   w.u32(a.prefetchSize);
   w.u16(a.prefetchCount);
   w.u8((a.global ? 1 : 0));
 }
-export function decodeBasicQosOk(r: MethodReader): BasicQosOk {
-  void r;
+export function decodeBasicQosOk(_r: MethodReader): BasicQosOk {
   return {  };
 }
-export function encodeBasicQosOk(w: MethodWriter, a: BasicQosOk): void {
-  void w; void a;
+export function encodeBasicQosOk(_w: MethodWriter, _a: BasicQosOk): void {
 }
 export function decodeBasicConsume(r: MethodReader): BasicConsume {
   let bits = 0;
@@ -828,8 +798,7 @@ export function encodeBasicConsumeOk(w: MethodWriter, a: BasicConsumeOk): void {
   w.shortstr(a.consumerTag);
 }
 export function decodeBasicCancel(r: MethodReader): BasicCancel {
-  let bits = 0;
-  return { consumerTag: r.shortstr(), nowait: ((bits = r.u8()) & 1) !== 0 };
+  return { consumerTag: r.shortstr(), nowait: (r.u8() & 1) !== 0 };
 }
 export function encodeBasicCancel(w: MethodWriter, a: BasicCancel): void {
   w.shortstr(a.consumerTag);
@@ -861,8 +830,7 @@ export function encodeBasicReturn(w: MethodWriter, a: BasicReturn): void {
   w.shortstr(a.routingKey);
 }
 export function decodeBasicDeliver(r: MethodReader): BasicDeliver {
-  let bits = 0;
-  return { consumerTag: r.shortstr(), deliveryTag: r.u64(), redelivered: ((bits = r.u8()) & 1) !== 0, exchange: r.shortstr(), routingKey: r.shortstr() };
+  return { consumerTag: r.shortstr(), deliveryTag: r.u64(), redelivered: (r.u8() & 1) !== 0, exchange: r.shortstr(), routingKey: r.shortstr() };
 }
 export function encodeBasicDeliver(w: MethodWriter, a: BasicDeliver): void {
   w.shortstr(a.consumerTag);
@@ -872,8 +840,7 @@ export function encodeBasicDeliver(w: MethodWriter, a: BasicDeliver): void {
   w.shortstr(a.routingKey);
 }
 export function decodeBasicGet(r: MethodReader): BasicGet {
-  let bits = 0;
-  return { ticket: r.u16(), queue: r.shortstr(), noAck: ((bits = r.u8()) & 1) !== 0 };
+  return { ticket: r.u16(), queue: r.shortstr(), noAck: (r.u8() & 1) !== 0 };
 }
 export function encodeBasicGet(w: MethodWriter, a: BasicGet): void {
   w.u16(a.ticket);
@@ -881,8 +848,7 @@ export function encodeBasicGet(w: MethodWriter, a: BasicGet): void {
   w.u8((a.noAck ? 1 : 0));
 }
 export function decodeBasicGetOk(r: MethodReader): BasicGetOk {
-  let bits = 0;
-  return { deliveryTag: r.u64(), redelivered: ((bits = r.u8()) & 1) !== 0, exchange: r.shortstr(), routingKey: r.shortstr(), messageCount: r.u32() };
+  return { deliveryTag: r.u64(), redelivered: (r.u8() & 1) !== 0, exchange: r.shortstr(), routingKey: r.shortstr(), messageCount: r.u32() };
 }
 export function encodeBasicGetOk(w: MethodWriter, a: BasicGetOk): void {
   w.u64(a.deliveryTag);
@@ -898,41 +864,35 @@ export function encodeBasicGetEmpty(w: MethodWriter, a: BasicGetEmpty): void {
   w.shortstr(a.clusterId);
 }
 export function decodeBasicAck(r: MethodReader): BasicAck {
-  let bits = 0;
-  return { deliveryTag: r.u64(), multiple: ((bits = r.u8()) & 1) !== 0 };
+  return { deliveryTag: r.u64(), multiple: (r.u8() & 1) !== 0 };
 }
 export function encodeBasicAck(w: MethodWriter, a: BasicAck): void {
   w.u64(a.deliveryTag);
   w.u8((a.multiple ? 1 : 0));
 }
 export function decodeBasicReject(r: MethodReader): BasicReject {
-  let bits = 0;
-  return { deliveryTag: r.u64(), requeue: ((bits = r.u8()) & 1) !== 0 };
+  return { deliveryTag: r.u64(), requeue: (r.u8() & 1) !== 0 };
 }
 export function encodeBasicReject(w: MethodWriter, a: BasicReject): void {
   w.u64(a.deliveryTag);
   w.u8((a.requeue ? 1 : 0));
 }
 export function decodeBasicRecoverAsync(r: MethodReader): BasicRecoverAsync {
-  let bits = 0;
-  return { requeue: ((bits = r.u8()) & 1) !== 0 };
+  return { requeue: (r.u8() & 1) !== 0 };
 }
 export function encodeBasicRecoverAsync(w: MethodWriter, a: BasicRecoverAsync): void {
   w.u8((a.requeue ? 1 : 0));
 }
 export function decodeBasicRecover(r: MethodReader): BasicRecover {
-  let bits = 0;
-  return { requeue: ((bits = r.u8()) & 1) !== 0 };
+  return { requeue: (r.u8() & 1) !== 0 };
 }
 export function encodeBasicRecover(w: MethodWriter, a: BasicRecover): void {
   w.u8((a.requeue ? 1 : 0));
 }
-export function decodeBasicRecoverOk(r: MethodReader): BasicRecoverOk {
-  void r;
+export function decodeBasicRecoverOk(_r: MethodReader): BasicRecoverOk {
   return {  };
 }
-export function encodeBasicRecoverOk(w: MethodWriter, a: BasicRecoverOk): void {
-  void w; void a;
+export function encodeBasicRecoverOk(_w: MethodWriter, _a: BasicRecoverOk): void {
 }
 export function decodeBasicNack(r: MethodReader): BasicNack {
   let bits = 0;
@@ -942,61 +902,46 @@ export function encodeBasicNack(w: MethodWriter, a: BasicNack): void {
   w.u64(a.deliveryTag);
   w.u8((a.multiple ? 1 : 0) | (a.requeue ? 2 : 0));
 }
-export function decodeTxSelect(r: MethodReader): TxSelect {
-  void r;
+export function decodeTxSelect(_r: MethodReader): TxSelect {
   return {  };
 }
-export function encodeTxSelect(w: MethodWriter, a: TxSelect): void {
-  void w; void a;
+export function encodeTxSelect(_w: MethodWriter, _a: TxSelect): void {
 }
-export function decodeTxSelectOk(r: MethodReader): TxSelectOk {
-  void r;
+export function decodeTxSelectOk(_r: MethodReader): TxSelectOk {
   return {  };
 }
-export function encodeTxSelectOk(w: MethodWriter, a: TxSelectOk): void {
-  void w; void a;
+export function encodeTxSelectOk(_w: MethodWriter, _a: TxSelectOk): void {
 }
-export function decodeTxCommit(r: MethodReader): TxCommit {
-  void r;
+export function decodeTxCommit(_r: MethodReader): TxCommit {
   return {  };
 }
-export function encodeTxCommit(w: MethodWriter, a: TxCommit): void {
-  void w; void a;
+export function encodeTxCommit(_w: MethodWriter, _a: TxCommit): void {
 }
-export function decodeTxCommitOk(r: MethodReader): TxCommitOk {
-  void r;
+export function decodeTxCommitOk(_r: MethodReader): TxCommitOk {
   return {  };
 }
-export function encodeTxCommitOk(w: MethodWriter, a: TxCommitOk): void {
-  void w; void a;
+export function encodeTxCommitOk(_w: MethodWriter, _a: TxCommitOk): void {
 }
-export function decodeTxRollback(r: MethodReader): TxRollback {
-  void r;
+export function decodeTxRollback(_r: MethodReader): TxRollback {
   return {  };
 }
-export function encodeTxRollback(w: MethodWriter, a: TxRollback): void {
-  void w; void a;
+export function encodeTxRollback(_w: MethodWriter, _a: TxRollback): void {
 }
-export function decodeTxRollbackOk(r: MethodReader): TxRollbackOk {
-  void r;
+export function decodeTxRollbackOk(_r: MethodReader): TxRollbackOk {
   return {  };
 }
-export function encodeTxRollbackOk(w: MethodWriter, a: TxRollbackOk): void {
-  void w; void a;
+export function encodeTxRollbackOk(_w: MethodWriter, _a: TxRollbackOk): void {
 }
 export function decodeConfirmSelect(r: MethodReader): ConfirmSelect {
-  let bits = 0;
-  return { nowait: ((bits = r.u8()) & 1) !== 0 };
+  return { nowait: (r.u8() & 1) !== 0 };
 }
 export function encodeConfirmSelect(w: MethodWriter, a: ConfirmSelect): void {
   w.u8((a.nowait ? 1 : 0));
 }
-export function decodeConfirmSelectOk(r: MethodReader): ConfirmSelectOk {
-  void r;
+export function decodeConfirmSelectOk(_r: MethodReader): ConfirmSelectOk {
   return {  };
 }
-export function encodeConfirmSelectOk(w: MethodWriter, a: ConfirmSelectOk): void {
-  void w; void a;
+export function encodeConfirmSelectOk(_w: MethodWriter, _a: ConfirmSelectOk): void {
 }
 
 export interface MethodInfo {
@@ -1076,6 +1021,79 @@ export const METHODS: ReadonlyMap<number, MethodInfo> = new Map<number, MethodIn
   [0x55000a, { name: 'confirm.select', classId: 85, methodId: 10, hasContent: false, decode: decodeConfirmSelect, encode: encodeConfirmSelect }],
   [0x55000b, { name: 'confirm.select-ok', classId: 85, methodId: 11, hasContent: false, decode: decodeConfirmSelectOk, encode: encodeConfirmSelectOk }],
 ]);
+
+/** Decode a method frame's arguments as the union `switch (m.id)` narrows; undefined for an id the spec does not define. */
+export function decodeMethod(id: number, r: MethodReader): DecodedMethod | undefined {
+  switch (id) {
+    case 0xa000a: return { id, args: decodeConnectionStart(r) };
+    case 0xa000b: return { id, args: decodeConnectionStartOk(r) };
+    case 0xa0014: return { id, args: decodeConnectionSecure(r) };
+    case 0xa0015: return { id, args: decodeConnectionSecureOk(r) };
+    case 0xa001e: return { id, args: decodeConnectionTune(r) };
+    case 0xa001f: return { id, args: decodeConnectionTuneOk(r) };
+    case 0xa0028: return { id, args: decodeConnectionOpen(r) };
+    case 0xa0029: return { id, args: decodeConnectionOpenOk(r) };
+    case 0xa0032: return { id, args: decodeConnectionClose(r) };
+    case 0xa0033: return { id, args: decodeConnectionCloseOk(r) };
+    case 0xa003c: return { id, args: decodeConnectionBlocked(r) };
+    case 0xa003d: return { id, args: decodeConnectionUnblocked(r) };
+    case 0xa0046: return { id, args: decodeConnectionUpdateSecret(r) };
+    case 0xa0047: return { id, args: decodeConnectionUpdateSecretOk(r) };
+    case 0x14000a: return { id, args: decodeChannelOpen(r) };
+    case 0x14000b: return { id, args: decodeChannelOpenOk(r) };
+    case 0x140014: return { id, args: decodeChannelFlow(r) };
+    case 0x140015: return { id, args: decodeChannelFlowOk(r) };
+    case 0x140028: return { id, args: decodeChannelClose(r) };
+    case 0x140029: return { id, args: decodeChannelCloseOk(r) };
+    case 0x1e000a: return { id, args: decodeAccessRequest(r) };
+    case 0x1e000b: return { id, args: decodeAccessRequestOk(r) };
+    case 0x28000a: return { id, args: decodeExchangeDeclare(r) };
+    case 0x28000b: return { id, args: decodeExchangeDeclareOk(r) };
+    case 0x280014: return { id, args: decodeExchangeDelete(r) };
+    case 0x280015: return { id, args: decodeExchangeDeleteOk(r) };
+    case 0x28001e: return { id, args: decodeExchangeBind(r) };
+    case 0x28001f: return { id, args: decodeExchangeBindOk(r) };
+    case 0x280028: return { id, args: decodeExchangeUnbind(r) };
+    case 0x280033: return { id, args: decodeExchangeUnbindOk(r) };
+    case 0x32000a: return { id, args: decodeQueueDeclare(r) };
+    case 0x32000b: return { id, args: decodeQueueDeclareOk(r) };
+    case 0x320014: return { id, args: decodeQueueBind(r) };
+    case 0x320015: return { id, args: decodeQueueBindOk(r) };
+    case 0x32001e: return { id, args: decodeQueuePurge(r) };
+    case 0x32001f: return { id, args: decodeQueuePurgeOk(r) };
+    case 0x320028: return { id, args: decodeQueueDelete(r) };
+    case 0x320029: return { id, args: decodeQueueDeleteOk(r) };
+    case 0x320032: return { id, args: decodeQueueUnbind(r) };
+    case 0x320033: return { id, args: decodeQueueUnbindOk(r) };
+    case 0x3c000a: return { id, args: decodeBasicQos(r) };
+    case 0x3c000b: return { id, args: decodeBasicQosOk(r) };
+    case 0x3c0014: return { id, args: decodeBasicConsume(r) };
+    case 0x3c0015: return { id, args: decodeBasicConsumeOk(r) };
+    case 0x3c001e: return { id, args: decodeBasicCancel(r) };
+    case 0x3c001f: return { id, args: decodeBasicCancelOk(r) };
+    case 0x3c0028: return { id, args: decodeBasicPublish(r) };
+    case 0x3c0032: return { id, args: decodeBasicReturn(r) };
+    case 0x3c003c: return { id, args: decodeBasicDeliver(r) };
+    case 0x3c0046: return { id, args: decodeBasicGet(r) };
+    case 0x3c0047: return { id, args: decodeBasicGetOk(r) };
+    case 0x3c0048: return { id, args: decodeBasicGetEmpty(r) };
+    case 0x3c0050: return { id, args: decodeBasicAck(r) };
+    case 0x3c005a: return { id, args: decodeBasicReject(r) };
+    case 0x3c0064: return { id, args: decodeBasicRecoverAsync(r) };
+    case 0x3c006e: return { id, args: decodeBasicRecover(r) };
+    case 0x3c006f: return { id, args: decodeBasicRecoverOk(r) };
+    case 0x3c0078: return { id, args: decodeBasicNack(r) };
+    case 0x5a000a: return { id, args: decodeTxSelect(r) };
+    case 0x5a000b: return { id, args: decodeTxSelectOk(r) };
+    case 0x5a0014: return { id, args: decodeTxCommit(r) };
+    case 0x5a0015: return { id, args: decodeTxCommitOk(r) };
+    case 0x5a001e: return { id, args: decodeTxRollback(r) };
+    case 0x5a001f: return { id, args: decodeTxRollbackOk(r) };
+    case 0x55000a: return { id, args: decodeConfirmSelect(r) };
+    case 0x55000b: return { id, args: decodeConfirmSelectOk(r) };
+  }
+  return undefined;
+}
 
 /** Basic content properties in wire order; flag bit 15 is the first. */
 export const BASIC_PROPERTIES = [

@@ -1,10 +1,10 @@
-/** Decode a method's arguments by its id; an id the spec does not define is a 503 COMMAND_INVALID. */
+/** Decode a method frame's arguments by its id; an id the spec does not define is a 503 COMMAND_INVALID. */
 import { commandInvalid } from './errors.js';
-import type { FrameReader } from './frame-reader.js';
-import { METHODS } from './generated.js';
+import { decodeMethod, type DecodedMethod } from './generated.js';
+import type { MethodReader } from './method-codec.js';
 
-export function decodeMethodArguments(id: number, r: FrameReader): unknown {
-  const info = METHODS.get(id);
-  if (!info) throw commandInvalid(`unknown method ${id >>> 16}/${id & 0xffff}`);
-  return info.decode(r);
+export function decodeMethodArguments(id: number, r: MethodReader): DecodedMethod {
+  const m = decodeMethod(id, r);
+  if (!m) throw commandInvalid(`unknown method ${id >>> 16}/${id & 0xffff}`);
+  return m;
 }

@@ -34,7 +34,7 @@ export function crc32Js(data: Uint8Array, previous = 0): number {
 }
 
 /** Pure JS CRC-32 of data[start, end), without making a view of it. */
-function crc32JsRange(data: Uint8Array, start: number, end: number, previous = 0): number {
+export function crc32JsRange(data: Uint8Array, start: number, end: number, previous = 0): number {
   const t = TABLES;
   let c = ~previous;
   let i = start;

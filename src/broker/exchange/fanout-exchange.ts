@@ -1,5 +1,5 @@
 import type { Message } from '../message.js';
-import { Exchange, type Binding, type Destination } from './exchange.js';
+import { Exchange, type Destination } from './exchange.js';
 
 /** Routes to every bound destination, ignoring the routing key. */
 export class FanoutExchange extends Exchange {

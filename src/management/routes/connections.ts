@@ -5,7 +5,7 @@
  */
 import type { Channel } from '../../connection/channel.js';
 import type { Connection } from '../../connection/connection.js';
-import { ReplyCode } from '../../protocol/generated.js';
+import { closedByManagement } from '../../protocol/errors.js';
 import { isAdministrator, isMonitor, seesConnectionOf, visibleVhosts } from '../access.js';
 import { Reply, notAuthorised, objectNotFound } from '../http.js';
 import type { Ctx, Router } from '../router.js';
@@ -23,7 +23,7 @@ export function connectionRoutes(r: Router): void {
     const c = connectionParam(ctx);
     if (!isAdministrator(ctx.user) && c.username !== ctx.user.name) throw notAuthorised('Not administrator user');
     const reason = headerValue(ctx.req.headers['x-reason']) ?? 'Closed via management plugin';
-    c.close(ReplyCode.CONNECTION_FORCED, `CONNECTION_FORCED - ${reason}`);
+    c.close(closedByManagement(reason));
     return new Reply(204);
   });
   r.get('/api/connections/:name/channels', 'management', (ctx) =>

@@ -12,12 +12,12 @@ import { permissionJson, topicPermissionJson, vhostJson } from '../views.js';
 export function vhostRoutes(r: Router): void {
   r.get('/api/vhosts', 'management', (ctx) => {
     const visible = listableVhosts(ctx.broker, ctx.user);
-    return [...ctx.broker.vhosts.values()].filter((v) => visible.has(v.name)).map((v) => vhostJson(ctx.broker, ctx.stats, v));
+    return [...ctx.broker.vhosts.values()].filter((v) => visible.has(v.name)).map((v) => vhostJson(ctx.stats, v));
   });
   r.get('/api/vhosts/:vhost', 'administrator', (ctx) => {
     const v = ctx.broker.vhosts.get(ctx.params['vhost']!);
     if (!v) throw objectNotFound();
-    return vhostJson(ctx.broker, ctx.stats, v);
+    return vhostJson(ctx.stats, v);
   });
   r.put('/api/vhosts/:vhost', 'administrator', async (ctx) => {
     const name = ctx.params['vhost']!;

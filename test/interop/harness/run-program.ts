@@ -15,8 +15,8 @@ export interface ProgramRun {
 }
 
 export interface RunOptions {
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
+  cwd?: string | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
   timeoutMs?: number;
   input?: string;
 }

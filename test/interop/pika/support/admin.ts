@@ -29,7 +29,7 @@ export function managementAdmin(managementUrl: string): Admin {
       res = await fetch(base + apiPath, {
         method,
         headers: { authorization: auth, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (err) {
       throw new Error(`management API unreachable: ${method} ${base}${apiPath}: ${(err as Error).message}`);
