@@ -36,6 +36,8 @@ export class UserStore {
   private readonly permissions = new Map<string, CompiledPermission>();
   /** `${vhost}\0${user}` → exchange → topic permission. */
   private readonly topicPermissions = new Map<string, Map<string, TopicPermission & { regex: { write: RegExp; read: RegExp } }>>();
+  /** User limits (max-connections, max-channels) by user name. */
+  readonly limits = new Map<string, Map<string, number>>();
   onChange: () => void = () => {};
   /** Bumped on every change, so callers may cache check results until it moves. */
   generation = 0;
@@ -62,8 +64,23 @@ export class UserStore {
     this.changed();
   }
 
+  setLimit(user: string, key: string, value: number): void {
+    let limits = this.limits.get(user);
+    if (!limits) this.limits.set(user, (limits = new Map()));
+    limits.set(key, value);
+    this.changed();
+  }
+
+  clearLimit(user: string, key: string): void {
+    const limits = this.limits.get(user);
+    if (!limits?.delete(key)) return;
+    if (limits.size === 0) this.limits.delete(user);
+    this.changed();
+  }
+
   deleteUser(name: string): boolean {
     const existed = this.users.delete(name);
+    this.limits.delete(name);
     for (const key of [...this.permissions.keys()]) if (key.endsWith(`\0${name}`)) this.permissions.delete(key);
     for (const key of [...this.topicPermissions.keys()]) if (key.endsWith(`\0${name}`)) this.topicPermissions.delete(key);
     if (existed) this.changed();

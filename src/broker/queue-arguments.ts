@@ -14,6 +14,8 @@ export interface QueuePolicy {
   maxLength: number | undefined;
   maxLengthBytes: number | undefined;
   overflow: Overflow;
+  /** x-overflow was given (a policy's overflow then does not apply). */
+  overflowFromArgs: boolean;
   deadLetterExchange: string | undefined;
   deadLetterRoutingKey: string | undefined;
 }
@@ -38,7 +40,35 @@ export function parseQueuePolicy(args: FieldTable): QueuePolicy {
     maxLength: nonNegative(args, 'x-max-length'),
     maxLengthBytes: nonNegative(args, 'x-max-length-bytes'),
     overflow,
+    overflowFromArgs: 'x-overflow' in args,
     deadLetterExchange: stringValue(args['x-dead-letter-exchange']),
     deadLetterRoutingKey: stringValue(args['x-dead-letter-routing-key']),
+  };
+}
+
+/**
+ * The queue's settings once a policy definition meets its x-arguments, as RabbitMQ 3.10 resolves
+ * them: for TTLs, expiry and length limits the lower of the two applies; for dead-lettering and
+ * overflow the argument wins outright and the policy only fills in what the arguments leave unset.
+ */
+export function withPolicy(args: QueuePolicy, def: Readonly<Record<string, unknown>>): QueuePolicy {
+  const lower = (arg: number | undefined, key: string): number | undefined => {
+    const p = def[key];
+    if (typeof p !== 'number') return arg;
+    return arg === undefined ? p : Math.min(arg, p);
+  };
+  const str = (arg: string | undefined, key: string): string | undefined => {
+    const p = def[key];
+    return arg ?? (typeof p === 'string' ? p : undefined);
+  };
+  return {
+    messageTtl: lower(args.messageTtl, 'message-ttl'),
+    expires: lower(args.expires, 'expires'),
+    maxLength: lower(args.maxLength, 'max-length'),
+    maxLengthBytes: lower(args.maxLengthBytes, 'max-length-bytes'),
+    overflow: args.overflowFromArgs ? args.overflow : ((str(undefined, 'overflow') as Overflow | undefined) ?? args.overflow),
+    overflowFromArgs: args.overflowFromArgs,
+    deadLetterExchange: str(args.deadLetterExchange, 'dead-letter-exchange'),
+    deadLetterRoutingKey: str(args.deadLetterRoutingKey, 'dead-letter-routing-key'),
   };
 }

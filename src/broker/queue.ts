@@ -7,8 +7,9 @@ import type { FieldTable } from '../protocol/field-table.js';
 import { hasProperty, PropertyFlag } from '../protocol/properties.js';
 import type { Envelope, Message } from './message.js';
 import type { MessageList } from './message-list.js';
-import { parseQueuePolicy, type QueuePolicy } from './queue-arguments.js';
+import { parseQueuePolicy, withPolicy, type QueuePolicy } from './queue-arguments.js';
 import { parseExpiration } from './message-expiration.js';
+import { NO_POLICY, type AppliedPolicy } from './policies.js';
 import type { DeadLetterReason } from './dead-letter.js';
 import type { QueueConsumer } from './queue-consumer.js';
 
@@ -43,7 +44,12 @@ export class Queue {
   onAutoDelete: ((queue: Queue) => void) | undefined;
   /** Republishes a message to the dead-letter exchange (set by the vhost). */
   onDeadLetter: ((queue: Queue, message: Message, reason: DeadLetterReason) => void) | undefined;
-  readonly policy: QueuePolicy;
+  /** The settings in force: x-arguments resolved against the applied policies. */
+  policy: QueuePolicy;
+  /** The settings from the x-arguments alone (validated at declare). */
+  private readonly argSettings: QueuePolicy;
+  /** The policy and operator policy matching this queue (management shows them). */
+  appliedPolicy: AppliedPolicy = NO_POLICY;
   /** Some message may carry a TTL: only then does the head need expiry checks. */
   private mayExpire: boolean;
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -56,9 +62,38 @@ export class Queue {
     readonly options: QueueOptions,
     readonly messages: MessageList,
   ) {
-    this.policy = parseQueuePolicy(options.arguments);
+    this.argSettings = this.policy = parseQueuePolicy(options.arguments);
     this.mayExpire = this.policy.messageTtl !== undefined;
     this.touch();
+  }
+
+  /**
+   * A policy was set, changed or cleared: new limits apply at once (RabbitMQ trims a queue over a
+   * new max-length and expires messages past a new TTL straight away).
+   */
+  applyPolicy(applied: AppliedPolicy): void {
+    if (applied === this.appliedPolicy || (applied === NO_POLICY && this.appliedPolicy === NO_POLICY)) return;
+    const before = this.policy;
+    this.appliedPolicy = applied;
+    this.policy = withPolicy(this.argSettings, applied.definition);
+    if (this.policy.messageTtl !== undefined) this.mayExpire = true;
+    if (this.policy.expires !== before.expires) this.touch();
+    if (this.deleted) return;
+    if (this.mayExpire) this.expireHead();
+    this.trimToLimits();
+  }
+
+  /** Drop (dead-letter) head messages while the queue is over its length limits (drop-head or not). */
+  private trimToLimits(): void {
+    const p = this.policy;
+    if (p.maxLength === undefined && p.maxLengthBytes === undefined) return;
+    const over = () => (p.maxLength !== undefined && this.messages.length > p.maxLength) ||
+      (p.maxLengthBytes !== undefined && this.messages.bytes > p.maxLengthBytes);
+    while (this.messages.length > 0 && over()) {
+      const head = this.messages.shift()!;
+      this.messages.settle(head);
+      this.onDeadLetter?.(this, head.message, 'maxlen');
+    }
   }
 
   get durable(): boolean {
@@ -172,8 +207,10 @@ export class Queue {
   /** Activity that resets x-expires (declare, consume, get). */
   touch(): void {
     const expires = this.policy.expires;
-    if (expires === undefined) return;
+    if (expires === undefined && this.unusedTimer === undefined) return;
     clearTimeout(this.unusedTimer);
+    this.unusedTimer = undefined;
+    if (expires === undefined) return;
     this.unusedTimer = setTimeout(() => {
       if (this.consumers.length === 0 && !this.deleted) this.onAutoDelete?.(this);
       else this.touch();

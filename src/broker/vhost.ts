@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  AmqpError, accessRefused, describeResource, notFound, preconditionFailed, resourceLocked,
+  AmqpError, accessRefused, describeResource, notFound, preconditionFailed, queueLimitReached, resourceLocked,
 } from '../protocol/errors.js';
 import { TypedValue, type FieldTable, type FieldValue } from '../protocol/field-table.js';
 import { bindingId, createExchange, isExchangeType, type Binding, type Destination, type Exchange } from './exchange/index.js';
@@ -16,6 +16,8 @@ import { DirectReplyTo, REPLY_TO_PREFIX } from './direct-reply-to.js';
 import { PublishOutcome } from './publish-outcome.js';
 import { Queue } from './queue.js';
 import { deadLetteredMessage, isDeadLetterCycle, type DeadLetterReason } from './dead-letter.js';
+import { VhostPolicies, type Policy, type PolicyKind } from './policies.js';
+import { limitOf, type Limits } from './limits.js';
 
 export interface ExchangeDeclaration {
   name: string;
@@ -71,6 +73,9 @@ export class VirtualHost {
   private readonly outcomeScratch = new PublishOutcome();
   private publishDepth = 0;
   readonly directReplyTo = new DirectReplyTo();
+  readonly policies = new VhostPolicies();
+  /** max-connections, max-queues (limits.ts). */
+  readonly limits: Limits = new Map();
 
   constructor(
     readonly name: string,
@@ -141,6 +146,7 @@ export class VirtualHost {
       durable: d.durable, autoDelete: d.autoDelete, internal: d.internal, arguments: d.arguments,
     });
     this.exchanges.set(d.name, ex);
+    ex.appliedPolicy = this.policies.applied('exchange', ex.name);
     if (ex.durable) this.storage.definitionsChanged();
     return ex;
   }
@@ -214,6 +220,8 @@ export class VirtualHost {
       existing.touch();
       return existing;
     }
+    const maxQueues = limitOf(this.limits, 'max-queues');
+    if (maxQueues !== undefined && this.queues.size >= maxQueues) throw queueLimitReached(name, this.name, maxQueues);
     const queue = new Queue(this.name, name, {
       durable: d.durable,
       autoDelete: d.autoDelete,
@@ -221,8 +229,30 @@ export class VirtualHost {
       arguments: d.arguments,
     }, this.storage.createMessageList(this.name, name, d.durable && !d.exclusive));
     this.wireQueue(queue);
+    queue.applyPolicy(this.policies.applied('queue', name));
     if (queue.durable) this.storage.definitionsChanged();
     return queue;
+  }
+
+  /** Adds or replaces a (operator) policy; it applies to existing queues and exchanges at once. */
+  setPolicy(kind: PolicyKind, policy: Policy): void {
+    this.policies.of(kind).set(policy.name, policy);
+    this.applyPolicies();
+    this.storage.definitionsChanged();
+  }
+
+  clearPolicy(kind: PolicyKind, name: string): boolean {
+    if (!this.policies.of(kind).delete(name)) return false;
+    this.applyPolicies();
+    this.storage.definitionsChanged();
+    return true;
+  }
+
+  private applyPolicies(): void {
+    for (const q of [...this.queues.values()]) q.applyPolicy(this.policies.applied('queue', q.name));
+    for (const ex of this.exchanges.values()) {
+      if (ex.name !== '') ex.appliedPolicy = this.policies.applied('exchange', ex.name);
+    }
   }
 
   private wireQueue(queue: Queue): void {
@@ -389,7 +419,7 @@ export class VirtualHost {
       }
     }
     if (out.size === before) {
-      const ae = argString(exchange.options.arguments['alternate-exchange']);
+      const ae = exchange.alternateExchange;
       if (ae !== undefined) {
         visited ??= new Set([exchange.name]);
         const alt = this.exchanges.get(ae);

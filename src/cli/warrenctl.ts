@@ -16,9 +16,10 @@ import { listingCommands } from './ctl/listing.js';
 import { nodeCommands } from './ctl/node.js';
 import { Output, type Formatter } from './ctl/output.js';
 import { userCommands } from './ctl/users.js';
+import { policyCommands } from './ctl/policies.js';
 import { VERSION } from '../version.js';
 
-const COMMANDS: CommandTable = { ...userCommands, ...listingCommands, ...nodeCommands };
+const COMMANDS: CommandTable = { ...userCommands, ...listingCommands, ...policyCommands, ...nodeCommands };
 
 function usage(): string {
   const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));

@@ -10,7 +10,9 @@ import type { User } from '../auth/users.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import {
   AmqpError, channelError, commandInvalid, internalError, loginRefused, malformedLoginResponse, notAllowed, unexpectedFrame,
+  userChannelLimitReached, userConnectionLimitReached, vhostConnectionLimitReached,
 } from '../protocol/errors.js';
+import { limitOf } from '../broker/limits.js';
 import type { FieldTable } from '../protocol/field-table.js';
 import { FrameParser, type FrameSink } from '../protocol/frame-parser.js';
 import { FrameReader } from '../protocol/frame-reader.js';
@@ -183,6 +185,7 @@ export class Connection implements FrameSink, ChannelHost {
       if (this.channels.size >= this.channelMax) {
         throw notAllowed(`number of channels opened (${this.channels.size}) has reached the negotiated channel_max (${this.channelMax})`);
       }
+      this.checkChannelLimit();
       const ch = new Channel(this, channelId);
       this.channels.set(channelId, ch);
       this.sendMethod(channelId, Method.channelOpenOk, { channelId: Buffer.alloc(0) });
@@ -301,6 +304,7 @@ export class Connection implements FrameSink, ChannelHost {
     if (!this.broker.users.hasVhostAccess(a.virtualHost, this.username)) {
       throw notAllowed(`access to vhost '${a.virtualHost}' refused for user '${this.username}'`);
     }
+    this.checkConnectionLimits(vhost);
     this.vhost = vhost;
     this.state = 'opened';
     clearTimeout(this.heartbeatTimer);
@@ -308,6 +312,30 @@ export class Connection implements FrameSink, ChannelHost {
     this.sendMethod(0, Method.connectionOpenOk, { knownHosts: '' });
     this.registry.add(this);
     this.broker.log('info', 'connection opened', { peer: this.peer, user: this.username, vhost: vhost.name, connection: this.id });
+  }
+
+  /** Vhost and user max-connections, counted over connections already open (RabbitMQ's refusals). */
+  private checkConnectionLimits(vhost: VirtualHost): void {
+    const vhostMax = limitOf(vhost.limits, 'max-connections');
+    const userMax = limitOf(this.broker.users.limits.get(this.username), 'max-connections');
+    if (vhostMax === undefined && userMax === undefined) return;
+    let inVhost = 0;
+    let ofUser = 0;
+    for (const c of this.broker.connections) {
+      if (c.vhost === vhost) inVhost++;
+      if (c.username === this.username) ofUser++;
+    }
+    if (vhostMax !== undefined && inVhost >= vhostMax) throw vhostConnectionLimitReached(vhost.name, this.username, vhostMax);
+    if (userMax !== undefined && ofUser >= userMax) throw userConnectionLimitReached(this.username, userMax);
+  }
+
+  /** User max-channels, over all the user's connections. */
+  private checkChannelLimit(): void {
+    const max = limitOf(this.broker.users.limits.get(this.username), 'max-channels');
+    if (max === undefined) return;
+    let open = 0;
+    for (const c of this.broker.connections) if (c.username === this.username) open += c.channels.size;
+    if (open >= max) throw userChannelLimitReached(this.username, max);
   }
 
   private startHeartbeats(): void {

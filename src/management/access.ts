@@ -9,7 +9,7 @@ import type { User } from '../auth/users.js';
 import type { ManagedBroker } from './managed-broker.js';
 import { HttpError, notAuthorised, objectNotFound } from './http.js';
 
-export type AccessLevel = 'management' | 'monitoring' | 'administrator';
+export type AccessLevel = 'management' | 'monitoring' | 'policymaker' | 'administrator';
 
 const MANAGEMENT_TAGS = new Set(['management', 'policymaker', 'monitoring', 'administrator']);
 
@@ -55,6 +55,9 @@ export function requireLevel(user: User, level: AccessLevel): void {
   if (!isManagementUser(user)) throw notAuthorised('Not management user');
   if (level === 'administrator' && !isAdministrator(user)) throw notAuthorised('Not administrator user');
   if (level === 'monitoring' && !isMonitor(user)) throw notAuthorised('Not monitor user');
+  if (level === 'policymaker' && !user.tags.includes('policymaker') && !isAdministrator(user)) {
+    throw notAuthorised('Not policymaker user');
+  }
 }
 
 /** Vhosts whose queues, exchanges and bindings the user sees in lists. */

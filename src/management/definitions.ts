@@ -15,10 +15,12 @@ import { validateRegex, type User } from '../auth/users.js';
 import type { ManagedBroker } from './managed-broker.js';
 import { isExchangeType } from '../broker/exchange/index.js';
 import type { VirtualHost } from '../broker/vhost.js';
+import { checkLimit, limitsJson } from '../broker/limits.js';
+import { parsePolicy, policyJson, PolicyValidationError, type Policy, type PolicyInput, type PolicyKind } from '../broker/policies.js';
 import { AmqpError } from '../protocol/errors.js';
 import { fieldTableFromJson, fieldTableToJson } from '../protocol/field-table.js';
 import type {
-  BindingDefinition, Definitions, ExchangeDefinition, JsonValue, PermissionDefinition, QueueDefinition,
+  BindingDefinition, Definitions, ExchangeDefinition, JsonValue, PermissionDefinition, PolicyDefinition, QueueDefinition,
   TopicPermissionDefinition, UserDefinition, VhostDefinition,
 } from '../store/definitions.js';
 import { VERSION } from '../version.js';
@@ -51,11 +53,12 @@ export function exportDefinitions(broker: ManagedBroker, options: ExportOptions 
         product_name: 'Warren',
         product_version: VERSION,
         users: [...broker.users.users.values()].map((u) => ({
-          name: u.name, password_hash: u.passwordHash, hashing_algorithm: u.hashingAlgorithm, tags: [...u.tags], limits: {},
+          name: u.name, password_hash: u.passwordHash, hashing_algorithm: u.hashingAlgorithm, tags: [...u.tags],
+          limits: limitsJson(broker.users.limits.get(u.name) ?? new Map()),
         })),
         vhosts: vhosts.map((v) => {
           const meta = getVhostMetadata(v);
-          return { name: v.name, limits: {}, metadata: { description: meta.description, tags: [...meta.tags] } };
+          return { name: v.name, limits: limitsJson(v.limits), metadata: { description: meta.description, tags: [...meta.tags] } };
         }),
         permissions: broker.users.listPermissions().map((p) => ({ user: p.user, vhost: p.vhost, ...p.permission })),
         topic_permissions: broker.users.listTopicPermissions().map((p) => ({ user: p.user, vhost: p.vhost, ...p.permission })),
@@ -63,6 +66,16 @@ export function exportDefinitions(broker: ManagedBroker, options: ExportOptions 
   defs.parameters = [];
   if (!scoped) defs.global_parameters = [];
   defs.policies = [];
+  for (const v of vhosts) {
+    for (const p of v.policies.policies.values()) defs.policies.push(policyJson(p));
+    // RabbitMQ exports operator policies and vhost limits as runtime parameters.
+    for (const p of v.policies.operatorPolicies.values()) {
+      const { vhost, name, ...value } = policyJson(p);
+      defs.parameters.push({ vhost, component: 'operator_policy', name, value });
+    }
+    if (v.limits.size > 0) defs.parameters.push({ vhost: v.name, component: 'vhost-limits', name: 'limits', value: limitsJson(v.limits) });
+  }
+  if (scoped) defs.policies = defs.policies.map(({ vhost: _vhost, ...rest }) => rest as PolicyDefinition);
   const queues: QueueDefinition[] = [];
   const exchanges: ExchangeDefinition[] = [];
   const bindings: BindingDefinition[] = [];
@@ -118,6 +131,9 @@ export function importDefinitions(broker: ManagedBroker, input: unknown, options
   }
   for (const p of defs.permissions) broker.users.setPermission(p.vhost, p.user, { configure: p.configure, write: p.write, read: p.read });
   for (const p of defs.topic_permissions) broker.users.setTopicPermission(p.vhost, p.user, { exchange: p.exchange, write: p.write, read: p.read });
+  for (const [user, limits] of defs.userLimits) for (const [k, v] of limits) broker.users.setLimit(user, k, v);
+  for (const { vhost, limits } of defs.vhostLimits) for (const [k, v] of limits) broker.vhosts.get(vhost)!.limits.set(k, v);
+  for (const p of defs.policies) broker.vhosts.get(p.vhost)!.setPolicy(p.kind, p.policy);
   const failures: string[] = [];
   const attempt = (what: string, fn: () => void) => {
     try {
@@ -159,6 +175,9 @@ interface ValidDefinitions {
   queues: QueueDefinition[];
   exchanges: ExchangeDefinition[];
   bindings: BindingDefinition[];
+  policies: { kind: PolicyKind; vhost: string; policy: Policy }[];
+  vhostLimits: { vhost: string; limits: Map<string, number> }[];
+  userLimits: [string, Map<string, number>][];
 }
 
 type Obj = Record<string, unknown>;
@@ -272,7 +291,47 @@ function validate(broker: ManagedBroker, input: unknown, scopeVhost: string | un
       destination_type: kind as 'queue' | 'exchange', routing_key: str(b, 'routing_key', where, ''), arguments: table(b, 'arguments', where),
     };
   });
-  return { users, vhosts, permissions, topic_permissions: topicPermissions, queues, exchanges, bindings };
+  const policy = (kind: PolicyKind, o: Obj, name: string, where: string) => {
+    const vhost = vhostOf(o, where);
+    try {
+      return { kind, vhost, policy: parsePolicy(kind, vhost, name, o as PolicyInput) };
+    } catch (e) {
+      if (e instanceof PolicyValidationError) throw new DefinitionsError(`${where}: ${e.message}`);
+      throw e;
+    }
+  };
+  const policies = list('policies').map((p, i) => policy('policy', p, str(p, 'name', `policies[${i}]`), `policies[${i}]`));
+  const vhostLimits: ValidDefinitions['vhostLimits'] = [];
+  list('parameters').forEach((p, i) => {
+    const where = `parameters[${i}]`;
+    const component = str(p, 'component', where);
+    const value = p['value'];
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DefinitionsError(`${where}: 'value' must be an object`);
+    if (component === 'operator_policy') {
+      policies.push(policy('operator_policy', { ...(value as Obj), vhost: p['vhost'] }, str(p, 'name', where), where));
+    } else if (component === 'vhost-limits') {
+      vhostLimits.push({ vhost: vhostOf(p, where), limits: limitMap('vhost', value as Obj, where) });
+    }
+    // Other components (shovels, federation upstreams) belong to plugins Warren does not have: ignored.
+  });
+  const userLimits: [string, Map<string, number>][] = [];
+  for (const [i, u] of list('users').entries()) {
+    const limits = u['limits'];
+    if (limits && typeof limits === 'object' && !Array.isArray(limits) && Object.keys(limits).length > 0) {
+      userLimits.push([str(u, 'name', `users[${i}]`), limitMap('user', limits as Obj, `users[${i}]`)]);
+    }
+  }
+  return { users, vhosts, permissions, topic_permissions: topicPermissions, queues, exchanges, bindings, policies, vhostLimits, userLimits };
+}
+
+function limitMap(kind: 'vhost' | 'user', o: Obj, where: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, v] of Object.entries(o)) {
+    const problem = checkLimit(kind, k, v);
+    if (problem !== undefined) throw new DefinitionsError(`${where}: ${problem}`);
+    out.set(k, v as number);
+  }
+  return out;
 }
 
 function tagsOf(v: unknown, where: string): string[] {

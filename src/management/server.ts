@@ -19,6 +19,8 @@ import { connectionRoutes } from './routes/connections.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { exchangeRoutes } from './routes/exchanges.js';
 import { overviewRoutes } from './routes/overview.js';
+import { policyRoutes } from './routes/policies.js';
+import { limitRoutes } from './routes/limits.js';
 import { queueRoutes } from './routes/queues.js';
 import { userRoutes } from './routes/users.js';
 import { vhostRoutes } from './routes/vhosts.js';
@@ -44,7 +46,7 @@ export class ManagementServer {
     options: ManagementOptions,
   ) {
     this.stats = new StatsCollector(broker, options.sampleIntervalMs);
-    for (const add of [overviewRoutes, vhostRoutes, userRoutes, queueRoutes, exchangeRoutes, bindingRoutes, connectionRoutes, definitionRoutes]) {
+    for (const add of [overviewRoutes, vhostRoutes, userRoutes, queueRoutes, exchangeRoutes, bindingRoutes, connectionRoutes, definitionRoutes, policyRoutes, limitRoutes]) {
       add(this.router);
     }
     this.http = createServer((req, res) => void this.handle(req, res));

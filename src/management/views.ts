@@ -94,9 +94,9 @@ export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue
     node: NODE_NAME,
     type: 'classic',
     state: 'running',
-    policy: null,
-    operator_policy: null,
-    effective_policy_definition: {},
+    policy: q.appliedPolicy.policy?.name ?? null,
+    operator_policy: q.appliedPolicy.operatorPolicy?.name ?? null,
+    effective_policy_definition: q.appliedPolicy.definition,
     consumers: q.consumerCount,
     consumer_capacity: q.consumerCount > 0 ? 1 : 0,
     consumer_utilisation: q.consumerCount > 0 ? 1 : 0,
@@ -151,6 +151,8 @@ export function exchangeJson(ex: Exchange): Json {
     auto_delete: ex.autoDelete,
     internal: ex.internal,
     arguments: args(ex.options.arguments),
+    // RabbitMQ adds the key only while a policy applies.
+    ...(ex.appliedPolicy.policy ? { policy: ex.appliedPolicy.policy.name } : {}),
     user_who_performed_action: ex.name === '' || ex.name.startsWith('amq.') ? 'rmq-internal' : '',
   };
 }

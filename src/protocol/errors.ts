@@ -72,3 +72,13 @@ export const vhostDeleted = () => connectionForced('vhost deleted');
 export const closedByManagement = (reason: string) => connectionForced(reason);
 /** basic.return's reply for an unroutable mandatory message: the bare name, as RabbitMQ sends it. */
 export const NO_ROUTE_RETURN = { replyCode: ReplyCode.NO_ROUTE, replyText: 'NO_ROUTE' } as const;
+
+/** Limits (RabbitMQ's texts). */
+export const queueLimitReached = (queue: string, vhost: string, limit: number) =>
+  preconditionFailed(`cannot declare queue '${queue}': queue limit in vhost '${vhost}' (${limit}) is reached`);
+export const vhostConnectionLimitReached = (vhost: string, user: string, limit: number) =>
+  notAllowed(`access to vhost '${vhost}' refused for user '${user}': connection limit (${limit}) is reached`);
+export const userConnectionLimitReached = (user: string, limit: number) =>
+  notAllowed(`connection refused for user '${user}': user connection limit (${limit}) is reached`);
+export const userChannelLimitReached = (user: string, limit: number) =>
+  notAllowed(`number of channels opened for user '${user}' has reached the maximum allowed user limit of (${limit})`);

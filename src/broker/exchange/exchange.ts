@@ -4,6 +4,7 @@
  */
 import type { FieldTable } from '../../protocol/field-table.js';
 import type { Message } from '../message.js';
+import { NO_POLICY, type AppliedPolicy } from '../policies.js';
 
 /** What a binding points at: a queue or an exchange. Both have a name and a kind. */
 export interface Destination {
@@ -30,6 +31,8 @@ export interface ExchangeOptions {
 export abstract class Exchange {
   abstract readonly type: string;
   protected readonly bindings = new Map<string, Binding>();
+  /** The policy and operator policy matching this exchange (alternate-exchange may come from it). */
+  appliedPolicy: AppliedPolicy = NO_POLICY;
 
   constructor(
     readonly vhost: string,
@@ -48,6 +51,13 @@ export abstract class Exchange {
   }
   get internal(): boolean {
     return this.options.internal;
+  }
+  /** The x-argument wins over a policy's alternate-exchange (RabbitMQ 3.10). */
+  get alternateExchange(): string | undefined {
+    const arg = this.options.arguments['alternate-exchange'];
+    if (arg !== undefined) return arg instanceof Buffer ? arg.toString('utf8') : typeof arg === 'string' ? arg : undefined;
+    const p = this.appliedPolicy.definition['alternate-exchange'];
+    return typeof p === 'string' ? p : undefined;
   }
   get bindingCount(): number {
     return this.bindings.size;

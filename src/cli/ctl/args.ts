@@ -20,6 +20,9 @@ const VALUE_OPTIONS: Record<string, string> = {
   description: 'description',
   tags: 'tags',
   'default-queue-type': 'default-queue-type',
+  priority: 'priority',
+  'apply-to': 'apply-to',
+  user: 'user',
 };
 
 /** Options without a value. */
@@ -31,6 +34,7 @@ const FLAGS: Record<string, string> = {
   u: 'if-unused', 'if-unused': 'if-unused',
   h: 'help', help: 'help',
   version: 'version',
+  global: 'global',
 };
 
 export function parseArgs(argv: string[]): ParsedArgs {

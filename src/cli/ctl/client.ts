@@ -34,6 +34,8 @@ export interface ApiResponse {
 export class ManagementClient {
   private readonly base: string;
   private readonly authorization: string;
+  /** The user the API is called as. */
+  readonly username: string;
 
   constructor(
     url: string,
@@ -49,6 +51,7 @@ export class ManagementClient {
       throw new CtlError(`invalid management URL '${url}': only http and https are supported`, Exit.USAGE);
     }
     const user = decodeURIComponent(parsed.username || 'guest');
+    this.username = user;
     const password = decodeURIComponent(parsed.password || (parsed.username ? '' : 'guest'));
     this.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
     parsed.username = '';

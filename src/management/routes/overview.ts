@@ -51,14 +51,13 @@ export function overviewRoutes(r: Router): void {
   });
   r.get('/api/aliveness-test/:vhost', 'management', (ctx) => aliveness(ctx.broker, ctx.user, ctx.params['vhost']!));
 
-  // Warren has no policies or runtime parameters: they list empty, and setting one says so.
-  for (const path of ['/api/policies', '/api/policies/:vhost', '/api/operator-policies', '/api/operator-policies/:vhost',
-    '/api/parameters', '/api/parameters/:component', '/api/parameters/:component/:vhost', '/api/global-parameters']) {
+  // Runtime parameters of plugins Warren does not have (shovel, federation): they list empty, and setting one says so.
+  for (const path of ['/api/parameters', '/api/parameters/:component', '/api/parameters/:component/:vhost', '/api/global-parameters']) {
     r.get(path, 'management', () => []);
   }
-  for (const path of ['/api/policies/:vhost/:name', '/api/operator-policies/:vhost/:name', '/api/parameters/:component/:vhost/:name', '/api/global-parameters/:name']) {
+  for (const path of ['/api/parameters/:component/:vhost/:name', '/api/global-parameters/:name']) {
     r.get(path, 'management', () => { throw objectNotFound(); });
-    r.put(path, 'administrator', () => { throw badRequest('policies and runtime parameters are not supported by Warren'); });
+    r.put(path, 'administrator', () => { throw badRequest('runtime parameters are not supported by Warren'); });
     r.delete(path, 'administrator', () => { throw objectNotFound(); });
   }
 }

@@ -1,0 +1,57 @@
+/**
+ * Vhost limits (/api/vhost-limits[/{vhost}[/{name}]]) and user limits
+ * (/api/user-limits[/{user}[/{name}]]), administrator only, with RabbitMQ's JSON and 400 reasons.
+ */
+import { checkLimit, limitsJson } from '../../broker/limits.js';
+import { Reply, badRequest, objectNotFound } from '../http.js';
+import type { Router } from '../router.js';
+import { requireKeys } from '../validate.js';
+import { vhostParam } from './common.js';
+
+export function limitRoutes(r: Router): void {
+  r.get('/api/vhost-limits', 'administrator', (ctx) =>
+    [...ctx.broker.vhosts.values()].filter((v) => v.limits.size > 0).map((v) => ({ vhost: v.name, value: limitsJson(v.limits) })));
+  r.get('/api/vhost-limits/:vhost', 'administrator', (ctx) => {
+    const v = vhostParam(ctx);
+    return v.limits.size > 0 ? [{ vhost: v.name, value: limitsJson(v.limits) }] : [];
+  });
+  r.put('/api/vhost-limits/:vhost/:name', 'administrator', async (ctx) => {
+    const v = vhostParam(ctx);
+    const body = await ctx.body();
+    requireKeys(body, ['value']);
+    const problem = checkLimit('vhost', ctx.params['name']!, body['value']);
+    if (problem !== undefined) throw badRequest(problem);
+    v.limits.set(ctx.params['name']!, body['value'] as number);
+    ctx.broker.saveDefinitions();
+    return new Reply(204);
+  });
+  r.delete('/api/vhost-limits/:vhost/:name', 'administrator', (ctx) => {
+    const v = vhostParam(ctx);
+    v.limits.delete(ctx.params['name']!);
+    ctx.broker.saveDefinitions();
+    return new Reply(204);
+  });
+
+  r.get('/api/user-limits', 'administrator', (ctx) =>
+    [...ctx.broker.users.limits.entries()].map(([user, limits]) => ({ user, value: limitsJson(limits) })));
+  r.get('/api/user-limits/:user', 'administrator', (ctx) => {
+    const name = ctx.params['user']!;
+    if (!ctx.broker.users.users.has(name)) throw objectNotFound();
+    const limits = ctx.broker.users.limits.get(name);
+    return limits ? [{ user: name, value: limitsJson(limits) }] : [];
+  });
+  r.put('/api/user-limits/:user/:name', 'administrator', async (ctx) => {
+    const user = ctx.params['user']!;
+    const body = await ctx.body();
+    requireKeys(body, ['value']);
+    if (!ctx.broker.users.users.has(user)) throw badRequest(['no_such_user', user]);
+    const problem = checkLimit('user', ctx.params['name']!, body['value']);
+    if (problem !== undefined) throw badRequest(problem);
+    ctx.broker.users.setLimit(user, ctx.params['name']!, body['value'] as number);
+    return new Reply(204);
+  });
+  r.delete('/api/user-limits/:user/:name', 'administrator', (ctx) => {
+    ctx.broker.users.clearLimit(ctx.params['user']!, ctx.params['name']!);
+    return new Reply(204);
+  });
+}
