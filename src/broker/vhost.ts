@@ -248,6 +248,13 @@ export class VirtualHost {
     return true;
   }
 
+  /** Sets (value) or clears (undefined) a vhost limit. */
+  setLimit(key: string, value: number | undefined): void {
+    if (value === undefined) this.limits.delete(key);
+    else this.limits.set(key, value);
+    this.storage.definitionsChanged();
+  }
+
   private applyPolicies(): void {
     for (const q of [...this.queues.values()]) q.applyPolicy(this.policies.applied('queue', q.name));
     for (const ex of this.exchanges.values()) {

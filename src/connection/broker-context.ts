@@ -21,8 +21,6 @@ export interface BrokerContext {
   readonly config: BrokerLimits;
   readonly vhosts: ReadonlyMap<string, VirtualHost>;
   readonly users: UserStore;
-  /** Open connections (limits count them). */
-  readonly connections: ReadonlySet<Connection>;
   readonly log: Logger;
   serverProperties(): FieldTable;
   /** Checks credentials and the loopback-only rule for guest; undefined = refused. */

@@ -36,8 +36,8 @@ type State = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'opened' | 'closing' |
 
 let nextConnectionId = 1;
 
-/** Where open connections are kept (a Set will do): the assembly lists and closes them. */
-export interface ConnectionRegistry {
+/** Where open connections are kept (a Set will do): the assembly lists and closes them, limits count them. */
+export interface ConnectionRegistry extends Iterable<Connection> {
   add(connection: Connection): void;
   delete(connection: Connection): void;
 }
@@ -321,7 +321,7 @@ export class Connection implements FrameSink, ChannelHost {
     if (vhostMax === undefined && userMax === undefined) return;
     let inVhost = 0;
     let ofUser = 0;
-    for (const c of this.broker.connections) {
+    for (const c of this.registry) {
       if (c.vhost === vhost) inVhost++;
       if (c.username === this.username) ofUser++;
     }
@@ -334,7 +334,7 @@ export class Connection implements FrameSink, ChannelHost {
     const max = limitOf(this.broker.users.limits.get(this.username), 'max-channels');
     if (max === undefined) return;
     let open = 0;
-    for (const c of this.broker.connections) if (c.username === this.username) open += c.channels.size;
+    for (const c of this.registry) if (c.username === this.username) open += c.channels.size;
     if (open >= max) throw userChannelLimitReached(this.username, max);
   }
 

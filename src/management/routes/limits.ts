@@ -21,14 +21,12 @@ export function limitRoutes(r: Router): void {
     requireKeys(body, ['value']);
     const problem = checkLimit('vhost', ctx.params['name']!, body['value']);
     if (problem !== undefined) throw badRequest(problem);
-    v.limits.set(ctx.params['name']!, body['value'] as number);
-    ctx.broker.saveDefinitions();
+    v.setLimit(ctx.params['name']!, body['value'] as number);
     return new Reply(204);
   });
   r.delete('/api/vhost-limits/:vhost/:name', 'administrator', (ctx) => {
     const v = vhostParam(ctx);
-    v.limits.delete(ctx.params['name']!);
-    ctx.broker.saveDefinitions();
+    v.setLimit(ctx.params['name']!, undefined);
     return new Reply(204);
   });
 
