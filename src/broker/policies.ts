@@ -6,8 +6,7 @@
  * key both define takes the stricter (lower) value. How a definition meets the object's own
  * x-arguments is the object's business (queue-settings.ts, the vhost's alternate exchange).
  */
-import type { JsonValue } from '../store/definitions.js';
-import { checkPolicyDefinition, erlangTerm, PolicyValidationError } from './policy-validation.js';
+import { checkPolicyDefinition, erlangTerm, PolicyValidationError, type JsonValue } from './policy-validation.js';
 
 export { PolicyValidationError } from './policy-validation.js';
 

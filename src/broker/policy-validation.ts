@@ -4,7 +4,8 @@
  * policies' reasons reach HTTP clients HTML-escaped (`&lt;&lt;"x"&gt;&gt;`), operator policies'
  * do not: both are reproduced as RabbitMQ 3.10.8 sends them.
  */
-import type { JsonValue } from '../store/definitions.js';
+/** A JSON value as a policy definition holds it (the broker's own type: the store depends on the broker, not back). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 export class PolicyValidationError extends Error {
   constructor(
