@@ -9,6 +9,8 @@ import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { UserStore, type User } from './auth/users.js';
 import { MemoryMessageList } from './broker/memory-message-list.js';
+import type { MessageList } from './broker/message-list.js';
+import { PriorityMessageList } from './broker/priority-message-list.js';
 import { ResourceAlarms } from './broker/resource-alarms.js';
 import { VirtualHost, memoryStorage, type VirtualHostStorage } from './broker/vhost.js';
 import { resolveOptions, type BrokerOptions, type ResolvedOptions } from './config.js';
@@ -110,6 +112,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     const recovered = await store.open();
     this.storage = {
       createMessageList: (vhost, queue, durable) => (durable ? store.create(vhost, queue) : new MemoryMessageList()),
+      hasStoredList: (vhost, queue) => store.has(vhost, queue),
       definitionsChanged: () => this.saveDefinitions(),
     };
     this.users.onChange = () => this.saveDefinitions();
@@ -125,10 +128,17 @@ export class Broker implements BrokerContext, ManagedBroker {
     }
     // Message files whose queue is gone from the definitions (deleted before a crash) are removed.
     let messages = 0;
-    for (const [vhost, lists] of recovered) {
+    const inUse = new Set<MessageList>();
+    for (const v of this.vhosts.values()) {
+      for (const q of v.queues.values()) {
+        // A priority queue keeps one list per priority level.
+        for (const l of q.messages instanceof PriorityMessageList ? q.messages.levelLists() : [q.messages]) inUse.add(l);
+      }
+    }
+    for (const [, lists] of recovered) {
       for (const [queue, list] of lists) {
-        if (this.vhosts.get(vhost)?.queues.get(queue)?.messages === list) messages += list.length;
-        else store.delete(vhost, queue);
+        if (inUse.has(list)) messages += list.length;
+        else store.delete(list.vhost, queue);
       }
     }
     this.log('info', 'storage recovered', { dataDir, queues: defs?.queues?.length ?? 0, messages, ms: Date.now() - started });

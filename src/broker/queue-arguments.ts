@@ -4,7 +4,7 @@
  * are refused with RabbitMQ's 406 texts.
  */
 import { preconditionFailed } from '../protocol/errors.js';
-import { numericValue, stringValue, type FieldTable } from '../protocol/field-table.js';
+import { amqpTypeName, numericValue, stringValue, TypedValue, type FieldTable, type FieldValue } from '../protocol/field-table.js';
 
 export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
 
@@ -71,4 +71,26 @@ export function withPolicy(args: QueuePolicy, def: Readonly<Record<string, unkno
     deadLetterExchange: str(args.deadLetterExchange, 'dead-letter-exchange'),
     deadLetterRoutingKey: str(args.deadLetterRoutingKey, 'dead-letter-routing-key'),
   };
+}
+
+/**
+ * x-max-priority: an integer 0-255 (RabbitMQ's texts); undefined for a plain queue. 0 is accepted
+ * and behaves as a plain queue (every message has priority 0 there).
+ */
+export function parseMaxPriority(args: FieldTable, what: string): number | undefined {
+  const v = args['x-max-priority'];
+  if (v === undefined) return undefined;
+  const n = integerArg(v);
+  if (n === undefined) throw preconditionFailed(`invalid arg 'x-max-priority' for ${what}: "expected integer, got ${amqpTypeName(v)}"`);
+  if (n < 0) throw preconditionFailed(`invalid arg 'x-max-priority' for ${what}: {value_negative,${n}}`);
+  if (n > 255) throw preconditionFailed(`invalid arg 'x-max-priority' for ${what}: {max_value_exceeded,${n}}`);
+  return n === 0 ? undefined : n;
+}
+
+/** An integer-typed field value (any width), or undefined for strings, doubles and the rest. */
+function integerArg(v: FieldValue): number | undefined {
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
+  if (v instanceof TypedValue && v.type !== 'f' && v.type !== 'D') return Number(v.value);
+  return undefined;
 }

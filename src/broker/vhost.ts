@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import {
   AmqpError, accessRefused, describeResource, notFound, preconditionFailed, queueLimitReached, resourceLocked,
 } from '../protocol/errors.js';
-import { TypedValue, type FieldTable, type FieldValue } from '../protocol/field-table.js';
+import { amqpTypeName, type FieldTable, type FieldValue } from '../protocol/field-table.js';
 import { bindingId, createExchange, isExchangeType, type Binding, type Destination, type Exchange } from './exchange/index.js';
 import type { Message } from './message.js';
 import type { MessageList } from './message-list.js';
@@ -18,6 +18,8 @@ import { Queue } from './queue.js';
 import { deadLetteredMessage, isDeadLetterCycle, type DeadLetterReason } from './dead-letter.js';
 import { VhostPolicies, type Policy, type PolicyKind } from './policies.js';
 import { limitOf, type Limits } from './limits.js';
+import { PriorityMessageList, priorityLevelName } from './priority-message-list.js';
+import { parseMaxPriority } from './queue-arguments.js';
 
 export interface ExchangeDeclaration {
   name: string;
@@ -41,11 +43,14 @@ export interface QueueDeclaration {
 /** Hooks the broker gives a vhost: where durable queues' messages live and when definitions change. */
 export interface VirtualHostStorage {
   createMessageList(vhost: string, queue: string, durable: boolean): MessageList;
+  /** Whether stored messages exist under this list name (a durable priority queue's levels at start). */
+  hasStoredList(vhost: string, queue: string): boolean;
   definitionsChanged(): void;
 }
 
 export const memoryStorage: VirtualHostStorage = {
   createMessageList: () => new MemoryMessageList(),
+  hasStoredList: () => false,
   definitionsChanged: () => {},
 };
 
@@ -220,6 +225,7 @@ export class VirtualHost {
       existing.touch();
       return existing;
     }
+    const maxPriority = parseMaxPriority(d.arguments, this.describe('queue', name));
     const maxQueues = limitOf(this.limits, 'max-queues');
     if (maxQueues !== undefined && this.queues.size >= maxQueues) throw queueLimitReached(name, this.name, maxQueues);
     const queue = new Queue(this.name, name, {
@@ -227,11 +233,20 @@ export class VirtualHost {
       autoDelete: d.autoDelete,
       exclusiveOwner: d.exclusive ? connectionId : 0,
       arguments: d.arguments,
-    }, this.storage.createMessageList(this.name, name, d.durable && !d.exclusive));
+    }, this.createMessageList(name, d.durable && !d.exclusive, maxPriority));
     this.wireQueue(queue);
     queue.applyPolicy(this.policies.applied('queue', name));
     if (queue.durable) this.storage.definitionsChanged();
     return queue;
+  }
+
+  /** A plain queue's list, or for x-max-priority one list per priority level (priority-message-list.ts). */
+  private createMessageList(name: string, durable: boolean, maxPriority: number | undefined): MessageList {
+    if (maxPriority === undefined) return this.storage.createMessageList(this.name, name, durable);
+    const levelName = (p: number) => priorityLevelName(name, p);
+    const stored: number[] = [];
+    if (durable) for (let p = 0; p <= maxPriority; p++) if (this.storage.hasStoredList(this.name, levelName(p))) stored.push(p);
+    return new PriorityMessageList(maxPriority, (p) => this.storage.createMessageList(this.name, levelName(p), durable), stored);
   }
 
   /** Adds or replaces a (operator) policy; it applies to existing queues and exchanges at once. */
@@ -478,19 +493,6 @@ function describeArg(v: FieldValue | undefined): string {
   return `the value '${argString(v)}' of type '${amqpTypeName(v)}'`;
 }
 
-function amqpTypeName(v: FieldValue): string {
-  if (typeof v === 'boolean') return 'bool';
-  if (typeof v === 'number') return Number.isInteger(v) ? (v >= -0x80000000 && v <= 0x7fffffff ? 'signedint' : 'long') : 'double';
-  if (typeof v === 'bigint') return 'long';
-  if (typeof v === 'string' || v instanceof Buffer) return 'longstr';
-  if (v instanceof TypedValue) {
-    return ({ b: 'byte', B: 'unsignedbyte', s: 'short', u: 'unsignedshort', i: 'unsignedint', L: 'unsignedlong', f: 'float', D: 'decimal' } as const)[v.type];
-  }
-  if (Array.isArray(v)) return 'array';
-  if (v instanceof Date) return 'timestamp';
-  if (v === null) return 'void';
-  return 'table';
-}
 
 function inequivalentArg(arg: string, what: string, received: FieldValue | undefined, current: FieldValue | undefined): AmqpError {
   const r = argString(received);

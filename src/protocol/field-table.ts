@@ -82,3 +82,18 @@ function fieldValueFromJson(v: unknown): FieldValue {
   if (typeof v === 'object') return fieldTableFromJson(v);
   return String(v);
 }
+
+/** RabbitMQ's name for a field value's AMQP type, as its error texts print it ('signedint', 'longstr'...). */
+export function amqpTypeName(v: FieldValue): string {
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? (v >= -0x80000000 && v <= 0x7fffffff ? 'signedint' : 'long') : 'double';
+  if (typeof v === 'bigint') return 'long';
+  if (typeof v === 'string' || v instanceof Buffer) return 'longstr';
+  if (v instanceof TypedValue) {
+    return ({ b: 'byte', B: 'unsignedbyte', s: 'short', u: 'unsignedshort', i: 'unsignedint', L: 'unsignedlong', f: 'float', D: 'decimal' } as const)[v.type];
+  }
+  if (Array.isArray(v)) return 'array';
+  if (v instanceof Date) return 'timestamp';
+  if (v === null) return 'void';
+  return 'table';
+}

@@ -123,6 +123,11 @@ export class MessageStore {
    * The list of a durable queue being declared. Returns the open one if there is one (recovered or
    * created before); otherwise any stale directory for that name is wiped and a new one is made.
    */
+  /** Whether a list (recovered at open, or created since) exists for this name. */
+  has(vhost: string, name: string): boolean {
+    return this.lists.has(key(vhost, name));
+  }
+
   create(vhost: string, name: string): DurableMessageList {
     if (this.closed) throw new Error('message store is closed');
     const existing = this.lists.get(key(vhost, name));
