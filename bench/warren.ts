@@ -14,7 +14,7 @@ export async function startWarren(dataDir: string, port: number): Promise<Broker
   const child = spawn(
     'sh',
     ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', process.execPath, warrenCli,
-      '--port', String(port), '--bind', '127.0.0.1', '--data-dir', dataDir, '--management-port', '0'],
+      '--port', String(port), '--bind', '127.0.0.1', '--data-dir', dataDir, '--management-port', '0', '--prometheus-port', '0'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let tail = '';

@@ -120,11 +120,12 @@ type DefaultedKeys =
   | 'port' | 'host' | 'dataDir' | 'managementPort' | 'heartbeat' | 'frameMax' | 'channelMax' | 'maxConnections'
   | 'maxMessageSize' | 'defaultUser' | 'defaultPass' | 'defaultVhost' | 'loopbackUsers' | 'diskFreeLimit' | 'logLevel'
   | 'extraListeners' | 'tlsListeners' | 'authMechanisms' | 'sslCertLoginFrom' | 'defaultUserTags' | 'loginFailureLimit'
-  | 'handshakeTimeout';
+  | 'handshakeTimeout' | 'prometheusPort';
 
 export type ResolvedOptions = Required<Pick<BrokerOptions, DefaultedKeys>> &
-  Omit<BrokerOptions, DefaultedKeys | 'logger' | 'managementHost' | 'memoryHighWatermark'> & {
+  Omit<BrokerOptions, DefaultedKeys | 'logger' | 'managementHost' | 'prometheusHost' | 'memoryHighWatermark'> & {
   managementHost: string;
+  prometheusHost: string;
   /** Bytes. */
   memoryHighWatermark: number;
 };
@@ -163,6 +164,8 @@ export function resolveOptions(o: BrokerOptions): ResolvedOptions {
     dataDir: resolve(o.dataDir ?? DEFAULTS.dataDir),
     managementPort: o.managementPort ?? DEFAULTS.managementPort,
     managementHost: o.managementHost ?? host,
+    prometheusPort: o.prometheusPort ?? DEFAULTS.prometheusPort,
+    prometheusHost: o.prometheusHost ?? host,
     heartbeat: o.heartbeat ?? DEFAULTS.heartbeat,
     frameMax: o.frameMax ?? DEFAULTS.frameMax,
     channelMax: o.channelMax ?? DEFAULTS.channelMax,

@@ -24,6 +24,8 @@ import type { FieldTable } from './protocol/field-table.js';
 import { brokerShutdown, vhostDeleted } from './protocol/errors.js';
 import { MessageStore, DefinitionsStore } from './store/index.js';
 import { VERSION } from './version.js';
+import { NodeCounters } from './metrics/counters.js';
+import { PrometheusServer } from './metrics/prometheus-server.js';
 
 export class Broker implements BrokerContext, ManagedBroker {
   readonly options: ResolvedOptions;
@@ -45,6 +47,10 @@ export class Broker implements BrokerContext, ManagedBroker {
   /** The management HTTP API (when managementPort > 0) and the port it listens on. */
   management: ManagementServer | undefined;
   managementPort = 0;
+  /** The Prometheus endpoint (when prometheusPort > 0) and the port it listens on. */
+  prometheus: PrometheusServer | undefined;
+  prometheusPort = 0;
+  readonly counters = new NodeCounters();
   private closing = false;
 
   private constructor(options: BrokerOptions) {
@@ -84,18 +90,24 @@ export class Broker implements BrokerContext, ManagedBroker {
     const addr = server.address();
     this.port = typeof addr === 'object' && addr ? addr.port : this.options.port;
     this.alarms.start();
-    if (this.options.managementPort > 0) {
-      try {
+    try {
+      if (this.options.managementPort > 0) {
         this.management = await ManagementServer.start(this, { port: this.options.managementPort, host: this.options.managementHost });
-      } catch (e) {
-        // E.g. the management port is taken: release everything so a retry can start cleanly.
-        server.close();
-        this.alarms.stop();
-        this.messageStore?.close();
-        throw e;
+        this.managementPort = this.management.port;
+        this.log('info', 'management listening', { port: this.managementPort, host: this.options.managementHost });
       }
-      this.managementPort = this.management.port;
-      this.log('info', 'management listening', { port: this.managementPort, host: this.options.managementHost });
+      if (this.options.prometheusPort > 0) {
+        this.prometheus = await PrometheusServer.start(this, { port: this.options.prometheusPort, host: this.options.prometheusHost });
+        this.prometheusPort = this.prometheus.port;
+        this.log('info', 'prometheus listening', { port: this.prometheusPort, host: this.options.prometheusHost });
+      }
+    } catch (e) {
+      // E.g. a port is taken: release everything so a retry can start cleanly.
+      server.close();
+      this.alarms.stop();
+      await this.management?.close();
+      this.messageStore?.close();
+      throw e;
     }
     // Logged last: tools wait for this line, so everything (management included) is up when it appears.
     this.log('info', 'listening', { port: this.port, host: this.options.host, managementPort: this.managementPort, version: VERSION });
@@ -161,7 +173,7 @@ export class Broker implements BrokerContext, ManagedBroker {
   addVhost(name: string): VirtualHost {
     let vhost = this.vhosts.get(name);
     if (!vhost) {
-      vhost = new VirtualHost(name, this.storage);
+      vhost = new VirtualHost(name, this.storage, this.counters);
       this.vhosts.set(name, vhost);
       this.saveDefinitions();
     }
@@ -227,6 +239,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     this.closing = true;
     this.alarms.stop();
     await this.management?.close();
+    await this.prometheus?.close();
     const server = this.server;
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     for (const c of [...this.connections]) c.close(brokerShutdown());

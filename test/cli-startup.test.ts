@@ -17,7 +17,7 @@ const tmp = () => {
   dirs.push(d);
   return d;
 };
-const base = () => ['--bind', '127.0.0.1', '--management-port', '0', '--data-dir', tmp()];
+const base = () => ['--bind', '127.0.0.1', '--management-port', '0', '--prometheus-port', '0', '--data-dir', tmp()];
 
 describe('warren CLI start-up', { skip: externalUrl ? 'starts Warren processes' : false }, () => {
   const procs: CliProcess[] = [];
@@ -84,7 +84,7 @@ describe('warren CLI options and logs', { skip: externalUrl ? 'starts Warren pro
   test('--port, WARREN_PORT and a --config file all set the port; flags win over the environment', async () => {
     const [p1, p2, p3, p4] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const cfg = join(tmp(), 'warren.json');
-    writeFileSync(cfg, JSON.stringify({ port: p3, bind: '127.0.0.1', 'management-port': 0 }));
+    writeFileSync(cfg, JSON.stringify({ port: p3, bind: '127.0.0.1', 'management-port': 0, 'prometheus-port': 0 }));
     const byFlag = start(['--port', String(p1), ...base()]);
     const byEnv = start(base(), { WARREN_PORT: String(p2) });
     const byFile = start(['--config', cfg, '--data-dir', tmp()]);
@@ -127,7 +127,7 @@ describe('warren CLI options and logs', { skip: externalUrl ? 'starts Warren pro
   // Tools outside the project rely on exactly this command. It rebuilds first (prestart), so it is slow.
   test('npm start -- --port P --data-dir D starts a broker from the checkout', { timeout: 60_000 }, async () => {
     const port = await freePort();
-    const p = CliProcess.command('npm', ['start', '--silent', '--', '--port', String(port), '--data-dir', tmp(), '--management-port', '0']);
+    const p = CliProcess.command('npm', ['start', '--silent', '--', '--port', String(port), '--data-dir', tmp(), '--management-port', '0', '--prometheus-port', '0']);
     procs.push(p);
     assert.equal((await p.listening(45_000)).port, port);
     const conn = await connect(`amqp://guest:guest@127.0.0.1:${port}/%2F`);

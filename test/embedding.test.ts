@@ -13,7 +13,7 @@ import { channel, connect, consume } from './support/amqp-client.js';
 describe('embedding', { skip: externalUrl ? 'embeds Warren' : false }, () => {
   test('Broker.start({ port: 0 }) listens on a free port that real clients can use; close() stops it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'warren-embed-test-'));
-    const broker = await Broker.start({ port: 0, host: '127.0.0.1', managementPort: 0, dataDir, logLevel: 'silent' });
+    const broker = await Broker.start({ port: 0, host: '127.0.0.1', managementPort: 0, prometheusPort: 0, dataDir, logLevel: 'silent' });
     try {
       assert.ok(Number.isInteger(broker.port) && broker.port > 0);
       const conn = await connect(`amqp://guest:guest@127.0.0.1:${broker.port}/%2F`);
@@ -31,7 +31,7 @@ describe('embedding', { skip: externalUrl ? 'embeds Warren' : false }, () => {
 
   test('two embedded brokers in one process are independent', async () => {
     const dirs = [mkdtempSync(join(tmpdir(), 'warren-embed-a-')), mkdtempSync(join(tmpdir(), 'warren-embed-b-'))];
-    const [a, z] = await Promise.all(dirs.map((dataDir) => Broker.start({ port: 0, host: '127.0.0.1', managementPort: 0, dataDir, logLevel: 'silent' })));
+    const [a, z] = await Promise.all(dirs.map((dataDir) => Broker.start({ port: 0, host: '127.0.0.1', managementPort: 0, prometheusPort: 0, dataDir, logLevel: 'silent' })));
     try {
       assert.notEqual(a!.port, z!.port);
       const ca = await connect(`amqp://guest:guest@127.0.0.1:${a!.port}/%2F`);
@@ -50,7 +50,7 @@ describe('embedding', { skip: externalUrl ? 'embeds Warren' : false }, () => {
 
   test('close() is idempotent', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'warren-embed-test-'));
-    const broker = await Broker.start({ port: 0, host: '127.0.0.1', managementPort: 0, dataDir, logLevel: 'silent' });
+    const broker = await Broker.start({ port: 0, host: '127.0.0.1', managementPort: 0, prometheusPort: 0, dataDir, logLevel: 'silent' });
     await broker.close();
     await broker.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -66,7 +66,7 @@ describe('embedding', { skip: externalUrl ? 'embeds Warren' : false }, () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'warren-embed-test-'));
     const entries: Array<{ level: string; msg: string; fields?: Record<string, unknown> | undefined }> = [];
     const broker = await Broker.start({
-      port: 0, host: '127.0.0.1', managementPort: 0, dataDir, logger: (level, msg, fields) => entries.push({ level, msg, fields }),
+      port: 0, host: '127.0.0.1', managementPort: 0, prometheusPort: 0, dataDir, logger: (level, msg, fields) => entries.push({ level, msg, fields }),
     });
     try {
       const listening = entries.find((e) => e.msg === 'listening');

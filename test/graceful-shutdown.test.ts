@@ -19,7 +19,7 @@ describe('graceful shutdown', { skip: externalUrl ? 'stops the broker' : false }
   const startCli = async () => {
     const d = mkdtempSync(join(tmpdir(), 'warren-shutdown-test-'));
     dirs.push(d);
-    const p = CliProcess.start(['--port', '0', '--bind', '127.0.0.1', '--management-port', '0', '--data-dir', d]);
+    const p = CliProcess.start(['--port', '0', '--bind', '127.0.0.1', '--management-port', '0', '--prometheus-port', '0', '--data-dir', d]);
     procs.push(p);
     const { port } = await p.listening();
     return { p, port };

@@ -158,7 +158,7 @@ describe('definitions', () => {
   test('imported users, vhosts and durable objects survive a restart', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'warren-defs-restart-'));
     try {
-      const start = async () => Broker.start({ port: 0, host: '127.0.0.1', dataDir, managementPort: await freePort(), logLevel: 'error' });
+      const start = async () => Broker.start({ port: 0, host: '127.0.0.1', dataDir, managementPort: await freePort(), prometheusPort: 0, logLevel: 'error' });
       let broker = await start();
       await apiOk(`http://127.0.0.1:${broker.managementPort}`, 'POST', '/api/definitions', RABBITMQ_EXPORT, 204);
       await broker.close();

@@ -58,7 +58,7 @@ export async function startTarget(options: { allowReference?: boolean } = {}): P
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       const broker = await Broker.start({
-        port: 0, host: '127.0.0.1', dataDir, managementPort: await freePort(), logLevel: 'error',
+        port: 0, host: '127.0.0.1', dataDir, managementPort: await freePort(), prometheusPort: 0, logLevel: 'error',
       });
       return {
         amqpUrl: (user, password, vhost = '/') =>

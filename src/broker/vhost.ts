@@ -3,6 +3,7 @@
  * deleting them (RabbitMQ's reply codes and texts). `publish()` routes a message into the queues it
  * reaches and reports a PublishOutcome; publishing channels, management and dead-lettering all use it.
  */
+import { NodeCounters } from '../metrics/counters.js';
 import { randomBytes } from 'node:crypto';
 import {
   AmqpError, accessRefused, describeResource, notFound, preconditionFailed, queueLimitReached, resourceLocked,
@@ -85,6 +86,8 @@ export class VirtualHost {
   constructor(
     readonly name: string,
     private readonly storage: VirtualHostStorage = memoryStorage,
+    /** Node totals this vhost adds its queue deletions to. */
+    private readonly counters: NodeCounters = new NodeCounters(),
   ) {
     const base = { durable: true, autoDelete: false, internal: false, arguments: {} };
     this.exchanges.set('', createExchange('direct', name, '', base));
@@ -329,6 +332,7 @@ export class VirtualHost {
       }
     }
     const count = q.delete();
+    this.counters.queuesDeleted++;
     if (q.durable) this.storage.definitionsChanged();
     return count;
   }

@@ -17,6 +17,8 @@ const SETTINGS = {
   'data-dir': { opt: 'dataDir', env: 'WARREN_DATA_DIR', type: 'string', help: 'directory for durable data', def: DEFAULTS.dataDir },
   'management-port': { opt: 'managementPort', env: 'WARREN_MANAGEMENT_PORT', type: 'number', help: 'management HTTP API port (0 disables it)', def: DEFAULTS.managementPort },
   'management-bind': { opt: 'managementHost', env: 'WARREN_MANAGEMENT_BIND', type: 'string', help: 'management HTTP address (default: --bind)', def: undefined },
+  'prometheus-port': { opt: 'prometheusPort', env: 'WARREN_PROMETHEUS_PORT', type: 'number', help: 'Prometheus /metrics port (0 disables it)', def: DEFAULTS.prometheusPort },
+  'prometheus-bind': { opt: 'prometheusHost', env: 'WARREN_PROMETHEUS_BIND', type: 'string', help: 'Prometheus endpoint address (default: --bind)', def: undefined },
   heartbeat: { opt: 'heartbeat', env: 'WARREN_HEARTBEAT', type: 'number', help: 'heartbeat timeout proposed to clients, seconds (0 = off)', def: DEFAULTS.heartbeat },
   'frame-max': { opt: 'frameMax', env: 'WARREN_FRAME_MAX', type: 'number', help: 'largest frame, bytes', def: DEFAULTS.frameMax },
   'channel-max': { opt: 'channelMax', env: 'WARREN_CHANNEL_MAX', type: 'number', help: 'channels per connection', def: DEFAULTS.channelMax },

@@ -6,6 +6,7 @@ import type { User, UserStore } from '../auth/users.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import type { FieldTable } from '../protocol/field-table.js';
 import type { Logger } from '../logger.js';
+import type { NodeCounters } from '../metrics/counters.js';
 
 export interface BrokerLimits {
   frameMax: number;
@@ -22,6 +23,8 @@ export interface BrokerContext {
   readonly vhosts: ReadonlyMap<string, VirtualHost>;
   readonly users: UserStore;
   readonly log: Logger;
+  /** Prometheus totals; connections and channels add to them. */
+  readonly counters: NodeCounters;
   serverProperties(): FieldTable;
   /** Checks credentials and the loopback-only rule for guest; undefined = refused. */
   authenticate(username: string, password: string, remoteAddress: string): User | undefined;

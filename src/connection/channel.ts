@@ -34,6 +34,8 @@ import { parseExpiration } from '../broker/message-expiration.js';
 import { PublisherConfirms } from './publisher-confirms.js';
 import { ContentAssembler, type PublishedContent } from './content-assembler.js';
 import { UnackedDeliveries, type Settlement, type Unacked } from './unacked-deliveries.js';
+import { ChannelCounters } from '../metrics/channel-counters.js';
+import type { ChannelExchangeCounters } from '../metrics/counters.js';
 
 /** What a channel needs from the connection it runs on (Connection implements it). */
 export interface ChannelHost {
@@ -76,12 +78,16 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   /** Direct reply-to: this channel's consumer tag on amq.rabbitmq.reply-to and its reply address. */
   private replyConsumer: { tag: string; address: string } | undefined;
   readonly stats = { published: 0, delivered: 0, acked: 0 };
+  /** Prometheus counters: per exchange and queue, and the node totals. */
+  readonly counters: ChannelCounters;
 
   constructor(
     readonly connection: ChannelHost,
     readonly id: number,
   ) {
     this.content = new ContentAssembler(connection.broker.config.maxMessageSize);
+    this.counters = new ChannelCounters(connection.broker.counters);
+    this.counters.node.channelsOpened++;
   }
 
   get connectionId(): number {
@@ -104,6 +110,20 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   }
   get transactional(): boolean {
     return this.tx !== undefined;
+  }
+  /** Published in confirm mode, not yet confirmed. */
+  get unconfirmedCount(): number {
+    return this.confirms?.pending ?? 0;
+  }
+  /** Publishes held by an open transaction. */
+  get uncommittedCount(): number {
+    return this.tx?.publishes.length ?? 0;
+  }
+  /** Acks held by an open transaction. */
+  get uncommittedAcks(): number {
+    let n = 0;
+    for (const s of this.tx?.settles ?? []) n += s.taken.length;
+    return n;
   }
 
   onFrame(type: number, payload: Buffer, r: FrameReader): void {
@@ -253,17 +273,47 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     }
     if (hasProperty(message.rawProperties, PropertyFlag.expiration)) parseExpiration(message.properties.expiration ?? '');
     this.stats.published++;
+    const node = this.counters.node;
+    const ex = this.counters.exchange(m.exchange);
+    ex.published++;
+    node.received++;
     const outcome = this.vhost.publish(exchange, message);
-    if (outcome.routed === 0 && m.mandatory) this.returnMessage(message, m);
+    if (outcome.routed === 0) {
+      this.countUnroutable(ex, m.mandatory);
+      if (m.mandatory) this.returnMessage(message, m);
+    } else {
+      node.routed++;
+      node.queueMessagesPublished += outcome.routed;
+    }
     if (durableTargets) for (const q of outcome.durableQueues) durableTargets.add(q);
     const confirms = this.confirms;
     if (confirms === undefined) return;
+    node.receivedConfirm++;
     const seq = confirms.nextSeq();
     // reject-publish overflow: the publisher learns through a nack (RabbitMQ's behaviour).
     if (outcome.rejected) return confirms.reject(seq);
     const durableWrites = outcome.durableQueues.length;
-    if (durableWrites > 0) outcome.whenDurable(() => confirms.durable(seq));
-    confirms.expect(seq, durableWrites);
+    if (durableWrites > 0) {
+      outcome.whenDurable(() => {
+        if (confirms.durable(seq)) this.countConfirmed(ex);
+      });
+    }
+    if (confirms.expect(seq, durableWrites)) this.countConfirmed(ex);
+  }
+
+  private countUnroutable(ex: ChannelExchangeCounters, mandatory: boolean): void {
+    if (mandatory) {
+      ex.unroutableReturned++;
+      this.counters.node.unroutableReturned++;
+    } else {
+      ex.unroutableDropped++;
+      this.counters.node.unroutableDropped++;
+    }
+  }
+
+  private countConfirmed(ex: ChannelExchangeCounters): void {
+    ex.confirmed++;
+    this.counters.node.confirmed++;
   }
 
   private returnMessage(message: Message, m: BasicPublish): void {
@@ -412,6 +462,10 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
         throw e;
       }
     }
+    if (!a.passive) {
+      this.counters.node.queuesDeclared++;
+      if (isNew) this.counters.node.queuesCreated++;
+    }
     this.lastQueue = q.name;
     if (!a.nowait) this.send(Method.queueDeclareOk, { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount });
   }
@@ -482,7 +536,12 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     this.check('read', 'queue', name);
     const queue = this.vhost.getQueueFor(name, this.connectionId);
     const envelope = queue.get(a.noAck);
-    if (!envelope) return this.send(Method.basicGetEmpty, { clusterId: '' });
+    if (!envelope) {
+      this.counters.queue(queue.name).getEmpty++;
+      this.counters.node.getEmpty++;
+      return this.send(Method.basicGetEmpty, { clusterId: '' });
+    }
+    this.counters.delivered(queue.name, true, a.noAck, envelope.redelivered);
     const tag = this.unacked.nextTag();
     if (!a.noAck) this.unacked.add(tag, envelope, queue, undefined);
     const m = envelope.message;
@@ -501,6 +560,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     const tag = this.unacked.nextTag();
     if (!consumer.noAck) this.unacked.add(tag, envelope, consumer.queue, consumer);
     this.stats.delivered++;
+    this.counters.delivered(consumer.queue.name, false, consumer.noAck, envelope.redelivered);
     const m = envelope.message;
     this.sendContent(Method.basicDeliver, {
       consumerTag: consumer.tag, deliveryTag: tag, redelivered: envelope.redelivered,
@@ -541,9 +601,14 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       return;
     }
     if (multiple) return this.settle(this.unacked.take(tag, true), 'ack');
-    this.unacked.ackOne(tag);
+    this.countAck(this.unacked.ackOne(tag));
     this.stats.acked++;
     if (this.channelPrefetch !== 0) this.resumeDeliveries();
+  }
+
+  private countAck(queue: Queue): void {
+    this.counters.queue(queue.name).acked++;
+    this.counters.node.acknowledged++;
   }
 
   private onNack(tag: number, multiple: boolean, requeue: boolean): void {
@@ -555,6 +620,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
 
   private settle(entries: Unacked[], how: Settlement): void {
     this.unacked.settle(entries, how);
+    if (how === 'ack') for (const u of entries) this.countAck(u.queue);
     this.stats.acked += entries.length;
     if (this.channelPrefetch !== 0) this.resumeDeliveries();
   }
@@ -579,6 +645,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.counters.node.channelsClosed++;
     // Confirms due now go out before the close; the rest are dropped: nothing may follow close-ok.
     this.confirms?.close();
     this.content.reset();

@@ -251,6 +251,9 @@ export class Connection implements FrameSink, ChannelHost {
     if (caps && typeof caps === 'object' && !Array.isArray(caps)) this.capabilities = caps as FieldTable;
     const creds = parseCredentials(a.mechanism, a.response);
     const user = creds && this.broker.authenticate(creds.username, creds.password, this.socket.remoteAddress ?? '');
+    this.broker.counters.authAttempts++;
+    if (user) this.broker.counters.authSucceeded++;
+    else this.broker.counters.authFailed++;
     if (!user) {
       const name = creds?.username ?? '';
       this.broker.log('warn', 'authentication failed', { peer: this.peer, user: name, mechanism: a.mechanism });
@@ -311,6 +314,7 @@ export class Connection implements FrameSink, ChannelHost {
     this.startHeartbeats();
     this.sendMethod(0, Method.connectionOpenOk, { knownHosts: '' });
     this.registry.add(this);
+    this.broker.counters.connectionsOpened++;
     this.broker.log('info', 'connection opened', { peer: this.peer, user: this.username, vhost: vhost.name, connection: this.id });
   }
 
@@ -470,6 +474,7 @@ export class Connection implements FrameSink, ChannelHost {
     if (wasOpened) {
       this.vhost!.connectionClosed(this.id);
       this.registry.delete(this);
+      this.broker.counters.connectionsClosed++;
       this.broker.log('info', 'connection closed', { peer: this.peer, user: this.username, connection: this.id, reason });
     }
   }

@@ -27,23 +27,35 @@ export class PublisherConfirms {
     return ++this.seq;
   }
 
-  /** Register how many durable writes `seq` waits for. */
-  expect(seq: number, durableWrites: number): void {
-    if (durableWrites === 0) return this.scheduleFlush();
+  /** Published in confirm mode and not yet confirmed (waiting for disk). */
+  get pending(): number {
+    return this.waiting.size;
+  }
+
+  /** Register how many durable writes `seq` waits for; true when it is confirmed already. */
+  expect(seq: number, durableWrites: number): boolean {
+    if (durableWrites === 0) {
+      this.scheduleFlush();
+      return true;
+    }
     const already = this.waiting.get(seq) ?? 0;
     // whenDurable callbacks may have fired (negative count) before expect() ran.
     const left = already + durableWrites;
     if (left <= 0) this.waiting.delete(seq);
     else this.waiting.set(seq, left);
     this.scheduleFlush();
+    return left <= 0;
   }
 
-  /** One durable queue has `seq` on disk. */
-  durable(seq: number): void {
+  /** One durable queue has `seq` on disk; true when that was the last write it waited for. */
+  durable(seq: number): boolean {
+    const known = this.waiting.has(seq);
     const left = (this.waiting.get(seq) ?? 0) - 1;
     if (left === 0) this.waiting.delete(seq);
     else this.waiting.set(seq, left);
     this.scheduleFlush();
+    // Before expect() ran (not known yet), expect() decides.
+    return known && left === 0;
   }
 
   /**

@@ -61,12 +61,13 @@ export class UnackedDeliveries {
     return this.take(0, true);
   }
 
-  /** A single ack, the hot path: no array, no set. */
-  ackOne(tag: number): void {
+  /** A single ack, the hot path: no array, no set. Returns the queue it came from. */
+  ackOne(tag: number): Queue {
     const u = this.takeOne(tag);
     u.queue.ack(u.envelope);
     if (u.consumer) u.consumer.unacked--;
     u.queue.dispatch();
+    return u.queue;
   }
 
   /** Apply taken entries to their queues, then let each queue deliver again. */

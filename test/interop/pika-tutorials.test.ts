@@ -131,7 +131,7 @@ async function startBroker(): Promise<TestBroker> {
 
   const { Broker } = await import('../../src/index.js');
   const dataDir = await mkdtemp(join(tmpdir(), 'warren-pika-tutorials-'));
-  const options = { port: 0, host: '127.0.0.1', dataDir, managementPort: 0, logLevel: 'warn' as const };
+  const options = { port: 0, host: '127.0.0.1', dataDir, managementPort: 0, prometheusPort: 0, logLevel: 'warn' as const };
   let broker = await Broker.start(options);
   const handle: TestBroker = {
     url: `amqp://guest:guest@127.0.0.1:${broker.port}/`,

@@ -52,7 +52,7 @@ export async function spawnWarren(options: ChildOptions): Promise<WarrenChild> {
     '--port', '0',
     '--bind', '127.0.0.1',
     '--data-dir', options.dataDir,
-    '--management-port', String(managementPort),
+    '--management-port', String(managementPort), '--prometheus-port', '0',
     ...(options.args ?? []),
   ];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

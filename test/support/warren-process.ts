@@ -82,7 +82,7 @@ export async function startWarren(options: StartOptions = {}): Promise<WarrenPro
       '--port', String(port),
       '--bind', '127.0.0.1',
       '--data-dir', dataDir,
-      '--management-port', String(managementPort),
+      '--management-port', String(managementPort), '--prometheus-port', '0',
       ...(options.args ?? []),
     ];
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

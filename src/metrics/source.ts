@@ -1,0 +1,65 @@
+/**
+ * What the metrics collector reads, as narrow structural interfaces: the broker, its vhosts,
+ * queues, connections and channels satisfy them as they are, and nothing here imports the broker
+ * or the management API.
+ */
+import type { NodeCounters } from './counters.js';
+import type { ChannelCounters } from './channel-counters.js';
+
+export interface MetricsQueue {
+  readonly name: string;
+  readonly messageCount: number;
+  readonly unacked: number;
+  readonly unackedBytes: number;
+  readonly messages: { readonly bytes: number };
+  readonly consumerCount: number;
+  allConsumers(): readonly { canTake(): boolean }[];
+}
+
+export interface MetricsExchange {
+  readonly name: string;
+  readonly type: string;
+  readonly internal: boolean;
+}
+
+export interface MetricsVhost {
+  readonly name: string;
+  readonly queues: ReadonlyMap<string, MetricsQueue>;
+  readonly exchanges: ReadonlyMap<string, MetricsExchange>;
+  allBindings(): readonly { readonly source: string }[];
+}
+
+export interface MetricsChannel {
+  readonly id: number;
+  readonly consumers: { readonly size: number };
+  readonly unackedCount: number;
+  readonly unconfirmedCount: number;
+  readonly uncommittedCount: number;
+  readonly uncommittedAcks: number;
+  readonly prefetchCount: number;
+  readonly globalPrefetchCount: number;
+  readonly counters: ChannelCounters;
+}
+
+export interface MetricsConnection {
+  readonly id: number;
+  readonly vhost: { readonly name: string } | undefined;
+  readonly stats: { readonly recvOct: number; readonly sendOct: number; readonly recvCnt: number; readonly sendCnt: number };
+  readonly channels: ReadonlyMap<number, MetricsChannel>;
+}
+
+export interface MetricsSource {
+  readonly counters: NodeCounters;
+  readonly vhosts: ReadonlyMap<string, MetricsVhost>;
+  readonly connections: ReadonlySet<MetricsConnection>;
+  readonly alarms: { readonly memoryAlarm: boolean; readonly diskAlarm: boolean };
+  readonly options: {
+    readonly dataDir: string;
+    /** Bytes. */
+    readonly memoryHighWatermark: number;
+    readonly diskFreeLimit: number;
+    readonly maxConnections: number;
+  };
+  /** ms since epoch. */
+  readonly startedAt: number;
+}
