@@ -217,7 +217,7 @@ describe('policies are kept across restarts and in definitions', () => {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const dataDir = mkdtempSync(join(tmpdir(), 'warren-policies-'));
-    const start = async () => Broker.start({ port: 0, host: '127.0.0.1', dataDir, managementPort: await freePort(), logLevel: 'silent' });
+    const start = async () => Broker.start({ port: 0, host: '127.0.0.1', dataDir, managementPort: await freePort(), prometheusPort: 0, logLevel: 'silent' });
     let broker = await start();
     let base = `http://127.0.0.1:${broker.managementPort}`;
     try {
