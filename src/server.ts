@@ -78,6 +78,10 @@ export class Broker implements BrokerContext, ManagedBroker {
     return this.alarms.active;
   }
 
+  get alarmReason(): string {
+    return this.alarms.reason;
+  }
+
   private async listen(): Promise<void> {
     await this.openStorage();
     this.setupDefaults();
@@ -118,7 +122,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     const dataDir = this.options.dataDir;
     mkdirSync(dataDir, { recursive: true });
     const started = Date.now();
-    const store = new MessageStore(dataDir, { logger: this.log });
+    const store = new MessageStore(dataDir, { logger: this.log, onDiskWrite: (bytes) => this.alarms.noteDiskWrite(bytes) });
     this.messageStore = store;
     this.definitionsStore = new DefinitionsStore(dataDir);
     const recovered = await store.open();

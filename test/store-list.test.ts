@@ -300,7 +300,7 @@ describe('durable message list', () => {
     s2.close();
   });
 
-  test('a data dir in use by another live process is refused; a dead owner\'s lock is taken over', async () => {
+  test('a data dir in use by another live process is refused (old-style file lock too); a dead owner\'s lock is taken over', async () => {
     const dir = dataDir();
     const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
@@ -312,8 +312,25 @@ describe('durable message list', () => {
       await new Promise((r) => child.once('exit', r));
     }
     const { store } = await openStore(dir); // owner dead: taken over
-    assert.equal(fs.readFileSync(path.join(dir, 'warren.lock'), 'utf8').trim(), String(process.pid));
-    store.close();
+    // A symlink naming the pid: creating it needs no data block, so a full disk cannot stop start-up.
+    assert.equal(fs.readlinkSync(path.join(dir, 'warren.lock')), String(process.pid));
+    await assert.rejects(
+      (async () => {
+        const child2 = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+        try {
+          store.close();
+          fs.symlinkSync(String(child2.pid), path.join(dir, 'warren.lock'));
+          await openStore(dir);
+        } finally {
+          child2.kill('SIGKILL');
+          await new Promise((r) => child2.once('exit', r));
+        }
+      })(),
+      /in use by process/,
+    );
+    fs.rmSync(path.join(dir, 'warren.lock'));
+    const { store: s3 } = await openStore(dir);
+    s3.close();
     assert.ok(!fs.existsSync(path.join(dir, 'warren.lock')), 'released at close');
   });
 

@@ -30,4 +30,6 @@ export interface BrokerContext {
   authenticate(username: string, password: string, remoteAddress: string): User | undefined;
   /** A resource alarm (memory/disk) is active: publishers get blocked. */
   readonly alarmActive: boolean;
+  /** connection.blocked's reason for the active alarm ('low on memory' / 'low on disk'). */
+  readonly alarmReason: string;
 }

@@ -403,7 +403,7 @@ export class Connection implements FrameSink, ChannelHost {
   notePublish(): void {
     if (this.isPublisher) return;
     this.isPublisher = true;
-    if (this.broker.alarmActive) this.setAlarm(true, 'low on memory');
+    if (this.broker.alarmActive) this.setAlarm(true, this.broker.alarmReason);
   }
 
   /** A memory/disk alarm started or ended (RabbitMQ's connection.blocked semantics). */

@@ -1,7 +1,11 @@
 /**
  * One broker per data dir: two processes appending to the same segments would corrupt them. The
- * lock is a file holding the owner's pid. A lock left by a process that died (kill -9, power cut)
- * is taken over: the pid no longer exists (or is our own, when a test reopens in-process).
+ * lock is a symbolic link whose target is the owner's pid: creating it is atomic (EEXIST if it is
+ * there), and a target that short lives in the inode itself, so taking the lock needs no free data
+ * block: a broker can start on a full disk (and then raise the disk alarm and let consumers drain
+ * it). A lock left by a process that died (kill -9, power cut) is taken over: the pid no longer
+ * exists (or is our own, when a test reopens in-process). A regular file holding a pid (the
+ * format of earlier versions) is read the same way.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,12 +23,12 @@ export class DataDirLock {
     const deadline = Date.now() + TAKEOVER_WAIT_MS;
     for (let takeovers = 0; takeovers < 3; ) {
       try {
-        fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+        fs.symlinkSync(String(process.pid), file);
         return new DataDirLock(file);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      const owner = Number(fs.readFileSync(file, 'utf8').trim());
+      const owner = lockOwner(file);
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
         if (Date.now() >= deadline) throw new Error(`data dir ${dataDir} is in use by process ${owner} (${file})`);
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
@@ -38,10 +42,20 @@ export class DataDirLock {
 
   release(): void {
     try {
-      if (Number(fs.readFileSync(this.file, 'utf8').trim()) === process.pid) fs.rmSync(this.file, { force: true });
+      if (lockOwner(this.file) === process.pid) fs.rmSync(this.file, { force: true });
     } catch {
       // Already gone.
     }
+  }
+}
+
+/** The pid a lock names (NaN if unreadable; it vanished or is garbage: taken over). */
+function lockOwner(file: string): number {
+  try {
+    const text = fs.lstatSync(file).isSymbolicLink() ? fs.readlinkSync(file) : fs.readFileSync(file, 'utf8');
+    return Number(text.trim());
+  } catch {
+    return NaN;
   }
 }
 

@@ -14,6 +14,8 @@ export const DEFINITIONS_FILE = 'definitions.json';
 
 export class DefinitionsStore {
   readonly file: string;
+  /** The file's text as last loaded or saved: an unchanged document is not written again. */
+  private onDisk: string | undefined;
 
   constructor(
     readonly dataDir: string,
@@ -29,6 +31,7 @@ export class DefinitionsStore {
     let text: string;
     try {
       text = fs.readFileSync(this.file, 'utf8');
+      this.onDisk = text;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
@@ -45,8 +48,15 @@ export class DefinitionsStore {
     return parsed as Definitions;
   }
 
+  /**
+   * Replace the file unless it already holds exactly this document (a restart re-saves what it
+   * loaded: skipping that is what lets a broker start on a full disk).
+   */
   save(definitions: Definitions): void {
+    const text = JSON.stringify(definitions, null, 2) + '\n';
+    if (text === this.onDisk) return;
     fs.mkdirSync(this.dataDir, { recursive: true });
-    writeFileDurably(this.file, JSON.stringify(definitions, null, 2) + '\n');
+    writeFileDurably(this.file, text);
+    this.onDisk = text;
   }
 }

@@ -381,7 +381,10 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
   }
 
   private writeAcks(segment: Segment): void {
-    if (!segment.acks.write()) return;
+    const before = segment.acks.size;
+    const opened = segment.acks.write();
+    this.persister.wrote(segment.acks.size - before);
+    if (!opened) return;
     // Acks cluster at the head, in one or two segments: keep only the latest few files open.
     this.openAckSegments.push(segment);
     if (this.openAckSegments.length > OPEN_ACK_FILES) this.openAckSegments.shift()!.acks.close();

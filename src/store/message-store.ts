@@ -18,6 +18,8 @@ export interface MessageStoreOptions extends Partial<DurableListOptions> {
   logger?: StoreLogger;
   /** How often recovery logs its progress. */
   progressIntervalMs?: number;
+  /** Told about every write to the data dir, with its size (the broker's disk alarm). */
+  onDiskWrite?: (bytes: number) => void;
 }
 
 /** Recovered queues: vhost name -> queue name -> list. */
@@ -50,7 +52,7 @@ export class MessageStore {
       segmentBytes: options.segmentBytes ?? DEFAULT_LIST_OPTIONS.segmentBytes,
       readChunkBytes: options.readChunkBytes ?? DEFAULT_LIST_OPTIONS.readChunkBytes,
     };
-    this.persister = new Persister(this.log);
+    this.persister = new Persister(this.log, options.onDiskWrite);
   }
 
   get vhostsDir(): string {

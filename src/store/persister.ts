@@ -54,9 +54,19 @@ export class Persister {
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Counters for benchmarks and tests (flushes: flushAll calls that had something to write). */
-  readonly stats = { flushes: 0, rounds: 0, fdatasyncs: 0, fdatasyncsDone: 0 };
+  readonly stats = { flushes: 0, rounds: 0, fdatasyncs: 0, fdatasyncsDone: 0, bytesWritten: 0 };
 
-  constructor(private readonly log: StoreLogger) {}
+  constructor(
+    private readonly log: StoreLogger,
+    /** Told about every write to the data dir (the disk alarm re-checks free space early from it). */
+    private readonly onDiskWrite: (bytes: number) => void = () => {},
+  ) {}
+
+  /** A list wrote `bytes` to one of its files. */
+  wrote(bytes: number): void {
+    this.stats.bytesWritten += bytes;
+    this.onDiskWrite(bytes);
+  }
 
   /** The round that will make durable whatever is pushed right now. */
   get openRoundId(): number {

@@ -94,6 +94,7 @@ export class SegmentWriter implements SlabWriter {
     if (this.iov.length === 0) return;
     const total = segment.end - segment.written;
     writevAll(segment.fd, this.iov, segment.written, total);
+    this.persister.wrote(total);
     segment.written = segment.end;
     let fileCrc = segment.fileCrc;
     if (fileCrc !== undefined) for (const b of this.iov) fileCrc = crc32(b, fileCrc);
