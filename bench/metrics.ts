@@ -53,11 +53,37 @@ export const METRICS: MetricSpec[] = [
   { scenario: 'idle-connections', tool: 'bench', metric: 'rss_mb', label: 'RSS with N idle connections', unit: 'MiB', better: 'lower' },
   { scenario: 'idle-queues', tool: 'bench', metric: 'kib_per_item', label: 'RSS per idle queue', unit: 'KiB', better: 'lower', target: 1 },
   { scenario: 'idle-queues', tool: 'bench', metric: 'rss_mb', label: 'RSS with N idle queues', unit: 'MiB', better: 'lower' },
+  ...resourceMetrics(),
   { scenario: 'raw-limit', tool: 'amqp-load', metric: 'triples_per_s', label: 'publish frame triples/s, no broker', unit: 'msg/s', better: 'higher', single: true },
   { scenario: 'raw-limit', tool: 'amqp-load', metric: 'rtt_p50_us', label: 'loopback 1-byte ping-pong p50', unit: 'µs', better: 'lower', single: true },
   { scenario: 'tool-ceiling', tool: 'warren-perf', metric: 'relay_rate', label: 'pub→null broker→consumer msg/s', unit: 'msg/s', better: 'higher', single: true },
   { scenario: 'tool-ceiling', tool: 'warren-perf', metric: 'publish_rate', label: 'publish only, null broker', unit: 'msg/s', better: 'higher', single: true },
 ];
+
+/** Warren-only rows (issue 15): one value each, with the issue's target in the label. */
+function resourceMetrics(): MetricSpec[] {
+  const w = (scenario: string, metric: string, label: string, unit: string, better: 'higher' | 'lower'): MetricSpec => ({
+    scenario, tool: 'bench', metric, label, unit, better, single: true,
+  });
+  return [
+    w('flood', 'publish_rate', 'transient flood, 4 publishers, no consumer: accepted', 'msg/s', 'higher'),
+    w('flood', 'published', 'transient flood: messages accepted in the window', 'msg', 'higher'),
+    w('flood', 'peak_rss_mb', 'transient flood: peak RSS (target < 300 MiB)', 'MiB', 'lower'),
+    w('flood', 'after_purge_rss_mb', 'RSS 10 s after purge + delete', 'MiB', 'lower'),
+    w('flood', 'idle_rss_mb', 'RSS before the flood', 'MiB', 'lower'),
+    w('many-durable-queues', 'one_queue_confirm_rate', '1 durable queue, 4 publishers: confirmed', 'msg/s', 'higher'),
+    w('many-durable-queues', 'hundred_queues_confirm_rate', '100 busy durable queues: confirmed', 'msg/s', 'higher'),
+    w('many-durable-queues', 'hundred_vs_one_pct', '100 queues vs 1 (target ≥ 80 %)', '%', 'higher'),
+    w('write-amplification', 'keeping_up', 'bytes written / bytes published, consumer keeping up (≤ 1.2)', '×', 'lower'),
+    w('write-amplification', 'backlog', 'bytes written / bytes published, backlog (≤ 1.2)', '×', 'lower'),
+    w('connections-heartbeat', 'kib_per_connection', 'RSS per connection with heartbeats (≤ 15)', 'KiB', 'lower'),
+    w('connections-heartbeat', 'open_seconds', 'time to open them', 's', 'lower'),
+    w('connections-heartbeat', 'p50_us_alone', '1,000 msg/s pair latency p50, alone', 'µs', 'lower'),
+    w('connections-heartbeat', 'p99_us_alone', '1,000 msg/s pair latency p99, alone', 'µs', 'lower'),
+    w('connections-heartbeat', 'p50_us_with_connections', 'pair latency p50 beside N connections', 'µs', 'lower'),
+    w('connections-heartbeat', 'p99_us_with_connections', 'pair latency p99 beside N connections', 'µs', 'lower'),
+  ];
+}
 
 /** Scenario names a user can select, in run order. */
 export const SCENARIOS = [
@@ -71,6 +97,10 @@ export const SCENARIOS = [
   'connections-churn',
   'idle-connections',
   'idle-queues',
+  'flood',
+  'many-durable-queues',
+  'write-amplification',
+  'connections-heartbeat',
   'raw-limit',
   'startup-empty',
   'startup-stored',
@@ -80,3 +110,6 @@ export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Scenarios driven by load generators against both running brokers. */
 export const LOAD_SCENARIOS: ScenarioName[] = ['transient-1x1', 'ack-1x1', 'confirm-persistent', 'fanout-10', 'topic-routing', 'rpc-latency', 'many-queues', 'connections-churn'];
+
+/** Warren-only resource scenarios (bench/resource-scenarios.ts). */
+export const RESOURCE_SCENARIOS = ['flood', 'many-durable-queues', 'write-amplification', 'connections-heartbeat'] as const satisfies readonly ScenarioName[];

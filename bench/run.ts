@@ -8,10 +8,11 @@ import { ensureAmqpLoad, runAmqpLoad } from './amqp-load.js';
 import type { BrokerKind, BrokerProcess, BrokerStarter } from './broker-process.js';
 import { idleConnections, idleQueues } from './idle.js';
 import { runAmqpLoadScenario, runWarrenPerfScenario, warrenPerfRuns, type LoadContext } from './load-scenarios.js';
-import { LOAD_SCENARIOS, type ScenarioName } from './metrics.js';
+import { LOAD_SCENARIOS, RESOURCE_SCENARIOS, type ScenarioName } from './metrics.js';
 import { BENCH_USAGE, parseBenchArgs, type BenchOptions } from './options.js';
 import { freePort, log, machine, portIsFree, run, sleep } from './proc.js';
 import { ensureRabbitInstalled, rabbitVersion, startRabbit } from './rabbitmq.js';
+import { connectionsHeartbeat, flood, manyDurableQueues, writeAmplification } from './resource-scenarios.js';
 import { buildRows, cpuTable, markdown, terminalTable, writeReport, type BenchReport } from './report.js';
 import type { Sample } from './samples.js';
 import { freshDir, startupEmpty, startupStored } from './startup.js';
@@ -82,7 +83,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const opts = o;
-  if (opts.scenarios.includes('idle-connections')) ensureFdLimit(opts);
+  if (opts.scenarios.includes('idle-connections') || opts.scenarios.includes('connections-heartbeat')) ensureFdLimit(opts);
   const wants = (s: ScenarioName): boolean => opts.scenarios.includes(s);
   const useAmqpLoad = opts.tools.includes('amqp-load');
   const useWarrenPerf = opts.tools.includes('warren-perf');
@@ -94,9 +95,10 @@ async function main(): Promise<number> {
     void cleanup().then(() => process.exit(130));
   });
 
-  const amqpLoadBin = useAmqpLoad ? await ensureAmqpLoad() : null;
-  await ensureRabbitInstalled();
-  if (!(await portIsFree(opts.rabbitPort)) || !(await portIsFree(opts.rabbitPort + 20000))) {
+  const warrenOnly = opts.scenarios.every((s) => (RESOURCE_SCENARIOS as readonly string[]).includes(s));
+  const amqpLoadBin = useAmqpLoad && !warrenOnly ? await ensureAmqpLoad() : null;
+  if (!warrenOnly) await ensureRabbitInstalled();
+  if (!warrenOnly && (!(await portIsFree(opts.rabbitPort)) || !(await portIsFree(opts.rabbitPort + 20000)))) {
     throw new Error(`port ${opts.rabbitPort} or ${opts.rabbitPort + 20000} is in use; pick another with --rabbit-port`);
   }
   const warrenPort = await freePort();
@@ -136,6 +138,17 @@ async function main(): Promise<number> {
       add(sc === 'idle-connections' ? await idleConnections(b, opts.idleConnections) : await idleQueues(b, opts.idleQueues));
       await stop(b);
     }
+  }
+
+  // --- resources (issue 15): Warren only, each on a freshly started broker -------------------------
+  for (const sc of RESOURCE_SCENARIOS) {
+    if (!wants(sc)) continue;
+    const b = await start('warren', ports.warren);
+    if (sc === 'flood') add(await flood(b, opts.seconds * 3));
+    else if (sc === 'many-durable-queues') add(await manyDurableQueues(b, opts.seconds));
+    else if (sc === 'write-amplification') add(await writeAmplification(b, opts.seconds));
+    else add(await connectionsHeartbeat(b, opts.idleConnections, opts.seconds));
+    await stop(b);
   }
 
   // --- ceilings, with no broker running ------------------------------------------------------------

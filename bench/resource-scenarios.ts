@@ -1,0 +1,199 @@
+// Warren-only scenarios about resources rather than speed against RabbitMQ (issue 15): memory under a
+// transient flood and after it, many busy durable queues, bytes written per byte published, and
+// 10,000 connections with heartbeats while a publisher/consumer pair measures latency. Each runs on a
+// freshly started Warren (started by the caller) with warren-perf as a separate process.
+import { readFileSync } from 'node:fs';
+import { PerfConnection } from '../src/perf/client.js';
+import type { PerfSummary } from '../src/perf/runner.js';
+import { parseAmqpUri } from '../src/perf/uri.js';
+import type { BrokerProcess } from './broker-process.js';
+import { log, rssKiB, sleep } from './proc.js';
+import type { Sample } from './samples.js';
+import { runWarrenPerf } from './warren-perf-run.js';
+
+const MiB = 1024 * 1024;
+
+type Perf = PerfSummary | { error: string };
+
+function sample(scenario: string, metric: string, value: number | null, raw: unknown, error?: string): Sample {
+  return { scenario, tool: 'bench', metric, broker: 'warren', value, round: 1, raw, ...(error ? { error } : {}) };
+}
+
+async function perf(b: BrokerProcess, args: string[], seconds: number): Promise<Perf> {
+  return runWarrenPerf(['--uri', b.url, '--time', String(seconds), ...args], seconds * 1000 + 180_000);
+}
+
+const perfError = (p: Perf): string | undefined => ('error' in p ? p.error : p.errors.length ? p.errors.slice(0, 3).join('; ') : undefined);
+
+/** Samples a process's RSS every 200 ms; stop() returns the peak in KiB. */
+function watchRss(pid: number): { stop(): number } {
+  let peak = rssKiB(pid) ?? 0;
+  const timer = setInterval(() => (peak = Math.max(peak, rssKiB(pid) ?? 0)), 200);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, rssKiB(pid) ?? 0);
+    },
+  };
+}
+
+/** Polls RSS until it is within `slackKiB` of `targetKiB` or `ms` pass; returns [rss KiB, seconds waited]. */
+async function rssSettles(pid: number, targetKiB: number, slackKiB: number, ms: number): Promise<[number, number]> {
+  const t0 = performance.now();
+  let rss = rssKiB(pid) ?? 0;
+  while (rss > targetKiB + slackKiB && performance.now() - t0 < ms) {
+    await sleep(250);
+    rss = rssKiB(pid) ?? 0;
+  }
+  return [rss, Math.round((performance.now() - t0) / 100) / 10];
+}
+
+/**
+ * Transient flood with default settings: 4 publishers, 1 KiB, no consumer, into one non-durable
+ * queue. Peak RSS during it; then the queue is purged and deleted and RSS is watched for 10 s.
+ */
+export async function flood(b: BrokerProcess, seconds: number): Promise<Sample[]> {
+  const queue = `bench-flood-${process.pid}`;
+  await sleep(1000);
+  const idle = rssKiB(b.pid) ?? 0;
+  const rss = watchRss(b.pid);
+  const p = await perf(b, ['--publishers', '4', '--consumers', '0', '--size', '1024', '--queue', queue, '--keep'], seconds);
+  const peak = rss.stop();
+  const conn = await PerfConnection.open(parseAmqpUri(b.url), { name: 'bench flood cleanup' });
+  const ch = await conn.openChannel();
+  const held = rssKiB(b.pid) ?? 0;
+  const purged = await conn.purgeQueue(ch, queue);
+  await conn.deleteQueue(ch, queue);
+  await conn.close();
+  const [after, settleSeconds] = await rssSettles(b.pid, idle, 64 * 1024, 10_000);
+  const raw = { idle_rss_mb: idle / 1024, peak_rss_mb: peak / 1024, rss_with_backlog_mb: held / 1024, rss_after_purge_mb: after / 1024, settle_seconds: settleSeconds, purged, perf: p };
+  log(`flood: ${'error' in p ? p.error : `${p.totals.published} published (${p.publish_rate} msg/s), blocked ${p.blocked_ms} ms`}; RSS idle ${(idle / 1024).toFixed(0)} MiB, peak ${(peak / 1024).toFixed(0)} MiB, after purge+delete ${(after / 1024).toFixed(0)} MiB in ${settleSeconds} s`);
+  const err = perfError(p);
+  return [
+    sample('flood', 'publish_rate', 'error' in p ? null : p.publish_rate, raw, err),
+    sample('flood', 'published', 'error' in p ? null : p.totals.published, raw, err),
+    sample('flood', 'peak_rss_mb', Math.round(peak / 102.4) / 10, raw),
+    sample('flood', 'after_purge_rss_mb', Math.round(after / 102.4) / 10, raw),
+    sample('flood', 'idle_rss_mb', Math.round(idle / 102.4) / 10, raw),
+  ];
+}
+
+/** Confirmed persistent throughput into one durable queue, then into 100 busy durable queues. */
+export async function manyDurableQueues(b: BrokerProcess, seconds: number): Promise<Sample[]> {
+  const common = ['--persistent', '--size', '1024', '--manual-ack', '--prefetch', '100', '--warmup', '2'];
+  const one = await perf(b, [...common, '--queues', '1', '--publishers', '4', '--consumers', '4', '--confirm', '256'], seconds);
+  await sleep(1000);
+  const many = await perf(
+    b,
+    [...common, '--queues', '100', '--publishers', '100', '--consumers', '100', '--consumer-connections', '10', '--publisher-threads', '2', '--confirm', '16'],
+    seconds,
+  );
+  const rate = (p: Perf): number | null => ('error' in p ? null : p.confirm_rate);
+  const r1 = rate(one);
+  const r100 = rate(many);
+  const ratio = r1 && r100 !== null ? Math.round((r100 / r1) * 100) : null;
+  log(`many-durable-queues: 1 queue ${r1} confirmed msg/s, 100 queues ${r100} (${ratio} %)`);
+  const raw = { one, many };
+  return [
+    sample('many-durable-queues', 'one_queue_confirm_rate', r1, raw, perfError(one)),
+    sample('many-durable-queues', 'hundred_queues_confirm_rate', r100, raw, perfError(many)),
+    sample('many-durable-queues', 'hundred_vs_one_pct', ratio, raw),
+  ];
+}
+
+interface ProcIo {
+  write_bytes: number;
+  cancelled_write_bytes: number;
+  wchar: number;
+}
+
+function procIo(pid: number): ProcIo | null {
+  try {
+    const out: Record<string, number> = {};
+    for (const line of readFileSync(`/proc/${pid}/io`, 'utf8').split('\n')) {
+      const [k, v] = line.split(':');
+      if (k && v) out[k.trim()] = Number(v.trim());
+    }
+    return { write_bytes: out['write_bytes'] ?? 0, cancelled_write_bytes: out['cancelled_write_bytes'] ?? 0, wchar: out['wchar'] ?? 0 };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Bytes the broker wrote to disk (/proc/<pid>/io write_bytes: pages it dirtied, counted once per
+ * dirtying, so a page rewritten after each fdatasync counts each time) per byte of persistent 1 KiB
+ * bodies published: with a consumer keeping up, and with a backlog (no consumer).
+ */
+export async function writeAmplification(b: BrokerProcess, seconds: number): Promise<Sample[]> {
+  const out: Sample[] = [];
+  const shapes: [string, string[]][] = [
+    ['keeping_up', ['--consumers', '1', '--manual-ack', '--prefetch', '100']],
+    ['backlog', ['--consumers', '0']],
+  ];
+  for (const [name, args] of shapes) {
+    const before = procIo(b.pid);
+    const p = await perf(b, ['--persistent', '--size', '1024', '--confirm', '256', ...args], seconds);
+    const after = procIo(b.pid);
+    let ratio: number | null = null;
+    let raw: Record<string, unknown> = { perf: p, before, after };
+    if (before && after && !('error' in p) && p.totals.published > 0) {
+      const published = p.totals.published * 1024;
+      const written = after.write_bytes - before.write_bytes;
+      ratio = Math.round((written / published) * 100) / 100;
+      raw = { ...raw, published_bytes: published, write_bytes: written, cancelled_write_bytes: after.cancelled_write_bytes - before.cancelled_write_bytes };
+      log(`write-amplification ${name}: ${(written / MiB).toFixed(0)} MiB written for ${(published / MiB).toFixed(0)} MiB of bodies: ${ratio}`);
+    }
+    out.push(sample('write-amplification', name, ratio, raw, 'error' in p ? p.error : before ? undefined : 'no /proc/<pid>/io'));
+    await sleep(1000);
+  }
+  return out;
+}
+
+/**
+ * `n` connections (one channel each) with 10 s heartbeats held open while one publisher and one
+ * consumer exchange 1,000 msg/s: RSS per connection, and the pair's latency (and without them, for comparison).
+ */
+export async function connectionsHeartbeat(b: BrokerProcess, n: number, seconds: number): Promise<Sample[]> {
+  const pairArgs = ['--publishers', '1', '--consumers', '1', '--autoack', '--rate', '1000', '--size', '64'];
+  const quiet = await perf(b, pairArgs, seconds);
+  const uri = parseAmqpUri(b.url);
+  await sleep(2000);
+  const before = rssKiB(b.pid) ?? 0;
+  const conns: PerfConnection[] = [];
+  const t0 = performance.now();
+  let failed: string | undefined;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (next < n && !failed) {
+        const i = next++;
+        try {
+          const c = await PerfConnection.open(uri, { name: `bench hb ${i}`, readBuffer: 1024, heartbeat: 10, timeoutMs: 60_000 });
+          await c.openChannel();
+          conns.push(c);
+        } catch (e) {
+          failed = `connection ${i}: ${(e as Error).message}`;
+        }
+      }
+    }),
+  );
+  const openSeconds = (performance.now() - t0) / 1000;
+  const loaded = await perf(b, pairArgs, seconds);
+  const after = rssKiB(b.pid) ?? 0;
+  let next2 = 0;
+  await Promise.all(Array.from({ length: 200 }, async () => { while (next2 < conns.length) await conns[next2++]!.close(5000).catch(() => undefined); }));
+  const perConn = conns.length ? Math.round(((after - before) / conns.length) * 100) / 100 : null;
+  const lat = (p: Perf, k: 'p50_us' | 'p99_us'): number | null => ('error' in p || !p.latency ? null : p.latency[k]);
+  const raw = { n, opened: conns.length, open_seconds: openSeconds, rss_before_mb: before / 1024, rss_after_mb: after / 1024, quiet, loaded };
+  log(`connections-heartbeat: ${conns.length} connections in ${openSeconds.toFixed(1)} s, ${perConn} KiB each; pair latency p50/p99 ${lat(quiet, 'p50_us')}/${lat(quiet, 'p99_us')} µs alone, ${lat(loaded, 'p50_us')}/${lat(loaded, 'p99_us')} µs with them`);
+  const err = failed ?? (conns.length < n ? `opened ${conns.length} of ${n}` : undefined);
+  return [
+    sample('connections-heartbeat', 'kib_per_connection', perConn, raw, err),
+    sample('connections-heartbeat', 'open_seconds', Math.round(openSeconds * 10) / 10, raw, err),
+    sample('connections-heartbeat', 'p50_us_alone', lat(quiet, 'p50_us'), raw, perfError(quiet)),
+    sample('connections-heartbeat', 'p99_us_alone', lat(quiet, 'p99_us'), raw, perfError(quiet)),
+    sample('connections-heartbeat', 'p50_us_with_connections', lat(loaded, 'p50_us'), raw, perfError(loaded)),
+    sample('connections-heartbeat', 'p99_us_with_connections', lat(loaded, 'p99_us'), raw, perfError(loaded)),
+  ];
+}
