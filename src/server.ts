@@ -8,7 +8,6 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { UserStore, type User } from './auth/users.js';
-import { MemoryMessageList } from './broker/memory-message-list.js';
 import type { MessageList } from './broker/message-list.js';
 import { PriorityMessageList } from './broker/priority-message-list.js';
 import { ResourceAlarms } from './broker/resource-alarms.js';
@@ -127,7 +126,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     this.definitionsStore = new DefinitionsStore(dataDir);
     const recovered = await store.open();
     this.storage = {
-      createMessageList: (vhost, queue, durable) => (durable ? store.create(vhost, queue) : new MemoryMessageList()),
+      createMessageList: (vhost, queue, durable) => (durable ? store.create(vhost, queue) : store.createTransient(vhost, queue)),
       hasStoredList: (vhost, queue) => store.has(vhost, queue),
       definitionsChanged: () => this.saveDefinitions(),
     };

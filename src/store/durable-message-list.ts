@@ -48,6 +48,14 @@ export interface DurableListOptions {
   segmentBytes: number;
   /** Read-back chunk size. */
   readChunkBytes: number;
+  /**
+   * A list for a non-durable queue: messages that fit in the head window are never written (a
+   * consumer that keeps up costs no I/O at all); beyond it they are paged to segment files like a
+   * durable queue's, but nothing is ever fsynced, no ack or delivered-mark files are kept, the
+   * directory is created at the first page-out, and it is removed at close (and any leftover at the
+   * next start): transient lists are never recovered.
+   */
+  transient?: boolean;
 }
 
 export const DEFAULT_LIST_OPTIONS: DurableListOptions = {
@@ -73,7 +81,11 @@ export interface RecoveredQueueState {
 }
 
 function memorySize(envelope: Envelope): number {
-  return envelope.message.body.length + envelope.message.rawProperties.length;
+  return messageMemorySize(envelope.message);
+}
+
+function messageMemorySize(message: Message): number {
+  return message.body.length + message.rawProperties.length;
 }
 
 export class DurableMessageList implements MessageList, WriteClient, SegmentSource {
@@ -105,6 +117,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
 
   private readonly mark: DeliveredMark;
   private closed = false;
+  private readonly transient: boolean;
 
   constructor(
     readonly vhost: string,
@@ -122,7 +135,8 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     private readonly onGone: (list: DurableMessageList, clean?: CleanSegment[]) => void,
   ) {
     this.requeued = new SeqHeap();
-    this.writer = new SegmentWriter(persister);
+    this.transient = options.transient === true;
+    this.writer = new SegmentWriter(persister, !this.transient);
     const recoveredMark = recovered?.mark ?? 0;
     this.reader = new SegmentReader(this, log, name, options.readChunkBytes, recoveredMark);
     this.mark = new DeliveredMark(dir, log, name, recoveredMark, recovered?.markDamaged ?? false);
@@ -168,6 +182,15 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
   push(message: Message): Envelope {
     if (this.closed) throw new Error(`queue '${this.name}' in vhost '${this.vhost}' is closed`);
     const seq = this.nextSeq++;
+    if (this.transient && !this.paging && this.headHasRoom(messageMemorySize(message))) {
+      // Not written at all: it leaves memory only by being delivered (or purged).
+      const envelope = new StoredEnvelope(seq, message, false, undefined, -1);
+      this._length++;
+      this._bytes += message.body.length;
+      this.head.push(envelope);
+      this.headBytes += messageMemorySize(message);
+      return envelope;
+    }
     const segment = this.writableSegment(seq);
     const recordLength = this.writer.append(seq, message);
     const body = message.body;
@@ -175,7 +198,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     segment.end += recordLength;
     segment.endSeq = seq + 1;
     segment.live++;
-    if (message.persistent) {
+    if (message.persistent && !this.transient) {
       segment.persistentRecords++;
       segment.persistentBodyBytes += body.length;
       this.needRound = this.persister.openRoundId;
@@ -196,7 +219,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
       envelope = this.head.shift();
       if (!envelope) return undefined;
       this.headBytes -= memorySize(envelope);
-      this.mark.delivered(envelope.seq);
+      if (!this.transient) this.mark.delivered(envelope.seq);
     }
     this._length--;
     this._bytes -= envelope.message.body.length;
@@ -227,7 +250,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     if (!segment || segment.deleted) return;
     segment.live--;
     // Transient records are dropped by recovery anyway: no need to record their acks.
-    if (envelope.message.persistent) this.addAck(segment, envelope.seq, 1);
+    if (envelope.message.persistent && !this.transient) this.addAck(segment, envelope.seq, 1);
     if (segment.live <= 0 && segment !== this.active) this.retire(segment);
   }
 
@@ -246,7 +269,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
         const n = segment.takeLive(from, to);
         taken += n;
         segment.live -= n;
-        this.addAck(segment, from, to - from);
+        if (!this.transient) this.addAck(segment, from, to - from);
       }
       if (taken !== this.regionCount) {
         this.log('warn', 'purge found a different count on disk than expected', {
@@ -289,6 +312,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
 
   close(): void {
     if (this.closed) return;
+    if (this.transient) return this.destroy();
     let clean = this.flushWrites();
     if (!clean) {
       this.log('error', 'could not write the last messages of a queue at close', { queue: this.name, vhost: this.vhost });
@@ -309,6 +333,20 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     this.closeFiles();
     this.releaseMemory();
     this.onGone(this, clean ? this.cleanSegments() : undefined);
+  }
+
+  /**
+   * Disk comes back: an active segment in which nothing is live any more (everything consumed and
+   * settled, or purged) is deleted now instead of when it fills up, so a drained queue holds no
+   * file at all (the next push starts a new one). Called by the store's sweep, every few seconds,
+   * not on every settle: a queue whose consumers keep up would otherwise create a file per message.
+   */
+  releaseDrainedSegment(): void {
+    const active = this.active;
+    if (this.closed || !active || active.live > 0 || this.paging || !this.flushWrites()) return;
+    active.endSeq = this.nextSeq;
+    this.active = undefined;
+    this.retire(active);
   }
 
   /** The segments the clean-shutdown marker can vouch for: all written, whole-file crc known. */
@@ -367,8 +405,13 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     }
     const segment = new Segment(this.dir, seq);
     segment.endSeq = seq;
+    if (this.transient) {
+      // Created at the first page-out; never synced (nothing in it survives a restart).
+      if (this.segments.length === 0) fs.mkdirSync(this.dir, { recursive: true });
+    } else {
+      this.persister.needsDirSync(this.dir);
+    }
     segment.openForAppend();
-    this.persister.needsDirSync(this.dir);
     this.segments.push(segment);
     this.active = segment;
     return segment;
@@ -392,11 +435,17 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
 
   // ---- the windows ----
 
+  /** A message of `size` bytes still fits in the head window. */
+  private headHasRoom(size: number): boolean {
+    const n = this.head.length;
+    return n === 0 || (n < this.options.windowMessages && this.headBytes + size <= this.options.windowBytes);
+  }
+
   private enqueue(envelope: StoredEnvelope): void {
     const size = memorySize(envelope);
     const { windowMessages, windowBytes } = this.options;
     if (!this.paging) {
-      if (this.head.length === 0 || (this.head.length < windowMessages && this.headBytes + size <= windowBytes)) {
+      if (this.headHasRoom(size)) {
         this.head.push(envelope);
         this.headBytes += size;
         return;
@@ -413,7 +462,8 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
   /** The oldest tail envelope leaves memory: it is now only in its segment file. */
   private pageOut(envelope: StoredEnvelope): void {
     this.tailBytes -= memorySize(envelope);
-    if (this.regionCount === 0) this.reader.reset(envelope.segment, envelope.offset, envelope.seq);
+    // Tail envelopes were pushed while paging, so they are always written.
+    if (this.regionCount === 0) this.reader.reset(envelope.segment!, envelope.offset, envelope.seq);
     this.regionCount++;
   }
 
@@ -456,9 +506,9 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     if (envelope.done) return;
     envelope.done = true;
     const segment = envelope.segment;
-    if (segment.deleted) return;
+    if (!segment || segment.deleted) return;
     segment.live--;
-    if (envelope.message.persistent) this.addAck(segment, envelope.seq, 1);
+    if (envelope.message.persistent && !this.transient) this.addAck(segment, envelope.seq, 1);
   }
 
   /** Every record in it is settled: give the disk space back. */

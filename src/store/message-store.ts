@@ -36,6 +36,10 @@ export class MessageStore {
   private readonly listOptions: DurableListOptions;
   private readonly progressIntervalMs: number;
   private readonly lists = new Map<string, DurableMessageList>();
+  /** Lists of non-durable queues (paged beyond their window, never recovered): see createTransient. */
+  private readonly transientLists = new Set<DurableMessageList>();
+  private transientCount = 0;
+  private sweepTimer: NodeJS.Timeout | undefined;
   /** Lists closed cleanly (by queue dir relative to the data dir): what close() writes to the clean-shutdown marker. */
   private readonly cleanQueues = new Map<string, CleanSegment[]>();
   private closed = false;
@@ -59,6 +63,11 @@ export class MessageStore {
     return path.join(this.dataDir, 'vhosts');
   }
 
+  /** Where non-durable queues page: emptied at every open(), nothing in it is ever recovered. */
+  get transientDir(): string {
+    return path.join(this.dataDir, 'transient');
+  }
+
   queueDir(vhost: string, name: string): string {
     return path.join(this.vhostsDir, nameHash(vhost), 'queues', nameHash(name));
   }
@@ -70,6 +79,7 @@ export class MessageStore {
   async open(): Promise<RecoveredQueues> {
     this.lock = DataDirLock.acquire(this.dataDir);
     const clean = takeCleanShutdown(this.dataDir);
+    fs.rmSync(this.transientDir, { recursive: true, force: true });
     fs.mkdirSync(this.vhostsDir, { recursive: true });
     const dirs: string[] = [];
     for (const vhost of fs.readdirSync(this.vhostsDir)) {
@@ -118,7 +128,30 @@ export class MessageStore {
         elapsedMs: Date.now() - started,
       });
     }
+    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
     return recovered;
+  }
+
+  /** Every list deletes an active segment it no longer needs (releaseDrainedSegment). */
+  sweep(): void {
+    for (const list of this.lists.values()) list.releaseDrainedSegment();
+    for (const list of this.transientLists) list.releaseDrainedSegment();
+  }
+
+  /**
+   * The list of a non-durable queue: in memory up to its window, paged to segment files beyond it
+   * (written, never fsynced, removed at close and at the next open). Each call makes a new list in
+   * a directory of its own (a queue deleted and declared again never meets its predecessor's files).
+   */
+  createTransient(vhost: string, name: string): DurableMessageList {
+    if (this.closed) throw new Error('message store is closed');
+    const dir = path.join(this.transientDir, nameHash(vhost), `${nameHash(name)}.${++this.transientCount}`);
+    const list = new DurableMessageList(vhost, name, dir, this.persister, this.log, { ...this.listOptions, transient: true }, undefined, (gone) => {
+      this.transientLists.delete(gone);
+    });
+    this.transientLists.add(list);
+    return list;
   }
 
   /**
@@ -177,7 +210,10 @@ export class MessageStore {
    */
   close(): void {
     if (this.closed) return;
+    clearInterval(this.sweepTimer);
     for (const list of [...this.lists.values()]) list.close();
+    for (const list of [...this.transientLists]) list.close();
+    fs.rmSync(this.transientDir, { recursive: true, force: true });
     this.closed = true;
     this.persister.close();
     if (this.cleanQueues.size > 0 && this.lock) {
@@ -201,6 +237,9 @@ export class MessageStore {
     else this.cleanQueues.delete(this.relative(list.dir));
   };
 }
+
+/** How often drained queues give their last segment file back. */
+const SWEEP_INTERVAL_MS = 2000;
 
 function key(vhost: string, name: string): string {
   return `${vhost}\u0000${name}`;

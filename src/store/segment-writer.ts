@@ -30,7 +30,11 @@ export class SegmentWriter implements SlabWriter {
   private copyBody = false;
   private headerLength = 0;
 
-  constructor(private readonly persister: Persister) {}
+  constructor(
+    private readonly persister: Persister,
+    /** False for a transient list: its records are never fdatasynced, whatever their delivery mode. */
+    private readonly syncs = true,
+  ) {}
 
   get hasBuffered(): boolean {
     return this.iov.length > 0 || this.runBuf !== undefined;
@@ -50,7 +54,7 @@ export class SegmentWriter implements SlabWriter {
       this.closeRun();
       this.iov.push(body);
     }
-    if (message.persistent) this.pendingPersistent = true;
+    if (message.persistent && this.syncs) this.pendingPersistent = true;
     return this.headerLength + body.length;
   }
 

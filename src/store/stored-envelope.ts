@@ -9,7 +9,8 @@ export class StoredEnvelope implements Envelope {
     readonly seq: number,
     readonly message: Message,
     public redelivered: boolean,
-    readonly segment: Segment,
+    /** Undefined for a transient list's message that was never written (it fit in the head window). */
+    readonly segment: Segment | undefined,
     readonly offset: number,
   ) {}
 }
