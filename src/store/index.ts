@@ -4,7 +4,8 @@
  *
  * On-disk layout under the data dir:
  *
- *   warren.lock                           pid of the broker using the dir (MessageStore.open takes it)
+ *   warren.lock                           symlink to the pid of the broker using the dir (MessageStore.open
+ *                                         takes it; a symlink needs no data block, so a full disk can start)
  *   definitions.json                      RabbitMQ definitions format, replaced atomically (DefinitionsStore)
  *   clean-shutdown.json                   written by a clean close, removed by open: size + crc32 of every
  *                                         segment and ack file, so a clean restart checks one crc per file
@@ -15,7 +16,11 @@
  *     0000000000000001.seg                message records, append-only, named by their first seq
  *     0000000000000001.ack                settled seq ranges of that segment, append-only
  *     0000000000041235.seg ...            a new segment every segmentBytes (16 MiB); a segment and its
- *                                         .ack are deleted once every message in them is settled
+ *                                         .ack are deleted once every message in them is settled (the
+ *                                         active one too, by the store's sweep, once the queue is drained)
+ *   transient/<h(vhost)>/<h(queue)>.<n>/  pages of a non-durable queue beyond its memory window: .seg files
+ *                                         only, never fsynced, created at the first page-out, removed at
+ *                                         delete and close, and emptied at every open (never recovered)
  * Record formats: record.ts. Recovery rules (torn tails, damaged bytes, the fast path after a clean
  * stop, how lost messages are counted): recovery.ts and clean-shutdown.ts. Memory
  * windows, paging and the delivered mark: durable-message-list.ts. Group commit: persister.ts.
