@@ -69,7 +69,7 @@ function blockWatch(conn: ChannelModel): { blocked: boolean; everBlocked: boolea
 
 const mib = (bytes: number): string => `${(bytes / MB).toFixed(0)} MiB`;
 
-describe('memory high watermark', { timeout: 120_000 }, () => {
+describe('memory high watermark', { timeout: 240_000 }, () => {
   before(async () => {
     // The limit is set relative to what an idle broker uses on this machine.
     const probe = await startBroker();
