@@ -4,15 +4,16 @@
  * The domain (broker/), the connection layer and management each see only the interface they need
  * (BrokerContext, VirtualHostStorage, ManagedBroker); nothing below imports this file.
  */
-import { createServer, type Server, type Socket } from 'node:net';
-import { once } from 'node:events';
+import type { Socket } from 'node:net';
 import { mkdirSync } from 'node:fs';
+import { AmqpListeners } from './amqp-listeners.js';
+import { LoginService, type LoginOutcome } from './auth/login.js';
 import { UserStore, type User } from './auth/users.js';
 import type { MessageList } from './broker/message-list.js';
 import { PriorityMessageList } from './broker/priority-message-list.js';
 import { ResourceAlarms } from './broker/resource-alarms.js';
 import { VirtualHost, memoryStorage, type VirtualHostStorage } from './broker/vhost.js';
-import { resolveOptions, type BrokerOptions, type ResolvedOptions } from './config.js';
+import { resolveOptions, type BrokerOptions, type ListenAddress, type ResolvedOptions } from './config.js';
 import type { BrokerContext, BrokerLimits } from './connection/broker-context.js';
 import { Connection } from './connection/connection.js';
 import { createLogger, type Logger } from './logger.js';
@@ -25,6 +26,7 @@ import { MessageStore, DefinitionsStore } from './store/index.js';
 import { VERSION } from './version.js';
 import { NodeCounters } from './metrics/counters.js';
 import { PrometheusServer } from './metrics/prometheus-server.js';
+import { tlsServerOptions } from './tls/tls-options.js';
 
 export class Broker implements BrokerContext, ManagedBroker {
   readonly options: ResolvedOptions;
@@ -34,15 +36,22 @@ export class Broker implements BrokerContext, ManagedBroker {
   readonly users = new UserStore();
   readonly connections = new Set<Connection>();
   readonly startedAt = Date.now();
-  private server: Server | undefined;
+  private listeners: AmqpListeners | undefined;
   private readonly sockets = new Set<Socket>();
   readonly alarms: ResourceAlarms;
+  /** Login checks and failed-login accounting (RabbitMQ's auth attempts). */
+  readonly logins: LoginService;
   private storage: VirtualHostStorage = memoryStorage;
   private messageStore: MessageStore | undefined;
   private definitionsStore: DefinitionsStore | undefined;
   /** While restoring definitions at start-up, changes are not written back. */
   private restoring = false;
   port = 0;
+  /** Port of the first AMQPS listener (0 when there is none). */
+  tlsPort = 0;
+  get tlsListeners(): ListenAddress[] {
+    return this.listeners?.tlsAddresses ?? [];
+  }
   /** The management HTTP API (when managementPort > 0) and the port it listens on. */
   management: ManagementServer | undefined;
   managementPort = 0;
@@ -62,6 +71,7 @@ export class Broker implements BrokerContext, ManagedBroker {
       handshakeTimeoutMs: this.options.handshakeTimeout,
       maxMessageSize: this.options.maxMessageSize,
     };
+    this.logins = new LoginService(this.users, this.options, this.log);
     this.alarms = new ResourceAlarms(this.options, this.log, (active, reason) => {
       for (const c of this.connections) if (c.isPublisher) c.setAlarm(active, reason);
     });
@@ -82,22 +92,20 @@ export class Broker implements BrokerContext, ManagedBroker {
   }
 
   private async listen(): Promise<void> {
+    // Certificates first: a missing file or a mismatched key must stop start-up before the data dir is touched.
+    for (const tls of [this.options.tls, this.options.managementTls]) if (tls) tlsServerOptions(tls);
     await this.openStorage();
-    this.setupDefaults();
-    this.saveDefinitions();
-    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    server.maxConnections = this.options.maxConnections;
-    this.server = server;
-    server.listen(this.options.port, this.options.host);
-    await once(server, 'listening');
-    const addr = server.address();
-    this.port = typeof addr === 'object' && addr ? addr.port : this.options.port;
-    this.alarms.start();
     try {
+      this.setupDefaults();
+      this.saveDefinitions();
+      this.listeners = await AmqpListeners.start(this.options, this.log, (socket) => this.accept(socket));
+      this.port = this.listeners.tcpPorts[0]!;
+      this.tlsPort = this.listeners.tlsAddresses[0]?.port ?? 0;
       if (this.options.managementPort > 0) {
-        this.management = await ManagementServer.start(this, { port: this.options.managementPort, host: this.options.managementHost });
+        const tls = this.options.managementTls;
+        this.management = await ManagementServer.start(this, { port: this.options.managementPort, host: this.options.managementHost, ...(tls ? { tls } : {}) });
         this.managementPort = this.management.port;
-        this.log('info', 'management listening', { port: this.managementPort, host: this.options.managementHost });
+        this.log('info', 'management listening', { port: this.managementPort, host: this.options.managementHost, tls: tls !== undefined });
       }
       if (this.options.prometheusPort > 0) {
         this.prometheus = await PrometheusServer.start(this, { port: this.options.prometheusPort, host: this.options.prometheusHost });
@@ -105,15 +113,27 @@ export class Broker implements BrokerContext, ManagedBroker {
         this.log('info', 'prometheus listening', { port: this.prometheusPort, host: this.options.prometheusHost });
       }
     } catch (e) {
-      // E.g. a port is taken: release everything so a retry can start cleanly.
-      server.close();
-      this.alarms.stop();
+      // E.g. a port is taken: release everything so nothing is left half-started and a retry can start cleanly.
+      await this.listeners?.close();
       await this.management?.close();
       this.messageStore?.close();
       throw e;
     }
+    this.alarms.start();
+    for (const a of this.listeners.tlsAddresses) this.log('info', 'AMQPS listening', { port: a.port, host: a.host });
     // Logged last: tools wait for this line, so everything (management included) is up when it appears.
-    this.log('info', 'listening', { port: this.port, host: this.options.host, managementPort: this.managementPort, version: VERSION });
+    this.log('info', 'listening', { port: this.port, host: this.options.host, managementPort: this.managementPort, ...(this.tlsPort ? { tlsPort: this.tlsPort } : {}), version: VERSION });
+  }
+
+  /**
+   * Re-reads every TLS certificate, key and CA file (SIGHUP). New handshakes use them; open
+   * connections are not touched. A bad file throws and leaves the previous certificates in place.
+   */
+  reloadTls(): void {
+    for (const tls of [this.options.tls, this.options.managementTls]) if (tls) tlsServerOptions(tls);
+    this.listeners?.reloadTls();
+    this.management?.reloadTls();
+    this.log('info', 'TLS certificates reloaded', {});
   }
 
   /** Recover durable queues' messages and the definitions from the data dir. */
@@ -226,14 +246,17 @@ export class Broker implements BrokerContext, ManagedBroker {
     };
   }
 
+  /** Password and loopback-only check (no accounting): for embedders and tests. */
   authenticate(username: string, password: string, remoteAddress: string): User | undefined {
-    const user = this.users.authenticate(username, password);
-    if (!user) return undefined;
-    if (this.options.loopbackUsers.includes(username) && !isLoopback(remoteAddress)) {
-      this.log('warn', `user '${username}' can only connect via localhost`, { peer: remoteAddress });
-      return undefined;
-    }
-    return user;
+    return this.logins.checkPassword(username, password, remoteAddress);
+  }
+
+  saslMechanisms(socket: Socket): string[] {
+    return this.logins.mechanisms(socket);
+  }
+
+  login(mechanism: string, response: Buffer, socket: Socket): LoginOutcome {
+    return this.logins.login(mechanism, response, socket);
   }
 
   /** Graceful stop: every client gets connection.close 320 CONNECTION_FORCED. */
@@ -243,8 +266,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     this.alarms.stop();
     await this.management?.close();
     await this.prometheus?.close();
-    const server = this.server;
-    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    const closed = this.listeners?.close() ?? Promise.resolve();
     for (const c of [...this.connections]) c.close(brokerShutdown());
     // Give clients a moment to answer close-ok, then cut whatever is left.
     const deadline = Date.now() + 1000;
@@ -255,8 +277,4 @@ export class Broker implements BrokerContext, ManagedBroker {
     this.messageStore?.close();
     this.log('info', 'stopped', {});
   }
-}
-
-function isLoopback(addr: string): boolean {
-  return addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.');
 }

@@ -10,6 +10,7 @@ import { DEFAULTS } from '../config.js';
 import { createLogger } from '../logger.js';
 import { describeProblem, readConfigFile, type ConfigFile } from '../conf/config-file.js';
 import { VERSION } from '../version.js';
+import { TlsConfigError } from '../tls/tls-options.js';
 
 const SETTINGS = {
   port: { opt: 'port', env: 'WARREN_PORT', type: 'number', help: `AMQP port (0 = any free port)`, def: DEFAULTS.port },
@@ -120,12 +121,21 @@ function main(): void {
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
+      // As nginx and others: SIGHUP re-reads the certificates; connections stay open.
+      process.on('SIGHUP', () => {
+        try {
+          broker.reloadTls();
+        } catch (e) {
+          broker.log('error', 'TLS reload failed; the previous certificates stay in use', { error: (e as Error).message });
+        }
+      });
       // One bad event (a bug reached from a timer, say) must not take every client's messages down with it.
       process.on('uncaughtException', (e) => broker.log('error', 'uncaught exception', { error: String(e?.stack ?? e) }));
     },
     (e: Error) => {
       console.error(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'failed to start', error: e.message }));
-      process.exit(1);
+      // A bad certificate is a configuration error (2, like a bad key); anything else, e.g. a port in use, is 1.
+      process.exit(e instanceof TlsConfigError ? 2 : 1);
     },
   );
 }

@@ -2,7 +2,9 @@
  * What connections and channels need from the broker, as an interface so that the connection
  * layer does not depend on how the broker is assembled (listener, storage, management).
  */
-import type { User, UserStore } from '../auth/users.js';
+import type { Socket } from 'node:net';
+import type { LoginOutcome } from '../auth/login.js';
+import type { UserStore } from '../auth/users.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import type { FieldTable } from '../protocol/field-table.js';
 import type { Logger } from '../logger.js';
@@ -26,8 +28,10 @@ export interface BrokerContext {
   /** Prometheus totals; connections and channels add to them. */
   readonly counters: NodeCounters;
   serverProperties(): FieldTable;
-  /** Checks credentials and the loopback-only rule for guest; undefined = refused. */
-  authenticate(username: string, password: string, remoteAddress: string): User | undefined;
+  /** SASL mechanisms offered on this socket, in preference order (EXTERNAL only to TLS clients with a certificate). */
+  saslMechanisms(socket: Socket): string[];
+  /** Checks a connection.start-ok (credentials or client certificate, loopback rule) and counts the attempt. */
+  login(mechanism: string, response: Buffer, socket: Socket): LoginOutcome;
   /** A resource alarm (memory/disk) is active: publishers get blocked. */
   readonly alarmActive: boolean;
   /** connection.blocked's reason for the active alarm ('low on memory' / 'low on disk'). */

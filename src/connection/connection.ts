@@ -5,7 +5,6 @@
  * hard ones the connection.
  */
 import type { Socket } from 'node:net';
-import { parseCredentials } from '../auth/sasl.js';
 import type { User } from '../auth/users.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import {
@@ -144,7 +143,7 @@ export class Connection implements FrameSink, ChannelHost {
       versionMajor: 0,
       versionMinor: 9,
       serverProperties: this.broker.serverProperties(),
-      mechanisms: Buffer.from('PLAIN AMQPLAIN'),
+      mechanisms: Buffer.from(this.broker.saslMechanisms(this.socket).join(' ')),
       locales: Buffer.from('en_US'),
     });
     return data.subarray(8);
@@ -249,21 +248,28 @@ export class Connection implements FrameSink, ChannelHost {
     this.clientProperties = a.clientProperties;
     const caps = a.clientProperties['capabilities'];
     if (caps && typeof caps === 'object' && !Array.isArray(caps)) this.capabilities = caps as FieldTable;
-    const creds = parseCredentials(a.mechanism, a.response);
-    const user = creds && this.broker.authenticate(creds.username, creds.password, this.socket.remoteAddress ?? '');
+    if (!this.broker.saslMechanisms(this.socket).includes(a.mechanism)) throw commandInvalid(`unknown authentication mechanism '${a.mechanism}'`);
+    const outcome = this.broker.login(a.mechanism, a.response, this.socket);
+    const user = outcome.user;
     this.broker.counters.authAttempts++;
     if (user) this.broker.counters.authSucceeded++;
     else this.broker.counters.authFailed++;
     if (!user) {
-      const name = creds?.username ?? '';
-      this.broker.log('warn', 'authentication failed', { peer: this.peer, user: name, mechanism: a.mechanism });
-      const refusal = creds ? loginRefused(a.mechanism) : malformedLoginResponse(a.mechanism);
-      if (this.capabilities['authentication_failure_close'] === true) {
-        this.sendMethod(0, Method.connectionClose, { replyCode: refusal.replyCode, replyText: refusal.replyText, classId: 0, methodId: 0 });
+      const refusal = outcome.malformed ? malformedLoginResponse(a.mechanism) : loginRefused(a.mechanism);
+      const refuse = () => {
+        if (this.capabilities['authentication_failure_close'] === true) {
+          this.sendMethod(0, Method.connectionClose, { replyCode: refusal.replyCode, replyText: refusal.replyText, classId: 0, methodId: 0 });
+          this.state = 'closing';
+          this.flush();
+        }
+        this.silentClose();
+      };
+      // A source over its failure limit waits for its answer (the socket is paused meanwhile).
+      if (outcome.delayMs > 0) {
+        this.socket.pause();
         this.state = 'closing';
-        this.flush();
-      }
-      this.silentClose();
+        setTimeout(refuse, outcome.delayMs).unref();
+      } else refuse();
       return;
     }
     this.user = user;

@@ -4,19 +4,24 @@
  */
 import type { UserStore } from '../auth/users.js';
 import type { VirtualHost } from '../broker/vhost.js';
-import type { ResolvedOptions } from '../config.js';
+import type { ListenAddress, ResolvedOptions } from '../config.js';
+import type { AuthAttempts } from '../auth/login.js';
 import type { Connection } from '../connection/connection.js';
 import type { Logger } from '../logger.js';
 
 /** The settings management reports (overview, nodes) or enforces (loopback-only users). */
 export type ManagedOptions = Pick<ResolvedOptions,
-  'host' | 'managementHost' | 'loopbackUsers' | 'dataDir' | 'memoryHighWatermark' | 'diskFreeLimit' | 'maxConnections' | 'clusterName'>;
+  'host' | 'managementHost' | 'loopbackUsers' | 'dataDir' | 'memoryHighWatermark' | 'diskFreeLimit' | 'maxConnections' | 'clusterName' | 'managementTls'>;
 
 export interface ManagedBroker {
   readonly options: Readonly<ManagedOptions>;
   readonly log: Logger;
   /** AMQP listener port. */
   readonly port: number;
+  /** Bound AMQPS listeners. */
+  readonly tlsListeners: ListenAddress[];
+  /** AMQP login attempts (RabbitMQ's /api/auth/attempts). */
+  readonly logins: { readonly totals: AuthAttempts; bySource(): Array<AuthAttempts & { remote_address: string; username: string; protocol: string }> };
   readonly startedAt: number;
   readonly vhosts: ReadonlyMap<string, VirtualHost>;
   readonly users: UserStore;

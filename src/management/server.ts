@@ -7,13 +7,15 @@
  * unexpected exception is logged and answered 500 without taking the broker down.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { once } from 'node:events';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { ManagedBroker } from './managed-broker.js';
 import { authenticate, requireLevel } from './access.js';
 import { HttpError, Reply, objectNotFound, parseJsonObject, readBody, sendError, sendJson } from './http.js';
 import { shapeList, shapeObject } from './query.js';
 import { Router, type Ctx } from './router.js';
+import { authAttemptRoutes } from './routes/auth-attempts.js';
 import { bindingRoutes } from './routes/bindings.js';
 import { connectionRoutes } from './routes/connections.js';
 import { definitionRoutes } from './routes/definitions.js';
@@ -26,30 +28,43 @@ import { userRoutes } from './routes/users.js';
 import { vhostRoutes } from './routes/vhosts.js';
 import { StatsCollector } from './stats.js';
 import { staticAsset } from './ui/assets.js';
+import { listenOn } from '../listen.js';
+import { DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, peerCertificateRefusal, tlsServerOptions, type TlsOptions } from '../tls/tls-options.js';
 
 export interface ManagementOptions {
   port: number;
   host: string;
   /** How often message rates are sampled, ms (default 5000, as RabbitMQ's collection interval). */
   sampleIntervalMs?: number;
+  /** Serve HTTPS with these settings (management.ssl.*). */
+  tls?: TlsOptions;
 }
 
 export class ManagementServer {
   readonly stats: StatsCollector;
   port = 0;
   private readonly router = new Router();
-  private readonly http: Server;
+  private readonly http: Server | HttpsServer;
   private readonly sockets = new Set<Socket>();
 
   private constructor(
     private readonly broker: ManagedBroker,
-    options: ManagementOptions,
+    private readonly options: ManagementOptions,
   ) {
     this.stats = new StatsCollector(broker, options.sampleIntervalMs);
-    for (const add of [overviewRoutes, vhostRoutes, userRoutes, queueRoutes, exchangeRoutes, bindingRoutes, connectionRoutes, definitionRoutes, policyRoutes, limitRoutes]) {
+    for (const add of [overviewRoutes, vhostRoutes, userRoutes, queueRoutes, exchangeRoutes, bindingRoutes, connectionRoutes, definitionRoutes, policyRoutes, limitRoutes, authAttemptRoutes]) {
       add(this.router);
     }
-    this.http = createServer((req, res) => void this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    const tls = options.tls;
+    this.http = tls
+      ? createHttpsServer({ ...tlsServerOptions(tls), handshakeTimeout: tls.handshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS }, handler)
+      : createServer(handler);
+    if (tls) {
+      this.http.on('secureConnection', (s: TLSSocket) => {
+        if (peerCertificateRefusal(tls, s)) s.destroy();
+      });
+    }
     this.http.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.once('close', () => this.sockets.delete(s));
@@ -61,12 +76,14 @@ export class ManagementServer {
 
   static async start(broker: ManagedBroker, options: ManagementOptions): Promise<ManagementServer> {
     const server = new ManagementServer(broker, options);
-    server.http.listen(options.port, options.host);
-    await once(server.http, 'listening');
-    const addr = server.http.address();
-    server.port = typeof addr === 'object' && addr ? addr.port : options.port;
+    server.port = await listenOn(server.http, { host: options.host, port: options.port }, options.tls ? 'management HTTPS' : 'management HTTP');
     server.stats.start();
     return server;
+  }
+
+  /** Re-reads the HTTPS certificate files (SIGHUP); open connections keep theirs. */
+  reloadTls(): void {
+    if (this.options.tls) (this.http as HttpsServer).setSecureContext(tlsServerOptions(this.options.tls));
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@
  * RabbitMQ's so that tools written against it (rabbitmqadmin, Nagios checks, dashboards) read them;
  * Erlang-only fields (reductions, garbage_collection, …) are left out.
  */
+import { tlsConnectionInfo } from '../tls/peer-certificate.js';
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
@@ -216,14 +217,7 @@ export function connectionJson(stats: StatsCollector, c: Connection): Json {
     port: c.socket.localPort ?? 0,
     peer_host: peerHost(c),
     peer_port: c.socket.remotePort ?? 0,
-    ssl: false,
-    ssl_protocol: null,
-    ssl_key_exchange: null,
-    ssl_cipher: null,
-    ssl_hash: null,
-    peer_cert_subject: null,
-    peer_cert_issuer: null,
-    peer_cert_validity: null,
+    ...tlsConnectionInfo(c.socket),
     channels: c.channels.size,
     channel_max: c.channelMax,
     frame_max: c.frameMax,
@@ -340,12 +334,13 @@ export function overviewJson(broker: ManagedBroker, stats: StatsCollector, visib
     statistics_db_event_queue: 0,
     listeners: [
       { node: NODE_NAME, protocol: 'amqp', ip_address: broker.options.host, port: broker.port, socket_opts: {} },
+      ...broker.tlsListeners.map((a) => ({ node: NODE_NAME, protocol: 'amqp/ssl', ip_address: a.host, port: a.port, socket_opts: {} })),
       ...(managementPort > 0
-        ? [{ node: NODE_NAME, protocol: 'http', ip_address: broker.options.managementHost, port: managementPort, socket_opts: {} }]
+        ? [{ node: NODE_NAME, protocol: broker.options.managementTls ? 'https' : 'http', ip_address: broker.options.managementHost, port: managementPort, socket_opts: {} }]
         : []),
     ],
     contexts: managementPort > 0
-      ? [{ node: NODE_NAME, description: 'RabbitMQ Management', path: '/', port: String(managementPort) }]
+      ? [{ node: NODE_NAME, description: 'RabbitMQ Management', path: '/', port: String(managementPort), ...(broker.options.managementTls ? { ssl: 'true' } : {}) }]
       : [],
   };
 }
