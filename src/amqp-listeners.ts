@@ -6,7 +6,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ListenAddress, ResolvedOptions } from './config.js';
-import { listenOn } from './listen.js';
+import { listenOn } from './net/listen.js';
 import type { Logger } from './logger.js';
 import { TlsListener } from './tls/tls-listener.js';
 

@@ -28,7 +28,7 @@ import { userRoutes } from './routes/users.js';
 import { vhostRoutes } from './routes/vhosts.js';
 import { StatsCollector } from './stats.js';
 import { staticAsset } from './ui/assets.js';
-import { listenOn } from '../listen.js';
+import { listenOn } from '../net/listen.js';
 import { DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, peerCertificateRefusal, tlsServerOptions, type TlsOptions } from '../tls/tls-options.js';
 
 export interface ManagementOptions {

@@ -5,9 +5,8 @@
  * running (SIGHUP): new handshakes use the new ones, established connections keep going.
  */
 import { createServer, type Server, type TLSSocket } from 'node:tls';
-import type { ListenAddress } from '../config.js';
 import type { Logger } from '../logger.js';
-import { listenOn } from '../listen.js';
+import { listenOn } from '../net/listen.js';
 import { DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, peerCertificateRefusal, tlsServerOptions, type TlsOptions } from './tls-options.js';
 
 export class TlsListener {
@@ -23,7 +22,7 @@ export class TlsListener {
    * Reads the certificate files (throwing TlsConfigError naming a bad one) and listens.
    * `onSocket` gets each client once its handshake succeeded and its certificate passed the checks.
    */
-  static async start(settings: TlsOptions, address: ListenAddress, what: string, log: Logger, onSocket: (socket: TLSSocket) => void): Promise<TlsListener> {
+  static async start(settings: TlsOptions, address: { host: string; port: number }, what: string, log: Logger, onSocket: (socket: TLSSocket) => void): Promise<TlsListener> {
     const server = createServer({
       ...tlsServerOptions(settings),
       handshakeTimeout: settings.handshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,

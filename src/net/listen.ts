@@ -1,13 +1,12 @@
 /** Listening on an address with an error that names it (a port in use is the usual case). */
 import type { Server } from 'node:net';
-import type { ListenAddress } from './config.js';
 
 export class ListenError extends Error {
   override readonly name = 'ListenError';
 }
 
 /** Listens and resolves with the port actually bound (useful with port 0). */
-export function listenOn(server: Server, address: ListenAddress, what: string): Promise<number> {
+export function listenOn(server: Server, address: { host: string; port: number }, what: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
