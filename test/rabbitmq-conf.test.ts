@@ -202,13 +202,13 @@ describe('warren --config rabbitmq.conf', { skip: externalUrl ? 'starts Warren p
 
   test('starts with the listener and default user from the file, and warns about unimplemented keys', async () => {
     const port = await freePort();
-    const f = writeConf(`listeners.tcp.default = 127.0.0.1:${port}`, 'management.tcp.port = 0', 'prometheus.tcp.port = 0', 'default_user = conf-user', 'default_pass = conf-pass',
+    const f = writeConf(`listeners.tcp.default = 127.0.0.1:${port}`, 'management.tcp.port = 0', 'prometheus.tcp.port = 0', 'prometheus.tcp.port = 0', 'default_user = conf-user', 'default_pass = conf-pass',
       'default_vhost = conf-vhost', 'loopback_users = none', 'mqtt.listeners.tcp.default = 1883', 'heartbeat = 7');
     const p = start(['--config', f, '--data-dir', tmp()]);
     assert.equal((await p.listening()).port, port);
     const warning = p.lines.find((l) => l.level === 'warn' && /mqtt\.listeners\.tcp\.default/.test(String(l['detail'])));
     assert.ok(warning, 'no warning naming mqtt.listeners.tcp.default');
-    assert.match(String(warning['detail']), /rabbitmq\.conf:8:/);
+    assert.match(String(warning['detail']), /rabbitmq\.conf:9:/);
     const conn = await connect(`amqp://conf-user:conf-pass@127.0.0.1:${port}/conf-vhost`);
     await (await channel(conn)).checkExchange('amq.direct');
     await conn.close();
@@ -216,7 +216,7 @@ describe('warren --config rabbitmq.conf', { skip: externalUrl ? 'starts Warren p
 
   test('WARREN_CONFIG names the file too, and flags win over it', async () => {
     const [confPort, flagPort] = await Promise.all([freePort(), freePort()]);
-    const f = writeConf(`listeners.tcp.default = 127.0.0.1:${confPort}`, 'management.tcp.port = 0', 'prometheus.tcp.port = 0');
+    const f = writeConf(`listeners.tcp.default = 127.0.0.1:${confPort}`, 'management.tcp.port = 0', 'prometheus.tcp.port = 0', 'prometheus.tcp.port = 0');
     const byEnv = start(['--data-dir', tmp()], { WARREN_CONFIG: f });
     const flagWins = start(['--config', f, '--port', String(flagPort), '--data-dir', tmp()]);
     assert.equal((await byEnv.listening()).port, confPort);

@@ -34,7 +34,7 @@ describe('AMQPS', { skip }, () => {
   };
   const start = async (o: BrokerOptions = {}) => {
     const b = await Broker.start({
-      port: 0, host: '127.0.0.1', managementPort: 0, dataDir: tmp(), logLevel: 'silent',
+      port: 0, host: '127.0.0.1', managementPort: 0, prometheusPort: 0, dataDir: tmp(), logLevel: 'silent',
       tlsListeners: [{ host: '127.0.0.1', port: 0 }],
       authMechanisms: ['PLAIN', 'AMQPLAIN', 'EXTERNAL'],
       ...o,
@@ -270,7 +270,7 @@ describe('AMQPS', { skip }, () => {
     ];
     for (const [tls, message] of cases) {
       const dataDir = join(tmp(), 'data');
-      await assert.rejects(Broker.start({ port: 0, host: '127.0.0.1', managementPort: 0, dataDir, logLevel: 'silent', tlsListeners: [{ host: '127.0.0.1', port: 0 }], tls }),
+      await assert.rejects(Broker.start({ port: 0, host: '127.0.0.1', managementPort: 0, prometheusPort: 0, dataDir, logLevel: 'silent', tlsListeners: [{ host: '127.0.0.1', port: 0 }], tls }),
         (e: Error) => e instanceof TlsConfigError && message.test(e.message));
       assert.equal(existsSync(dataDir), false, 'the data dir was touched');
     }
@@ -328,7 +328,7 @@ describe('warren CLI with TLS from rabbitmq.conf', { skip, concurrency: true }, 
     copyFileSync(pki.serverKeyFile, keyFile);
     const [tlsPort, port] = await Promise.all([freePort(), freePort()]);
     const p = CliProcess.start(['--config', conf(
-      `listeners.tcp.default = 127.0.0.1:${port}`, `listeners.ssl.default = 127.0.0.1:${tlsPort}`, 'management.tcp.port = 0',
+      `listeners.tcp.default = 127.0.0.1:${port}`, `listeners.ssl.default = 127.0.0.1:${tlsPort}`, 'management.tcp.port = 0', 'prometheus.tcp.port = 0',
       `ssl_options.cacertfile = ${pki.caBundleFile}`, `ssl_options.certfile = ${certFile}`, `ssl_options.keyfile = ${keyFile}`,
       'ssl_options.verify = verify_peer', 'ssl_options.fail_if_no_peer_cert = true', 'ssl_options.versions.1 = tlsv1.3', 'ssl_options.versions.2 = tlsv1.2',
     ), '--data-dir', tmp()]);
@@ -354,7 +354,7 @@ describe('warren CLI with TLS from rabbitmq.conf', { skip, concurrency: true }, 
 
   test('a missing certificate exits 2 naming the file; a TLS port in use exits 1 naming the port; nothing is left started', async () => {
     const dataDir = join(tmp(), 'data');
-    const missing = CliProcess.start(['--config', conf('listeners.tcp.default = 127.0.0.1:0', 'listeners.ssl.default = 127.0.0.1:0', 'management.tcp.port = 0',
+    const missing = CliProcess.start(['--config', conf('listeners.tcp.default = 127.0.0.1:0', 'listeners.ssl.default = 127.0.0.1:0', 'management.tcp.port = 0', 'prometheus.tcp.port = 0',
       `ssl_options.certfile = ${join(pki.dir, 'nope.pem')}`, `ssl_options.keyfile = ${pki.serverKeyFile}`), '--data-dir', dataDir]);
     procs.push(missing);
     assert.ok(await missing.waitExit(5000));
@@ -367,7 +367,7 @@ describe('warren CLI with TLS from rabbitmq.conf', { skip, concurrency: true }, 
     const busy = (blocker.address() as { port: number }).port;
     const port = await freePort();
     try {
-      const inUse = CliProcess.start(['--config', conf(`listeners.tcp.default = 127.0.0.1:${port}`, `listeners.ssl.default = 127.0.0.1:${busy}`, 'management.tcp.port = 0',
+      const inUse = CliProcess.start(['--config', conf(`listeners.tcp.default = 127.0.0.1:${port}`, `listeners.ssl.default = 127.0.0.1:${busy}`, 'management.tcp.port = 0', 'prometheus.tcp.port = 0',
         `ssl_options.certfile = ${pki.serverCertFile}`, `ssl_options.keyfile = ${pki.serverKeyFile}`), '--data-dir', tmp()]);
       procs.push(inUse);
       assert.ok(await inUse.waitExit(5000));
