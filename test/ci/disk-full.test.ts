@@ -9,6 +9,10 @@
  *   writes nothing it needs space for, so it starts, raises the disk alarm (a publisher gets
  *   connection.blocked 'low on disk'), and serves consumers: every confirmed message comes back
  *   intact, and acking them gives the space back (segments deleted).
+ * - With the alarm off (--disk-free-limit 0), writes hit ENOSPC: the broker stays up, confirms are
+ *   held for what could not be written (nothing is confirmed that is not stored), and once space is
+ *   freed the held writes go through and every message is confirmed; after a kill -9 all of them
+ *   come back intact.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -59,10 +63,10 @@ function cut(conn: amqp.ChannelModel): void {
   (conn.connection as unknown as { stream: { destroy(): void } }).stream.destroy();
 }
 
-async function startBroker(): Promise<WarrenChild> {
+async function startBroker(diskFreeLimit = DISK_FREE_LIMIT): Promise<WarrenChild> {
   const broker = await spawnWarren({
     dataDir: join(mountPoint, 'data'),
-    args: ['--disk-free-limit', String(DISK_FREE_LIMIT), '--heartbeat', '0'],
+    args: ['--disk-free-limit', String(diskFreeLimit), '--heartbeat', '0'],
   });
   brokers.push(broker);
   return broker;
@@ -202,5 +206,71 @@ describe('disk full (loop-mounted 256 MiB ext4)', { skip, timeout: 180_000 }, ()
     await consumerConn.close();
     assert.ok(broker.alive(), broker.tail());
     await broker.kill('SIGTERM');
+    rmSync(join(mountPoint, 'filler'));
+  });
+
+  test('with the alarm off, ENOSPC holds confirms until space is freed; nothing confirmed is lost', async () => {
+    const broker = await startBroker(0);
+    // Leave about 8 MiB free, then publish 32 MiB of persistent messages with confirms.
+    const filler = openSync(join(mountPoint, 'filler'), 'w');
+    const chunk = Buffer.alloc(MB, 1);
+    while (freeBytes() > 9 * MB) writeSync(filler, chunk);
+    closeSync(filler);
+    const conn = await amqp.connect(broker.url);
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue('enospc', { durable: true });
+    const total = 2000;
+    const confirmed = new Set<number>();
+    let nacked = 0;
+    for (let id = 1; id <= total; id++) {
+      ch.publish('', 'enospc', checkedBody(id, PAYLOAD_BYTES), { persistent: true }, (err: unknown) => {
+        if (err) nacked++;
+        else confirmed.add(id);
+      });
+      if (id % 64 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    // Confirms stop: wait until none arrived for 3 s.
+    let seen = -1;
+    while (seen !== confirmed.size) {
+      seen = confirmed.size;
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+    const heldAt = confirmed.size;
+    process.stderr.write(`disk-full ENOSPC: ${heldAt} of ${total} confirmed while the disk was full, ${freeBytes()} bytes free\n`);
+    assert.ok(heldAt < total, 'some confirms must be held while writes fail');
+    assert.ok(broker.alive(), broker.tail());
+    assert.ok(broker.logs.some((l) => l.msg === 'write to the message store failed; will retry'), 'the failed write is logged');
+
+    rmSync(join(mountPoint, 'filler'));
+    const deadline = Date.now() + 30_000;
+    while (confirmed.size + nacked < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(nacked, 0);
+    assert.equal(confirmed.size, total, 'every message confirmed once space was back');
+    cut(conn);
+
+    await broker.kill('SIGKILL');
+    const again = await startBroker(0);
+    const c2 = await amqp.connect(again.url);
+    const cch = await c2.createChannel();
+    const seenIds = new Set<number>();
+    let bad = 0;
+    await cch.prefetch(500);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${seenIds.size} of ${total} came back after the kill`)), 60_000);
+      void cch.consume('enospc', (msg) => {
+        if (!msg) return;
+        const id = checkedId(msg.content);
+        if (id === undefined) bad++;
+        else seenIds.add(id);
+        cch.ack(msg);
+        if (seenIds.size === total) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    assert.equal(bad, 0);
+    await c2.close();
+    await again.kill('SIGTERM');
   });
 });
