@@ -1,34 +1,24 @@
 // basic.ack / basic.nack / basic.reject with multiple and requeue; unknown delivery tags are
 // 406 PRECONDITION_FAILED channel errors; delivery tags are per channel.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
 import { RawConnection } from './support/raw-amqp.js';
 import { Encoder, methodFrame } from './support/raw-codec.js';
 import {
-  channel, closeAllClients, connect, consume, drain, expectChannelError, sleep, type Channel, type ChannelModel,
+  channel, connect, consume, drain, eventually, expectChannelError, roundTrip, type Channel, type ChannelModel,
 } from './support/amqp-client.js';
 
 describe('acks', () => {
-  let b: TestBroker;
-  const raws: RawConnection[] = [];
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    for (const r of raws.splice(0)) r.destroy();
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
+  const raws = b.raws;
 
   const loaded = async (n: number): Promise<{ conn: ChannelModel; ch: Channel; q: string }> => {
     const conn = await connect(b.url);
     const ch = await channel(conn);
     const q = (await ch.assertQueue('', { exclusive: true })).queue;
     for (let i = 0; i < n; i++) ch.sendToQueue(q, Buffer.from(String(i)));
-    await sleep(50);
+    await roundTrip(ch);
     return { conn, ch, q };
   };
   const counts = async (ch: Channel, q: string) => (await ch.checkQueue(q)).messageCount;
@@ -42,7 +32,6 @@ describe('acks', () => {
     ch2.sendToQueue(q, Buffer.from('x'));
     const q2 = (await ch2.assertQueue('', { exclusive: true })).queue;
     ch2.sendToQueue(q2, Buffer.from('y'));
-    await sleep(50);
     const m = await ch2.get(q2);
     assert.equal(m && m.fields.deliveryTag, 1);
   });
@@ -54,12 +43,11 @@ describe('acks', () => {
     ch.ack(inbox.messages[0]!);
     ch.ack(inbox.messages[3]!, true);
     await ch.cancel(inbox.consumerTag);
-    await sleep(50);
     // Cancelling does not requeue; closing the channel requeues only the one never acked.
     assert.equal(await counts(ch, q), 0);
     await ch.close();
     const ch2 = await channel(conn);
-    await sleep(50);
+    await eventually(async () => (await ch2.checkQueue(q)).messageCount === 1, 'the unacked message requeued on close');
     assert.deepEqual(await drain(ch2, q), ['4']);
   });
 
@@ -69,7 +57,6 @@ describe('acks', () => {
     await inbox.waitFor(4);
     await ch.cancel(inbox.consumerTag);
     ch.nack(inbox.messages[2]!, true, true);
-    await sleep(50);
     const first = await ch.get(q, { noAck: true });
     assert.ok(first);
     assert.equal(first.content.toString(), '0');
@@ -84,7 +71,6 @@ describe('acks', () => {
     assert.ok(a && z);
     ch.reject(a, false);
     ch.reject(z, true);
-    await sleep(50);
     const again = await ch.get(q, { noAck: true });
     assert.ok(again);
     assert.equal(again.content.toString(), '1');
@@ -98,7 +84,6 @@ describe('acks', () => {
     await inbox.waitFor(3);
     ch.nack(inbox.messages[2]!, true, false);
     await ch.cancel(inbox.consumerTag);
-    await sleep(50);
     assert.equal(await counts(ch, q), 0);
   });
 
@@ -154,7 +139,6 @@ describe('acks', () => {
     ch.ackAll();
     await ch.cancel(inbox.consumerTag);
     await ch.recover();
-    await sleep(50);
     assert.equal(await counts(ch, q), 0);
   });
 
@@ -164,7 +148,6 @@ describe('acks', () => {
     await inbox.waitFor(3);
     await ch.cancel(inbox.consumerTag);
     ch.nackAll(true);
-    await sleep(50);
     assert.equal(await counts(ch, q), 3);
   });
 

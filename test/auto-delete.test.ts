@@ -1,21 +1,13 @@
 // Auto-delete queues go when their last consumer goes (cancel, channel close, connection close),
 // never before they had one; auto-delete exchanges go when their last binding goes.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
-import { channel, closeAllClients, connect, consume, expectChannelError, sleep, type ChannelModel } from './support/amqp-client.js';
+import { brokerPerFile } from './support/broker-per-file.js';
+import { uniq } from './support/test-broker.js';
+import { channel, connect, consume, eventually, expectChannelError, type ChannelModel } from './support/amqp-client.js';
 
 describe('auto-delete', () => {
-  let b: TestBroker;
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
 
   const exists = async (conn: ChannelModel, q: string) => {
     const ch = await channel(conn);
@@ -27,7 +19,6 @@ describe('auto-delete', () => {
     const ch = await channel(conn);
     const q = uniq('ad');
     await ch.assertQueue(q, { autoDelete: true, durable: false });
-    await sleep(100);
     assert.equal(await exists(conn, q), true);
     await ch.deleteQueue(q);
   });
@@ -40,10 +31,9 @@ describe('auto-delete', () => {
     const a = await consume(ch, q);
     const z = await consume(ch, q);
     await ch.cancel(a.consumerTag);
-    await sleep(50);
     assert.equal(await exists(conn, q), true);
     await ch.cancel(z.consumerTag);
-    await sleep(50);
+    await eventually(async () => !(await exists(conn, q)), 'the queue auto-deleted');
     assert.equal(await exists(conn, q), false);
   });
 
@@ -54,7 +44,7 @@ describe('auto-delete', () => {
     await ch.assertQueue(q, { autoDelete: true, durable: false });
     await consume(ch, q);
     await ch.close();
-    await sleep(50);
+    await eventually(async () => !(await exists(conn, q)), 'the queue auto-deleted');
     assert.equal(await exists(conn, q), false);
   });
 
@@ -66,7 +56,7 @@ describe('auto-delete', () => {
     await ch.assertQueue(q, { autoDelete: true, durable: false });
     await consume(ch, q);
     await owner.close();
-    await sleep(50);
+    await eventually(async () => !(await exists(watcher, q)), 'the queue auto-deleted');
     assert.equal(await exists(watcher, q), false);
   });
 
@@ -79,7 +69,7 @@ describe('auto-delete', () => {
     ch.sendToQueue(q, Buffer.from('x'));
     await inbox.waitFor(1);
     await ch.cancel(inbox.consumerTag);
-    await sleep(50);
+    await eventually(async () => !(await exists(conn, q)), 'the queue auto-deleted');
     const ch2 = await channel(conn);
     await expectChannelError(conn, ch2, () => ch2.checkQueue(q), 404, `NOT_FOUND - no queue '${q}' in vhost '/'`);
   });
@@ -91,10 +81,8 @@ describe('auto-delete', () => {
     await ch.assertExchange(x, 'fanout', { autoDelete: true, durable: false });
     const q = (await ch.assertQueue('', { exclusive: true })).queue;
     await ch.bindQueue(q, x, '');
-    await sleep(50);
     await ch.checkExchange(x);
     await ch.deleteQueue(q);
-    await sleep(50);
     await expectChannelError(conn, ch, () => ch.checkExchange(x), 404, `NOT_FOUND - no exchange '${x}' in vhost '/'`);
   });
 
@@ -105,7 +93,6 @@ describe('auto-delete', () => {
     await ch.assertExchange(x, 'fanout', { autoDelete: true, durable: false });
     await ch.bindExchange('amq.fanout', x, '');
     await ch.unbindExchange('amq.fanout', x, '');
-    await sleep(50);
     await expectChannelError(conn, ch, () => ch.checkExchange(x), 404, `NOT_FOUND - no exchange '${x}' in vhost '/'`);
   });
 });

@@ -1,28 +1,19 @@
 // Flow control: a consumer whose socket does not read must not make the broker push the whole queue
 // into memory. Deliveries stop when its socket is full (the rest stays queued), and nothing is lost.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
+import { uniq } from './support/test-broker.js';
 import { RawConnection, basicConsumeArgs } from './support/raw-amqp.js';
 import { methodFrame } from './support/raw-codec.js';
-import { channel, closeAllClients, confirmChannel, connect, sleep, within } from './support/amqp-client.js';
+import { channel, confirmChannel, connect, sleep, within } from './support/amqp-client.js';
 
 const MESSAGES = 1536;
 const SIZE = 16 * 1024; // 24 MiB in all: far more than the kernel's socket buffers hold
 
 describe('backpressure', () => {
-  let b: TestBroker;
-  const raws: RawConnection[] = [];
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    for (const r of raws.splice(0)) r.destroy();
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
+  const raws = b.raws;
 
   test('a consumer that stops reading gets only what its socket holds; the rest stays queued and nothing is lost', async (t) => {
     const conn = await connect(b.url);

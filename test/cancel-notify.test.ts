@@ -1,25 +1,16 @@
 // Consumer cancel notification: when a queue is deleted under its consumers, clients that announced
 // consumer_cancel_notify get basic.cancel from the broker; the channel stays open.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
+import { uniq } from './support/test-broker.js';
 import { RawConnection, basicConsumeArgs } from './support/raw-amqp.js';
 import { methodFrame } from './support/raw-codec.js';
-import { channel, closeAllClients, connect, consume } from './support/amqp-client.js';
+import { channel, connect, consume } from './support/amqp-client.js';
 
 describe('consumer cancel notification', () => {
-  let b: TestBroker;
-  const raws: RawConnection[] = [];
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    for (const r of raws.splice(0)) r.destroy();
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
+  const raws = b.raws;
 
   test('deleting a queue cancels its consumers (amqplib gets a null message); the channel survives', async () => {
     const conn = await connect(b.url);

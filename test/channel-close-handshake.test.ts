@@ -1,9 +1,10 @@
 // The channel close handshake in every state, on raw frames: a client close crossing a server close,
 // close-ok where none is due, the method a channel.close names, and nothing on a channel after its
 // close-ok (publisher confirms included).
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
+import { uniq } from './support/test-broker.js';
 import { RawConnection, publishFrames, readClose, type Frame } from './support/raw-amqp.js';
 import { Encoder, FRAME_METHOD, methodFrame } from './support/raw-codec.js';
 
@@ -11,17 +12,8 @@ const channelClose = (ch: number) => methodFrame(ch, 20, 40, new Encoder().u16(2
 const methodOf = (f: Frame) => (f.type === FRAME_METHOD ? `${f.payload.readUInt16BE(0)}.${f.payload.readUInt16BE(2)}` : `frame type ${f.type}`);
 
 describe('channel close handshake', () => {
-  let b: TestBroker;
-  const raws: RawConnection[] = [];
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(() => {
-    for (const r of raws.splice(0)) r.destroy();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
+  const raws = b.raws;
 
   async function open(...channels: number[]): Promise<RawConnection> {
     const { conn } = await RawConnection.handshake(b.host, b.port);

@@ -1,25 +1,16 @@
 // Many channels per connection, clean close handshakes in both directions, and channel errors
 // that close only their channel while the connection and its other channels carry on.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
+import { uniq } from './support/test-broker.js';
 import { RawConnection, queueDeclareArgs } from './support/raw-amqp.js';
 import { Encoder, methodFrame } from './support/raw-codec.js';
-import { channel, closeAllClients, closeReason, connect, consume, expectChannelError } from './support/amqp-client.js';
+import { channel, closeReason, connect, consume, expectChannelError } from './support/amqp-client.js';
 
 describe('channels', () => {
-  let b: TestBroker;
-  const raws: RawConnection[] = [];
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    for (const r of raws.splice(0)) r.destroy();
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
+  const raws = b.raws;
 
   test('100 channels on one connection work independently', async () => {
     const conn = await connect(b.url);

@@ -30,12 +30,11 @@ describe('warren CLI start-up', { skip: externalUrl ? 'starts Warren processes' 
     await Promise.all(procs.map((p) => p.stop()));
   });
 
-  // Alone, before the others, so that its timing is not skewed by sibling processes.
-  test('starts in well under a second and logs a JSON "listening" line with the real port', async () => {
+  // How fast it starts is measured by `npm run bench` (scenarios startup-empty, startup-stored), not here.
+  test('starts and logs a JSON "listening" line with the real port', async () => {
     const p = start(['--port', '0', ...base()]);
-    const { port, ms } = await p.listening();
+    const { port } = await p.listening();
     assert.ok(port > 0);
-    assert.ok(ms < 1000, `start-up took ${ms.toFixed(0)} ms`);
     const line = p.lines.find((l) => l.msg === 'listening')!;
     assert.equal(typeof line['time'], 'string');
     assert.equal(line.level, 'info');

@@ -1,27 +1,18 @@
 // Publisher confirms: confirm.select, acks carrying publish sequence numbers (possibly batched with
 // multiple), unroutable messages acked too, and confirm/tx exclusivity (406).
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
+import { uniq } from './support/test-broker.js';
 import { RawConnection, publishFrames } from './support/raw-amqp.js';
 import { Encoder, methodFrame } from './support/raw-codec.js';
 import {
-  closeAllClients, confirmChannel, connect, expectChannelError, within,
+  confirmChannel, connect, expectChannelError, within,
 } from './support/amqp-client.js';
 
 describe('publisher confirms', () => {
-  let b: TestBroker;
-  const raws: RawConnection[] = [];
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    for (const r of raws.splice(0)) r.destroy();
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
+  const raws = b.raws;
 
   const rawConfirming = async () => {
     const { conn: r } = await RawConnection.handshake(b.host, b.port);

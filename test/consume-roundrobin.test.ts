@@ -1,27 +1,16 @@
 // basic.consume / basic.cancel: round-robin among consumers, server-generated tags, duplicate tags,
 // no-ack consumers, and consuming from a missing queue.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
+import { uniq } from './support/test-broker.js';
 import { RawConnection, basicConsumeArgs } from './support/raw-amqp.js';
 import { Encoder, methodFrame } from './support/raw-codec.js';
-import {
-  channel, closeAllClients, connect, consume, expectChannelError, expectConnectionError, sleep,
-} from './support/amqp-client.js';
+import { channel, connect, consume, expectChannelError, expectConnectionError, roundTrip } from './support/amqp-client.js';
 
 describe('consume and round-robin', () => {
-  let b: TestBroker;
-  const raws: RawConnection[] = [];
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    for (const r of raws.splice(0)) r.destroy();
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
+  const raws = b.raws;
 
   test('messages are dealt round-robin to the consumers of a queue', async () => {
     const conn = await connect(b.url);
@@ -108,7 +97,7 @@ describe('consume and round-robin', () => {
     assert.deepEqual(await ch.cancel(a.consumerTag), { consumerTag: a.consumerTag });
     for (let i = 0; i < 4; i++) ch.sendToQueue(q, Buffer.from(String(i)));
     await z.waitFor(4);
-    await sleep(50);
+    await roundTrip(ch);
     assert.deepEqual(a.bodies(), []);
     assert.equal((await ch.checkQueue(q)).consumerCount, 1);
   });
@@ -127,7 +116,6 @@ describe('consume and round-robin', () => {
     const ch = await channel(conn);
     const q = (await ch.assertQueue('', { exclusive: true })).queue;
     for (let i = 0; i < 3; i++) ch.sendToQueue(q, Buffer.from(`early${i}`));
-    await sleep(50);
     const a = await consume(ch, q, { noAck: true });
     await a.waitFor(3);
     const z = await consume(ch, q, { noAck: true });

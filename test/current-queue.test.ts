@@ -1,9 +1,9 @@
 // The spec's "current queue": a channel remembers the last queue it declared, and an empty queue
 // name in queue.bind / basic.get / basic.consume / queue.purge / queue.delete means that queue.
 // amqplib always sends names, so this speaks the protocol directly.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
 import { RawConnection, basicConsumeArgs, basicGetArgs, queueDeclareArgs } from './support/raw-amqp.js';
 import { Encoder, methodFrame } from './support/raw-codec.js';
 
@@ -11,17 +11,8 @@ const bindArgs = (queue: string, exchange: string, key: string) =>
   new Encoder().u16(0).shortstr(queue).shortstr(exchange).shortstr(key).bit(false).table({}).done();
 
 describe('current queue (empty queue name)', () => {
-  let b: TestBroker;
-  const raws: RawConnection[] = [];
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(() => {
-    for (const r of raws.splice(0)) r.destroy();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
+  const raws = b.raws;
   const open = async () => {
     const { conn } = await RawConnection.handshake(b.host, b.port);
     raws.push(conn);

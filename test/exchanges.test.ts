@@ -1,27 +1,19 @@
 // Exchanges: predeclared ones, declare/redeclare/passive/delete, the default exchange's rules,
 // the reserved amq. prefix, internal and auto-delete exchanges, exchange-to-exchange bindings,
 // and direct/fanout routing.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { externalUrl, startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
+import { externalUrl, uniq } from './support/test-broker.js';
 import {
-  channel, closeAllClients, connect, drain, expectChannelError, expectConnectionError, sleep,
+  channel, connect, drain, expectChannelError, expectConnectionError, 
   type Channel, type ChannelModel,
 } from './support/amqp-client.js';
 
 describe('exchanges', () => {
-  let b: TestBroker;
+  const b = brokerPerFile();
   let conn: ChannelModel;
   let ch: Channel;
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
   const fresh = async () => {
     conn = await connect(b.url);
     ch = await channel(conn);
@@ -157,7 +149,6 @@ describe('exchanges', () => {
     await fresh();
     const q = await queue();
     ch.publish('', q, Buffer.from('direct to queue'));
-    await sleep(50);
     assert.deepEqual(await drain(ch, q), ['direct to queue']);
   });
 
@@ -185,7 +176,6 @@ describe('exchanges', () => {
     await ch.deleteExchange(x);
     await ch.assertExchange(x, 'fanout', { durable: false });
     ch.publish(x, '', Buffer.from('after recreate'));
-    await sleep(50);
     assert.deepEqual(await drain(ch, q), [], 'old binding must be gone');
     await ch.deleteExchange(x);
   });
@@ -206,7 +196,6 @@ describe('exchanges', () => {
     const q = await queue();
     await ch.bindQueue(q, inner, '');
     ch.publish(outer, '', Buffer.from('via outer'));
-    await sleep(50);
     assert.deepEqual(await drain(ch, q), ['via outer']);
     await expectChannelError(conn, ch, () => ch.publish(inner, '', Buffer.from('x')), 403,
       `ACCESS_REFUSED - cannot publish to internal exchange '${inner}' in vhost '/'`);
@@ -243,11 +232,9 @@ describe('exchanges', () => {
     ch.publish(a, 'orders.new', Buffer.from('1'));
     ch.publish(a, 'orders.old', Buffer.from('not routed by m'));
     ch.publish(a, 'payments.new', Buffer.from('not routed by a'));
-    await sleep(50);
     assert.deepEqual(await drain(ch, q), ['1']);
     await ch.unbindExchange(m, a, 'orders.*');
     ch.publish(a, 'orders.new', Buffer.from('2'));
-    await sleep(50);
     assert.deepEqual(await drain(ch, q), []);
     await ch.deleteExchange(a);
     await ch.deleteExchange(m);
@@ -262,7 +249,6 @@ describe('exchanges', () => {
     await ch.bindQueue(q, 'amq.fanout', '');
     await ch.bindExchange('amq.fanout', a, '');
     ch.publish(a, '', Buffer.from('once'));
-    await sleep(50);
     assert.deepEqual(await drain(ch, q), ['once']);
     await ch.unbindExchange('amq.fanout', a, '');
     await ch.deleteExchange(a);
@@ -279,7 +265,6 @@ describe('exchanges', () => {
     const q = await queue();
     await ch.bindQueue(q, c, '');
     ch.publish(a, '', Buffer.from('cycle'));
-    await sleep(50);
     assert.deepEqual(await drain(ch, q), ['cycle']);
     await ch.deleteExchange(a);
     await ch.deleteExchange(c);
@@ -295,7 +280,6 @@ describe('exchanges', () => {
     await fresh();
     const x = uniq('ad');
     await ch.assertExchange(x, 'direct', { durable: false, autoDelete: true });
-    await sleep(50);
     await ch.checkExchange(x);
     const q1 = await queue();
     const q2 = await queue();
@@ -304,7 +288,6 @@ describe('exchanges', () => {
     await ch.unbindQueue(q1, x, 'a');
     await ch.checkExchange(x);
     await ch.unbindQueue(q2, x, 'b');
-    await sleep(50);
     await expectChannelError(conn, ch, () => ch.checkExchange(x), 404, `NOT_FOUND - no exchange '${x}' in vhost '/'`);
   });
 
@@ -315,7 +298,6 @@ describe('exchanges', () => {
     await ch.bindQueue(q2, 'amq.direct', 'red');
     await ch.bindQueue(q2, 'amq.direct', 'blue');
     for (const k of ['red', 'blue', 'green', 'RED']) ch.publish('amq.direct', k, Buffer.from(k));
-    await sleep(50);
     assert.deepEqual(await drain(ch, q1), ['red']);
     assert.deepEqual(await drain(ch, q2), ['red', 'blue']);
     await ch.unbindQueue(q2, 'amq.direct', 'red');
@@ -331,7 +313,6 @@ describe('exchanges', () => {
     await ch.bindQueue(q1, x, 'whatever');
     await ch.bindQueue(q2, x, '');
     ch.publish(x, 'any.key', Buffer.from('all'));
-    await sleep(50);
     assert.deepEqual(await drain(ch, q1), ['all']);
     assert.deepEqual(await drain(ch, q2), ['all']);
     await ch.deleteExchange(x);

@@ -1,26 +1,18 @@
 // Exclusive queues belong to their connection: others get 405 RESOURCE_LOCKED, and the queue dies
 // with its connection. Exclusive consumers lock a queue against other consumers (403).
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
+import { uniq } from './support/test-broker.js';
 import { RawConnection } from './support/raw-amqp.js';
-import { channel, closeAllClients, connect, consume, expectChannelError, sleep, type Channel } from './support/amqp-client.js';
+import { channel, connect, consume, expectChannelError, roundTrip, sleep, type Channel } from './support/amqp-client.js';
 
 const locked = (q: string) =>
   `RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '${q}' in vhost '/'. ` +
   'It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.';
 
 describe('exclusive queues', () => {
-  let b: TestBroker;
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
 
   const ownerAndQueue = async () => {
     const owner = await connect(b.url);
@@ -78,7 +70,7 @@ describe('exclusive queues', () => {
     const other = await connect(b.url);
     const ch = await channel(other);
     ch.sendToQueue(q, Buffer.from('from outside'));
-    await sleep(50);
+    await roundTrip(ch);
     const m = await och.get(q, { noAck: true });
     assert.ok(m);
     assert.equal(m.content.toString(), 'from outside');

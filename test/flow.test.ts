@@ -1,29 +1,20 @@
 // channel.flow from the client: RabbitMQ answers active=true with flow-ok and refuses active=false
 // with 540 NOT_IMPLEMENTED (it throttles publishers with TCP backpressure instead).
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
 import { RawConnection } from './support/raw-amqp.js';
 import { Encoder, methodFrame } from './support/raw-codec.js';
 
 describe('channel.flow', () => {
-  let b: TestBroker;
-  const raws: RawConnection[] = [];
+  const b = brokerPerFile();
+  const raws = b.raws;
   const open = async () => {
     const { conn } = await RawConnection.handshake(b.host, b.port);
     raws.push(conn);
     await conn.openChannel(1);
     return conn;
   };
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(() => {
-    for (const r of raws.splice(0)) r.destroy();
-  });
-  after(async () => {
-    await b.close();
-  });
 
   test('channel.flow active=true → flow-ok active=true; the channel keeps working', async () => {
     const r = await open();

@@ -1,14 +1,14 @@
 // Frame parsing across TCP reads: frames split into single bytes, many frames in one write,
 // bodies split into several body frames, and the broker splitting its own frames to frame_max.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
 import { RawConnection, basicGetArgs, publishFrames, queueDeclareArgs } from './support/raw-amqp.js';
 import { Encoder, bodyFrame, heartbeatFrame, methodFrame } from './support/raw-codec.js';
 
 describe('framing', () => {
-  let b: TestBroker;
-  const raws: RawConnection[] = [];
+  const b = brokerPerFile();
+  const raws = b.raws;
   /** A handshaken raw connection with channel 1 open and a fresh exclusive queue. */
   const setup = async (frameMax?: number) => {
     const { conn } = await RawConnection.handshake(b.host, b.port, frameMax ? { frameMax } : {});
@@ -17,15 +17,6 @@ describe('framing', () => {
     const queue = await conn.declareQueue(1, '', { exclusive: true });
     return { r: conn, queue };
   };
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(() => {
-    for (const r of raws.splice(0)) r.destroy();
-  });
-  after(async () => {
-    await b.close();
-  });
 
   test('every frame written one byte at a time', async () => {
     const { conn: r } = await RawConnection.handshake(b.host, b.port);

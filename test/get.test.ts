@@ -1,24 +1,15 @@
 // basic.get / get-ok / get-empty: message-count is what remains after this message, no-ack and
 // manual-ack gets, and errors for missing queues.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
+import { uniq } from './support/test-broker.js';
 import { RawConnection } from './support/raw-amqp.js';
-import { channel, closeAllClients, connect, expectChannelError, sleep } from './support/amqp-client.js';
+import { channel, connect, expectChannelError } from './support/amqp-client.js';
 
 describe('basic.get', () => {
-  let b: TestBroker;
-  const raws: RawConnection[] = [];
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    for (const r of raws.splice(0)) r.destroy();
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
+  const raws = b.raws;
 
   test('get-ok reports the messages left behind; get-empty when there are none', async () => {
     const conn = await connect(b.url);
@@ -26,7 +17,6 @@ describe('basic.get', () => {
     const q = (await ch.assertQueue('', { exclusive: true })).queue;
     assert.equal(await ch.get(q), false);
     for (let i = 0; i < 3; i++) ch.sendToQueue(q, Buffer.from(String(i)));
-    await sleep(50);
     const seen: Array<[string, number]> = [];
     for (let i = 0; i < 3; i++) {
       const m = await ch.get(q, { noAck: true });
@@ -43,7 +33,6 @@ describe('basic.get', () => {
     const q = (await ch.assertQueue('', { exclusive: true })).queue;
     await ch.bindQueue(q, 'amq.direct', `rk-${q}`);
     ch.publish('amq.direct', `rk-${q}`, Buffer.from('x'));
-    await sleep(50);
     const m = await ch.get(q);
     assert.ok(m);
     assert.deepEqual(
@@ -57,19 +46,16 @@ describe('basic.get', () => {
     const ch = await channel(conn);
     const q = (await ch.assertQueue('', { exclusive: true })).queue;
     ch.sendToQueue(q, Buffer.from('held'));
-    await sleep(50);
     const m = await ch.get(q, { noAck: false });
     assert.ok(m);
     assert.equal((await ch.checkQueue(q)).messageCount, 0);
     ch.reject(m, true);
-    await sleep(50);
     assert.equal((await ch.checkQueue(q)).messageCount, 1);
     const again = await ch.get(q, { noAck: false });
     assert.ok(again);
     assert.equal(again.fields.redelivered, true);
     assert.equal(again.fields.deliveryTag, 2);
     ch.ack(again);
-    await sleep(50);
     assert.equal((await ch.checkQueue(q)).messageCount, 0);
   });
 
@@ -107,7 +93,6 @@ describe('basic.get', () => {
       }
     });
     for (let i = 0; i < 3; i++) ch.sendToQueue(q, Buffer.from(String(i)));
-    await sleep(100);
     for (;;) {
       const m = await ch.get(q, { noAck: true });
       if (!m) break;

@@ -1,31 +1,21 @@
 // Connection handshake: protocol header, connection.start/tune/open, authentication, vhosts,
 // and the close handshake in both directions, checked on the wire with a hand-driven socket.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
-import { startTestBroker, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
 import { RawConnection, startOkArgs } from './support/raw-amqp.js';
 import { Encoder, PROTOCOL_HEADER, methodFrame } from './support/raw-codec.js';
-import { closeAllClients, closeReason, connect, connectWith, channel } from './support/amqp-client.js';
+import { closeReason, connect, connectWith, channel } from './support/amqp-client.js';
 
 describe('handshake', () => {
-  let b: TestBroker;
-  const raws: RawConnection[] = [];
+  const b = brokerPerFile();
+  const raws = b.raws;
   const raw = async () => {
     const r = await RawConnection.open(b.host, b.port);
     raws.push(r);
     return r;
   };
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    for (const r of raws.splice(0)) r.destroy();
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
 
   test('connection.start advertises AMQP 0-9-1, PLAIN and AMQPLAIN, and RabbitMQ capabilities', async () => {
     const r = await raw();

@@ -1,23 +1,15 @@
 // Headers exchange matching: x-match all (the default) and any, RabbitMQ's all-with-x / any-with-x,
 // x- keys ignored by all/any, value types, and a binding with no headers to match.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
-import { channel, closeAllClients, connect, drain, expectChannelError, sleep, type Channel } from './support/amqp-client.js';
+import { brokerPerFile } from './support/broker-per-file.js';
+import { uniq } from './support/test-broker.js';
+import { channel, connect, drain, expectChannelError, type Channel } from './support/amqp-client.js';
 import { RawConnection } from './support/raw-amqp.js';
 import { Encoder, methodFrame, type TypedTable } from './support/raw-codec.js';
 
 describe('headers routing', () => {
-  let b: TestBroker;
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
 
   /** Binds one queue per binding-argument table, publishes each header table, returns what each queue got. */
   async function route(bindings: Record<string, unknown>[], messages: Record<string, unknown>[]): Promise<{ ch: Channel; got: number[][] }> {
@@ -32,7 +24,6 @@ describe('headers routing', () => {
       queues.push(q);
     }
     messages.forEach((headers, i) => ch.publish(x, 'ignored', Buffer.from(String(i)), { headers }));
-    await sleep(100);
     const got: number[][] = [];
     for (const q of queues) got.push((await drain(ch, q)).map(Number));
     return { ch, got };
@@ -95,7 +86,6 @@ describe('headers routing', () => {
     await ch.bindQueue(q, 'amq.match', '', { 'x-match': 'all', route: q });
     ch.publish('amq.match', '', Buffer.from('hit'), { headers: { route: q } });
     ch.publish('amq.match', '', Buffer.from('miss'), { headers: { route: 'other' } });
-    await sleep(50);
     assert.deepEqual(await drain(ch, q), ['hit']);
     await ch.unbindQueue(q, 'amq.match', '', { 'x-match': 'all', route: q });
   });
@@ -137,7 +127,6 @@ describe('headers routing', () => {
         queues[name] = q;
       }
       messages.forEach((headers, i) => r.publish(1, 'amq.headers', '', Buffer.from(String(i)), { headers }));
-      await sleep(100);
       const got: Record<string, number[]> = {};
       for (const [name, q] of Object.entries(queues)) {
         got[name] = [];

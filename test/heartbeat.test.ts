@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
 import { RawConnection, basicConsumeArgs } from './support/raw-amqp.js';
 import { heartbeatFrame, methodFrame } from './support/raw-codec.js';
-import { channel, closeAllClients, closeReason, connect, consume, sleep } from './support/amqp-client.js';
+import { channel, closeAllClients, closeReason, connect, consume, roundTrip, sleep } from './support/amqp-client.js';
 
 describe('heartbeats', { concurrency: true }, () => {
   let b: TestBroker;
@@ -37,7 +37,7 @@ describe('heartbeats', { concurrency: true }, () => {
     const wch = await channel(watcher);
     await wch.assertQueue(q, { durable: false, autoDelete: false });
     wch.sendToQueue(q, Buffer.from('held by the silent one'));
-    await sleep(50);
+    await roundTrip(wch);
 
     const r = await raw(t, 1);
     await r.openChannel(1);

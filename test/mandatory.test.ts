@@ -1,25 +1,16 @@
 // basic.publish mandatory: unroutable messages come back as basic.return 312 NO_ROUTE with their
 // properties and body; immediate=true is refused with 540 NOT_IMPLEMENTED as RabbitMQ does.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
+import { uniq } from './support/test-broker.js';
 import { RawConnection } from './support/raw-amqp.js';
 import { Encoder, encodeProperties, headerFrame, bodyFrame, methodFrame } from './support/raw-codec.js';
-import { channel, closeAllClients, confirmChannel, connect, drain, sleep, within, type Message } from './support/amqp-client.js';
+import { channel, confirmChannel, connect, drain, roundTrip, within, type Message } from './support/amqp-client.js';
 
 describe('mandatory and immediate', () => {
-  let b: TestBroker;
-  const raws: RawConnection[] = [];
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    for (const r of raws.splice(0)) r.destroy();
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
+  const raws = b.raws;
 
   test('an unroutable mandatory message comes back as basic.return 312 NO_ROUTE', async () => {
     const conn = await connect(b.url);
@@ -64,7 +55,7 @@ describe('mandatory and immediate', () => {
     let returns = 0;
     ch.on('return', () => returns++);
     ch.sendToQueue(q, Buffer.from('ok'), { mandatory: true });
-    await sleep(100);
+    await roundTrip(ch);
     assert.equal(returns, 0);
     assert.deepEqual(await drain(ch, q), ['ok']);
   });
@@ -75,7 +66,7 @@ describe('mandatory and immediate', () => {
     let returns = 0;
     ch.on('return', () => returns++);
     ch.publish('amq.direct', uniq('nobody'), Buffer.from('lost'));
-    await sleep(100);
+    await roundTrip(ch);
     assert.equal(returns, 0);
     await ch.checkExchange('amq.direct');
   });

@@ -1,10 +1,11 @@
 // The per-message `expiration` property is validated on publish as RabbitMQ does (Erlang's
 // string:to_integer, 0 ≤ TTL ≤ ten years): an invalid value closes the channel with 406 and
 // RabbitMQ's text naming the reason, including its line-wrapped Erlang term and 255-byte cut.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
-import { channel, closeAllClients, connect, expectChannelError } from './support/amqp-client.js';
+import { brokerPerFile } from './support/broker-per-file.js';
+import { uniq } from './support/test-broker.js';
+import { channel, connect, expectChannelError } from './support/amqp-client.js';
 
 const invalid: Array<[string, string]> = [
   ['abc', "invalid expiration 'abc': no_integer"],
@@ -21,16 +22,7 @@ const invalid: Array<[string, string]> = [
 ];
 
 describe('message expiration property', () => {
-  let b: TestBroker;
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
 
   for (const [expiration, text] of invalid) {
     test(`expiration '${expiration}' → 406 PRECONDITION_FAILED`, async () => {

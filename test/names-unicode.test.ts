@@ -1,22 +1,14 @@
 // Names are up to 255 bytes of UTF-8: queues like 订单, exchanges and routing keys in any script,
 // 255-byte names (counted in bytes, not characters), and the reserved amq. prefix.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
+import { uniq } from './support/test-broker.js';
 import { RawConnection } from './support/raw-amqp.js';
-import { channel, closeAllClients, connect, consume, drain, expectChannelError, sleep } from './support/amqp-client.js';
+import { channel, connect, consume, drain, expectChannelError } from './support/amqp-client.js';
 
 describe('names and unicode', () => {
-  let b: TestBroker;
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
 
   test('a queue named 订单 works end to end', async () => {
     const conn = await connect(b.url);
@@ -41,7 +33,6 @@ describe('names and unicode', () => {
     await ch.bindQueue(q, x, 'заказ.*.🚀');
     ch.publish(x, 'заказ.новый.🚀', Buffer.from('hit'));
     ch.publish(x, 'заказ.новый.x', Buffer.from('miss'));
-    await sleep(50);
     assert.deepEqual(await drain(ch, q), ['hit']);
   });
 
@@ -53,14 +44,12 @@ describe('names and unicode', () => {
     assert.equal(Buffer.byteLength(q), 255);
     assert.equal((await ch.assertQueue(q, { exclusive: true })).queue, q);
     ch.sendToQueue(q, Buffer.from('long name'));
-    await sleep(50);
     assert.deepEqual(await drain(ch, q), ['long name']);
     const x = 'é'.repeat(127) + 'e';
     assert.equal(Buffer.byteLength(x), 255);
     await ch.assertExchange(x, 'fanout', { durable: false, autoDelete: true });
     await ch.bindQueue(q, x, '');
     ch.publish(x, '', Buffer.from('via long exchange'));
-    await sleep(50);
     assert.deepEqual(await drain(ch, q), ['via long exchange']);
   });
 
@@ -73,7 +62,6 @@ describe('names and unicode', () => {
     await ch.assertQueue(composed, { exclusive: true });
     await ch.assertQueue(decomposed, { exclusive: true });
     ch.sendToQueue(composed, Buffer.from('composed'));
-    await sleep(50);
     assert.deepEqual(await drain(ch, decomposed), []);
     assert.deepEqual(await drain(ch, composed), ['composed']);
   });

@@ -1,25 +1,15 @@
 // basic.qos with RabbitMQ's semantics: prefetch_count with global=false limits each consumer created
 // afterwards; global=true limits the whole channel; both can apply at once; 0 means no limit.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
 import { RawConnection } from './support/raw-amqp.js';
 import { Encoder, methodFrame } from './support/raw-codec.js';
-import { channel, closeAllClients, connect, consume, sleep, type Channel, type Inbox } from './support/amqp-client.js';
+import { channel, connect, consume, sleep, type Channel, type Inbox } from './support/amqp-client.js';
 
 describe('prefetch', () => {
-  let b: TestBroker;
-  const raws: RawConnection[] = [];
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    for (const r of raws.splice(0)) r.destroy();
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
+  const raws = b.raws;
 
   /** A channel with a fresh exclusive queue holding `n` messages. */
   const loaded = async (n: number): Promise<{ ch: Channel; q: string }> => {
@@ -27,7 +17,6 @@ describe('prefetch', () => {
     const ch = await channel(conn);
     const q = (await ch.assertQueue('', { exclusive: true })).queue;
     for (let i = 0; i < n; i++) ch.sendToQueue(q, Buffer.from(String(i)));
-    await sleep(50);
     return { ch, q };
   };
   /**

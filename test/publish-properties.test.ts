@@ -1,12 +1,12 @@
 // All 14 basic properties and every field-table type reach consumers byte for byte; bodies of any
 // size arrive intact; user_id is checked against the login.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startTestBroker, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
 import { RawConnection, basicConsumeArgs } from './support/raw-amqp.js';
 import { encodeProperties, methodFrame, type BasicProperties, type TypedTable } from './support/raw-codec.js';
-import { channel, closeAllClients, connect, consume, expectChannelError, sleep } from './support/amqp-client.js';
+import { channel, connect, consume, expectChannelError } from './support/amqp-client.js';
 
 /** Every field type RabbitMQ clients send, nested in a table and an array too. */
 const EVERY_TYPE: TypedTable = {
@@ -48,18 +48,8 @@ const ALL_PROPERTIES: BasicProperties = {
 };
 
 describe('publish properties', () => {
-  let b: TestBroker;
-  const raws: RawConnection[] = [];
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    for (const r of raws.splice(0)) r.destroy();
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
+  const raws = b.raws;
   const rawQueue = async () => {
     const { conn } = await RawConnection.handshake(b.host, b.port);
     raws.push(conn);
@@ -151,7 +141,6 @@ describe('publish properties', () => {
     await expectChannelError(conn, ch, () => ch.sendToQueue(q, Buffer.from('x'), { userId: 'bob' }), 406,
       "PRECONDITION_FAILED - user_id property set to 'bob' but authenticated user was 'guest'");
     const ch2 = await channel(conn);
-    await sleep(20);
     assert.equal((await ch2.checkQueue(q)).messageCount, 0, 'the message must not be enqueued');
   });
 });

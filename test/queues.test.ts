@@ -1,26 +1,18 @@
 // queue.declare (server-named, passive, redeclare rules, arguments), queue.bind/unbind,
 // queue.purge and queue.delete (if-unused, if-empty) with their counts and error codes.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
+import { uniq } from './support/test-broker.js';
 import {
-  channel, closeAllClients, connect, consume, drain, expectChannelError, sleep,
+  channel, connect, consume, drain, expectChannelError, 
   type Channel, type ChannelModel,
 } from './support/amqp-client.js';
 
 describe('queues', () => {
-  let b: TestBroker;
+  const b = brokerPerFile();
   let conn: ChannelModel;
   let ch: Channel;
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
   const fresh = async () => {
     conn = await connect(b.url);
     ch = await channel(conn);
@@ -48,7 +40,6 @@ describe('queues', () => {
     ch.sendToQueue(a.queue, Buffer.from('1'));
     ch.sendToQueue(a.queue, Buffer.from('2'));
     await consume(ch, c.queue);
-    await sleep(50);
     assert.deepEqual(await ch.checkQueue(a.queue), { queue: a.queue, messageCount: 2, consumerCount: 0 });
     assert.deepEqual(await ch.checkQueue(c.queue), { queue: c.queue, messageCount: 0, consumerCount: 1 });
     // Even its owner cannot declare an amq.gen- name other than passively.
@@ -111,13 +102,11 @@ describe('queues', () => {
     await fresh();
     const q = (await ch.assertQueue('', { exclusive: true })).queue;
     for (let i = 0; i < 5; i++) ch.sendToQueue(q, Buffer.from(String(i)));
-    await sleep(50);
     const m = await ch.get(q, { noAck: false });
     assert.ok(m);
     assert.deepEqual(await ch.purgeQueue(q), { messageCount: 4 });
     assert.deepEqual(await ch.purgeQueue(q), { messageCount: 0 });
     ch.nack(m, false, true);
-    await sleep(50);
     assert.deepEqual(await drain(ch, q), ['0']);
   });
 
@@ -132,7 +121,6 @@ describe('queues', () => {
     const q = uniq('q');
     await ch.assertQueue(q, { durable: false });
     for (let i = 0; i < 3; i++) ch.sendToQueue(q, Buffer.from(String(i)));
-    await sleep(50);
     assert.deepEqual(await ch.deleteQueue(q), { messageCount: 3 });
     assert.deepEqual(await ch.deleteQueue(q), { messageCount: 0 });
     await expectChannelError(conn, ch, () => ch.checkQueue(q), 404, `NOT_FOUND - no queue '${q}' in vhost '/'`);
@@ -142,7 +130,6 @@ describe('queues', () => {
     await fresh();
     const q = await shared(t);
     ch.sendToQueue(q, Buffer.from('x'));
-    await sleep(50);
     await expectChannelError(conn, ch, () => ch.deleteQueue(q, { ifEmpty: true }), 406,
       `PRECONDITION_FAILED - queue '${q}' in vhost '/' not empty`);
   });
@@ -169,11 +156,9 @@ describe('queues', () => {
     await ch.bindQueue(q, 'amq.direct', q);
     await ch.bindQueue(q, 'amq.direct', q);
     ch.publish('amq.direct', q, Buffer.from('bound'));
-    await sleep(50);
     assert.deepEqual(await drain(ch, q), ['bound']);
     await ch.unbindQueue(q, 'amq.direct', q);
     ch.publish('amq.direct', q, Buffer.from('unbound'));
-    await sleep(50);
     assert.deepEqual(await drain(ch, q), []);
   });
 
@@ -185,7 +170,6 @@ describe('queues', () => {
     await ch.deleteQueue(q);
     await ch.assertQueue(q, { durable: false });
     ch.publish('amq.direct', q, Buffer.from('x'));
-    await sleep(50);
     assert.deepEqual(await drain(ch, q), []);
     await ch.deleteQueue(q);
   });
@@ -194,7 +178,6 @@ describe('queues', () => {
     await fresh();
     const q = (await ch.assertQueue('', { exclusive: true })).queue;
     for (let i = 0; i < 50; i++) ch.sendToQueue(q, Buffer.from(String(i)));
-    await sleep(50);
     assert.deepEqual(await drain(ch, q), Array.from({ length: 50 }, (_, i) => String(i)));
   });
 

@@ -1,25 +1,15 @@
 // basic.recover: requeue=true redelivers every unacked message (redelivered=true); requeue=false
 // and the async variant follow RabbitMQ.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
 import { RawConnection, basicConsumeArgs } from './support/raw-amqp.js';
 import { Encoder, methodFrame } from './support/raw-codec.js';
-import { channel, closeAllClients, connect, consume, sleep } from './support/amqp-client.js';
+import { channel, connect, consume } from './support/amqp-client.js';
 
 describe('basic.recover', () => {
-  let b: TestBroker;
-  const raws: RawConnection[] = [];
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    for (const r of raws.splice(0)) r.destroy();
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
+  const raws = b.raws;
 
   /** Raw connection with a manual-ack consumer 'c' that has received one message. */
   const holding = async () => {
@@ -83,6 +73,5 @@ describe('basic.recover', () => {
     const conn = await connect(b.url);
     const ch = await channel(conn);
     await ch.recover();
-    await sleep(10);
   });
 });

@@ -1,25 +1,16 @@
 // Unacked messages go back to the queue when their channel or connection closes, or the socket just
 // dies, and go back to their original position with redelivered=true, ahead of newer messages.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
+import { uniq } from './support/test-broker.js';
 import { RawConnection, basicConsumeArgs } from './support/raw-amqp.js';
 import { methodFrame } from './support/raw-codec.js';
-import { channel, closeAllClients, connect, consume, sleep, type Channel } from './support/amqp-client.js';
+import { channel, connect, consume, eventually, roundTrip, type Channel } from './support/amqp-client.js';
 
 describe('requeue on close', () => {
-  let b: TestBroker;
-  const raws: RawConnection[] = [];
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    for (const r of raws.splice(0)) r.destroy();
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
+  const raws = b.raws;
 
   /** A shared (non-exclusive, auto-delete) queue with n messages, and a channel on a watcher connection. */
   const sharedQueue = async (n: number): Promise<{ q: string; watch: Channel }> => {
@@ -28,7 +19,7 @@ describe('requeue on close', () => {
     const q = uniq('rq');
     await watch.assertQueue(q, { durable: false, autoDelete: false });
     for (let i = 0; i < n; i++) watch.sendToQueue(q, Buffer.from(String(i)));
-    await sleep(50);
+    await roundTrip(watch);
     return { q, watch };
   };
   const cleanup = async (watch: Channel, q: string) => {
@@ -49,7 +40,6 @@ describe('requeue on close', () => {
     watch.reject(got[1] as never, true);
     watch.reject(got[0] as never, true);
     watch.reject(got[2] as never, true);
-    await sleep(50);
     assert.deepEqual(await describeGets(watch, q), ['0*', '1*', '2*', '3', '4', '5']);
     await cleanup(watch, q);
   });
@@ -65,7 +55,7 @@ describe('requeue on close', () => {
     await z.waitFor(3);
     ch.ack(z.messages[2]!);
     await ch.close();
-    await sleep(100);
+    await eventually(async () => (await watch.checkQueue(q)).messageCount === 5, 'the unacked messages requeued on close');
     assert.deepEqual(await describeGets(watch, q), ['0*', '1*', '2*', '3*', '4*']);
     await cleanup(watch, q);
   });
@@ -81,7 +71,7 @@ describe('requeue on close', () => {
     await other.waitFor(2);
     assert.deepEqual(other.bodies(), ['2', '3']);
     watch.sendToQueue(q, Buffer.from('new'));
-    await sleep(50);
+    await roundTrip(watch);
     await conn.close();
     await other.waitFor(5);
     assert.deepEqual(other.messages.map((m) => `${m.content}${m.fields.redelivered ? '*' : ''}`), ['2', '3', 'new', '0*', '1*']);
@@ -101,7 +91,7 @@ describe('requeue on close', () => {
       await r.readContent();
     }
     const other = await consume(watch, q);
-    await sleep(50);
+    await roundTrip(watch);
     assert.equal(other.messages.length, 0, 'nothing is free while the raw consumer holds all');
     r.destroy();
     await other.waitFor(3);
@@ -117,7 +107,7 @@ describe('requeue on close', () => {
     assert.ok(await ch.get(q));
     assert.ok(await ch.get(q));
     await ch.close();
-    await sleep(50);
+    await eventually(async () => (await watch.checkQueue(q)).messageCount === 2, 'the unacked messages requeued on close');
     assert.deepEqual(await describeGets(watch, q), ['0*', '1*']);
     await cleanup(watch, q);
   });

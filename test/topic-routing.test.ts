@@ -1,9 +1,10 @@
 // Topic exchange matching: `*` is exactly one word, `#` zero or more, in any position, with empty
 // words; and routing stays fast with thousands of bindings.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
-import { channel, closeAllClients, confirmChannel, connect, drain, sleep } from './support/amqp-client.js';
+import { brokerPerFile } from './support/broker-per-file.js';
+import { uniq } from './support/test-broker.js';
+import { channel, connect, drain } from './support/amqp-client.js';
 
 /** An independent reference matcher (not Warren's): words split on '.', '' is zero words. */
 function topicMatches(pattern: string, key: string): boolean {
@@ -29,16 +30,7 @@ const KEYS = [
 ];
 
 describe('topic routing', () => {
-  let b: TestBroker;
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(async () => {
-    await closeAllClients();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
 
   test('patterns × routing keys route exactly as RabbitMQ (*, #, empty words, # anywhere)', async () => {
     const conn = await connect(b.url);
@@ -52,7 +44,6 @@ describe('topic routing', () => {
       queues.push(q);
     }
     for (const key of KEYS) ch.publish(x, key, Buffer.from(key));
-    await sleep(100);
     const mismatches: string[] = [];
     for (let i = 0; i < PATTERNS.length; i++) {
       const got = (await drain(ch, queues[i]!)).sort();
@@ -69,7 +60,6 @@ describe('topic routing', () => {
     await ch.bindQueue(q, 'amq.topic', `${q}.#`);
     await ch.bindQueue(q, 'amq.topic', `${q}.*`);
     ch.publish('amq.topic', `${q}.x`, Buffer.from('once'));
-    await sleep(50);
     assert.deepEqual(await drain(ch, q), ['once']);
   });
 
@@ -82,30 +72,23 @@ describe('topic routing', () => {
     await ch.unbindQueue(q, 'amq.topic', `${q}.a.*`);
     ch.publish('amq.topic', `${q}.a.x`, Buffer.from('gone'));
     ch.publish('amq.topic', `${q}.a.b`, Buffer.from('kept'));
-    await sleep(50);
     assert.deepEqual(await drain(ch, q), ['kept']);
   });
 
-  test('thousands of bindings do not slow routing down much', async () => {
+  // How fast routing stays with many bindings is measured by `npm run bench` (topic scenario), not here.
+  test('routing stays exact with thousands of bindings on one exchange', async () => {
     const conn = await connect(b.url);
-    const ch = await confirmChannel(conn);
+    const ch = await channel(conn);
     const x = uniq('topic-many');
     await ch.assertExchange(x, 'topic', { durable: false, autoDelete: true });
     const q = (await ch.assertQueue('', { exclusive: true })).queue;
     await ch.bindQueue(q, x, 'hit.*.#');
-    const timePublish = async (n: number) => {
-      const t0 = performance.now();
-      for (let i = 0; i < n; i++) ch.publish(x, `hit.${i % 10}.z`, Buffer.from('m'));
-      await ch.waitForConfirms();
-      return performance.now() - t0;
-    };
-    await timePublish(300); // warm-up
-    const few = await timePublish(2000);
     const binds: Promise<unknown>[] = [];
     for (let i = 0; i < 5000; i++) binds.push(ch.bindQueue(q, x, `k${i}.*.#.w${i % 97}`));
     await Promise.all(binds);
-    const many = await timePublish(2000);
-    await ch.purgeQueue(q);
-    assert.ok(many < few * 3 + 500, `2000 publishes took ${many.toFixed(0)} ms with 5000 bindings vs ${few.toFixed(0)} ms with 1`);
+    ch.publish(x, 'hit.1.z', Buffer.from('hit'));
+    ch.publish(x, 'k42.a.b.w42', Buffer.from('k42'));
+    ch.publish(x, 'k42.a.b.w43', Buffer.from('miss'));
+    assert.deepEqual(await drain(ch, q), ['hit', 'k42']);
   });
 });

@@ -1,24 +1,14 @@
 // Transactions with RabbitMQ's semantics: publishes and acks take effect on tx.commit, tx.rollback
 // discards them (rolled-back acks leave the messages unacked), and commit/rollback need tx.select.
-import { describe, test, before, after, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBroker, type TestBroker } from './support/test-broker.js';
+import { brokerPerFile } from './support/broker-per-file.js';
 import { RawConnection } from './support/raw-amqp.js';
 import { methodFrame } from './support/raw-codec.js';
-import { sleep } from './support/amqp-client.js';
 
 describe('transactions', () => {
-  let b: TestBroker;
-  const raws: RawConnection[] = [];
-  before(async () => {
-    b = await startTestBroker();
-  });
-  afterEach(() => {
-    for (const r of raws.splice(0)) r.destroy();
-  });
-  after(async () => {
-    await b.close();
-  });
+  const b = brokerPerFile();
+  const raws = b.raws;
 
   /** Raw connection: channel 1 transactional, channel 2 plain, one exclusive queue. */
   const txSetup = async () => {
@@ -51,7 +41,7 @@ describe('transactions', () => {
     const { r, q } = await txSetup();
     r.publish(1, '', q, Buffer.from('a'));
     r.publish(1, '', q, Buffer.from('b'));
-    await sleep(50);
+    await r.declareQueue(1, q, { passive: true }); // a round trip on the transactional channel
     assert.equal(await count(r, q), 0);
     await commit(r);
     assert.equal(await count(r, q), 2);
@@ -64,7 +54,7 @@ describe('transactions', () => {
     await rollback(r);
     assert.equal(await count(r, q), 0);
     r.publish(1, '', q, Buffer.from('kept'));
-    await sleep(50);
+    await r.declareQueue(1, q, { passive: true }); // a round trip on the transactional channel
     assert.equal(await count(r, q), 0, 'still transactional after rollback');
     await commit(r);
     assert.equal((await r.get(2, q))?.body.toString(), 'kept');
@@ -74,7 +64,7 @@ describe('transactions', () => {
     const { r, q } = await txSetup();
     r.publish(2, '', q, Buffer.from('m1'));
     r.publish(2, '', q, Buffer.from('m2'));
-    await sleep(50);
+    await count(r, q); // a round trip on channel 2, where they were published
     const m1 = await r.get(1, q, false);
     const m2 = await r.get(1, q, false);
     assert.ok(m1 && m2);

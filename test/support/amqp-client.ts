@@ -100,6 +100,25 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
+ * One round trip on `ch` (a passive declare of amq.direct): when it returns, the broker has handled
+ * everything sent on the channel before it (publishes, acks, nacks, cancels), because a channel's
+ * methods are processed in order. Use it where the next step looks from another channel, a raw
+ * connection or the management API; a next step on the same channel needs no barrier at all.
+ */
+export async function roundTrip(ch: Channel): Promise<void> {
+  await ch.checkExchange('amq.direct');
+}
+
+/** Polls `probe` every 10 ms until it holds (or fails after `timeoutMs`), for state no round trip orders. */
+export async function eventually(probe: () => boolean | Promise<boolean>, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/**
  * Runs an operation that must make the server close `ch` with exactly `code`/`text`
  * (a string is compared whole; a RegExp must match), and checks the connection survived.
  */
