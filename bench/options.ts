@@ -1,5 +1,23 @@
 // `npm run bench -- [flags]`.
+import { parseCommandLine, type OptionSpec } from '../src/command-line.js';
 import { SCENARIOS, type ScenarioName } from './metrics.js';
+
+const OPTIONS: Record<string, OptionSpec> = {
+  help: { type: 'boolean', short: 'h' },
+  quick: { type: 'boolean' },
+  scenarios: { type: 'string' },
+  only: { type: 'string' },
+  skip: { type: 'string' },
+  tools: { type: 'string' },
+  seconds: { type: 'string' },
+  warmup: { type: 'string' },
+  repeat: { type: 'string' },
+  stored: { type: 'string' },
+  'idle-connections': { type: 'string' },
+  'idle-queues': { type: 'string' },
+  'rabbit-port': { type: 'string' },
+  out: { type: 'string' },
+};
 
 export interface BenchOptions {
   scenarios: ScenarioName[];
@@ -54,13 +72,10 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
       if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}"; known: ${SCENARIOS.join(', ')}`);
       return s as ScenarioName;
     });
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
+  const line = parseCommandLine(argv, OPTIONS, { positionals: false, error: (m) => new Error(`${m}\n\n${BENCH_USAGE}`) });
+  for (const { name, value: given } of line.options) {
+    const flag = `--${name}`;
+    const value = (): string => given ?? '';
     const count = (): number => {
       const n = Number(value());
       if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number`);
@@ -68,7 +83,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     };
     explicit.add(flag);
     switch (flag) {
-      case '--help': case '-h': return null;
+      case '--help': return null;
       case '--quick': o.quick = true; break;
       case '--scenarios': case '--only': o.scenarios = names(value()); break;
       case '--skip': { const skip = names(value()); o.scenarios = o.scenarios.filter((s) => !skip.includes(s)); break; }
@@ -84,7 +99,6 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
       case '--idle-queues': o.idleQueues = Math.round(count()); break;
       case '--rabbit-port': o.rabbitPort = Math.round(count()); break;
       case '--out': o.outDir = value(); break;
-      default: throw new Error(`unknown option ${flag}\n\n${BENCH_USAGE}`);
     }
   }
   if (o.quick) {

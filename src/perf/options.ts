@@ -1,4 +1,5 @@
 // warren-perf's command line: flag names follow RabbitMQ PerfTest where one exists.
+import { parseCommandLine, type OptionSpec } from '../command-line.js';
 
 export type ExchangeType = 'direct' | 'fanout' | 'topic';
 
@@ -138,26 +139,46 @@ run
   -h, --help                 this text
 `;
 
-const ALIASES: Record<string, string> = {
-  x: 'publishers',
-  y: 'consumers',
-  u: 'queue',
-  t: 'exchange-type',
-  e: 'exchange',
-  k: 'routing-key',
-  B: 'binding-keys',
-  s: 'size',
-  f: 'persistent',
-  c: 'confirm',
-  r: 'rate',
-  C: 'pmessages',
-  a: 'autoack',
-  q: 'prefetch',
-  z: 'time',
-  h: 'help',
+/** warren-perf's options; short names follow PerfTest's. */
+const OPTIONS: Record<string, OptionSpec> = {
+  uri: { type: 'string' },
+  publishers: { type: 'string', short: 'x' },
+  consumers: { type: 'string', short: 'y' },
+  'consumer-connections': { type: 'string' },
+  queues: { type: 'string' },
+  queue: { type: 'string', short: 'u' },
+  'queue-prefix': { type: 'string' },
+  'exchange-type': { type: 'string', short: 't' },
+  exchange: { type: 'string', short: 'e' },
+  'routing-key': { type: 'string', short: 'k' },
+  'routing-keys': { type: 'string' },
+  'binding-keys': { type: 'string', short: 'B' },
+  'binding-key': { type: 'string' },
+  durable: { type: 'boolean' },
+  predeclared: { type: 'boolean' },
+  keep: { type: 'boolean' },
+  size: { type: 'string', short: 's' },
+  persistent: { type: 'boolean', short: 'f' },
+  confirm: { type: 'string', short: 'c' },
+  rate: { type: 'string', short: 'r' },
+  pmessages: { type: 'string', short: 'C' },
+  'max-backlog': { type: 'string' },
+  batch: { type: 'string' },
+  autoack: { type: 'boolean', short: 'a' },
+  'manual-ack': { type: 'boolean' },
+  prefetch: { type: 'string', short: 'q' },
+  'multi-ack-every': { type: 'string' },
+  time: { type: 'string', short: 'z' },
+  warmup: { type: 'string' },
+  drain: { type: 'string' },
+  'publisher-threads': { type: 'string' },
+  'consumer-threads': { type: 'string' },
+  heartbeat: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  'null-broker': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
 };
-
-const BOOLEAN = new Set(['persistent', 'autoack', 'manual-ack', 'durable', 'predeclared', 'keep', 'json', 'quiet', 'null-broker', 'help']);
 
 export class UsageError extends Error {}
 
@@ -179,25 +200,8 @@ const list = (v: string): string[] => (v === '' ? [''] : v.split(','));
 export function parseArgs(argv: string[]): PerfOptions | null {
   const o: PerfOptions = { ...DEFAULTS, routingKeys: [], bindingKeys: [] };
   let durableSet = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    let name: string;
-    let value: string | undefined;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-      if (eq > 0) value = arg.slice(eq + 1);
-    } else if (arg.startsWith('-') && arg.length === 2) {
-      const alias = ALIASES[arg[1]!];
-      if (!alias) throw new UsageError(`unknown option ${arg}`);
-      name = alias;
-    } else throw new UsageError(`unexpected argument "${arg}"`);
-    if (BOOLEAN.has(name)) {
-      if (value !== undefined) throw new UsageError(`--${name} takes no value`);
-    } else if (value === undefined) {
-      value = argv[++i];
-      if (value === undefined) throw new UsageError(`--${name} needs a value`);
-    }
+  const line = parseCommandLine(argv, OPTIONS, { positionals: false, error: (m) => new UsageError(m) });
+  for (const { name, value } of line.options) {
     const v = value ?? '';
     switch (name) {
       case 'help': return null;
