@@ -407,14 +407,31 @@ describe('management API resources', () => {
   });
 
   describe('web UI and scripts', () => {
-    test('/ serves the UI page and its script without credentials', async () => {
+    test('/ serves the UI page and its hashed, long-cached assets without credentials', async () => {
       const page = await api(target, 'GET', '/', undefined, null);
       assert.equal(page.status, 200);
       assert.match(page.headers.get('content-type')!, /text\/html/);
-      assert.match(page.body, /<title>Warren management<\/title>/);
-      const js = await api(target, 'GET', '/app.js', undefined, null);
-      assert.match(js.body, /\/api/);
-      for (const view of ['overview', 'queues', 'connections', 'exchanges']) assert.match(js.body, new RegExp(`async ${view}\\(`));
+      assert.equal(page.headers.get('cache-control'), 'no-cache');
+      assert.match(page.body, /<title>Warren Management<\/title>/);
+      const files = [...(page.body as string).matchAll(/(?:src|href)="(assets\/[^"]+)"/g)].map((m) => m[1]!);
+      assert.ok(files.some((f) => f.endsWith('.js')) && files.some((f) => f.endsWith('.css')), files.join(', '));
+      for (const f of files) {
+        const asset = await api(target, 'GET', `/${f}`, undefined, null);
+        assert.equal(asset.status, 200, f);
+        assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+      }
+      assert.equal((await api(target, 'GET', '/assets/main-NOTBUILT.js', undefined, null)).status, 404);
+    });
+
+    test('paginated queue lists filter and sort by name without rendering every queue', async () => {
+      for (const n of ['page-b', 'page-a', 'page-c']) await apiOk(target, 'PUT', `/api/queues/%2F/${n}`, { durable: false });
+      const a = await apiOk(target, 'GET', '/api/queues/%2F?page=1&page_size=2&name=page-&sort=name&sort_reverse=true');
+      assert.deepEqual(a.body.items.map((q: { name: string }) => q.name), ['page-c', 'page-b']);
+      assert.equal(a.body.filtered_count, 3);
+      assert.equal(a.body.page_count, 2);
+      const b = await apiOk(target, 'GET', '/api/queues?page=1&name=%5Epage-%5Bab%5D%24&use_regex=true&sort=messages&columns=name');
+      assert.deepEqual(new Set(b.body.items.map((q: { name: string }) => q.name)), new Set(['page-a', 'page-b']));
+      for (const n of ['page-a', 'page-b', 'page-c']) await apiOk(target, 'DELETE', `/api/queues/%2F/${n}`);
     });
 
     test('/cli/rabbitmqadmin serves an admin script', async () => {

@@ -13,7 +13,7 @@ import type { TLSSocket } from 'node:tls';
 import type { ManagedBroker } from './managed-broker.js';
 import { authenticate, requireLevel } from './access.js';
 import { HttpError, Reply, objectNotFound, parseJsonObject, readBody, sendError, sendJson } from './http.js';
-import { shapeList, shapeObject } from './query.js';
+import { LazyList, shapeList, shapeObject } from './query.js';
 import { Router, type Ctx } from './router.js';
 import { authAttemptRoutes } from './routes/auth-attempts.js';
 import { bindingRoutes } from './routes/bindings.js';
@@ -100,8 +100,16 @@ export class ManagementServer {
       if (!path.startsWith('/api/') && path !== '/api') {
         const asset = staticAsset(path);
         if (!asset || (req.method !== 'GET' && req.method !== 'HEAD')) throw objectNotFound();
-        res.writeHead(200, { 'content-type': asset.type, 'content-length': Buffer.byteLength(asset.body), 'cache-control': 'no-cache' });
-        res.end(req.method === 'HEAD' ? undefined : asset.body);
+        const gzip = asset.gzipped !== undefined && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+        const body = gzip ? asset.gzipped! : asset.body;
+        res.writeHead(200, {
+          'content-type': asset.type,
+          'content-length': body.length,
+          vary: 'accept-encoding',
+          ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+          ...asset.headers,
+        });
+        res.end(req.method === 'HEAD' ? undefined : body);
         return;
       }
       const match = this.router.match(req.method ?? 'GET', path);
@@ -147,7 +155,7 @@ export class ManagementServer {
   }
 
   private shape(body: unknown, query: URLSearchParams): unknown {
-    if (Array.isArray(body)) return shapeList(body as Record<string, unknown>[], query);
+    if (Array.isArray(body) || body instanceof LazyList) return shapeList(body as Record<string, unknown>[] | LazyList<unknown>, query);
     if (typeof body === 'object' && body !== null) return shapeObject(body as Record<string, unknown>, query);
     return body;
   }

@@ -9,6 +9,7 @@ import type { ManagedBroker } from './managed-broker.js';
 import type { Queue } from '../broker/queue.js';
 import type { Channel } from '../connection/channel.js';
 import type { Connection } from '../connection/connection.js';
+import { GLOBAL_RESOLUTIONS, QUEUE_RESOLUTIONS, SeriesHistory } from './history.js';
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 5000;
 
@@ -21,6 +22,9 @@ export interface Totals {
   recv_oct: number;
   send_oct: number;
 }
+
+/** A queue's history is dropped when nobody has asked for its samples for this long. */
+const QUEUE_HISTORY_IDLE_MS = 10 * 60_000;
 
 const zero = (): Totals => ({ publish: 0, deliver_get: 0, ack: 0, redeliver: 0, recv_oct: 0, send_oct: 0 });
 
@@ -38,6 +42,10 @@ export class StatsCollector {
   private readonly knownConnections = new Map<Connection, string>();
   private readonly retired = new Map<string, Totals>();
   private timer: NodeJS.Timeout | undefined;
+  /** Chart samples: the whole broker, each vhost, and queues somebody is looking at. */
+  readonly overviewHistory = new SeriesHistory(GLOBAL_RESOLUTIONS);
+  private readonly vhostHistories = new Map<string, SeriesHistory>();
+  private readonly queueHistories = new Map<string, SeriesHistory>();
 
   constructor(
     private readonly broker: ManagedBroker,
@@ -62,6 +70,23 @@ export class StatsCollector {
   /** `{rate}` as RabbitMQ's `*_details` fields, rounded to one decimal like its API. */
   details(key: string): { rate: number } {
     return { rate: Math.round(this.rate(key) * 10) / 10 };
+  }
+
+  vhostHistory(vhost: string): SeriesHistory | undefined {
+    return this.vhostHistories.get(vhost);
+  }
+
+  /** A queue's history, started on first use (so its charts fill from the first look on). */
+  queueHistory(vhost: string, name: string, now = Date.now()): SeriesHistory {
+    const key = queueKey(vhost, name);
+    let h = this.queueHistories.get(key);
+    if (!h) {
+      this.queueHistories.set(key, (h = new SeriesHistory(QUEUE_RESOLUTIONS)));
+      const q = this.broker.vhosts.get(vhost)?.queues.get(name);
+      if (q) h.record(now, queueFields(q));
+    }
+    h.lastRead = now;
+    return h;
   }
 
   /** Cumulative totals of a vhost: live objects plus those that went away. */
@@ -111,7 +136,11 @@ export class StatsCollector {
         observe(`${k}messages`, q.messageCount + q.unacked);
         observe(`${k}messages_ready`, q.messageCount);
         observe(`${k}messages_unacknowledged`, q.unacked);
+        this.queueHistories.get(k)?.record(now, queueFields(q));
       }
+    }
+    for (const [key, h] of this.queueHistories) {
+      if (!seen.has(`${key}messages`) || now - h.lastRead > QUEUE_HISTORY_IDLE_MS) this.queueHistories.delete(key);
     }
     for (const c of this.broker.connections) {
       const vhost = c.vhost?.name ?? '';
@@ -141,7 +170,11 @@ export class StatsCollector {
       observe(`${k}messages`, messages);
       observe(`${k}messages_ready`, ready);
       observe(`${k}messages_unacknowledged`, unacked);
+      let h = this.vhostHistories.get(name);
+      if (!h) this.vhostHistories.set(name, (h = new SeriesHistory(GLOBAL_RESOLUTIONS)));
+      h.record(now, { ...t, messages, messages_ready: ready, messages_unacknowledged: unacked });
     }
+    for (const name of this.vhostHistories.keys()) if (!this.broker.vhosts.has(name)) this.vhostHistories.delete(name);
     const o = this.overviewTotals();
     for (const [field, value] of Object.entries(o)) observe(`o\0${field}`, value);
     let ready = 0;
@@ -155,6 +188,7 @@ export class StatsCollector {
     observe('o\0messages', ready + unacked);
     observe('o\0messages_ready', ready);
     observe('o\0messages_unacknowledged', unacked);
+    this.overviewHistory.record(now, { ...o, messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked });
     // Objects that are gone take their samples with them.
     for (const key of this.previous.keys()) {
       if (!seen.has(key)) {
@@ -194,6 +228,18 @@ export class StatsCollector {
     if (!t) this.retired.set(vhost, (t = zero()));
     return t;
   }
+}
+
+function queueFields(q: Queue): Record<string, number> {
+  return {
+    messages: q.messageCount + q.unacked,
+    messages_ready: q.messageCount,
+    messages_unacknowledged: q.unacked,
+    publish: q.stats.published,
+    deliver_get: q.stats.delivered,
+    ack: q.stats.acked,
+    redeliver: q.stats.redelivered,
+  };
 }
 
 function addQueue(t: Totals, q: Queue): void {

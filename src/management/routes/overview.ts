@@ -14,13 +14,16 @@ import type { User } from '../../auth/users.js';
 import { isMonitor, listableVhosts, requireVhost, visibleVhosts } from '../access.js';
 import { HttpError, badRequest, notAuthorised, objectNotFound } from '../http.js';
 import type { Router } from '../router.js';
+import { addSamples } from '../samples.js';
 import { EXCHANGE_TYPES, NODE_NAME, overviewJson } from '../views.js';
 
 const RABBIT_NODE_ALIAS = `rabbit@${hostname().split('.')[0]}`;
 
 export function overviewRoutes(r: Router): void {
-  r.get('/api/overview', 'management', (ctx) =>
-    overviewJson(ctx.broker, ctx.stats, isMonitor(ctx.user) ? listableVhosts(ctx.broker, ctx.user) : visibleVhosts(ctx.broker, ctx.user), ctx.managementPort));
+  r.get('/api/overview', 'management', (ctx) => {
+    const json = overviewJson(ctx.broker, ctx.stats, isMonitor(ctx.user) ? listableVhosts(ctx.broker, ctx.user) : visibleVhosts(ctx.broker, ctx.user), ctx.managementPort);
+    return addSamples(json, ctx.stats.overviewHistory, ctx.query, json['queue_totals'] as Record<string, unknown>);
+  });
   r.get('/api/whoami', 'management', (ctx) => ({ name: ctx.user.name, tags: [...ctx.user.tags] }));
   r.get('/api/cluster-name', 'management', () => ({ name: NODE_NAME }));
   r.get('/api/extensions', 'management', () => []);

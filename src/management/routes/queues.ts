@@ -4,11 +4,14 @@
  * the user's AMQP permissions, exactly as for a client on a channel.
  */
 import type { Envelope } from '../../broker/message.js';
+import type { Queue } from '../../broker/queue.js';
+import { LazyList } from '../query.js';
 import { fieldTableFromJson } from '../../protocol/field-table.js';
 import { visibleVhosts } from '../access.js';
 import { Reply, badRequest } from '../http.js';
 import { payloadToJson, propertiesToJson } from '../message-json.js';
 import type { Ctx, Router } from '../router.js';
+import { addSamples, wantsSamples } from '../samples.js';
 import { optionalBool, optionalObject, queryFlag, requireKeys } from '../validate.js';
 import { bindingJson, defaultBinding, queueJson } from '../views.js';
 import { amqp, checkPermission, queueParam, vhostParam } from './common.js';
@@ -18,16 +21,19 @@ const ACK_MODES = ['ack_requeue_true', 'ack_requeue_false', 'reject_requeue_true
 export function queueRoutes(r: Router): void {
   r.get('/api/queues', 'management', (ctx) => {
     const visible = visibleVhosts(ctx.broker, ctx.user);
-    const out = [];
+    const out: Queue[] = [];
     for (const v of ctx.broker.vhosts.values()) {
-      if (!visible.has(v.name)) continue;
-      for (const q of v.queues.values()) out.push(queueJson(ctx.broker, ctx.stats, q));
+      if (visible.has(v.name)) out.push(...v.queues.values());
     }
-    return out;
+    return queueList(ctx, out);
   });
-  r.get('/api/queues/:vhost', 'management', (ctx) =>
-    [...vhostParam(ctx).queues.values()].map((q) => queueJson(ctx.broker, ctx.stats, q)));
-  r.get('/api/queues/:vhost/:name', 'management', (ctx) => queueJson(ctx.broker, ctx.stats, queueParam(ctx, vhostParam(ctx)), true));
+  r.get('/api/queues/:vhost', 'management', (ctx) => queueList(ctx, [...vhostParam(ctx).queues.values()]));
+  r.get('/api/queues/:vhost/:name', 'management', (ctx) => {
+    const q = queueParam(ctx, vhostParam(ctx));
+    const json = queueJson(ctx.broker, ctx.stats, q, true);
+    if (!wantsSamples(ctx.query)) return json;
+    return addSamples(json, ctx.stats.queueHistory(q.vhost, q.name), ctx.query, json);
+  });
   r.put('/api/queues/:vhost/:name', 'management', putQueue);
   r.delete('/api/queues/:vhost/:name', 'management', (ctx) => {
     const vhost = vhostParam(ctx);
@@ -122,6 +128,18 @@ async function getMessages(ctx: Ctx): Promise<unknown> {
   }
   q.dispatch();
   return out;
+}
+
+/** Queues render lazily: a page of 10,000 filtered and sorted by name builds 100 JSON objects. */
+function queueList(ctx: Ctx, queues: Queue[]): LazyList<Queue> {
+  return new LazyList(queues, (q) => queueJson(ctx.broker, ctx.stats, q), {
+    name: (q) => q.name,
+    vhost: (q) => q.vhost,
+    messages: (q) => q.messageCount + q.unacked,
+    messages_ready: (q) => q.messageCount,
+    messages_unacknowledged: (q) => q.unacked,
+    consumers: (q) => q.consumerCount,
+  });
 }
 
 function integer(v: unknown): number | undefined {

@@ -5,6 +5,7 @@
 import { listableVhosts } from '../access.js';
 import { Reply, badRequest, objectNotFound } from '../http.js';
 import type { Router } from '../router.js';
+import { addSamples } from '../samples.js';
 import { optionalString, parseTags } from '../validate.js';
 import { getVhostMetadata, setVhostMetadata } from '../vhost-metadata.js';
 import { permissionJson, topicPermissionJson, vhostJson } from '../views.js';
@@ -17,7 +18,8 @@ export function vhostRoutes(r: Router): void {
   r.get('/api/vhosts/:vhost', 'administrator', (ctx) => {
     const v = ctx.broker.vhosts.get(ctx.params['vhost']!);
     if (!v) throw objectNotFound();
-    return vhostJson(ctx.stats, v);
+    const json = vhostJson(ctx.stats, v);
+    return addSamples(json, ctx.stats.vhostHistory(v.name), ctx.query, json);
   });
   r.put('/api/vhosts/:vhost', 'administrator', async (ctx) => {
     const name = ctx.params['vhost']!;
