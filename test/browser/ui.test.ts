@@ -1,0 +1,331 @@
+/**
+ * The management web UI in a real browser (Debian's Chromium via playwright-core) against a real
+ * Warren with real AMQP clients. Run by .ci/run (`npm test` does not need Chromium). The visible
+ * texts asserted here are RabbitMQ 3.10.8's (checked in its UI and templates).
+ */
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { api, apiOk, connect, eventually, startTarget, type Target } from '../management-support.js';
+import { launch, login, openPage, openSection, screenshot, type PageOptions, type Session, type TrackedPage } from './ui-support.js';
+
+describe('management web UI in Chromium', () => {
+  let target: Target;
+  let session: Session;
+  let base: string;
+  const pages: TrackedPage[] = [];
+
+  async function page(options: PageOptions = {}): Promise<TrackedPage> {
+    const p = await openPage(session, base, options);
+    pages.push(p);
+    return p;
+  }
+
+  async function loggedIn(hash = '#/'): Promise<TrackedPage> {
+    const p = await page();
+    await login(p.page, base, 'guest', 'guest', hash);
+    await p.page.getByRole('button', { name: 'Log out' }).waitFor();
+    return p;
+  }
+
+  /** Accepts the next confirm() dialog and records its question. */
+  function acceptNextDialog(p: TrackedPage, answer = true): Promise<string> {
+    return new Promise((resolve) => {
+      p.page.once('dialog', (d) => {
+        resolve(d.message());
+        void (answer ? d.accept() : d.dismiss());
+      });
+    });
+  }
+
+  before(async () => {
+    target = await startTarget({ allowReference: false });
+    base = target.managementUrl;
+    session = await launch();
+  });
+
+  // Each test's pages are closed when it ends, so a page left on a queue a later test deletes
+  // does not count the 404s of its refreshes.
+  afterEach(async () => {
+    const open = pages.splice(0);
+    for (const p of open) await p.close();
+    for (const p of open) assert.deepEqual(p.problems, [], 'no console errors, exceptions, failed or outside requests');
+  });
+
+  after(async () => {
+    await session?.close();
+    await target?.close();
+  });
+
+  test('static files: hashed assets cached for a year, the page revalidated, a strict CSP', async () => {
+    const index = await fetch(`${base}/`);
+    const html = await index.text();
+    assert.equal(index.headers.get('cache-control'), 'no-cache');
+    assert.match(index.headers.get('content-security-policy') ?? '', /default-src 'none'.*connect-src 'self'/);
+    const script = /src="(assets\/main-[A-Z0-9]+\.js)"/.exec(html)?.[1];
+    assert.ok(script, 'index.html refers to a hashed script');
+    const js = await fetch(`${base}/${script}`);
+    assert.equal(js.status, 200);
+    assert.equal(js.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.equal((await fetch(`${base}/cli/rabbitmqadmin`)).status, 200);
+  });
+
+  test('log in: wrong password is refused, the error goes away after a good login, the form is gone; log out', async () => {
+    const { page: p } = await page({ allowFailures: ['401 /api/whoami'] });
+    await login(p, base, 'guest', 'wrong');
+    const alert = p.getByRole('alert');
+    await alert.waitFor();
+    assert.equal(await alert.textContent(), 'Login failed');
+    await p.getByLabel('Password:').fill('guest');
+    await p.getByRole('button', { name: 'Login' }).click();
+    await p.getByRole('heading', { name: 'Overview' }).waitFor();
+    assert.equal(await p.getByLabel('Password:').count(), 0, 'the login form (with the password) is gone');
+    assert.equal(await p.getByText('Login failed').count(), 0, 'the old error is gone');
+    await p.getByText(/^Refreshed \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/).waitFor();
+    await screenshot(p, 'overview');
+    await p.getByRole('button', { name: 'Log out' }).click();
+    await p.getByRole('button', { name: 'Login' }).waitFor();
+  });
+
+  test('a queue declared by amqplib appears in the list and has its page', async () => {
+    const c = await connect(target.amqpUrl('guest', 'guest'));
+    const ch = await c.createChannel();
+    await ch.assertQueue('ui-amqplib-queue', { durable: true, arguments: { 'x-message-ttl': 60000, 'x-max-length': 10 } });
+    const { page: p } = await loggedIn('#/queues');
+    const link = p.getByRole('link', { name: 'ui-amqplib-queue', exact: true });
+    await link.waitFor();
+    const row = p.locator('tr', { has: link });
+    for (const f of ['D', 'TTL', 'Lim']) assert.equal(await row.locator('abbr.feature', { hasText: new RegExp(`^${f}$`) }).count(), 1, f);
+    await link.click();
+    await p.waitForURL(/#\/queues\/%2F\/ui-amqplib-queue$/);
+    await p.getByRole('heading', { name: /Queue ui-amqplib-queue/ }).waitFor();
+    await c.close();
+  });
+
+  test('publish from the exchange page and the queue page, get both messages back', async () => {
+    await apiOk(target, 'PUT', '/api/exchanges/%2F/ui-x', { type: 'direct' });
+    await apiOk(target, 'PUT', '/api/queues/%2F/ui-q', { durable: false });
+    await apiOk(target, 'POST', '/api/bindings/%2F/e/ui-x/q/ui-q', { routing_key: 'rk' });
+    const { page: p } = await loggedIn('#/exchanges');
+    await p.getByRole('link', { name: '(AMQP default)' }).waitFor();
+    await p.getByRole('link', { name: 'ui-x', exact: true }).click();
+    await p.waitForURL(/#\/exchanges\/%2F\/ui-x$/);
+    await p.getByRole('link', { name: 'ui-q' }).waitFor();
+    await openSection(p, 'Publish message');
+    await p.locator('form.publish').getByLabel('Routing key:').fill('rk');
+    await p.getByLabel('Delivery mode:').selectOption('2');
+    await p.getByLabel('Headers key 1').fill('origin');
+    await p.getByLabel('Headers value 1').fill('exchange-page');
+    await p.getByLabel('Payload:', { exact: true }).fill('hello from the exchange page');
+    await p.getByRole('button', { name: 'Publish message' }).click();
+    await p.getByText('Message published.').waitFor();
+    await screenshot(p, 'exchange');
+
+    await p.goto(`${base}/#/queues/%2F/ui-q`);
+    await openSection(p, 'Publish message');
+    await p.getByLabel('Payload:', { exact: true }).fill('hello from the queue page');
+    await p.getByRole('button', { name: 'Publish message' }).click();
+    await p.getByText('Message published.').waitFor();
+
+    await openSection(p, 'Get messages');
+    const ackMode = p.getByLabel('Ack Mode:');
+    const options = await ackMode.locator('option').allTextContents();
+    assert.deepEqual(options, ['Nack message requeue true', 'Automatic ack', 'Reject requeue true', 'Reject requeue false']);
+    await p.getByLabel('Messages:').fill('2');
+    await p.getByRole('button', { name: 'Get Message(s)' }).click();
+    const first = p.getByRole('article', { name: 'Message 1' });
+    await first.waitFor();
+    assert.match((await first.textContent()) ?? '', /hello from the exchange page/);
+    assert.match((await first.textContent()) ?? '', /headers: origin.*exchange-page/);
+    assert.match((await first.textContent()) ?? '', /delivery_mode2/);
+    assert.match((await p.getByRole('article', { name: 'Message 2' }).textContent()) ?? '', /hello from the queue page/);
+    await screenshot(p, 'queue');
+    // Nack with requeue left both messages in the queue.
+    const q = await apiOk(target, 'GET', '/api/queues/%2F/ui-q');
+    assert.equal(q.body.messages, 2);
+  });
+
+  test('purge and delete ask first; dismissing changes nothing', async () => {
+    const tp = await loggedIn('#/queues/%2F/ui-q');
+    const p = tp.page;
+    await p.getByRole('heading', { name: /Queue ui-q/ }).waitFor();
+    await openSection(p, 'Purge');
+    let question = acceptNextDialog(tp, false);
+    await p.getByRole('button', { name: 'Purge Messages' }).click();
+    assert.match(await question, /Purge/);
+    assert.equal((await apiOk(target, 'GET', '/api/queues/%2F/ui-q')).body.messages, 2, 'dismissed: nothing purged');
+    question = acceptNextDialog(tp);
+    await p.getByRole('button', { name: 'Purge Messages' }).click();
+    await question;
+    await p.getByText('Queue purged.').waitFor();
+    assert.equal((await apiOk(target, 'GET', '/api/queues/%2F/ui-q')).body.messages, 0);
+
+    await openSection(p, 'Delete');
+    question = acceptNextDialog(tp, false);
+    await p.getByRole('button', { name: 'Delete Queue' }).click();
+    await question;
+    assert.equal((await api(target, 'GET', '/api/queues/%2F/ui-q')).status, 200, 'dismissed: not deleted');
+    question = acceptNextDialog(tp);
+    await p.getByRole('button', { name: 'Delete Queue' }).click();
+    await question;
+    await p.waitForURL(/#\/queues$/);
+    assert.equal((await api(target, 'GET', '/api/queues/%2F/ui-q')).status, 404);
+  });
+
+  test('the overview and queue charts move under load', async () => {
+    const c = await connect(target.amqpUrl('guest', 'guest'));
+    const ch = await c.createChannel();
+    await ch.assertQueue('ui-load', { durable: false });
+    await ch.consume('ui-load', (m) => m && Math.random() < 0.5 && ch.ack(m), { noAck: false });
+    const { page: p } = await loggedIn('#/');
+    // The queue's history starts when its page is first looked at.
+    const { page: qp } = await loggedIn('#/queues/%2F/ui-load');
+    const rates = p.getByRole('img', { name: 'Message rates chart' });
+    await rates.waitFor();
+    let running = true;
+    const load = (async () => {
+      while (running) {
+        for (let i = 0; i < 200; i++) ch.sendToQueue('ui-load', Buffer.from('x'));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const legendValue = (page: typeof p, chart: string, series: string) =>
+      page.locator('.chart', { has: page.getByRole('img', { name: `${chart} chart` }) }).locator('li', { hasText: series }).locator('strong');
+    const value = async (l: ReturnType<typeof legendValue>) => Number(((await l.textContent()) ?? '').replace(/[^\d.]/g, ''));
+    const points = async (page: typeof p, chart: string) => Number(await page.getByRole('img', { name: `${chart} chart` }).getAttribute('data-points'));
+    const before = await points(p, 'Message rates');
+    // Samples are taken every 5 s (RabbitMQ's collection interval): wait for two of them.
+    await eventually(async () => {
+      return (await value(legendValue(p, 'Message rates', 'Publish'))) > 0 && (await value(legendValue(p, 'Queued messages', 'Unacked'))) > 0 &&
+        (await value(legendValue(qp, 'Message rates', 'Publish'))) > 0 && (await points(p, 'Message rates')) > before;
+    }, 30_000);
+    running = false;
+    await load;
+    await screenshot(p, 'overview-load');
+    await screenshot(qp, 'queue-load', false);
+    await c.close();
+  });
+
+  test('create a user in the UI and log in as them; a user without a management tag is refused', async () => {
+    const { page: p } = await loggedIn('#/users');
+    await openSection(p, 'Add a user');
+    await p.getByLabel('Username:').fill('ui-henry');
+    await p.getByLabel('Password:').fill('s3cret');
+    await p.getByLabel('Tags:').fill('management');
+    await p.getByRole('button', { name: 'Add user' }).click();
+    await p.getByRole('link', { name: 'ui-henry' }).click();
+    await p.waitForURL(/#\/users\/ui-henry$/);
+    await p.getByRole('button', { name: 'Set permission' }).click();
+    await p.getByText('Permission set.').waitFor();
+    await screenshot(p, 'user');
+    const perms = await apiOk(target, 'GET', '/api/permissions/%2F/ui-henry');
+    assert.equal(perms.body.configure, '.*');
+
+    const henry = await page();
+    await login(henry.page, base, 'ui-henry', 's3cret');
+    await henry.page.getByText('User ui-henry').waitFor();
+
+    await apiOk(target, 'PUT', '/api/users/ui-plain', { password: 'pw', tags: '' });
+    const plain = await page({ allowFailures: ['401 /api/whoami'] });
+    await login(plain.page, base, 'ui-plain', 'pw');
+    const alert = plain.page.getByRole('alert');
+    await alert.waitFor();
+    assert.equal(await alert.textContent(), 'Not management user');
+    assert.equal(await plain.page.getByRole('button', { name: 'Log out' }).count(), 0);
+  });
+
+  test('10,000 queues: the first page, paging and filters each render in well under a second', async () => {
+    const vhost = target.broker!.vhosts.get('/')!;
+    for (let i = 0; i < 10_000; i++) {
+      vhost.declareQueue({ name: `bulk-${String(i).padStart(5, '0')}`, passive: false, durable: false, exclusive: false, autoDelete: false, arguments: {} }, 0);
+    }
+    const { page: p } = await loggedIn('#/');
+    await p.getByRole('heading', { name: 'Overview' }).waitFor();
+    const rows = p.locator('table.list[aria-label="Queues"] tbody tr');
+    const timed = async (what: string, action: () => Promise<unknown>, until: () => Promise<boolean>) => {
+      const t0 = Date.now();
+      await action();
+      await eventually(until, 5000);
+      const ms = Date.now() - t0;
+      console.log(`# ${what}: ${ms} ms`);
+      assert.ok(ms < 1000, `${what} took ${ms} ms`);
+    };
+    await timed('queues page, 100 of 10,000+', () => p.getByRole('link', { name: 'Queues', exact: true }).click(), async () => (await rows.count()) === 100);
+    assert.match((await p.locator('.pager [role=status]').textContent()) ?? '', /^Page 1 of 1\d\d$/);
+    await timed('page 50', () => p.getByLabel('Page', { exact: true }).selectOption('50'), async () => (await rows.first().textContent())?.includes('bulk-04900') ?? false);
+    await timed('substring filter', () => p.getByLabel('Filter:').fill('bulk-0999'), async () => (await rows.count()) === 10);
+    await p.getByLabel('Regex').check();
+    await timed('regex filter', () => p.getByLabel('Filter:').fill('^bulk-0000[0-4]$'), async () => (await rows.count()) === 5);
+    await screenshot(p, 'queues');
+    await timed('sort by name, descending', async () => {
+      await p.getByLabel('Filter:').fill('');
+      // The list starts sorted by name, ascending: one click reverses it.
+      await p.getByRole('button', { name: /^Name/ }).click();
+    }, async () => (await rows.first().textContent())?.includes('ui-load') ?? false);
+  });
+
+  test('every route renders without console errors; an unknown route says so', async () => {
+    const c = await connect(target.amqpUrl('guest', 'guest'));
+    const ch = await c.createConfirmChannel();
+    await ch.prefetch(5);
+    await ch.assertQueue('ui-consumed', { durable: false, arguments: { 'x-single-active-consumer': true } });
+    await ch.consume('ui-consumed', () => {}, { noAck: false });
+    await ch.consume('ui-consumed', () => {}, { noAck: false });
+    await eventually(async () => (await apiOk(target, 'GET', '/api/connections')).body.length > 0);
+    const conn = (await apiOk(target, 'GET', '/api/connections')).body[0].name as string;
+    const channel = (await apiOk(target, 'GET', '/api/channels')).body[0].name as string;
+    // /api/vhost-limits comes with policies support; until the broker has it, its 404 is expected.
+    const hasLimits = (await api(target, 'GET', '/api/vhost-limits')).status === 200;
+    const tp = await page(hasLimits ? {} : { allowFailures: ['404 /api/vhost-limits'] });
+    const p = tp.page;
+    await login(p, base, 'guest', 'guest');
+    const routes: [string, string | RegExp, string?][] = [
+      ['#/', 'Overview'],
+      ['#/connections', 'Connections', 'connections'],
+      [`#/connections/${encodeURIComponent(conn)}`, /^Connection /, 'connection'],
+      ['#/channels', 'Channels', 'channels'],
+      [`#/channels/${encodeURIComponent(channel)}`, /^Channel /, 'channel'],
+      ['#/exchanges', 'Exchanges', 'exchanges'],
+      ['#/exchanges/%2F/amq.default', /\(AMQP default\)/],
+      ['#/exchanges/%2F/amq.topic', /amq\.topic/],
+      ['#/queues', 'Queues'],
+      ['#/queues/%2F/ui-consumed', /Queue ui-consumed/, 'queue-consumers'],
+      ['#/users', 'Users', 'users'],
+      ['#/users/guest', /User guest/],
+      ['#/vhosts', 'Virtual Hosts', 'vhosts'],
+      ['#/vhosts/%2F', /Virtual Host \//, 'vhost'],
+      ['#/policies', 'Policies', 'policies'],
+      ['#/limits', 'Limits'],
+      ['#/no-such-page', 'Page not found', 'not-found'],
+      ['#/queues/%2F', 'Page not found'],
+    ];
+    for (const [hash, heading, shot] of routes) {
+      await p.goto(`${base}/${hash}`);
+      await p.getByRole('heading', { level: 1, name: heading }).waitFor();
+      if (shot) await screenshot(p, shot);
+    }
+    // Single active consumer: one consumer is active, the other waits.
+    await p.goto(`${base}/#/queues/%2F/ui-consumed`);
+    const statuses = p.locator('table.list[aria-label="Consumers"] tbody tr td:nth-child(7)');
+    await eventually(async () => (await statuses.count()) === 2);
+    const texts = (await statuses.allTextContents()).sort();
+    assert.ok(texts.includes('single_active') || texts.includes('up'), texts.join(','));
+    // Every control on the routes visited has a label tied to it.
+    const unlabelled = await p.evaluate<string[]>(
+      "[...document.querySelectorAll('input, select, textarea')].filter((el) => el.labels.length === 0).map((el) => el.outerHTML)",
+    );
+    assert.deepEqual(unlabelled, []);
+    await c.close();
+  });
+
+  test('usable on a phone, in the dark theme', async () => {
+    const tp = await page({ viewport: { width: 390, height: 844 } });
+    await tp.page.emulateMedia({ colorScheme: 'dark' });
+    await login(tp.page, base, 'guest', 'guest', '#/queues/%2F/ui-amqplib-queue');
+    await tp.page.getByRole('heading', { name: /Queue ui-amqplib-queue/ }).waitFor();
+    const overflow = await tp.page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone screen`);
+    const bg = await tp.page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+    assert.equal(bg, 'rgb(20, 24, 31)');
+    await screenshot(tp.page, 'queue-phone-dark');
+  });
+});
