@@ -6,7 +6,7 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, apiOk, connect, eventually, startTarget, type Target } from '../management-support.js';
-import { launch, login, openPage, openSection, screenshot, type PageOptions, type Session, type TrackedPage } from './ui-support.js';
+import { launch, login, openPage, openSection, screenshot, type PageOptions, type Session, type TrackedPage } from './ui-browser.js';
 
 describe('management web UI in Chromium', () => {
   let target: Target;
