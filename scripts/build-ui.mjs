@@ -3,12 +3,32 @@
 // broker serves with a year-long cache. Type-checking is done before this by
 // `tsc -p src/management/ui/web` (esbuild only strips types).
 import { build } from 'esbuild';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist/src/management/ui/www');
+const src = join(root, 'src/management/ui/web');
+
+/** Newest modification time among the UI's inputs (sources, this script, the locked dependency versions). */
+function newestInput() {
+  let newest = 0;
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+  };
+  walk(src);
+  for (const f of [fileURLToPath(import.meta.url), join(root, 'package-lock.json')]) newest = Math.max(newest, statSync(f).mtimeMs);
+  return newest;
+}
+
+// `npm start` and `npm test` build first: an unchanged UI is not bundled again.
+const index = join(out, 'index.html');
+if (existsSync(index) && statSync(index).mtimeMs > newestInput()) process.exit(0);
 rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, 'assets'), { recursive: true });
 
