@@ -30,6 +30,8 @@ export class Consumer implements QueueConsumer {
     /** basic.qos prefetch_count with global=false at the time of consume; 0 = unlimited. */
     readonly prefetch: number,
     readonly args: FieldTable,
+    /** x-priority, validated by the channel (consumer-order.ts). */
+    readonly priority = 0,
   ) {}
 
   canTake(): boolean {

@@ -3,7 +3,7 @@
  * limits with their overflow behaviour, and dead-lettering. Parsed once at declare; invalid values
  * are refused with RabbitMQ's 406 texts.
  */
-import { preconditionFailed } from '../protocol/errors.js';
+import { invalidArg, preconditionFailed } from '../protocol/errors.js';
 import { amqpTypeName, numericValue, stringValue, TypedValue, type FieldTable, type FieldValue } from '../protocol/field-table.js';
 
 export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
@@ -78,13 +78,28 @@ export function withPolicy(args: QueuePolicy, def: Readonly<Record<string, unkno
  * and behaves as a plain queue (every message has priority 0 there).
  */
 export function parseMaxPriority(args: FieldTable, what: string): number | undefined {
-  const v = args['x-max-priority'];
+  const n = integerArgument(args, 'x-max-priority', what);
+  if (n === undefined) return undefined;
+  if (n < 0) throw invalidArg('x-max-priority', what, `{value_negative,${n}}`);
+  if (n > 255) throw invalidArg('x-max-priority', what, `{max_value_exceeded,${n}}`);
+  return n === 0 ? undefined : n;
+}
+
+/** An integer argument (any AMQP integer width); RabbitMQ's "expected integer, got longstr" otherwise. */
+export function integerArgument(args: FieldTable, name: string, what: string): number | undefined {
+  const v = args[name];
   if (v === undefined) return undefined;
   const n = integerArg(v);
-  if (n === undefined) throw preconditionFailed(`invalid arg 'x-max-priority' for ${what}: "expected integer, got ${amqpTypeName(v)}"`);
-  if (n < 0) throw preconditionFailed(`invalid arg 'x-max-priority' for ${what}: {value_negative,${n}}`);
-  if (n > 255) throw preconditionFailed(`invalid arg 'x-max-priority' for ${what}: {max_value_exceeded,${n}}`);
-  return n === 0 ? undefined : n;
+  if (n === undefined) throw invalidArg(name, what, `"expected integer, got ${amqpTypeName(v)}"`);
+  return n;
+}
+
+/** x-single-active-consumer: a boolean (RabbitMQ's {unacceptable_type,...} otherwise). */
+export function parseSingleActiveConsumer(args: FieldTable, what: string): boolean {
+  const v = args['x-single-active-consumer'];
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw invalidArg('x-single-active-consumer', what, `{unacceptable_type,${amqpTypeName(v)}}`);
+  return v;
 }
 
 /** An integer-typed field value (any width), or undefined for strings, doubles and the rest. */

@@ -9,6 +9,8 @@ export interface QueueConsumer {
   readonly exclusive: boolean;
   /** No ack expected: the queue settles the message as soon as it is handed over. */
   readonly noAck: boolean;
+  /** x-priority: higher-priority consumers get messages while they have room (0 by default). */
+  readonly priority: number;
   /** Room for one more delivery now (prefetch window, channel and socket state). */
   canTake(): boolean;
   /** Take the message; the queue has already counted it as out with a consumer (unless noAck). */

@@ -12,6 +12,7 @@ import { parseExpiration } from './message-expiration.js';
 import { NO_POLICY, type AppliedPolicy } from './policies.js';
 import type { DeadLetterReason } from './dead-letter.js';
 import type { QueueConsumer } from './queue-consumer.js';
+import { insertByPriority, pickByPriority } from './consumer-order.js';
 
 export interface QueueOptions {
   durable: boolean;
@@ -32,6 +33,11 @@ export class Queue {
   readonly kind = 'queue' as const;
   private consumers: QueueConsumer[] = [];
   private nextConsumer = 0;
+  /** Some consumer has a non-zero x-priority: consumers are kept sorted and picked by consumer-order.ts. */
+  private prioritized = false;
+  private readonly priorityCursors = new Map<number, number>();
+  /** x-single-active-consumer: only the first consumer receives. */
+  readonly singleActive: boolean;
   private dispatching = false;
   /** Delivered, waiting for ack. */
   unacked = 0;
@@ -63,6 +69,7 @@ export class Queue {
     readonly messages: MessageList,
   ) {
     this.argSettings = this.policy = parseQueuePolicy(options.arguments);
+    this.singleActive = options.arguments['x-single-active-consumer'] === true;
     this.mayExpire = this.policy.messageTtl !== undefined;
     this.touch();
   }
@@ -220,7 +227,13 @@ export class Queue {
 
   addConsumer(consumer: QueueConsumer): void {
     this.touch();
-    this.consumers.push(consumer);
+    if (!this.singleActive && (this.prioritized || consumer.priority !== 0)) {
+      this.prioritized = true;
+      insertByPriority(this.consumers, consumer);
+      this.priorityCursors.clear();
+    } else {
+      this.consumers.push(consumer);
+    }
     this.hadConsumer = true;
     this.dispatch();
   }
@@ -230,6 +243,12 @@ export class Queue {
     if (i < 0) return;
     this.consumers.splice(i, 1);
     if (this.nextConsumer > i) this.nextConsumer--;
+    if (this.prioritized) {
+      this.priorityCursors.clear();
+      this.prioritized = this.consumers.some((c) => c.priority !== 0);
+    }
+    // The next single active consumer takes over at once.
+    if (this.singleActive && i === 0) queueMicrotask(() => this.dispatch());
     this.touch();
     if (this.consumers.length === 0 && this.hadConsumer && this.options.autoDelete && !this.deleted) {
       this.onAutoDelete?.(this);
@@ -259,7 +278,17 @@ export class Queue {
     }
   }
 
+  /** The consumer x-single-active-consumer gives messages to (management shows it). */
+  get activeConsumer(): QueueConsumer | undefined {
+    return this.singleActive ? this.consumers[0] : undefined;
+  }
+
   private pickConsumer(): QueueConsumer | undefined {
+    if (this.singleActive) {
+      const c = this.consumers[0];
+      return c?.canTake() ? c : undefined;
+    }
+    if (this.prioritized) return pickByPriority(this.consumers, this.priorityCursors);
     const consumers = this.consumers;
     const n = consumers.length;
     for (let tried = 0; tried < n; tried++) {

@@ -20,7 +20,7 @@ import { deadLetteredMessage, isDeadLetterCycle, type DeadLetterReason } from '.
 import { VhostPolicies, type Policy, type PolicyKind } from './policies.js';
 import { limitOf, type Limits } from './limits.js';
 import { PriorityMessageList, priorityLevelName } from './priority-message-list.js';
-import { parseMaxPriority } from './queue-arguments.js';
+import { parseMaxPriority, parseSingleActiveConsumer } from './queue-arguments.js';
 
 export interface ExchangeDeclaration {
   name: string;
@@ -229,6 +229,7 @@ export class VirtualHost {
       return existing;
     }
     const maxPriority = parseMaxPriority(d.arguments, this.describe('queue', name));
+    parseSingleActiveConsumer(d.arguments, this.describe('queue', name));
     const maxQueues = limitOf(this.limits, 'max-queues');
     if (maxQueues !== undefined && this.queues.size >= maxQueues) throw queueLimitReached(name, this.name, maxQueues);
     const queue = new Queue(this.name, name, {

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Consumer, type ConsumerChannel } from '../broker/consumer.js';
+import { integerArgument } from '../broker/queue-arguments.js';
 import type { Exchange } from '../broker/exchange/index.js';
 import { Message, type Envelope } from '../broker/message.js';
 import type { Queue } from '../broker/queue.js';
@@ -515,7 +516,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     if (queue.hasExclusiveConsumer() || (a.exclusive && queue.consumerCount > 0)) {
       throw accessRefused(`queue '${queue.name}' in vhost '${this.vhost.name}' in exclusive use`);
     }
-    const consumer = new Consumer(tag, queue, this, a.noAck, a.exclusive, this.consumerPrefetch, a.arguments);
+    const priority = integerArgument(a.arguments, 'x-priority', describeResource('queue', queue.name, this.vhost.name)) ?? 0;
+    const consumer = new Consumer(tag, queue, this, a.noAck, a.exclusive, this.consumerPrefetch, a.arguments, priority);
     this.consumers.set(tag, consumer);
     if (!a.nowait) this.send(Method.basicConsumeOk, { consumerTag: tag });
     queue.addConsumer(consumer);

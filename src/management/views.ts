@@ -4,6 +4,7 @@
  * Erlang-only fields (reductions, garbage_collection, …) are left out.
  */
 import { tlsConnectionInfo } from '../tls/peer-certificate.js';
+import { activityStatus } from '../broker/consumer-order.js';
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
@@ -102,7 +103,7 @@ export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue
     consumer_capacity: q.consumerCount > 0 ? 1 : 0,
     consumer_utilisation: q.consumerCount > 0 ? 1 : 0,
     exclusive_consumer_tag: q.allConsumers().find((c) => c.exclusive)?.tag ?? null,
-    single_active_consumer_tag: null,
+    single_active_consumer_tag: q.activeConsumer?.tag ?? null,
     head_message_timestamp: null,
     recoverable_slaves: null,
     ...withDetails(stats, k, {
@@ -285,8 +286,8 @@ export function consumerJson(consumer: Consumer): Json | undefined {
     ack_required: !consumer.noAck,
     exclusive: consumer.exclusive,
     prefetch_count: consumer.prefetch,
-    active: true,
-    activity_status: 'up',
+    active: activityStatus(consumer.queue.singleActive, consumer.queue.allConsumers(), consumer) !== 'waiting',
+    activity_status: activityStatus(consumer.queue.singleActive, consumer.queue.allConsumers(), consumer),
     arguments: args(consumer.args),
   };
 }

@@ -82,3 +82,5 @@ export const userConnectionLimitReached = (user: string, limit: number) =>
   notAllowed(`connection refused for user '${user}': user connection limit (${limit}) is reached`);
 export const userChannelLimitReached = (user: string, limit: number) =>
   notAllowed(`number of channels opened for user '${user}' has reached the maximum allowed user limit of (${limit})`);
+/** An x-argument RabbitMQ refuses: "invalid arg 'x-max-priority' for queue 'q' in vhost '/': {value_negative,-1}". */
+export const invalidArg = (arg: string, what: string, detail: string) => preconditionFailed(`invalid arg '${arg}' for ${what}: ${detail}`);
