@@ -10,7 +10,7 @@ import {
 } from '../protocol/errors.js';
 import { amqpTypeName, type FieldTable, type FieldValue } from '../protocol/field-table.js';
 import { bindingId, createExchange, isExchangeType, type Binding, type Destination, type Exchange } from './exchange/index.js';
-import type { Message } from './message.js';
+import { Message } from './message.js';
 import type { MessageList } from './message-list.js';
 import { MemoryMessageList } from './memory-message-list.js';
 import { DirectReplyTo, REPLY_TO_PREFIX } from './direct-reply-to.js';
@@ -20,6 +20,7 @@ import { deadLetteredMessage, isDeadLetterCycle, type DeadLetterReason } from '.
 import { VhostPolicies, type Policy, type PolicyKind } from './policies.js';
 import { limitOf, type Limits } from './limits.js';
 import { PriorityMessageList, priorityLevelName } from './priority-message-list.js';
+import { senderSelected, type SenderSelected } from './sender-selected.js';
 import { parseMaxPriority, parseSingleActiveConsumer } from './queue-arguments.js';
 
 export interface ExchangeDeclaration {
@@ -403,6 +404,8 @@ export class VirtualHost {
     }
     const routed = nested ? new Set<Destination>() : this.routeScratch;
     this.route(exchange, message, routed);
+    const selected = senderSelected(message);
+    if (selected) message = this.routeSenderSelected(exchange, message, selected, routed);
     this.publishDepth++;
     try {
       for (const d of routed) {
@@ -416,6 +419,16 @@ export class VirtualHost {
       this.publishDepth--;
     }
     return outcome;
+  }
+
+  /** Adds the queues the CC/BCC routing keys reach; returns the message to deliver (without BCC). */
+  private routeSenderSelected(exchange: Exchange, message: Message, selected: SenderSelected, routed: Set<Destination>): Message {
+    const extra = new Set<Destination>();
+    for (const key of selected.keys) {
+      this.route(exchange, new Message(message.exchange, key, message.rawProperties, message.body, message.persistent), extra);
+      for (const d of extra) routed.add(d);
+    }
+    return selected.message;
   }
 
   /** The queues a message published to `exchange` reaches, following e2e bindings and alternate exchanges. */

@@ -84,3 +84,6 @@ export const userChannelLimitReached = (user: string, limit: number) =>
   notAllowed(`number of channels opened for user '${user}' has reached the maximum allowed user limit of (${limit})`);
 /** An x-argument RabbitMQ refuses: "invalid arg 'x-max-priority' for queue 'q' in vhost '/': {value_negative,-1}". */
 export const invalidArg = (arg: string, what: string, detail: string) => preconditionFailed(`invalid arg '${arg}' for ${what}: ${detail}`);
+/** A CC or BCC header that is not an array (sender-selected distribution). */
+export const invalidMessageHeader = (header: string, type: string) =>
+  preconditionFailed(`invalid message: {unacceptable_type_in_header,"${header}",${type}}`);
