@@ -6,7 +6,7 @@ import { stringValue, type FieldTable, type FieldValue } from '../protocol/field
 import { writePropertyFields } from '../protocol/properties.js';
 import { Message } from './message.js';
 
-export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen';
+export type DeadLetterReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
 
 export function deadLetteredMessage(
   original: Message,

@@ -3,7 +3,7 @@
  * (exactly as the publisher sent them) so that all 14 properties reach consumers byte-exact and
  * delivery never re-encodes them; the few properties routing needs are decoded on demand.
  */
-import { readPropertyFields, type BasicProperties } from '../protocol/properties.js';
+import { readPropertyFields, writePropertyFields, type BasicProperties } from '../protocol/properties.js';
 
 export class Message {
   /** Decoded properties, filled the first time something needs them (headers exchange, user_id, TTL). */
@@ -38,4 +38,18 @@ export interface Envelope {
   readonly message: Message;
   /** Set once the message has been handed to a consumer and came back (requeue, recovery). */
   redelivered: boolean;
+  /** Quorum queues: how often it came back, sent to consumers as the x-delivery-count header. */
+  deliveryCount?: number;
+}
+
+/**
+ * The message as a consumer receives it: for quorum queues with the x-delivery-count header
+ * (RabbitMQ 3.10 sends it on every delivery from a quorum queue); otherwise the stored one, untouched.
+ */
+export function deliveredMessage(envelope: Envelope): Message {
+  const m = envelope.message;
+  if (envelope.deliveryCount === undefined) return m;
+  const props = m.properties;
+  const raw = writePropertyFields({ ...props, headers: { ...(props.headers ?? {}), 'x-delivery-count': envelope.deliveryCount } });
+  return new Message(m.exchange, m.routingKey, raw, m.body, m.persistent, m.timestamp);
 }

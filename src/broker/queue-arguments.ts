@@ -18,6 +18,8 @@ export interface QueuePolicy {
   overflowFromArgs: boolean;
   deadLetterExchange: string | undefined;
   deadLetterRoutingKey: string | undefined;
+  /** Quorum queues: returns after which a message is dropped or dead-lettered (delivery_limit). */
+  deliveryLimit: number | undefined;
 }
 
 function nonNegative(args: FieldTable, name: string, min = 0): number | undefined {
@@ -43,7 +45,14 @@ export function parseQueuePolicy(args: FieldTable): QueuePolicy {
     overflowFromArgs: 'x-overflow' in args,
     deadLetterExchange: stringValue(args['x-dead-letter-exchange']),
     deadLetterRoutingKey: stringValue(args['x-dead-letter-routing-key']),
+    deliveryLimit: optionalInteger(args['x-delivery-limit']),
   };
+}
+
+/** RabbitMQ ignores a non-numeric x-delivery-limit rather than refusing it. */
+function optionalInteger(v: FieldValue | undefined): number | undefined {
+  const n = v === undefined ? undefined : numericValue(v);
+  return n !== undefined && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
 /**
@@ -70,6 +79,7 @@ export function withPolicy(args: QueuePolicy, def: Readonly<Record<string, unkno
     overflowFromArgs: args.overflowFromArgs,
     deadLetterExchange: str(args.deadLetterExchange, 'dead-letter-exchange'),
     deadLetterRoutingKey: str(args.deadLetterRoutingKey, 'dead-letter-routing-key'),
+    deliveryLimit: lower(args.deliveryLimit, 'delivery-limit'),
   };
 }
 

@@ -13,6 +13,7 @@ import { NO_POLICY, type AppliedPolicy } from './policies.js';
 import type { DeadLetterReason } from './dead-letter.js';
 import type { QueueConsumer } from './queue-consumer.js';
 import { insertByPriority, pickByPriority } from './consumer-order.js';
+import { queueTypeOf } from './queue-types.js';
 
 export interface QueueOptions {
   durable: boolean;
@@ -38,6 +39,10 @@ export class Queue {
   private readonly priorityCursors = new Map<number, number>();
   /** x-single-active-consumer: only the first consumer receives. */
   readonly singleActive: boolean;
+  /** x-queue-type: classic or quorum (queue-types.ts). */
+  readonly type: string;
+  /** Quorum queues: returns per message seq (x-delivery-count), forgotten once settled. */
+  private readonly deliveryCounts: Map<number, number> | undefined;
   private dispatching = false;
   /** Delivered, waiting for ack. */
   unacked = 0;
@@ -70,6 +75,8 @@ export class Queue {
   ) {
     this.argSettings = this.policy = parseQueuePolicy(options.arguments);
     this.singleActive = options.arguments['x-single-active-consumer'] === true;
+    this.type = queueTypeOf(options.arguments);
+    this.deliveryCounts = this.type === 'quorum' ? new Map() : undefined;
     this.mayExpire = this.policy.messageTtl !== undefined;
     this.touch();
   }
@@ -300,6 +307,7 @@ export class Queue {
   }
 
   private handOut(envelope: Envelope, noAck: boolean): void {
+    if (this.deliveryCounts) envelope.deliveryCount = this.deliveryCounts.get(envelope.seq) ?? 0;
     this.stats.delivered++;
     if (envelope.redelivered) this.stats.redelivered++;
     if (noAck) this.messages.settle(envelope);
@@ -327,6 +335,7 @@ export class Queue {
   /** The consumer (or getter) acked it. */
   ack(envelope: Envelope): void {
     this.release(envelope);
+    this.deliveryCounts?.delete(envelope.seq);
     this.stats.acked++;
     if (!this.deleted) this.messages.settle(envelope);
   }
@@ -335,19 +344,40 @@ export class Queue {
   requeue(envelope: Envelope): void {
     this.release(envelope);
     if (this.deleted) return;
+    if (this.deliveryCounts && this.overDeliveryLimit(envelope)) return;
     this.messages.requeue(envelope);
     if (this.mayExpire) this.expireHead();
+  }
+
+  /**
+   * Quorum queues count every return (nack/reject with requeue, a consumer's channel closing); past
+   * the delivery limit the message is dropped or dead-lettered with reason delivery_limit.
+   */
+  private overDeliveryLimit(envelope: Envelope): boolean {
+    const counts = this.deliveryCounts!;
+    const count = (counts.get(envelope.seq) ?? 0) + 1;
+    const limit = this.policy.deliveryLimit;
+    if (limit === undefined || count <= limit) {
+      counts.set(envelope.seq, count);
+      return false;
+    }
+    counts.delete(envelope.seq);
+    this.messages.settle(envelope);
+    this.onDeadLetter?.(this, envelope.message, 'delivery_limit');
+    return true;
   }
 
   /** Dropped without requeue (reject/nack with requeue=false). */
   discard(envelope: Envelope): void {
     this.release(envelope);
+    this.deliveryCounts?.delete(envelope.seq);
     if (this.deleted) return;
     this.messages.settle(envelope);
     this.onDeadLetter?.(this, envelope.message, 'rejected');
   }
 
   purge(): number {
+    this.deliveryCounts?.clear();
     return this.messages.purge();
   }
 

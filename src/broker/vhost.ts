@@ -21,6 +21,7 @@ import { VhostPolicies, type Policy, type PolicyKind } from './policies.js';
 import { limitOf, type Limits } from './limits.js';
 import { PriorityMessageList, priorityLevelName } from './priority-message-list.js';
 import { senderSelected, type SenderSelected } from './sender-selected.js';
+import { validateQueueType } from './queue-types.js';
 import { parseMaxPriority, parseSingleActiveConsumer } from './queue-arguments.js';
 
 export interface ExchangeDeclaration {
@@ -207,6 +208,8 @@ export class VirtualHost {
 
   declareQueue(d: QueueDeclaration, connectionId: number): Queue {
     let name = d.name;
+    // RabbitMQ checks the type's rules (a quorum queue cannot be server-named...) before anything else.
+    if (!d.passive && !this.queues.has(name)) validateQueueType(d, this.describe('queue', name));
     if (name === '') {
       if (d.passive) throw notFound(`no ${this.describe('queue', '')}`);
       name = `amq.gen-${randomBytes(16).toString('base64url').slice(0, 22)}`;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Consumer, type ConsumerChannel } from '../broker/consumer.js';
 import { integerArgument } from '../broker/queue-arguments.js';
 import type { Exchange } from '../broker/exchange/index.js';
-import { Message, type Envelope } from '../broker/message.js';
+import { Message, deliveredMessage, type Envelope } from '../broker/message.js';
 import type { Queue } from '../broker/queue.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import {
@@ -546,7 +546,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     this.counters.delivered(queue.name, true, a.noAck, envelope.redelivered);
     const tag = this.unacked.nextTag();
     if (!a.noAck) this.unacked.add(tag, envelope, queue, undefined);
-    const m = envelope.message;
+    const m = deliveredMessage(envelope);
     this.sendContent(Method.basicGetOk, {
       deliveryTag: tag, redelivered: envelope.redelivered, exchange: m.exchange, routingKey: m.routingKey,
       messageCount: queue.messageCount,
@@ -563,7 +563,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     if (!consumer.noAck) this.unacked.add(tag, envelope, consumer.queue, consumer);
     this.stats.delivered++;
     this.counters.delivered(consumer.queue.name, false, consumer.noAck, envelope.redelivered);
-    const m = envelope.message;
+    const m = deliveredMessage(envelope);
     this.sendContent(Method.basicDeliver, {
       consumerTag: consumer.tag, deliveryTag: tag, redelivered: envelope.redelivered,
       exchange: m.exchange, routingKey: m.routingKey,

@@ -94,7 +94,7 @@ export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue
     exclusive: q.exclusive,
     arguments: args(q.options.arguments),
     node: NODE_NAME,
-    type: 'classic',
+    type: q.type,
     state: 'running',
     policy: q.appliedPolicy.policy?.name ?? null,
     operator_policy: q.appliedPolicy.operatorPolicy?.name ?? null,

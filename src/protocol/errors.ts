@@ -87,3 +87,8 @@ export const invalidArg = (arg: string, what: string, detail: string) => precond
 /** A CC or BCC header that is not an array (sender-selected distribution). */
 export const invalidMessageHeader = (header: string, type: string) =>
   preconditionFailed(`invalid message: {unacceptable_type_in_header,"${header}",${type}}`);
+/** Quorum queue declaration rules (RabbitMQ 3.10's texts). */
+export const quorumInvalidProperty = (property: string, what: string) => preconditionFailed(`invalid property '${property}' for ${what}`);
+export const serverNamedQueueRefused = (type: string) => preconditionFailed(`Cannot declare a server-named queue for type ${type}`);
+/** A queue type Warren does not implement yet: refused rather than silently made classic. */
+export const queueTypeNotSupported = (type: string) => preconditionFailed(`queue type '${type}' is not supported by this broker yet`);

@@ -1,0 +1,120 @@
+/**
+ * Quorum queues' client-visible contract, as RabbitMQ 3.10.8 shows it (WARREN_TEST_REFERENCE runs
+ * the same bodies there): declaration rules and texts, type "quorum" in the management API,
+ * x-delivery-count on deliveries, delivery-limit (argument or policy) dead-lettering with reason
+ * delivery_limit, returns through a closing channel counted too. `x-queue-type: stream` is refused
+ * (Warren-only: RabbitMQ has streams) until streams are wired into AMQP declaration.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { api, apiOk, connect, eventually, seg, startTarget, uniqueName, type Target } from './management-support.js';
+
+describe('quorum queues', () => {
+  let target: Target;
+  const queues: string[] = [];
+  before(async () => {
+    target = await startTarget();
+  });
+  after(async () => {
+    for (const q of queues) await api(target, 'DELETE', `/api/queues/%2F/${seg(q)}`);
+    await target.close();
+  });
+
+  const refusal = async (name: string, options: Record<string, unknown>) => {
+    const conn = await connect(target.amqpUrl('guest', 'guest'));
+    const ch = await conn.createChannel();
+    ch.on('error', () => {});
+    try {
+      await ch.assertQueue(name, options);
+      queues.push(name);
+      return 'accepted';
+    } catch (e) {
+      return (e as Error).message.replace(/^.*with message "/, '').replace(/"$/, '');
+    } finally {
+      await conn.close().catch(() => {});
+    }
+  };
+
+  test('declaration rules with RabbitMQ\'s texts', async () => {
+    const q = uniqueName('qq');
+    const quorum = { 'x-queue-type': 'quorum' };
+    assert.equal(await refusal(q, { durable: false, arguments: quorum }), `PRECONDITION_FAILED - invalid property 'non-durable' for queue '${q}' in vhost '/'`);
+    assert.equal(await refusal(q, { durable: true, exclusive: true, arguments: quorum }), `PRECONDITION_FAILED - invalid property 'exclusive-owner' for queue '${q}' in vhost '/'`);
+    assert.equal(await refusal(q, { durable: true, autoDelete: true, arguments: quorum }), `PRECONDITION_FAILED - invalid property 'auto-delete' for queue '${q}' in vhost '/'`);
+    assert.equal(await refusal(q, { durable: true, arguments: { ...quorum, 'x-max-priority': 5 } }),
+      `PRECONDITION_FAILED - invalid arg 'x-max-priority' for queue '${q}' in vhost '/' of queue type rabbit_quorum_queue`);
+    assert.equal(await refusal('', { durable: true, arguments: quorum }), 'PRECONDITION_FAILED - Cannot declare a server-named queue for type rabbit_quorum_queue');
+    assert.equal(await refusal(q, { durable: false, arguments: { 'x-queue-type': 'bogus' } }),
+      `PRECONDITION_FAILED - invalid arg 'x-queue-type' for queue '${q}' in vhost '/': "unsupported queue type 'bogus'"`);
+    assert.equal(await refusal(q, { durable: true, arguments: quorum }), 'accepted');
+    await eventually(async () => (await apiOk(target, 'GET', `/api/queues/%2F/${seg(q)}`)).body.type === 'quorum', 15000);
+  });
+
+  test('x-delivery-count on every delivery; past x-delivery-limit dead-lettered with reason delivery_limit', async () => {
+    const conn = await connect(target.amqpUrl('guest', 'guest'));
+    const ch = await conn.createConfirmChannel();
+    const q = uniqueName('qq-dl');
+    const dlq = uniqueName('qq-dlq');
+    queues.push(q);
+    await ch.assertQueue(dlq, { durable: false, exclusive: true });
+    await ch.assertQueue(q, { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 2, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq } });
+    ch.sendToQueue(q, Buffer.from('m'), { headers: { a: 1 } });
+    await ch.waitForConfirms();
+    const counts: unknown[] = [];
+    for (let i = 0; i < 4; i++) {
+      let m = await ch.get(q, { noAck: false });
+      for (let tries = 0; !m && tries < 50 && counts.length < 3; tries++) {
+        await new Promise((r) => setTimeout(r, 20));
+        m = await ch.get(q, { noAck: false });
+      }
+      if (!m) break;
+      counts.push(m.properties.headers?.['x-delivery-count']);
+      assert.equal(m.properties.headers?.['a'], 1);
+      ch.nack(m, false, true);
+    }
+    assert.deepEqual(counts, [0, 1, 2]);
+    let dead = await ch.get(dlq, { noAck: true });
+    for (let tries = 0; !dead && tries < 100; tries++) {
+      await new Promise((r) => setTimeout(r, 20));
+      dead = await ch.get(dlq, { noAck: true });
+    }
+    assert.ok(dead);
+    assert.equal(dead.properties.headers?.['x-first-death-reason'], 'delivery_limit');
+    const death = (dead.properties.headers?.['x-death'] as unknown as Record<string, unknown>[])[0]!;
+    assert.equal(death['reason'], 'delivery_limit');
+    assert.equal(death['queue'], q);
+    await conn.close();
+  });
+
+  test('a return through a closing channel counts as a delivery too', async () => {
+    const conn = await connect(target.amqpUrl('guest', 'guest'));
+    const ch = await conn.createConfirmChannel();
+    const q = uniqueName('qq-close');
+    queues.push(q);
+    await ch.assertQueue(q, { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 5 } });
+    ch.sendToQueue(q, Buffer.from('m'));
+    await ch.waitForConfirms();
+    const other = await connect(target.amqpUrl('guest', 'guest'));
+    const och = await other.createChannel();
+    const first = await och.get(q, { noAck: false });
+    assert.equal(first && first.properties.headers?.['x-delivery-count'], 0);
+    await other.close();
+    let again = await ch.get(q, { noAck: true });
+    for (let tries = 0; !again && tries < 100; tries++) {
+      await new Promise((r) => setTimeout(r, 20));
+      again = await ch.get(q, { noAck: true });
+    }
+    assert.ok(again);
+    assert.equal(again.fields.redelivered, true);
+    assert.equal(again.properties.headers?.['x-delivery-count'], 1);
+    await conn.close();
+  });
+
+  test('x-queue-type stream is refused with a clear error, not made a classic queue', async (t) => {
+    if (target.isReference) return t.skip('RabbitMQ has streams');
+    const q = uniqueName('st');
+    assert.equal(await refusal(q, { durable: true, arguments: { 'x-queue-type': 'stream' } }),
+      "PRECONDITION_FAILED - queue type 'stream' is not supported by this broker yet");
+    assert.equal((await api(target, 'GET', `/api/queues/%2F/${seg(q)}`)).status, 404);
+  });
+});
