@@ -134,6 +134,20 @@ describe(`celery ${pythonModuleVersion('celery')} (kombu ${pythonModuleVersion('
     }
   });
 
+  test('priority tasks: a queue with x-max-priority (task_queue_max_priority) runs higher priorities first', async () => {
+    const env = { ...envFor(), CELERY_MAX_PRIORITY: '10' };
+    try {
+      const call = new PythonProcess([path.join(celeryDir, 'caller.py'), 'priority'], { cwd: celeryDir, env });
+      await call.waitFor('the tasks to be sent', (c) => c.events.some((e) => e.event === 'sent'), 30_000);
+      await startWorker(uniqueName('w1') + '@interop', env);
+      const result = await call.wait(45_000);
+      assertSucceeded(result);
+      assert.deepEqual(theEvent(result, 'priority').order, ['high-1', 'high-2', 'mid-1', 'mid-2', 'low-1', 'low-2']);
+    } finally {
+      await stopWorkers();
+    }
+  });
+
   test('non-default vhost and user', async () => {
     const admin = managementAdmin(broker.managementUrl);
     const vhost = uniqueName('celery-vhost');

@@ -51,6 +51,14 @@ describe(`pika ${pythonModuleVersion('pika')}`, () => {
     assert.deepEqual(theEvent(result, 'after-drain'), { event: 'after-drain', message_count: 0, consumer_count: 0 });
   });
 
+  test('retry pattern: reject -> DLX -> wait queue with TTL -> back to the work queue, x-death counting the rounds', async () => {
+    const result = await run('retry_dlx.py');
+    assertSucceeded(result);
+    const r = theEvent(result, 'rounds');
+    assert.equal(r.body, 'job-1');
+    assert.deepEqual(r.rounds, [0, 1, 2, 3].map((n) => ({ rejected: n, expired: n, redelivered: false })));
+  });
+
   test('all 14 basic properties round-trip; a foreign user_id is refused', async () => {
     const result = await run('properties.py');
     assertSucceeded(result);

@@ -17,6 +17,10 @@ app.conf.update(
     broker_connection_max_retries=3,
     worker_hijack_root_logger=False,
 )
+if os.environ.get("CELERY_MAX_PRIORITY"):
+    # kombu declares the task queue with x-max-priority; tasks carry the AMQP priority property.
+    app.conf.task_queue_max_priority = int(os.environ["CELERY_MAX_PRIORITY"])
+    app.conf.task_default_priority = 0
 
 
 @app.task
@@ -48,3 +52,9 @@ def hopeless(self):
 @app.task
 def boom():
     raise ValueError("boom")
+
+
+@app.task
+def stamp(label):
+    """When this task ran: the caller orders tasks by it."""
+    return [label, time.time()]

@@ -1,10 +1,10 @@
 """Celery caller: sends tasks to the worker(s) and reports the results it gets back via rpc://.
-Usage: caller.py results | retries | ping N | share COUNT | slow SECONDS | bad-login"""
+Usage: caller.py results | retries | ping N | share COUNT | slow SECONDS | priority | bad-login"""
 import collections
 import json
 import sys
 
-from app import add, app, boom, flaky, hopeless, whoami
+from app import add, app, boom, flaky, hopeless, stamp, whoami
 
 TIMEOUT = 30
 
@@ -57,6 +57,14 @@ elif scenario == "slow":
     r = whoami.delay(float(sys.argv[2]))
     report("sent", id=r.id)
     report("slow", ran_on=r.get(timeout=TIMEOUT))
+
+elif scenario == "priority":
+    # Sent before any worker runs: the worker then takes them highest priority first.
+    plan = [("low-1", 1), ("high-1", 9), ("mid-1", 5), ("high-2", 9), ("low-2", 1), ("mid-2", 5)]
+    pending = [stamp.apply_async((label,), priority=p) for label, p in plan]
+    report("sent", count=len(pending))
+    done = sorted((r.get(timeout=TIMEOUT) for r in pending), key=lambda x: x[1])
+    report("priority", order=[label for label, _ in done])
 
 elif scenario == "bad-login":
     # The broker refuses the login: how kombu/py-amqp surface it to the caller.
