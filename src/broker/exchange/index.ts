@@ -4,6 +4,7 @@ import type { Exchange, ExchangeOptions } from './exchange.js';
 import { FanoutExchange } from './fanout-exchange.js';
 import { HeadersExchange } from './headers-exchange.js';
 import { TopicExchange } from './topic-exchange.js';
+import { ConsistentHashExchange } from './consistent-hash-exchange.js';
 
 export { Exchange, bindingId, type Binding, type Destination, type ExchangeOptions } from './exchange.js';
 
@@ -12,6 +13,7 @@ const TYPES: Record<string, new (vhost: string, name: string, o: ExchangeOptions
   fanout: FanoutExchange,
   topic: TopicExchange,
   headers: HeadersExchange,
+  'x-consistent-hash': ConsistentHashExchange,
 };
 
 export function isExchangeType(type: string): boolean {
