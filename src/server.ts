@@ -24,6 +24,7 @@ import type { FieldTable } from './protocol/field-table.js';
 import { brokerShutdown, vhostDeleted } from './protocol/errors.js';
 import { MessageStore, DefinitionsStore } from './store/index.js';
 import { VERSION } from './version.js';
+import { DEFAULT_CONSUMER_TIMEOUT_MS } from './connection/consumer-timeout.js';
 import { NodeCounters } from './metrics/counters.js';
 import { PrometheusServer } from './metrics/prometheus-server.js';
 import { tlsServerOptions } from './tls/tls-options.js';
@@ -70,6 +71,7 @@ export class Broker implements BrokerContext, ManagedBroker {
       heartbeat: this.options.heartbeat,
       handshakeTimeoutMs: this.options.handshakeTimeout,
       maxMessageSize: this.options.maxMessageSize,
+      consumerTimeoutMs: this.options.consumerTimeout ?? DEFAULT_CONSUMER_TIMEOUT_MS,
     };
     this.logins = new LoginService(this.users, this.options, this.log);
     this.alarms = new ResourceAlarms(this.options, this.log, (active, reason) => {

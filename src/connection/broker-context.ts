@@ -18,6 +18,8 @@ export interface BrokerLimits {
   handshakeTimeoutMs: number;
   /** Largest accepted message body, bytes (RabbitMQ's max_message_size). */
   maxMessageSize: number;
+  /** consumer_timeout: ms a delivery may stay unacknowledged (per queue: x-consumer-timeout). */
+  consumerTimeoutMs: number;
 }
 
 export interface BrokerContext {

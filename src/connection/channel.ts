@@ -12,7 +12,7 @@ import type { Queue } from '../broker/queue.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import {
   AmqpError, NO_ROUTE_RETURN, accessRefused, channelError, commandInvalid, describeResource, notAllowed, notFound,
-  notImplemented, preconditionFailed, unexpectedFrame,
+  deliveryAckTimeout, notImplemented, preconditionFailed, unexpectedFrame,
 } from '../protocol/errors.js';
 import type { FrameReader } from '../protocol/frame-reader.js';
 import {
@@ -33,6 +33,7 @@ import type { Socket } from 'node:net';
 import type { BrokerContext } from './broker-context.js';
 import { parseExpiration } from '../broker/message-expiration.js';
 import { PublisherConfirms } from './publisher-confirms.js';
+import { ConsumerTimeout } from './consumer-timeout.js';
 import { ContentAssembler, type PublishedContent } from './content-assembler.js';
 import { UnackedDeliveries, type Settlement, type Unacked } from './unacked-deliveries.js';
 import { ChannelCounters } from '../metrics/channel-counters.js';
@@ -55,6 +56,8 @@ export interface ChannelHost {
   readonly canWrite: boolean;
   sendMethod<K extends MethodId>(channel: number, id: K, args: MethodArgs[K]): void;
   scheduleFlush(): void;
+  /** Closes the channel (soft error) or the connection (hard error) with `e`. */
+  handleError(e: unknown, channelId: number): void;
   /** Called on each publish (resource alarms block only publishing connections). */
   notePublish(): void;
 }
@@ -62,6 +65,7 @@ export interface ChannelHost {
 export class Channel implements ConsumerChannel, ReplyReceiver {
   private readonly content: ContentAssembler;
   private readonly unacked = new UnackedDeliveries();
+  private readonly consumerTimeout: ConsumerTimeout;
   readonly consumers = new Map<string, Consumer>();
   /** basic.qos global=false: applies to consumers created afterwards. */
   private consumerPrefetch = 0;
@@ -87,6 +91,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     readonly id: number,
   ) {
     this.content = new ContentAssembler(connection.broker.config.maxMessageSize);
+    this.consumerTimeout = new ConsumerTimeout(this.unacked, connection.broker.config.consumerTimeoutMs, (u, ms) => this.consumerTimedOut(u, ms));
     this.counters = new ChannelCounters(connection.broker.counters);
     this.counters.node.channelsOpened++;
   }
@@ -560,7 +565,10 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
 
   deliver(consumer: Consumer, envelope: Envelope): void {
     const tag = this.unacked.nextTag();
-    if (!consumer.noAck) this.unacked.add(tag, envelope, consumer.queue, consumer);
+    if (!consumer.noAck) {
+      this.unacked.add(tag, envelope, consumer.queue, consumer);
+      this.consumerTimeout.delivered(consumer.queue);
+    }
     this.stats.delivered++;
     this.counters.delivered(consumer.queue.name, false, consumer.noAck, envelope.redelivered);
     const m = deliveredMessage(envelope);
@@ -568,6 +576,29 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       consumerTag: consumer.tag, deliveryTag: tag, redelivered: envelope.redelivered,
       exchange: m.exchange, routingKey: m.routingKey,
     }, m);
+  }
+
+  /**
+   * A delivery of `u.consumer` stayed unacked past its timeout. With consumer_cancel_notify the
+   * consumer is cancelled and its deliveries requeued (RabbitMQ 4.x); otherwise the channel closes
+   * with 406, as RabbitMQ 3.10 does.
+   */
+  private consumerTimedOut(u: Unacked, timeoutMs: number): void {
+    const consumer = u.consumer!;
+    if (this.closed) return;
+    if (this.connection.capabilities['consumer_cancel_notify'] !== true) {
+      this.connection.handleError(deliveryAckTimeout(this.id, timeoutMs), this.id);
+      return;
+    }
+    if (this.consumers.get(consumer.tag) === consumer) {
+      this.consumers.delete(consumer.tag);
+      consumer.queue.removeConsumer(consumer);
+      this.send(Method.basicCancel, { consumerTag: consumer.tag, nowait: true });
+    }
+    this.unacked.requeueConsumer(consumer);
+    this.connection.broker.log('warn', 'consumer timed out: cancelled, deliveries requeued', {
+      consumerTag: consumer.tag, queue: consumer.queue.name, timeoutMs,
+    });
   }
 
   consumerCancelledByBroker(consumer: Consumer): void {
@@ -648,6 +679,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     if (this.closed) return;
     this.closed = true;
     this.counters.node.channelsClosed++;
+    this.consumerTimeout.stop();
     // Confirms due now go out before the close; the rest are dropped: nothing may follow close-ok.
     this.confirms?.close();
     this.content.reset();

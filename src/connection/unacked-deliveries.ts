@@ -14,6 +14,8 @@ export interface Unacked {
   readonly queue: Queue;
   /** undefined for basic.get deliveries. */
   readonly consumer: Consumer | undefined;
+  /** When it went out (ms since epoch), for the consumer timeout. */
+  readonly at: number;
 }
 
 /** What happens to a settled delivery in its queue. */
@@ -36,7 +38,7 @@ export class UnackedDeliveries {
 
   /** An ack-required delivery went out (consumer undefined for basic.get). */
   add(tag: number, envelope: Envelope, queue: Queue, consumer: Consumer | undefined): void {
-    this.byTag.set(tag, { tag, envelope, queue, consumer });
+    this.byTag.set(tag, { tag, envelope, queue, consumer, at: Date.now() });
     if (consumer) consumer.unacked++;
   }
 
@@ -100,6 +102,28 @@ export class UnackedDeliveries {
     }
     this.byTag.clear();
     for (const q of queues) q.dispatch();
+  }
+
+  /** The oldest outstanding delivery (tags grow with time). */
+  oldest(): Unacked | undefined {
+    for (const u of this.byTag.values()) return u;
+    return undefined;
+  }
+
+  /** Outstanding deliveries, oldest first (the consumer timeout walks them). */
+  entries(): IterableIterator<Unacked> {
+    return this.byTag.values();
+  }
+
+  /** A consumer timed out: its outstanding deliveries go back to the queue, in order. */
+  requeueConsumer(consumer: Consumer): void {
+    const taken: Unacked[] = [];
+    for (const [t, u] of this.byTag) {
+      if (u.consumer !== consumer) continue;
+      taken.push(u);
+      this.byTag.delete(t);
+    }
+    this.settle(taken, 'requeue');
   }
 
   private takeOne(tag: number): Unacked {

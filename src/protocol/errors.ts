@@ -92,3 +92,7 @@ export const quorumInvalidProperty = (property: string, what: string) => precond
 export const serverNamedQueueRefused = (type: string) => preconditionFailed(`Cannot declare a server-named queue for type ${type}`);
 /** A queue type Warren does not implement yet: refused rather than silently made classic. */
 export const queueTypeNotSupported = (type: string) => preconditionFailed(`queue type '${type}' is not supported by this broker yet`);
+/** consumer_timeout for a client without consumer_cancel_notify: the channel closes (RabbitMQ 3.10's text). */
+export const deliveryAckTimeout = (channel: number, timeoutMs: number) =>
+  preconditionFailed(`delivery acknowledgement on channel ${channel} timed out. Timeout value used: ${timeoutMs} ms. ` +
+    'This timeout value can be configured, see consumers doc guide to learn more');
