@@ -167,6 +167,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     let messages = 0;
     const inUse = new Set<MessageList>();
     for (const v of this.vhosts.values()) {
+      for (const l of v.exchangeLists()) inUse.add(l);
       for (const q of v.queues.values()) {
         // A priority queue keeps one list per priority level.
         for (const l of q.messages instanceof PriorityMessageList ? q.messages.levelLists() : [q.messages]) inUse.add(l);

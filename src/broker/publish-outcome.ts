@@ -4,7 +4,10 @@
  * durable queues that took a persistent copy. The channel turns this into a basic.return, a
  * confirm or a nack; dead-lettering uses the same path and ignores the answer.
  */
-import type { Queue } from './queue.js';
+/** Something that took a persistent copy: a durable queue, or a durable delayed-message exchange. */
+export interface DurableTarget {
+  readonly messages: { whenDurable(callback: () => void): void };
+}
 
 export class PublishOutcome {
   /** Destinations the message was routed to; 0 = unroutable (mandatory publishes come back). */
@@ -12,7 +15,7 @@ export class PublishOutcome {
   /** A queue refused it (x-overflow reject-publish): a confirm becomes a nack. */
   rejected = false;
   /** Durable queues holding a persistent copy; the message is safe once each has synced. */
-  readonly durableQueues: Queue[] = [];
+  readonly durableQueues: DurableTarget[] = [];
 
   reset(): this {
     this.routed = 0;

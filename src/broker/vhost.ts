@@ -9,7 +9,7 @@ import {
   AmqpError, accessRefused, describeResource, notFound, preconditionFailed, queueLimitReached, resourceLocked,
 } from '../protocol/errors.js';
 import { amqpTypeName, type FieldTable, type FieldValue } from '../protocol/field-table.js';
-import { bindingId, createExchange, isExchangeType, type Binding, type Destination, type Exchange } from './exchange/index.js';
+import { DelayedMessageExchange, bindingId, createExchange, isExchangeType, type Binding, type Destination, type Exchange } from './exchange/index.js';
 import { Message } from './message.js';
 import type { MessageList } from './message-list.js';
 import { MemoryMessageList } from './memory-message-list.js';
@@ -22,6 +22,9 @@ import { limitOf, type Limits } from './limits.js';
 import { PriorityMessageList, priorityLevelName } from './priority-message-list.js';
 import { senderSelected, type SenderSelected } from './sender-selected.js';
 import { validateQueueType } from './queue-types.js';
+
+/** The store name of a delayed-message exchange's held messages (cannot clash with a queue name). */
+const delayedListName = (exchange: string) => `\u0000delayed\u0000${exchange}`;
 import { parseMaxPriority, parseSingleActiveConsumer } from './queue-arguments.js';
 
 export interface ExchangeDeclaration {
@@ -157,6 +160,10 @@ export class VirtualHost {
     });
     this.exchanges.set(d.name, ex);
     ex.appliedPolicy = this.policies.applied('exchange', ex.name);
+    if (ex instanceof DelayedMessageExchange) {
+      const list = this.storage.createMessageList(this.name, delayedListName(ex.name), ex.durable);
+      ex.attach(list, (m) => this.publishNow(ex, m));
+    }
     if (ex.durable) this.storage.definitionsChanged();
     return ex;
   }
@@ -189,6 +196,7 @@ export class VirtualHost {
 
   private removeExchange(ex: Exchange): void {
     this.exchanges.delete(ex.name);
+    if (ex instanceof DelayedMessageExchange) ex.destroy();
     for (const b of [...ex.allBindings()]) this.forgetBinding(ex, b);
     // Bindings where this exchange is the destination (exchange-to-exchange).
     for (const src of this.exchanges.values()) {
@@ -255,6 +263,13 @@ export class VirtualHost {
     const stored: number[] = [];
     if (durable) for (let p = 0; p <= maxPriority; p++) if (this.storage.hasStoredList(this.name, levelName(p))) stored.push(p);
     return new PriorityMessageList(maxPriority, (p) => this.storage.createMessageList(this.name, levelName(p), durable), stored);
+  }
+
+  /** Storage lists the vhost's exchanges hold (delayed messages): the store keeps their files. */
+  exchangeLists(): MessageList[] {
+    const out: MessageList[] = [];
+    for (const ex of this.exchanges.values()) if (ex instanceof DelayedMessageExchange && ex.storage) out.push(ex.storage);
+    return out;
   }
 
   /** Adds or replaces a (operator) policy; it applies to existing queues and exchanges at once. */
@@ -399,6 +414,18 @@ export class VirtualHost {
    * takes the message) gets its own set and outcome, so the outer loop is not disturbed.
    */
   publish(exchange: Exchange, message: Message, skip?: (queue: Queue) => boolean): PublishOutcome {
+    if (exchange instanceof DelayedMessageExchange && exchange.hold(message)) {
+      // Held for its x-delay: "routed" (no basic.return), confirmed once the exchange's list has it on disk.
+      const outcome = this.publishDepth > 0 ? new PublishOutcome() : this.outcomeScratch.reset();
+      outcome.routed = 1;
+      if (message.persistent && exchange.durable) outcome.durableQueues.push({ messages: exchange });
+      return outcome;
+    }
+    return this.publishNow(exchange, message, skip);
+  }
+
+  /** Routes and enqueues now (a delayed message whose time has come starts here). */
+  private publishNow(exchange: Exchange, message: Message, skip?: (queue: Queue) => boolean): PublishOutcome {
     const nested = this.publishDepth > 0;
     const outcome = nested ? new PublishOutcome() : this.outcomeScratch.reset();
     if (exchange.name === '' && message.routingKey.startsWith(REPLY_TO_PREFIX)) {
@@ -487,6 +514,7 @@ export class VirtualHost {
 
   close(): void {
     for (const q of this.queues.values()) q.messages.close();
+    for (const ex of this.exchanges.values()) if (ex instanceof DelayedMessageExchange) ex.close();
   }
 }
 

@@ -8,6 +8,7 @@ import { Consumer, type ConsumerChannel } from '../broker/consumer.js';
 import { integerArgument } from '../broker/queue-arguments.js';
 import type { Exchange } from '../broker/exchange/index.js';
 import { Message, deliveredMessage, type Envelope } from '../broker/message.js';
+import type { DurableTarget } from '../broker/publish-outcome.js';
 import type { Queue } from '../broker/queue.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import {
@@ -264,7 +265,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
    * confirm (once every durable copy is synced) or a nack (a queue refused it). In a transaction,
    * durable queues that got a persistent copy are added to `durableTargets`.
    */
-  private publish(c: PublishedContent, durableTargets?: Set<Queue>): void {
+  private publish(c: PublishedContent, durableTargets?: Set<DurableTarget>): void {
     const m = c.method;
     const exchange = this.resolvePublishTarget(m);
     const persistent = readDeliveryMode(c.rawProperties) === 2;
@@ -385,7 +386,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   private onTxCommit(): void {
     const tx = this.tx;
     if (!tx) throw preconditionFailed('channel is not transactional');
-    const queues = new Set<Queue>();
+    const queues = new Set<DurableTarget>();
     for (const p of tx.publishes.splice(0)) this.publish(p, queues);
     for (const s of tx.settles.splice(0)) s.apply();
     // Commit-ok only once the committed persistent messages are on disk.

@@ -5,6 +5,7 @@
  */
 import { tlsConnectionInfo } from '../tls/peer-certificate.js';
 import { activityStatus } from '../broker/consumer-order.js';
+import { DelayedMessageExchange } from '../broker/exchange/index.js';
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
@@ -155,6 +156,8 @@ export function exchangeJson(ex: Exchange): Json {
     arguments: args(ex.options.arguments),
     // RabbitMQ adds the key only while a policy applies.
     ...(ex.appliedPolicy.policy ? { policy: ex.appliedPolicy.policy.name } : {}),
+    // The delayed-message plugin's count of messages waiting for their x-delay.
+    ...(ex instanceof DelayedMessageExchange ? { messages_delayed: ex.delayedCount } : {}),
     user_who_performed_action: ex.name === '' || ex.name.startsWith('amq.') ? 'rmq-internal' : '',
   };
 }

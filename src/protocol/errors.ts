@@ -96,3 +96,5 @@ export const queueTypeNotSupported = (type: string) => preconditionFailed(`queue
 export const deliveryAckTimeout = (channel: number, timeoutMs: number) =>
   preconditionFailed(`delivery acknowledgement on channel ${channel} timed out. Timeout value used: ${timeoutMs} ms. ` +
     'This timeout value can be configured, see consumers doc guide to learn more');
+/** x-delayed-message without a usable x-delayed-type (the plugin's text). */
+export const delayedTypeInvalid = () => preconditionFailed("Invalid argument, 'x-delayed-type' must be an existing exchange type");

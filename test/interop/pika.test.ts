@@ -59,6 +59,17 @@ describe(`pika ${pythonModuleVersion('pika')}`, () => {
     assert.deepEqual(r.rounds, [0, 1, 2, 3].map((n) => ({ rejected: n, expired: n, redelivered: false })));
   });
 
+  test('delayed retry: republished through an x-delayed-message exchange with growing x-delay', async () => {
+    const result = await run('delayed_retry.py');
+    assertSucceeded(result);
+    const r = theEvent(result, 'delayed-retry');
+    assert.equal(r.done, true);
+    const attempts = r.attempts as { attempt: number; waited_ms: number }[];
+    assert.deepEqual(attempts.map((a) => a.attempt), [0, 1, 2, 3]);
+    // Each retry waited at least its delay (200, 400, 600 ms).
+    for (let i = 1; i < 4; i++) assert.ok(attempts[i]!.waited_ms >= 200 * i - 20, JSON.stringify(attempts));
+  });
+
   test('all 14 basic properties round-trip; a foreign user_id is refused', async () => {
     const result = await run('properties.py');
     assertSucceeded(result);

@@ -5,6 +5,9 @@ import { FanoutExchange } from './fanout-exchange.js';
 import { HeadersExchange } from './headers-exchange.js';
 import { TopicExchange } from './topic-exchange.js';
 import { ConsistentHashExchange } from './consistent-hash-exchange.js';
+import { DelayedMessageExchange } from './delayed-message-exchange.js';
+
+export { DelayedMessageExchange } from './delayed-message-exchange.js';
 
 export { Exchange, bindingId, type Binding, type Destination, type ExchangeOptions } from './exchange.js';
 
@@ -17,10 +20,11 @@ const TYPES: Record<string, new (vhost: string, name: string, o: ExchangeOptions
 };
 
 export function isExchangeType(type: string): boolean {
-  return type in TYPES;
+  return type in TYPES || type === 'x-delayed-message';
 }
 
 export function createExchange(type: string, vhost: string, name: string, options: ExchangeOptions): Exchange {
+  if (type === 'x-delayed-message') return new DelayedMessageExchange(vhost, name, options, createExchange);
   const Type = TYPES[type];
   if (!Type) throw commandInvalid(type === '' ? "invalid exchange type ''" : `unknown exchange type '${type}'`);
   return new Type(vhost, name, options);
