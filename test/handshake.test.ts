@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
 import { brokerPerFile } from './support/broker-per-file.js';
-import { RawConnection, startOkArgs } from './support/raw-amqp.js';
+import { RawConnection, publishFrames, startOkArgs } from './support/raw-amqp.js';
 import { Encoder, PROTOCOL_HEADER, methodFrame } from './support/raw-codec.js';
 import { closeReason, connect, connectWith, channel } from './support/amqp-client.js';
 
@@ -166,6 +166,27 @@ describe('handshake', () => {
     await r.openChannel(1);
     r.write(methodFrame(0, 10, 50, new Encoder().u16(200).shortstr('bye').u16(0).u16(0).done()));
     await r.expectMethod(10, 51);
+  });
+
+  // amqplib sends connection.close ahead of publishes still buffered on its channels, so frames follow
+  // the close. RabbitMQ answers close-ok, drops those frames and leaves closing the socket to the client;
+  // closing first makes the client's pending writes fail (EPIPE, or a reset through a TCP proxy).
+  test('after close-ok the socket stays open for the client to close; frames after connection.close are dropped', async () => {
+    const { conn: r } = await RawConnection.handshake(b.host, b.port);
+    raws.push(r);
+    await r.openChannel(1);
+    const q = await r.declareQueue(1, '', { exclusive: true });
+    let serverEnded = false;
+    r.socket.once('end', () => (serverEnded = true));
+    const close = methodFrame(0, 10, 50, new Encoder().u16(200).shortstr('bye').u16(0).u16(0).done());
+    r.write(Buffer.concat([close, ...publishFrames(1, '', q, Buffer.from('behind the close'))]));
+    await r.expectMethod(10, 51);
+    for (let i = 0; i < 100; i++) r.write(Buffer.concat(publishFrames(1, '', q, Buffer.alloc(1000))));
+    // Nothing can be awaited that proves a close did not happen: give the broker a bounded window.
+    assert.equal(await r.closedWithin(500), false, 'broker closed the socket after close-ok');
+    assert.equal(serverEnded, false, 'broker half-closed the socket after close-ok');
+    r.socket.end();
+    assert.ok(await r.closedWithin(5000), 'broker did not close the socket after the client did');
   });
 
   test('amqplib connects, works and closes cleanly', async () => {

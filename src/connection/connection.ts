@@ -28,6 +28,8 @@ const PROTOCOL_HEADER = Buffer.from('AMQP\x00\x00\x09\x01', 'latin1');
 const CLOSE_OK_TIMEOUT_MS = 3000;
 /** RabbitMQ waits this long before closing the socket after a failed handshake (slows down brute force). */
 const SILENT_CLOSE_DELAY_MS = 1000;
+/** Longest wait for the client to close its socket after our connection.close-ok (RabbitMQ's closing timeout). */
+const CLIENT_CLOSE_LINGER_MAX_S = 30;
 /** Outgoing bytes buffered beyond which consumers on this connection are paused. */
 const WRITE_HIGH_WATER = 1 << 20;
 
@@ -224,7 +226,7 @@ export class Connection implements FrameSink, ChannelHost {
         this.sendMethod(0, Method.connectionCloseOk, {});
         this.flush();
         this.teardown(`client closed: ${a.replyCode} ${a.replyText}`);
-        this.socket.end();
+        this.lingerForClientClose();
         return;
       }
       case Method.connectionCloseOk:
@@ -446,6 +448,18 @@ export class Connection implements FrameSink, ChannelHost {
       return;
     }
     this.close(err);
+  }
+
+  /**
+   * After our close-ok the client closes the socket, as RabbitMQ expects: frames it had already queued
+   * behind its connection.close (amqplib sends the close ahead of buffered publishes) are read and
+   * dropped. Closing our side first would make those writes fail (EPIPE, or a reset through a proxy).
+   * A client that never closes is dropped after its heartbeat interval, at most 30 s, like RabbitMQ.
+   */
+  private lingerForClientClose(): void {
+    const s = this.heartbeat > 0 && this.heartbeat < CLIENT_CLOSE_LINGER_MAX_S ? this.heartbeat : CLIENT_CLOSE_LINGER_MAX_S;
+    const timer = setTimeout(() => this.socket.destroy(), s * 1000).unref();
+    this.socket.once('close', () => clearTimeout(timer));
   }
 
   /** Server-initiated close (error, shutdown, management): wait briefly for close-ok. */
