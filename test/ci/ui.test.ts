@@ -5,6 +5,7 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { api, apiOk, connect, eventually, startTarget, type Target } from '../management-support.js';
 import { launch, login, openPage, openSection, screenshot, type PageOptions, type Session, type TrackedPage } from './ui-browser.js';
 
@@ -231,6 +232,62 @@ describe('management web UI in Chromium', () => {
     await alert.waitFor();
     assert.equal(await alert.textContent(), 'Not management user');
     assert.equal(await plain.page.getByRole('button', { name: 'Log out' }).count(), 0);
+  });
+
+  test('admin: a vhost with a limit, a policy shown on its queues, definitions exported and uploaded, the vhost deleted after asking', async () => {
+    const tp = await loggedIn('#/vhosts');
+    const p = tp.page;
+    await openSection(p, 'Add a new virtual host');
+    await p.getByLabel('Name:').fill('ui-vh');
+    await p.getByRole('button', { name: 'Add virtual host' }).click();
+    await p.getByRole('link', { name: 'ui-vh', exact: true }).click();
+    await p.waitForURL(/#\/vhosts\/ui-vh$/);
+    await openSection(p, 'Virtual host limits');
+    await p.getByLabel('Limit:').selectOption('max-queues');
+    await p.getByLabel('Value:').fill('7');
+    await p.getByRole('button', { name: 'Set / update limit' }).click();
+    await p.getByText('Limit set.').waitFor();
+    assert.deepEqual((await apiOk(target, 'GET', '/api/vhost-limits/ui-vh')).body[0].value, { 'max-queues': 7 });
+
+    await p.goto(`${base}/#/policies`);
+    await openSection(p, 'Add / update a policy');
+    const form = p.locator('details.section', { has: p.locator('h2', { hasText: /^Add \/ update a policy$/ }) });
+    await form.getByLabel('Name:').fill('ui-pol');
+    await form.getByLabel('Pattern:').fill('^ui-pol-');
+    await form.getByLabel('Apply to:').selectOption('queues');
+    await form.getByLabel('Definition key 1').fill('max-length');
+    await form.getByLabel('Definition value 1').fill('5');
+    await form.getByLabel('Definition type 1').selectOption('Number');
+    await p.getByRole('button', { name: 'Add / update policy' }).click();
+    await p.getByText('Policy ui-pol set.').waitFor();
+    await apiOk(target, 'PUT', '/api/queues/%2F/ui-pol-q', { durable: false });
+    await p.goto(`${base}/#/queues`);
+    const row = p.locator('tr', { has: p.getByRole('link', { name: 'ui-pol-q' }) });
+    await row.locator('.policy', { hasText: 'ui-pol' }).waitFor();
+    await screenshot(p, 'queues-policy');
+
+    await p.goto(`${base}/#/`);
+    await openSection(p, 'Export definitions');
+    const download = p.waitForEvent('download');
+    await p.getByRole('button', { name: 'Download broker definitions' }).click();
+    const file = await (await download).path();
+    const exported = JSON.parse(readFileSync(file, 'utf8'));
+    assert.ok(exported.vhosts.some((v: { name: string }) => v.name === 'ui-vh'));
+    assert.ok(exported.policies.some((x: { name: string }) => x.name === 'ui-pol'));
+    await openSection(p, 'Import definitions');
+    const defs = { queues: [{ name: 'ui-imported', vhost: 'ui-vh', durable: true, auto_delete: false, arguments: {} }] };
+    await p.getByLabel('Definitions file:').setInputFiles({ name: 'defs.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(defs)) });
+    await p.getByRole('button', { name: 'Upload broker definitions' }).click();
+    await p.getByText('Your definitions were imported successfully.').waitFor();
+    assert.equal((await api(target, 'GET', '/api/queues/ui-vh/ui-imported')).status, 200);
+
+    await p.goto(`${base}/#/vhosts/ui-vh`);
+    await openSection(p, 'Delete this vhost');
+    const question = acceptNextDialog(tp);
+    await p.getByRole('button', { name: 'Delete this virtual host' }).click();
+    assert.match(await question, /ui-vh/);
+    await p.waitForURL(/#\/vhosts$/);
+    assert.equal((await api(target, 'GET', '/api/vhosts/ui-vh')).status, 404);
   });
 
   test('10,000 queues: the first page, paging and filters each render in well under a second', async () => {

@@ -59,14 +59,19 @@ function sessionOf(who: { name: string; tags: string[] | string }): Session {
   return { user: who.name, tags, isAdmin: tags.includes('administrator'), isMonitor: tags.includes('administrator') || tags.includes('monitoring'), isPolicymaker: tags.includes('administrator') || tags.includes('policymaker') };
 }
 
-const TABS: [string, string, string[]][] = [
-  ['Overview', '#/', ['']],
-  ['Connections', '#/connections', ['connections']],
-  ['Channels', '#/channels', ['channels']],
-  ['Exchanges', '#/exchanges', ['exchanges']],
-  ['Queues', '#/queues', ['queues']],
-  ['Admin', '#/users', ['users', 'vhosts', 'policies', 'limits']],
-];
+/** The tabs; Admin only for the tags that can use some of it (as RabbitMQ shows it). */
+function tabsFor(session: Session): [string, string, string[]][] {
+  const tabs: [string, string, string[]][] = [
+    ['Overview', '#/', ['']],
+    ['Connections', '#/connections', ['connections']],
+    ['Channels', '#/channels', ['channels']],
+    ['Exchanges', '#/exchanges', ['exchanges']],
+    ['Queues', '#/queues', ['queues']],
+  ];
+  if (session.isAdmin) tabs.push(['Admin', '#/users', ['users', 'vhosts', 'policies', 'limits']]);
+  else if (session.isPolicymaker) tabs.push(['Admin', '#/policies', ['policies']]);
+  return tabs;
+}
 
 const INTERVALS = [
   { value: '5000', label: 'Refresh every 5 seconds' },
@@ -117,7 +122,8 @@ function Shell(props: { session: Session; onLogout: () => void }) {
 
   const refreshed = useCallback(() => setRefreshedAt(new Date()), []);
   const refresh: Refresh = useMemo(() => ({ tick, vhost, refreshed }), [tick, vhost, refreshed]);
-  const current = TABS.find(([, , pages]) => pages.includes(route.page))?.[0];
+  const tabs = tabsFor(props.session);
+  const current = tabs.find(([, , pages]) => pages.includes(route.page))?.[0];
   const vhostOptions = [{ value: '', label: 'All' }, ...vhosts.map((v) => ({ value: v, label: v }))];
   if (vhost !== '' && vhosts.length > 0 && !vhosts.includes(vhost)) vhostOptions.push({ value: vhost, label: vhost });
 
@@ -130,7 +136,7 @@ function Shell(props: { session: Session; onLogout: () => void }) {
           </a>
           <nav aria-label="Main">
             <ul class="tabs">
-              {TABS.map(([label, href]) => (
+              {tabs.map(([label, href]) => (
                 <li key={label}>
                   <a href={href} aria-current={label === current ? 'page' : undefined}>
                     {label}
