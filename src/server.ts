@@ -95,7 +95,7 @@ export class Broker implements BrokerContext, ManagedBroker {
 
   private async listen(): Promise<void> {
     // Certificates first: a missing file or a mismatched key must stop start-up before the data dir is touched.
-    for (const tls of [this.options.tls, this.options.managementTls]) if (tls) tlsServerOptions(tls);
+    for (const tls of [this.options.tls, this.options.managementTls, this.options.prometheusTls]) if (tls) tlsServerOptions(tls);
     await this.openStorage();
     try {
       this.setupDefaults();
@@ -110,7 +110,8 @@ export class Broker implements BrokerContext, ManagedBroker {
         this.log('info', 'management listening', { port: this.managementPort, host: this.options.managementHost, tls: tls !== undefined });
       }
       if (this.options.prometheusPort > 0) {
-        this.prometheus = await PrometheusServer.start(this, { port: this.options.prometheusPort, host: this.options.prometheusHost });
+        const tls = this.options.prometheusTls;
+        this.prometheus = await PrometheusServer.start(this, { port: this.options.prometheusPort, host: this.options.prometheusHost, ...(tls ? { tls: tlsServerOptions(tls) } : {}) });
         this.prometheusPort = this.prometheus.port;
         this.log('info', 'prometheus listening', { port: this.prometheusPort, host: this.options.prometheusHost });
       }

@@ -261,6 +261,20 @@ describe('AMQPS', { skip }, () => {
     assert.ok(overview.listeners.some((l) => l.protocol === 'amqp/ssl' && l.port === b.tlsPort));
   });
 
+  test('the Prometheus endpoint over HTTPS (prometheus.ssl.*)', async () => {
+    const b = await start({ prometheusPort: await freePort(), prometheusTls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile } });
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: b.prometheusPort, path: '/metrics', servername: 'localhost', ca: ca() }, (res) => {
+        let s = '';
+        res.on('data', (c) => (s += c));
+        res.on('end', () => (res.statusCode === 200 ? resolve(s) : reject(new Error(`status ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.match(body, /^rabbitmq_/m);
+  });
+
   test('missing or unreadable certificates and mismatched keys are refused before anything starts', async () => {
     const cases: Array<[TlsOptions, RegExp]> = [
       [{ certFile: join(pki.dir, 'absent.pem'), keyFile: pki.serverKeyFile }, /certificate file .*absent\.pem: no such file/],
