@@ -16,7 +16,7 @@ function newestSource(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+    else newest = Math.max(newest, statSync(p).mtimeMs);
   }
   return newest;
 }
@@ -30,7 +30,8 @@ if (built === 0 || sources > built) {
     console.error('warren: dist/ is missing and TypeScript is not installed; run `npm install` first');
     process.exit(1);
   }
-  execFileSync(process.execPath, [tsc, '-p', root], { stdio: 'inherit' });
+  // The whole build (TypeScript, then the web UI bundle), as `npm run build` does it.
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
   // tsc leaves its build info alone when nothing changed (a file touched, not edited): mark the check done.
   const now = new Date();
   utimesSync(stamp, now, now);
