@@ -60,7 +60,8 @@ export class CliProcess {
     });
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk));
     this.exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => {
+      // 'close', not 'exit': it comes after stdout and stderr are fully read, so nothing printed is missed.
+      child.once('close', (code, signal) => {
         this.exitCode = code;
         this.signal = signal;
         children.delete(child);
