@@ -83,7 +83,10 @@ export interface BrokerOptions {
   prometheusHost?: string;
   /** Serve Prometheus metrics on prometheusPort over HTTPS with these settings (prometheus.ssl.*). */
   prometheusTls?: TlsOptions;
-  /** RabbitMQ stream protocol port (stream.listeners.tcp.default). Default 5552. */
+  /**
+   * RabbitMQ stream protocol port (stream.listeners.tcp.default); 0 disables it. Default 5552; left at
+   * the default and taken by another process, the broker starts without it (with a warning).
+   */
   streamPort?: number;
   /** Stream listener bind address. Default: same as host. */
   streamHost?: string;

@@ -7,7 +7,8 @@
 import type { Socket } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { AmqpListeners } from './amqp-listeners.js';
-import { LoginService, type LoginOutcome } from './auth/login.js';
+import { LoginService, isLoopback, type LoginOutcome } from './auth/login.js';
+import { hostname } from 'node:os';
 import { UserStore, type User } from './auth/users.js';
 import type { MessageList } from './broker/message-list.js';
 import { PriorityMessageList } from './broker/priority-message-list.js';
@@ -20,6 +21,9 @@ import { createLogger, type Logger } from './logger.js';
 import { exportDefinitions, importDefinitions } from './management/definitions.js';
 import type { ManagedBroker } from './management/managed-broker.js';
 import { ManagementServer } from './management/server.js';
+import { StreamManager } from './stream/stream-manager.js';
+import { StreamServer } from './stream/stream-server.js';
+import { createStreamBridge } from './stream-bridge.js';
 import type { FieldTable } from './protocol/field-table.js';
 import { brokerShutdown, vhostDeleted } from './protocol/errors.js';
 import { MessageStore, DefinitionsStore } from './store/index.js';
@@ -60,6 +64,10 @@ export class Broker implements BrokerContext, ManagedBroker {
   prometheus: PrometheusServer | undefined;
   prometheusPort = 0;
   readonly counters = new NodeCounters();
+  /** Streams (x-queue-type stream and the stream protocol's), and the stream protocol listener. */
+  readonly streams: StreamManager;
+  streamServer: StreamServer | undefined;
+  streamPort = 0;
   private closing = false;
 
   private constructor(options: BrokerOptions) {
@@ -74,6 +82,7 @@ export class Broker implements BrokerContext, ManagedBroker {
       consumerTimeoutMs: this.options.consumerTimeout ?? DEFAULT_CONSUMER_TIMEOUT_MS,
     };
     this.logins = new LoginService(this.users, this.options, this.log);
+    this.streams = new StreamManager(this.options.dataDir);
     this.alarms = new ResourceAlarms(this.options, this.log, (active, reason) => {
       for (const c of this.connections) if (c.isPublisher) c.setAlarm(active, reason);
     });
@@ -124,6 +133,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     }
     this.alarms.start();
     for (const a of this.listeners.tlsAddresses) this.log('info', 'AMQPS listening', { port: a.port, host: a.host });
+    await this.startStreamListener();
     // Logged last: tools wait for this line, so everything (management included) is up when it appears.
     this.log('info', 'listening', { port: this.port, host: this.options.host, managementPort: this.managementPort, ...(this.tlsPort ? { tlsPort: this.tlsPort } : {}), version: VERSION });
   }
@@ -139,6 +149,43 @@ export class Broker implements BrokerContext, ManagedBroker {
     this.log('info', 'TLS certificates reloaded', {});
   }
 
+  /**
+   * The stream protocol listener. An explicit streamPort must bind; the default (5552) is skipped with
+   * a warning when taken, so embedded brokers and tests never fail on a port they did not ask for.
+   */
+  private async startStreamListener(): Promise<void> {
+    const explicit = this.options.streamPort;
+    const port = explicit ?? 5552;
+    if (port === 0) return;
+    const host = this.options.streamHost ?? this.options.host;
+    const bridge = createStreamBridge({
+      users: this.users,
+      vhosts: this.vhosts,
+      log: this.log,
+      authenticate: (u, p, addr) => this.authenticate(u, p, addr),
+      isLoopbackOnly: (u, addr) => this.options.loopbackUsers.includes(u) && !isLoopback(addr),
+    }, this.streams, {
+      advertisedHost: this.options.streamAdvertisedHost ?? (host === '0.0.0.0' || host === '::' ? hostname() : host),
+      advertisedPort: this.options.streamAdvertisedPort ?? port,
+      frameMax: 1_048_576,
+      heartbeat: this.options.heartbeat,
+      serverVersion: '3.10.8',
+    });
+    try {
+      this.streamServer = await StreamServer.start(bridge, port, host);
+    } catch (e) {
+      if (explicit !== undefined) {
+        await this.close();
+        throw e;
+      }
+      this.log('warn', 'stream listener not started: default port taken', { port, error: String(e) });
+      return;
+    }
+    this.streamPort = this.streamServer.port;
+    if (this.options.streamAdvertisedPort === undefined) bridge.advertisedPort = this.streamPort;
+    this.log('info', 'stream listening', { port: this.streamPort, host });
+  }
+
   /** Recover durable queues' messages and the definitions from the data dir. */
   private async openStorage(): Promise<void> {
     const dataDir = this.options.dataDir;
@@ -148,6 +195,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     this.messageStore = store;
     this.definitionsStore = new DefinitionsStore(dataDir);
     const recovered = await store.open();
+    const streams = this.streams.recover();
     this.storage = {
       createMessageList: (vhost, queue, durable) => (durable ? store.create(vhost, queue) : store.createTransient(vhost, queue)),
       hasStoredList: (vhost, queue) => store.has(vhost, queue),
@@ -180,7 +228,7 @@ export class Broker implements BrokerContext, ManagedBroker {
         else store.delete(list.vhost, queue);
       }
     }
-    this.log('info', 'storage recovered', { dataDir, queues: defs?.queues?.length ?? 0, messages, ms: Date.now() - started });
+    this.log('info', 'storage recovered', { dataDir, queues: defs?.queues?.length ?? 0, messages, streams: streams.length, ms: Date.now() - started });
   }
 
   /** Definitions are written synchronously (atomic replace) so a declare-ok is never ahead of the disk. */
@@ -270,6 +318,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     this.alarms.stop();
     await this.management?.close();
     await this.prometheus?.close();
+    await this.streamServer?.close();
     const closed = this.listeners?.close() ?? Promise.resolve();
     for (const c of [...this.connections]) c.close(brokerShutdown());
     // Give clients a moment to answer close-ok, then cut whatever is left.
@@ -279,6 +328,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     await closed;
     for (const v of this.vhosts.values()) v.close();
     this.messageStore?.close();
+    this.streams.close();
     this.log('info', 'stopped', {});
   }
 }

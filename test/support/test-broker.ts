@@ -36,7 +36,8 @@ export async function startTestBroker(options: BrokerOptions = {}): Promise<Test
     };
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-core-test-'));
-  const broker = await Broker.start({ port: 0, host: '127.0.0.1', managementPort: 0, prometheusPort: 0, dataDir, logLevel: 'silent', ...options });
+  // streamPort 0: tests never take the stream protocol's default port 5552 unless they ask for a port.
+  const broker = await Broker.start({ port: 0, host: '127.0.0.1', managementPort: 0, prometheusPort: 0, streamPort: 0, dataDir, logLevel: 'silent', ...options });
   return {
     url: `amqp://guest:guest@127.0.0.1:${broker.port}/%2F`,
     host: '127.0.0.1',

@@ -1,0 +1,148 @@
+/**
+ * A minimal stream-protocol client over Warren's own codec: the bench drives Warren and RabbitMQ with
+ * it (the npm client needs exchange_command_versions, which RabbitMQ 3.10 lacks), and tests use it
+ * for what the npm client hides (raw response codes). Responses are matched by correlation id;
+ * Deliver and publish confirms go to callbacks.
+ */
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { Code, Key, RESPONSE_FLAG } from './constants.js';
+import { StreamReader } from './codec.js';
+import { FrameSplitter } from './frame-splitter.js';
+import { encodeRequest, type OffsetSpec, type Request } from './requests.js';
+
+export interface RawResponse {
+  key: number;
+  code: number;
+  /** Positioned after the code. */
+  reader: StreamReader;
+}
+
+type WithoutCorrelation<T> = T extends { correlationId: number } ? Omit<T, 'correlationId'> : never;
+
+export class StreamClient {
+  private readonly splitter = new FrameSplitter(0);
+  private correlation = 0;
+  private readonly waiting = new Map<number, (r: RawResponse) => void>();
+  /** Deliver frames: subscription id and the chunk (header + data) as a view. */
+  onDeliver: (subscriptionId: number, chunk: Buffer) => void = () => {};
+  onConfirm: (publisherId: number, count: number, reader: StreamReader) => void = () => {};
+  onError: (publisherId: number, count: number) => void = () => {};
+  closedByServer: { code: number; reason: string } | undefined;
+  serverProperties: Record<string, string> = {};
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (d: Buffer) => this.splitter.push(d, (buf, s, e) => this.frame(buf, s, e)));
+    socket.on('error', () => {});
+  }
+
+  /** Connects and runs the handshake; `exchangeVersions` sends key 27 as 3.11+ clients do. */
+  static async connect(o: { host: string; port: number; username?: string; password?: string; vhost?: string; exchangeVersions?: boolean }): Promise<StreamClient> {
+    const socket = tcpConnect({ host: o.host, port: o.port, noDelay: true });
+    await once(socket, 'connect');
+    const c = new StreamClient(socket);
+    const peer = await c.request({ key: Key.PeerProperties, properties: { product: 'warren-stream-client' } });
+    c.serverProperties = peer.reader.map();
+    await c.request({ key: Key.SaslHandshake });
+    const tuned = new Promise<void>((resolve) => (c.onTune = resolve));
+    const auth = await c.request({ key: Key.SaslAuthenticate, mechanism: 'PLAIN', response: Buffer.from(`\0${o.username ?? 'guest'}\0${o.password ?? 'guest'}`) });
+    if (auth.code !== Code.Ok) {
+      socket.destroy();
+      throw Object.assign(new Error(`authentication failed: code ${auth.code}`), { code: auth.code });
+    }
+    await tuned;
+    const open = await c.request({ key: Key.Open, vhost: o.vhost ?? '/' });
+    if (open.code !== Code.Ok) {
+      socket.destroy();
+      throw Object.assign(new Error(`open failed: code ${open.code}`), { code: open.code });
+    }
+    if (o.exchangeVersions) await c.request({ key: Key.ExchangeCommandVersions, versions: [] });
+    return c;
+  }
+
+  private onTune: () => void = () => {};
+
+  private frame(buf: Buffer, start: number, end: number): void {
+    const r = new StreamReader(buf, start, end);
+    const key = r.u16();
+    r.u16();
+    switch (key) {
+      case Key.Deliver: {
+        const id = r.u8();
+        this.onDeliver(id, buf.subarray(r.pos, end));
+        return;
+      }
+      case Key.PublishConfirm: {
+        const id = r.u8();
+        this.onConfirm(id, r.i32(), r);
+        return;
+      }
+      case Key.PublishError: {
+        const id = r.u8();
+        this.onError(id, r.i32());
+        return;
+      }
+      case Key.Tune: {
+        const frameMax = r.u32();
+        const heartbeat = r.u32();
+        this.socket.write(encodeRequest({ key: Key.Tune, frameMax, heartbeat: 0 * heartbeat }));
+        this.onTune();
+        return;
+      }
+      case Key.Close: {
+        const correlationId = r.u32();
+        this.closedByServer = { code: r.u16(), reason: r.string() };
+        this.socket.write(Buffer.from([0, 0, 0, 10, 0x80, Key.Close, 0, 1, ...u32(correlationId), 0, Code.Ok]));
+        this.socket.end();
+        return;
+      }
+      case Key.Heartbeat:
+      case Key.MetadataUpdate:
+        return;
+      case Key.Credit | RESPONSE_FLAG:
+        return;
+      default: {
+        if (!(key & RESPONSE_FLAG)) return;
+        const correlationId = r.u32();
+        const code = r.u16();
+        const w = this.waiting.get(correlationId);
+        this.waiting.delete(correlationId);
+        w?.({ key: key & ~RESPONSE_FLAG, code, reader: r });
+      }
+    }
+  }
+
+  /** Sends a request that has a correlation id and waits for its response. */
+  request(q: WithoutCorrelation<Request>): Promise<RawResponse> {
+    const correlationId = ++this.correlation;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(correlationId, resolve);
+      const onClose = () => reject(new Error(`connection closed${this.closedByServer ? `: ${this.closedByServer.code} ${this.closedByServer.reason}` : ''}`));
+      this.socket.once('close', onClose);
+      this.waiting.set(correlationId, (r) => {
+        this.socket.off('close', onClose);
+        resolve(r);
+      });
+      this.socket.write(encodeRequest({ ...q, correlationId } as Request));
+    });
+  }
+
+  /** Writes a request without a response (publish, credit, store_offset); false = socket backed up. */
+  send(q: Request): boolean {
+    return this.socket.write(encodeRequest(q));
+  }
+
+  subscribe(subscriptionId: number, stream: string, offset: OffsetSpec, credit: number): Promise<RawResponse> {
+    return this.request({ key: Key.Subscribe, subscriptionId, stream, offset, credit, properties: {} });
+  }
+
+  async close(): Promise<void> {
+    if (this.socket.destroyed) return;
+    await Promise.race([this.request({ key: Key.Close, code: Code.Ok, reason: 'bye' }), once(this.socket, 'close')]).catch(() => {});
+    this.socket.destroy();
+  }
+}
+
+function u32(n: number): number[] {
+  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+}

@@ -1,0 +1,399 @@
+/**
+ * One stream-protocol client: the handshake (peer properties, SASL, tune, open), then publishers,
+ * subscriptions, offsets and stream management. Errors a command can have are answered with its
+ * response code; a malformed or unknown frame closes the connection with a close command, as
+ * RabbitMQ does.
+ */
+import type { Socket } from 'node:net';
+import { parseCredentials } from '../auth/sasl.js';
+import { Code, Key, OffsetType, SERVER_COMMAND_VERSIONS } from './constants.js';
+import { StreamDecodeError, StreamReader } from './codec.js';
+import { FrameSplitter, FrameTooLargeError } from './frame-splitter.js';
+import { decodeRequest, UnknownCommandError, type OffsetSpec, type Request } from './requests.js';
+import * as R from './responses.js';
+import type { StreamBrokerContext } from './stream-context.js';
+import type { Stream } from './stream-manager.js';
+import { Subscription } from './subscription.js';
+
+type State = 'peer-properties' | 'sasl' | 'tune' | 'open' | 'ready' | 'closing' | 'closed';
+
+interface Publisher {
+  stream: Stream;
+  reference: string;
+  /** Confirmed publishing ids waiting to go out in one publish_confirm. */
+  confirms: bigint[];
+  published: number;
+  confirmed: number;
+  errored: number;
+}
+
+export class StreamConnection {
+  private state: State = 'peer-properties';
+  private readonly splitter: FrameSplitter;
+  user = '';
+  vhost = '';
+  readonly peer: string;
+  readonly connectedAt = Date.now();
+  clientProperties: Record<string, string> = {};
+  frameMax: number;
+  heartbeat: number;
+  readonly publishers = new Map<number, Publisher>();
+  readonly subscriptions = new Map<number, Subscription>();
+  private confirmFlushScheduled = false;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private lastReceived = Date.now();
+  private sentSinceTick = false;
+  private readonly drainWaiters: (() => void)[] = [];
+  private readonly unlistenDelete: () => void;
+
+  constructor(readonly socket: Socket, private readonly ctx: StreamBrokerContext) {
+    this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.frameMax = ctx.frameMax;
+    this.heartbeat = ctx.heartbeat;
+    // Before tune, frames are small handshake commands; 1 MiB is RabbitMQ's default frame_max.
+    this.splitter = new FrameSplitter(Math.max(ctx.frameMax, 1 << 20));
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('drain', () => {
+      for (const w of this.drainWaiters.splice(0)) w();
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.closed());
+    const onDelete = (s: Stream) => this.streamDeleted(s);
+    ctx.streams.deleteListeners.add(onDelete);
+    this.unlistenDelete = () => ctx.streams.deleteListeners.delete(onDelete);
+    ctx.connectionOpened(this);
+  }
+
+  private send(frame: Buffer): boolean {
+    this.sentSinceTick = true;
+    if (this.state === 'closed') return true;
+    return this.socket.write(frame);
+  }
+
+  private onData(data: Buffer): void {
+    this.lastReceived = Date.now();
+    try {
+      this.splitter.push(data, (buf, start, end) => {
+        if (this.state === 'closed') return;
+        this.handle(decodeRequest(new StreamReader(buf, start, end)));
+      });
+    } catch (e) {
+      if (e instanceof FrameTooLargeError) this.close(Code.FrameTooLarge, 'frame too large');
+      else if (e instanceof UnknownCommandError) this.close(Code.UnknownFrame, 'unknown frame');
+      else if (e instanceof StreamDecodeError || e instanceof RangeError) this.close(Code.UnknownFrame, `malformed frame: ${(e as Error).message}`);
+      else {
+        this.ctx.log('error', 'stream connection error', { peer: this.peer, error: String(e) });
+        this.close(Code.InternalError, 'internal error');
+      }
+    }
+  }
+
+  private handle(q: Request): void {
+    switch (this.state) {
+      case 'peer-properties':
+        if (q.key !== Key.PeerProperties) return this.close(Code.UnknownFrame, 'expected peer properties');
+        this.clientProperties = q.properties;
+        this.state = 'sasl';
+        this.send(R.peerPropertiesResponse(q.correlationId, {
+          product: 'RabbitMQ',
+          version: this.ctx.serverVersion,
+          platform: `Node.js ${process.version}`,
+          copyright: 'Warren contributors',
+          information: 'Warren, a broker that speaks RabbitMQ\'s protocols',
+          cluster_name: 'warren',
+        }));
+        return;
+      case 'sasl':
+        if (q.key === Key.SaslHandshake) {
+          this.send(R.saslHandshakeResponse(q.correlationId, ['PLAIN', 'AMQPLAIN']));
+          return;
+        }
+        if (q.key === Key.SaslAuthenticate) return this.authenticate(q.correlationId, q.mechanism, q.response);
+        return this.close(Code.UnknownFrame, 'expected sasl');
+      case 'tune':
+        if (q.key !== Key.Tune) return this.close(Code.UnknownFrame, 'expected tune');
+        this.frameMax = q.frameMax === 0 ? this.ctx.frameMax : Math.min(q.frameMax, this.ctx.frameMax || q.frameMax);
+        this.heartbeat = q.heartbeat;
+        this.splitter.setMaxFrame(this.frameMax);
+        this.state = 'open';
+        return;
+      case 'open':
+        if (q.key !== Key.Open) return this.close(Code.UnknownFrame, 'expected open');
+        if (!this.ctx.hasVhost(q.vhost, this.user)) {
+          this.send(R.openResponse(q.correlationId, Code.VirtualHostAccessFailure, {}));
+          return this.close(Code.VirtualHostAccessFailure, 'vhost access failure');
+        }
+        this.vhost = q.vhost;
+        this.state = 'ready';
+        this.send(R.openResponse(q.correlationId, Code.Ok, {
+          advertised_host: this.ctx.advertisedHost,
+          advertised_port: String(this.ctx.advertisedPort),
+        }));
+        this.startHeartbeats();
+        return;
+      case 'ready':
+        return this.command(q);
+      default:
+        // closing: only the close response matters
+        if (q.key === Key.Close) this.socket.end();
+    }
+  }
+
+  private authenticate(correlationId: number, mechanism: string, response: Buffer): void {
+    if (mechanism !== 'PLAIN' && mechanism !== 'AMQPLAIN') {
+      this.send(R.simpleResponse(Key.SaslAuthenticate, correlationId, Code.SaslMechanismNotSupported));
+      return;
+    }
+    const creds = parseCredentials(mechanism, response);
+    const user = creds && this.ctx.authenticate(creds.username, creds.password, this.socket.remoteAddress ?? '');
+    if (!user || user === 'loopback') {
+      const code = user === 'loopback' ? Code.SaslAuthenticationFailureLoopback : Code.AuthenticationFailure;
+      this.send(R.simpleResponse(Key.SaslAuthenticate, correlationId, code));
+      this.ctx.log('warn', 'stream authentication failed', { peer: this.peer, user: creds?.username });
+      this.socket.end();
+      return;
+    }
+    this.user = user.name;
+    this.state = 'tune';
+    this.send(R.simpleResponse(Key.SaslAuthenticate, correlationId, Code.Ok));
+    this.send(R.tune(this.ctx.frameMax, this.ctx.heartbeat));
+  }
+
+  private allowed(access: 'configure' | 'write' | 'read', name: string): boolean {
+    try {
+      this.ctx.checkPermission(this.user, this.vhost, access, name);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private command(q: Request): void {
+    const streams = this.ctx.streams;
+    switch (q.key) {
+      case Key.Publish: return this.publish(q.publisherId, q.messages);
+      case Key.Heartbeat: return;
+      case Key.Credit: {
+        const sub = this.subscriptions.get(q.subscriptionId);
+        if (!sub) this.send(R.creditResponse(Code.SubscriptionIdDoesNotExist, q.subscriptionId));
+        else sub.addCredit(q.credit);
+        return;
+      }
+      case Key.DeclarePublisher: {
+        const s = streams.get(this.vhost, q.stream);
+        let code: number = Code.Ok;
+        if (!s) code = Code.StreamDoesNotExist;
+        else if (this.publishers.has(q.publisherId)) code = Code.PreconditionFailed;
+        else if (!this.allowed('write', q.stream)) code = Code.AccessRefused;
+        else if (q.reference !== '' && [...this.publishers.values()].some((p) => p.reference === q.reference && p.stream === s)) code = Code.PreconditionFailed;
+        if (code === Code.Ok && s) {
+          this.publishers.set(q.publisherId, { stream: s, reference: q.reference, confirms: [], published: 0, confirmed: 0, errored: 0 });
+          s.publishers++;
+        }
+        this.send(R.simpleResponse(q.key, q.correlationId, code));
+        return;
+      }
+      case Key.DeletePublisher: {
+        const p = this.publishers.get(q.publisherId);
+        if (p) {
+          this.publishers.delete(q.publisherId);
+          p.stream.publishers--;
+        }
+        this.send(R.simpleResponse(q.key, q.correlationId, p ? Code.Ok : Code.PublisherDoesNotExist));
+        return;
+      }
+      case Key.QueryPublisherSequence: {
+        const s = streams.get(this.vhost, q.stream);
+        if (!s) this.send(R.u64Response(q.key, q.correlationId, Code.StreamDoesNotExist, 0n));
+        else this.send(R.u64Response(q.key, q.correlationId, Code.Ok, s.log.publisherSequence(q.reference)));
+        return;
+      }
+      case Key.Subscribe: return this.subscribe(q.correlationId, q.subscriptionId, q.stream, q.offset, q.credit);
+      case Key.Unsubscribe: {
+        const sub = this.subscriptions.get(q.subscriptionId);
+        if (sub) {
+          sub.stop();
+          this.subscriptions.delete(q.subscriptionId);
+        }
+        this.send(R.simpleResponse(q.key, q.correlationId, sub ? Code.Ok : Code.SubscriptionIdDoesNotExist));
+        return;
+      }
+      case Key.StoreOffset: {
+        // No response, as in RabbitMQ: a missing stream or refused read is silently ignored.
+        const s = streams.get(this.vhost, q.stream);
+        if (s && q.reference !== '' && this.allowed('read', q.stream)) s.log.storeOffset(q.reference, q.offset);
+        return;
+      }
+      case Key.QueryOffset: {
+        const s = streams.get(this.vhost, q.stream);
+        if (!s) return void this.send(R.u64Response(q.key, q.correlationId, Code.StreamDoesNotExist, 0n));
+        const offset = s.log.offsets.get(q.reference);
+        this.send(R.u64Response(q.key, q.correlationId, offset === undefined ? Code.NoOffset : Code.Ok, offset ?? 0n));
+        return;
+      }
+      case Key.Create: {
+        if (!this.allowed('configure', q.stream)) return void this.send(R.simpleResponse(q.key, q.correlationId, Code.AccessRefused));
+        const r = this.ctx.createStream(this.vhost, q.stream, q.arguments, this.user);
+        const code = r === 'created' ? Code.Ok : r === 'exists' ? Code.StreamAlreadyExists : Code.PreconditionFailed;
+        this.send(R.simpleResponse(q.key, q.correlationId, code));
+        return;
+      }
+      case Key.Delete: {
+        if (!this.allowed('configure', q.stream)) return void this.send(R.simpleResponse(q.key, q.correlationId, Code.AccessRefused));
+        const ok = this.ctx.deleteStream(this.vhost, q.stream, this.user);
+        this.send(R.simpleResponse(q.key, q.correlationId, ok ? Code.Ok : Code.StreamDoesNotExist));
+        return;
+      }
+      case Key.Metadata: {
+        const list = q.streams.map((name) => ({ name, code: streams.get(this.vhost, name) ? Code.Ok : Code.StreamDoesNotExist }));
+        this.send(R.metadataResponse(q.correlationId, { host: this.ctx.advertisedHost, port: this.ctx.advertisedPort }, list));
+        return;
+      }
+      case Key.Route: {
+        const r = this.ctx.route(this.vhost, q.superStream, q.routingKey);
+        this.send(R.streamsResponse(q.key, q.correlationId, r ? Code.Ok : Code.StreamDoesNotExist, r ?? []));
+        return;
+      }
+      case Key.Partitions: {
+        const r = this.ctx.partitions(this.vhost, q.superStream);
+        this.send(R.streamsResponse(q.key, q.correlationId, r ? Code.Ok : Code.StreamDoesNotExist, r ?? []));
+        return;
+      }
+      case Key.ExchangeCommandVersions:
+        this.send(R.commandVersionsResponse(q.correlationId, SERVER_COMMAND_VERSIONS));
+        return;
+      case Key.StreamStats: {
+        const s = streams.get(this.vhost, q.stream);
+        if (!s) return void this.send(R.streamStatsResponse(q.correlationId, Code.StreamDoesNotExist, {}));
+        const last = s.log.lastOffset;
+        this.send(R.streamStatsResponse(q.correlationId, Code.Ok, {
+          first_chunk_id: BigInt(s.log.messageCount > 0 ? s.log.firstOffset : -1),
+          committed_chunk_id: BigInt(last >= 0 ? s.log.lastChunkStart() : -1),
+        }));
+        return;
+      }
+      case Key.Close:
+        this.send(R.simpleResponse(Key.Close, q.correlationId, Code.Ok));
+        this.state = 'closing';
+        this.socket.end();
+        return;
+      default:
+        // Handshake commands after open (peer properties, sasl, tune, open again).
+        return this.close(Code.UnknownFrame, 'unexpected command');
+    }
+  }
+
+  private publish(publisherId: number, messages: readonly { publishingId: bigint; body: Buffer }[]): void {
+    const p = this.publishers.get(publisherId);
+    if (!p) {
+      this.send(R.publishError(publisherId, messages.map((m) => ({ id: m.publishingId, code: Code.PublisherDoesNotExist }))));
+      return;
+    }
+    const log = p.stream.log;
+    const reference = p.reference === '' ? undefined : p.reference;
+    for (const m of messages) {
+      const id = m.publishingId;
+      p.published++;
+      // The body is a view of the socket's buffer: the log copies it into the chunk in this turn's flush.
+      const written = log.append(Buffer.from(m.body), () => this.confirm(p, id), reference, id);
+      // A duplicate (publishing id not above the last one for this reference) is confirmed, not stored.
+      if (!written) this.confirm(p, id);
+    }
+  }
+
+  private confirm(p: Publisher, id: bigint): void {
+    p.confirms.push(id);
+    p.confirmed++;
+    if (this.confirmFlushScheduled) return;
+    this.confirmFlushScheduled = true;
+    process.nextTick(() => this.flushConfirms());
+  }
+
+  private flushConfirms(): void {
+    this.confirmFlushScheduled = false;
+    for (const [id, p] of this.publishers) {
+      if (p.confirms.length === 0) continue;
+      this.send(R.publishConfirm(id, p.confirms));
+      p.confirms = [];
+    }
+  }
+
+  private subscribe(correlationId: number, id: number, name: string, spec: OffsetSpec, credit: number): void {
+    const s = this.ctx.streams.get(this.vhost, name);
+    if (!s) return void this.send(R.simpleResponse(Key.Subscribe, correlationId, Code.StreamDoesNotExist));
+    if (this.subscriptions.has(id)) return void this.send(R.simpleResponse(Key.Subscribe, correlationId, Code.SubscriptionIdAlreadyExists));
+    if (!this.allowed('read', name)) return void this.send(R.simpleResponse(Key.Subscribe, correlationId, Code.AccessRefused));
+    const start = startOffset(s, spec);
+    this.send(R.simpleResponse(Key.Subscribe, correlationId, Code.Ok));
+    const sink = { write: (f: Buffer) => this.send(f), onDrain: (fn: () => void) => void this.drainWaiters.push(fn) };
+    this.subscriptions.set(id, new Subscription(id, s, start, credit, sink));
+  }
+
+  private streamDeleted(s: Stream): void {
+    let affected = false;
+    for (const [id, sub] of this.subscriptions) {
+      if (sub.stream !== s) continue;
+      sub.stop();
+      this.subscriptions.delete(id);
+      affected = true;
+    }
+    for (const [id, p] of this.publishers) {
+      if (p.stream !== s) continue;
+      this.publishers.delete(id);
+      affected = true;
+    }
+    if (affected) this.send(R.metadataUpdate(Code.StreamNotAvailable, s.name));
+  }
+
+  private startHeartbeats(): void {
+    if (this.heartbeat <= 0) return;
+    const ms = this.heartbeat * 1000;
+    this.heartbeatTimer = setInterval(() => {
+      if (Date.now() - this.lastReceived > 2 * ms) {
+        this.ctx.log('warn', 'stream connection missed heartbeats', { peer: this.peer });
+        this.socket.destroy();
+        return;
+      }
+      if (!this.sentSinceTick) this.send(R.heartbeat());
+      this.sentSinceTick = false;
+    }, ms);
+    this.heartbeatTimer.unref();
+  }
+
+  /** Server-initiated close: a close command, then the socket ends after the client's answer (or 1 s). */
+  close(code: number = Code.Ok, reason = 'OK'): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.ctx.log(code === Code.Ok ? 'info' : 'warn', 'closing stream connection', { peer: this.peer, code, reason });
+    this.send(R.closeRequest(0, code, reason));
+    this.state = 'closing';
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  private closed(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearInterval(this.heartbeatTimer);
+    for (const sub of this.subscriptions.values()) sub.stop();
+    this.subscriptions.clear();
+    for (const p of this.publishers.values()) p.stream.publishers--;
+    this.publishers.clear();
+    this.unlistenDelete();
+    this.ctx.connectionClosed(this);
+  }
+}
+
+/** Where a subscription starts for an offset specification, as RabbitMQ (osiris) resolves it. */
+export function startOffset(s: Stream, spec: OffsetSpec): number {
+  const log = s.log;
+  switch (spec.type) {
+    case OffsetType.First: return log.firstOffset;
+    case OffsetType.Last: return log.lastChunkStart();
+    case OffsetType.Next: return log.nextOffsetVisible;
+    case OffsetType.Offset: {
+      const n = Number(spec.offset);
+      if (n > log.nextOffsetVisible) return log.nextOffsetVisible;
+      return n < log.firstOffset ? log.firstOffset : n;
+    }
+    case OffsetType.Timestamp: return log.offsetOfTimestamp(Number(spec.timestamp));
+  }
+}

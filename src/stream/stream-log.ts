@@ -1,0 +1,429 @@
+/**
+ * One stream's append-only log: chunks (chunk.ts) in segment files named by their first offset, an
+ * in-memory index of chunk positions, group commit, retention and recovery.
+ *
+ *   <dir>/stream.json                 {"vhost", "name", "arguments"} (names are only hashed in paths)
+ *   <dir>/00000000000000000000.segment  chunks back to back; a new segment when the current one would
+ *                                     pass max-segment-size; retention deletes whole head segments
+ *   <dir>/offsets.json                consumer offsets stored by reference (store_offset)
+ *
+ * Appends made in one event-loop turn become one chunk, written with one write; one fdatasync at a
+ * time covers every chunk written before it started (group commit). A chunk becomes visible to
+ * readers and its appends are confirmed only after its fdatasync, so a reader never sees data a crash
+ * could take back. Readers read chunks from the files (the page cache), never from a copy held in
+ * memory: a stream's memory is its index, one number per chunk field, whatever its length.
+ *
+ * Recovery scans chunk headers; a torn or corrupt tail (bad magic, short chunk, CRC mismatch) in the
+ * last segment is cut off, as osiris does.
+ */
+import fs from 'node:fs';
+import { join } from 'node:path';
+import { CHUNK_HEADER, MAX_CHUNK_DATA, MAX_CHUNK_ENTRIES, buildChunk, parseTrailer, readChunkHeader } from './chunk.js';
+import { crc32 } from '../store/crc32.js';
+
+export interface RetentionLimits {
+  /** x-max-length-bytes: total bytes above which head segments are dropped. */
+  maxBytes?: number;
+  /** x-max-age in ms: segments whose newest chunk is older are dropped. */
+  maxAgeMs?: number;
+  /** x-stream-max-segment-size-bytes (RabbitMQ's default 500 MB). */
+  maxSegmentBytes: number;
+}
+
+/** Per-chunk index fields, packed in a Float64Array (offsets stay below 2^53). */
+const F_OFFSET = 0, F_RECORDS = 1, F_POS = 2, F_SIZE = 3, F_TIME = 4, FIELDS = 5;
+
+class Segment {
+  index = new Float64Array(FIELDS * 16);
+  chunks = 0;
+  size = 0;
+  fd = -1;
+  constructor(readonly path: string, readonly firstOffset: number) {}
+
+  add(offset: number, records: number, pos: number, size: number, time: number): void {
+    if ((this.chunks + 1) * FIELDS > this.index.length) {
+      const next = new Float64Array(this.index.length * 2);
+      next.set(this.index);
+      this.index = next;
+    }
+    const i = this.chunks++ * FIELDS;
+    this.index[i + F_OFFSET] = offset;
+    this.index[i + F_RECORDS] = records;
+    this.index[i + F_POS] = pos;
+    this.index[i + F_SIZE] = size;
+    this.index[i + F_TIME] = time;
+  }
+
+  field(chunk: number, f: number): number {
+    return this.index[chunk * FIELDS + f]!;
+  }
+
+  get lastTimestamp(): number {
+    return this.chunks ? this.field(this.chunks - 1, F_TIME) : 0;
+  }
+
+  open(): number {
+    if (this.fd < 0) this.fd = fs.openSync(this.path, 'r+');
+    return this.fd;
+  }
+
+  close(): void {
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+interface PendingAppend {
+  body: Uint8Array;
+  writer: string | undefined;
+  publishingId: bigint;
+  done: ((offset: number) => void) | undefined;
+}
+
+export class StreamLog {
+  private readonly segments: Segment[] = [];
+  /** Offset the next record gets. */
+  private nextOffset = 0;
+  private pending: PendingAppend[] = [];
+  private flushScheduled = false;
+  private syncing = false;
+  /** Chunks written but not yet fsynced: their callbacks and the visible end they unlock. */
+  private unsynced: { done: PendingAppend[]; end: number }[] = [];
+  /** Readers see chunks below this (segment, chunk) end: fsynced ones only. */
+  private visibleOffset = 0;
+  private readonly listeners = new Set<() => void>();
+  /** Publisher reference -> highest publishing id written (dedup). */
+  readonly writers = new Map<string, bigint>();
+  /** Publishing ids accepted but not yet in a chunk: dedup must see them too. */
+  private readonly pendingWriters = new Map<string, bigint>();
+  readonly offsets = new Map<string, bigint>();
+  private offsetsDirty = false;
+  private closed = false;
+  private deleted = false;
+  /** Segment files dropped by retention (for stats). */
+  segmentsDropped = 0;
+
+  private constructor(readonly dir: string, readonly retention: RetentionLimits, private readonly now: () => number) {}
+
+  /** Opens (creating or recovering) the log in dir. */
+  static open(dir: string, retention: RetentionLimits, now: () => number = Date.now): StreamLog {
+    fs.mkdirSync(dir, { recursive: true });
+    const log = new StreamLog(dir, retention, now);
+    log.recover();
+    return log;
+  }
+
+  private recover(): void {
+    const names = fs.readdirSync(this.dir).filter((n) => n.endsWith('.segment')).sort();
+    for (let s = 0; s < names.length; s++) {
+      const name = names[s]!;
+      const seg = new Segment(join(this.dir, name), Number(name.slice(0, -'.segment'.length)));
+      this.scan(seg, s === names.length - 1);
+      if (seg.chunks === 0 && s < names.length - 1) {
+        fs.rmSync(seg.path, { force: true });
+        continue;
+      }
+      this.segments.push(seg);
+    }
+    const last = this.segments.at(-1);
+    if (last && last.chunks > 0) {
+      const c = last.chunks - 1;
+      this.nextOffset = last.field(c, F_OFFSET) + last.field(c, F_RECORDS);
+    } else if (last) {
+      this.nextOffset = last.firstOffset;
+    }
+    this.visibleOffset = this.nextOffset;
+    try {
+      const stored = JSON.parse(fs.readFileSync(join(this.dir, 'offsets.json'), 'utf8')) as Record<string, string>;
+      for (const [ref, v] of Object.entries(stored)) this.offsets.set(ref, BigInt(v));
+    } catch {
+      // no offsets stored yet
+    }
+  }
+
+  /** Indexes a segment's chunks; in the last segment a torn or corrupt tail is truncated. */
+  private scan(seg: Segment, isLast: boolean): void {
+    const fd = fs.openSync(seg.path, 'r+');
+    const size = fs.fstatSync(fd).size;
+    const head = Buffer.allocUnsafe(CHUNK_HEADER);
+    let pos = 0;
+    while (pos + CHUNK_HEADER <= size) {
+      fs.readSync(fd, head, 0, CHUNK_HEADER, pos);
+      const h = readChunkHeader(head);
+      if (!h) break;
+      const total = CHUNK_HEADER + h.dataLength + h.trailerLength;
+      if (pos + total > size) break;
+      const body = Buffer.allocUnsafe(h.dataLength + h.trailerLength);
+      fs.readSync(fd, body, 0, body.length, pos + CHUNK_HEADER);
+      // Only the last segment can hold a torn write; earlier ones were complete when it was rolled.
+      if (isLast && (crc32(body.subarray(0, h.dataLength)) >>> 0) !== h.crc) break;
+      if (h.trailerLength) parseTrailer(body.subarray(h.dataLength), this.writers);
+      seg.add(h.firstOffset, h.records, pos, total, h.timestamp);
+      pos += total;
+    }
+    if (pos < size) fs.ftruncateSync(fd, pos);
+    seg.size = pos;
+    seg.fd = fd;
+  }
+
+  get firstOffset(): number {
+    const s = this.segments[0];
+    return s && s.chunks ? s.field(0, F_OFFSET) : this.nextOffset;
+  }
+
+  /** Offset of the last record readers can see, -1 when there is none... as RabbitMQ: first - 1 when empty. */
+  get lastOffset(): number {
+    return this.visibleOffset - 1;
+  }
+
+  /** Records readers can see (what is retained). */
+  get messageCount(): number {
+    return this.visibleOffset - this.firstOffset;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  get bytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.size;
+    return n;
+  }
+
+  /** Highest publishing id seen for a publisher reference (0 when none, as RabbitMQ). */
+  publisherSequence(reference: string): bigint {
+    return this.pendingWriters.get(reference) ?? this.writers.get(reference) ?? 0n;
+  }
+
+  /**
+   * Appends one message. With a publisher reference, a publishing id not above the last one seen is
+   * a duplicate: returns false and writes nothing (the caller confirms it anyway, as RabbitMQ does).
+   * `done` runs with the record's offset once it is fsynced.
+   */
+  append(body: Uint8Array, done?: (offset: number) => void, writer?: string, publishingId = 0n): boolean {
+    if (this.closed) throw new Error('stream log closed');
+    if (writer !== undefined) {
+      if (publishingId <= this.publisherSequence(writer)) return false;
+      this.pendingWriters.set(writer, publishingId);
+    }
+    this.pending.push({ body, writer, publishingId, done });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+    return true;
+  }
+
+  /** Writes everything pending as chunks (one write per chunk), then starts an fdatasync if none runs. */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    let i = 0;
+    const all = this.pending;
+    this.pending = [];
+    while (i < all.length) {
+      let j = i;
+      let bytes = 0;
+      while (j < all.length && j - i < MAX_CHUNK_ENTRIES && (j === i || bytes + all[j]!.body.length <= MAX_CHUNK_DATA)) {
+        bytes += 4 + all[j]!.body.length;
+        j++;
+      }
+      this.writeChunk(all.slice(i, j));
+      i = j;
+    }
+    this.sync();
+  }
+
+  private writeChunk(batch: PendingAppend[]): void {
+    let seg = this.segments.at(-1);
+    const estimate = CHUNK_HEADER + batch.reduce((n, p) => n + 4 + p.body.length, 0);
+    let rolled = false;
+    if (!seg || (seg.chunks > 0 && seg.size + estimate > this.retention.maxSegmentBytes)) {
+      seg = this.roll();
+      rolled = true;
+    }
+    const writers = new Map<string, bigint>();
+    if (rolled || seg.chunks === 0) for (const [ref, id] of this.writers) writers.set(ref, id);
+    for (const p of batch) {
+      if (p.writer === undefined) continue;
+      const prev = writers.get(p.writer);
+      if (prev === undefined || p.publishingId > prev) writers.set(p.writer, p.publishingId);
+    }
+    const offset = this.nextOffset;
+    const time = this.now();
+    const chunk = buildChunk(batch.map((p) => p.body), offset, time, writers);
+    fs.writeSync(seg.open(), chunk, 0, chunk.length, seg.size);
+    seg.add(offset, batch.length, seg.size, chunk.length, time);
+    seg.size += chunk.length;
+    this.nextOffset += batch.length;
+    for (const [ref, id] of writers) {
+      const prev = this.writers.get(ref);
+      if (prev === undefined || id > prev) this.writers.set(ref, id);
+      if (this.pendingWriters.get(ref) === id) this.pendingWriters.delete(ref);
+    }
+    this.unsynced.push({ done: batch, end: this.nextOffset });
+  }
+
+  /** A new segment, then retention: whole head segments go, never the one being written. */
+  private roll(): Segment {
+    const name = `${String(this.nextOffset).padStart(20, '0')}.segment`;
+    const seg = new Segment(join(this.dir, name), this.nextOffset);
+    seg.fd = fs.openSync(seg.path, 'w+');
+    this.segments.push(seg);
+    this.applyRetention();
+    return seg;
+  }
+
+  private applyRetention(): void {
+    const { maxBytes, maxAgeMs } = this.retention;
+    const now = this.now();
+    while (this.segments.length > 1) {
+      const head = this.segments[0]!;
+      const tooBig = maxBytes !== undefined && this.bytes > maxBytes;
+      const tooOld = maxAgeMs !== undefined && head.chunks > 0 && head.lastTimestamp < now - maxAgeMs;
+      if (!tooBig && !tooOld) break;
+      head.close();
+      fs.rmSync(head.path, { force: true });
+      this.segments.shift();
+      this.segmentsDropped++;
+    }
+  }
+
+  private sync(): void {
+    if (this.syncing || this.unsynced.length === 0) return;
+    const seg = this.segments.at(-1);
+    if (!seg) return;
+    const round = this.unsynced;
+    this.unsynced = [];
+    this.syncing = true;
+    // Chunks of earlier segments were synced before their segment was left: only a roll can leave one
+    // unsynced, so sync those too (rare; a roll happens once per max-segment-size).
+    for (const s of this.segments) if (s !== seg && s.fd >= 0) fs.fdatasyncSync(s.fd);
+    fs.fdatasync(seg.open(), (err) => {
+      this.syncing = false;
+      if (this.closed) return;
+      if (err) throw err;
+      for (const r of round) {
+        this.visibleOffset = r.end;
+        let offset = r.end - r.done.length;
+        for (const p of r.done) p.done?.(offset++);
+      }
+      for (const l of [...this.listeners]) l();
+      this.sync();
+    });
+  }
+
+  /** Called whenever new chunks become visible. Returns the unsubscribe function. */
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---- reading ----
+  // Readers hold the offset they read next; each read finds its chunk by binary search in the index,
+  // so retention may drop segments under a reader (it then continues at the first retained chunk).
+
+  private locate(offset: number): { seg: Segment; chunk: number } | undefined {
+    for (let s = this.segments.length - 1; s >= 0; s--) {
+      const seg = this.segments[s]!;
+      if (seg.chunks === 0 || seg.field(0, F_OFFSET) > offset) continue;
+      let lo = 0, hi = seg.chunks - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (seg.field(mid, F_OFFSET) <= offset) lo = mid;
+        else hi = mid - 1;
+      }
+      return { seg, chunk: lo };
+    }
+    return undefined;
+  }
+
+  /** First offset of the chunk holding `offset` (RabbitMQ starts a numeric offset at its chunk). */
+  chunkStart(offset: number): number {
+    if (offset >= this.visibleOffset) return this.visibleOffset;
+    if (offset <= this.firstOffset) return this.firstOffset;
+    const at = this.locate(offset);
+    return at ? at.seg.field(at.chunk, F_OFFSET) : this.firstOffset;
+  }
+
+  /** First offset of the last visible chunk (RabbitMQ's `last`); the next offset when empty. */
+  lastChunkStart(): number {
+    return this.chunkStart(this.visibleOffset - 1);
+  }
+
+  /** First offset of the first chunk written at or after `timestamp` (ms); the next offset if none. */
+  offsetOfTimestamp(timestamp: number): number {
+    for (const seg of this.segments) {
+      if (seg.chunks === 0 || seg.lastTimestamp < timestamp) continue;
+      for (let c = 0; c < seg.chunks; c++) if (seg.field(c, F_TIME) >= timestamp) return seg.field(c, F_OFFSET);
+    }
+    return this.visibleOffset;
+  }
+
+  /** The offset new records get once visible: RabbitMQ's `next`. */
+  get nextOffsetVisible(): number {
+    return this.visibleOffset;
+  }
+
+  /**
+   * Reads the chunk holding `offset` (header and data, not the trailer) into a new buffer with
+   * `reserve` free bytes in front (room for a frame header). Undefined when nothing visible is there
+   * yet. An offset below the retained range reads the first retained chunk.
+   */
+  read(offset: number, reserve: number): { buf: Buffer; firstOffset: number; records: number } | undefined {
+    if (offset >= this.visibleOffset) return undefined;
+    const at = this.locate(Math.max(offset, this.firstOffset));
+    if (!at) return undefined;
+    const { seg, chunk } = at;
+    const size = seg.field(chunk, F_SIZE);
+    const buf = Buffer.allocUnsafe(reserve + size);
+    fs.readSync(seg.open(), buf, reserve, size, seg.field(chunk, F_POS));
+    const trailer = buf.readUInt32BE(reserve + 40);
+    return {
+      buf: trailer ? buf.subarray(0, buf.length - trailer) : buf,
+      firstOffset: seg.field(chunk, F_OFFSET),
+      records: seg.field(chunk, F_RECORDS),
+    };
+  }
+
+  // ---- consumer offsets ----
+
+  storeOffset(reference: string, offset: bigint): void {
+    this.offsets.set(reference, offset);
+    if (this.offsetsDirty) return;
+    this.offsetsDirty = true;
+    setImmediate(() => this.writeOffsets());
+  }
+
+  private writeOffsets(): void {
+    this.offsetsDirty = false;
+    if (this.deleted) return;
+    const tmp = join(this.dir, 'offsets.json.tmp');
+    fs.writeFileSync(tmp, JSON.stringify(Object.fromEntries([...this.offsets].map(([k, v]) => [k, String(v)]))));
+    fs.renameSync(tmp, join(this.dir, 'offsets.json'));
+  }
+
+  /** Writes what is pending and waits for it to be on disk. */
+  close(): void {
+    if (this.closed) return;
+    if (this.flushScheduled) this.flush();
+    this.closed = true;
+    if (this.offsetsDirty) this.writeOffsets();
+    for (const s of this.segments) {
+      if (s.fd >= 0) fs.fdatasyncSync(s.fd);
+      s.close();
+    }
+    this.listeners.clear();
+  }
+
+  /** Closes and removes every file of the stream. */
+  destroy(): void {
+    this.deleted = true;
+    this.pending = [];
+    this.closed = true;
+    for (const s of this.segments) s.close();
+    this.listeners.clear();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

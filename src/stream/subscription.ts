@@ -1,0 +1,78 @@
+/**
+ * One stream-protocol subscription: reads chunks from the log's files and sends each as a Deliver
+ * frame, one credit per chunk (as RabbitMQ). It reads only when it has credit and the socket is not
+ * backed up, so a consumer of a long backlog holds at most one chunk in memory at a time beyond what
+ * the socket buffers.
+ */
+import { DELIVER_PREFIX, fillDeliverPrefix } from './responses.js';
+import type { Stream } from './stream-manager.js';
+
+export interface DeliverySink {
+  /** Writes a frame; false when the socket is backed up (wait for resume). */
+  write(frame: Buffer): boolean;
+  onDrain(fn: () => void): void;
+}
+
+export class Subscription {
+  private stopListening: () => void;
+  private scheduled = false;
+  private waitingForDrain = false;
+  private stopped = false;
+  chunksDelivered = 0;
+  messagesDelivered = 0;
+
+  constructor(
+    readonly id: number,
+    readonly stream: Stream,
+    /** The offset the next chunk read starts from. */
+    private nextOffset: number,
+    public credit: number,
+    private readonly sink: DeliverySink,
+  ) {
+    this.stopListening = stream.log.onAppend(() => this.schedule());
+    stream.consumers++;
+    this.schedule();
+  }
+
+  addCredit(n: number): void {
+    this.credit = Math.min(this.credit + n, 0xffff * 16);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped || this.waitingForDrain) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    // A bounded batch per turn keeps one busy subscription from starving the event loop.
+    for (let n = 0; n < 64 && this.credit > 0 && !this.stopped; n++) {
+      const chunk = this.stream.log.read(this.nextOffset, DELIVER_PREFIX);
+      if (!chunk) return;
+      this.nextOffset = chunk.firstOffset + chunk.records;
+      this.credit--;
+      this.chunksDelivered++;
+      this.messagesDelivered += chunk.records;
+      if (!this.sink.write(fillDeliverPrefix(chunk.buf, this.id))) {
+        this.waitingForDrain = true;
+        this.sink.onDrain(() => {
+          this.waitingForDrain = false;
+          this.schedule();
+        });
+        return;
+      }
+    }
+    if (this.credit > 0 && !this.stopped) this.schedule();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.stream.consumers--;
+    this.stopListening();
+  }
+}

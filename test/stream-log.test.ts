@@ -1,0 +1,122 @@
+// The stream log on real files: offsets, chunk reads, recovery (a torn tail is cut, dedup state and
+// stored offsets come back), and retention dropping whole head segments by size and by age.
+import { describe, test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StreamLog } from '../src/stream/stream-log.js';
+import { forEachEntry } from '../src/stream/chunk.js';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'warren-stream-log-'));
+  dirs.push(d);
+  return d;
+};
+
+/** Appends bodies in one turn and resolves with their offsets once fsynced. */
+function appendAll(log: StreamLog, bodies: string[], writer?: string, firstId = 1n): Promise<number[]> {
+  return Promise.all(bodies.map((b, i) => new Promise<number>((resolve) => {
+    const written = log.append(Buffer.from(b), resolve, writer, firstId + BigInt(i));
+    if (!written) resolve(-1);
+  })));
+}
+
+function readAll(log: StreamLog, from: number): { offset: number; body: string }[] {
+  const out: { offset: number; body: string }[] = [];
+  let next = from;
+  for (;;) {
+    const c = log.read(next, 0);
+    if (!c) return out;
+    forEachEntry(c.buf, (body, i) => out.push({ offset: c.firstOffset + i, body: body.toString() }));
+    next = c.firstOffset + c.records;
+  }
+}
+
+describe('stream log', () => {
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  test('appends in one turn form one chunk; offsets are consecutive; readers see them after fsync', async () => {
+    const log = StreamLog.open(tempDir(), { maxSegmentBytes: 1 << 20 });
+    assert.equal(log.read(0, 0), undefined);
+    const offsets = await appendAll(log, ['a', 'b', 'c']);
+    assert.deepEqual(offsets, [0, 1, 2]);
+    await appendAll(log, ['d', 'e']);
+    assert.equal(log.firstOffset, 0);
+    assert.equal(log.lastOffset, 4);
+    assert.equal(log.lastChunkStart(), 3, 'last = the first offset of the last chunk');
+    assert.equal(log.chunkStart(4), 3);
+    assert.deepEqual(readAll(log, 0).map((m) => m.body), ['a', 'b', 'c', 'd', 'e']);
+    assert.deepEqual(readAll(log, 4).map((m) => m.offset), [3, 4], 'a read starts at the chunk holding the offset');
+    log.close();
+  });
+
+  test('recovery: a torn tail is cut off; dedup state and stored offsets survive reopening', async () => {
+    const dir = tempDir();
+    let log = StreamLog.open(dir, { maxSegmentBytes: 1 << 20 });
+    await appendAll(log, ['x1', 'x2', 'x3'], 'pub-1', 1n);
+    log.storeOffset('consumer-a', 2n);
+    log.close();
+    const segment = join(dir, fs.readdirSync(dir).find((n) => n.endsWith('.segment'))!);
+    const size = fs.statSync(segment).size;
+    fs.appendFileSync(segment, Buffer.from([0x50, 0, 0, 1, 0, 0])); // half a chunk header: a torn write
+    log = StreamLog.open(dir, { maxSegmentBytes: 1 << 20 });
+    assert.equal(fs.statSync(segment).size, size, 'the torn bytes were truncated');
+    assert.equal(log.lastOffset, 2);
+    assert.equal(log.publisherSequence('pub-1'), 3n);
+    assert.equal(log.offsets.get('consumer-a'), 2n);
+    assert.deepEqual(await appendAll(log, ['dup'], 'pub-1', 3n), [-1], 'publishing id 3 was already written');
+    assert.deepEqual(await appendAll(log, ['x4'], 'pub-1', 4n), [3]);
+    log.close();
+  });
+
+  test('a corrupt last chunk (CRC mismatch) is dropped at recovery', async () => {
+    const dir = tempDir();
+    let log = StreamLog.open(dir, { maxSegmentBytes: 1 << 20 });
+    await appendAll(log, ['good']);
+    await appendAll(log, ['will-be-damaged']);
+    log.close();
+    const segment = join(dir, fs.readdirSync(dir).find((n) => n.endsWith('.segment'))!);
+    const bytes = fs.readFileSync(segment);
+    bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0xff;
+    fs.writeFileSync(segment, bytes);
+    log = StreamLog.open(dir, { maxSegmentBytes: 1 << 20 });
+    assert.deepEqual(readAll(log, 0).map((m) => m.body), ['good']);
+    log.close();
+  });
+
+  test('retention by size drops whole head segments when a segment rolls; dedup state is kept', async () => {
+    const dir = tempDir();
+    const log = StreamLog.open(dir, { maxSegmentBytes: 300, maxBytes: 700 });
+    for (let i = 0; i < 20; i++) await appendAll(log, ['m'.repeat(100)], 'w', BigInt(i + 1));
+    const segments = fs.readdirSync(dir).filter((n) => n.endsWith('.segment'));
+    assert.ok(log.bytes <= 700 + 300, `bytes ${log.bytes}`);
+    assert.ok(segments.length <= Math.ceil(700 / 163) + 1, `segments ${segments.length}`); // 163-byte chunks, one per segment
+    assert.ok(log.firstOffset > 0, 'head segments were dropped');
+    assert.equal(log.lastOffset, 19);
+    assert.equal(readAll(log, 0)[0]!.offset, log.firstOffset, 'a reader below the range starts at the first retained offset');
+    log.close();
+    const again = StreamLog.open(dir, { maxSegmentBytes: 300, maxBytes: 700 });
+    assert.equal(again.publisherSequence('w'), 20n);
+    assert.equal(again.firstOffset, log.firstOffset);
+    again.close();
+  });
+
+  test('retention by age drops segments whose newest chunk is older than max-age', async () => {
+    let now = 1_000_000;
+    const log = StreamLog.open(tempDir(), { maxSegmentBytes: 200, maxAgeMs: 60_000 }, () => now);
+    for (let i = 0; i < 4; i++) await appendAll(log, ['o'.repeat(150)]);
+    const before = log.segmentCount;
+    now += 120_000;
+    await appendAll(log, ['n'.repeat(150)]);
+    assert.ok(before >= 4);
+    assert.equal(log.segmentCount, 1, 'every old segment went, the new one stays');
+    assert.equal(log.firstOffset, 4);
+    assert.equal(log.offsetOfTimestamp(now - 1), 4);
+    log.close();
+  });
+});
