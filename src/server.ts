@@ -26,7 +26,7 @@ import { StreamServer } from './stream/stream-server.js';
 import { createStreamBridge } from './stream-bridge.js';
 import type { FieldTable } from './protocol/field-table.js';
 import { brokerShutdown, vhostDeleted } from './protocol/errors.js';
-import { MessageStore, DefinitionsStore } from './store/index.js';
+import { MessageStore, DefinitionsStore, crc32 } from './store/index.js';
 import { VERSION } from './version.js';
 import { DEFAULT_CONSUMER_TIMEOUT_MS } from './connection/consumer-timeout.js';
 import { NodeCounters } from './metrics/counters.js';
@@ -82,7 +82,7 @@ export class Broker implements BrokerContext, ManagedBroker {
       consumerTimeoutMs: this.options.consumerTimeout ?? DEFAULT_CONSUMER_TIMEOUT_MS,
     };
     this.logins = new LoginService(this.users, this.options, this.log);
-    this.streams = new StreamManager(this.options.dataDir);
+    this.streams = new StreamManager(this.options.dataDir, crc32);
     this.alarms = new ResourceAlarms(this.options, this.log, (active, reason) => {
       for (const c of this.connections) if (c.isPublisher) c.setAlarm(active, reason);
     });
@@ -160,6 +160,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     const host = this.options.streamHost ?? this.options.host;
     const bridge = createStreamBridge({
       users: this.users,
+      saveDefinitions: () => this.saveDefinitions(),
       vhosts: this.vhosts,
       log: this.log,
       authenticate: (u, p, addr) => this.authenticate(u, p, addr),
@@ -200,6 +201,8 @@ export class Broker implements BrokerContext, ManagedBroker {
       createMessageList: (vhost, queue, durable) => (durable ? store.create(vhost, queue) : store.createTransient(vhost, queue)),
       hasStoredList: (vhost, queue) => store.has(vhost, queue),
       definitionsChanged: () => this.saveDefinitions(),
+      openStream: (vhost, name, args) => this.streams.get(vhost, name) ?? this.streams.create(vhost, name, args as Record<string, unknown>),
+      deleteStream: (vhost, name) => void this.streams.delete(vhost, name),
     };
     this.users.onChange = () => this.saveDefinitions();
     const defs = this.definitionsStore.load();
@@ -228,7 +231,9 @@ export class Broker implements BrokerContext, ManagedBroker {
         else store.delete(list.vhost, queue);
       }
     }
-    this.log('info', 'storage recovered', { dataDir, queues: defs?.queues?.length ?? 0, messages, streams: streams.length, ms: Date.now() - started });
+    // Likewise a stream whose queue is not in the definitions (deleted, or declared just before a crash).
+    for (const st of streams) if (!this.vhosts.get(st.vhost)?.queues.has(st.name)) this.streams.delete(st.vhost, st.name);
+    this.log('info', 'storage recovered', { dataDir, queues: defs?.queues?.length ?? 0, messages, streams: this.streams.list().length, ms: Date.now() - started });
   }
 
   /** Definitions are written synchronously (atomic replace) so a declare-ok is never ahead of the disk. */

@@ -9,6 +9,7 @@ import type { StreamBrokerContext, Permission } from './stream/stream-context.js
 import type { StreamManager } from './stream/stream-manager.js';
 import { argumentsFromProtocol, retentionOf } from './stream/retention.js';
 import type { VirtualHost } from './broker/vhost.js';
+import type { FieldTable } from './protocol/field-table.js';
 
 export interface StreamBridgeHost {
   readonly users: UserStore;
@@ -16,6 +17,7 @@ export interface StreamBridgeHost {
   readonly log: Logger;
   authenticate(username: string, password: string, remoteAddress: string): { name: string } | undefined;
   isLoopbackOnly(username: string, remoteAddress: string): boolean;
+  saveDefinitions(): void;
 }
 
 export interface StreamBridgeOptions {
@@ -47,14 +49,27 @@ export function createStreamBridge(host: StreamBridgeHost, streams: StreamManage
       const args = argumentsFromProtocol(protocolArgs);
       const existing = streams.get(vhost, name);
       // As RabbitMQ: the same arguments again = already exists (5); different ones = precondition failed.
-      if (existing) return sameArguments(existing.args, args) ? 'exists' : { error: 'inequivalent arguments' };
-      if (host.vhosts.get(vhost)?.queues.has(name)) return { error: `queue '${name}' exists and is not a stream` };
+      if (existing) return sameArguments(withoutType(existing.args), args) ? 'exists' : { error: 'inequivalent arguments' };
+      const v = host.vhosts.get(vhost);
+      if (!v) return { error: 'no such vhost' };
+      if (v.queues.has(name)) return { error: `queue '${name}' exists and is not a stream` };
       const r = retentionOf(args);
       if (typeof r === 'string') return { error: `invalid ${r}` };
-      streams.create(vhost, name, args);
+      // Through the vhost, so the stream is a queue there too (AMQP 0-9-1, bindings, management, definitions).
+      try {
+        v.declareQueue({ name, durable: true, exclusive: false, autoDelete: false, passive: false, arguments: { ...args, 'x-queue-type': 'stream' } as FieldTable }, 0);
+      } catch (e) {
+        return { error: (e as Error).message };
+      }
       return 'created';
     },
-    deleteStream: (vhost, name) => streams.delete(vhost, name),
+    deleteStream(vhost, name) {
+      const v = host.vhosts.get(vhost);
+      const q = v?.queues.get(name);
+      if (!v || !q || !streams.get(vhost, name)) return false;
+      v.removeQueue(q);
+      return true;
+    },
     route(vhost, superStream, routingKey) {
       const v = host.vhosts.get(vhost);
       if (!v?.exchanges.has(superStream)) return undefined;
@@ -80,4 +95,9 @@ function sameArguments(a: Record<string, unknown>, b: Record<string, unknown>): 
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const k of keys) if (String(a[k]) !== String(b[k])) return false;
   return true;
+}
+
+function withoutType(a: Record<string, unknown>): Record<string, unknown> {
+  const { ['x-queue-type']: _type, ...rest } = a;
+  return rest;
 }

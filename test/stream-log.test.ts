@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StreamLog } from '../src/stream/stream-log.js';
 import { forEachEntry } from '../src/stream/chunk.js';
+import { crc32 } from '../src/store/index.js';
+
+const env = { crc32 };
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -41,7 +44,7 @@ describe('stream log', () => {
   });
 
   test('appends in one turn form one chunk; offsets are consecutive; readers see them after fsync', async () => {
-    const log = StreamLog.open(tempDir(), { maxSegmentBytes: 1 << 20 });
+    const log = StreamLog.open(tempDir(), { maxSegmentBytes: 1 << 20 }, env);
     assert.equal(log.read(0, 0), undefined);
     const offsets = await appendAll(log, ['a', 'b', 'c']);
     assert.deepEqual(offsets, [0, 1, 2]);
@@ -57,14 +60,14 @@ describe('stream log', () => {
 
   test('recovery: a torn tail is cut off; dedup state and stored offsets survive reopening', async () => {
     const dir = tempDir();
-    let log = StreamLog.open(dir, { maxSegmentBytes: 1 << 20 });
+    let log = StreamLog.open(dir, { maxSegmentBytes: 1 << 20 }, env);
     await appendAll(log, ['x1', 'x2', 'x3'], 'pub-1', 1n);
     log.storeOffset('consumer-a', 2n);
     log.close();
     const segment = join(dir, fs.readdirSync(dir).find((n) => n.endsWith('.segment'))!);
     const size = fs.statSync(segment).size;
     fs.appendFileSync(segment, Buffer.from([0x50, 0, 0, 1, 0, 0])); // half a chunk header: a torn write
-    log = StreamLog.open(dir, { maxSegmentBytes: 1 << 20 });
+    log = StreamLog.open(dir, { maxSegmentBytes: 1 << 20 }, env);
     assert.equal(fs.statSync(segment).size, size, 'the torn bytes were truncated');
     assert.equal(log.lastOffset, 2);
     assert.equal(log.publisherSequence('pub-1'), 3n);
@@ -76,7 +79,7 @@ describe('stream log', () => {
 
   test('a corrupt last chunk (CRC mismatch) is dropped at recovery', async () => {
     const dir = tempDir();
-    let log = StreamLog.open(dir, { maxSegmentBytes: 1 << 20 });
+    let log = StreamLog.open(dir, { maxSegmentBytes: 1 << 20 }, env);
     await appendAll(log, ['good']);
     await appendAll(log, ['will-be-damaged']);
     log.close();
@@ -84,14 +87,14 @@ describe('stream log', () => {
     const bytes = fs.readFileSync(segment);
     bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0xff;
     fs.writeFileSync(segment, bytes);
-    log = StreamLog.open(dir, { maxSegmentBytes: 1 << 20 });
+    log = StreamLog.open(dir, { maxSegmentBytes: 1 << 20 }, env);
     assert.deepEqual(readAll(log, 0).map((m) => m.body), ['good']);
     log.close();
   });
 
   test('retention by size drops whole head segments when a segment rolls; dedup state is kept', async () => {
     const dir = tempDir();
-    const log = StreamLog.open(dir, { maxSegmentBytes: 300, maxBytes: 700 });
+    const log = StreamLog.open(dir, { maxSegmentBytes: 300, maxBytes: 700 }, env);
     for (let i = 0; i < 20; i++) await appendAll(log, ['m'.repeat(100)], 'w', BigInt(i + 1));
     const segments = fs.readdirSync(dir).filter((n) => n.endsWith('.segment'));
     assert.ok(log.bytes <= 700 + 300, `bytes ${log.bytes}`);
@@ -100,7 +103,7 @@ describe('stream log', () => {
     assert.equal(log.lastOffset, 19);
     assert.equal(readAll(log, 0)[0]!.offset, log.firstOffset, 'a reader below the range starts at the first retained offset');
     log.close();
-    const again = StreamLog.open(dir, { maxSegmentBytes: 300, maxBytes: 700 });
+    const again = StreamLog.open(dir, { maxSegmentBytes: 300, maxBytes: 700 }, env);
     assert.equal(again.publisherSequence('w'), 20n);
     assert.equal(again.firstOffset, log.firstOffset);
     again.close();
@@ -108,7 +111,7 @@ describe('stream log', () => {
 
   test('retention by age drops segments whose newest chunk is older than max-age', async () => {
     let now = 1_000_000;
-    const log = StreamLog.open(tempDir(), { maxSegmentBytes: 200, maxAgeMs: 60_000 }, () => now);
+    const log = StreamLog.open(tempDir(), { maxSegmentBytes: 200, maxAgeMs: 60_000 }, { crc32, now: () => now });
     for (let i = 0; i < 4; i++) await appendAll(log, ['o'.repeat(150)]);
     const before = log.segmentCount;
     now += 120_000;

@@ -10,6 +10,7 @@ import { uniq } from './support/test-broker.js';
 import { Broker } from '../src/index.js';
 import { StreamClient } from '../src/stream/client.js';
 import { Code, Key } from '../src/stream/constants.js';
+import { channel, confirmChannel, connect, consume as consumeAmqp } from './support/amqp-client.js';
 
 /** Collects the content of the first n messages a consumer receives. */
 async function consume(client: Client, stream: string, offset: Offset, n: number): Promise<Message[]> {
@@ -153,6 +154,48 @@ describe('stream protocol (rabbitmq-stream-js-client)', () => {
     const keys = Array.from({ length: n }, () => { const k = versions.reader.u16(); versions.reader.u16(); versions.reader.u16(); return k; });
     assert.ok(keys.includes(Key.Publish) && keys.includes(Key.Deliver) && keys.includes(Key.ExchangeCommandVersions));
     await raw.close();
+  });
+
+  test('AMQP 0-9-1 consumers read what stream clients wrote, with properties and headers', async () => {
+    const stream = uniq('cross-in');
+    await client.createStream({ stream, arguments: {} });
+    const publisher = await client.declarePublisher({ stream });
+    await publisher.send(Buffer.from('from-stream'), {
+      applicationProperties: { region: 'eu', n: 7 },
+      messageProperties: { contentType: 'text/plain', messageId: 'id-1', correlationId: 'c-1', replyTo: 'back' },
+    });
+    await publisher.flush();
+    const conn = await connect(b.url);
+    const ch = await channel(conn);
+    await ch.prefetch(10);
+    const inbox = await consumeAmqp(ch, stream, { arguments: { 'x-stream-offset': 'first' } });
+    const [m] = await inbox.waitFor(1);
+    assert.equal(m!.content.toString(), 'from-stream');
+    assert.equal(m!.properties.contentType, 'text/plain');
+    assert.equal(m!.properties.messageId, 'id-1');
+    assert.equal(m!.properties.correlationId, 'c-1');
+    assert.equal(m!.properties.replyTo, 'back');
+    assert.equal(m!.properties.headers?.['region'], 'eu');
+    assert.equal(Number(m!.properties.headers?.['n']), 7);
+    assert.equal(m!.properties.headers?.['x-stream-offset'], 0);
+    await publisher.close();
+    await conn.close();
+  });
+
+  test('stream clients read what AMQP 0-9-1 publishers wrote to a stream queue', async () => {
+    const stream = uniq('cross-out');
+    const conn = await connect(b.url);
+    const ch = await confirmChannel(conn);
+    await ch.assertQueue(stream, { durable: true, arguments: { 'x-queue-type': 'stream' } });
+    ch.sendToQueue(stream, Buffer.from('from-amqp'), { contentType: 'application/json', messageId: 'm-9', headers: { tenant: 'acme', count: 3 } });
+    await ch.waitForConfirms();
+    await conn.close();
+    const [m] = await consume(client, stream, Offset.first(), 1);
+    assert.equal(m!.content.toString(), 'from-amqp');
+    assert.equal(m!.messageProperties?.contentType, 'application/json');
+    assert.equal(m!.messageProperties?.messageId, 'm-9');
+    assert.equal(m!.applicationProperties?.['tenant'], 'acme');
+    assert.equal(Number(m!.applicationProperties?.['count']), 3);
   });
 
   test('streams, their messages, dedup state and stored offsets survive a restart', async () => {

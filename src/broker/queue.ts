@@ -73,13 +73,26 @@ export class Queue {
     readonly options: QueueOptions,
     readonly messages: MessageList,
   ) {
-    this.argSettings = this.policy = parseQueuePolicy(options.arguments);
+    this.argSettings = this.policy = parseQueuePolicy(this.policyArguments(options.arguments));
     this.singleActive = options.arguments['x-single-active-consumer'] === true;
     this.type = queueTypeOf(options.arguments);
     this.deliveryCounts = this.type === 'quorum' ? new Map() : undefined;
     this.mayExpire = this.policy.messageTtl !== undefined;
     this.touch();
   }
+
+  /** The arguments the classic policy reads (a stream's x-max-length-bytes means retention instead). */
+  protected policyArguments(args: FieldTable): FieldTable {
+    return args;
+  }
+
+  /** Every message is written to disk (streams): publisher confirms wait for the fsync even for transient ones. */
+  get syncsEveryMessage(): boolean {
+    return false;
+  }
+
+  /** basic.consume checks a queue type adds before consume-ok (streams: manual acks, a prefetch, x-stream-offset). */
+  checkConsumer(_noAck: boolean, _prefetch: number, _args: FieldTable): void {}
 
   /**
    * A policy was set, changed or cleared: new limits apply at once (RabbitMQ trims a queue over a

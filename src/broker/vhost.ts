@@ -26,6 +26,9 @@ import { validateQueueType } from './queue-types.js';
 /** The store name of a delayed-message exchange's held messages (cannot clash with a queue name). */
 const delayedListName = (exchange: string) => `\u0000delayed\u0000${exchange}`;
 import { parseMaxPriority, parseSingleActiveConsumer } from './queue-arguments.js';
+import { StreamQueue } from './stream-queue.js';
+import { checkStreamDeclaration, isStreamDeclaration } from './stream-declaration.js';
+import type { Stream } from '../stream/stream-manager.js';
 
 export interface ExchangeDeclaration {
   name: string;
@@ -52,12 +55,19 @@ export interface VirtualHostStorage {
   /** Whether stored messages exist under this list name (a durable priority queue's levels at start). */
   hasStoredList(vhost: string, queue: string): boolean;
   definitionsChanged(): void;
+  /** The log of a stream queue (created, or recovered from disk), and its removal with the queue. */
+  openStream(vhost: string, name: string, args: FieldTable): Stream;
+  deleteStream(vhost: string, name: string): void;
 }
 
 export const memoryStorage: VirtualHostStorage = {
   createMessageList: () => new MemoryMessageList(),
   hasStoredList: () => false,
   definitionsChanged: () => {},
+  openStream: () => {
+    throw new Error('streams need a data dir');
+  },
+  deleteStream: () => {},
 };
 
 const PREDECLARED: [string, string][] = [
@@ -216,8 +226,10 @@ export class VirtualHost {
 
   declareQueue(d: QueueDeclaration, connectionId: number): Queue {
     let name = d.name;
+    const stream = !d.passive && isStreamDeclaration(d.arguments);
+    if (stream && name === '') checkStreamDeclaration(d, this.name);
     // RabbitMQ checks the type's rules (a quorum queue cannot be server-named...) before anything else.
-    if (!d.passive && !this.queues.has(name)) validateQueueType(d, this.describe('queue', name));
+    if (!d.passive && !stream && !this.queues.has(name)) validateQueueType(d, this.describe('queue', name));
     if (name === '') {
       if (d.passive) throw notFound(`no ${this.describe('queue', '')}`);
       name = `amq.gen-${randomBytes(16).toString('base64url').slice(0, 22)}`;
@@ -240,10 +252,18 @@ export class VirtualHost {
       existing.touch();
       return existing;
     }
-    const maxPriority = parseMaxPriority(d.arguments, this.describe('queue', name));
-    parseSingleActiveConsumer(d.arguments, this.describe('queue', name));
+    if (stream) checkStreamDeclaration(d, this.name);
+    const maxPriority = stream ? undefined : parseMaxPriority(d.arguments, this.describe('queue', name));
+    if (!stream) parseSingleActiveConsumer(d.arguments, this.describe('queue', name));
     const maxQueues = limitOf(this.limits, 'max-queues');
     if (maxQueues !== undefined && this.queues.size >= maxQueues) throw queueLimitReached(name, this.name, maxQueues);
+    if (stream) {
+      const options = { durable: true, autoDelete: false, exclusiveOwner: 0, arguments: d.arguments };
+      const sq = new StreamQueue(this.name, name, options, this.storage.openStream(this.name, name, d.arguments));
+      this.wireQueue(sq);
+      this.storage.definitionsChanged();
+      return sq;
+    }
     const queue = new Queue(this.name, name, {
       durable: d.durable,
       autoDelete: d.autoDelete,
@@ -353,6 +373,7 @@ export class VirtualHost {
     }
     const count = q.delete();
     this.counters.queuesDeleted++;
+    if (q instanceof StreamQueue) this.storage.deleteStream(this.name, q.name);
     if (q.durable) this.storage.definitionsChanged();
     return count;
   }
@@ -443,7 +464,8 @@ export class VirtualHost {
         if (skip?.(queue)) continue;
         outcome.routed++;
         if (!queue.publish(message)) outcome.rejected = true;
-        else if (message.persistent && queue.durable) outcome.durableQueues.push(queue);
+        // A stream writes every message to disk: its confirms wait for the fsync, transient or not.
+        else if ((message.persistent && queue.durable) || queue.syncsEveryMessage) outcome.durableQueues.push(queue);
       }
     } finally {
       this.publishDepth--;

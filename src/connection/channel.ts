@@ -13,8 +13,9 @@ import type { Queue } from '../broker/queue.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import {
   AmqpError, NO_ROUTE_RETURN, accessRefused, channelError, commandInvalid, describeResource, notAllowed, notFound,
-  deliveryAckTimeout, notImplemented, preconditionFailed, unexpectedFrame,
+  deliveryAckTimeout, notImplemented, preconditionFailed, streamNotSupported, unexpectedFrame,
 } from '../protocol/errors.js';
+import { StreamQueue } from '../broker/stream-queue.js';
 import type { FrameReader } from '../protocol/frame-reader.js';
 import {
   FRAME_BODY, FRAME_HEADER, FRAME_METHOD, METHODS, Method,
@@ -522,6 +523,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     if (queue.hasExclusiveConsumer() || (a.exclusive && queue.consumerCount > 0)) {
       throw accessRefused(`queue '${queue.name}' in vhost '${this.vhost.name}' in exclusive use`);
     }
+    queue.checkConsumer(a.noAck, this.consumerPrefetch, a.arguments);
     const priority = integerArgument(a.arguments, 'x-priority', describeResource('queue', queue.name, this.vhost.name)) ?? 0;
     const consumer = new Consumer(tag, queue, this, a.noAck, a.exclusive, this.consumerPrefetch, a.arguments, priority);
     this.consumers.set(tag, consumer);
@@ -647,6 +649,9 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
 
   private onNack(tag: number, multiple: boolean, requeue: boolean): void {
     const taken = this.unacked.take(tag, multiple);
+    // Streams refuse nack and reject with a connection error (540), as RabbitMQ 3.10.
+    const stream = taken.find((u) => u.queue instanceof StreamQueue);
+    if (stream) throw streamNotSupported('basic.nack and basic.reject', stream.queue.name, this.vhost.name);
     const apply = () => this.settle(taken, requeue ? 'requeue' : 'discard');
     if (this.tx) this.tx.settles.push({ taken, apply });
     else apply();

@@ -14,6 +14,7 @@ import type { ManagedBroker } from './managed-broker.js';
 import { Consumer } from '../broker/consumer.js';
 import type { Binding, Exchange } from '../broker/exchange/index.js';
 import type { Queue } from '../broker/queue.js';
+import { StreamQueue } from '../broker/stream-queue.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import type { Channel } from '../connection/channel.js';
 import type { Connection } from '../connection/connection.js';
@@ -131,6 +132,14 @@ export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue
     }),
     backing_queue_status: { mode: 'default', len: q.messageCount, version: 1 },
   };
+  if (q instanceof StreamQueue) {
+    // RabbitMQ 3.10's stream fields (members, online, readers), plus Warren's view of the log.
+    const log = q.stream.log;
+    Object.assign(out, {
+      members: [NODE_NAME], online: [NODE_NAME], readers: { [NODE_NAME]: q.stream.consumers },
+      segments: log.segmentCount, first_offset: log.firstOffset, last_offset: log.lastOffset, stream_bytes: log.bytes,
+    });
+  }
   if (q.exclusive) {
     const owner = [...broker.connections].find((c) => c.id === q.options.exclusiveOwner);
     if (owner) out['owner_pid_details'] = { name: owner.name, peer_host: peerHost(owner), peer_port: owner.socket.remotePort ?? 0 };

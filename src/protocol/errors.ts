@@ -98,3 +98,21 @@ export const deliveryAckTimeout = (channel: number, timeoutMs: number) =>
     'This timeout value can be configured, see consumers doc guide to learn more');
 /** x-delayed-message without a usable x-delayed-type (the plugin's text). */
 export const delayedTypeInvalid = () => preconditionFailed("Invalid argument, 'x-delayed-type' must be an existing exchange type");
+
+// Stream queues (x-queue-type: stream), with RabbitMQ 3.10's texts.
+const streamQueue = (queue: string, vhost: string) => `queue '${queue}' in vhost '${vhost}'`;
+export const streamServerNamed = () => preconditionFailed('Cannot declare a server-named queue for type rabbit_stream_queue');
+/** property: 'non-durable' | 'exclusive-owner' | 'auto-delete'. */
+export const streamInvalidProperty = (property: string, queue: string, vhost: string) =>
+  preconditionFailed(`invalid property '${property}' for ${streamQueue(queue, vhost)}`);
+export const streamInvalidArgument = (arg: string, queue: string, vhost: string) =>
+  preconditionFailed(`invalid arg '${arg}' for ${streamQueue(queue, vhost)} of queue type rabbit_stream_queue`);
+export const streamInvalidMaxAge = (queue: string, vhost: string) =>
+  preconditionFailed(`invalid arg 'x-max-age' for ${streamQueue(queue, vhost)}: invalid_max_age`);
+export const streamPrefetchRequired = (queue: string, vhost: string) =>
+  preconditionFailed(`consumer prefetch count is not set for '${streamQueue(queue, vhost)}'`);
+/** what: 'automatic acknowledgement' | 'basic.get' | 'queue.purge' | 'basic.nack and basic.reject'. */
+export const streamNotSupported = (what: string, queue: string, vhost: string) =>
+  notImplemented(`${what} not supported by stream queues ${streamQueue(queue, vhost)}`);
+/** RabbitMQ's consumer process crashes on an unparsable x-stream-offset: the connection gets 541. */
+export const streamBadOffset = (value: string) => internalError(`invalid x-stream-offset ${value}`);

@@ -15,7 +15,8 @@
  * publishing id). A chunk's trailer lists the publishers that wrote into it; the first chunk of every
  * segment lists all of them, so deleting head segments never loses dedup state.
  */
-import { crc32 } from '../store/crc32.js';
+/** CRC-32 (IEEE), passed in by the broker's assembly (src/store has the fast one; streams do not import the store). */
+export type Crc32 = (data: Uint8Array) => number;
 
 export const CHUNK_HEADER = 48;
 export const MAGIC_VERSION = 0x50;
@@ -49,7 +50,7 @@ export function readChunkHeader(b: Buffer, at = 0): ChunkHeader | undefined {
 }
 
 /** Builds a chunk from message bodies; `writers` goes into the trailer. */
-export function buildChunk(bodies: readonly Uint8Array[], firstOffset: number, timestamp: number, writers: ReadonlyMap<string, bigint>): Buffer {
+export function buildChunk(bodies: readonly Uint8Array[], firstOffset: number, timestamp: number, writers: ReadonlyMap<string, bigint>, crc32: Crc32): Buffer {
   let dataLength = 0;
   for (const b of bodies) dataLength += 4 + b.length;
   let trailerLength = 0;

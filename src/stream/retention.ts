@@ -19,13 +19,22 @@ export function parseDuration(value: string): number | undefined {
 
 export type StreamArguments = Record<string, unknown>;
 
+/** An integer argument as AMQP decodes it: a number, a bigint (long), or a typed value. */
+function integer(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'object' && v !== null && 'value' in v) return integer((v as { value: unknown }).value);
+  return undefined;
+}
+
 /** Retention limits from x- arguments; a string naming the bad argument when one is invalid. */
 export function retentionOf(args: StreamArguments): RetentionLimits | string {
   const out: RetentionLimits = { maxSegmentBytes: DEFAULT_MAX_SEGMENT_BYTES };
   const bytes = args['x-max-length-bytes'];
   if (bytes !== undefined) {
-    if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 0) return 'x-max-length-bytes';
-    out.maxBytes = bytes;
+    const n = integer(bytes);
+    if (n === undefined || n < 0) return 'x-max-length-bytes';
+    out.maxBytes = n;
   }
   const age = args['x-max-age'];
   if (age !== undefined) {
@@ -35,8 +44,9 @@ export function retentionOf(args: StreamArguments): RetentionLimits | string {
   }
   const seg = args['x-stream-max-segment-size-bytes'];
   if (seg !== undefined) {
-    if (typeof seg !== 'number' || !Number.isInteger(seg) || seg <= 0) return 'x-stream-max-segment-size-bytes';
-    out.maxSegmentBytes = seg;
+    const n = integer(seg);
+    if (n === undefined || n <= 0) return 'x-stream-max-segment-size-bytes';
+    out.maxSegmentBytes = n;
   }
   return out;
 }

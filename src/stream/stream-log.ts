@@ -18,8 +18,13 @@
  */
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { CHUNK_HEADER, MAX_CHUNK_DATA, MAX_CHUNK_ENTRIES, buildChunk, parseTrailer, readChunkHeader } from './chunk.js';
-import { crc32 } from '../store/crc32.js';
+import { CHUNK_HEADER, MAX_CHUNK_DATA, MAX_CHUNK_ENTRIES, buildChunk, parseTrailer, readChunkHeader, type Crc32 } from './chunk.js';
+
+export interface LogEnvironment {
+  crc32: Crc32;
+  /** Clock for chunk timestamps and max-age (tests move it). */
+  now?: () => number;
+}
 
 export interface RetentionLimits {
   /** x-max-length-bytes: total bytes above which head segments are dropped. */
@@ -92,6 +97,8 @@ export class StreamLog {
   /** Readers see chunks below this (segment, chunk) end: fsynced ones only. */
   private visibleOffset = 0;
   private readonly listeners = new Set<() => void>();
+  /** whenDurable callbacks waiting for the visible end to pass an offset. */
+  private durableWaiters: { until: number; callback: () => void }[] = [];
   /** Publisher reference -> highest publishing id written (dedup). */
   readonly writers = new Map<string, bigint>();
   /** Publishing ids accepted but not yet in a chunk: dedup must see them too. */
@@ -103,12 +110,18 @@ export class StreamLog {
   /** Segment files dropped by retention (for stats). */
   segmentsDropped = 0;
 
-  private constructor(readonly dir: string, readonly retention: RetentionLimits, private readonly now: () => number) {}
+  private readonly now: () => number;
+  private readonly crc32: Crc32;
+
+  private constructor(readonly dir: string, readonly retention: RetentionLimits, env: LogEnvironment) {
+    this.now = env.now ?? Date.now;
+    this.crc32 = env.crc32;
+  }
 
   /** Opens (creating or recovering) the log in dir. */
-  static open(dir: string, retention: RetentionLimits, now: () => number = Date.now): StreamLog {
+  static open(dir: string, retention: RetentionLimits, env: LogEnvironment): StreamLog {
     fs.mkdirSync(dir, { recursive: true });
-    const log = new StreamLog(dir, retention, now);
+    const log = new StreamLog(dir, retention, env);
     log.recover();
     return log;
   }
@@ -156,7 +169,7 @@ export class StreamLog {
       const body = Buffer.allocUnsafe(h.dataLength + h.trailerLength);
       fs.readSync(fd, body, 0, body.length, pos + CHUNK_HEADER);
       // Only the last segment can hold a torn write; earlier ones were complete when it was rolled.
-      if (isLast && (crc32(body.subarray(0, h.dataLength)) >>> 0) !== h.crc) break;
+      if (isLast && (this.crc32(body.subarray(0, h.dataLength)) >>> 0) !== h.crc) break;
       if (h.trailerLength) parseTrailer(body.subarray(h.dataLength), this.writers);
       seg.add(h.firstOffset, h.records, pos, total, h.timestamp);
       pos += total;
@@ -252,7 +265,7 @@ export class StreamLog {
     }
     const offset = this.nextOffset;
     const time = this.now();
-    const chunk = buildChunk(batch.map((p) => p.body), offset, time, writers);
+    const chunk = buildChunk(batch.map((p) => p.body), offset, time, writers, this.crc32);
     fs.writeSync(seg.open(), chunk, 0, chunk.length, seg.size);
     seg.add(offset, batch.length, seg.size, chunk.length, time);
     seg.size += chunk.length;
@@ -309,9 +322,21 @@ export class StreamLog {
         let offset = r.end - r.done.length;
         for (const p of r.done) p.done?.(offset++);
       }
+      if (this.durableWaiters.length > 0) {
+        const due = this.durableWaiters.filter((w) => w.until <= this.visibleOffset);
+        this.durableWaiters = this.durableWaiters.filter((w) => w.until > this.visibleOffset);
+        for (const w of due) w.callback();
+      }
       for (const l of [...this.listeners]) l();
       this.sync();
     });
+  }
+
+  /** Runs `callback` once everything appended so far is fsynced (publisher confirms of AMQP publishes). */
+  whenDurable(callback: () => void): void {
+    const until = this.nextOffset + this.pending.length;
+    if (until <= this.visibleOffset) queueMicrotask(callback);
+    else this.durableWaiters.push({ until, callback });
   }
 
   /** Called whenever new chunks become visible. Returns the unsubscribe function. */

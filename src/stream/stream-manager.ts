@@ -3,9 +3,10 @@
  * (`<h(vhost)>/<h(name)>/`, h = the message store's name hash). Streams are created by AMQP
  * queue.declare (x-queue-type: stream) or the stream protocol's create, and recovered at start.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { nameHash } from '../store/index.js';
+import type { Crc32 } from './chunk.js';
 import { StreamLog } from './stream-log.js';
 import { retentionOf, type StreamArguments } from './retention.js';
 
@@ -26,10 +27,12 @@ export class StreamManager {
   /** Listeners told when a stream is deleted (subscriptions end, metadata_update goes out). */
   readonly deleteListeners = new Set<(s: Stream) => void>();
 
-  constructor(private readonly dataDir: string) {}
+  constructor(private readonly dataDir: string, private readonly crc32: Crc32) {}
 
+  /** Names are hashed in paths (any byte may appear in them), as the message store does. */
   private dirOf(vhost: string, name: string): string {
-    return join(this.dataDir, 'streams', nameHash(vhost), nameHash(name));
+    const h = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
+    return join(this.dataDir, 'streams', h(vhost), h(name));
   }
 
   /** Opens every stream found on disk. */
@@ -50,7 +53,7 @@ export class StreamManager {
         }
         const retention = retentionOf(meta.arguments);
         if (typeof retention === 'string') continue;
-        const s = new Stream(meta.vhost, meta.name, meta.arguments, StreamLog.open(dir, retention));
+        const s = new Stream(meta.vhost, meta.name, meta.arguments, StreamLog.open(dir, retention, { crc32: this.crc32 }));
         this.byVhost(meta.vhost).set(meta.name, s);
         out.push(s);
       }
@@ -88,7 +91,7 @@ export class StreamManager {
     fs.fdatasyncSync(fd);
     fs.closeSync(fd);
     fs.renameSync(tmp, join(dir, 'stream.json'));
-    const s = new Stream(vhost, name, args, StreamLog.open(dir, retention));
+    const s = new Stream(vhost, name, args, StreamLog.open(dir, retention, { crc32: this.crc32 }));
     this.byVhost(vhost).set(name, s);
     return s;
   }
