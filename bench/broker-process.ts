@@ -18,4 +18,4 @@ export interface BrokerProcess {
 }
 
 /** Starts a broker of one kind on a data dir (fresh or existing) and a fixed port. */
-export type BrokerStarter = (dataDir: string, port: number) => Promise<BrokerProcess>;
+export type BrokerStarter = (dataDir: string, port: number, streamPort?: number) => Promise<BrokerProcess>;

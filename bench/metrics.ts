@@ -53,12 +53,27 @@ export const METRICS: MetricSpec[] = [
   { scenario: 'idle-connections', tool: 'bench', metric: 'rss_mb', label: 'RSS with N idle connections', unit: 'MiB', better: 'lower' },
   { scenario: 'idle-queues', tool: 'bench', metric: 'kib_per_item', label: 'RSS per idle queue', unit: 'KiB', better: 'lower', target: 1 },
   { scenario: 'idle-queues', tool: 'bench', metric: 'rss_mb', label: 'RSS with N idle queues', unit: 'MiB', better: 'lower' },
+  ...streamMetrics('stream-1k', '1 KiB'),
+  ...streamMetrics('stream-16b', '16 B'),
   ...resourceMetrics(),
   { scenario: 'raw-limit', tool: 'amqp-load', metric: 'triples_per_s', label: 'publish frame triples/s, no broker', unit: 'msg/s', better: 'higher', single: true },
   { scenario: 'raw-limit', tool: 'amqp-load', metric: 'rtt_p50_us', label: 'loopback 1-byte ping-pong p50', unit: 'µs', better: 'lower', single: true },
   { scenario: 'tool-ceiling', tool: 'warren-perf', metric: 'relay_rate', label: 'pub→null broker→consumer msg/s', unit: 'msg/s', better: 'higher', single: true },
   { scenario: 'tool-ceiling', tool: 'warren-perf', metric: 'publish_rate', label: 'publish only, null broker', unit: 'msg/s', better: 'higher', single: true },
 ];
+
+/** Stream protocol rows (issue 19): both brokers, the same client (bench/stream-load.ts). */
+function streamMetrics(scenario: string, size: string): MetricSpec[] {
+  const m = (metric: string, label: string, unit: string, better: 'higher' | 'lower', target?: number): MetricSpec => ({
+    scenario, tool: 'bench', metric, label, unit, better, ...(target !== undefined ? { target } : {}),
+  });
+  return [
+    m('confirm_rate', `stream publish ${size}, confirmed`, 'msg/s', 'higher', 2),
+    m('consume_rate', `stream consume ${size} backlog from first`, 'msg/s', 'higher', 2),
+    m('backlog_mib', `stream ${size}: backlog read`, 'MiB', 'higher'),
+    m('consume_peak_rss_mb', `stream ${size}: broker peak RSS while consuming`, 'MiB', 'lower'),
+  ];
+}
 
 /** Warren-only rows (issue 15): one value each, with the issue's target in the label. */
 function resourceMetrics(): MetricSpec[] {
@@ -101,6 +116,8 @@ export const SCENARIOS = [
   'many-durable-queues',
   'write-amplification',
   'connections-heartbeat',
+  'stream-1k',
+  'stream-16b',
   'raw-limit',
   'startup-empty',
   'startup-stored',
@@ -110,6 +127,9 @@ export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Scenarios driven by load generators against both running brokers. */
 export const LOAD_SCENARIOS: ScenarioName[] = ['transient-1x1', 'ack-1x1', 'confirm-persistent', 'fanout-10', 'topic-routing', 'rpc-latency', 'many-queues', 'connections-churn'];
+
+/** Stream protocol scenarios (issue 19): each broker freshly started with its stream listener. */
+export const STREAM_SCENARIOS = ['stream-1k', 'stream-16b'] as const satisfies readonly ScenarioName[];
 
 /** Warren-only resource scenarios (bench/resource-scenarios.ts). */
 export const RESOURCE_SCENARIOS = ['flood', 'many-durable-queues', 'write-amplification', 'connections-heartbeat'] as const satisfies readonly ScenarioName[];

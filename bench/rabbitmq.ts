@@ -27,10 +27,13 @@ export async function rabbitVersion(): Promise<string> {
 
 export const nodeName = (port: number): string => `bench${port}@${os.hostname().split('.')[0]}`;
 
-export async function startRabbit(dir: string, port: number): Promise<BrokerProcess> {
+/** `streamPort`: enable rabbitmq_stream on that port (the stream scenarios); otherwise no plugins. */
+export async function startRabbit(dir: string, port: number, streamPort?: number): Promise<BrokerProcess> {
   for (const d of ['mnesia', 'log', 'plugins-expand']) mkdirSync(join(dir, d), { recursive: true });
-  writeFileSync(join(dir, 'rabbitmq.conf'), `listeners.tcp.default = 127.0.0.1:${port}\n`);
-  writeFileSync(join(dir, 'enabled_plugins'), '[].\n'); // no management: Warren runs without it too
+  const stream = streamPort === undefined ? '' : `stream.listeners.tcp.default = 127.0.0.1:${streamPort}\nstream.advertised_host = 127.0.0.1\n`;
+  writeFileSync(join(dir, 'rabbitmq.conf'), `listeners.tcp.default = 127.0.0.1:${port}\n${stream}`);
+  // no management: Warren runs without it too
+  writeFileSync(join(dir, 'enabled_plugins'), streamPort === undefined ? '[].\n' : '[rabbitmq_stream].\n');
   const chown = await run('chown', ['-R', 'rabbitmq:rabbitmq', dir]);
   if (chown.code !== 0) throw new Error(`chown ${dir} failed (the bench needs root to run RabbitMQ): ${chown.stderr}`);
   const node = nodeName(port);

@@ -8,7 +8,8 @@ import { ensureAmqpLoad, runAmqpLoad } from './amqp-load.js';
 import type { BrokerKind, BrokerProcess, BrokerStarter } from './broker-process.js';
 import { idleConnections, idleQueues } from './idle.js';
 import { runAmqpLoadScenario, runWarrenPerfScenario, warrenPerfRuns, type LoadContext } from './load-scenarios.js';
-import { LOAD_SCENARIOS, RESOURCE_SCENARIOS, type ScenarioName } from './metrics.js';
+import { LOAD_SCENARIOS, RESOURCE_SCENARIOS, STREAM_SCENARIOS, type ScenarioName } from './metrics.js';
+import { streamLoad } from './stream-load.js';
 import { BENCH_USAGE, parseBenchArgs, type BenchOptions } from './options.js';
 import { freePort, log, machine, portIsFree, run, sleep } from './proc.js';
 import { ensureRabbitInstalled, rabbitVersion, startRabbit } from './rabbitmq.js';
@@ -50,10 +51,10 @@ async function cleanup(): Promise<void> {
   dirs.clear();
 }
 
-async function start(kind: BrokerKind, port: number): Promise<BrokerProcess> {
+async function start(kind: BrokerKind, port: number, streamPort?: number): Promise<BrokerProcess> {
   const dir = freshDir(kind);
   dirs.add(dir);
-  const b = await STARTERS[kind](dir, port);
+  const b = await STARTERS[kind](dir, port, streamPort);
   running.add(b);
   log(`${kind} up on ${b.url} (pid ${b.pid}, data ${dir}, start-up ${b.startupMs.toFixed(0)} ms)`);
   return b;
@@ -136,6 +137,19 @@ async function main(): Promise<number> {
     for (const kind of order(1)) {
       const b = await start(kind, ports[kind]);
       add(sc === 'idle-connections' ? await idleConnections(b, opts.idleConnections) : await idleQueues(b, opts.idleQueues));
+      await stop(b);
+    }
+  }
+
+  // --- streams (issue 19): the stream protocol, each broker freshly started with its listener ------
+  for (const sc of STREAM_SCENARIOS) {
+    if (!wants(sc)) continue;
+    for (const kind of order(1)) {
+      const streamPort = await freePort();
+      const b = await start(kind, ports[kind], streamPort);
+      const s = await streamLoad(b, streamPort, sc, sc === 'stream-1k' ? 1024 : 16, opts.seconds);
+      log(`${sc} ${kind}: ${describe(s)}`);
+      add(s);
       await stop(b);
     }
   }

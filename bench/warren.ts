@@ -8,13 +8,15 @@ import { sleep } from './proc.js';
 
 const warrenCli = fileURLToPath(new URL('../src/cli/warren.js', import.meta.url));
 
-export async function startWarren(dataDir: string, port: number): Promise<BrokerProcess> {
+/** `streamPort`: the stream protocol listener's port (the stream scenarios); otherwise it is off. */
+export async function startWarren(dataDir: string, port: number, streamPort?: number): Promise<BrokerProcess> {
   const url = `amqp://guest:guest@127.0.0.1:${port}/`;
   const t0 = performance.now();
   const child = spawn(
     'sh',
     ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', process.execPath, warrenCli,
-      '--port', String(port), '--bind', '127.0.0.1', '--data-dir', dataDir, '--management-port', '0', '--prometheus-port', '0'],
+      '--port', String(port), '--bind', '127.0.0.1', '--data-dir', dataDir, '--management-port', '0', '--prometheus-port', '0',
+      '--stream-port', String(streamPort ?? 0), '--stream-bind', '127.0.0.1'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let tail = '';

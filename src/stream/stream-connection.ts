@@ -291,19 +291,25 @@ export class StreamConnection {
     }
     const log = p.stream.log;
     const reference = p.reference === '' ? undefined : p.reference;
-    for (const m of messages) {
-      const id = m.publishingId;
-      p.published++;
-      // The body is a view of the socket's buffer: the log copies it into the chunk in this turn's flush.
-      const written = log.append(Buffer.from(m.body), () => this.confirm(p, id), reference, id);
+    // The bodies are views of the socket's buffer; the chunk is built in a later turn. One copy of the
+    // frame's message bytes (one allocation per frame, not per message), bodies become views of it.
+    const copy = copyBodies(messages);
+    const written: bigint[] = [];
+    const duplicates: bigint[] = [];
+    for (let i = 0; i < messages.length; i++) {
+      const id = messages[i]!.publishingId;
       // A duplicate (publishing id not above the last one for this reference) is confirmed, not stored.
-      if (!written) this.confirm(p, id);
+      if (log.append(copy[i]!, undefined, reference, id)) written.push(id);
+      else duplicates.push(id);
     }
+    p.published += messages.length;
+    if (written.length > 0) log.whenDurable(() => this.confirm(p, written));
+    if (duplicates.length > 0) this.confirm(p, duplicates);
   }
 
-  private confirm(p: Publisher, id: bigint): void {
-    p.confirms.push(id);
-    p.confirmed++;
+  private confirm(p: Publisher, ids: readonly bigint[]): void {
+    for (const id of ids) p.confirms.push(id);
+    p.confirmed += ids.length;
     if (this.confirmFlushScheduled) return;
     this.confirmFlushScheduled = true;
     process.nextTick(() => this.flushConfirms());
@@ -380,6 +386,22 @@ export class StreamConnection {
     this.unlistenDelete();
     this.ctx.connectionClosed(this);
   }
+}
+
+/** Copies the message bodies of one publish frame into one buffer; returns views of it. */
+function copyBodies(messages: readonly { body: Buffer }[]): Buffer[] {
+  let total = 0;
+  for (const m of messages) total += m.body.length;
+  const all = Buffer.allocUnsafe(total);
+  const out: Buffer[] = new Array(messages.length);
+  let at = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const b = messages[i]!.body;
+    all.set(b, at);
+    out[i] = all.subarray(at, at + b.length);
+    at += b.length;
+  }
+  return out;
 }
 
 /** Where a subscription starts for an offset specification, as RabbitMQ (osiris) resolves it. */

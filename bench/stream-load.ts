@@ -1,0 +1,81 @@
+// Stream scenarios (issue 19): the native stream protocol against Warren and RabbitMQ (rabbitmq_stream
+// enabled), the same client for both (src/stream/client.ts: RabbitMQ 3.10 lacks the command-version
+// exchange today's npm client needs). Per broker: publish for a fixed time with confirms (a window of
+// unconfirmed messages, 100 per publish frame), then read the whole backlog from `first` with credit,
+// sampling the broker's RSS: the backlog is read from segment files, so memory should stay flat.
+import { StreamClient } from '../src/stream/client.js';
+import { Code, Key, OffsetType } from '../src/stream/constants.js';
+import type { BrokerProcess } from './broker-process.js';
+import { rssKiB, sleep } from './proc.js';
+import type { Sample } from './samples.js';
+
+const BATCH = 100;
+const WINDOW = 20_000;
+
+export async function streamLoad(b: BrokerProcess, streamPort: number, scenario: string, size: number, seconds: number): Promise<Sample[]> {
+  const sample = (metric: string, value: number | null, error?: string): Sample => ({
+    scenario, tool: 'bench', metric, broker: b.kind, value, round: 1, ...(error ? { error } : {}),
+  });
+  try {
+    const c = await StreamClient.connect({ host: '127.0.0.1', port: streamPort });
+    const stream = `bench-${scenario}-${Date.now()}`;
+    const created = await c.request({ key: Key.Create, stream, arguments: {} });
+    if (created.code !== Code.Ok) throw new Error(`create: code ${created.code}`);
+    const declared = await c.request({ key: Key.DeclarePublisher, publisherId: 1, reference: '', stream });
+    if (declared.code !== Code.Ok) throw new Error(`declare publisher: code ${declared.code}`);
+
+    // --- publish with confirms ---
+    const body = Buffer.alloc(size, 0x61);
+    let published = 0;
+    let confirmed = 0;
+    let wake: () => void = () => {};
+    c.onConfirm = (_id, count) => {
+      confirmed += count;
+      wake();
+    };
+    const t0 = performance.now();
+    const end = t0 + seconds * 1000;
+    let nextId = 1n;
+    while (performance.now() < end) {
+      if (published - confirmed >= WINDOW) {
+        await new Promise<void>((r) => (wake = r));
+        continue;
+      }
+      const messages = [];
+      for (let i = 0; i < BATCH; i++) messages.push({ publishingId: nextId++, body });
+      published += BATCH;
+      if (!c.send({ key: Key.Publish, publisherId: 1, messages })) await new Promise((r) => c.socket.once('drain', r));
+    }
+    while (confirmed < published) await new Promise<void>((r) => (wake = r));
+    const publishSeconds = (performance.now() - t0) / 1000;
+
+    // --- consume the backlog from first ---
+    let consumed = 0;
+    let peakKiB = rssKiB(b.pid) ?? 0;
+    const sampler = setInterval(() => void (peakKiB = Math.max(peakKiB, rssKiB(b.pid) ?? 0)), 100);
+    const done = new Promise<void>((resolve) => {
+      c.onDeliver = (id, chunk) => {
+        consumed += chunk.readUInt32BE(4); // records in the chunk
+        c.send({ key: Key.Credit, subscriptionId: id, credit: 1 });
+        if (consumed >= published) resolve();
+      };
+    });
+    const t1 = performance.now();
+    const sub = await c.subscribe(1, stream, { type: OffsetType.First }, 10);
+    if (sub.code !== Code.Ok) throw new Error(`subscribe: code ${sub.code}`);
+    await Promise.race([done, sleep(seconds * 20_000).then(() => { throw new Error(`consumed ${consumed} of ${published}`); })]);
+    const consumeSeconds = (performance.now() - t1) / 1000;
+    clearInterval(sampler);
+    await c.request({ key: Key.Delete, stream });
+    await c.close();
+    return [
+      sample('confirm_rate', published / publishSeconds),
+      sample('consume_rate', consumed / consumeSeconds),
+      sample('backlog_mib', (published * size) / 1048576),
+      sample('consume_peak_rss_mb', peakKiB / 1024),
+    ];
+  } catch (e) {
+    const msg = (e as Error).message;
+    return ['confirm_rate', 'consume_rate', 'backlog_mib', 'consume_peak_rss_mb'].map((m) => sample(m, null, msg));
+  }
+}
