@@ -77,6 +77,14 @@ describe('stream log', () => {
     log.close();
   });
 
+  test('a new publisher reference accepts publishing id 0; a repeated 0 is then a duplicate', async () => {
+    const log = StreamLog.open(tempDir(), { maxSegmentBytes: 1 << 20 }, env);
+    assert.deepEqual(await appendAll(log, ['a', 'b'], 'from-zero', 0n), [0, 1]);
+    assert.deepEqual(await appendAll(log, ['again'], 'from-zero', 0n), [-1]);
+    assert.equal(log.publisherSequence('from-zero'), 1n);
+    log.close();
+  });
+
   test('a corrupt last chunk (CRC mismatch) is dropped at recovery', async () => {
     const dir = tempDir();
     let log = StreamLog.open(dir, { maxSegmentBytes: 1 << 20 }, env);

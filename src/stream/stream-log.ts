@@ -217,7 +217,9 @@ export class StreamLog {
   append(body: Uint8Array, done?: (offset: number) => void, writer?: string, publishingId = 0n): boolean {
     if (this.closed) throw new Error('stream log closed');
     if (writer !== undefined) {
-      if (publishingId <= this.publisherSequence(writer)) return false;
+      // Only a reference seen before has a last id: a new one accepts any id, 0 included (as osiris).
+      const last = this.pendingWriters.get(writer) ?? this.writers.get(writer);
+      if (last !== undefined && publishingId <= last) return false;
       this.pendingWriters.set(writer, publishingId);
     }
     this.pending.push({ body, writer, publishingId, done });
