@@ -109,12 +109,4 @@ describe('quorum queues', () => {
     assert.equal(again.properties.headers?.['x-delivery-count'], 1);
     await conn.close();
   });
-
-  test('x-queue-type stream is refused with a clear error, not made a classic queue', async (t) => {
-    if (target.isReference) return t.skip('RabbitMQ has streams');
-    const q = uniqueName('st');
-    assert.equal(await refusal(q, { durable: true, arguments: { 'x-queue-type': 'stream' } }),
-      "PRECONDITION_FAILED - queue type 'stream' is not supported by this broker yet");
-    assert.equal((await api(target, 'GET', `/api/queues/%2F/${seg(q)}`)).status, 404);
-  });
 });

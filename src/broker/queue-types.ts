@@ -8,7 +8,7 @@
  * follows RabbitMQ 3.10: declaration rules, type "quorum", x-delivery-count and delivery limits.
  */
 import {
-  invalidArg, preconditionFailed, queueTypeNotSupported, quorumInvalidProperty, serverNamedQueueRefused,
+  invalidArg, preconditionFailed, quorumInvalidProperty, serverNamedQueueRefused,
 } from '../protocol/errors.js';
 import { stringValue, type FieldTable } from '../protocol/field-table.js';
 
@@ -41,7 +41,8 @@ const quorum: QueueTypeRules = {
 const TYPES = new Map<string, QueueTypeRules>([
   ['classic', { validate() {} }],
   ['quorum', quorum],
-  ['stream', { validate: () => { throw queueTypeNotSupported('stream'); } }],
+  // Streams are declared by vhost.declareQueue through src/broker/stream-declaration.ts.
+  ['stream', { validate() {} }],
 ]);
 
 /** The extension point: a queue type implemented elsewhere (streams) replaces or adds its rules here. */
