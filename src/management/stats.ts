@@ -21,12 +21,32 @@ export interface Totals {
   redeliver: number;
   recv_oct: number;
   send_oct: number;
+  confirm: number;
+  get: number;
+  get_no_ack: number;
+  get_empty: number;
+  return_unroutable: number;
+  drop_unroutable: number;
+  deliver: number;
+  deliver_no_ack: number;
+}
+
+/** A channel's message_stats beyond publish/deliver_get/ack, summed from its Prometheus counters. */
+export type ChannelTotals = Pick<Totals, 'confirm' | 'get' | 'get_no_ack' | 'get_empty' | 'return_unroutable' | 'drop_unroutable' | 'deliver' | 'deliver_no_ack'>;
+
+/** An exchange's message_stats: published into it by channels, and of those routed to a queue. */
+export interface ExchangeTotals {
+  publish_in: number;
+  publish_out: number;
 }
 
 /** A queue's history is dropped when nobody has asked for its samples for this long. */
 const QUEUE_HISTORY_IDLE_MS = 10 * 60_000;
 
-const zero = (): Totals => ({ publish: 0, deliver_get: 0, ack: 0, redeliver: 0, recv_oct: 0, send_oct: 0 });
+const zero = (): Totals => ({
+  publish: 0, deliver_get: 0, ack: 0, redeliver: 0, recv_oct: 0, send_oct: 0,
+  confirm: 0, get: 0, get_no_ack: 0, get_empty: 0, return_unroutable: 0, drop_unroutable: 0, deliver: 0, deliver_no_ack: 0,
+});
 
 interface Sample {
   time: number;
@@ -41,6 +61,8 @@ export class StatsCollector {
   private readonly knownChannels = new Map<Channel, string>();
   private readonly knownConnections = new Map<Connection, string>();
   private readonly retired = new Map<string, Totals>();
+  /** Per vhost, per exchange: counts of channels that went away. */
+  private readonly retiredExchanges = new Map<string, Map<string, ExchangeTotals>>();
   private timer: NodeJS.Timeout | undefined;
   /** Chart samples: the whole broker, each vhost, and queues somebody is looking at. */
   readonly overviewHistory = new SeriesHistory(GLOBAL_RESOLUTIONS);
@@ -99,11 +121,28 @@ export class StatsCollector {
     }
     for (const c of this.broker.connections) {
       if (c.vhost?.name !== vhost) continue;
+      // Known from now on, so a close before the next sample still folds its counts in.
+      this.knownConnections.set(c, vhost);
       t.recv_oct += c.stats.recvOct;
       t.send_oct += c.stats.sendOct;
-      for (const ch of c.channels.values()) t.publish += ch.stats.published;
+      for (const ch of c.channels.values()) {
+        this.knownChannels.set(ch, vhost);
+        addChannel(t, ch);
+      }
     }
     return t;
+  }
+
+  /** publish_in/publish_out of every exchange of a vhost that has any (live channels plus those gone). */
+  exchangeTotals(vhost: string): Map<string, ExchangeTotals> {
+    this.reap();
+    const out = new Map<string, ExchangeTotals>();
+    for (const [name, e] of this.retiredExchanges.get(vhost) ?? []) out.set(name, { ...e });
+    for (const c of this.broker.connections) {
+      if (c.vhost?.name !== vhost) continue;
+      for (const ch of c.channels.values()) addExchanges(out, ch);
+    }
+    return out;
   }
 
   overviewTotals(): Totals {
@@ -153,6 +192,7 @@ export class StatsCollector {
         observe(`${k}publish`, ch.stats.published);
         observe(`${k}deliver_get`, ch.stats.delivered);
         observe(`${k}ack`, ch.stats.acked);
+        for (const [field, value] of Object.entries(channelTotals(ch))) observe(`${k}${field}`, value);
       }
     }
     for (const name of this.broker.vhosts.keys()) {
@@ -170,6 +210,11 @@ export class StatsCollector {
       observe(`${k}messages`, messages);
       observe(`${k}messages_ready`, ready);
       observe(`${k}messages_unacknowledged`, unacked);
+      for (const [ex, e] of this.exchangeTotals(name)) {
+        const ek = exchangeKey(name, ex);
+        observe(`${ek}publish_in`, e.publish_in);
+        observe(`${ek}publish_out`, e.publish_out);
+      }
       let h = this.vhostHistories.get(name);
       if (!h) this.vhostHistories.set(name, (h = new SeriesHistory(GLOBAL_RESOLUTIONS)));
       h.record(now, { ...t, messages, messages_ready: ready, messages_unacknowledged: unacked });
@@ -210,7 +255,12 @@ export class StatsCollector {
       // A closed channel leaves its connection's table (all of them do when the connection goes).
       if (c.channels.get(ch.id) === ch) continue;
       this.knownChannels.delete(ch);
-      if (this.broker.vhosts.has(vhost)) this.retiredOf(vhost).publish += ch.stats.published;
+      const v = this.broker.vhosts.get(vhost);
+      if (!v) continue;
+      addChannel(this.retiredOf(vhost), ch);
+      let ex = this.retiredExchanges.get(vhost);
+      if (!ex) this.retiredExchanges.set(vhost, (ex = new Map()));
+      addExchanges(ex, ch);
     }
     for (const [c, vhost] of this.knownConnections) {
       if (this.broker.connections.has(c)) continue;
@@ -221,6 +271,12 @@ export class StatsCollector {
       t.send_oct += c.stats.sendOct;
     }
     for (const vhost of this.retired.keys()) if (!this.broker.vhosts.has(vhost)) this.retired.delete(vhost);
+    // Deleted exchanges (and vhosts) drop their retired counts, so exchange churn holds no memory.
+    for (const [vhost, exchanges] of this.retiredExchanges) {
+      const v = this.broker.vhosts.get(vhost);
+      if (!v) this.retiredExchanges.delete(vhost);
+      else for (const name of exchanges.keys()) if (!v.exchanges.has(name)) exchanges.delete(name);
+    }
   }
 
   private retiredOf(vhost: string): Totals {
@@ -242,6 +298,39 @@ function queueFields(q: Queue): Record<string, number> {
   };
 }
 
+/** A channel's confirm/get/return/deliver counts, from the per-exchange and per-queue counters it keeps. */
+export function channelTotals(ch: Channel): ChannelTotals {
+  const t: ChannelTotals = { confirm: 0, get: 0, get_no_ack: 0, get_empty: 0, return_unroutable: 0, drop_unroutable: 0, deliver: 0, deliver_no_ack: 0 };
+  for (const e of ch.counters.exchanges.values()) {
+    t.confirm += e.confirmed;
+    t.return_unroutable += e.unroutableReturned;
+    t.drop_unroutable += e.unroutableDropped;
+  }
+  for (const q of ch.counters.queues.values()) {
+    t.get += q.getManualAck;
+    t.get_no_ack += q.getAutoAck;
+    t.get_empty += q.getEmpty;
+    t.deliver += q.deliveredManualAck;
+    t.deliver_no_ack += q.deliveredAutoAck;
+  }
+  return t;
+}
+
+function addChannel(t: Totals, ch: Channel): void {
+  t.publish += ch.stats.published;
+  const c = channelTotals(ch);
+  for (const k of Object.keys(c) as (keyof ChannelTotals)[]) t[k] += c[k];
+}
+
+function addExchanges(out: Map<string, ExchangeTotals>, ch: Channel): void {
+  for (const e of ch.counters.exchanges.values()) {
+    let x = out.get(e.exchange);
+    if (!x) out.set(e.exchange, (x = { publish_in: 0, publish_out: 0 }));
+    x.publish_in += e.published;
+    x.publish_out += e.published - e.unroutableReturned - e.unroutableDropped;
+  }
+}
+
 function addQueue(t: Totals, q: Queue): void {
   t.deliver_get += q.stats.delivered;
   t.ack += q.stats.acked;
@@ -249,6 +338,7 @@ function addQueue(t: Totals, q: Queue): void {
 }
 
 export const queueKey = (vhost: string, name: string) => `q\0${vhost}\0${name}\0`;
+export const exchangeKey = (vhost: string, name: string) => `x\0${vhost}\0${name}\0`;
 export const vhostKey = (vhost: string) => `v\0${vhost}\0`;
 export const connectionKey = (c: { readonly id: number }) => `c\0${c.id}\0`;
 export const channelKey = (c: { readonly id: number }, channel: number) => `ch\0${c.id}\0${channel}\0`;

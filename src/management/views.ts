@@ -21,7 +21,7 @@ import type { Connection } from '../connection/connection.js';
 import { fieldTableToJson, type FieldTable } from '../protocol/field-table.js';
 import { VERSION } from '../version.js';
 import { getVhostMetadata } from './vhost-metadata.js';
-import { OVERVIEW_KEY, channelKey, connectionKey, queueKey, vhostKey, type StatsCollector } from './stats.js';
+import { OVERVIEW_KEY, channelKey, channelTotals, connectionKey, exchangeKey, queueKey, vhostKey, type ExchangeTotals, type StatsCollector, type Totals } from './stats.js';
 
 /** The API level Warren's management API mirrors; tools branch on rabbitmq_version. */
 export const RABBITMQ_API_VERSION = '3.10.8';
@@ -47,6 +47,15 @@ function withDetails(stats: StatsCollector, prefix: string, values: Record<strin
     out[`${k}_details`] = stats.details(`${prefix}${k}`);
   }
   return out;
+}
+
+/** RabbitMQ's message_stats of a vhost or the overview (recv_oct/send_oct are top-level fields). */
+function totalsStats(stats: StatsCollector, prefix: string, t: Totals): Json {
+  return withDetails(stats, prefix, {
+    publish: t.publish, confirm: t.confirm, return_unroutable: t.return_unroutable, drop_unroutable: t.drop_unroutable,
+    deliver_get: t.deliver_get, deliver: t.deliver, deliver_no_ack: t.deliver_no_ack,
+    get: t.get, get_no_ack: t.get_no_ack, get_empty: t.get_empty, ack: t.ack, redeliver: t.redeliver,
+  });
 }
 
 export function userJson(u: User): Json {
@@ -80,7 +89,7 @@ export function vhostJson(stats: StatsCollector, v: VirtualHost): Json {
     tracing: false,
     cluster_state: { [NODE_NAME]: 'running' },
     ...withDetails(stats, k, { messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked }),
-    message_stats: withDetails(stats, k, { publish: t.publish, deliver_get: t.deliver_get, ack: t.ack, redeliver: t.redeliver }),
+    message_stats: totalsStats(stats, k, t),
     ...withDetails(stats, k, { recv_oct: t.recv_oct, send_oct: t.send_oct }),
   };
 }
@@ -154,7 +163,12 @@ export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue
   return out;
 }
 
-export function exchangeJson(ex: Exchange): Json {
+/**
+ * `totals` is StatsCollector.exchangeTotals of the exchange's vhost (computed once per listing);
+ * an exchange nobody has published to has no message_stats, as in RabbitMQ.
+ */
+export function exchangeJson(stats: StatsCollector, totals: Map<string, ExchangeTotals>, ex: Exchange): Json {
+  const t = totals.get(ex.name);
   return {
     name: ex.name,
     vhost: ex.vhost,
@@ -168,6 +182,7 @@ export function exchangeJson(ex: Exchange): Json {
     // The delayed-message plugin's count of messages waiting for their x-delay.
     ...(ex instanceof DelayedMessageExchange ? { messages_delayed: ex.delayedCount } : {}),
     user_who_performed_action: ex.name === '' || ex.name.startsWith('amq.') ? 'rmq-internal' : '',
+    ...(t ? { message_stats: withDetails(stats, exchangeKey(ex.vhost, ex.name), { publish_in: t.publish_in, publish_out: t.publish_out }) } : {}),
   };
 }
 
@@ -262,7 +277,7 @@ export function channelJson(stats: StatsCollector, ch: Channel): Json {
     connection_details: { name: c.name, peer_host: peerHost(c), peer_port: c.socket.remotePort ?? 0 },
     consumer_count: ch.consumers.size,
     messages_unacknowledged: ch.unackedCount,
-    messages_unconfirmed: 0,
+    messages_unconfirmed: ch.unconfirmedCount,
     messages_uncommitted: 0,
     acks_uncommitted: 0,
     pending_raft_commands: 0,
@@ -274,6 +289,7 @@ export function channelJson(stats: StatsCollector, ch: Channel): Json {
       publish: ch.stats.published,
       deliver_get: ch.stats.delivered,
       ack: ch.stats.acked,
+      ...channelTotals(ch),
     }),
   };
 }
@@ -341,7 +357,7 @@ export function overviewJson(broker: ManagedBroker, stats: StatsCollector, visib
     node: NODE_NAME,
     disable_stats: false,
     enable_queue_totals: false,
-    message_stats: withDetails(stats, OVERVIEW_KEY, { publish: t.publish, deliver_get: t.deliver_get, ack: t.ack, redeliver: t.redeliver }),
+    message_stats: totalsStats(stats, OVERVIEW_KEY, t),
     queue_totals: withDetails(stats, OVERVIEW_KEY, { messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked }),
     object_totals: { channels, connections, consumers, exchanges, queues },
     statistics_db_event_queue: 0,

@@ -19,15 +19,22 @@ export function exchangeRoutes(r: Router): void {
     const visible = visibleVhosts(ctx.broker, ctx.user);
     const out = [];
     for (const v of ctx.broker.vhosts.values()) {
-      if (visible.has(v.name)) for (const ex of v.exchanges.values()) out.push(exchangeJson(ex));
+      if (!visible.has(v.name)) continue;
+      const totals = ctx.stats.exchangeTotals(v.name);
+      for (const ex of v.exchanges.values()) out.push(exchangeJson(ctx.stats, totals, ex));
     }
     return out;
   });
-  r.get('/api/exchanges/:vhost', 'management', (ctx) => [...vhostParam(ctx).exchanges.values()].map(exchangeJson));
+  r.get('/api/exchanges/:vhost', 'management', (ctx) => {
+    const vhost = vhostParam(ctx);
+    const totals = ctx.stats.exchangeTotals(vhost.name);
+    return [...vhost.exchanges.values()].map((ex) => exchangeJson(ctx.stats, totals, ex));
+  });
   r.get('/api/exchanges/:vhost/:name', 'management', (ctx) => {
-    const ex = vhostParam(ctx).exchanges.get(exchangeParam(ctx));
+    const vhost = vhostParam(ctx);
+    const ex = vhost.exchanges.get(exchangeParam(ctx));
     if (!ex) throw objectNotFound();
-    return { ...exchangeJson(ex), incoming: [], outgoing: [] };
+    return { ...exchangeJson(ctx.stats, ctx.stats.exchangeTotals(vhost.name), ex), incoming: [], outgoing: [] };
   });
   r.put('/api/exchanges/:vhost/:name', 'management', putExchange);
   r.delete('/api/exchanges/:vhost/:name', 'management', (ctx) => {
