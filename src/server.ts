@@ -5,7 +5,8 @@
  * (BrokerContext, VirtualHostStorage, ManagedBroker); nothing below imports this file.
  */
 import type { Socket } from 'node:net';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AmqpListeners } from './amqp-listeners.js';
 import { LoginService, isLoopback, type LoginOutcome } from './auth/login.js';
 import { hostname } from 'node:os';
@@ -18,7 +19,7 @@ import { resolveOptions, type BrokerOptions, type ListenAddress, type ResolvedOp
 import type { BrokerContext, BrokerLimits } from './connection/broker-context.js';
 import { Connection } from './connection/connection.js';
 import { createLogger, type Logger } from './logger.js';
-import { exportDefinitions, importDefinitions } from './management/definitions.js';
+import { exportDefinitions, importDefinitions, type SkippedDefinition } from './management/definitions.js';
 import type { ManagedBroker } from './management/managed-broker.js';
 import { ManagementServer } from './management/server.js';
 import { StreamManager } from './stream/stream-manager.js';
@@ -206,16 +207,19 @@ export class Broker implements BrokerContext, ManagedBroker {
     };
     this.users.onChange = () => this.saveDefinitions();
     const defs = this.definitionsStore.load();
+    const skipped: SkippedDefinition[] = [];
     if (defs) {
       this.restoring = true;
       try {
         // Durable queues declared here pick up their recovered message lists through store.create().
-        importDefinitions(this, defs);
+        importDefinitions(this, defs, { onSkipped: (s) => skipped.push(s) });
       } finally {
         this.restoring = false;
       }
     }
-    // Message files whose queue is gone from the definitions (deleted before a crash) are removed.
+    const keptQueues = this.quarantine(skipped);
+    // Message files whose queue is gone from the definitions (deleted before a crash) are removed;
+    // those of a queue whose definition could not be restored are kept for the operator.
     let messages = 0;
     const inUse = new Set<MessageList>();
     for (const v of this.vhosts.values()) {
@@ -228,12 +232,33 @@ export class Broker implements BrokerContext, ManagedBroker {
     for (const [, lists] of recovered) {
       for (const [queue, list] of lists) {
         if (inUse.has(list)) messages += list.length;
-        else store.delete(list.vhost, queue);
+        // A priority level's list is stored as "<queue>\0priority N": the queue name comes first.
+        else if (!keptQueues.has(`${list.vhost}\0${queue.split('\0')[0]}`)) store.delete(list.vhost, queue);
       }
     }
     // Likewise a stream whose queue is not in the definitions (deleted, or declared just before a crash).
     for (const st of streams) if (!this.vhosts.get(st.vhost)?.queues.has(st.name)) this.streams.delete(st.vhost, st.name);
     this.log('info', 'storage recovered', { dataDir, queues: defs?.queues?.length ?? 0, messages, streams: this.streams.list().length, ms: Date.now() - started });
+  }
+
+  /**
+   * Stored definitions that could not be restored are logged and written to a file of their own
+   * (the next save of definitions.json no longer holds them, so this keeps them for the operator,
+   * who can fix and import it). Returns the vhost\0name keys of queues among them.
+   */
+  private quarantine(skipped: SkippedDefinition[]): Set<string> {
+    const queues = new Set<string>();
+    if (skipped.length === 0) return queues;
+    const file = join(this.options.dataDir, `definitions-skipped-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    for (const s of skipped) {
+      this.log('error', 'stored definition skipped at start-up', { kind: s.kind, reason: s.reason, item: JSON.stringify(s.item), file });
+      const item = s.item as { vhost?: unknown; name?: unknown } | null;
+      if (s.kind === 'queues' && typeof item?.vhost === 'string' && typeof item.name === 'string') queues.add(`${item.vhost}\0${item.name}`);
+    }
+    const doc: Record<string, unknown[]> = {};
+    for (const s of skipped) (doc[s.kind] ??= []).push(s.item);
+    writeFileSync(file, `${JSON.stringify({ ...doc, skipped_reasons: skipped.map((s) => s.reason) }, null, 2)}\n`);
+    return queues;
   }
 
   /** Definitions are written synchronously (atomic replace) so a declare-ok is never ahead of the disk. */

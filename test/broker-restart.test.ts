@@ -104,6 +104,8 @@ const props = (i: number): Options.Publish => ({
 
 /** Connections open at the stop; the broker's restart drops them. */
 const openAtStop: ChannelModel[] = [];
+/** The durable queue the broker named (amq.gen-…): RabbitMQ brings it back like any other. */
+let serverNamed = '';
 
 describe('graceful restart', { timeout: 120_000 }, () => {
   before(async () => {
@@ -129,6 +131,18 @@ describe('graceful restart', { timeout: 120_000 }, () => {
     await ch.bindQueue('rs-e2e-q', 'rs-x2', 'e2e.k');
     await ch.bindQueue('rs-tq', 'rs-x', 'r.#'); // dies with the non-durable queue
     await ch.bindQueue('rs-route-q', 'rs-tx', 'k'); // dies with the non-durable exchange
+
+    // The other kinds of stored object: a server-named durable queue, an internal headers exchange
+    // with a binding whose arguments matter, a fanout exchange, an auto-delete durable exchange.
+    serverNamed = (await ch.assertQueue('', { durable: true })).queue;
+    await ch.bindQueue(serverNamed, 'rs-x', 'sn.#');
+    await ch.assertExchange('rs-hx', 'headers', { durable: true, internal: true });
+    await ch.bindExchange('rs-hx', 'rs-x', 'h.#');
+    await ch.assertQueue('rs-hq', { durable: true });
+    await ch.bindQueue('rs-hq', 'rs-hx', '', { 'x-match': 'all', kind: 'wanted' });
+    await ch.assertExchange('rs-fx', 'fanout', { durable: true, autoDelete: true });
+    await ch.bindQueue('rs-hq', 'rs-fx', '');
+    for (let i = 0; i < 3; i++) ch.publish('rs-x', 'sn.m', Buffer.from(`server-named ${i}`), { persistent: true });
 
     for (let i = 0; i < MESSAGES; i++) ch.publish('rs-x', 'a.m', Buffer.from(`message ${i}`), props(i));
     for (let i = 0; i < HELD; i++) ch.sendToQueue('rs-held', Buffer.from(`held ${i}`), { persistent: true });
@@ -158,6 +172,7 @@ describe('graceful restart', { timeout: 120_000 }, () => {
     await mgmtOk('PUT', `/api/vhosts/${VHOST}`, { description: 'restart test vhost', tags: 'alpha,beta' });
     await mgmtOk('PUT', `/api/users/${USER}`, { password: PASSWORD, tags: 'monitoring' });
     await mgmtOk('PUT', `/api/permissions/${VHOST}/${USER}`, { configure: '^rs-', write: '.*', read: '.*' });
+    await mgmtOk('PUT', `/api/topic-permissions/${VHOST}/${USER}`, { exchange: 'amq.topic', write: '^allowed\\.', read: '.*' });
     await mgmtOk('PUT', '/api/users/rs-deleted', { password: 'x', tags: '' });
     await mgmtOk('DELETE', '/api/users/rs-deleted');
     const userConn = await open(`amqp://${USER}:${PASSWORD}@127.0.0.1:${warren.amqpPort}/${VHOST}`);
@@ -207,6 +222,58 @@ describe('graceful restart', { timeout: 120_000 }, () => {
       assert.equal(await getText(ch, 'rs-ae-q'), 'unroutable');
     } finally {
       await conn.close();
+    }
+  });
+
+  test('a durable server-named queue comes back with its binding and messages (the broker starts at all)', async () => {
+    const conn = await open(warren.url);
+    try {
+      const ch = await conn.createConfirmChannel();
+      assert.match(serverNamed, /^amq\.gen-/);
+      assert.equal((await ch.checkQueue(serverNamed)).messageCount, 3);
+      ch.publish('rs-x', 'sn.after', Buffer.from('after restart'), { persistent: true });
+      await ch.waitForConfirms();
+      const bodies: (string | undefined)[] = [];
+      for (let i = 0; i < 4; i++) bodies.push(await getText(ch, serverNamed));
+      assert.deepEqual(bodies, ['server-named 0', 'server-named 1', 'server-named 2', 'after restart']);
+      // Still the broker's name: a client may not declare it actively.
+      assert.equal(await channelErrorCode(conn, (c) => c.assertQueue(serverNamed, { durable: true })), 403);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  test('internal headers exchange with binding arguments, auto-delete fanout exchange and topic permissions come back', async () => {
+    const conn = await open(warren.url);
+    try {
+      const ch = await conn.createConfirmChannel();
+      const { json: hx } = await mgmt('GET', '/api/exchanges/%2F/rs-hx');
+      assert.deepEqual([hx.type, hx.internal, hx.durable], ['headers', true, true]);
+      const { json: fx } = await mgmt('GET', '/api/exchanges/%2F/rs-fx');
+      assert.deepEqual([fx.type, fx.auto_delete], ['fanout', true]);
+      ch.publish('rs-x', 'h.1', Buffer.from('wanted'), { headers: { kind: 'wanted' } });
+      ch.publish('rs-x', 'h.2', Buffer.from('unwanted'), { headers: { kind: 'other' } });
+      ch.publish('rs-fx', '', Buffer.from('fanned'));
+      await ch.waitForConfirms();
+      assert.deepEqual([await getText(ch, 'rs-hq'), await getText(ch, 'rs-hq'), await getText(ch, 'rs-hq')], ['wanted', 'fanned', undefined]);
+      assert.equal(await channelErrorCode(conn, (c) => c.checkExchange('rs-hx').then(() => {
+        c.publish('rs-hx', '', Buffer.from('direct to internal'));
+        return c.checkExchange('rs-hx');
+      })), 403, 'still internal');
+    } finally {
+      await conn.close();
+    }
+    const { json: topic } = await mgmt('GET', `/api/topic-permissions/${VHOST}/${USER}`);
+    assert.deepEqual(topic.map((t: any) => [t.exchange, t.write, t.read]), [['amq.topic', '^allowed\\.', '.*']]);
+    const userConn = await open(`amqp://${USER}:${PASSWORD}@127.0.0.1:${warren.amqpPort}/${VHOST}`);
+    try {
+      const code = await channelErrorCode(userConn, async (c) => {
+        c.publish('amq.topic', 'forbidden.key', Buffer.from('x'));
+        await c.checkExchange('amq.topic');
+      });
+      assert.equal(code, 403, 'the topic write pattern still applies');
+    } finally {
+      await userConn.close();
     }
   });
 

@@ -110,6 +110,18 @@ describe('definitions', () => {
     }
   });
 
+  test('queues named amq.* in an imported document are skipped (only the broker names queues so), as RabbitMQ 3.10', async () => {
+    await apiOk(target, 'POST', '/api/definitions', {
+      queues: [
+        { name: 'amq.gen-imported', vhost: '/', durable: true, auto_delete: false, arguments: {} },
+        { name: 'plain-imported', vhost: '/', durable: true, auto_delete: false, arguments: {} },
+      ],
+    }, 204);
+    assert.equal((await api(target, 'GET', `/api/queues/${seg('/')}/amq.gen-imported`)).status, 404);
+    assert.equal((await api(target, 'GET', `/api/queues/${seg('/')}/plain-imported`)).status, 200);
+    await apiOk(target, 'DELETE', `/api/queues/${seg('/')}/plain-imported`, undefined, 204);
+  });
+
   test('an invalid document is refused whole: 400 and nothing changes', async () => {
     const before = (await apiOk(target, 'GET', '/api/definitions')).body;
     const bad = [

@@ -47,6 +47,11 @@ export interface QueueDeclaration {
   exclusive: boolean;
   autoDelete: boolean;
   arguments: FieldTable;
+  /**
+   * A stored definition coming back at start-up: the rules for what clients may declare (the
+   * reserved `amq.` prefix) do not apply, since the broker itself named server-named queues so.
+   */
+  recovered?: boolean;
 }
 
 /** Hooks the broker gives a vhost: where durable queues' messages live and when definitions change. */
@@ -241,7 +246,7 @@ export class VirtualHost {
       return existing;
     }
     // Even an existing server-named queue may only be redeclared passively (RabbitMQ).
-    if (d.name.startsWith('amq.')) {
+    if (d.name.startsWith('amq.') && d.recovered !== true) {
       throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`);
     }
     if (existing) {

@@ -115,11 +115,26 @@ export interface ImportOptions {
   vhost?: string;
   /** The user importing over HTTP gets full permissions on vhosts the import creates, as in RabbitMQ. */
   actingUser?: string;
+  /**
+   * Restoring the broker's own stored definitions at start-up: stored objects come back as they
+   * were (no client-facing name rules), and an item that cannot be restored is handed to this
+   * callback and skipped instead of failing the whole import, so one bad definition never keeps
+   * the broker from starting.
+   */
+  onSkipped?: (skipped: SkippedDefinition) => void;
+}
+
+/** A definition left out of a restore, with the reason; `item` is the stored JSON as it was. */
+export interface SkippedDefinition {
+  kind: 'users' | 'vhosts' | 'permissions' | 'topic_permissions' | 'exchanges' | 'queues' | 'bindings' | 'policies' | 'parameters';
+  item: unknown;
+  reason: string;
 }
 
 /** Validates `input` as a definitions document, then applies it. Throws DefinitionsError when refused. */
 export function importDefinitions(broker: ManagedBroker, input: unknown, options: ImportOptions = {}): void {
-  const defs = validate(broker, input, options.vhost);
+  const restoring = options.onSkipped !== undefined;
+  const defs = validate(broker, input, options.vhost, options.onSkipped);
   for (const u of defs.users) broker.users.putUser(u);
   for (const v of defs.vhosts) {
     const existed = broker.vhosts.has(v.name);
@@ -135,31 +150,35 @@ export function importDefinitions(broker: ManagedBroker, input: unknown, options
   for (const { vhost, limits } of defs.vhostLimits) for (const [k, v] of limits) broker.vhosts.get(vhost)!.limits.set(k, v);
   for (const p of defs.policies) broker.vhosts.get(p.vhost)!.setPolicy(p.kind, p.policy);
   const failures: string[] = [];
-  const attempt = (what: string, fn: () => void) => {
+  const attempt = (kind: SkippedDefinition['kind'], item: unknown, what: string, fn: () => void) => {
     try {
       fn();
     } catch (e) {
       if (!(e instanceof AmqpError)) throw e;
-      failures.push(`${what}: ${e.message}`);
+      if (options.onSkipped) options.onSkipped({ kind, item, reason: `${what}: ${e.message}` });
+      else failures.push(`${what}: ${e.message}`);
     }
   };
   // Existing exchanges and queues are kept as they are, as RabbitMQ's import does.
   for (const e of defs.exchanges) {
     if (broker.vhosts.get(e.vhost)!.exchanges.has(e.name)) continue;
-    attempt(`exchange '${e.name}' in vhost '${e.vhost}'`, () => broker.vhosts.get(e.vhost)!.declareExchange({
+    attempt('exchanges', e, `exchange '${e.name}' in vhost '${e.vhost}'`, () => broker.vhosts.get(e.vhost)!.declareExchange({
       name: e.name, type: e.type, passive: false, durable: e.durable, autoDelete: e.auto_delete, internal: e.internal,
       arguments: fieldTableFromJson(e.arguments),
     }));
   }
   for (const q of defs.queues) {
     if (broker.vhosts.get(q.vhost)!.queues.has(q.name)) continue;
-    attempt(`queue '${q.name}' in vhost '${q.vhost}'`, () => broker.vhosts.get(q.vhost)!.declareQueue({
+    // RabbitMQ's import skips queues named amq.* (only the broker makes those); a restore brings
+    // back the server-named queues it stored itself.
+    if (!restoring && q.name.startsWith('amq.')) continue;
+    attempt('queues', q, `queue '${q.name}' in vhost '${q.vhost}'`, () => broker.vhosts.get(q.vhost)!.declareQueue({
       name: q.name, passive: false, durable: q.durable, exclusive: false, autoDelete: q.auto_delete,
-      arguments: fieldTableFromJson(q.arguments),
+      arguments: fieldTableFromJson(q.arguments), recovered: restoring,
     }, 0));
   }
   for (const b of defs.bindings) {
-    attempt(`binding from '${b.source}' to ${b.destination_type} '${b.destination}' in vhost '${b.vhost}'`, () =>
+    attempt('bindings', b, `binding from '${b.source}' to ${b.destination_type} '${b.destination}' in vhost '${b.vhost}'`, () =>
       broker.vhosts.get(b.vhost)!.bind(
         b.source, { kind: b.destination_type, name: b.destination }, b.routing_key, fieldTableFromJson(b.arguments), 0,
       ));
@@ -182,17 +201,36 @@ interface ValidDefinitions {
 
 type Obj = Record<string, unknown>;
 
-function validate(broker: ManagedBroker, input: unknown, scopeVhost: string | undefined): ValidDefinitions {
+/**
+ * Checks the whole document. Without `onInvalid` the first problem refuses it; with it (a restore)
+ * each invalid item is reported there and left out, and the rest goes on.
+ */
+function validate(
+  broker: ManagedBroker, input: unknown, scopeVhost: string | undefined, onInvalid?: (skipped: SkippedDefinition) => void,
+): ValidDefinitions {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new DefinitionsError('definitions must be a JSON object');
   const d = input as Obj;
-  const list = (key: string): Obj[] => {
+  /** Each item of list `key` through `parse`; invalid ones refuse the document or are skipped. */
+  const list = <T>(key: SkippedDefinition['kind'], parse: (o: Obj, where: string) => T): T[] => {
     const v = d[key];
     if (v === undefined || v === null) return [];
-    if (!Array.isArray(v)) throw new DefinitionsError(`'${key}' must be a list`);
-    return v.map((item, i) => {
-      if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new DefinitionsError(`${key}[${i}] must be an object`);
-      return item as Obj;
+    if (!Array.isArray(v)) {
+      if (!onInvalid) throw new DefinitionsError(`'${key}' must be a list`);
+      onInvalid({ kind: key, item: v, reason: `'${key}' must be a list` });
+      return [];
+    }
+    const out: T[] = [];
+    v.forEach((item, i) => {
+      const where = `${key}[${i}]`;
+      try {
+        if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new DefinitionsError(`${where} must be an object`);
+        out.push(parse(item as Obj, where));
+      } catch (e) {
+        if (!onInvalid || !(e instanceof DefinitionsError)) throw e;
+        onInvalid({ kind: key, item, reason: e.message });
+      }
     });
+    return out;
   };
   const str = (o: Obj, key: string, where: string, fallback?: string): string => {
     const v = o[key] ?? fallback;
@@ -217,9 +255,13 @@ function validate(broker: ManagedBroker, input: unknown, scopeVhost: string | un
     return pattern;
   };
 
-  const users: User[] = list('users').map((u, i) => {
-    const where = `users[${i}]`;
+  const userLimits: [string, Map<string, number>][] = [];
+  const users: User[] = list('users', (u, where) => {
     const name = str(u, 'name', where);
+    const limits = u['limits'];
+    if (limits && typeof limits === 'object' && !Array.isArray(limits) && Object.keys(limits).length > 0) {
+      userLimits.push([name, limitMap('user', limits as Obj, where)]);
+    }
     let passwordHash: string;
     let hashingAlgorithm = HASHING_ALGORITHM;
     if (typeof u['password_hash'] === 'string') {
@@ -235,8 +277,7 @@ function validate(broker: ManagedBroker, input: unknown, scopeVhost: string | un
     return { name, passwordHash, hashingAlgorithm, tags: tagsOf((u as Partial<UserDefinition>).tags, where) };
   });
   const vhostNames = new Set(broker.vhosts.keys());
-  const vhosts = list('vhosts').map((v, i) => {
-    const where = `vhosts[${i}]`;
+  const vhosts = list('vhosts', (v, where) => {
     const name = str(v, 'name', where);
     if (name === '') throw new DefinitionsError(`${where}: vhost name must not be empty`);
     vhostNames.add(name);
@@ -258,16 +299,13 @@ function validate(broker: ManagedBroker, input: unknown, scopeVhost: string | un
     if (!userNames.has(name)) throw new DefinitionsError(`${where}: no_such_user '${name}'`);
     return name;
   };
-  const permissions = list('permissions').map((p, i) => {
-    const where = `permissions[${i}]`;
+  const permissions = list('permissions', (p, where) => {
     return { user: userOf(p, where), vhost: vhostOf(p, where), configure: regex(p, 'configure', where), write: regex(p, 'write', where), read: regex(p, 'read', where) };
   });
-  const topicPermissions = list('topic_permissions').map((p, i) => {
-    const where = `topic_permissions[${i}]`;
+  const topicPermissions = list('topic_permissions', (p, where) => {
     return { user: userOf(p, where), vhost: vhostOf(p, where), exchange: str(p, 'exchange', where), write: regex(p, 'write', where), read: regex(p, 'read', where) };
   });
-  const exchanges = list('exchanges').map((e, i) => {
-    const where = `exchanges[${i}]`;
+  const exchanges = list('exchanges', (e, where) => {
     const type = str(e, 'type', where, 'direct');
     if (!isExchangeType(type)) throw new DefinitionsError(`${where}: invalid exchange type '${type}'`);
     return {
@@ -275,15 +313,13 @@ function validate(broker: ManagedBroker, input: unknown, scopeVhost: string | un
       auto_delete: bool(e, 'auto_delete', where, false), internal: bool(e, 'internal', where, false), arguments: table(e, 'arguments', where),
     };
   }).filter((e) => e.name !== '' && !e.name.startsWith('amq.'));
-  const queues = list('queues').map((q, i) => {
-    const where = `queues[${i}]`;
+  const queues = list('queues', (q, where) => {
     return {
       name: str(q, 'name', where), vhost: vhostOf(q, where), durable: bool(q, 'durable', where, true),
       auto_delete: bool(q, 'auto_delete', where, false), arguments: table(q, 'arguments', where),
     };
   });
-  const bindings = list('bindings').map((b, i) => {
-    const where = `bindings[${i}]`;
+  const bindings = list('bindings', (b, where) => {
     const kind = str(b, 'destination_type', where, 'queue');
     if (kind !== 'queue' && kind !== 'exchange') throw new DefinitionsError(`${where}: destination_type must be 'queue' or 'exchange'`);
     return {
@@ -300,10 +336,9 @@ function validate(broker: ManagedBroker, input: unknown, scopeVhost: string | un
       throw e;
     }
   };
-  const policies = list('policies').map((p, i) => policy('policy', p, str(p, 'name', `policies[${i}]`), `policies[${i}]`));
+  const policies = list('policies', (p, where) => policy('policy', p, str(p, 'name', where), where));
   const vhostLimits: ValidDefinitions['vhostLimits'] = [];
-  list('parameters').forEach((p, i) => {
-    const where = `parameters[${i}]`;
+  list('parameters', (p, where) => {
     const component = str(p, 'component', where);
     const value = p['value'];
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DefinitionsError(`${where}: 'value' must be an object`);
@@ -314,13 +349,6 @@ function validate(broker: ManagedBroker, input: unknown, scopeVhost: string | un
     }
     // Other components (shovels, federation upstreams) belong to plugins Warren does not have: ignored.
   });
-  const userLimits: [string, Map<string, number>][] = [];
-  for (const [i, u] of list('users').entries()) {
-    const limits = u['limits'];
-    if (limits && typeof limits === 'object' && !Array.isArray(limits) && Object.keys(limits).length > 0) {
-      userLimits.push([str(u, 'name', `users[${i}]`), limitMap('user', limits as Obj, `users[${i}]`)]);
-    }
-  }
   return { users, vhosts, permissions, topic_permissions: topicPermissions, queues, exchanges, bindings, policies, vhostLimits, userLimits };
 }
 
