@@ -93,6 +93,42 @@ describe('handshake', () => {
     assert.ok(await r.closedWithin(3000));
   });
 
+  test('an empty or malformed PLAIN response, or an unknown mechanism: no close frame, socket dropped ~3 s later (RabbitMQ 3.10.8)', async () => {
+    const cases: Array<[string, string]> = [['PLAIN', ''], ['PLAIN', 'guestguest'], ['PLAIN', '\0guest'], ['AMQPLAIN', ''], ['NOSUCH', '\0guest\0guest']];
+    await Promise.all(cases.map(async ([mechanism, response]) => {
+      const r = await raw();
+      r.write(PROTOCOL_HEADER);
+      await r.expectMethod(10, 10);
+      const before = r.received.length;
+      const started = Date.now();
+      // With authentication_failure_close too: RabbitMQ explains only a refused login, not a malformed one.
+      const props = { product: 'php-amqplib-like', capabilities: { authentication_failure_close: true } };
+      r.write(methodFrame(0, 10, 11, new Encoder().table(props).shortstr(mechanism).longstr(Buffer.from(response)).shortstr('en_US').done()));
+      assert.ok(await r.closedWithin(6000), `${mechanism} '${response}': socket stayed open`);
+      const waited = Date.now() - started;
+      assert.ok(waited >= 2500 && waited < 5000, `${mechanism} '${response}': closed after ${waited} ms, RabbitMQ waits ~3 s`);
+      assert.equal(r.received.length, before, `${mechanism} '${response}': nothing is sent before closing`);
+    }));
+  });
+
+  test('a refused login answered with close-ok is closed at once; without close-ok after ~3 s', async () => {
+    const answering = await raw();
+    answering.write(PROTOCOL_HEADER);
+    await answering.expectMethod(10, 10);
+    answering.write(methodFrame(0, 10, 11, startOkArgs('guest', 'wrong')));
+    assert.equal((await answering.expectConnectionClose()).code, 403); // writes close-ok
+    assert.ok(await answering.closedWithin(1000), 'close-ok did not end the connection');
+
+    const silent = await raw();
+    silent.write(PROTOCOL_HEADER);
+    await silent.expectMethod(10, 10);
+    const started = Date.now();
+    silent.write(methodFrame(0, 10, 11, startOkArgs('guest', 'wrong')));
+    assert.equal((await silent.expectMethod(10, 50)).classId, 10);
+    assert.ok(await silent.closedWithin(6000));
+    assert.ok(Date.now() - started >= 2500, 'dropped before RabbitMQ\'s ~3 s delay');
+  });
+
   test('a wrong password without authentication_failure_close just closes the socket', async () => {
     const r = await raw();
     r.write(PROTOCOL_HEADER);

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { User } from '../auth/users.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import {
-  AmqpError, channelError, commandInvalid, internalError, loginRefused, malformedLoginResponse, notAllowed, unexpectedFrame,
+  AmqpError, channelError, commandInvalid, internalError, loginRefused, notAllowed, unexpectedFrame,
   userChannelLimitReached, userConnectionLimitReached, vhostConnectionLimitReached,
 } from '../protocol/errors.js';
 import { limitOf } from '../broker/limits.js';
@@ -26,8 +26,8 @@ import { Channel, type ChannelHost } from './channel.js';
 
 const PROTOCOL_HEADER = Buffer.from('AMQP\x00\x00\x09\x01', 'latin1');
 const CLOSE_OK_TIMEOUT_MS = 3000;
-/** RabbitMQ waits this long before closing the socket after a failed handshake (slows down brute force). */
-const SILENT_CLOSE_DELAY_MS = 1000;
+/** RabbitMQ 3.10 waits this long before closing the socket after a failed handshake (slows down brute force). */
+const SILENT_CLOSE_DELAY_MS = 3000;
 /** Longest wait for the client to close its socket after our connection.close-ok (RabbitMQ's closing timeout). */
 const CLIENT_CLOSE_LINGER_MAX_S = 30;
 /** Outgoing bytes buffered beyond which consumers on this connection are paused. */
@@ -250,21 +250,36 @@ export class Connection implements FrameSink, ChannelHost {
     this.clientProperties = a.clientProperties;
     const caps = a.clientProperties['capabilities'];
     if (caps && typeof caps === 'object' && !Array.isArray(caps)) this.capabilities = caps as FieldTable;
-    if (!this.broker.saslMechanisms(this.socket).includes(a.mechanism)) throw commandInvalid(`unknown authentication mechanism '${a.mechanism}'`);
+    if (!this.broker.saslMechanisms(this.socket).includes(a.mechanism)) {
+      // RabbitMQ 3.10.8 answers an unknown mechanism with no frame at all and drops the socket later.
+      this.broker.log('warn', 'authentication failed: unknown mechanism', { peer: this.peer, mechanism: a.mechanism });
+      this.silentClose();
+      return;
+    }
     const outcome = this.broker.login(a.mechanism, a.response, this.socket);
     const user = outcome.user;
     this.broker.counters.authAttempts++;
     if (user) this.broker.counters.authSucceeded++;
     else this.broker.counters.authFailed++;
     if (!user) {
-      const refusal = outcome.malformed ? malformedLoginResponse(a.mechanism) : loginRefused(a.mechanism);
-      const refuse = () => {
-        if (this.capabilities['authentication_failure_close'] === true) {
-          this.sendMethod(0, Method.connectionClose, { replyCode: refusal.replyCode, replyText: refusal.replyText, classId: 0, methodId: 0 });
-          this.state = 'closing';
-          this.flush();
-        }
+      if (outcome.malformed) {
+        // A response the mechanism cannot parse (an empty PLAIN response, say): as RabbitMQ 3.10.8,
+        // no explanation whatever the client's capabilities, and the socket dropped later.
+        this.broker.log('warn', 'authentication failed: malformed response', { peer: this.peer, mechanism: a.mechanism });
         this.silentClose();
+        return;
+      }
+      const refuse = () => {
+        if (this.capabilities['authentication_failure_close'] !== true) return this.silentClose();
+        const refusal = loginRefused(a.mechanism);
+        this.sendMethod(0, Method.connectionClose, { replyCode: refusal.replyCode, replyText: refusal.replyText, classId: 0, methodId: 0 });
+        this.flush();
+        // The client's close-ok ends it at once; a client that never answers is dropped after the delay.
+        this.state = 'closing';
+        this.socket.resume();
+        clearTimeout(this.heartbeatTimer);
+        this.heartbeatTimer = setTimeout(() => this.socket.destroy(), SILENT_CLOSE_DELAY_MS);
+        this.heartbeatTimer.unref();
       };
       // A source over its failure limit waits for its answer (the socket is paused meanwhile).
       if (outcome.delayMs > 0) {

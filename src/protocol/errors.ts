@@ -63,8 +63,6 @@ export const describeResource = (kind: 'queue' | 'exchange', name: string, vhost
 /** Login refused (bad credentials, or a loopback-only user from elsewhere): RabbitMQ does not say which. */
 export const loginRefused = (mechanism: string) =>
   accessRefused(`Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`);
-export const malformedLoginResponse = (mechanism: string) =>
-  accessRefused(`unsupported or malformed ${mechanism} response`);
 /** Every client of a stopping broker gets connection.close with this. */
 export const brokerShutdown = () => connectionForced("broker forced connection closure with reason 'shutdown'");
 export const vhostDeleted = () => connectionForced('vhost deleted');
