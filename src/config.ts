@@ -5,6 +5,7 @@
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import type { Logger, LogLevel } from './logger.js';
+import { DUAL_STACK_HOST } from './net/listen.js';
 import type { TlsOptions } from './tls/tls-options.js';
 
 /** An address to listen on (rabbitmq.conf `listeners.tcp.N = [ip:]port`). */
@@ -36,7 +37,7 @@ export type LogThreshold = LogLevel | 'silent';
 export interface BrokerOptions {
   /** AMQP port; 0 picks a free one (read it back from broker.port). Default 5672. */
   port?: number;
-  /** Address to listen on. Default 0.0.0.0. */
+  /** Address to listen on. Default `::` (IPv6 and IPv4; 0.0.0.0 where the machine has no IPv6). */
   host?: string;
   /** Where durable definitions and messages live. Default ./data. */
   dataDir?: string;
@@ -135,7 +136,7 @@ export type ResolvedOptions = Required<Pick<BrokerOptions, DefaultedKeys>> &
 
 export const DEFAULTS = {
   port: 5672,
-  host: '0.0.0.0',
+  host: DUAL_STACK_HOST,
   dataDir: './data',
   managementPort: 15672,
   heartbeat: 60,

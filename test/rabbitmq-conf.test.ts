@@ -77,7 +77,7 @@ describe('rabbitmq.conf parsing', () => {
     assert.equal(o.port, 5673);
     assert.equal(o.host, '127.0.0.1');
     assert.deepEqual(o.extraListeners, [{ host: '::1', port: 5674 }]);
-    assert.deepEqual(o.tlsListeners, [{ host: '0.0.0.0', port: 5671 }]);
+    assert.deepEqual(o.tlsListeners, [{ host: '::', port: 5671 }]);
     assert.deepEqual(o.tls, {
       caFile: '/etc/rabbitmq/ca.pem', certFile: '/etc/rabbitmq/server.pem', keyFile: '/etc/rabbitmq/server.key', password: 's3cret',
       verifyPeer: true, failIfNoPeerCert: true, versions: ['tlsv1.3', 'tlsv1.2'], ciphers: ['TLS_AES_256_GCM_SHA384'], handshakeTimeoutMs: 7000,
@@ -129,7 +129,7 @@ describe('rabbitmq.conf parsing', () => {
     assert.equal(conf('log.console.level = none').options.logLevel, 'silent');
     assert.equal(conf('log.console = false').options.logLevel, 'silent');
     assert.equal(conf('log.file = false').options.logFile, undefined);
-    assert.equal(conf('listeners.tcp.default = 5680').options.host, '0.0.0.0');
+    assert.equal(conf('listeners.tcp.default = 5680').options.host, '::');
     assert.deepEqual(conf('listeners.tcp.default = [::1]:5680').options, { port: 5680, host: '::1' });
     assert.deepEqual(conf('cluster_formation.etcd.host = e1', 'cluster_formation.etcd.port = 2380').options.clusterFormation, { etcdEndpoints: ['e1:2380'] });
   });

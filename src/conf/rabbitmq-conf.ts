@@ -11,6 +11,7 @@ import { checkTlsVersion } from '../tls/tls-options.js';
 import { isKnownRabbitKey } from './rabbitmq-keys.js';
 import { parseSysctl, type ConfEntry, type ConfProblem } from './sysctl.js';
 import * as v from './values.js';
+import { DUAL_STACK_HOST } from '../net/listen.js';
 
 export interface ConfResult {
   options: BrokerOptions;
@@ -18,8 +19,8 @@ export interface ConfResult {
   errors: ConfProblem[];
 }
 
-/** RabbitMQ listens on all interfaces when a listener gives only a port. */
-const ANY_HOST = '0.0.0.0';
+/** RabbitMQ listens on all interfaces, IPv6 and IPv4, when a listener gives only a port. */
+const ANY_HOST = DUAL_STACK_HOST;
 
 /** Partial TLS settings gathered from ssl_options.* / management.ssl.* / prometheus.ssl.* before checking. */
 type TlsDraft = Partial<Omit<TlsOptions, 'versions' | 'ciphers'>> & { versions: string[]; ciphers: string[] };

@@ -7,12 +7,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
-import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { createGzip } from 'node:zlib';
 import { MetricsCollector, DETAILED_FAMILIES, type View } from './collector.js';
 import type { Exposition } from './exposition.js';
 import type { MetricsSource } from './source.js';
+import { listenOn } from '../net/listen.js';
 
 export interface PrometheusOptions {
   port: number;
@@ -43,13 +43,7 @@ export class PrometheusServer {
 
   static async start(source: MetricsSource, options: PrometheusOptions): Promise<PrometheusServer> {
     const server = new PrometheusServer(source, options);
-    server.http.listen(options.port, options.host);
-    await Promise.race([
-      once(server.http, 'listening'),
-      once(server.http, 'error').then(([e]) => { throw e; }),
-    ]);
-    const addr = server.http.address();
-    server.port = typeof addr === 'object' && addr ? addr.port : options.port;
+    server.port = await listenOn(server.http, { host: options.host, port: options.port }, 'Prometheus');
     return server;
   }
 
