@@ -19,7 +19,7 @@ describe('default listen address', () => {
   });
 
   test('no host given: amqp://[::1] and amqp://127.0.0.1 both connect and log in as guest', async () => {
-    broker = await Broker.start({ port: 0, managementPort: 0, dataDir, logLevel: 'silent' });
+    broker = await Broker.start({ port: 0, managementPort: 0, prometheusPort: 0, dataDir, logLevel: 'silent' });
     for (const host of ['[::1]', '127.0.0.1']) {
       const conn = await connect(`amqp://guest:guest@${host}:${broker.port}/%2F`);
       const ch = await channel(conn);
