@@ -32,6 +32,9 @@ import { VERSION } from './version.js';
 import { DEFAULT_CONSUMER_TIMEOUT_MS } from './connection/consumer-timeout.js';
 import { NodeCounters } from './metrics/counters.js';
 import { PrometheusServer } from './metrics/prometheus-server.js';
+import { NODE_NAME } from './metrics/node-stats.js';
+import { Firehose } from './broker/firehose.js';
+import { totalmem } from 'node:os';
 import { tlsServerOptions } from './tls/tls-options.js';
 
 export class Broker implements BrokerContext, ManagedBroker {
@@ -275,10 +278,30 @@ export class Broker implements BrokerContext, ManagedBroker {
     }
   }
 
+  /** Vhost names with firehose tracing on; like RabbitMQ's trace_vhosts, kept in memory only. */
+  private readonly tracedVhosts = new Set<string>();
+
+  setTracing(name: string, on: boolean): void {
+    if (on) this.tracedVhosts.add(name);
+    else this.tracedVhosts.delete(name);
+    const vhost = this.vhosts.get(name);
+    if (vhost) vhost.firehose = on ? (vhost.firehose ?? new Firehose(vhost, NODE_NAME)) : undefined;
+    this.log('info', on ? 'tracing enabled' : 'tracing disabled', { vhost: name });
+  }
+
+  setMemoryHighWatermark(limit: { fraction: number } | { bytes: number }): void {
+    this.alarms.setMemoryHighWatermark('bytes' in limit ? limit.bytes : Math.floor(totalmem() * limit.fraction));
+  }
+
+  setDiskFreeLimit(limit: { bytes: number } | { memRelative: number }): void {
+    this.alarms.setDiskFreeLimit('bytes' in limit ? limit.bytes : Math.floor(totalmem() * limit.memRelative));
+  }
+
   addVhost(name: string): VirtualHost {
     let vhost = this.vhosts.get(name);
     if (!vhost) {
       vhost = new VirtualHost(name, this.storage, this.counters);
+      if (this.tracedVhosts.has(name)) vhost.firehose = new Firehose(vhost, NODE_NAME);
       this.vhosts.set(name, vhost);
       this.saveDefinitions();
     }

@@ -85,7 +85,7 @@ describe('management API: live clients, stats and health', () => {
     assert.equal(o.management_version, '3.10.8');
     assert.equal(o.rabbitmq_version, '3.10.8');
     assert.equal(o.product_name, 'Warren');
-    assert.deepEqual(o.object_totals, { channels: 1, connections: 1, consumers: 1, exchanges: 6, queues: 1 });
+    assert.deepEqual(o.object_totals, { channels: 1, connections: 1, consumers: 1, exchanges: 7, queues: 1 });
     assert.equal(o.queue_totals.messages, 4);
     assert.equal(o.queue_totals.messages_ready, 1);
     assert.equal(o.queue_totals.messages_unacknowledged, 3);

@@ -143,7 +143,7 @@ describe('warrenctl', () => {
       assert.equal(unknown.code, 64);
       assert.match(unknown.stderr, /Info key\(s\) bogus are not supported/);
       assert.match(await ok('list_exchanges', '-q'), /^name\ttype\n\tdirect\namq\.direct\tdirect\n(.*\n)*ctl-x\ttopic\n/);
-      assert.equal(await ok('list_exchanges', '-q', 'name', 'durable', 'internal'), 'name\tdurable\tinternal\n\ttrue\tfalse\namq.direct\ttrue\tfalse\namq.fanout\ttrue\tfalse\namq.topic\ttrue\tfalse\namq.headers\ttrue\tfalse\namq.match\ttrue\tfalse\nctl-x\ttrue\tfalse\n');
+      assert.equal(await ok('list_exchanges', '-q', 'name', 'durable', 'internal'), 'name\tdurable\tinternal\n\ttrue\tfalse\namq.direct\ttrue\tfalse\namq.fanout\ttrue\tfalse\namq.topic\ttrue\tfalse\namq.headers\ttrue\tfalse\namq.match\ttrue\tfalse\namq.rabbitmq.trace\ttrue\ttrue\nctl-x\ttrue\tfalse\n');
       assert.equal(await ok('list_bindings', '-q'), 'source_name\tsource_kind\tdestination_name\tdestination_kind\trouting_key\targuments\n\texchange\tctl-q\tqueue\tctl-q\t[]\nctl-x\texchange\tctl-q\tqueue\ta.*\t[]\n');
       assert.equal((await ctl('list_queues', '-p', 'nowhere')).code, 69);
     });

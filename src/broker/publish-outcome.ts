@@ -16,11 +16,14 @@ export class PublishOutcome {
   rejected = false;
   /** Durable queues holding a persistent copy; the message is safe once each has synced. */
   readonly durableQueues: DurableTarget[] = [];
+  /** Every queue the message was routed to (the firehose tracer names them). */
+  readonly queues: { readonly name: string }[] = [];
 
   reset(): this {
     this.routed = 0;
     this.rejected = false;
     this.durableQueues.length = 0;
+    this.queues.length = 0;
     return this;
   }
 

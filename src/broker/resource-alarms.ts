@@ -89,6 +89,20 @@ export class ResourceAlarms {
     }
   }
 
+  /** A new memory threshold in bytes (rabbitmqctl set_vm_memory_high_watermark): takes effect at once. */
+  setMemoryHighWatermark(bytes: number): void {
+    this.settings.memoryHighWatermark = bytes;
+    this.log('info', 'memory high watermark set', { limit: bytes });
+    this.check();
+  }
+
+  /** A new disk free limit in bytes (rabbitmqctl set_disk_free_limit): takes effect at once. */
+  setDiskFreeLimit(bytes: number): void {
+    this.settings.diskFreeLimit = bytes;
+    this.log('info', 'disk free limit set', { limit: bytes });
+    this.check();
+  }
+
   get reason(): string {
     return this.memoryAlarm ? 'low on memory' : 'low on disk';
   }

@@ -15,6 +15,7 @@ import type { MessageList } from './message-list.js';
 import { MemoryMessageList } from './memory-message-list.js';
 import { DirectReplyTo, REPLY_TO_PREFIX } from './direct-reply-to.js';
 import { PublishOutcome } from './publish-outcome.js';
+import { TRACE_EXCHANGE, type Firehose } from './firehose.js';
 import { Queue } from './queue.js';
 import { deadLetteredMessage, isDeadLetterCycle, type DeadLetterReason } from './dead-letter.js';
 import { VhostPolicies, type Policy, type PolicyKind } from './policies.js';
@@ -99,6 +100,8 @@ export class VirtualHost {
   private readonly outcomeScratch = new PublishOutcome();
   private publishDepth = 0;
   readonly directReplyTo = new DirectReplyTo();
+  /** The firehose tracer while tracing is on for this vhost (rabbitmqctl trace_on). */
+  firehose: Firehose | undefined;
   readonly policies = new VhostPolicies();
   /** max-connections, max-queues (limits.ts). */
   readonly limits: Limits = new Map();
@@ -112,6 +115,8 @@ export class VirtualHost {
     const base = { durable: true, autoDelete: false, internal: false, arguments: {} };
     this.exchanges.set('', createExchange('direct', name, '', base));
     for (const [n, t] of PREDECLARED) this.exchanges.set(n, createExchange(t, name, n, base));
+    // The firehose tracer's exchange: internal, so only the broker publishes to it.
+    this.exchanges.set(TRACE_EXCHANGE, createExchange('topic', name, TRACE_EXCHANGE, { ...base, internal: true }));
   }
 
   private describe(kind: 'queue' | 'exchange', name: string): string {
@@ -468,6 +473,7 @@ export class VirtualHost {
         const queue = d as Queue;
         if (skip?.(queue)) continue;
         outcome.routed++;
+        outcome.queues.push(queue);
         if (!queue.publish(message)) outcome.rejected = true;
         // A stream writes every message to disk: its confirms wait for the fsync, transient or not.
         else if ((message.persistent && queue.durable) || queue.syncsEveryMessage) outcome.durableQueues.push(queue);

@@ -17,9 +17,10 @@ import { nodeCommands } from './ctl/node.js';
 import { Output, type Formatter } from './ctl/output.js';
 import { userCommands } from './ctl/users.js';
 import { policyCommands } from './ctl/policies.js';
+import { runtimeCommands } from './ctl/runtime.js';
 import { VERSION } from '../version.js';
 
-const COMMANDS: CommandTable = { ...userCommands, ...listingCommands, ...policyCommands, ...nodeCommands };
+const COMMANDS: CommandTable = { ...userCommands, ...listingCommands, ...policyCommands, ...nodeCommands, ...runtimeCommands };
 
 function usage(): string {
   const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));

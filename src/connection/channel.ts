@@ -34,6 +34,8 @@ import type { FrameWriter } from '../protocol/frame-writer.js';
 import type { Socket } from 'node:net';
 import type { BrokerContext } from './broker-context.js';
 import { parseExpiration } from '../broker/message-expiration.js';
+import type { TraceSource } from '../broker/firehose.js';
+import type { PublishOutcome } from '../broker/publish-outcome.js';
 import { PublisherConfirms } from './publisher-confirms.js';
 import { ConsumerTimeout } from './consumer-timeout.js';
 import { ContentAssembler, type PublishedContent } from './content-assembler.js';
@@ -294,8 +296,20 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       node.queueMessagesPublished += outcome.routed;
     }
     if (durableTargets) for (const q of outcome.durableQueues) durableTargets.add(q);
-    const confirms = this.confirms;
-    if (confirms === undefined) return;
+    if (this.confirms) this.confirmPublish(outcome, ex);
+    // Last: tracing publishes into the vhost again, which reuses the outcome object.
+    const firehose = this.vhost.firehose;
+    if (firehose) firehose.published(message, outcome.queues.map((q) => q.name), this.traceSource());
+  }
+
+  private traceSource(): TraceSource {
+    return { connectionName: this.connection.name, channel: this.id, user: this.connection.username };
+  }
+
+  /** The publish's confirm once every durable copy is synced, or a nack if a queue refused it. */
+  private confirmPublish(outcome: PublishOutcome, ex: ChannelExchangeCounters): void {
+    const confirms = this.confirms!;
+    const node = this.counters.node;
     node.receivedConfirm++;
     const seq = confirms.nextSeq();
     // reject-publish overflow: the publisher learns through a nack (RabbitMQ's behaviour).
@@ -559,6 +573,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       deliveryTag: tag, redelivered: envelope.redelivered, exchange: m.exchange, routingKey: m.routingKey,
       messageCount: queue.messageCount,
     }, m);
+    this.vhost.firehose?.delivered(queue.name, m, envelope.redelivered, this.traceSource());
   }
 
   canDeliver(_consumer: Consumer): boolean {
@@ -579,6 +594,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       consumerTag: consumer.tag, deliveryTag: tag, redelivered: envelope.redelivered,
       exchange: m.exchange, routingKey: m.routingKey,
     }, m);
+    this.vhost.firehose?.delivered(consumer.queue.name, m, envelope.redelivered, this.traceSource());
   }
 
   /**

@@ -32,4 +32,10 @@ export interface ManagedBroker {
   addVhost(name: string): VirtualHost;
   /** Closes its connections, deletes its queues and permissions; false if there was none. */
   deleteVhost(name: string): boolean;
+  /** Firehose tracing on or off for a vhost name (which, as in RabbitMQ, need not exist yet). */
+  setTracing(vhost: string, on: boolean): void;
+  /** The memory alarm's threshold, changed at run time: a fraction of RAM or bytes. */
+  setMemoryHighWatermark(limit: { fraction: number } | { bytes: number }): void;
+  /** The disk alarm's threshold, changed at run time: bytes or a multiple of RAM. */
+  setDiskFreeLimit(limit: { bytes: number } | { memRelative: number }): void;
 }

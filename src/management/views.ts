@@ -86,7 +86,7 @@ export function vhostJson(stats: StatsCollector, v: VirtualHost): Json {
     tags: [...meta.tags],
     default_queue_type: 'undefined',
     metadata: { description: meta.description, tags: [...meta.tags] },
-    tracing: false,
+    tracing: v.firehose !== undefined,
     cluster_state: { [NODE_NAME]: 'running' },
     ...withDetails(stats, k, { messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked }),
     message_stats: totalsStats(stats, k, t),

@@ -32,6 +32,7 @@ export function vhostRoutes(r: Router): void {
       description: optionalString(body, 'description', current.description),
       tags: body['tags'] === undefined ? current.tags : parseTags(body['tags']),
     });
+    if (body['tracing'] !== undefined) ctx.broker.setTracing(name, body['tracing'] === true);
     // RabbitMQ gives the administrator who creates a vhost over HTTP full permissions on it.
     if (!existed) ctx.broker.users.setPermission(name, ctx.user.name, { configure: '.*', write: '.*', read: '.*' });
     return new Reply(existed ? 204 : 201);

@@ -1,0 +1,62 @@
+// warrenctl's run-time commands with rabbitmqctl 3.10.8's messages and exit codes (observed on the
+// reference node): trace_on/trace_off, set_vm_memory_high_watermark, set_disk_free_limit.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { totalmem } from 'node:os';
+import { apiOk, runWarrenctl, startTarget, type Target } from './management-support.js';
+
+describe('warrenctl run-time settings', () => {
+  let target: Target;
+  let url: string;
+  let node: string;
+  const ctl = (...args: string[]) => runWarrenctl(url, args);
+  before(async () => {
+    target = await startTarget({ allowReference: false });
+    url = `http://guest:guest@127.0.0.1:${target.broker!.managementPort}`;
+    node = (await apiOk(target, 'GET', '/api/overview')).body.node;
+  });
+  after(async () => {
+    await target.close();
+  });
+  const nodeInfo = async () => (await apiOk(target, 'GET', '/api/nodes')).body[0];
+
+  test('trace_on / trace_off, also for a vhost that does not exist yet', async () => {
+    assert.deepEqual(await ctl('trace_on'), { code: 0, stdout: 'Starting tracing for vhost "/" ...\nTrace enabled for vhost /\n', stderr: '' });
+    assert.equal((await apiOk(target, 'GET', '/api/vhosts/%2F')).body.tracing, true);
+    assert.deepEqual(await ctl('trace_off', '-p', '/'), { code: 0, stdout: 'Stopping tracing for vhost "/" ...\nTrace disabled for vhost /\n', stderr: '' });
+    assert.equal((await apiOk(target, 'GET', '/api/vhosts/%2F')).body.tracing, false);
+    assert.equal((await ctl('trace_on', '-p', 'later-vh')).code, 0);
+    await apiOk(target, 'PUT', '/api/vhosts/later-vh', {});
+    assert.equal((await apiOk(target, 'GET', '/api/vhosts/later-vh')).body.tracing, true, 'tracing starts when the vhost is created');
+  });
+
+  test('set_vm_memory_high_watermark: fraction, absolute with units, refusals', async () => {
+    assert.deepEqual(await ctl('set_vm_memory_high_watermark', 'absolute', '1GB'), { code: 0, stdout: `Setting memory threshold on ${node} to 1GB bytes ...\n`, stderr: '' });
+    assert.equal((await nodeInfo()).mem_limit, 1_000_000_000);
+    assert.equal((await ctl('set_vm_memory_high_watermark', 'absolute', '600000000')).code, 0);
+    assert.equal((await nodeInfo()).mem_limit, 600_000_000);
+    assert.deepEqual(await ctl('set_vm_memory_high_watermark', '0.5'), { code: 0, stdout: `Setting memory threshold on ${node} to 0.5 ...\n`, stderr: '' });
+    assert.equal((await nodeInfo()).mem_limit, Math.floor(totalmem() * 0.5));
+    assert.equal((await ctl('set_vm_memory_high_watermark', '2')).code, 65);
+    assert.equal((await ctl('set_vm_memory_high_watermark', 'abc')).code, 65);
+    assert.equal((await ctl('set_vm_memory_high_watermark')).code, 64);
+  });
+
+  test('a watermark below what the broker uses raises the memory alarm at once; raising it clears it', async () => {
+    assert.equal((await ctl('set_vm_memory_high_watermark', 'absolute', '1000')).code, 0);
+    assert.equal((await nodeInfo()).mem_alarm, true);
+    assert.equal((await ctl('set_vm_memory_high_watermark', '0.9')).code, 0);
+    assert.equal((await nodeInfo()).mem_alarm, false);
+  });
+
+  test('set_disk_free_limit: bytes, units, mem_relative, refusals', async () => {
+    assert.deepEqual(await ctl('set_disk_free_limit', '60000000'), { code: 0, stdout: `Setting disk free limit on ${node} to 60000000 bytes ...\n`, stderr: '' });
+    assert.equal((await nodeInfo()).disk_free_limit, 60_000_000);
+    assert.equal((await ctl('set_disk_free_limit', '1GB')).code, 0);
+    assert.equal((await nodeInfo()).disk_free_limit, 1_000_000_000);
+    assert.deepEqual(await ctl('set_disk_free_limit', 'mem_relative', '1.5'), { code: 0, stdout: `Setting disk free limit on ${node} to 1.5 times the total RAM ...\n`, stderr: '' });
+    assert.equal((await ctl('set_disk_free_limit', 'abc')).code, 65);
+    assert.equal((await ctl('set_disk_free_limit')).code, 64);
+    assert.equal((await ctl('set_disk_free_limit', '50000000')).code, 0);
+  });
+});
