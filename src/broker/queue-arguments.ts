@@ -113,7 +113,7 @@ export function parseSingleActiveConsumer(args: FieldTable, what: string): boole
 }
 
 /** An integer-typed field value (any width), or undefined for strings, doubles and the rest. */
-function integerArg(v: FieldValue): number | undefined {
+export function integerArg(v: FieldValue): number | undefined {
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
   if (v instanceof TypedValue && v.type !== 'f' && v.type !== 'D') return Number(v.value);

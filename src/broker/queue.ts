@@ -7,6 +7,8 @@ import type { FieldTable } from '../protocol/field-table.js';
 import { hasProperty, PropertyFlag } from '../protocol/properties.js';
 import type { Envelope, Message } from './message.js';
 import type { MessageList } from './message-list.js';
+import { describeResource } from '../protocol/errors.js';
+import { deduplicationFromArguments, type DeduplicationCache } from './deduplication-cache.js';
 import { parseQueuePolicy, withPolicy, type QueuePolicy } from './queue-arguments.js';
 import { parseExpiration } from './message-expiration.js';
 import { NO_POLICY, type AppliedPolicy } from './policies.js';
@@ -66,6 +68,8 @@ export class Queue {
   private expiryTimer: NodeJS.Timeout | undefined;
   private expiryTimerAt = 0;
   private unusedTimer: NodeJS.Timeout | undefined;
+  /** x-message-deduplication: the vhost skips this queue for messages repeating a cached key. */
+  readonly deduplication: DeduplicationCache | undefined;
 
   constructor(
     readonly vhost: string,
@@ -76,6 +80,7 @@ export class Queue {
     this.argSettings = this.policy = parseQueuePolicy(this.policyArguments(options.arguments));
     this.singleActive = options.arguments['x-single-active-consumer'] === true;
     this.type = queueTypeOf(options.arguments);
+    this.deduplication = deduplicationFromArguments(options.arguments, describeResource('queue', name, vhost));
     this.deliveryCounts = this.type === 'quorum' ? new Map() : undefined;
     this.mayExpire = this.policy.messageTtl !== undefined;
     this.touch();

@@ -445,14 +445,22 @@ export class VirtualHost {
    * takes the message) gets its own set and outcome, so the outer loop is not disturbed.
    */
   publish(exchange: Exchange, message: Message, skip?: (queue: Queue) => boolean): PublishOutcome {
+    // A duplicate goes nowhere, yet counts as routed: confirmed, and no basic.return when mandatory.
+    if (exchange.deduplication !== undefined && exchange.deduplication.isDuplicate(message)) return this.takenByExchange();
     if (exchange instanceof DelayedMessageExchange && exchange.hold(message)) {
       // Held for its x-delay: "routed" (no basic.return), confirmed once the exchange's list has it on disk.
-      const outcome = this.publishDepth > 0 ? new PublishOutcome() : this.outcomeScratch.reset();
-      outcome.routed = 1;
+      const outcome = this.takenByExchange();
       if (message.persistent && exchange.durable) outcome.durableQueues.push({ messages: exchange });
       return outcome;
     }
     return this.publishNow(exchange, message, skip);
+  }
+
+  /** The outcome of a message the exchange itself took care of: routed, in no queue (yet). */
+  private takenByExchange(): PublishOutcome {
+    const outcome = this.publishDepth > 0 ? new PublishOutcome() : this.outcomeScratch.reset();
+    outcome.routed = 1;
+    return outcome;
   }
 
   /** Routes and enqueues now (a delayed message whose time has come starts here). */
@@ -473,6 +481,8 @@ export class VirtualHost {
         const queue = d as Queue;
         if (skip?.(queue)) continue;
         outcome.routed++;
+        // A duplicate for this queue only: the others still get it, and it is confirmed.
+        if (queue.deduplication !== undefined && queue.deduplication.isDuplicate(message)) continue;
         outcome.queues.push(queue);
         if (!queue.publish(message)) outcome.rejected = true;
         // A stream writes every message to disk: its confirms wait for the fsync, transient or not.

@@ -35,6 +35,9 @@ export const EXCHANGE_TYPES = [
   { name: 'fanout', description: 'AMQP fanout exchange, as per the AMQP specification', enabled: true },
   { name: 'headers', description: 'AMQP headers exchange, as per the AMQP specification', enabled: true },
   { name: 'topic', description: 'AMQP topic exchange, as per the AMQP specification', enabled: true },
+  // Plugin types in RabbitMQ (rabbitmq_consistent_hash_exchange, rabbitmq_delayed_message_exchange), built in here.
+  { name: 'x-consistent-hash', description: 'Consistent Hashing Exchange', enabled: true },
+  { name: 'x-delayed-message', description: 'Delayed Message Exchange.', enabled: true },
 ];
 
 const args = (t: FieldTable): Json => fieldTableToJson(t);

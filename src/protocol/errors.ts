@@ -114,3 +114,14 @@ export const streamNotSupported = (what: string, queue: string, vhost: string) =
   notImplemented(`${what} not supported by stream queues ${streamQueue(queue, vhost)}`);
 /** RabbitMQ's consumer process crashes on an unparsable x-stream-offset: the connection gets 541. */
 export const streamBadOffset = (value: string) => internalError(`invalid x-stream-offset ${value}`);
+/**
+ * Message deduplication's arguments (Warren's own texts in RabbitMQ's invalid-arg shape; RabbitMQ has
+ * no such feature), e.g. "invalid arg 'x-cache-size' for queue 'q' in vhost '/': a positive integer
+ * is required when x-message-deduplication is true".
+ */
+export const deduplicationFlagInvalid = (what: string, type: string) =>
+  invalidArg('x-message-deduplication', what, `expected a boolean, got ${type}`);
+export const deduplicationCacheSizeInvalid = (what: string) =>
+  invalidArg('x-cache-size', what, 'a positive integer is required when x-message-deduplication is true');
+export const deduplicationCacheTtlInvalid = (what: string) =>
+  invalidArg('x-cache-ttl', what, 'must be a positive integer (milliseconds)');

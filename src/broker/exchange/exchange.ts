@@ -4,6 +4,8 @@
  */
 import type { FieldTable } from '../../protocol/field-table.js';
 import type { Message } from '../message.js';
+import { describeResource } from '../../protocol/errors.js';
+import { deduplicationFromArguments, type DeduplicationCache } from '../deduplication-cache.js';
 import { NO_POLICY, type AppliedPolicy } from '../policies.js';
 
 /** What a binding points at: a queue or an exchange. Both have a name and a kind. */
@@ -33,12 +35,16 @@ export abstract class Exchange {
   protected readonly bindings = new Map<string, Binding>();
   /** The policy and operator policy matching this exchange (alternate-exchange may come from it). */
   appliedPolicy: AppliedPolicy = NO_POLICY;
+  /** x-message-deduplication: messages repeating a cached key are not routed at all. */
+  readonly deduplication: DeduplicationCache | undefined;
 
   constructor(
     readonly vhost: string,
     readonly name: string,
     readonly options: ExchangeOptions,
-  ) {}
+  ) {
+    this.deduplication = deduplicationFromArguments(options.arguments, describeResource('exchange', name, vhost));
+  }
 
   get kind(): 'exchange' {
     return 'exchange';
