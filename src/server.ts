@@ -18,7 +18,7 @@ import { VirtualHost, memoryStorage, type VirtualHostStorage } from './broker/vh
 import { resolveOptions, type BrokerOptions, type ListenAddress, type ResolvedOptions } from './config.js';
 import type { BrokerContext, BrokerLimits } from './connection/broker-context.js';
 import { Connection } from './connection/connection.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogging, type Logger, type Logging } from './logger.js';
 import { exportDefinitions, importDefinitions, type SkippedDefinition } from './management/definitions.js';
 import type { ManagedBroker } from './management/managed-broker.js';
 import { ManagementServer } from './management/server.js';
@@ -41,6 +41,7 @@ export class Broker implements BrokerContext, ManagedBroker {
   readonly options: ResolvedOptions;
   readonly config: BrokerLimits;
   readonly log: Logger;
+  private readonly logging: Logging;
   readonly vhosts = new Map<string, VirtualHost>();
   readonly users = new UserStore();
   readonly connections = new Set<Connection>();
@@ -76,7 +77,8 @@ export class Broker implements BrokerContext, ManagedBroker {
 
   private constructor(options: BrokerOptions) {
     this.options = resolveOptions(options);
-    this.log = options.logger ?? createLogger(this.options.logLevel);
+    this.logging = createLogging(options);
+    this.log = this.logging.log;
     this.config = {
       frameMax: this.options.frameMax,
       channelMax: this.options.channelMax,
@@ -364,6 +366,12 @@ export class Broker implements BrokerContext, ManagedBroker {
     return this.logins.login(mechanism, response, socket);
   }
 
+  /** Reopen the log file (logrotate moved it away); the CLI calls this on SIGUSR1 and SIGHUP. */
+  reopenLogs(): void {
+    this.logging.reopen();
+    this.log('info', 'log file reopened', {});
+  }
+
   /** Graceful stop: every client gets connection.close 320 CONNECTION_FORCED. */
   async close(): Promise<void> {
     if (this.closing) return;
@@ -383,5 +391,6 @@ export class Broker implements BrokerContext, ManagedBroker {
     this.messageStore?.close();
     this.streams.close();
     this.log('info', 'stopped', {});
+    this.logging.close();
   }
 }

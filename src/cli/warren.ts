@@ -32,6 +32,8 @@ const SETTINGS = {
   'stream-bind': { opt: 'streamHost', env: 'WARREN_STREAM_BIND', type: 'string', help: 'stream protocol address (default: --bind)', def: undefined },
   'stream-advertised-host': { opt: 'streamAdvertisedHost', env: 'WARREN_STREAM_ADVERTISED_HOST', type: 'string', help: 'host stream clients are told to connect to', def: undefined },
   'stream-advertised-port': { opt: 'streamAdvertisedPort', env: 'WARREN_STREAM_ADVERTISED_PORT', type: 'number', help: 'port stream clients are told to connect to', def: undefined },
+  'log-file': { opt: 'logFile', env: 'WARREN_LOG_FILE', type: 'string', help: 'also log to this file (reopened on SIGUSR1/SIGHUP)', def: undefined },
+  'log-formatter': { opt: 'logFormatter', env: 'WARREN_LOG_FORMATTER', type: 'string', help: 'json | plaintext', def: 'json' },
   'log-level': { opt: 'logLevel', env: 'WARREN_LOG_LEVEL', type: 'string', help: 'debug | info | warn | error | silent', def: DEFAULTS.logLevel },
   'tls-port': { opt: undefined, env: 'WARREN_TLS_PORT', type: 'number', help: 'AMQPS port (needs --tls-cert and --tls-key; 0 = any free port)', def: undefined },
   'tls-cert': { opt: undefined, env: 'WARREN_TLS_CERT', type: 'string', help: 'PEM certificate (chain) for AMQPS', def: undefined },
@@ -112,7 +114,12 @@ function main(): void {
   }
   const opts: BrokerOptions = { ...fromFile, ...(given as BrokerOptions) };
   applyTlsFlags(opts, get('tls-port') as number | undefined, get('tls-cert') as string | undefined, get('tls-key') as string | undefined, get('tls-ca') as string | undefined);
-  const log = createLogger(opts.logLevel ?? DEFAULTS.logLevel);
+  if (opts.logFormatter !== undefined && opts.logFormatter !== 'json' && opts.logFormatter !== 'plaintext') {
+    refuse([`--log-formatter must be json or plaintext, got '${String(opts.logFormatter)}'`]);
+  }
+  // The command logs to the console unless told otherwise (an embedded broker is silent by default).
+  opts.logConsole ??= true;
+  const log = createLogger(opts.logConsoleLevel ?? opts.logLevel ?? DEFAULTS.logLevel, undefined, opts.logFormatter);
   for (const w of warnings) log('warn', 'config setting ignored', { detail: w });
   Broker.start(opts).then(
     (broker) => {
@@ -125,8 +132,11 @@ function main(): void {
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
-      // As nginx and others: SIGHUP re-reads the certificates; connections stay open.
+      // logrotate's postrotate signal: start a new log file where the old one was.
+      process.on('SIGUSR1', () => broker.reopenLogs());
+      // As nginx and others: SIGHUP reopens the log file and re-reads the certificates; connections stay open.
       process.on('SIGHUP', () => {
+        broker.reopenLogs();
         try {
           broker.reloadTls();
         } catch (e) {

@@ -231,7 +231,7 @@ export class Connection implements FrameSink, ChannelHost {
       }
       case Method.connectionCloseOk:
         if (this.state === 'closing') {
-          this.teardown('closed');
+          this.teardown(this.closeReason ?? 'closed by broker');
           this.socket.end();
         }
         return;
@@ -371,7 +371,8 @@ export class Connection implements FrameSink, ChannelHost {
     this.heartbeatTimer = setInterval(() => {
       const now = Date.now();
       if (now - this.lastReceived > intervalMs * 2) {
-        this.broker.log('warn', 'missed heartbeats from client, closing', { peer: this.peer, user: this.username, timeout_s: this.heartbeat });
+        // RabbitMQ's wording, which operators search their logs for.
+        this.closeReason = `missed heartbeats from client, timeout: ${this.heartbeat}s`;
         this.socket.destroy();
         return;
       }
@@ -481,6 +482,7 @@ export class Connection implements FrameSink, ChannelHost {
   close(error: AmqpError): void {
     if (this.state === 'closing' || this.state === 'closed') return;
     const { replyCode, replyText } = error;
+    this.closeReason = replyText;
     this.broker.log(replyCode === ReplyCode.CONNECTION_FORCED ? 'info' : 'warn', 'closing connection', {
       peer: this.peer, user: this.username, code: replyCode, reason: replyText,
     });
@@ -499,6 +501,10 @@ export class Connection implements FrameSink, ChannelHost {
     this.channels.clear();
   }
 
+  /** Why the broker is closing this connection (logged when it goes). */
+  private closeReason: string | undefined;
+
+  /** Every close is logged with its reason: warn unless the client asked or the broker shut down. */
   private teardown(reason: string): void {
     if (this.state === 'closed') return;
     const wasOpened = this.vhost !== undefined;
@@ -510,13 +516,14 @@ export class Connection implements FrameSink, ChannelHost {
       this.vhost!.connectionClosed(this.id);
       this.registry.delete(this);
       this.broker.counters.connectionsClosed++;
-      this.broker.log('info', 'connection closed', { peer: this.peer, user: this.username, connection: this.id, reason });
+      const expected = reason.startsWith('client closed') || reason.startsWith('CONNECTION_FORCED');
+      this.broker.log(expected ? 'info' : 'warn', 'connection closed', { peer: this.peer, user: this.username, vhost: this.vhost!.name, connection: this.id, reason });
     }
   }
 
   private onSocketClosed(): void {
     clearTimeout(this.heartbeatTimer);
     clearInterval(this.heartbeatTimer);
-    this.teardown(this.state === 'closing' ? 'closed by broker' : 'socket closed');
+    this.teardown(this.closeReason ?? (this.state === 'closing' ? 'closed by broker' : 'client unexpectedly closed TCP connection'));
   }
 }
