@@ -122,7 +122,8 @@ describe(`celery ${pythonModuleVersion('celery')} (kombu ${pythonModuleVersion('
       const first = uniqueName('w1') + '@interop';
       const second = uniqueName('w2') + '@interop';
       const w1 = await startWorker(first, env);
-      const call = new PythonProcess([path.join(celeryDir, 'caller.py'), 'slow', '12'], // long enough that the second worker is up (seconds on a loaded machine) before the first would finish, { cwd: celeryDir, env });
+      // 12 s: long enough that the second worker is up (seconds on a loaded machine) before the first would finish.
+      const call = new PythonProcess([path.join(celeryDir, 'caller.py'), 'slow', '12'], { cwd: celeryDir, env });
       await w1.waitFor('w1 to receive the task', (w) => /Task app\.whoami\[[^\]]+\] received/.test(w.stderr));
       await startWorker(second, env);
       w1.child.kill('SIGKILL'); // mid-task: its unacked delivery must go back to the queue
