@@ -17,10 +17,10 @@ export interface ListenAddress {
 /** SASL mechanisms Warren implements (rabbitmq.conf `auth_mechanisms.N`). */
 export type AuthMechanism = 'PLAIN' | 'AMQPLAIN' | 'EXTERNAL';
 
-/** Peer discovery through etcd (rabbitmq.conf `cluster_formation.*`), kept for the clustering work. */
+/** Peer discovery through etcd (rabbitmq.conf `cluster_formation.*`): what src/cluster/ needs to form a cluster. */
 export interface ClusterFormationOptions {
-  /** cluster_formation.peer_discovery_backend, e.g. 'etcd' (RabbitMQ also accepts rabbit_peer_discovery_etcd). */
-  peerDiscoveryBackend?: string;
+  /** cluster_formation.peer_discovery_backend: 'etcd' (also written rabbit_peer_discovery_etcd) forms a cluster; classic_config is a single node. */
+  peerDiscoveryBackend?: 'etcd' | 'classic_config';
   /** etcd endpoints as host:port (cluster_formation.etcd.endpoints.N, or .host + .port). */
   etcdEndpoints?: string[];
   /** cluster_formation.etcd.cluster_name. */
@@ -111,8 +111,12 @@ export interface BrokerOptions {
   clusterName?: string;
   /** Peer discovery settings (cluster_formation.*). */
   clusterFormation?: ClusterFormationOptions;
-  /** Port for inter-node traffic, for the clustering work (RabbitMQ's distribution.listener.port_range.min). */
+  /** Port for node-to-node traffic (replication), Warren's cluster.listener.port (RabbitMQ's distribution.listener.port_range.min is read as the same). */
   clusterListenerPort?: number;
+  /** Host other nodes (and followers' proxies) reach this node at (Warren's cluster.advertised_host). Default: the AMQP listen address, or the host name when that is a wildcard. */
+  clusterAdvertisedHost?: string;
+  /** This node's name in a cluster (--node-name, e.g. warren-1). Default warren@<host name>. */
+  nodeName?: string;
   /** An AMQP client must finish connection.open within this many ms of connecting (handshake_timeout). Default 10000. */
   handshakeTimeout?: number;
   /** Failed logins per minute from one source address above which its refusals are delayed. Default 10; 0 disables the slow-down. */

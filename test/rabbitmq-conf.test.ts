@@ -169,6 +169,33 @@ describe('rabbitmq.conf parsing', () => {
     assert.equal(r.errors.length, 10);
   });
 
+  test('cluster keys: both spellings of the etcd backend, endpoints checked, advertised host', () => {
+    for (const backend of ['etcd', 'rabbit_peer_discovery_etcd']) {
+      const r = conf(`cluster_formation.peer_discovery_backend = ${backend}`, 'cluster_formation.etcd.endpoints.1 = http://e1:2379', 'cluster.advertised_host = node1.example.com');
+      assert.deepEqual(r.errors, []);
+      assert.deepEqual(r.options.clusterFormation, { peerDiscoveryBackend: 'etcd', etcdEndpoints: ['e1:2379'] });
+      assert.equal(r.options.clusterAdvertisedHost, 'node1.example.com');
+    }
+    assert.equal(conf('cluster_formation.peer_discovery_backend = rabbit_peer_discovery_classic_config').options.clusterFormation?.peerDiscoveryBackend, 'classic_config');
+    const r = conf(
+      'cluster_formation.peer_discovery_backend = etcd',
+      'cluster_formation.etcd.endpoints.1 = e1',
+      'cluster_formation.etcd.endpoints.2 = e2:99999',
+      'cluster.listener.port = many',
+      'cluster.advertised_host = a host',
+    );
+    const byLine = new Map(r.errors.map((e) => [e.line, e.message]));
+    assert.equal(byLine.get(1), 'cluster_formation.peer_discovery_backend = etcd needs cluster_formation.etcd.endpoints.1 = host:port');
+    assert.equal(byLine.get(2), 'Error transforming datatype for: cluster_formation.etcd.endpoints.1: "e1" cannot be converted to a(n) ip:port or port');
+    assert.match(byLine.get(3)!, /cluster_formation\.etcd\.endpoints\.2: 99999 is not a valid port/);
+    assert.match(byLine.get(4)!, /cluster\.listener\.port: "many" cannot be converted to a\(n\) integer/);
+    assert.match(byLine.get(5)!, /cluster\.advertised_host: "a host" cannot be converted/);
+    assert.equal(r.errors.length, 5);
+    assert.match(conf('cluster_formation.peer_discovery_backend = rabbit_peer_discovery_k8s').errors[0]!.message,
+      /peer_discovery_backend: rabbit_peer_discovery_k8s is not implemented by Warren \(use etcd\)/);
+    assert.match(conf('cluster_formation.peer_discovery_backend = zookeeper').errors[0]!.message, /"zookeeper" is not a valid value, acceptable values are: etcd/);
+  });
+
   test('a TLS listener without certificate or key is an error', () => {
     const r = conf('listeners.ssl.default = 5671', 'ssl_options.cacertfile = /ca.pem');
     assert.equal(r.errors.length, 1);

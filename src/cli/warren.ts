@@ -32,6 +32,7 @@ const SETTINGS = {
   'stream-bind': { opt: 'streamHost', env: 'WARREN_STREAM_BIND', type: 'string', help: 'stream protocol address (default: --bind)', def: undefined },
   'stream-advertised-host': { opt: 'streamAdvertisedHost', env: 'WARREN_STREAM_ADVERTISED_HOST', type: 'string', help: 'host stream clients are told to connect to', def: undefined },
   'stream-advertised-port': { opt: 'streamAdvertisedPort', env: 'WARREN_STREAM_ADVERTISED_PORT', type: 'number', help: 'port stream clients are told to connect to', def: undefined },
+  'node-name': { opt: 'nodeName', env: 'WARREN_NODE_NAME', type: 'string', help: 'this node\'s name in a cluster, e.g. warren-1', def: 'warren@<host name>' },
   'log-file': { opt: 'logFile', env: 'WARREN_LOG_FILE', type: 'string', help: 'also log to this file (reopened on SIGUSR1/SIGHUP)', def: undefined },
   'log-formatter': { opt: 'logFormatter', env: 'WARREN_LOG_FORMATTER', type: 'string', help: 'json | plaintext', def: 'json' },
   'log-level': { opt: 'logLevel', env: 'WARREN_LOG_LEVEL', type: 'string', help: 'debug | info | warn | error | silent', def: DEFAULTS.logLevel },
@@ -116,6 +117,9 @@ function main(): void {
   applyTlsFlags(opts, get('tls-port') as number | undefined, get('tls-cert') as string | undefined, get('tls-key') as string | undefined, get('tls-ca') as string | undefined);
   if (opts.logFormatter !== undefined && opts.logFormatter !== 'json' && opts.logFormatter !== 'plaintext') {
     refuse([`--log-formatter must be json or plaintext, got '${String(opts.logFormatter)}'`]);
+  }
+  if (opts.nodeName !== undefined && !/^[A-Za-z0-9_.@-]{1,200}$/.test(opts.nodeName)) {
+    refuse([`--node-name must be letters, digits, '_', '.', '@' or '-', got '${opts.nodeName}'`]);
   }
   // The command logs to the console unless told otherwise (an embedded broker is silent by default).
   opts.logConsole ??= true;

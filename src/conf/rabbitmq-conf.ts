@@ -49,6 +49,7 @@ class Builder {
   etcdEndpoints: string[] = [];
   etcdHost: string | undefined;
   etcdPort: number | undefined;
+  backendLine = 0;
 
   warn(e: ConfEntry, message: string): void {
     this.warnings.push({ line: e.line, message });
@@ -158,9 +159,12 @@ const HANDLERS: Array<[string, Handler]> = [
   ['log.file.formatter', (b, x) => void (b.o.logFormatter = v.oneOf(x, ['json', 'plaintext'] as const))],
   ['log.dir', (b, x) => void (b.logDir = x)],
   ['cluster_name', (b, x) => void (b.o.clusterName = x)],
-  ['cluster_formation.peer_discovery_backend', (b, x) => void (b.cluster.peerDiscoveryBackend = x)],
+  ['cluster_formation.peer_discovery_backend', (b, x, _k, e) => {
+    b.cluster.peerDiscoveryBackend = peerDiscoveryBackend(x);
+    b.backendLine = e.line;
+  }],
   ['cluster_formation.etcd.endpoints', (_b, x) => void v.oneOf(x, ['none'] as const)],
-  ['cluster_formation.etcd.endpoints.*', (b, x) => void b.etcdEndpoints.push(x)],
+  ['cluster_formation.etcd.endpoints.*', (b, x) => void b.etcdEndpoints.push(etcdEndpoint(x))],
   ['cluster_formation.etcd.host', (b, x) => void (b.etcdHost = x)],
   ['cluster_formation.etcd.port', (b, x) => void (b.etcdPort = v.port(x))],
   ['cluster_formation.etcd.cluster_name', (b, x) => void (b.cluster.etcdClusterName = x)],
@@ -173,8 +177,30 @@ const HANDLERS: Array<[string, Handler]> = [
   ['distribution.listener.port_range.min', (b, x) => void (b.o.clusterListenerPort = v.port(x))],
   // Warren's own keys (no RabbitMQ counterpart).
   ['cluster.listener.port', (b, x) => void (b.o.clusterListenerPort = v.port(x))],
+  ['cluster.advertised_host', (b, x) => void (b.o.clusterAdvertisedHost = v.hostName(x))],
   ['login_failure_limit', (b, x) => void (b.o.loginFailureLimit = v.nonNegativeInteger(x))],
 ];
+
+/**
+ * Warren discovers peers (and elects its leader) through etcd only. RabbitMQ's default,
+ * classic_config, means no peer discovery: a single node. Other backends are refused rather than
+ * started as a lone node the operator believes is clustered.
+ */
+function peerDiscoveryBackend(x: string): 'etcd' | 'classic_config' {
+  const short = x.replace(/^rabbit_peer_discovery_/, '');
+  if (short === 'etcd' || short === 'classic_config') return short;
+  if (['consul', 'k8s', 'aws', 'dns'].includes(short)) throw new v.ConfValueError(`${x} is not implemented by Warren (use etcd)`);
+  throw new v.ConfValueError(`"${x}" is not a valid value, acceptable values are: etcd, rabbit_peer_discovery_etcd, classic_config`);
+}
+
+/** An etcd endpoint as RabbitMQ's etcd plugin takes it: host:port (an http:// prefix is tolerated). */
+function etcdEndpoint(x: string): string {
+  const bare = x.replace(/^http:\/\//, '').replace(/\/$/, '');
+  if (/^https:\/\//.test(x)) throw new v.ConfValueError(`${x}: TLS to etcd is not implemented by Warren (use http)`);
+  const a = v.listenAddress(bare, '');
+  if (a.port === 0 || a.host === '') throw new v.ConfValueError(`"${x}" cannot be converted to a(n) host:port`);
+  return bare;
+}
 
 /** cluster_formation keys of RabbitMQ's core and etcd schemas (the other backends: consul, k8s, aws, dns). */
 function isKnownRabbitClusterKey(key: string): boolean {
@@ -261,6 +287,9 @@ function finish(b: Builder, entries: ConfEntry[]): void {
   const endpoints = [...b.etcdEndpoints];
   if (b.etcdHost) endpoints.push(`${b.etcdHost}:${b.etcdPort ?? 2379}`);
   if (endpoints.length > 0) b.cluster.etcdEndpoints = endpoints;
+  if (b.cluster.peerDiscoveryBackend === 'etcd' && endpoints.length === 0) {
+    b.errors.push({ line: b.backendLine, message: 'cluster_formation.peer_discovery_backend = etcd needs cluster_formation.etcd.endpoints.1 = host:port' });
+  }
   if (Object.keys(b.cluster).length > 0) o.clusterFormation = b.cluster;
 }
 

@@ -60,6 +60,12 @@ export function listenAddress(value: string, defaultHost: string): ListenAddress
   return { host, port: port(m[2]!) };
 }
 
+/** A host name or IP address (what other machines can connect to). */
+export function hostName(value: string): string {
+  if (!/^[A-Za-z0-9.-]+$/.test(value) && !/^[0-9A-Fa-f:.]+$/.test(value)) throw cannot(value, 'host name or ip');
+  return value;
+}
+
 const UNITS: Record<string, number> = {
   '': 1,
   k: 1024, K: 1024, kiB: 1024, KiB: 1024, kib: 1024, KIB: 1024,

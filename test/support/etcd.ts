@@ -1,0 +1,95 @@
+/**
+ * A real etcd (Debian's etcd-server) for tests: one member on free loopback ports with its own data
+ * dir, waited for until its HTTP/JSON gateway answers. `stop()` kills it and removes the data dir;
+ * every etcd still running when the test process exits is killed, so none is left behind.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './warren-process.js';
+
+export interface EtcdServer {
+  /** host:port of the client listener, as rabbitmq.conf's cluster_formation.etcd.endpoints.N takes it. */
+  readonly endpoint: string;
+  readonly clientPort: number;
+  readonly dataDir: string;
+  readonly pid: number;
+  /** The last lines etcd wrote, for failure messages. */
+  logs(): string;
+  /** SIGKILL, wait for the exit, remove the data dir. */
+  stop(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+/** True when the etcd binary is installed (tests needing it skip with a message otherwise). */
+export function etcdAvailable(): boolean {
+  return spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+export async function startEtcd(o: { timeoutMs?: number } = {}): Promise<EtcdServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'warren-etcd-'));
+  const clientPort = await freePort();
+  const peerPort = await freePort();
+  const client = `http://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  const child = spawn('etcd', [
+    '--name', 'test', '--data-dir', join(dataDir, 'member'),
+    '--listen-client-urls', client, '--advertise-client-urls', client,
+    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+    '--initial-cluster', `test=${peer}`, '--initial-cluster-state', 'new',
+    '--logger', 'zap', '--log-level', 'warn',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  let tail: string[] = [];
+  const keep = (chunk: Buffer) => {
+    tail.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    if (tail.length > 200) tail = tail.slice(-100);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => {
+    live.delete(child);
+    resolve();
+  }));
+  const server: EtcdServer = {
+    endpoint: `127.0.0.1:${clientPort}`,
+    clientPort,
+    dataDir,
+    pid: child.pid ?? 0,
+    logs: () => tail.join('\n'),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  const deadline = Date.now() + (o.timeoutMs ?? 30_000);
+  // A busy machine can take seconds to elect the single member: poll /health until it says true.
+  while (!(await healthy(clientPort))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await server.stop();
+      throw new Error(`etcd did not become healthy on port ${clientPort}:\n${tail.join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return server;
+}
+
+function healthy(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/health', timeout: 1000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(res.statusCode === 200 && body.includes('"true"')));
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
