@@ -56,6 +56,7 @@ export const METRICS: MetricSpec[] = [
   ...streamMetrics('stream-1k', '1 KiB'),
   ...streamMetrics('stream-16b', '16 B'),
   ...resourceMetrics(),
+  ...clusterMetrics(),
   { scenario: 'raw-limit', tool: 'amqp-load', metric: 'triples_per_s', label: 'publish frame triples/s, no broker', unit: 'msg/s', better: 'higher', single: true },
   { scenario: 'raw-limit', tool: 'amqp-load', metric: 'rtt_p50_us', label: 'loopback 1-byte ping-pong p50', unit: 'µs', better: 'lower', single: true },
   { scenario: 'tool-ceiling', tool: 'warren-perf', metric: 'relay_rate', label: 'pub→null broker→consumer msg/s', unit: 'msg/s', better: 'higher', single: true },
@@ -100,6 +101,15 @@ function resourceMetrics(): MetricSpec[] {
   ];
 }
 
+/** Clustering (issue 20): 3 Warren nodes vs a 3-node RabbitMQ quorum queue, and vs one Warren node. */
+function clusterMetrics(): MetricSpec[] {
+  return [
+    { scenario: 'cluster-confirm', tool: 'warren-perf', metric: 'confirm_rate', label: '3 nodes, 1 KiB persistent, replicated + confirmed (RabbitMQ: quorum queue)', unit: 'msg/s', better: 'higher', target: 1 },
+    { scenario: 'cluster-confirm', tool: 'warren-perf', metric: 'single_node_confirm_rate', label: 'Warren single node, same shape', unit: 'msg/s', better: 'higher', single: true },
+    { scenario: 'cluster-confirm', tool: 'warren-perf', metric: 'cluster_vs_single_pct', label: 'Warren 3 nodes vs 1 node (goal ≥ 50 %)', unit: '%', better: 'higher', single: true },
+  ];
+}
+
 /** Scenario names a user can select, in run order. */
 export const SCENARIOS = [
   'transient-1x1',
@@ -118,6 +128,7 @@ export const SCENARIOS = [
   'connections-heartbeat',
   'stream-1k',
   'stream-16b',
+  'cluster-confirm',
   'raw-limit',
   'startup-empty',
   'startup-stored',
@@ -133,3 +144,6 @@ export const STREAM_SCENARIOS = ['stream-1k', 'stream-16b'] as const satisfies r
 
 /** Warren-only resource scenarios (bench/resource-scenarios.ts). */
 export const RESOURCE_SCENARIOS = ['flood', 'many-durable-queues', 'write-amplification', 'connections-heartbeat'] as const satisfies readonly ScenarioName[];
+
+/** Clustering scenarios (issue 20): each setup started alone (bench/cluster.ts). */
+export const CLUSTER_SCENARIOS = ['cluster-confirm'] as const satisfies readonly ScenarioName[];

@@ -16,6 +16,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   'idle-connections': { type: 'string' },
   'idle-queues': { type: 'string' },
   'rabbit-port': { type: 'string' },
+  'rabbit-cluster-port': { type: 'string' },
   out: { type: 'string' },
 };
 
@@ -29,6 +30,8 @@ export interface BenchOptions {
   idleConnections: number;
   idleQueues: number;
   rabbitPort: number;
+  /** first AMQP port of the three-node RabbitMQ cluster (cluster-confirm): N, N+1, N+2 */
+  rabbitClusterPort: number;
   outDir: string | null;
   quick: boolean;
 }
@@ -49,6 +52,7 @@ alternating, and writes bench/results/latest.{json,md}.
   --idle-connections N   (default 10000)
   --idle-queues N        (default 10000)
   --rabbit-port N        RabbitMQ's AMQP port (default 5692; N+20000 is its distribution port)
+  --rabbit-cluster-port N  the 3-node RabbitMQ cluster of cluster-confirm: ports N..N+2 (default 5650)
   --out DIR              results directory (default bench/results; "-" = do not write)
 `;
 
@@ -63,6 +67,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     idleConnections: 10_000,
     idleQueues: 10_000,
     rabbitPort: 5692,
+    rabbitClusterPort: 5650,
     outDir: null,
     quick: false,
   };
@@ -98,6 +103,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
       case '--idle-connections': o.idleConnections = Math.round(count()); break;
       case '--idle-queues': o.idleQueues = Math.round(count()); break;
       case '--rabbit-port': o.rabbitPort = Math.round(count()); break;
+      case '--rabbit-cluster-port': o.rabbitClusterPort = Math.round(count()); break;
       case '--out': o.outDir = value(); break;
     }
   }

@@ -75,7 +75,7 @@ export function buildRows(samples: Sample[], labels: Record<string, string>): Ro
 
 function targetText(m: MetricSpec): string | null {
   const parts: string[] = [];
-  if (m.target !== undefined) parts.push(m.target === 1 ? '≤ RabbitMQ' : `≥ ${m.target}×`);
+  if (m.target !== undefined) parts.push(m.target === 1 ? (m.better === 'higher' ? '≥ RabbitMQ' : '≤ RabbitMQ') : `≥ ${m.target}×`);
   if (m.warrenAtLeast !== undefined) parts.push(`Warren ≥ ${m.warrenAtLeast.toLocaleString('en-US')}`);
   return parts.length ? parts.join(', ') : null;
 }

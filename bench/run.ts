@@ -5,10 +5,11 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureAmqpLoad, runAmqpLoad } from './amqp-load.js';
+import { clusterConfirm } from './cluster.js';
 import type { BrokerKind, BrokerProcess, BrokerStarter } from './broker-process.js';
 import { idleConnections, idleQueues } from './idle.js';
 import { runAmqpLoadScenario, runWarrenPerfScenario, warrenPerfRuns, type LoadContext } from './load-scenarios.js';
-import { LOAD_SCENARIOS, RESOURCE_SCENARIOS, STREAM_SCENARIOS, type ScenarioName } from './metrics.js';
+import { CLUSTER_SCENARIOS, LOAD_SCENARIOS, RESOURCE_SCENARIOS, STREAM_SCENARIOS, type ScenarioName } from './metrics.js';
 import { streamLoad } from './stream-load.js';
 import { BENCH_USAGE, parseBenchArgs, type BenchOptions } from './options.js';
 import { freePort, log, machine, portIsFree, run, sleep } from './proc.js';
@@ -97,7 +98,8 @@ async function main(): Promise<number> {
   });
 
   const warrenOnly = opts.scenarios.every((s) => (RESOURCE_SCENARIOS as readonly string[]).includes(s));
-  const amqpLoadBin = useAmqpLoad && !warrenOnly ? await ensureAmqpLoad() : null;
+  const needsAmqpLoad = opts.scenarios.some((s) => (LOAD_SCENARIOS as readonly string[]).includes(s) || s === 'raw-limit');
+  const amqpLoadBin = useAmqpLoad && needsAmqpLoad ? await ensureAmqpLoad() : null;
   if (!warrenOnly) await ensureRabbitInstalled();
   if (!warrenOnly && (!(await portIsFree(opts.rabbitPort)) || !(await portIsFree(opts.rabbitPort + 20000)))) {
     throw new Error(`port ${opts.rabbitPort} or ${opts.rabbitPort + 20000} is in use; pick another with --rabbit-port`);
@@ -163,6 +165,15 @@ async function main(): Promise<number> {
     else if (sc === 'write-amplification') add(await writeAmplification(b, opts.seconds));
     else add(await connectionsHeartbeat(b, opts.idleConnections, opts.seconds));
     await stop(b);
+  }
+
+  // --- clustering (issue 20): 3-node RabbitMQ quorum queue, 3-node Warren, 1 Warren node, each alone --
+  if (CLUSTER_SCENARIOS.some(wants)) {
+    const rabbitPorts = [0, 1, 2].map((i) => opts.rabbitClusterPort + i);
+    for (const p of rabbitPorts) {
+      if (!(await portIsFree(p)) || !(await portIsFree(p + 20000))) throw new Error(`port ${p} or ${p + 20000} is in use; pick others with --rabbit-cluster-port`);
+    }
+    add(await clusterConfirm({ seconds: opts.seconds, warmup: opts.warmup, repeat: opts.repeat, rabbitPorts }));
   }
 
   // --- ceilings, with no broker running ------------------------------------------------------------

@@ -1,7 +1,8 @@
 /**
- * A real etcd (Debian's etcd-server) for tests: one member on free loopback ports with its own data
- * dir, waited for until its HTTP/JSON gateway answers. `stop()` kills it and removes the data dir;
- * every etcd still running when the test process exits is killed, so none is left behind.
+ * A real etcd (Debian's etcd-server) for tests: one member on free ports of loopback (or of `host`:
+ * the partition test puts it on a bridge) with its own data dir, waited for until its HTTP/JSON
+ * gateway answers. `stop()` kills it and removes the data dir; every etcd still running when the
+ * test process exits is killed, so none is left behind.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { freePort } from './warren-process.js';
 export interface EtcdServer {
   /** host:port of the client listener, as rabbitmq.conf's cluster_formation.etcd.endpoints.N takes it. */
   readonly endpoint: string;
+  readonly host: string;
   readonly clientPort: number;
   readonly dataDir: string;
   readonly pid: number;
@@ -32,12 +34,13 @@ export function etcdAvailable(): boolean {
   return spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-export async function startEtcd(o: { timeoutMs?: number } = {}): Promise<EtcdServer> {
+export async function startEtcd(o: { timeoutMs?: number; host?: string } = {}): Promise<EtcdServer> {
+  const host = o.host ?? '127.0.0.1';
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-etcd-'));
   const clientPort = await freePort();
   const peerPort = await freePort();
-  const client = `http://127.0.0.1:${clientPort}`;
-  const peer = `http://127.0.0.1:${peerPort}`;
+  const client = `http://${host}:${clientPort}`;
+  const peer = `http://${host}:${peerPort}`;
   const child = spawn('etcd', [
     '--name', 'test', '--data-dir', join(dataDir, 'member'),
     '--listen-client-urls', client, '--advertise-client-urls', client,
@@ -58,7 +61,8 @@ export async function startEtcd(o: { timeoutMs?: number } = {}): Promise<EtcdSer
     resolve();
   }));
   const server: EtcdServer = {
-    endpoint: `127.0.0.1:${clientPort}`,
+    endpoint: `${host}:${clientPort}`,
+    host,
     clientPort,
     dataDir,
     pid: child.pid ?? 0,
@@ -71,19 +75,19 @@ export async function startEtcd(o: { timeoutMs?: number } = {}): Promise<EtcdSer
   };
   const deadline = Date.now() + (o.timeoutMs ?? 30_000);
   // A busy machine can take seconds to elect the single member: poll /health until it says true.
-  while (!(await healthy(clientPort))) {
+  while (!(await healthy(host, clientPort))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await server.stop();
-      throw new Error(`etcd did not become healthy on port ${clientPort}:\n${tail.join('\n')}`);
+      throw new Error(`etcd did not become healthy on ${host}:${clientPort}:\n${tail.join('\n')}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
   return server;
 }
 
-function healthy(port: number): Promise<boolean> {
+function healthy(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/health', timeout: 1000 }, (res) => {
+    const req = request({ host, port, path: '/health', timeout: 1000 }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () => resolve(res.statusCode === 200 && body.includes('"true"')));
