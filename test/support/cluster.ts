@@ -24,6 +24,8 @@ export interface ClusterOptions {
   host?: (i: number) => string;
   /** Command prefix that runs node i, e.g. ['ip', 'netns', 'exec', 'ns1'] (default none). */
   wrap?: (i: number) => string[];
+  /** Write `cluster.advertised_host = <host>` (nodes on distinct addresses tell peers where they are). */
+  advertise?: boolean;
   /** Extra rabbitmq.conf lines for every node. */
   extraConf?: string[];
   clusterName?: string;
@@ -149,6 +151,7 @@ export class WarrenCluster {
         `cluster_formation.etcd.cluster_name = ${clusterName}`,
         `cluster_formation.etcd.key_prefix = warren-tests`,
         `cluster.listener.port = ${peer}`,
+        ...(o.advertise ? [`cluster.advertised_host = ${host}`] : []),
         ...(o.extraConf ?? []),
         '',
       ].join('\n'));
@@ -166,8 +169,8 @@ export class WarrenCluster {
   }
 
   /** amqp URLs of every node, in order: what a client configured with the node list gets. */
-  urls(): string[] {
-    return this.nodes.map((n) => n.url);
+  urls(query = ''): string[] {
+    return this.nodes.map((n) => `${n.url}${query}`);
   }
 
   /** GET /api/nodes from the first live node that answers (a follower forwards it to the leader). */
@@ -187,13 +190,14 @@ export class WarrenCluster {
 
   /**
    * Polls until the cluster reports exactly one leader among the live nodes (and, with `followers`,
-   * that many others as running followers), and returns it.
+   * that many others as running followers, in sync with `inSync`), and returns it. `ask`: the nodes
+   * to query (default all; a partitioned node would only make each poll wait for its timeout).
    */
-  async waitForLeader(o: { timeoutMs?: number; not?: ClusterNode; followers?: number; inSync?: boolean } = {}): Promise<ClusterNode> {
+  async waitForLeader(o: { timeoutMs?: number; not?: ClusterNode | undefined; followers?: number; inSync?: boolean; ask?: ClusterNode[] } = {}): Promise<ClusterNode> {
     const deadline = Date.now() + (o.timeoutMs ?? 60_000);
     let last: NodeView[] | null = null;
     for (;;) {
-      last = await this.view();
+      last = await this.view(o.ask);
       const leaders = (last ?? []).filter((v) => v.role === 'leader' && v.running);
       const leader = leaders.length === 1 ? this.nodes.find((n) => n.name === leaders[0]!.name || leaders[0]!.name.startsWith(`${n.name}@`)) : undefined;
       const followers = (last ?? []).filter((v) => v.role === 'follower' && v.running && (!o.inSync || v.inSync === true));
