@@ -21,6 +21,8 @@ export interface Target {
   amqpUrl(user: string, password: string, vhost?: string): string;
   /** http://host:port */
   managementUrl: string;
+  /** http://host:port of the Prometheus endpoint, when asked for (WARREN_TEST_PROMETHEUS_URL against a reference). */
+  prometheusUrl?: string;
   /** The in-process broker; undefined against a reference RabbitMQ. */
   broker: Broker | undefined;
   isReference: boolean;
@@ -40,12 +42,15 @@ export async function freePort(): Promise<number> {
 }
 
 /** A broker with the management API; retried when the probed port was taken in between. */
-export async function startTarget(options: { allowReference?: boolean } = {}): Promise<Target> {
+export async function startTarget(options: { allowReference?: boolean; prometheus?: boolean } = {}): Promise<Target> {
   const reference = process.env['WARREN_TEST_REFERENCE'];
   if (reference && options.allowReference !== false) {
     const [amqpBase, mgmt] = reference.split(/\s+/) as [string, string];
     const base = new URL(amqpBase);
+    const prometheusUrl = process.env['WARREN_TEST_PROMETHEUS_URL'];
+    if (options.prometheus && !prometheusUrl) throw new Error('set WARREN_TEST_PROMETHEUS_URL with WARREN_TEST_REFERENCE');
     return {
+      ...(prometheusUrl ? { prometheusUrl } : {}),
       amqpUrl: (user, password, vhost = '/') => `amqp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${base.host}/${encodeURIComponent(vhost)}`,
       managementUrl: mgmt.replace(/\/$/, ''),
       broker: undefined,
@@ -58,9 +63,10 @@ export async function startTarget(options: { allowReference?: boolean } = {}): P
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       const broker = await Broker.start({
-        port: 0, host: '127.0.0.1', dataDir, managementPort: await freePort(), prometheusPort: 0, logLevel: 'error',
+        port: 0, host: '127.0.0.1', dataDir, managementPort: await freePort(), prometheusPort: options.prometheus ? await freePort() : 0, logLevel: 'error',
       });
       return {
+        ...(options.prometheus ? { prometheusUrl: `http://127.0.0.1:${broker.prometheusPort}` } : {}),
         amqpUrl: (user, password, vhost = '/') =>
           `amqp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${broker.port}/${encodeURIComponent(vhost)}`,
         managementUrl: `http://127.0.0.1:${broker.managementPort}`,

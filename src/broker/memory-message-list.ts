@@ -6,6 +6,7 @@
  */
 import type { Envelope, Message } from './message.js';
 import type { MessageList } from './message-list.js';
+import { readTimestampProperty } from '../protocol/properties.js';
 
 export class MemoryMessageList implements MessageList {
   private ring: (Envelope | undefined)[] = new Array(16);
@@ -21,7 +22,7 @@ export class MemoryMessageList implements MessageList {
   }
 
   push(message: Message): Envelope {
-    const envelope: Envelope = { seq: this.nextSeq++, message, redelivered: false };
+    const envelope: Envelope = { seq: this.nextSeq++, message, redelivered: false, deliveredAt: 0, outPrev: undefined, outNext: undefined };
     if (this.count === this.ring.length) this.grow();
     this.ring[(this.head + this.count) & (this.ring.length - 1)] = envelope;
     this.count++;
@@ -45,6 +46,15 @@ export class MemoryMessageList implements MessageList {
   peek(): Envelope | undefined {
     const r = this.requeued;
     return r.length > 0 ? r[r.length - 1] : this.count > 0 ? this.ring[this.head] : undefined;
+  }
+
+  oldestAcceptedAt(): number | undefined {
+    return this.peek()?.message.timestamp;
+  }
+
+  headTimestamp(): number | undefined {
+    const head = this.peek();
+    return head && readTimestampProperty(head.message.rawProperties);
   }
 
   requeue(envelope: Envelope): void {

@@ -21,6 +21,13 @@ export interface MessageList {
   requeue(envelope: Envelope): void;
   /** The envelope was acked (or dropped): forget it for good (a store deletes it from disk). */
   settle(envelope: Envelope): void;
+  /**
+   * When the broker accepted the oldest ready message (ms since epoch), undefined when none is
+   * ready. Known without reading the disk: a paged list keeps its head in memory.
+   */
+  oldestAcceptedAt(): number | undefined;
+  /** The timestamp property (seconds) of the next message to deliver: RabbitMQ's head_message_timestamp. */
+  headTimestamp(): number | undefined;
   /** Drop every ready message; returns how many. */
   purge(): number;
   /**

@@ -40,6 +40,14 @@ export interface Envelope {
   redelivered: boolean;
   /** Quorum queues: how often it came back, sent to consumers as the x-delivery-count header. */
   deliveryCount?: number;
+  /**
+   * While out with a consumer awaiting its ack: when it was handed out (ms since epoch), and its
+   * neighbours in the queue's list of outstanding deliveries (outstanding-deliveries.ts). Lists
+   * that create envelopes on the hot path set all three at creation, so envelopes keep one shape.
+   */
+  deliveredAt?: number;
+  outPrev?: Envelope | undefined;
+  outNext?: Envelope | undefined;
 }
 
 /**

@@ -86,6 +86,22 @@ export class PriorityMessageList implements MessageList {
     return undefined;
   }
 
+  /** The oldest over every level: a low-priority message can wait longer than the head. */
+  oldestAcceptedAt(): number | undefined {
+    let oldest: number | undefined;
+    for (const l of this.active) {
+      const at = l.oldestAcceptedAt();
+      if (at !== undefined && (oldest === undefined || at < oldest)) oldest = at;
+    }
+    return oldest;
+  }
+
+  /** The head is the highest non-empty level's (RabbitMQ 3.10 reports that one too). */
+  headTimestamp(): number | undefined {
+    for (const l of this.active) if (l.length > 0) return l.headTimestamp();
+    return undefined;
+  }
+
   requeue(envelope: Envelope): void {
     this.levelOf(envelope).requeue(envelope);
   }

@@ -16,6 +16,7 @@ import type { DeadLetterReason } from './dead-letter.js';
 import type { QueueConsumer } from './queue-consumer.js';
 import { insertByPriority, pickByPriority } from './consumer-order.js';
 import { queueTypeOf } from './queue-types.js';
+import { OutstandingDeliveries } from './outstanding-deliveries.js';
 
 export interface QueueOptions {
   durable: boolean;
@@ -29,7 +30,10 @@ export interface QueueStats {
   published: number;
   delivered: number;
   acked: number;
+  /** Deliveries of messages that had been delivered before (redelivered=true). */
   redelivered: number;
+  /** Deliveries that came back unsettled: nack/reject with requeue, basic.recover, a closed channel, a consumer timeout. */
+  requeued: number;
 }
 
 export class Queue {
@@ -52,7 +56,9 @@ export class Queue {
   /** Ever had a consumer: auto-delete only happens after the first one leaves. */
   private hadConsumer = false;
   deleted = false;
-  readonly stats: QueueStats = { published: 0, delivered: 0, acked: 0, redelivered: 0 };
+  readonly stats: QueueStats = { published: 0, delivered: 0, acked: 0, redelivered: 0, requeued: 0 };
+  /** Deliveries out with consumers awaiting their ack, oldest first (for the oldest one's age). */
+  private readonly outstanding = new OutstandingDeliveries();
   /** Called when the queue decides to delete itself (auto-delete, x-expires); the vhost removes it. */
   onAutoDelete: ((queue: Queue) => void) | undefined;
   /** Republishes a message to the dead-letter exchange (set by the vhost). */
@@ -145,6 +151,23 @@ export class Queue {
   }
   allConsumers(): readonly QueueConsumer[] {
     return this.consumers;
+  }
+
+  /** Milliseconds since the oldest ready message was published, undefined when none is ready. */
+  oldestReadyAge(now: number): number | undefined {
+    const at = this.messages.oldestAcceptedAt();
+    return at === undefined ? undefined : Math.max(0, now - at);
+  }
+
+  /** Milliseconds since the oldest delivery still awaiting its ack went out, undefined when none. */
+  oldestUnackedAge(now: number): number | undefined {
+    const at = this.outstanding.oldestAt;
+    return at === undefined ? undefined : Math.max(0, now - at);
+  }
+
+  /** The head message's timestamp property in seconds (RabbitMQ's head_message_timestamp). */
+  get headMessageTimestamp(): number | undefined {
+    return this.messages.headTimestamp();
   }
 
   /** Enqueue; false when a length limit with reject-publish overflow refused it. */
@@ -332,6 +355,8 @@ export class Queue {
     else {
       this.unacked++;
       this.unackedBytes += envelope.message.body.length;
+      // The one clock read per delivery: the channel's books reuse it (UnackedDeliveries.add).
+      this.outstanding.add(envelope, Date.now());
     }
   }
 
@@ -348,6 +373,7 @@ export class Queue {
   private release(envelope: Envelope): void {
     this.unacked--;
     this.unackedBytes -= envelope.message.body.length;
+    this.outstanding.remove(envelope);
   }
 
   /** The consumer (or getter) acked it. */
@@ -361,6 +387,7 @@ export class Queue {
   /** Back to its original position, marked redelivered (nack/reject with requeue, channel closed). */
   requeue(envelope: Envelope): void {
     this.release(envelope);
+    this.stats.requeued++;
     if (this.deleted) return;
     if (this.deliveryCounts && this.overDeliveryLimit(envelope)) return;
     this.messages.requeue(envelope);

@@ -27,6 +27,9 @@ class StreamMessageList implements MessageList {
   push(message: Message): Envelope { return { seq: 0, message, redelivered: false }; }
   shift(): Envelope | undefined { return undefined; }
   peek(): Envelope | undefined { return undefined; }
+  /** Ages and head timestamps do not apply to a log nothing is removed from. */
+  oldestAcceptedAt(): undefined { return undefined; }
+  headTimestamp(): undefined { return undefined; }
   requeue(): void {}
   settle(): void {}
   purge(): number { return 0; }

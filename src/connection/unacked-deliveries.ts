@@ -38,7 +38,8 @@ export class UnackedDeliveries {
 
   /** An ack-required delivery went out (consumer undefined for basic.get). */
   add(tag: number, envelope: Envelope, queue: Queue, consumer: Consumer | undefined): void {
-    this.byTag.set(tag, { tag, envelope, queue, consumer, at: Date.now() });
+    // The queue stamped the envelope as it handed it out (a stream's deliveries are not stamped).
+    this.byTag.set(tag, { tag, envelope, queue, consumer, at: envelope.deliveredAt || Date.now() });
     if (consumer) consumer.unacked++;
   }
 

@@ -118,7 +118,8 @@ export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue
     consumer_utilisation: q.consumerCount > 0 ? 1 : 0,
     exclusive_consumer_tag: q.allConsumers().find((c) => c.exclusive)?.tag ?? null,
     single_active_consumer_tag: q.activeConsumer?.tag ?? null,
-    head_message_timestamp: null,
+    // RabbitMQ 3.10 has it for classic queues only (the head's timestamp property, seconds, or null).
+    ...(q.type === 'classic' ? { head_message_timestamp: q.headMessageTimestamp ?? null } : {}),
     recoverable_slaves: null,
     ...withDetails(stats, k, {
       messages: q.messageCount + q.unacked,
@@ -143,6 +144,7 @@ export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue
       redeliver: q.stats.redelivered,
     }),
     backing_queue_status: { mode: 'default', len: q.messageCount, version: 1 },
+    ...queueAges(q),
   };
   if (q instanceof StreamQueue) {
     // RabbitMQ 3.10's stream fields (members, online, readers), plus Warren's view of the log.
@@ -164,6 +166,22 @@ export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue
     out['incoming'] = [];
   }
   return out;
+}
+
+/**
+ * Warren's own fields: how long the oldest ready message has waited since it was published, how long
+ * the oldest delivery awaiting its ack has been out (null when there is none, and for streams), and
+ * how often deliveries came back (requeued) and went out again (redelivered).
+ */
+function queueAges(q: Queue): Json {
+  const now = Date.now();
+  const stream = q instanceof StreamQueue;
+  return {
+    oldest_ready_message_age_ms: stream ? null : q.oldestReadyAge(now) ?? null,
+    oldest_unacked_delivery_age_ms: stream ? null : q.oldestUnackedAge(now) ?? null,
+    redelivered_total: q.stats.redelivered,
+    requeued_total: q.stats.requeued,
+  };
 }
 
 /**

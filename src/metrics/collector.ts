@@ -13,6 +13,7 @@ import { Exposition, formatValue, labelSet, escapeLabel } from './exposition.js'
 import * as F from './families.js';
 import type { Metric, NodeFigures } from './families.js';
 import { NODE_NAME, clusterPermanentId, diskFree, maxFds, openFds } from './node-stats.js';
+import { WARREN_DETAILED_PREFIX, WARREN_PREFIX, WARREN_QUEUE, WARREN_QUEUE_FAMILY } from './warren-families.js';
 import type { MetricsChannel, MetricsConnection, MetricsQueue, MetricsSource } from './source.js';
 
 const PREFIX = 'rabbitmq_';
@@ -26,6 +27,7 @@ export const DETAILED_FAMILIES = [
   'auth_attempt_detailed_metrics', 'queue_coarse_metrics', 'queue_consumer_count', 'queue_metrics',
   'channel_metrics', 'channel_exchange_metrics', 'channel_queue_metrics', 'connection_coarse_metrics',
   'connection_metrics', 'channel_queue_exchange_metrics', 'vhost_status', 'exchange_bindings', 'exchange_names',
+  WARREN_QUEUE_FAMILY,
 ] as const;
 
 export type View =
@@ -67,11 +69,14 @@ export class MetricsCollector {
     if (perObject && wanted('auth_attempt_detailed_metrics')) for (const f of F.AUTH_ATTEMPTS_DETAILED) e.header(prefix, f);
 
     const vhostFilter = view.kind === 'detailed' ? view.vhosts : undefined;
-    const needQueues = wanted('queue_coarse_metrics') || wanted('queue_metrics') || wanted('queue_consumer_count');
+    const needQueues = wanted('queue_coarse_metrics') || wanted('queue_metrics') || wanted('queue_consumer_count') || wanted(WARREN_QUEUE_FAMILY);
     const queues = needQueues ? this.queueRows(vhostFilter) : [];
     if (wanted('queue_coarse_metrics')) this.families(e, prefix, F.QUEUE_COARSE, queues, perObject);
     if (wanted('queue_consumer_count') && !wanted('queue_metrics')) this.families(e, prefix, F.QUEUE_CONSUMER_COUNT, queues, perObject);
     if (wanted('queue_metrics')) this.families(e, prefix, F.QUEUE, queues, perObject);
+    if (wanted(WARREN_QUEUE_FAMILY)) {
+      this.families(e, view.kind === 'detailed' ? WARREN_DETAILED_PREFIX : WARREN_PREFIX, WARREN_QUEUE, queues, perObject);
+    }
     this.queueLabels = new Map(queues.map((r) => [r.object, r.labels]));
 
     const channels = this.channelRows();
@@ -128,16 +133,23 @@ export class MetricsCollector {
   private families<T>(e: Exposition, prefix: string, metrics: readonly Metric<T>[], rows: readonly Row<T>[], perObject: boolean): void {
     for (const f of metrics) {
       e.header(prefix, f);
-      const value = f.value;
+      const { value, sampled } = f;
       if (!perObject) {
-        let sum = 0;
-        for (const r of rows) sum += value(r.object);
-        e.text(`${prefix}${f.name} ${formatValue(sum)}\n`);
+        if (f.aggregate === 'none') continue;
+        const max = f.aggregate === 'max';
+        let total = 0;
+        for (const r of rows) {
+          if (sampled && !sampled(r.object)) continue;
+          const v = value(r.object);
+          total = max ? Math.max(total, v) : total + v;
+        }
+        e.text(`${prefix}${f.name} ${formatValue(total)}\n`);
         continue;
       }
       const name = Buffer.from(prefix + f.name, 'latin1');
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i]!;
+        if (sampled && !sampled(r.object)) continue;
         e.sample(name, r.labels, value(r.object));
       }
     }

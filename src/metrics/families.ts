@@ -10,9 +10,14 @@ import type { MetricsChannel, MetricsConnection, MetricsQueue } from './source.j
 
 export interface Metric<T> extends Family {
   readonly value: (o: T) => number;
+  /** How `/metrics` folds the objects' values: summed (the default), the largest, or not at all (header only). */
+  readonly aggregate?: 'sum' | 'max' | 'none';
+  /** Only objects this accepts have a sample (default: all). */
+  readonly sampled?: (o: T) => boolean;
 }
 
-const m = <T>(name: string, type: MetricType, help: string, value: (o: T) => number): Metric<T> => ({ name, type, help, value });
+export const m = <T>(name: string, type: MetricType, help: string, value: (o: T) => number, more: Pick<Metric<T>, 'aggregate' | 'sampled'> = {}): Metric<T> =>
+  ({ name, type, help, value, ...more });
 
 export const CONNECTION_CHURN: Metric<NodeCounters>[] = [
   m('connections_opened_total', 'counter', 'Total number of connections opened', (c) => c.connectionsOpened),
@@ -94,6 +99,10 @@ export const QUEUE: Metric<MetricsQueue>[] = [
   m('queue_messages_bytes', 'gauge', 'Size in bytes of ready and unacknowledged messages', (q) => q.messages.bytes + q.unackedBytes),
   m('queue_messages_ready_bytes', 'gauge', 'Size in bytes of ready messages', (q) => q.messages.bytes),
   m('queue_messages_unacked_bytes', 'gauge', 'Size in bytes of all unacknowledged messages', (q) => q.unackedBytes),
+  // The head's timestamp property; NaN when it has none or the queue is empty. Classic queues only,
+  // and never summed, as in RabbitMQ 3.10.
+  m('queue_head_message_timestamp', 'gauge', 'Timestamp of the first message in the queue, if any',
+    (q) => q.headMessageTimestamp ?? NaN, { aggregate: 'none', sampled: (q) => q.type === 'classic' }),
 ];
 
 export const CHANNEL: Metric<MetricsChannel>[] = [

@@ -14,6 +14,12 @@ export interface MetricsQueue {
   readonly messages: { readonly bytes: number };
   readonly consumerCount: number;
   allConsumers(): readonly { canTake(): boolean }[];
+  /** classic, quorum or stream. */
+  readonly type: string;
+  readonly headMessageTimestamp: number | undefined;
+  oldestReadyAge(now: number): number | undefined;
+  oldestUnackedAge(now: number): number | undefined;
+  readonly stats: { readonly redelivered: number; readonly requeued: number };
 }
 
 export interface MetricsExchange {

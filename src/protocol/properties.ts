@@ -87,6 +87,32 @@ export function readDeliveryMode(raw: Buffer): number {
   return pos < raw.length ? raw[pos]! : 0;
 }
 
+/**
+ * The timestamp property (seconds since epoch) without decoding the rest, or undefined when it is
+ * absent or the bytes are malformed: read for a queue's head_message_timestamp at every scrape.
+ */
+export function readTimestampProperty(raw: Buffer): number | undefined {
+  if (raw.length < 2) return undefined;
+  const flags = raw.readUInt16BE(0);
+  if (!(flags & F_TIMESTAMP)) return undefined;
+  let pos = 2;
+  const shortstr = () => {
+    if (pos < raw.length) pos += 1 + raw[pos]!;
+    else pos = Infinity;
+  };
+  if (flags & F_CONTENT_TYPE) shortstr();
+  if (flags & F_CONTENT_ENCODING) shortstr();
+  if (flags & F_HEADERS) pos = pos + 4 <= raw.length ? pos + 4 + raw.readUInt32BE(pos) : Infinity;
+  if (flags & F_DELIVERY_MODE) pos += 1;
+  if (flags & F_PRIORITY) pos += 1;
+  if (flags & F_CORRELATION_ID) shortstr();
+  if (flags & F_REPLY_TO) shortstr();
+  if (flags & F_EXPIRATION) shortstr();
+  if (flags & F_MESSAGE_ID) shortstr();
+  if (pos + 8 > raw.length) return undefined;
+  return raw.readUInt32BE(pos) * 0x100000000 + raw.readUInt32BE(pos + 4);
+}
+
 /** Encode properties for broker-made messages. */
 export function writePropertyFields(p: BasicProperties): Buffer {
   const w = new FrameWriter();

@@ -28,6 +28,7 @@
 import fs from 'node:fs';
 import type { Envelope, Message } from '../broker/message.js';
 import type { MessageList } from '../broker/message-list.js';
+import { readTimestampProperty } from '../protocol/properties.js';
 import type { CleanSegment } from './clean-shutdown.js';
 import { Deque } from './deque.js';
 import type { StoreLogger } from './logger.js';
@@ -78,6 +79,16 @@ export interface RecoveredQueueState {
   markDamaged: boolean;
   length: number;
   bytes: number;
+  /** The first live message's accept time and timestamp property, read during the scan. */
+  head?: HeadStamp | undefined;
+}
+
+/** What the queue reports of its head message while the head is only on disk (right after recovery). */
+export interface HeadStamp {
+  /** ms since epoch when the broker accepted it. */
+  acceptedAt: number;
+  /** Its timestamp property, seconds. */
+  timestamp: number | undefined;
 }
 
 function memorySize(envelope: Envelope): number {
@@ -116,6 +127,12 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
   private needRound = 0;
 
   private readonly mark: DeliveredMark;
+  /**
+   * After recovery every ready message is in the region, none in memory: what the scan saw of the
+   * first one stands in for the head until the first read-back. Otherwise the head window is never
+   * empty while the list pages (shift() refills it), so the head is always in memory.
+   */
+  private recoveredHead: HeadStamp | undefined;
   private closed = false;
   private readonly transient: boolean;
 
@@ -147,6 +164,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
       this._bytes = recovered.bytes;
       this.regionCount = recovered.length;
       this.paging = recovered.length > 0;
+      this.recoveredHead = recovered.head;
       const first = this.segments[0];
       if (first) this.reader.reset(first, 0, first.firstSeq);
     } else {
@@ -223,6 +241,9 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     }
     this._length--;
     this._bytes -= envelope.message.body.length;
+    // Read the next window now rather than at the next shift: the same read, but the head (its age,
+    // its timestamp) stays in memory for whoever looks at the queue meanwhile.
+    if (this.head.length === 0 && this.paging) this.refill();
     return envelope;
   }
 
@@ -231,6 +252,30 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     if (requeued) return requeued;
     if (this.head.length === 0) this.refill();
     return this.head.peek();
+  }
+
+  oldestAcceptedAt(): number | undefined {
+    const head = this.headInMemory();
+    if (head) return head.message.timestamp;
+    return this._length > 0 ? this.headFromDisk()?.acceptedAt : undefined;
+  }
+
+  headTimestamp(): number | undefined {
+    const head = this.headInMemory();
+    if (head) return readTimestampProperty(head.message.rawProperties);
+    return this._length > 0 ? this.headFromDisk()?.timestamp : undefined;
+  }
+
+  /** The next message to deliver if it is in memory (peek() without its read-back). */
+  private headInMemory(): Envelope | undefined {
+    return this.requeued.peek() ?? this.head.peek() ?? (this.regionCount === 0 ? this.tail.peek() : undefined);
+  }
+
+  /** The head is only on disk: after recovery the scan's note; otherwise (never expected) read it back. */
+  private headFromDisk(): HeadStamp | undefined {
+    if (this.recoveredHead) return this.recoveredHead;
+    const head = this.peek();
+    return head && { acceptedAt: head.message.timestamp, timestamp: readTimestampProperty(head.message.rawProperties) };
   }
 
   requeue(envelope: Envelope): void {
@@ -287,6 +332,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     this.regionCount = 0;
     this.paging = false;
     this.reader.dropChunk();
+    this.recoveredHead = undefined;
     this._length = 0;
     this._bytes = 0;
     for (const segment of this.segments.slice()) {
@@ -470,6 +516,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
   /** Fill the head window from the region (disk), then from the tail. */
   private refill(): void {
     if (!this.paging) return;
+    this.recoveredHead = undefined;
     const { windowMessages, windowBytes } = this.options;
     while (this.head.length < windowMessages && (this.head.length === 0 || this.headBytes < windowBytes)) {
       let envelope: StoredEnvelope | undefined;

@@ -19,6 +19,7 @@
  * ack-log.ts and delivered-mark.ts.
  */
 import { crc32Range } from './crc32.js';
+import { readTimestampProperty } from '../protocol/properties.js';
 
 export const RECORD_MAGIC = 0x5257;
 export const MAGIC_BYTES = Buffer.from([0x57, 0x52]);
@@ -105,6 +106,15 @@ export function recordPersistent(buf: Buffer, off: number): boolean {
 
 export function recordHeaderLength(buf: Buffer, off: number): number {
   return FIXED_HEADER + buf[off + 11]! + buf[off + 32]! + buf.readUInt32LE(off + 28);
+}
+
+/** A checked record's accept time (ms since epoch) and timestamp property, without decoding the rest. */
+export function recordHeadStamp(buf: Buffer, off: number): { acceptedAt: number; timestamp: number | undefined } {
+  const props = off + FIXED_HEADER + buf[off + 11]! + buf[off + 32]!;
+  return {
+    acceptedAt: buf.readDoubleLE(off + 20),
+    timestamp: readTimestampProperty(buf.subarray(props, props + buf.readUInt32LE(off + 28))),
+  };
 }
 
 /** The fields of a checked record; strings are decoded, buffers are views into `buf` (no copy). */

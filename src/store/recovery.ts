@@ -30,7 +30,7 @@ import path from 'node:path';
 import type { AckRange } from './ack-log.js';
 import type { CleanSegment } from './clean-shutdown.js';
 import { crc32 } from './crc32.js';
-import type { RecoveredQueueState } from './durable-message-list.js';
+import type { HeadStamp, RecoveredQueueState } from './durable-message-list.js';
 import { readMark } from './delivered-mark.js';
 import type { StoreLogger } from './logger.js';
 import {
@@ -38,6 +38,7 @@ import {
   MAX_RECORD,
   checkRecord,
   recordHeaderLength,
+  recordHeadStamp,
   recordPersistent,
   recordSeq,
   resync,
@@ -149,6 +150,7 @@ export async function recoverQueueDir(
   let highestSeq = 0;
   let length = 0;
   let bytes = 0;
+  let head: HeadStamp | undefined;
   for (let i = 0; i < firstSeqs.length; i++) {
     const firstSeq = firstSeqs[i]!;
     highestSeq = Math.max(highestSeq, firstSeq);
@@ -165,6 +167,7 @@ export async function recoverQueueDir(
     segments.push(segment);
     length += segment.live;
     bytes += liveBytes;
+    head ??= found.head;
   }
 
   let mark = readMark(dir);
@@ -174,7 +177,7 @@ export async function recoverQueueDir(
     mark = highestSeq;
   }
   const nextSeq = Math.max(highestSeq, mark, 0) + 1;
-  return { meta, segments, nextSeq, mark, markDamaged, length, bytes };
+  return { meta, segments, nextSeq, mark, markDamaged, length, bytes, head };
 }
 
 /**
@@ -193,6 +196,8 @@ class SegmentScan {
   persistentBodyBytes = 0;
   /** Bytes skipped as damage inside the file (the file then is not all intact records). */
   damaged = false;
+  /** The first live record's accept time and timestamp property: the queue's head after recovery. */
+  head: HeadStamp | undefined;
   private ackIndex = 0;
 
   constructor(
@@ -220,6 +225,7 @@ class SegmentScan {
     this.persistent++;
     this.persistentBodyBytes += bodyBytes;
     if (isAcked) return;
+    if (this.live === 0) this.head = recordHeadStamp(buf, off);
     const i = seq - this.firstSeq;
     if (i >>> 3 >= this.bits.length) {
       const grown = new Uint8Array(Math.max(this.bits.length * 2, (i >>> 3) + 1));
@@ -235,7 +241,8 @@ class SegmentScan {
    * What a walk would find in a verified file that the marker says holds one persistent record for
    * every seq in [firstSeq, endSeq), none of them acked: no need to walk it.
    */
-  assumeAllLive(endSeq: number, bodyBytes: number): void {
+  assumeAllLive(buf: Buffer, endSeq: number, bodyBytes: number): void {
+    this.head = recordHeadStamp(buf, 0);
     this.records = this.persistent = this.live = endSeq - this.firstSeq;
     this.lastSeq = endSeq - 1;
     this.liveBytes = this.persistentBodyBytes = bodyBytes;
@@ -299,7 +306,7 @@ async function recoverSegment(
   ctx: SegmentContext,
   firstSeq: number,
   nextFirstSeq: number | undefined,
-): Promise<{ segment: Segment; liveBytes: number } | undefined> {
+): Promise<{ segment: Segment; liveBytes: number; head: HeadStamp | undefined } | undefined> {
   const { totals, clean } = ctx;
   const segment = new Segment(ctx.dir, firstSeq);
   const cleanSegment = clean?.segments.get(firstSeq);
@@ -323,7 +330,7 @@ async function recoverSegment(
       if (acked.length === 0 && seqs > 0 && cleanSegment.persistentRecords === seqs) {
         // The common case (nothing consumed from it yet): the marker says it all.
         scan = new SegmentScan(firstSeq, 0, acked);
-        scan.assumeAllLive(cleanSegment.endSeq, cleanSegment.persistentBodyBytes);
+        scan.assumeAllLive(buf, cleanSegment.endSeq, cleanSegment.persistentBodyBytes);
       } else {
         scan = new SegmentScan(firstSeq, size, acked);
         if (!scan.walkTrusted(buf, size)) scan = undefined;
@@ -360,7 +367,7 @@ async function recoverSegment(
     totals.messages += scan.live;
     totals.bytes += size;
     totals.segments++;
-    return { segment, liveBytes: scan.liveBytes };
+    return { segment, liveBytes: scan.liveBytes, head: scan.head };
   } finally {
     fs.closeSync(fd);
   }

@@ -5,6 +5,10 @@ import type { Segment } from './segment.js';
 export class StoredEnvelope implements Envelope {
   /** Settled or purged: a second settle is ignored instead of corrupting the live counts. */
   done = false;
+  /** Envelope's outstanding-delivery fields, declared here so every StoredEnvelope has one shape. */
+  deliveredAt = 0;
+  outPrev: Envelope | undefined = undefined;
+  outNext: Envelope | undefined = undefined;
   constructor(
     readonly seq: number,
     readonly message: Message,

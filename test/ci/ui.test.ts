@@ -145,6 +145,35 @@ describe('management web UI in Chromium', () => {
     assert.equal(q.body.messages, 2);
   });
 
+  test('message ages and redeliveries: a column option on the queues list, and on the queue page', async () => {
+    // ui-q holds the two messages the previous test got with "Nack message requeue true".
+    const { page: p } = await loggedIn('#/queues');
+    const link = p.getByRole('link', { name: 'ui-q', exact: true });
+    await link.waitFor();
+    const option = p.getByLabel('Show message ages and redeliveries');
+    assert.equal(await option.isChecked(), false, 'off by default');
+    assert.equal(await p.getByRole('columnheader', { name: 'Oldest ready' }).count(), 0);
+    await option.check();
+    await p.getByRole('columnheader', { name: 'Oldest ready' }).waitFor();
+    const row = p.getByRole('row').filter({ has: link });
+    const cells = await row.getByRole('cell').allTextContents();
+    const header = await p.getByRole('columnheader').allTextContents();
+    const cell = (label: string) => cells[header.findIndex((h) => h.startsWith(label))];
+    assert.match(cell('Oldest ready') ?? '', /^\d+ ?(ms|s|m \d+s)$/);
+    assert.equal(cell('Oldest unacked'), '');
+    assert.equal(cell('Requeued'), '2');
+    assert.equal(cell('Redelivered'), '0');
+    await screenshot(p, 'queues-ages');
+
+    await link.click();
+    await p.getByRole('heading', { name: /Queue ui-q/ }).waitFor();
+    const fact = async (name: string) => (await p.locator('table.facts tr').filter({ has: p.getByRole('rowheader', { name, exact: true }) }).locator('td').textContent()) ?? '';
+    await p.getByRole('rowheader', { name: 'Oldest ready message', exact: true }).waitFor();
+    assert.match(await fact('Oldest ready message'), /^\d+ ?(ms|s|m \d+s)$/);
+    assert.equal(await fact('Oldest unacked delivery'), '—');
+    assert.equal(await fact('Redelivered / requeued'), '0 / 2');
+  });
+
   test('purge and delete ask first; dismissing changes nothing', async () => {
     const tp = await loggedIn('#/queues/%2F/ui-q');
     const p = tp.page;

@@ -7,12 +7,12 @@ import { useState } from 'preact/hooks';
 import { del, enc, get, post } from '../api.js';
 import { Chart, RangeSelect, rangeQuery, useRange, type Details } from '../chart.js';
 import { ConfirmButton, Facts, LoadError, Notice, Section, SelectField, Table, TextField } from '../components.js';
-import { bytes, num, rate, value } from '../format.js';
+import { bytes, num, rate, time, value } from '../format.js';
 import { useAction, useData } from '../hooks.js';
 import { go, link } from '../routes.js';
 import { Features } from './exchanges.js';
 import { lengthSeries, rateSeries } from './overview.js';
-import { queueFeatures, queueRate, type QueueInfo } from './queues.js';
+import { age, queueFeatures, queueRate, type QueueInfo } from './queues.js';
 import { AddBinding, BindingsTable, PublishForm, type BindingInfo } from './shared.js';
 
 interface ConsumerInfo {
@@ -40,6 +40,7 @@ interface QueueDetails extends QueueInfo {
   exclusive_consumer_tag?: string | null;
   single_active_consumer_tag?: string | null;
   effective_policy_definition?: Record<string, unknown>;
+  head_message_timestamp?: number | null;
 }
 
 interface GotMessage {
@@ -96,6 +97,10 @@ export function QueuePage(props: { vhost: string; name: string }) {
                 ['Messages (ready / unacked / total)', `${num(q.messages_ready)} / ${num(q.messages_unacknowledged)} / ${num(q.messages)}`],
                 ['Message body bytes (ready / unacked / total)', `${bytes(q.message_bytes_ready)} / ${bytes(q.message_bytes_unacknowledged)} / ${bytes(q.message_bytes)}`],
                 ['Memory', bytes(q.memory)],
+                ['Oldest ready message', q.type === 'stream' ? 'n/a' : age(q.oldest_ready_message_age_ms) || '—'],
+                ['Oldest unacked delivery', q.type === 'stream' ? 'n/a' : age(q.oldest_unacked_delivery_age_ms) || '—'],
+                ['Head message timestamp', typeof q.head_message_timestamp === 'number' ? time(q.head_message_timestamp * 1000) : ''],
+                ['Redelivered / requeued', `${num(q.redelivered_total)} / ${num(q.requeued_total)}`],
                 ['Incoming', rate(queueRate(q, 'publish'))],
                 ['Deliver / get', rate(queueRate(q, 'deliver_get'))],
                 ['Ack', rate(queueRate(q, 'ack'))],

@@ -5,7 +5,7 @@
 import { useState } from 'preact/hooks';
 import { enc, put } from '../api.js';
 import { KeyValueEditor, Notice, Section, SelectField, TextField, rowsToObject, type Column, type KeyValueRow } from '../components.js';
-import { num, rate } from '../format.js';
+import { duration, num, rate } from '../format.js';
 import { useAction, useRefresh } from '../hooks.js';
 import { usePagedList } from '../paged.js';
 import { PagedTable } from '../paged-table.js';
@@ -28,7 +28,20 @@ export interface QueueInfo {
   messages_ready?: number;
   messages_unacknowledged?: number;
   message_stats?: Record<string, number | { rate: number }>;
+  /** Warren's: null when nothing is ready / outstanding, and for streams. */
+  oldest_ready_message_age_ms?: number | null;
+  oldest_unacked_delivery_age_ms?: number | null;
+  redelivered_total?: number;
+  requeued_total?: number;
 }
+
+/** An age in ms as people read it ("3m 12s"); empty when there is none. */
+export function age(ms: number | null | undefined): string {
+  if (typeof ms !== 'number') return '';
+  return ms < 1000 ? `${ms} ms` : duration(ms);
+}
+
+const AGES_KEY = 'warren-queue-ages';
 
 const ARGUMENT_FEATURES: [string, string][] = [
   ['x-message-ttl', 'TTL'],
@@ -50,10 +63,23 @@ export function queueFeatures(q: QueueInfo): string[] {
   return f;
 }
 
+const AGE_COLUMNS: Column<QueueInfo>[] = [
+  { label: 'Oldest ready', sort: 'oldest_ready_message_age_ms', num: true, render: (q) => age(q.oldest_ready_message_age_ms) },
+  { label: 'Oldest unacked', sort: 'oldest_unacked_delivery_age_ms', num: true, render: (q) => age(q.oldest_unacked_delivery_age_ms) },
+  { label: 'Redelivered', sort: 'redelivered_total', num: true, render: (q) => num(q.redelivered_total) },
+  { label: 'Requeued', sort: 'requeued_total', num: true, render: (q) => num(q.requeued_total) },
+];
+
 export const queueRate = (q: QueueInfo, k: string) => (q.message_stats?.[`${k}_details`] as { rate: number } | undefined)?.rate ?? 0;
 
 export function QueuesPage() {
   const { vhost } = useRefresh();
+  // A column option, off by default as RabbitMQ's list is: the waiting times and redeliveries.
+  const [showAges, setShowAges] = useState(() => localStorage.getItem(AGES_KEY) === 'true');
+  const toggleAges = (on: boolean) => {
+    localStorage.setItem(AGES_KEY, String(on));
+    setShowAges(on);
+  };
   const list = usePagedList<QueueInfo>(vhost ? `/queues/${enc(vhost)}` : '/queues', { key: 'name', reverse: false });
   const columns: Column<QueueInfo>[] = [
     ...(vhost ? [] : [{ label: 'Virtual host', sort: 'vhost', render: (q: QueueInfo) => q.vhost }]),
@@ -67,10 +93,14 @@ export function QueuesPage() {
     { label: 'incoming', sort: 'message_stats.publish_details.rate', num: true, render: (q) => rate(queueRate(q, 'publish')) },
     { label: 'deliver / get', sort: 'message_stats.deliver_get_details.rate', num: true, render: (q) => rate(queueRate(q, 'deliver_get')) },
     { label: 'ack', sort: 'message_stats.ack_details.rate', num: true, render: (q) => rate(queueRate(q, 'ack')) },
+    ...(showAges ? AGE_COLUMNS : []),
   ];
   return (
     <>
       <h1>Queues</h1>
+      <label class="column-option">
+        <input type="checkbox" checked={showAges} onChange={(e) => toggleAges(e.currentTarget.checked)} /> Show message ages and redeliveries
+      </label>
       <PagedTable list={list} label="Queues" columns={columns} rowKey={(q) => `${q.vhost}/${q.name}`} />
       <Section title="Add a new queue" open={false}>
         <AddQueue onAdded={list.reload} />
