@@ -3,14 +3,16 @@
  * queues, with a consumer settling everything, on the store alone (no AMQP). Many publishers keep
  * `window` unconfirmed messages each, so group commit has something to group.
  *   node dist/bench/store-throughput.js --seconds 5 --queues 1 --publishers 8 --window 256 --size 1024
+ * --direct-syncs N: segment files a round fdatasyncs itself before using the journal (default: the
+ * store's; a huge N turns the journal off).
  */
 import { MessageStore } from '../src/store/index.js';
 import { benchDir, numArgs, persistentMessage, report } from './store-util.js';
 import fs from 'node:fs';
 
-const args = numArgs({ seconds: 5, queues: 1, publishers: 8, window: 256, size: 1024, consume: 1 });
+const args = numArgs({ seconds: 5, queues: 1, publishers: 8, window: 256, size: 1024, consume: 1, 'direct-syncs': -1 });
 const dir = benchDir('store-throughput');
-const store = new MessageStore(dir);
+const store = new MessageStore(dir, args['direct-syncs'] >= 0 ? { directSyncs: args['direct-syncs'] } : {});
 await store.open();
 const lists = Array.from({ length: args.queues }, (_, i) => store.create('/', `q${i}`));
 
@@ -56,5 +58,7 @@ report({
   mibPerSec: Math.round(((msgs / secs) * args.size) / 1048576),
   roundsPerSec: Math.round((end.rounds - start.rounds) / secs),
   fdatasyncsPerSec: Math.round((end.fdatasyncs - start.fdatasyncs) / secs),
+  journalShare: Math.round(((end.journalBytes - start.journalBytes) / Math.max(1, end.bytesWritten - start.bytesWritten)) * 100) / 100,
+  journalBehind: end.journalBehind - start.journalBehind,
   msgsPerRound: Math.round(msgs / Math.max(1, end.rounds - start.rounds)),
 });

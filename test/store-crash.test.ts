@@ -24,7 +24,8 @@ import { MessageStore } from '../src/store/index.js';
 import { bodyId, message, openStore, removeDir, tempDir } from './store-util.js';
 
 const QUEUES = ['crash-a', 'crash-b'];
-const OPTIONS = { windowMessages: 16, windowBytes: 64 * 1024, segmentBytes: 64 * 1024, readChunkBytes: 16 * 1024 };
+// directSyncs 1: each round fdatasyncs one queue's segment itself and sends the other's writes through the journal.
+const OPTIONS = { windowMessages: 16, windowBytes: 64 * 1024, segmentBytes: 64 * 1024, readChunkBytes: 16 * 1024, directSyncs: 1 };
 const isTransient = (id: number): boolean => id % 10 === 7;
 
 if (process.env.WARREN_STORE_CRASH_CHILD) {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Envelope } from '../src/broker/message.js';
+import { DIRECT_SYNCS } from '../src/store/persister.js';
 import { drain, durable, ids, message, openStore, range, removeDir, segmentFiles, tempDir } from './store-util.js';
 
 const dirs: string[] = [];
@@ -242,36 +243,45 @@ describe('durable message list', () => {
     store.close();
   });
 
-  test('group commit: one turn of pushes to many queues is one write per queue and one sync round', async () => {
-    const { store } = await openStore(dataDir());
-    const lists = range(0, 30).map((i) => store.create('/', `g${i}`));
-    await new Promise((r) => setTimeout(r, 20)); // the directory syncs of the creates are done
-    const before = { ...store.persister.stats };
-    let fired = 0;
-    const all: Promise<void>[] = [];
-    for (let i = 0; i < 3000; i++) {
-      const list = lists[i % lists.length]!;
-      list.push(message(i, { size: 1024 }));
-      all.push(
-        new Promise((resolve) =>
-          list.whenDurable(() => {
-            // Every segment written in this turn had its fdatasync completed before any confirm.
-            assert.equal(store.persister.stats.fdatasyncsDone - before.fdatasyncsDone, lists.length);
-            fired++;
-            resolve();
-          }),
-        ),
-      );
-    }
-    await Promise.all(all);
-    assert.equal(fired, 3000);
-    const after = store.persister.stats;
-    assert.equal(after.rounds - before.rounds, 1, 'one round');
-    assert.equal(after.fdatasyncs - before.fdatasyncs, lists.length, 'one fdatasync per queue');
-    // 3.2 MB of records: three full 1 MiB slabs, then the end of the turn.
-    assert.ok(after.flushes - before.flushes <= 4, `flushes ${after.flushes - before.flushes}`);
-    store.close();
-  });
+  for (const directSyncs of [DIRECT_SYNCS, Infinity]) {
+    const how = directSyncs === Infinity ? 'one fdatasync per queue (no journal)' : `${DIRECT_SYNCS} segment fdatasyncs and the journal's`;
+    test(`group commit: one turn of pushes to many queues is one write per queue and one sync round of ${how}`, async () => {
+      const { store } = await openStore(dataDir(), { directSyncs });
+      const lists = range(0, 30).map((i) => store.create('/', `g${i}`));
+      await new Promise((r) => setTimeout(r, 20)); // the directory syncs of the creates are done
+      const before = { ...store.persister.stats };
+      const syncs = directSyncs === Infinity ? lists.length : DIRECT_SYNCS + 1;
+      let fired = 0;
+      const all: Promise<void>[] = [];
+      for (let i = 0; i < 3000; i++) {
+        const list = lists[i % lists.length]!;
+        list.push(message(i, { size: 1024 }));
+        all.push(
+          new Promise((resolve) =>
+            list.whenDurable(() => {
+              // Every fdatasync of the round (segments and journal) completed before any confirm.
+              assert.equal(store.persister.stats.fdatasyncsDone - before.fdatasyncsDone, syncs);
+              fired++;
+              resolve();
+            }),
+          ),
+        );
+      }
+      await Promise.all(all);
+      assert.equal(fired, 3000);
+      const after = store.persister.stats;
+      assert.equal(after.rounds - before.rounds, 1, 'one round');
+      assert.equal(after.fdatasyncs - before.fdatasyncs, syncs);
+      const journaled = after.journalBytes - before.journalBytes;
+      if (directSyncs === Infinity) assert.equal(journaled, 0);
+      else assert.ok(journaled > 2_800_000 && journaled < 3_300_000, `the other 28 queues' records went to the journal: ${journaled} bytes`);
+      // 3.2 MB of records: three full 1 MiB slabs, then the end of the turn.
+      assert.ok(after.flushes - before.flushes <= 4, `flushes ${after.flushes - before.flushes}`);
+      store.close();
+      const journalDir = path.join(store.dataDir, 'journal');
+      assert.equal(fs.existsSync(journalDir) ? fs.readdirSync(journalDir).length : 0, 0, 'a clean close deletes the journal');
+    });
+  }
 
   test('whenDurable does not wait for fsync when only transient messages were pushed', async () => {
     const { store } = await openStore(dataDir());

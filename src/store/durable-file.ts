@@ -1,4 +1,4 @@
-/** Small files that must be whole or absent after a crash (queue.json, definitions.json). */
+/** Small files that must be whole or absent after a crash (queue.json, definitions.json), and whole writes. */
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -22,5 +22,25 @@ export function syncDirSync(dir: string): void {
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** pwritev all of `buffers` (total bytes `total`) at `position`, finishing short writes. */
+export function writevAll(fd: number, buffers: Buffer[], position: number, total: number): void {
+  let written = fs.writevSync(fd, buffers, position);
+  while (written < total) {
+    // Rare (signals, quotas): rebuild the iovecs from where the kernel stopped.
+    let skip = written;
+    const rest: Buffer[] = [];
+    for (const b of buffers) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        rest.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    const n = fs.writevSync(fd, rest, position + written);
+    if (n <= 0) throw new Error(`short write (${position + written} of ${position + total})`);
+    written += n;
   }
 }

@@ -351,6 +351,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     this.closed = true;
     this.persister.forget(this);
     this.closeFiles();
+    if (!this.transient) this.persister.forgetFile(this.dir);
     fs.rmSync(this.dir, { recursive: true, force: true });
     this.releaseMemory();
     this.onGone(this);
@@ -566,6 +567,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     const open = this.openAckSegments.indexOf(segment);
     if (open >= 0) this.openAckSegments.splice(open, 1);
     this.reader.forget(segment);
+    if (segment.journalPath) this.persister.forgetFile(segment.path);
     segment.remove((err) => this.log('warn', 'could not delete a segment file', { file: segment.path, error: err.message }));
   }
 

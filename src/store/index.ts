@@ -18,12 +18,14 @@
  *     0000000000041235.seg ...            a new segment every segmentBytes (16 MiB); a segment and its
  *                                         .ack are deleted once every message in them is settled (the
  *                                         active one too, by the store's sweep, once the queue is drained)
+ *   journal/0000000000000001.wal          shared write-ahead journal of group-commit rounds with many busy
+ *                                         queues, deleted once checkpointed, replayed at open (journal.ts)
  *   transient/<h(vhost)>/<h(queue)>.<n>/  pages of a non-durable queue beyond its memory window: .seg files
  *                                         only, never fsynced, created at the first page-out, removed at
  *                                         delete and close, and emptied at every open (never recovered)
  * Record formats: record.ts. Recovery rules (torn tails, damaged bytes, the fast path after a clean
  * stop, how lost messages are counted): recovery.ts and clean-shutdown.ts. Memory
- * windows, paging and the delivered mark: durable-message-list.ts. Group commit: persister.ts.
+ * windows, paging and the delivered mark: durable-message-list.ts. Group commit: persister.ts and journal.ts.
  *
  * How the broker uses it:
  *

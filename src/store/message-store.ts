@@ -11,7 +11,8 @@ import { DataDirLock } from './data-dir-lock.js';
 import { writeFileDurably } from './durable-file.js';
 import { DEFAULT_LIST_OPTIONS, DurableMessageList, type DurableListOptions } from './durable-message-list.js';
 import { silentLogger, type StoreLogger } from './logger.js';
-import { Persister } from './persister.js';
+import { Journal, replayJournal } from './journal.js';
+import { DIRECT_SYNCS, Persister } from './persister.js';
 import { QUEUE_META_FILE, ScratchBuffer, newRecoveryTotals, recoverQueueDir, type QueueMeta } from './recovery.js';
 
 export interface MessageStoreOptions extends Partial<DurableListOptions> {
@@ -20,6 +21,8 @@ export interface MessageStoreOptions extends Partial<DurableListOptions> {
   progressIntervalMs?: number;
   /** Told about every write to the data dir, with its size (the broker's disk alarm). */
   onDiskWrite?: (bytes: number) => void;
+  /** Segment files a group-commit round fdatasyncs itself before using the journal (persister.ts; Infinity: never). */
+  directSyncs?: number;
 }
 
 /** Recovered queues: vhost name -> queue name -> list. */
@@ -56,7 +59,7 @@ export class MessageStore {
       segmentBytes: options.segmentBytes ?? DEFAULT_LIST_OPTIONS.segmentBytes,
       readChunkBytes: options.readChunkBytes ?? DEFAULT_LIST_OPTIONS.readChunkBytes,
     };
-    this.persister = new Persister(this.log, options.onDiskWrite);
+    this.persister = new Persister(this.log, options.onDiskWrite, new Journal(this.dataDir, this.log), options.directSyncs ?? DIRECT_SYNCS);
   }
 
   get vhostsDir(): string {
@@ -78,6 +81,8 @@ export class MessageStore {
    */
   async open(): Promise<RecoveredQueues> {
     this.lock = DataDirLock.acquire(this.dataDir);
+    // Writes a power loss may have kept from the segment files are in the journal: put them back first.
+    replayJournal(this.dataDir, this.log);
     const clean = takeCleanShutdown(this.dataDir);
     fs.rmSync(this.transientDir, { recursive: true, force: true });
     fs.mkdirSync(this.vhostsDir, { recursive: true });
@@ -137,6 +142,7 @@ export class MessageStore {
   sweep(): void {
     for (const list of this.lists.values()) list.releaseDrainedSegment();
     for (const list of this.transientLists) list.releaseDrainedSegment();
+    this.persister.checkpointIfIdle();
   }
 
   /**
@@ -169,6 +175,7 @@ export class MessageStore {
     if (existing) return existing;
     const dir = this.queueDir(vhost, name);
     this.cleanQueues.delete(this.relative(dir));
+    this.persister.forgetFile(dir);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
     const meta: QueueMeta = { vhost, name };
@@ -200,7 +207,10 @@ export class MessageStore {
   delete(vhost: string, name: string): void {
     const list = this.lists.get(key(vhost, name));
     if (list) list.destroy();
-    else fs.rmSync(this.queueDir(vhost, name), { recursive: true, force: true });
+    else {
+      this.persister.forgetFile(this.queueDir(vhost, name));
+      fs.rmSync(this.queueDir(vhost, name), { recursive: true, force: true });
+    }
     this.cleanQueues.delete(this.relative(this.queueDir(vhost, name)));
   }
 

@@ -9,8 +9,13 @@
  * that got new files; when all of them are done, the round's whenDurable callbacks fire in order.
  * Writes made while a round is in flight go to the next round, which starts as soon as the
  * current one ends: under load each fdatasync covers everything that arrived during the last one.
+ *
+ * Many busy queues: a round fdatasyncs at most `directSyncs` segment files itself; the writes of
+ * any further segment in it also go to the store's shared journal (journal.ts), and the round
+ * fdatasyncs that one file instead, so its cost does not grow with the number of queues written.
  */
 import fs from 'node:fs';
+import type { Journal, JournalFile } from './journal.js';
 import type { StoreLogger } from './logger.js';
 import type { Segment } from './segment.js';
 
@@ -32,14 +37,22 @@ interface Round {
   readonly files: Set<Segment>;
   readonly dirs: Set<string>;
   readonly callbacks: (() => void)[];
+  /** The journal file to fdatasync (written in this round), and whether it was sealed as the round began. */
+  journal: JournalFile | undefined;
+  sealed: boolean;
   failed: boolean;
 }
 
 const SLAB_BYTES = 1024 * 1024;
+/**
+ * Two: a lone busy queue (plus one rotating) writes no journal bytes, and the two fdatasyncs and
+ * the journal's run side by side in libuv's four threads.
+ */
+export const DIRECT_SYNCS = 2;
 const RETRY_MS = 1000;
 
 function newRound(id: number): Round {
-  return { id, files: new Set(), dirs: new Set(), callbacks: [], failed: false };
+  return { id, files: new Set(), dirs: new Set(), callbacks: [], journal: undefined, sealed: false, failed: false };
 }
 
 export class Persister {
@@ -53,13 +66,22 @@ export class Persister {
   private completed = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** Counters for benchmarks and tests (flushes: flushAll calls that had something to write). */
-  readonly stats = { flushes: 0, rounds: 0, fdatasyncs: 0, fdatasyncsDone: 0, bytesWritten: 0 };
+  /** Segments whose writes are in the journal's unwritten batch (kept open until it is written). */
+  private journalBatch: Segment[] = [];
+  private sealRequested = false;
+  /**
+   * Counters for benchmarks and tests (flushes: flushAll calls that had something to write;
+   * journalBehind: segment writes fdatasynced directly because journal checkpoints were behind).
+   */
+  readonly stats = { flushes: 0, rounds: 0, fdatasyncs: 0, fdatasyncsDone: 0, bytesWritten: 0, journalBytes: 0, journalBehind: 0 };
 
   constructor(
     private readonly log: StoreLogger,
     /** Told about every write to the data dir (the disk alarm re-checks free space early from it). */
     private readonly onDiskWrite: (bytes: number) => void = () => {},
+    private readonly journal?: Journal,
+    /** Segment files a round fdatasyncs itself before the rest of its writes go through the journal. */
+    private readonly directSyncs = DIRECT_SYNCS,
   ) {}
 
   /** A list wrote `bytes` to one of its files. */
@@ -117,6 +139,41 @@ export class Persister {
     this.open.files.add(segment);
   }
 
+  /**
+   * `buffers` (`total` bytes) holding a persistent record were just written at `position` of
+   * `segment`: the open round makes them durable, by fdatasyncing the segment or through the journal.
+   */
+  makeDurable(segment: Segment, buffers: readonly Buffer[], position: number, total: number): void {
+    const journal = this.journal;
+    if (!journal || this.open.files.has(segment) || this.open.files.size < this.directSyncs) {
+      this.needsSync(segment);
+      return;
+    }
+    if (!journal.accepting) {
+      this.stats.journalBehind++;
+      this.needsSync(segment);
+      return;
+    }
+    segment.journalPath ??= journal.relative(segment.path);
+    journal.addWrite(segment.journalPath, position, buffers, total);
+    // Keeps its fd open until the batch is written (the fallback on a failed write fdatasyncs it).
+    segment.syncRounds++;
+    this.journalBatch.push(segment);
+  }
+
+  /** A segment file or a queue directory is being deleted: the journal must never replay older writes into it. */
+  forgetFile(file: string): void {
+    this.journal?.addTombstone(this.journal.relative(file));
+  }
+
+  /** Store sweep: if the journal got nothing since the last sweep, the next round seals it for a checkpoint. */
+  checkpointIfIdle(): void {
+    if (this.journal?.idleWithEntries()) {
+      this.sealRequested = true;
+      this.schedule();
+    }
+  }
+
   /** A file was created in this directory: the open round must fsync the directory. */
   needsDirSync(dir: string): void {
     this.open.dirs.add(dir);
@@ -138,6 +195,7 @@ export class Persister {
       if (client.flushWrites()) this.dirty.delete(client);
       else ok = false;
     }
+    if (this.journalBatch.length > 0 || this.journal?.hasPending) this.writeJournal();
     // Failed clients copied their pending bytes out of the slab, so it is free either way.
     this.slabPos = 0;
     if (this.slab.length > SLAB_BYTES) this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
@@ -150,8 +208,31 @@ export class Persister {
     return ok;
   }
 
+  /** The journal batch refers to the slab: written before the slab is reused. */
+  private writeJournal(): void {
+    const journal = this.journal!;
+    const segments = this.journalBatch;
+    this.journalBatch = [];
+    const written = journal.writePending((dir) => this.needsDirSync(dir));
+    if (written >= 0) {
+      this.open.journal = journal.currentFile;
+      this.stats.journalBytes += written;
+      this.wrote(written);
+      for (const segment of segments) segment.synced();
+      return;
+    }
+    // The segments' own bytes are written: fdatasync them in the open round instead (already pinned).
+    for (const segment of segments) {
+      if (this.open.files.has(segment)) segment.synced();
+      else this.open.files.add(segment);
+    }
+  }
+
   close(): void {
     this.closed = true;
+    this.journal?.closeSync(this.journalBatch.map((s) => s.journalPath!));
+    for (const segment of this.journalBatch) segment.synced();
+    this.journalBatch = [];
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
   }
@@ -165,7 +246,13 @@ export class Persister {
   private startRound(): void {
     if (this.inFlight) return;
     const round = this.open;
-    if (round.files.size === 0 && round.dirs.size === 0 && round.callbacks.length === 0) return;
+    const sealed = this.journal?.sealIfDue(this.sealRequested);
+    this.sealRequested = false;
+    if (sealed) {
+      round.journal = sealed;
+      round.sealed = true;
+    }
+    if (round.files.size === 0 && round.dirs.size === 0 && round.callbacks.length === 0 && !round.journal) return;
     this.open = newRound(round.id + 1);
     this.inFlight = round;
     this.stats.rounds++;
@@ -194,12 +281,22 @@ export class Persister {
       pending++;
       syncDir(dir, (err) => done(err, dir));
     }
+    const journal = round.journal;
+    if (journal && journal.fd >= 0) {
+      pending++;
+      this.stats.fdatasyncs++;
+      journal.sync((err) => {
+        this.stats.fdatasyncsDone++;
+        done(err, journal.file);
+      });
+    }
     done(null, '');
   }
 
   private finishRound(round: Round): void {
     this.inFlight = undefined;
     this.completed = round.id;
+    if (round.sealed) this.journal!.checkpoint();
     if (!round.failed) {
       for (const callback of round.callbacks) {
         try {

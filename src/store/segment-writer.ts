@@ -6,10 +6,10 @@
  * the file in one pwritev. The segment's whole-file crc32 (for the clean-shutdown marker) is
  * advanced per buffer written, not per record.
  */
-import fs from 'node:fs';
 import type { Message } from '../broker/message.js';
 import { crc32, crc32Range } from './crc32.js';
 import type { Persister, SlabWriter } from './persister.js';
+import { writevAll } from './durable-file.js';
 import { headerUpperBound, writeHeader } from './record.js';
 import type { Segment } from './segment.js';
 
@@ -90,21 +90,22 @@ export class SegmentWriter implements SlabWriter {
 
   /**
    * Write everything buffered to `segment` at its written offset (throws on failure: the caller
-   * keeps the bytes with keepForRetry()). Registers the fdatasync with the persister's open round
+   * keeps the bytes with keepForRetry()). Has the persister's open round make them durable
    * when a persistent record was among them.
    */
   flushTo(segment: Segment): void {
     this.closeRun();
     if (this.iov.length === 0) return;
     const total = segment.end - segment.written;
-    writevAll(segment.fd, this.iov, segment.written, total);
+    const position = segment.written;
+    writevAll(segment.fd, this.iov, position, total);
     this.persister.wrote(total);
     segment.written = segment.end;
     let fileCrc = segment.fileCrc;
     if (fileCrc !== undefined) for (const b of this.iov) fileCrc = crc32(b, fileCrc);
     segment.fileCrc = fileCrc;
+    if (this.pendingPersistent) this.persister.makeDurable(segment, this.iov, position, total);
     this.iov = [];
-    if (this.pendingPersistent) this.persister.needsSync(segment);
     this.pendingPersistent = false;
   }
 
@@ -124,25 +125,5 @@ export class SegmentWriter implements SlabWriter {
     if (!this.runBuf) return;
     this.iov.push(this.runBuf.subarray(this.runStart, this.runEnd));
     this.runBuf = undefined;
-  }
-}
-
-/** pwritev all of `buffers` (total bytes `total`) at `position`, finishing short writes. */
-function writevAll(fd: number, buffers: Buffer[], position: number, total: number): void {
-  let written = fs.writevSync(fd, buffers, position);
-  while (written < total) {
-    // Rare (signals, quotas): rebuild the iovecs from where the kernel stopped.
-    let skip = written;
-    const rest: Buffer[] = [];
-    for (const b of buffers) {
-      if (skip >= b.length) skip -= b.length;
-      else {
-        rest.push(skip > 0 ? b.subarray(skip) : b);
-        skip = 0;
-      }
-    }
-    const n = fs.writevSync(fd, rest, position + written);
-    if (n <= 0) throw new Error('short write to segment file');
-    written += n;
   }
 }

@@ -44,6 +44,8 @@ export class Segment {
   persistentRecords = 0;
   persistentBodyBytes = 0;
   deleted = false;
+  /** Its path relative to the data dir, once its writes have gone through the journal. */
+  journalPath: string | undefined;
   /** Group-commit rounds that will fdatasync this segment and have not yet: closing waits for them. */
   syncRounds = 0;
   private closeAfterSync = false;

@@ -1,0 +1,388 @@
+/**
+ * The store's shared write-ahead journal: how one group-commit round makes the writes of many
+ * queues durable with one fdatasync instead of one per segment file.
+ *
+ * A round fdatasyncs the first few segment files written in it itself (Persister.directSyncs: a
+ * lone busy queue costs one fdatasync and no extra bytes, as before). The writes to any further
+ * segment in that round are written to their segment file as usual, not synced, and the same bytes
+ * are appended to the journal, which the round fdatasyncs alone: a round of 100 busy queues costs
+ * 3 fdatasyncs, not 100, at the price of writing those bytes twice.
+ *
+ * Files: `<data dir>/journal/<16 digits>.wal`, append-only, a new one once the current one passes
+ * JOURNAL_FILE_BYTES or the store has been idle for a sweep. Entries (little-endian):
+ *
+ *   u32 length (whole entry)  u32 crc32 (of everything after it)  u8 kind  u16 n  n bytes path
+ *   kind 1 (write):      f64 offset, then the bytes written at that offset of that segment file
+ *   kind 2 (tombstone):  nothing: the file or directory at path was deleted; writes before this
+ *                        entry to it (or under it) must never be replayed (a queue deleted and
+ *                        declared again reuses its segment file names)
+ *
+ * Paths are relative to the data dir. A sealed file is checkpointed in the background: every
+ * segment file it wrote to is fdatasynced (one at a time, so it never takes the thread pool from
+ * the rounds), then the journal file is deleted. A clean close checkpoints everything.
+ *
+ * At start (replayJournal, before recovery reads the segments), every entry up to the first torn
+ * or damaged one of each file is applied in order: the bytes are written at their offset where the
+ * file does not already hold them (a file that no longer exists, or is shorter than the offset,
+ * is skipped: its writes were never confirmed or it was deleted), the touched files are
+ * fdatasynced and the journal files deleted. Writes that already reached the segment file (all of
+ * them after anything but a power loss) cost a read and a compare, no write and no free space.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { crc32, crc32Range } from './crc32.js';
+import { syncDirSync, writevAll } from './durable-file.js';
+import type { StoreLogger } from './logger.js';
+
+export const JOURNAL_DIR = 'journal';
+const JOURNAL_FILE = /^(\d{16})\.wal$/;
+/** Seal the current journal file past this size (bounds its disk use and the replay after a crash). */
+export const JOURNAL_FILE_BYTES = 32 * 1024 * 1024;
+/** Sealed files waiting for their checkpoint beyond which rounds stop using the journal. */
+const MAX_SEALED = 3;
+/** fdatasyncs a checkpoint runs at once. */
+const CHECKPOINT_SYNCS = 2;
+
+const KIND_WRITE = 1;
+const KIND_TOMBSTONE = 2;
+const FIXED = 4 + 4 + 1 + 2;
+
+/** One journal file being written or waiting for its checkpoint. */
+export class JournalFile {
+  fd = -1;
+  size = 0;
+  /** Segment files (relative paths) it holds writes for: what its checkpoint must fdatasync. */
+  readonly paths = new Set<string>();
+  /** fdatasyncs in flight on fd: closing waits for them. */
+  private syncing = 0;
+  private closeAfterSync = false;
+
+  constructor(readonly file: string) {}
+
+  /** fdatasync it (in the thread pool); its fd stays open until that is done. */
+  sync(callback: (err: NodeJS.ErrnoException | null) => void): void {
+    this.syncing++;
+    fs.fdatasync(this.fd, (err) => {
+      if (--this.syncing === 0 && this.closeAfterSync) this.close();
+      callback(err);
+    });
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    if (this.syncing > 0) {
+      this.closeAfterSync = true;
+      return;
+    }
+    fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+export class Journal {
+  readonly dir: string;
+  private current: JournalFile | undefined;
+  private readonly sealed: JournalFile[] = [];
+  private nextNumber = 1;
+  /** Entries buffered until the end of the persister's flush: headers and the writers' own buffers. */
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  private batchPaths: string[] = [];
+  /** The tombstones in the batch: kept if its write fails (the writes in it are not needed then). */
+  private batchTombstones: Buffer[] = [];
+  private checkpointing = false;
+  private closed = false;
+  /** Bytes appended since the last idle check (sealIfIdle). */
+  private recentBytes = 0;
+
+  constructor(
+    readonly dataDir: string,
+    private readonly log: StoreLogger,
+  ) {
+    this.dir = path.join(dataDir, JOURNAL_DIR);
+  }
+
+  /** Whether rounds may use it now (not while checkpoints are behind: that bounds its disk use). */
+  get accepting(): boolean {
+    return !this.closed && this.sealed.length < MAX_SEALED;
+  }
+
+  get hasPending(): boolean {
+    return this.batchBytes > 0;
+  }
+
+  /** The file the last writePending() wrote to (the open round fdatasyncs it). */
+  get currentFile(): JournalFile | undefined {
+    return this.current;
+  }
+
+  /** Path of a file under the data dir as entries name it. */
+  relative(file: string): string {
+    return path.relative(this.dataDir, file);
+  }
+
+  /** Buffer a write entry: `buffers` (total bytes `total`) were written at `offset` of `relPath`. */
+  addWrite(relPath: string, offset: number, buffers: readonly Buffer[], total: number): void {
+    const name = Buffer.from(relPath);
+    const header = Buffer.allocUnsafe(FIXED + name.length + 8);
+    header.writeUInt32LE(header.length + total, 0);
+    header.writeUInt8(KIND_WRITE, 8);
+    header.writeUInt16LE(name.length, 9);
+    name.copy(header, FIXED);
+    header.writeDoubleLE(offset, FIXED + name.length);
+    let crc = crc32Range(header, 8, header.length);
+    for (const b of buffers) crc = crc32(b, crc);
+    header.writeUInt32LE(crc, 4);
+    this.batch.push(header, ...buffers);
+    this.batchBytes += header.length + total;
+    this.batchPaths.push(relPath);
+  }
+
+  /** Buffer a tombstone: the file or directory `relPath` was deleted. */
+  addTombstone(relPath: string): void {
+    if (!this.current && this.sealed.length === 0 && this.batchBytes === 0) return; // nothing to shadow
+    const name = Buffer.from(relPath);
+    const entry = Buffer.allocUnsafe(FIXED + name.length);
+    entry.writeUInt32LE(entry.length, 0);
+    entry.writeUInt8(KIND_TOMBSTONE, 8);
+    entry.writeUInt16LE(name.length, 9);
+    name.copy(entry, FIXED);
+    entry.writeUInt32LE(crc32Range(entry, 8, entry.length), 4);
+    this.batch.push(entry);
+    this.batchBytes += entry.length;
+    this.batchTombstones.push(entry);
+  }
+
+  /**
+   * Append the buffered entries to the current file (created if needed: `created` is then told so
+   * the round fsyncs the directory). Returns the bytes written, or -1 if the write failed: the
+   * file is then cut back to its last whole entry (or sealed if even that fails) and the caller
+   * must make those segment writes durable another way. Tombstones are kept for the next try.
+   */
+  writePending(created: (dir: string) => void): number {
+    if (this.batchBytes === 0) return 0;
+    let file = this.current;
+    try {
+      if (!file) {
+        file = new JournalFile(path.join(this.dir, `${String(this.nextNumber++).padStart(16, '0')}.wal`));
+        fs.mkdirSync(this.dir, { recursive: true });
+        file.fd = fs.openSync(file.file, 'wx');
+        this.current = file;
+        created(this.dir);
+      }
+      writevAll(file.fd, this.batch, file.size, this.batchBytes);
+    } catch (err) {
+      this.log('error', 'journal write failed; this round syncs its segment files instead', { error: (err as Error).message });
+      if (file && file.fd >= 0) this.cutBack(file);
+      this.batch = this.batchTombstones;
+      this.batchBytes = this.batch.reduce((n, b) => n + b.length, 0);
+      this.batchTombstones = [...this.batch];
+      this.batchPaths = [];
+      return -1;
+    }
+    const written = this.batchBytes;
+    file.size += written;
+    for (const p of this.batchPaths) file.paths.add(p);
+    this.recentBytes += written;
+    this.batch = [];
+    this.batchBytes = 0;
+    this.batchPaths = [];
+    this.batchTombstones = [];
+    return written;
+  }
+
+  /**
+   * Stop appending to the current file if it is full (or `force` and it has anything); returns it
+   * (the round starting now fdatasyncs it, then calls checkpoint()). Only called as a round starts,
+   * so every byte of a sealed file is durable before any entry of the next file can be.
+   */
+  sealIfDue(force: boolean): JournalFile | undefined {
+    const file = this.current;
+    if (!file || (file.size < JOURNAL_FILE_BYTES && !(force && file.size > 0))) return undefined;
+    this.current = undefined;
+    this.sealed.push(file);
+    return file;
+  }
+
+  /** True (once) when nothing was appended since the previous call but the current file has entries. */
+  idleWithEntries(): boolean {
+    const idle = this.recentBytes === 0 && this.current !== undefined && this.current.size > 0;
+    this.recentBytes = 0;
+    return idle;
+  }
+
+  /**
+   * Sealed files, oldest first: fdatasync the segment files each wrote to, CHECKPOINT_SYNCS at a
+   * time (the rest of libuv's pool stays free for the rounds), then delete it.
+   */
+  checkpoint(): void {
+    if (this.checkpointing || this.closed) return;
+    const file = this.sealed[0];
+    if (!file) return;
+    this.checkpointing = true;
+    const paths = [...file.paths];
+    let next = 0;
+    let running = 0;
+    let failed = false;
+    const step = (): void => {
+      if (this.closed) return;
+      if (next === paths.length && running === 0) {
+        if (failed) this.checkpointing = false;
+        else this.removeSealed(file);
+        return;
+      }
+      while (!failed && running < CHECKPOINT_SYNCS && next < paths.length) {
+        const p = paths[next++]!;
+        running++;
+        syncFile(path.join(this.dataDir, p), (err) => {
+          running--;
+          if (err && !failed) {
+            failed = true;
+            next = paths.length;
+            this.log('error', 'journal checkpoint: fdatasync failed; the journal file is kept', { file: p, error: err.message });
+          }
+          step();
+        });
+      }
+    };
+    step();
+  }
+
+  /** Clean close: every segment file the journal covers is fdatasynced, then the journal is deleted. */
+  closeSync(extraPaths: Iterable<string>): void {
+    if (this.closed) return;
+    this.closed = true;
+    const files = [...this.sealed, ...(this.current ? [this.current] : [])];
+    const paths = new Set<string>(extraPaths);
+    for (const f of files) for (const p of f.paths) paths.add(p);
+    try {
+      for (const p of paths) syncFileSync(path.join(this.dataDir, p));
+      for (const f of files) {
+        f.close();
+        fs.rmSync(f.file, { force: true });
+      }
+      if (files.length > 0) syncDirSync(this.dir);
+    } catch (err) {
+      // The journal stays: the next start replays it.
+      this.log('error', 'journal checkpoint at close failed; it will be replayed at the next start', { error: (err as Error).message });
+    }
+  }
+
+  private removeSealed(file: JournalFile): void {
+    file.close();
+    fs.unlink(file.file, (err) => {
+      this.checkpointing = false;
+      if (err && err.code !== 'ENOENT') {
+        this.log('warn', 'could not delete a checkpointed journal file', { file: file.file, error: err.message });
+      }
+      const i = this.sealed.indexOf(file);
+      if (i >= 0) this.sealed.splice(i, 1);
+      this.checkpoint();
+    });
+  }
+
+  private cutBack(file: JournalFile): void {
+    try {
+      fs.ftruncateSync(file.fd, file.size);
+    } catch {
+      // A torn entry would hide every later one from replay: never append to this file again.
+      this.current = undefined;
+      this.sealed.push(file);
+    }
+  }
+}
+
+/** Parse one journal file: entries up to the first torn or damaged one. */
+function* entries(buf: Buffer): Generator<{ kind: number; path: string; offset: number; data: Buffer }> {
+  let off = 0;
+  while (off + FIXED <= buf.length) {
+    const length = buf.readUInt32LE(off);
+    if (length < FIXED || off + length > buf.length) return;
+    if (crc32Range(buf, off + 8, off + length) !== buf.readUInt32LE(off + 4)) return;
+    const kind = buf.readUInt8(off + 8);
+    const n = buf.readUInt16LE(off + 9);
+    const name = buf.toString('utf8', off + FIXED, off + FIXED + n);
+    if (kind === KIND_WRITE && FIXED + n + 8 <= length) {
+      const offset = buf.readDoubleLE(off + FIXED + n);
+      yield { kind, path: name, offset, data: buf.subarray(off + FIXED + n + 8, off + length) };
+    } else if (kind === KIND_TOMBSTONE) {
+      yield { kind, path: name, offset: 0, data: buf.subarray(0, 0) };
+    } else return;
+    off += length;
+  }
+}
+
+/**
+ * Apply the journal left by a crash to the segment files, then delete it (see the file comment).
+ * Throws if a segment file cannot be written: starting without those bytes would lose confirmed messages.
+ */
+export function replayJournal(dataDir: string, log: StoreLogger): void {
+  const dir = path.join(dataDir, JOURNAL_DIR);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => JOURNAL_FILE.test(n)).sort();
+  } catch {
+    return;
+  }
+  if (names.length === 0) return;
+  const all = names.flatMap((n) => [...entries(fs.readFileSync(path.join(dir, n)))]);
+  // The last tombstone of each path: writes before it are of a deleted incarnation.
+  const tombstones: { path: string; at: number }[] = [];
+  all.forEach((e, i) => e.kind === KIND_TOMBSTONE && tombstones.push({ path: e.path, at: i }));
+  const shadowed = (p: string, i: number): boolean =>
+    tombstones.some((t) => t.at > i && (p === t.path || p.startsWith(t.path + path.sep)));
+  const touched = new Map<string, number>();
+  let applied = 0;
+  let rewritten = 0;
+  try {
+    all.forEach((e, i) => {
+      if (e.kind !== KIND_WRITE || shadowed(e.path, i)) return;
+      let fd = touched.get(e.path);
+      if (fd === undefined) {
+        try {
+          fd = fs.openSync(path.join(dataDir, e.path), 'r+');
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+          throw err;
+        }
+        touched.set(e.path, fd);
+      }
+      const size = fs.fstatSync(fd).size;
+      if (size < e.offset) return;
+      applied++;
+      const have = Buffer.alloc(e.data.length);
+      const got = fs.readSync(fd, have, 0, have.length, e.offset);
+      if (got === have.length && have.equals(e.data)) return;
+      writevAll(fd, [e.data], e.offset, e.data.length);
+      rewritten++;
+    });
+    for (const fd of touched.values()) fs.fdatasyncSync(fd);
+  } finally {
+    for (const fd of touched.values()) fs.closeSync(fd);
+  }
+  for (const n of names) fs.rmSync(path.join(dir, n), { force: true });
+  syncDirSync(dir);
+  log(rewritten > 0 ? 'warn' : 'info', 'journal replayed', { files: names.length, entries: all.length, writes: applied, rewritten });
+}
+
+function syncFile(file: string, callback: (err: NodeJS.ErrnoException | null) => void): void {
+  fs.open(file, 'r', (err, fd) => {
+    if (err) return callback(err.code === 'ENOENT' ? null : err);
+    fs.fdatasync(fd, (syncErr) => fs.close(fd, () => callback(syncErr)));
+  });
+}
+
+function syncFileSync(file: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    fs.fdatasyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
