@@ -4,6 +4,7 @@
  */
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
+import type { ClusterStatusSource } from './cluster-status.js';
 import type { Logger, LogLevel } from './logger.js';
 import { DUAL_STACK_HOST } from './net/listen.js';
 import type { TlsOptions } from './tls/tls-options.js';
@@ -115,8 +116,10 @@ export interface BrokerOptions {
   clusterListenerPort?: number;
   /** Host other nodes (and followers' proxies) reach this node at (Warren's cluster.advertised_host). Default: the AMQP listen address, or the host name when that is a wildcard. */
   clusterAdvertisedHost?: string;
-  /** This node's name in a cluster (--node-name, e.g. warren-1). Default warren@<host name>. */
+  /** This node's name (--node-name, e.g. warren-1), reported by management and metrics; process-wide (one process is one node). Default warren@<host name>. */
   nodeName?: string;
+  /** Set by a cluster node on the broker it runs as leader: every member's state, for /api/nodes and the metrics. */
+  cluster?: ClusterStatusSource;
   /** An AMQP client must finish connection.open within this many ms of connecting (handshake_timeout). Default 10000. */
   handshakeTimeout?: number;
   /** Failed logins per minute from one source address above which its refusals are delayed. Default 10; 0 disables the slow-down. */

@@ -33,6 +33,7 @@ import { DEFAULT_CONSUMER_TIMEOUT_MS } from './connection/consumer-timeout.js';
 import { NodeCounters } from './metrics/counters.js';
 import { PrometheusServer } from './metrics/prometheus-server.js';
 import { NODE_NAME } from './metrics/node-stats.js';
+import { setNodeName } from './node-name.js';
 import { Firehose } from './broker/firehose.js';
 import { totalmem } from 'node:os';
 import { tlsServerOptions } from './tls/tls-options.js';
@@ -76,6 +77,8 @@ export class Broker implements BrokerContext, ManagedBroker {
   private closing = false;
 
   private constructor(options: BrokerOptions) {
+    // One process is one node: its name (warren --node-name) is what management and metrics report.
+    if (options.nodeName !== undefined) setNodeName(options.nodeName);
     this.options = resolveOptions(options);
     this.logging = createLogging(options);
     this.log = this.logging.log;

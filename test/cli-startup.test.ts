@@ -110,6 +110,18 @@ describe('warren CLI options and logs', { skip: externalUrl ? 'starts Warren pro
     assert.match(p.stderr.join(''), /--port/);
   });
 
+  test('--node-name names the node in the management API; a bad name is refused with exit code 2', async () => {
+    const mgmt = await freePort();
+    const p = start(['--port', '0', ...base(), '--management-port', String(mgmt), '--node-name', 'warren-7']);
+    await p.listening();
+    const res = await fetch(`http://127.0.0.1:${mgmt}/api/overview`, { headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` } });
+    assert.equal(((await res.json()) as { node: string }).node, 'warren-7');
+    const bad = start(['--node-name', 'a b']);
+    assert.ok(await bad.waitExit(5000));
+    assert.equal(bad.exitCode, 2);
+    assert.match(bad.stderr.join(''), /--node-name must be letters, digits.*got 'a b'/);
+  });
+
   test('a port already in use makes it exit non-zero with an error, not hang', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));

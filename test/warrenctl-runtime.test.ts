@@ -20,6 +20,24 @@ describe('warrenctl run-time settings', () => {
   });
   const nodeInfo = async () => (await apiOk(target, 'GET', '/api/nodes')).body[0];
 
+  test('cluster_status on a single node: a cluster of one, led by itself', async () => {
+    const json = await ctl('cluster_status', '--formatter', 'json');
+    assert.equal(json.code, 0, json.stderr);
+    const status = JSON.parse(json.stdout) as Record<string, unknown>;
+    assert.equal(status['cluster_name'], node, 'as RabbitMQ, the cluster is named after its node by default');
+    assert.deepEqual(status['running_nodes'], [node]);
+    assert.deepEqual(status['disk_nodes'], [node]);
+    assert.equal(status['leader'], node);
+    assert.deepEqual(status['in_sync'], [node]);
+    assert.deepEqual(status['nodes'], [{ name: node, role: 'leader', running: true, in_sync: true, lag_bytes: 0 }]);
+    const text = await ctl('cluster_status');
+    assert.equal(text.code, 0);
+    assert.match(text.stdout, new RegExp(`^Cluster status of node ${node} \\.\\.\\.\nBasics\n\nCluster name: ${node}\n\nDisk Nodes\n\n${node}\n\nRunning Nodes\n\n${node}\n`));
+    assert.match(text.stdout, new RegExp(`^Leader\n\n${node}\n\nIn-sync Nodes\n\n${node}\n\nReplication\n\n${node}: leader$`, 'm'));
+    assert.match(text.stdout, /^Listeners\n\nNode: .*, interface: .*, port: \d+, protocol: amqp$/m);
+    assert.equal((await ctl('cluster_status', 'extra')).code, 64);
+  });
+
   test('trace_on / trace_off, also for a vhost that does not exist yet', async () => {
     assert.deepEqual(await ctl('trace_on'), { code: 0, stdout: 'Starting tracing for vhost "/" ...\nTrace enabled for vhost /\n', stderr: '' });
     assert.equal((await apiOk(target, 'GET', '/api/vhosts/%2F')).body.tracing, true);

@@ -13,6 +13,7 @@ import { DEFAULT_URL, CtlError, Exit, ManagementClient } from './ctl/client.js';
 import { parseArgs } from './ctl/args.js';
 import type { CommandTable } from './ctl/command.js';
 import { listingCommands } from './ctl/listing.js';
+import { clusterCommands } from './ctl/cluster.js';
 import { nodeCommands } from './ctl/node.js';
 import { Output, type Formatter } from './ctl/output.js';
 import { userCommands } from './ctl/users.js';
@@ -20,7 +21,7 @@ import { policyCommands } from './ctl/policies.js';
 import { runtimeCommands } from './ctl/runtime.js';
 import { VERSION } from '../version.js';
 
-const COMMANDS: CommandTable = { ...userCommands, ...listingCommands, ...policyCommands, ...nodeCommands, ...runtimeCommands };
+const COMMANDS: CommandTable = { ...userCommands, ...listingCommands, ...policyCommands, ...nodeCommands, ...clusterCommands, ...runtimeCommands };
 
 function usage(): string {
   const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));

@@ -180,6 +180,16 @@ export class EtcdClient {
     return r.succeeded === true;
   }
 
+  /** Puts key = value only if guard.key still holds guard.value (e.g. the in-sync set, written only by the current leader). */
+  async putIf(guard: { key: string; value: string }, key: string, value: string): Promise<boolean> {
+    const r = await this.call('/v3/kv/txn', {
+      compare: [{ key: b64(guard.key), target: 'VALUE', result: 'EQUAL', value: b64(guard.value) }],
+      success: [{ request_put: { key: b64(key), value: b64(value) } }],
+      failure: [],
+    });
+    return r.succeeded === true;
+  }
+
   /** A new lease of ttlSeconds; returns its id (a decimal string: etcd's ids are 64-bit). */
   async grantLease(ttlSeconds: number): Promise<string> {
     const r = await this.call('/v3/lease/grant', { TTL: String(ttlSeconds) });

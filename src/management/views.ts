@@ -8,7 +8,6 @@ import { activityStatus } from '../broker/consumer-order.js';
 import { DelayedMessageExchange } from '../broker/exchange/index.js';
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { hostname } from 'node:os';
 import type { Permission, TopicPermission, User } from '../auth/users.js';
 import type { ManagedBroker } from './managed-broker.js';
 import { Consumer } from '../broker/consumer.js';
@@ -26,7 +25,9 @@ import { OVERVIEW_KEY, channelKey, channelTotals, connectionKey, exchangeKey, qu
 /** The API level Warren's management API mirrors; tools branch on rabbitmq_version. */
 export const RABBITMQ_API_VERSION = '3.10.8';
 
-export const NODE_NAME = `warren@${hostname()}`;
+import { NODE_NAME } from '../node-name.js';
+
+export { NODE_NAME };
 
 type Json = Record<string, unknown>;
 

@@ -10,6 +10,7 @@
 import { VERSION } from '../version.js';
 import type { ChannelExchangeCounters, ChannelQueueCounters, NodeCounters } from './counters.js';
 import { Exposition, formatValue, labelSet, escapeLabel } from './exposition.js';
+import { writeClusterState, writeIdentity } from './cluster-families.js';
 import * as F from './families.js';
 import type { Metric, NodeFigures } from './families.js';
 import { NODE_NAME, clusterPermanentId, diskFree, maxFds, openFds } from './node-stats.js';
@@ -209,10 +210,10 @@ export class MetricsCollector {
       ['product_name', 'Warren'], ['product_version', VERSION], ['rabbitmq_version', RABBITMQ_VERSION],
       ['prometheus_plugin_version', RABBITMQ_VERSION], ['nodejs_version', process.version],
     ]));
-    e.single(PREFIX, F.IDENTITY.identity, 1, labelSet([
-      ['rabbitmq_node', NODE_NAME], ['rabbitmq_cluster', NODE_NAME],
-      ['rabbitmq_cluster_permanent_id', clusterPermanentId(this.src.options.dataDir)],
-    ]));
+    const o = this.src.options;
+    writeIdentity(e, NODE_NAME, o.clusterName ?? NODE_NAME, clusterPermanentId(o.dataDir));
+    // A cluster's leader runs this broker; followers serve their own figures (src/cluster/follower-metrics.ts).
+    if (o.cluster) writeClusterState(e, { role: 'leader', inSync: true, lagBytes: 0 });
   }
 
   private global(e: Exposition, c: NodeCounters, channels: readonly Row<MetricsChannel>[]): void {

@@ -35,8 +35,7 @@ export function diskFree(dir: string): number {
   }
 }
 
-/** The node name Warren reports everywhere (management API, metrics). */
-export const NODE_NAME = `warren@${hostname()}`;
+export { NODE_NAME } from '../node-name.js';
 
 /** A stable stand-in for RabbitMQ's persistent cluster id: derived from the host and data dir. */
 export function clusterPermanentId(dataDir: string): string {

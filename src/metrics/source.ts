@@ -65,6 +65,10 @@ export interface MetricsSource {
     readonly memoryHighWatermark: number;
     readonly diskFreeLimit: number;
     readonly maxConnections: number;
+    /** cluster_name: rabbitmq_identity_info's rabbitmq_cluster label (default: the node name, as RabbitMQ). */
+    readonly clusterName?: string | undefined;
+    /** Present when this broker is a cluster's leader. */
+    readonly cluster?: unknown;
   };
   /** ms since epoch. */
   readonly startedAt: number;

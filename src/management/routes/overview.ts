@@ -25,13 +25,16 @@ export function overviewRoutes(r: Router): void {
     return addSamples(json, ctx.stats.overviewHistory, ctx.query, json['queue_totals'] as Record<string, unknown>);
   });
   r.get('/api/whoami', 'management', (ctx) => ({ name: ctx.user.name, tags: [...ctx.user.tags] }));
-  r.get('/api/cluster-name', 'management', () => ({ name: NODE_NAME }));
+  r.get('/api/cluster-name', 'management', (ctx) => ({ name: ctx.broker.options.clusterName ?? NODE_NAME }));
   r.get('/api/extensions', 'management', () => []);
-  r.get('/api/nodes', 'monitoring', (ctx) => [nodeJson(ctx.broker)]);
+  r.get('/api/nodes', 'monitoring', (ctx) => nodesJson(ctx.broker));
   r.get('/api/nodes/:node', 'monitoring', (ctx) => {
-    // Tools written for RabbitMQ (the Nagios plugins) ask for rabbit@<host>: the one node answers to both.
-    if (ctx.params['node'] !== NODE_NAME && ctx.params['node'] !== RABBIT_NODE_ALIAS) throw objectNotFound();
-    return nodeJson(ctx.broker);
+    const name = ctx.params['node'];
+    // Tools written for RabbitMQ (the Nagios plugins) ask for rabbit@<host>: the node answers to both.
+    if (name === NODE_NAME || name === RABBIT_NODE_ALIAS) return nodesJson(ctx.broker)[0];
+    const other = nodesJson(ctx.broker).find((n) => n['name'] === name);
+    if (!other) throw objectNotFound();
+    return other;
   });
 
   r.get('/api/health/checks/alarms', 'management', (ctx) => alarmsCheck(ctx.broker));
@@ -107,6 +110,20 @@ function aliveness(broker: ManagedBroker, user: User, vhostName: string): unknow
     if (e instanceof AmqpError) throw failed({ reason: e.message });
     throw e;
   }
+}
+
+/**
+ * This node with RabbitMQ's fields; in a cluster (this node leads: followers forward the API to it)
+ * every other member too, with what Warren knows of it. Every entry carries Warren's cluster
+ * fields: role (leader, follower, down), in_sync, lag_bytes (null when unknown), replication_connected.
+ */
+function nodesJson(broker: ManagedBroker): Record<string, unknown>[] {
+  const cluster = broker.options.cluster;
+  if (!cluster) return [nodeJson(broker)];
+  return cluster.nodes().map((n) => {
+    const own = n.name === NODE_NAME ? nodeJson(broker) : { name: n.name, type: 'disc', running: n.running };
+    return { ...own, running: n.running, role: n.role, in_sync: n.inSync, lag_bytes: n.lagBytes, replication_connected: n.connected };
+  });
 }
 
 function nodeJson(broker: ManagedBroker): Record<string, unknown> {

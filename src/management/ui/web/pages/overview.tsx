@@ -24,13 +24,14 @@ interface Overview {
 
 interface NodeInfo {
   name: string;
-  uptime: number;
-  mem_used: number;
-  mem_limit: number;
-  mem_alarm: boolean;
-  disk_free: number;
-  disk_free_limit: number;
-  disk_free_alarm: boolean;
+  /** Absent for another cluster member (the leader knows only its role and replication state). */
+  uptime?: number;
+  mem_used?: number;
+  mem_limit?: number;
+  mem_alarm?: boolean;
+  disk_free?: number;
+  disk_free_limit?: number;
+  disk_free_alarm?: boolean;
   fd_used?: number;
   fd_total?: number;
   sockets_used?: number;
@@ -39,7 +40,19 @@ interface NodeInfo {
   proc_total?: number;
   run_queue?: number;
   processors?: number;
+  /** In a cluster (Warren): every member, with its role and replication state. */
+  running?: boolean;
+  role?: 'leader' | 'follower' | 'down';
+  in_sync?: boolean;
+  lag_bytes?: number | null;
 }
+
+/** The cluster columns, shown when the node list comes from a cluster (its entries carry a role). */
+const CLUSTER_COLUMNS = [
+  { label: 'Role', render: (n: NodeInfo) => (n.running === false ? <span class="alarm">down</span> : n.role) },
+  { label: 'In sync', render: (n: NodeInfo) => (n.in_sync ? 'yes' : 'no') },
+  { label: 'Replication lag', num: true, render: (n: NodeInfo) => (n.role === 'leader' ? '-' : n.lag_bytes === null || n.lag_bytes === undefined ? '?' : bytes(n.lag_bytes)) },
+];
 
 /** The message rates RabbitMQ charts; those a broker does not count are left out of the chart. */
 export const RATE_SERIES: [string, string][] = [
@@ -90,7 +103,7 @@ export function OverviewPage() {
       <LoadError error={overview.error ?? vhostData.error} />
       {o ? (
         <p class="versions">
-          {o.product_name} {o.product_version} (RabbitMQ API {o.rabbitmq_version}) · node {o.node}
+          {o.product_name} {o.product_version} (RabbitMQ API {o.rabbitmq_version}) · cluster {o.cluster_name} · node {o.node}
         </p>
       ) : null}
       <Section title="Totals">
@@ -125,11 +138,12 @@ export function OverviewPage() {
             rows={nodes.data ?? []}
             columns={[
               { label: 'Name', render: (n) => n.name },
+              ...((nodes.data ?? []).some((n) => n.role !== undefined) ? CLUSTER_COLUMNS : []),
               { label: 'File descriptors', num: true, render: (n) => <Meter used={n.fd_used} total={n.fd_total} format={num} /> },
               { label: 'Socket descriptors', num: true, render: (n) => <Meter used={n.sockets_used} total={n.sockets_total} format={num} /> },
               { label: 'Memory', num: true, render: (n) => <Meter used={n.mem_used} total={n.mem_limit} format={bytes} alarm={n.mem_alarm} limitLabel="high watermark" /> },
               { label: 'Disk space', num: true, render: (n) => <DiskMeter n={n} /> },
-              { label: 'Uptime', render: (n) => duration(n.uptime) },
+              { label: 'Uptime', render: (n) => (n.uptime === undefined ? '?' : duration(n.uptime)) },
               { label: 'Alarms', render: (n) => (n.mem_alarm || n.disk_free_alarm ? <span class="alarm">{[n.mem_alarm ? 'memory' : '', n.disk_free_alarm ? 'disk' : ''].filter(Boolean).join(', ')}</span> : 'none') },
             ]}
           />
@@ -172,6 +186,8 @@ function Meter(props: { used: number | undefined; total: number | undefined; for
 
 function DiskMeter(props: { n: NodeInfo }) {
   const { n } = props;
+  // Another cluster member: the leader reports only its role and replication state.
+  if (n.disk_free === undefined) return <span>?</span>;
   return (
     <div class={n.disk_free_alarm ? 'meter alarm' : 'meter'}>
       <span>{bytes(n.disk_free)} free</span>

@@ -1,0 +1,79 @@
+/**
+ * cluster_status: rabbitmqctl's sections (Basics, Disk Nodes, Running Nodes, Versions, Alarms,
+ * Network Partitions, Listeners) from the management API, plus Warren's own: the leader, the in-sync
+ * set and each follower's replication lag. Any node answers (a follower forwards the API to the
+ * leader, which knows every member); a single node reports itself as leader of a cluster of one.
+ */
+import type { CommandTable } from './command.js';
+
+type Item = Record<string, unknown>;
+
+interface NodeLine {
+  name: string;
+  role: string;
+  running: boolean;
+  inSync: boolean;
+  lagBytes: number | null;
+}
+
+function nodeLine(n: Item): NodeLine {
+  return {
+    name: String(n['name']),
+    // A single node's /api/nodes entry has no cluster fields: it is its own leader.
+    role: typeof n['role'] === 'string' ? n['role'] : 'leader',
+    running: n['running'] !== false,
+    inSync: n['in_sync'] !== false,
+    lagBytes: typeof n['lag_bytes'] === 'number' ? n['lag_bytes'] : n['role'] === undefined ? 0 : null,
+  };
+}
+
+export const clusterCommands: CommandTable = {
+  cluster_status: {
+    usage: 'cluster_status',
+    description: 'Shows the cluster: nodes, the leader, the in-sync set, replication lag, alarms and listeners',
+    minArgs: 0,
+    maxArgs: 0,
+    async run(ctx) {
+      const overview = (await ctx.client.get('/api/overview')) as Item;
+      const nodes = ((await ctx.client.get('/api/nodes')) as Item[]).map(nodeLine);
+      const clusterName = String(((await ctx.client.get('/api/cluster-name')) as Item)['name']);
+      const listeners = (overview['listeners'] ?? []) as Item[];
+      const leader = nodes.find((n) => n.role === 'leader' && n.running)?.name ?? null;
+      const running = nodes.filter((n) => n.running).map((n) => n.name).sort();
+      const inSync = nodes.filter((n) => n.inSync && n.running).map((n) => n.name).sort();
+      const all = nodes.map((n) => n.name).sort();
+      const version = `${overview['product_name']} ${overview['product_version']}`;
+      if (ctx.out.options.formatter === 'json') {
+        ctx.out.json({
+          cluster_name: clusterName,
+          disk_nodes: all,
+          ram_nodes: [],
+          running_nodes: running,
+          leader,
+          in_sync: inSync,
+          nodes: nodes.map((n) => ({ name: n.name, role: n.role, running: n.running, in_sync: n.inSync, lag_bytes: n.lagBytes })),
+          versions: Object.fromEntries(running.map((n) => [n, { warren_version: overview['product_version'], rabbitmq_version: overview['rabbitmq_version'] }])),
+          alarms: [],
+          partitions: {},
+          listeners: { [String(overview['node'])]: listeners.map((l) => ({ interface: l['ip_address'], port: l['port'], protocol: l['protocol'] })) },
+        });
+        return;
+      }
+      const lag = (n: NodeLine) => (n.role === 'leader' ? 'leader' : `${n.role}, ${n.inSync ? 'in sync' : 'not in sync'}, lag ${n.lagBytes === null ? 'unknown' : `${n.lagBytes} bytes`}`);
+      ctx.out.banner(`Cluster status of node ${overview['node']} ...`);
+      ctx.out.line([
+        'Basics', '', `Cluster name: ${clusterName}`,
+        '', 'Disk Nodes', '', ...all,
+        '', 'Running Nodes', '', ...(running.length ? running : ['(none)']),
+        '', 'Leader', '', leader ?? '(none)',
+        '', 'In-sync Nodes', '', ...(inSync.length ? inSync : ['(none)']),
+        '', 'Replication', '', ...nodes.map((n) => `${n.name}: ${n.running ? lag(n) : 'down'}`),
+        '', 'Versions', '', ...running.map((n) => `${n}: ${version} (RabbitMQ API ${overview['rabbitmq_version']})`),
+        '', 'Alarms', '', '(none)',
+        '', 'Network Partitions', '', '(none)',
+        '', 'Listeners', '',
+        ...listeners.map((l) => `Node: ${overview['node']}, interface: ${l['ip_address']}, port: ${l['port']}, protocol: ${l['protocol']}`),
+      ].join('\n'));
+    },
+  },
+};
