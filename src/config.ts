@@ -6,6 +6,7 @@ import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import type { ClusterStatusSource } from './cluster-status.js';
 import type { Logger, LogLevel } from './logger.js';
+import type { DataDirChanges } from './data-dir-changes.js';
 import { DUAL_STACK_HOST } from './net/listen.js';
 import type { TlsOptions } from './tls/tls-options.js';
 
@@ -124,6 +125,8 @@ export interface BrokerOptions {
   handshakeTimeout?: number;
   /** Failed logins per minute from one source address above which its refusals are delayed. Default 10; 0 disables the slow-down. */
   loginFailureLimit?: number;
+  /** Cluster leader: the data dir's change feed and durability gate (ReplicationLeader.changes); absent on a single node. */
+  replication?: DataDirChanges;
 }
 
 /** Options that always have a value once resolved; the others stay optional (absent = feature off or default). */

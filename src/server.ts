@@ -91,7 +91,7 @@ export class Broker implements BrokerContext, ManagedBroker {
       consumerTimeoutMs: this.options.consumerTimeout ?? DEFAULT_CONSUMER_TIMEOUT_MS,
     };
     this.logins = new LoginService(this.users, this.options, this.log);
-    this.streams = new StreamManager(this.options.dataDir, crc32);
+    this.streams = new StreamManager(this.options.dataDir, crc32, this.options.replication);
     this.alarms = new ResourceAlarms(this.options, this.log, (active, reason) => {
       for (const c of this.connections) if (c.isPublisher) c.setAlarm(active, reason);
     });
@@ -201,9 +201,10 @@ export class Broker implements BrokerContext, ManagedBroker {
     const dataDir = this.options.dataDir;
     mkdirSync(dataDir, { recursive: true });
     const started = Date.now();
-    const store = new MessageStore(dataDir, { logger: this.log, onDiskWrite: (bytes) => this.alarms.noteDiskWrite(bytes) });
+    const replication = this.options.replication;
+    const store = new MessageStore(dataDir, { logger: this.log, onDiskWrite: (bytes) => this.alarms.noteDiskWrite(bytes), replication });
     this.messageStore = store;
-    this.definitionsStore = new DefinitionsStore(dataDir);
+    this.definitionsStore = new DefinitionsStore(dataDir, undefined, replication);
     const recovered = await store.open();
     const streams = this.streams.recover();
     this.storage = {

@@ -9,6 +9,7 @@
  */
 import fs from 'node:fs';
 import type { CleanSegment } from './clean-shutdown.js';
+import type { DataDirChanges } from '../data-dir-changes.js';
 import { crc32, crc32Range } from './crc32.js';
 
 export const ACK_RECORD = 16;
@@ -47,7 +48,7 @@ export class AckLog {
   }
 
   /** Append the pending ranges. Returns true when it had to open the file. */
-  write(): boolean {
+  write(changes: DataDirChanges | undefined): boolean {
     const ranges = this.pending;
     const buf = Buffer.allocUnsafe((ranges.length / 2) * ACK_RECORD);
     for (let i = 0, off = 0; i < ranges.length; i += 2, off += ACK_RECORD) {
@@ -58,6 +59,7 @@ export class AckLog {
     let written = 0;
     while (written < buf.length) written += fs.writeSync(this.fd, buf, written, buf.length - written);
     this.pending = [];
+    changes?.write(this.path, this.size, buf);
     this.size += buf.length;
     if (this.crc !== undefined) this.crc = crc32(buf, this.crc);
     return opened;
@@ -75,8 +77,9 @@ export class AckLog {
   }
 
   /** The segment is gone: drop pending ranges, close and unlink (off the main thread). */
-  remove(onError: (err: Error) => void): void {
+  remove(onError: (err: Error) => void, changes: DataDirChanges | undefined): void {
     this.pending = [];
+    changes?.remove(this.path);
     this.close();
     fs.unlink(this.path, (err) => err && err.code !== 'ENOENT' && onError(err));
   }
@@ -87,7 +90,7 @@ export class AckLog {
    * not modified after `trustedBefore`). A torn last record is cut off, so later appends stay aligned
    * on record boundaries.
    */
-  read(clean: CleanSegment | undefined, trustedBefore: number): AckRange[] {
+  read(clean: CleanSegment | undefined, trustedBefore: number, changes?: DataDirChanges): AckRange[] {
     let fd: number;
     try {
       fd = fs.openSync(this.path, 'r+');
@@ -108,7 +111,10 @@ export class AckLog {
         length += n;
       }
       whole = length - (length % ACK_RECORD);
-      if (whole < length) fs.ftruncateSync(fd, whole);
+      if (whole < length) {
+        fs.ftruncateSync(fd, whole);
+        changes?.truncate(this.path, whole);
+      }
       crc = crc32(buf.subarray(0, whole));
       trusted =
         clean?.ackCrc !== undefined && clean.ackSize === length && stat.mtimeMs <= trustedBefore && clean.ackCrc === crc;

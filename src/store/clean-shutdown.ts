@@ -22,6 +22,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { DataDirChanges } from '../data-dir-changes.js';
 import { writeFileDurably } from './durable-file.js';
 
 export const CLEAN_SHUTDOWN_FILE = 'clean-shutdown.json';
@@ -60,7 +61,7 @@ export function cleanShutdownPath(dataDir: string): string {
  */
 type SegmentTuple = [number, number, number, number, number, number | null, number, number];
 
-export function writeCleanShutdown(dataDir: string, queues: Map<string, CleanSegment[]>): void {
+export function writeCleanShutdown(dataDir: string, queues: Map<string, CleanSegment[]>, changes?: DataDirChanges): void {
   const out: Record<string, SegmentTuple[]> = {};
   for (const [dir, segments] of queues) {
     out[dir] = segments.map((s) => [
@@ -74,14 +75,14 @@ export function writeCleanShutdown(dataDir: string, queues: Map<string, CleanSeg
       s.persistentBodyBytes,
     ]);
   }
-  writeFileDurably(cleanShutdownPath(dataDir), JSON.stringify({ version: VERSION, queues: out }));
+  writeFileDurably(cleanShutdownPath(dataDir), JSON.stringify({ version: VERSION, queues: out }), changes);
 }
 
 /**
  * Read and remove the marker. Undefined when there is none (first start, or after a crash) or it
  * cannot be used; a malformed entry is dropped (its segments are then checked in full).
  */
-export function takeCleanShutdown(dataDir: string): CleanShutdown | undefined {
+export function takeCleanShutdown(dataDir: string, changes?: DataDirChanges): CleanShutdown | undefined {
   const file = cleanShutdownPath(dataDir);
   let text: string;
   let writtenAtMs: number;
@@ -93,6 +94,7 @@ export function takeCleanShutdown(dataDir: string): CleanShutdown | undefined {
   }
   // Gone before any queue can write again: from here on the files may change.
   fs.rmSync(file, { force: true });
+  changes?.remove(file);
   let doc: { version?: unknown; queues?: unknown };
   try {
     doc = JSON.parse(text) as typeof doc;

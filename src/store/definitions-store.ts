@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Definitions } from './definitions.js';
+import type { DataDirChanges } from '../data-dir-changes.js';
 import { writeFileDurably } from './durable-file.js';
 
 export const DEFINITIONS_FILE = 'definitions.json';
@@ -20,6 +21,8 @@ export class DefinitionsStore {
   constructor(
     readonly dataDir: string,
     fileName = DEFINITIONS_FILE,
+    /** Replication's change feed (cluster leader only). */
+    private readonly changes?: DataDirChanges,
   ) {
     this.file = path.join(dataDir, fileName);
   }
@@ -56,7 +59,7 @@ export class DefinitionsStore {
     const text = JSON.stringify(definitions, null, 2) + '\n';
     if (text === this.onDisk) return;
     fs.mkdirSync(this.dataDir, { recursive: true });
-    writeFileDurably(this.file, text);
+    writeFileDurably(this.file, text, this.changes);
     this.onDisk = text;
   }
 }

@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from './crc32.js';
+import type { DataDirChanges } from '../data-dir-changes.js';
 import type { StoreLogger } from './logger.js';
 
 export const MARK_FILE = 'delivered';
@@ -62,6 +63,7 @@ export class DeliveredMark {
     recovered: number,
     /** The file was damaged: write a good one at once. */
     damaged: boolean,
+    private readonly changes: DataDirChanges | undefined,
   ) {
     this.onDisk = recovered;
     this.highestDelivered = recovered;
@@ -87,8 +89,11 @@ export class DeliveredMark {
     if (mark === this.onDisk && !sync) return;
     let fd = -1;
     try {
-      fd = fs.openSync(path.join(this.dir, MARK_FILE), fs.constants.O_RDWR | fs.constants.O_CREAT);
-      fs.writeSync(fd, encodeMark(mark), 0, MARK_FILE_BYTES, 0);
+      const file = path.join(this.dir, MARK_FILE);
+      fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT);
+      const bytes = encodeMark(mark);
+      fs.writeSync(fd, bytes, 0, MARK_FILE_BYTES, 0);
+      this.changes?.write(file, 0, bytes);
       if (sync) fs.fdatasyncSync(fd);
       this.onDisk = mark;
     } catch (err) {

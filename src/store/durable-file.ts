@@ -1,18 +1,11 @@
 /** Small files that must be whole or absent after a crash (queue.json, definitions.json), and whole writes. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { replaceFile, type DataDirChanges } from '../data-dir-changes.js';
 
-/** Write a small file so that it is either absent or whole after a crash. */
-export function writeFileDurably(file: string, data: string | Buffer): void {
-  const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
+/** Write a small file so that it is either absent or whole after a crash (and report it for replication). */
+export function writeFileDurably(file: string, data: string | Buffer, changes?: DataDirChanges): void {
+  replaceFile(file, `${file}.tmp`, data, changes);
   syncDirSync(path.dirname(file));
 }
 

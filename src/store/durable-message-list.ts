@@ -30,6 +30,7 @@ import type { Envelope, Message } from '../broker/message.js';
 import type { MessageList } from '../broker/message-list.js';
 import { readTimestampProperty } from '../protocol/properties.js';
 import type { CleanSegment } from './clean-shutdown.js';
+import type { DataDirChanges } from '../data-dir-changes.js';
 import { Deque } from './deque.js';
 import type { StoreLogger } from './logger.js';
 import type { Persister, WriteClient } from './persister.js';
@@ -135,6 +136,8 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
   private recoveredHead: HeadStamp | undefined;
   private closed = false;
   private readonly transient: boolean;
+  /** Replication's change feed (cluster leader, durable lists only). */
+  private readonly changes: DataDirChanges | undefined;
 
   constructor(
     readonly vhost: string,
@@ -156,7 +159,9 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     this.writer = new SegmentWriter(persister, !this.transient);
     const recoveredMark = recovered?.mark ?? 0;
     this.reader = new SegmentReader(this, log, name, options.readChunkBytes, recoveredMark);
-    this.mark = new DeliveredMark(dir, log, name, recoveredMark, recovered?.markDamaged ?? false);
+    // A transient list has a mark object but never writes it (shift() skips it).
+    this.changes = this.transient ? undefined : persister.changes;
+    this.mark = new DeliveredMark(dir, log, name, recoveredMark, recovered?.markDamaged ?? false, this.changes);
     if (recovered) {
       this.segments = recovered.segments;
       this.nextSeq = recovered.nextSeq;
@@ -353,6 +358,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     this.closeFiles();
     if (!this.transient) this.persister.forgetFile(this.dir);
     fs.rmSync(this.dir, { recursive: true, force: true });
+    this.changes?.remove(this.dir);
     this.releaseMemory();
     this.onGone(this);
   }
@@ -459,6 +465,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
       this.persister.needsDirSync(this.dir);
     }
     segment.openForAppend();
+    this.changes?.truncate(segment.path, 0);
     this.segments.push(segment);
     this.active = segment;
     return segment;
@@ -472,7 +479,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
 
   private writeAcks(segment: Segment): void {
     const before = segment.acks.size;
-    const opened = segment.acks.write();
+    const opened = segment.acks.write(this.changes);
     this.persister.wrote(segment.acks.size - before);
     if (!opened) return;
     // Acks cluster at the head, in one or two segments: keep only the latest few files open.
@@ -568,7 +575,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     if (open >= 0) this.openAckSegments.splice(open, 1);
     this.reader.forget(segment);
     if (segment.journalPath) this.persister.forgetFile(segment.path);
-    segment.remove((err) => this.log('warn', 'could not delete a segment file', { file: segment.path, error: err.message }));
+    segment.remove((err) => this.log('warn', 'could not delete a segment file', { file: segment.path, error: err.message }), this.changes);
   }
 
   /** The segment holding seq (last one with firstSeq <= seq). */

@@ -30,6 +30,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { DataDirChanges } from '../data-dir-changes.js';
 import { crc32, crc32Range } from './crc32.js';
 import { syncDirSync, writevAll } from './durable-file.js';
 import type { StoreLogger } from './logger.js';
@@ -316,7 +317,7 @@ function* entries(buf: Buffer): Generator<{ kind: number; path: string; offset: 
  * Apply the journal left by a crash to the segment files, then delete it (see the file comment).
  * Throws if a segment file cannot be written: starting without those bytes would lose confirmed messages.
  */
-export function replayJournal(dataDir: string, log: StoreLogger): void {
+export function replayJournal(dataDir: string, log: StoreLogger, changes?: DataDirChanges): void {
   const dir = path.join(dataDir, JOURNAL_DIR);
   let names: string[];
   try {
@@ -354,6 +355,7 @@ export function replayJournal(dataDir: string, log: StoreLogger): void {
       const got = fs.readSync(fd, have, 0, have.length, e.offset);
       if (got === have.length && have.equals(e.data)) return;
       writevAll(fd, [e.data], e.offset, e.data.length);
+      changes?.write(path.join(dataDir, e.path), e.offset, e.data);
       rewritten++;
     });
     for (const fd of touched.values()) fs.fdatasyncSync(fd);

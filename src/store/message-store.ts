@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { takeCleanShutdown, writeCleanShutdown, type CleanSegment } from './clean-shutdown.js';
+import type { DataDirChanges } from '../data-dir-changes.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { writeFileDurably } from './durable-file.js';
 import { DEFAULT_LIST_OPTIONS, DurableMessageList, type DurableListOptions } from './durable-message-list.js';
@@ -23,6 +24,8 @@ export interface MessageStoreOptions extends Partial<DurableListOptions> {
   onDiskWrite?: (bytes: number) => void;
   /** Segment files a group-commit round fdatasyncs itself before using the journal (persister.ts; Infinity: never). */
   directSyncs?: number;
+  /** Replication's change feed and durability gate (cluster leader only; data-dir-changes.ts). */
+  replication?: DataDirChanges | undefined;
 }
 
 /** Recovered queues: vhost name -> queue name -> list. */
@@ -59,7 +62,7 @@ export class MessageStore {
       segmentBytes: options.segmentBytes ?? DEFAULT_LIST_OPTIONS.segmentBytes,
       readChunkBytes: options.readChunkBytes ?? DEFAULT_LIST_OPTIONS.readChunkBytes,
     };
-    this.persister = new Persister(this.log, options.onDiskWrite, new Journal(this.dataDir, this.log), options.directSyncs ?? DIRECT_SYNCS);
+    this.persister = new Persister(this.log, options.onDiskWrite, new Journal(this.dataDir, this.log), options.directSyncs ?? DIRECT_SYNCS, options.replication);
   }
 
   get vhostsDir(): string {
@@ -81,11 +84,13 @@ export class MessageStore {
    */
   async open(): Promise<RecoveredQueues> {
     this.lock = DataDirLock.acquire(this.dataDir);
+    const changes = this.persister.changes;
     // Writes a power loss may have kept from the segment files are in the journal: put them back first.
-    replayJournal(this.dataDir, this.log);
-    const clean = takeCleanShutdown(this.dataDir);
+    replayJournal(this.dataDir, this.log, changes);
+    const clean = takeCleanShutdown(this.dataDir, changes);
     fs.rmSync(this.transientDir, { recursive: true, force: true });
     fs.mkdirSync(this.vhostsDir, { recursive: true });
+    changes?.mkdir(this.vhostsDir);
     const dirs: string[] = [];
     for (const vhost of fs.readdirSync(this.vhostsDir)) {
       const queuesDir = path.join(this.vhostsDir, vhost, 'queues');
@@ -111,7 +116,7 @@ export class MessageStore {
       try {
         const cleanSegments = clean?.queues.get(this.relative(dir));
         const cleanState = cleanSegments && { segments: cleanSegments, writtenAtMs: clean!.writtenAtMs };
-        state = await recoverQueueDir(dir, this.log, scratch, totals, progress, cleanState);
+        state = await recoverQueueDir(dir, this.log, scratch, totals, progress, cleanState, changes);
       } catch (err) {
         this.log('error', 'could not recover a queue directory; skipped', { dir, error: (err as Error).message });
       }
@@ -178,8 +183,11 @@ export class MessageStore {
     this.persister.forgetFile(dir);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
+    const changes = this.persister.changes;
+    changes?.remove(dir);
+    changes?.mkdir(dir);
     const meta: QueueMeta = { vhost, name };
-    writeFileDurably(path.join(dir, QUEUE_META_FILE), JSON.stringify(meta));
+    writeFileDurably(path.join(dir, QUEUE_META_FILE), JSON.stringify(meta), changes);
     // The new directories must be durable before any confirm for a message in them: the next
     // group-commit round syncs them (messages wait for that round anyway).
     for (let d = dir; d.length >= this.dataDir.length && d !== path.dirname(d); d = path.dirname(d)) {
@@ -210,6 +218,7 @@ export class MessageStore {
     else {
       this.persister.forgetFile(this.queueDir(vhost, name));
       fs.rmSync(this.queueDir(vhost, name), { recursive: true, force: true });
+      this.persister.changes?.remove(this.queueDir(vhost, name));
     }
     this.cleanQueues.delete(this.relative(this.queueDir(vhost, name)));
   }
@@ -228,7 +237,7 @@ export class MessageStore {
     this.persister.close();
     if (this.cleanQueues.size > 0 && this.lock) {
       try {
-        writeCleanShutdown(this.dataDir, this.cleanQueues);
+        writeCleanShutdown(this.dataDir, this.cleanQueues, this.persister.changes);
       } catch (err) {
         // Only costs the next start its fast path.
         this.log('warn', 'could not write the clean-shutdown marker', { error: (err as Error).message });

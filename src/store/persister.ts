@@ -13,8 +13,13 @@
  * Many busy queues: a round fdatasyncs at most `directSyncs` segment files itself; the writes of
  * any further segment in it also go to the store's shared journal (journal.ts), and the round
  * fdatasyncs that one file instead, so its cost does not grow with the number of queues written.
+ *
+ * Cluster leader (`changes` given): a round's callbacks also wait until the replication position
+ * reached when the round started is fdatasynced by enough followers (data-dir-changes.ts); the next
+ * round does not wait for that, so local syncs and replication overlap.
  */
 import fs from 'node:fs';
+import type { DataDirChanges } from '../data-dir-changes.js';
 import type { Journal, JournalFile } from './journal.js';
 import type { StoreLogger } from './logger.js';
 import type { Segment } from './segment.js';
@@ -41,6 +46,8 @@ interface Round {
   journal: JournalFile | undefined;
   sealed: boolean;
   failed: boolean;
+  /** Replication position its writes reach (set when it starts). */
+  position: number;
 }
 
 const SLAB_BYTES = 1024 * 1024;
@@ -52,7 +59,7 @@ export const DIRECT_SYNCS = 2;
 const RETRY_MS = 1000;
 
 function newRound(id: number): Round {
-  return { id, files: new Set(), dirs: new Set(), callbacks: [], journal: undefined, sealed: false, failed: false };
+  return { id, files: new Set(), dirs: new Set(), callbacks: [], journal: undefined, sealed: false, failed: false, position: 0 };
 }
 
 export class Persister {
@@ -63,6 +70,8 @@ export class Persister {
   private scheduled = false;
   private open: Round = newRound(1);
   private inFlight: Round | undefined;
+  /** Rounds synced locally, waiting for the followers (cluster leader only), oldest first. */
+  private readonly replicating: Round[] = [];
   private completed = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -82,6 +91,8 @@ export class Persister {
     private readonly journal?: Journal,
     /** Segment files a round fdatasyncs itself before the rest of its writes go through the journal. */
     private readonly directSyncs = DIRECT_SYNCS,
+    /** Replication's change feed and durability gate (cluster leader only). */
+    readonly changes?: DataDirChanges,
   ) {}
 
   /** A list wrote `bytes` to one of its files. */
@@ -184,6 +195,11 @@ export class Persister {
   onDurable(roundId: number, callback: () => void): void {
     if (roundId <= this.completed) queueMicrotask(callback);
     else if (this.inFlight && roundId === this.inFlight.id) this.inFlight.callbacks.push(callback);
+    else if (roundId < this.open.id) {
+      const round = this.replicating.find((r) => r.id === roundId);
+      if (round) round.callbacks.push(callback);
+      else queueMicrotask(callback);
+    }
     else this.open.callbacks.push(callback);
   }
 
@@ -255,6 +271,7 @@ export class Persister {
     if (round.files.size === 0 && round.dirs.size === 0 && round.callbacks.length === 0 && !round.journal) return;
     this.open = newRound(round.id + 1);
     this.inFlight = round;
+    if (this.changes) round.position = this.changes.position;
     this.stats.rounds++;
     let pending = 1;
     const done = (err: NodeJS.ErrnoException | null, what: string): void => {
@@ -295,6 +312,16 @@ export class Persister {
 
   private finishRound(round: Round): void {
     this.inFlight = undefined;
+    if (this.changes) {
+      this.replicating.push(round);
+      this.changes.whenReplicated(round.position, () => this.completeRound(this.replicating.shift()!));
+    } else {
+      this.completeRound(round);
+    }
+    if (this.flushAll()) this.startRound();
+  }
+
+  private completeRound(round: Round): void {
     this.completed = round.id;
     if (round.sealed) this.journal!.checkpoint();
     if (!round.failed) {
@@ -309,7 +336,6 @@ export class Persister {
         }
       }
     }
-    if (this.flushAll()) this.startRound();
   }
 }
 

@@ -30,6 +30,7 @@ import path from 'node:path';
 import type { AckRange } from './ack-log.js';
 import type { CleanSegment } from './clean-shutdown.js';
 import { crc32 } from './crc32.js';
+import type { DataDirChanges } from '../data-dir-changes.js';
 import type { HeadStamp, RecoveredQueueState } from './durable-message-list.js';
 import { readMark } from './delivered-mark.js';
 import type { StoreLogger } from './logger.js';
@@ -119,6 +120,14 @@ interface SegmentContext {
   scratch: ScratchBuffer;
   totals: RecoveryTotals;
   clean: QueueCleanState | undefined;
+  changes: DataDirChanges | undefined;
+}
+
+function removeSegmentFiles(segment: Segment, changes: DataDirChanges | undefined): void {
+  fs.rmSync(segment.path, { force: true });
+  fs.rmSync(segment.acks.path, { force: true });
+  changes?.remove(segment.path);
+  changes?.remove(segment.acks.path);
 }
 
 export async function recoverQueueDir(
@@ -128,6 +137,8 @@ export async function recoverQueueDir(
   totals: RecoveryTotals,
   progress: () => void,
   clean?: QueueCleanState,
+  /** Replication's change feed: what recovery cuts or deletes is reported (cluster leader only). */
+  changes?: DataDirChanges,
 ): Promise<RecoveredQueue | undefined> {
   const meta = readQueueMeta(dir);
   if (!meta) {
@@ -141,10 +152,11 @@ export async function recoverQueueDir(
     // Ack files whose segment is gone, and temporary files of an interrupted create, are leftovers.
     if ((n.endsWith('.ack') && !withSegment.has(n.slice(0, -4))) || n.endsWith('.tmp')) {
       fs.rmSync(path.join(dir, n), { force: true });
+      changes?.remove(path.join(dir, n));
     }
   }
 
-  const ctx: SegmentContext = { dir, meta, log, scratch, totals, clean };
+  const ctx: SegmentContext = { dir, meta, log, scratch, totals, clean, changes };
   const firstSeqs = segmentNames.map((name) => Number(SEGMENT_FILE.exec(name)![1]));
   const segments: Segment[] = [];
   let highestSeq = 0;
@@ -160,8 +172,7 @@ export async function recoverQueueDir(
     const { segment, liveBytes } = found;
     highestSeq = Math.max(highestSeq, segment.endSeq - 1);
     if (segment.live === 0) {
-      fs.rmSync(segment.path, { force: true });
-      fs.rmSync(segment.acks.path, { force: true });
+      removeSegmentFiles(segment, changes);
       continue;
     }
     segments.push(segment);
@@ -311,7 +322,7 @@ async function recoverSegment(
   const segment = new Segment(ctx.dir, firstSeq);
   const cleanSegment = clean?.segments.get(firstSeq);
   const trustedBefore = clean?.writtenAtMs ?? -Infinity;
-  const acked = segment.acks.read(cleanSegment, trustedBefore);
+  const acked = segment.acks.read(cleanSegment, trustedBefore, ctx.changes);
   const fd = fs.openSync(segment.path, 'r+');
   try {
     const stat = fs.fstatSync(fd);
@@ -347,6 +358,7 @@ async function recoverSegment(
       const intactEnd = scanChecked(ctx, segment, buf, size, scan, markerEndSeq ?? nextFirstSeq);
       if (intactEnd < size) {
         fs.ftruncateSync(fd, intactEnd);
+        ctx.changes?.truncate(segment.path, intactEnd);
         size = intactEnd;
       }
       segment.fileCrc = scan.damaged ? undefined : intactEnd < read.length ? crc32(buf.subarray(0, size)) : read.crc;
@@ -354,8 +366,7 @@ async function recoverSegment(
 
     totals.transientDropped += scan.transient;
     if (scan.records === 0 && size === 0) {
-      fs.rmSync(segment.path, { force: true });
-      fs.rmSync(segment.acks.path, { force: true });
+      removeSegmentFiles(segment, ctx.changes);
       return undefined;
     }
     segment.end = segment.written = size;

@@ -99,6 +99,7 @@ export class SegmentWriter implements SlabWriter {
     const total = segment.end - segment.written;
     const position = segment.written;
     writevAll(segment.fd, this.iov, position, total);
+    if (this.syncs) this.persister.changes?.write(segment.path, position, this.iov);
     this.persister.wrote(total);
     segment.written = segment.end;
     let fileCrc = segment.fileCrc;

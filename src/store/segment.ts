@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AckLog } from './ack-log.js';
+import type { DataDirChanges } from '../data-dir-changes.js';
 
 const NAME_DIGITS = 16;
 export const SEGMENT_FILE = /^(\d{16})\.seg$/;
@@ -111,9 +112,10 @@ export class Segment {
   }
 
   /** Gone for good: close and unlink both files (off the main thread; a leftover is cleaned by recovery). */
-  remove(onError: (err: Error) => void): void {
+  remove(onError: (err: Error) => void, changes: DataDirChanges | undefined): void {
     this.deleted = true;
-    this.acks.remove(onError);
+    changes?.remove(this.path);
+    this.acks.remove(onError, changes);
     this.closeFd();
     fs.unlink(this.path, (err) => err && err.code !== 'ENOENT' && onError(err));
   }

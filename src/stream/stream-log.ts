@@ -18,12 +18,15 @@
  */
 import fs from 'node:fs';
 import { join } from 'node:path';
+import { replaceFile, type DataDirChanges } from '../data-dir-changes.js';
 import { CHUNK_HEADER, MAX_CHUNK_DATA, MAX_CHUNK_ENTRIES, buildChunk, parseTrailer, readChunkHeader, type Crc32 } from './chunk.js';
 
 export interface LogEnvironment {
   crc32: Crc32;
   /** Clock for chunk timestamps and max-age (tests move it). */
   now?: () => number;
+  /** Replication's change feed and durability gate (cluster leader only; data-dir-changes.ts). */
+  changes?: DataDirChanges | undefined;
 }
 
 export interface RetentionLimits {
@@ -112,15 +115,18 @@ export class StreamLog {
 
   private readonly now: () => number;
   private readonly crc32: Crc32;
+  private readonly changes: DataDirChanges | undefined;
 
   private constructor(readonly dir: string, readonly retention: RetentionLimits, env: LogEnvironment) {
     this.now = env.now ?? Date.now;
     this.crc32 = env.crc32;
+    this.changes = env.changes;
   }
 
   /** Opens (creating or recovering) the log in dir. */
   static open(dir: string, retention: RetentionLimits, env: LogEnvironment): StreamLog {
     fs.mkdirSync(dir, { recursive: true });
+    env.changes?.mkdir(dir);
     const log = new StreamLog(dir, retention, env);
     log.recover();
     return log;
@@ -134,6 +140,7 @@ export class StreamLog {
       this.scan(seg, s === names.length - 1);
       if (seg.chunks === 0 && s < names.length - 1) {
         fs.rmSync(seg.path, { force: true });
+        this.changes?.remove(seg.path);
         continue;
       }
       this.segments.push(seg);
@@ -174,7 +181,10 @@ export class StreamLog {
       seg.add(h.firstOffset, h.records, pos, total, h.timestamp);
       pos += total;
     }
-    if (pos < size) fs.ftruncateSync(fd, pos);
+    if (pos < size) {
+      fs.ftruncateSync(fd, pos);
+      this.changes?.truncate(seg.path, pos);
+    }
     seg.size = pos;
     seg.fd = fd;
   }
@@ -269,6 +279,7 @@ export class StreamLog {
     const time = this.now();
     const chunk = buildChunk(batch.map((p) => p.body), offset, time, writers, this.crc32);
     fs.writeSync(seg.open(), chunk, 0, chunk.length, seg.size);
+    this.changes?.write(seg.path, seg.size, chunk);
     seg.add(offset, batch.length, seg.size, chunk.length, time);
     seg.size += chunk.length;
     this.nextOffset += batch.length;
@@ -285,6 +296,7 @@ export class StreamLog {
     const name = `${String(this.nextOffset).padStart(20, '0')}.segment`;
     const seg = new Segment(join(this.dir, name), this.nextOffset);
     seg.fd = fs.openSync(seg.path, 'w+');
+    this.changes?.truncate(seg.path, 0);
     this.segments.push(seg);
     this.applyRetention();
     return seg;
@@ -300,6 +312,7 @@ export class StreamLog {
       if (!tooBig && !tooOld) break;
       head.close();
       fs.rmSync(head.path, { force: true });
+      this.changes?.remove(head.path);
       this.segments.shift();
       this.segmentsDropped++;
     }
@@ -315,23 +328,32 @@ export class StreamLog {
     // Chunks of earlier segments were synced before their segment was left: only a roll can leave one
     // unsynced, so sync those too (rare; a roll happens once per max-segment-size).
     for (const s of this.segments) if (s !== seg && s.fd >= 0) fs.fdatasyncSync(s.fd);
+    // Cluster leader: what this sync covers must also reach enough followers before it is visible.
+    const position = this.changes?.position ?? 0;
     fs.fdatasync(seg.open(), (err) => {
       this.syncing = false;
       if (this.closed) return;
       if (err) throw err;
-      for (const r of round) {
-        this.visibleOffset = r.end;
-        let offset = r.end - r.done.length;
-        for (const p of r.done) p.done?.(offset++);
-      }
-      if (this.durableWaiters.length > 0) {
-        const due = this.durableWaiters.filter((w) => w.until <= this.visibleOffset);
-        this.durableWaiters = this.durableWaiters.filter((w) => w.until > this.visibleOffset);
-        for (const w of due) w.callback();
-      }
-      for (const l of [...this.listeners]) l();
+      if (this.changes) this.changes.whenReplicated(position, () => this.publish(round));
+      else this.publish(round);
       this.sync();
     });
+  }
+
+  /** A synced (and replicated) round of chunks: readers see them, their appends are confirmed. */
+  private publish(round: { done: PendingAppend[]; end: number }[]): void {
+    if (this.closed) return;
+    for (const r of round) {
+      this.visibleOffset = r.end;
+      let offset = r.end - r.done.length;
+      for (const p of r.done) p.done?.(offset++);
+    }
+    if (this.durableWaiters.length > 0) {
+      const due = this.durableWaiters.filter((w) => w.until <= this.visibleOffset);
+      this.durableWaiters = this.durableWaiters.filter((w) => w.until > this.visibleOffset);
+      for (const w of due) w.callback();
+    }
+    for (const l of [...this.listeners]) l();
   }
 
   /** Runs `callback` once everything appended so far is fsynced (publisher confirms of AMQP publishes). */
@@ -426,9 +448,8 @@ export class StreamLog {
   private writeOffsets(): void {
     this.offsetsDirty = false;
     if (this.deleted) return;
-    const tmp = join(this.dir, 'offsets.json.tmp');
-    fs.writeFileSync(tmp, JSON.stringify(Object.fromEntries([...this.offsets].map(([k, v]) => [k, String(v)]))));
-    fs.renameSync(tmp, join(this.dir, 'offsets.json'));
+    const text = JSON.stringify(Object.fromEntries([...this.offsets].map(([k, v]) => [k, String(v)])));
+    replaceFile(join(this.dir, 'offsets.json'), join(this.dir, 'offsets.json.tmp'), text, this.changes, false);
   }
 
   /** Writes what is pending and waits for it to be on disk. */
@@ -452,5 +473,6 @@ export class StreamLog {
     for (const s of this.segments) s.close();
     this.listeners.clear();
     fs.rmSync(this.dir, { recursive: true, force: true });
+    this.changes?.remove(this.dir);
   }
 }

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { join } from 'node:path';
+import { replaceFile, type DataDirChanges } from '../data-dir-changes.js';
 import type { Crc32 } from './chunk.js';
 import { StreamLog } from './stream-log.js';
 import { retentionOf, type StreamArguments } from './retention.js';
@@ -27,7 +28,12 @@ export class StreamManager {
   /** Listeners told when a stream is deleted (subscriptions end, metadata_update goes out). */
   readonly deleteListeners = new Set<(s: Stream) => void>();
 
-  constructor(private readonly dataDir: string, private readonly crc32: Crc32) {}
+  constructor(
+    private readonly dataDir: string,
+    private readonly crc32: Crc32,
+    /** Replication's change feed (cluster leader only). */
+    private readonly changes?: DataDirChanges,
+  ) {}
 
   /** Names are hashed in paths (any byte may appear in them), as the message store does. */
   private dirOf(vhost: string, name: string): string {
@@ -49,11 +55,12 @@ export class StreamManager {
         } catch {
           // created but its metadata never written: nothing was confirmed in it
           fs.rmSync(dir, { recursive: true, force: true });
+          this.changes?.remove(dir);
           continue;
         }
         const retention = retentionOf(meta.arguments);
         if (typeof retention === 'string') continue;
-        const s = new Stream(meta.vhost, meta.name, meta.arguments, StreamLog.open(dir, retention, { crc32: this.crc32 }));
+        const s = new Stream(meta.vhost, meta.name, meta.arguments, StreamLog.open(dir, retention, { crc32: this.crc32, changes: this.changes }));
         this.byVhost(meta.vhost).set(meta.name, s);
         out.push(s);
       }
@@ -85,13 +92,9 @@ export class StreamManager {
     if (typeof retention === 'string') throw new Error(`invalid ${retention}`);
     const dir = this.dirOf(vhost, name);
     fs.mkdirSync(dir, { recursive: true });
-    const tmp = join(dir, 'stream.json.tmp');
-    const fd = fs.openSync(tmp, 'w');
-    fs.writeSync(fd, JSON.stringify({ vhost, name, arguments: args }));
-    fs.fdatasyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, join(dir, 'stream.json'));
-    const s = new Stream(vhost, name, args, StreamLog.open(dir, retention, { crc32: this.crc32 }));
+    this.changes?.mkdir(dir);
+    replaceFile(join(dir, 'stream.json'), join(dir, 'stream.json.tmp'), JSON.stringify({ vhost, name, arguments: args }), this.changes);
+    const s = new Stream(vhost, name, args, StreamLog.open(dir, retention, { crc32: this.crc32, changes: this.changes }));
     this.byVhost(vhost).set(name, s);
     return s;
   }
