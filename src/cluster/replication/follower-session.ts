@@ -1,23 +1,28 @@
 /**
- * One follower connection on the leader: hello -> manifest -> snapshot (catch-up) -> live.
+ * One follower connection on the leader: hello -> manifest -> bulk -> snapshot (catch-up) -> live.
  *
- * Catch-up: when the follower's manifest is complete, the session takes the feed's position as its
- * start and from then on live frames are held for it. It then walks the leader's data dir and sends
- * what differs: a missing directory, a file whose first bytes match the follower's copy (same MD5
+ * Catch-up, in two passes over the leader's data dir. Each pass sends what differs from what the
+ * follower has: a missing directory, a file whose first bytes match the follower's copy (same MD5
  * over the follower's size) only from there on, any other file whole (truncated to 0 first), and a
- * REMOVE for what the follower has and the leader does not. Files may change during the walk; every
- * such change is also among the held live frames, which are replayed after SNAPSHOT_END, and each
- * operation is idempotent (data-dir-changes.ts), so the copy converges on the leader's files.
+ * REMOVE for what the follower has and the leader does not; afterwards the session knows exactly
+ * what the follower holds (size and MD5 of the bytes it got). Pass 1 (bulk) holds nothing for the
+ * follower, so copying a big data dir under load cannot overflow the held frames. Pass 2 starts by
+ * taking the feed's position as the follower's start: from then on live frames are held for it, and
+ * it sends only what changed during pass 1, which is quick. Files may change during pass 2; every
+ * such change is also among the held live frames, replayed after SNAPSHOT_END, and each operation
+ * is idempotent (data-dir-changes.ts), so the copy converges on the leader's files.
  * The follower acks only after it applied SNAPSHOT_END and everything before it is fdatasynced:
  * an ack at or beyond the start position makes the follower in sync.
  */
-import path from 'node:path';
-import type net from 'node:net';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
+import type net from 'node:net';
+import path from 'node:path';
 import type { Logger } from '../../logger.js';
 import type { ChangeFeed } from './change-feed.js';
 import {
   DATA_CHUNK,
+  DIGEST_BYTES,
   FrameReader,
   FrameType,
   HEADER,
@@ -28,7 +33,7 @@ import {
   pathBytes,
   type Frame,
 } from './frames.js';
-import { fileDigest, walkDataDir } from './manifest.js';
+import { walkDataDir } from './manifest.js';
 
 export interface SessionEvents {
   hello(s: FollowerSession): void;
@@ -38,7 +43,15 @@ export interface SessionEvents {
   gone(s: FollowerSession): void;
 }
 
-type Phase = 'hello' | 'manifest' | 'snapshot' | 'live' | 'gone';
+/** bulk: catch-up pass 1 (nothing held); snapshot: pass 2 (live frames held from `cursor`). */
+type Phase = 'hello' | 'manifest' | 'bulk' | 'snapshot' | 'live' | 'gone';
+
+interface FileState {
+  size: number;
+  digest: Buffer;
+}
+
+const NO_DIGEST = Buffer.alloc(DIGEST_BYTES);
 
 /** A live follower that says nothing for this long is dropped (and a connection that sends no HELLO). */
 const SILENCE_MS = 10_000;
@@ -55,7 +68,7 @@ export class FollowerSession {
   /** Position reached by the frames sent (the start position until live frames go out). */
   sentPosition = 0;
   private startPosition = 0;
-  private manifest = new Map<string, { size: number; digest: Buffer }>();
+  private manifest = new Map<string, FileState>();
   private readonly reader = new FrameReader();
   private lastHeard = Date.now();
   private blocked = false;
@@ -157,11 +170,8 @@ export class FollowerSession {
         return;
       case FrameType.ManifestEnd:
         if (this.phase !== 'manifest') throw new ReplicationProtocolError('MANIFEST_END out of place');
-        this.phase = 'snapshot';
-        this.events.recording(this);
-        this.cursor = this.feed.nextIndex;
-        this.startPosition = this.sentPosition = this.feed.position;
-        this.log('info', 'replication follower catching up', { node: this.node, files: this.manifest.size, from: this.startPosition });
+        this.phase = 'bulk';
+        this.log('info', 'replication follower catching up', { node: this.node, files: this.manifest.size });
         this.snapshot().catch((err: Error) => this.drop(`catch-up failed: ${err.message}`));
         return;
       case FrameType.Ack:
@@ -187,76 +197,114 @@ export class FollowerSession {
 
 
   private async snapshot(): Promise<void> {
+    // Pass 1, the bulk: nothing held for this follower, so a long copy under load cannot overflow.
+    const bulk = await this.pass();
+    if (this.dropped) return;
+    // Pass 2: live frames held from here on; only what changed during pass 1 is sent again.
+    this.phase = 'snapshot';
+    this.events.recording(this);
+    this.cursor = this.feed.nextIndex;
+    this.startPosition = this.sentPosition = this.feed.position;
+    const delta = await this.pass();
+    if (this.dropped) return;
+    this.manifest.clear();
+    await this.send(encodePosition(FrameType.SnapshotEnd, this.startPosition));
+    if (this.dropped) return;
+    this.log('info', 'replication follower catch-up sent', { node: this.node, ...bulk, deltaFiles: delta.files, deltaBytes: delta.bytes, from: this.startPosition });
+    this.phase = 'live';
+    this.lastHeard = Date.now();
+    this.pump();
+  }
+
+  /**
+   * Send what differs between the leader's files and `manifest` (the follower's), and make
+   * `manifest` what the follower has afterwards.
+   */
+  private async pass(): Promise<{ files: number; bytes: number }> {
     const entries = await walkDataDir(this.dataDir);
     const ours = new Set<string>();
-    let sentFiles = 0;
-    let sentBytes = 0;
+    let files = 0;
+    let bytes = 0;
     for (const e of entries) {
-      if (this.dropped) return;
+      if (this.dropped) break;
       ours.add(e.path);
       const theirs = this.manifest.get(e.path);
       if (e.isDir) {
         if (theirs?.size === -1) continue;
         if (theirs) await this.send(encodeOp({ type: FrameType.Remove, pos: 0, path: e.path }));
         await this.send(encodeOp({ type: FrameType.Mkdir, pos: 0, path: e.path }));
+        this.manifest.set(e.path, { size: -1, digest: NO_DIGEST });
         continue;
       }
-      const sent = await this.sendFile(e.path, theirs);
-      if (sent > 0 || !theirs) sentFiles++;
-      sentBytes += sent;
+      if (theirs?.size === -1) await this.send(encodeOp({ type: FrameType.Remove, pos: 0, path: e.path }));
+      const result = await this.sendFile(e.path, theirs?.size === -1 ? undefined : theirs);
+      if (!result) {
+        ours.delete(e.path); // gone meanwhile: the live frames remove it too
+        continue;
+      }
+      if (result.sent > 0 || !theirs) files++;
+      bytes += result.sent;
+      this.manifest.set(e.path, result.state);
     }
     for (const [p] of this.manifest) {
-      if (this.dropped) return;
-      if (!ours.has(p)) await this.send(encodeOp({ type: FrameType.Remove, pos: 0, path: p }));
+      if (this.dropped) break;
+      if (ours.has(p)) continue;
+      await this.send(encodeOp({ type: FrameType.Remove, pos: 0, path: p }));
+      this.manifest.delete(p);
     }
-    if (this.dropped) return;
-    this.manifest.clear();
-    await this.send(encodePosition(FrameType.SnapshotEnd, this.startPosition));
-    if (this.dropped) return;
-    this.log('info', 'replication follower catch-up sent', { node: this.node, files: sentFiles, bytes: sentBytes });
-    this.phase = 'live';
-    this.lastHeard = Date.now();
-    this.pump();
+    return { files, bytes };
   }
 
-  /** Bring one file of the follower's up to the leader's; returns the data bytes sent. */
-  private async sendFile(rel: string, theirs: { size: number; digest: Buffer } | undefined): Promise<number> {
-    const abs = path.join(this.dataDir, rel);
-    let from = 0;
-    if (theirs && theirs.size >= 0) {
-      const prefix = await fileDigest(abs, theirs.size);
-      if (!prefix) return 0; // gone meanwhile: the held live frames remove it
-      if (prefix.size === theirs.size && prefix.digest.equals(theirs.digest)) from = theirs.size;
-    }
+  /**
+   * Bring one file of the follower's up to the leader's: only the tail when the follower's bytes
+   * are a prefix of ours, else all of it. Returns the data bytes sent and what the follower then
+   * has (size and MD5 of exactly the bytes it got), or undefined when the file is gone.
+   */
+  private async sendFile(rel: string, theirs: FileState | undefined): Promise<{ sent: number; state: FileState } | undefined> {
     let handle: fs.FileHandle;
     try {
-      handle = await fs.open(abs, 'r');
+      handle = await fs.open(path.join(this.dataDir, rel), 'r');
     } catch {
-      return 0;
+      return undefined;
     }
-    let sent = 0;
     try {
       const size = (await handle.stat()).size;
-      if (from === 0) await this.send(encodeOp({ type: FrameType.Truncate, pos: 0, path: rel, size: 0 }));
+      const buf = Buffer.allocUnsafe(Math.min(DATA_CHUNK, Math.max(size, 1)));
+      let hash = createHash('md5');
+      let from = 0;
+      if (theirs && theirs.size <= size) {
+        let at = 0;
+        while (at < theirs.size) {
+          const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, theirs.size - at), at);
+          if (bytesRead === 0) break;
+          hash.update(buf.subarray(0, bytesRead));
+          at += bytesRead;
+        }
+        if (at === theirs.size && hash.copy().digest().equals(theirs.digest)) from = at;
+      }
+      if (from === 0) {
+        hash = createHash('md5');
+        await this.send(encodeOp({ type: FrameType.Truncate, pos: 0, path: rel, size: 0 }));
+      }
       const pathLength = pathBytes(rel);
-      const buf = Buffer.allocUnsafe(Math.min(DATA_CHUNK, Math.max(size - from, 1)));
-      for (let at = from; at < size && !this.dropped; ) {
+      let at = from;
+      while (at < size && !this.dropped) {
         const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, size - at), at);
         if (bytesRead === 0) break;
+        hash.update(buf.subarray(0, bytesRead));
         await this.send(encodeWrite(0, rel, pathLength, at, [buf], 0, bytesRead));
         at += bytesRead;
-        sent += bytesRead;
       }
+      return { sent: at - from, state: { size: at, digest: hash.digest() } };
     } finally {
       await handle.close();
     }
-    return sent;
   }
 
   /** Write a catch-up frame, waiting while the socket pushes back; held live frames must not grow without bound. */
   private async send(frame: Buffer): Promise<void> {
     if (this.dropped) return;
-    if (this.feed.position - this.sentPosition > this.maxLagBytes) {
+    if (this.phase === 'snapshot' && this.feed.position - this.sentPosition > this.maxLagBytes) {
       this.drop(`more than ${this.maxLagBytes} bytes of changes during catch-up`);
       return;
     }
