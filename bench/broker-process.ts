@@ -15,6 +15,8 @@ export interface BrokerProcess {
   startupMs: number;
   /** graceful stop; keeps the data dir */
   stop(): Promise<void>;
+  /** SIGKILL to the whole process group, as a crash (RabbitMQ only: the failover reference) */
+  kill?(): Promise<void>;
 }
 
 /** Starts a broker of one kind on a data dir (fresh or existing) and a fixed port. */

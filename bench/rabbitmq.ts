@@ -83,6 +83,11 @@ export async function startRabbit(dir: string, port: number, streamPort?: number
     pid: beamPid,
     dataDir: dir,
     startupMs,
+    kill: async () => {
+      if (exited) return;
+      killGroup(child.pid!);
+      await exit;
+    },
     stop: async () => {
       if (exited) return;
       const r = await run('rabbitmqctl', ['-n', node, 'stop'], { timeoutMs: 120_000 });

@@ -2,7 +2,8 @@
  * The clients of the cluster tests, as an application configured with every node's address writes
  * them with amqplib: on any connection or channel loss they reconnect to the next node of the list
  * and carry on. The publisher sends persistent messages with a unique id (the body) on a confirm
- * channel, at most `window` unconfirmed, and keeps the ids the broker confirmed; the consumer acks
+ * channel, at most `window` unconfirmed, and keeps the ids the broker confirmed (after a nack it
+ * reconnects too, as it would after a lost connection); the consumer acks
  * each delivery and keeps every id it received, counting repeats (duplicates, e.g. redeliveries of
  * messages unacked on a failed leader). Times of every confirm let a test measure publish stalls.
  */
@@ -12,12 +13,12 @@ type Connection = Awaited<ReturnType<typeof amqp.connect>>;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Declares a durable classic queue through `url` (the tests' queue, before the clients start). */
-export async function declareDurableQueue(url: string, queue: string): Promise<void> {
+/** Declares a durable queue (classic unless `args` say otherwise) through `url`, before the clients start. */
+export async function declareDurableQueue(url: string, queue: string, args: Record<string, unknown> = {}): Promise<void> {
   const conn = await amqp.connect(url);
   try {
     const ch = await conn.createChannel();
-    await ch.assertQueue(queue, { durable: true });
+    await ch.assertQueue(queue, { durable: true, arguments: args });
   } finally {
     await conn.close().catch(() => undefined);
   }
@@ -94,6 +95,8 @@ export class ClusterPublisher extends Reconnecting {
   readonly unconfirmed = new Set<string>();
   /** performance.now() of every confirm, in order */
   readonly confirmTimes: number[] = [];
+  /** basic.nack received */
+  nacked = 0;
   private seq = 0;
 
   constructor(urls: string[], private readonly queue: string, private readonly o: { window?: number; batch?: number; tickMs?: number } = {}) {
@@ -120,7 +123,15 @@ export class ClusterPublisher extends Reconnecting {
         this.unconfirmed.add(id);
         ch.sendToQueue(this.queue, Buffer.from(id), { persistent: true, messageId: id }, (err) => {
           inflight--;
-          if (err) return;
+          if (err) {
+            // nacked: the broker could not take it (e.g. a queue whose leader just failed); a new
+            // channel, through the next node, is this application's way to start afresh
+            if (/nack/.test(err.message)) {
+              this.nacked++;
+              closed = true;
+            }
+            return;
+          }
           this.unconfirmed.delete(id);
           this.confirmed.add(id);
           this.confirmTimes.push(performance.now());
