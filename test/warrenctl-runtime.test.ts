@@ -34,7 +34,8 @@ describe('warrenctl run-time settings', () => {
     assert.equal(text.code, 0);
     assert.match(text.stdout, new RegExp(`^Cluster status of node ${node} \\.\\.\\.\nBasics\n\nCluster name: ${node}\n\nDisk Nodes\n\n${node}\n\nRunning Nodes\n\n${node}\n`));
     assert.match(text.stdout, new RegExp(`^Leader\n\n${node}\n\nIn-sync Nodes\n\n${node}\n\nReplication\n\n${node}: leader$`, 'm'));
-    assert.match(text.stdout, /^Listeners\n\nNode: .*, interface: .*, port: \d+, protocol: amqp$/m);
+    assert.match(text.stdout, /^Listeners\n\nNode: .*, interface: .*, port: \d+, protocol: amqp, purpose: AMQP 0-9-1$/m);
+    assert.match(text.stdout, /^Alarms\n\n\(none\)$/m);
     assert.equal((await ctl('cluster_status', 'extra')).code, 64);
   });
 
@@ -63,6 +64,8 @@ describe('warrenctl run-time settings', () => {
   test('a watermark below what the broker uses raises the memory alarm at once; raising it clears it', async () => {
     assert.equal((await ctl('set_vm_memory_high_watermark', 'absolute', '1000')).code, 0);
     assert.equal((await nodeInfo()).mem_alarm, true);
+    assert.match((await ctl('cluster_status')).stdout, new RegExp(`^Alarms\n\nMemory alarm on node ${node}$`, 'm'));
+    assert.deepEqual(JSON.parse((await ctl('cluster_status', '--formatter', 'json')).stdout).alarms, [{ node, resource: 'memory' }]);
     assert.equal((await ctl('set_vm_memory_high_watermark', '0.9')).code, 0);
     assert.equal((await nodeInfo()).mem_alarm, false);
   });

@@ -7,10 +7,13 @@ import { parseArgs } from 'node:util';
 import { Broker } from '../server.js';
 import type { BrokerOptions } from '../config.js';
 import { DEFAULTS } from '../config.js';
-import { createLogger } from '../logger.js';
+import { createLogger, createLogging } from '../logger.js';
 import { describeProblem, readConfigFile, type ConfigFile } from '../conf/config-file.js';
 import { VERSION } from '../version.js';
 import { TlsConfigError } from '../tls/tls-options.js';
+import { NODE_NAME } from '../node-name.js';
+import { ClusterNode } from '../cluster/cluster-node.js';
+import { clusterNodeOptions, wantsCluster } from '../cluster/cluster-options.js';
 
 const SETTINGS = {
   port: { opt: 'port', env: 'WARREN_PORT', type: 'number', help: `AMQP port (0 = any free port)`, def: DEFAULTS.port },
@@ -125,6 +128,10 @@ function main(): void {
   opts.logConsole ??= true;
   const log = createLogger(opts.logConsoleLevel ?? opts.logLevel ?? DEFAULTS.logLevel, undefined, opts.logFormatter);
   for (const w of warnings) log('warn', 'config setting ignored', { detail: w });
+  if (wantsCluster(opts)) {
+    startClusterNode(opts);
+    return;
+  }
   Broker.start(opts).then(
     (broker) => {
       let stopping = false;
@@ -154,6 +161,50 @@ function main(): void {
       console.error(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'failed to start', error: e.message }));
       // A bad certificate is a configuration error (2, like a bad key); anything else, e.g. a port in use, is 1.
       process.exit(e instanceof TlsConfigError ? 2 : 1);
+    },
+  );
+}
+
+/**
+ * A cluster node (etcd peer discovery in the config): a leader runs the broker, a follower mirrors
+ * it and forwards clients to it. Signals as for a single node; SIGTERM leaves the cluster cleanly
+ * (the lease is revoked, so the others elect a new leader at once).
+ */
+function startClusterNode(opts: BrokerOptions): void {
+  const logging = createLogging(opts);
+  const log = logging.log;
+  ClusterNode.start(clusterNodeOptions(opts, opts.nodeName ?? NODE_NAME, log)).then(
+    (node) => {
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log('info', 'shutting down', { signal });
+        node.stop().then(() => {
+          logging.close();
+          process.exit(0);
+        }, () => process.exit(1));
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGUSR1', () => {
+        logging.reopen();
+        node.currentBroker?.reopenLogs();
+      });
+      process.on('SIGHUP', () => {
+        logging.reopen();
+        node.currentBroker?.reopenLogs();
+        try {
+          node.currentBroker?.reloadTls();
+        } catch (e) {
+          log('error', 'TLS reload failed; the previous certificates stay in use', { error: (e as Error).message });
+        }
+      });
+      process.on('uncaughtException', (e) => log('error', 'uncaught exception', { error: String(e?.stack ?? e) }));
+    },
+    (e: Error) => {
+      console.error(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'failed to start', error: e.message }));
+      process.exit(1);
     },
   );
 }

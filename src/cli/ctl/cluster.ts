@@ -35,7 +35,12 @@ export const clusterCommands: CommandTable = {
     maxArgs: 0,
     async run(ctx) {
       const overview = (await ctx.client.get('/api/overview')) as Item;
-      const nodes = ((await ctx.client.get('/api/nodes')) as Item[]).map(nodeLine);
+      const items = (await ctx.client.get('/api/nodes')) as Item[];
+      const nodes = items.map(nodeLine);
+      const alarms = items.flatMap((n) => [
+        ...(n['mem_alarm'] === true ? [{ node: String(n['name']), resource: 'memory' }] : []),
+        ...(n['disk_free_alarm'] === true ? [{ node: String(n['name']), resource: 'disk' }] : []),
+      ]);
       const clusterName = String(((await ctx.client.get('/api/cluster-name')) as Item)['name']);
       const listeners = (overview['listeners'] ?? []) as Item[];
       const leader = nodes.find((n) => n.role === 'leader' && n.running)?.name ?? null;
@@ -53,7 +58,7 @@ export const clusterCommands: CommandTable = {
           in_sync: inSync,
           nodes: nodes.map((n) => ({ name: n.name, role: n.role, running: n.running, in_sync: n.inSync, lag_bytes: n.lagBytes })),
           versions: Object.fromEntries(running.map((n) => [n, { warren_version: overview['product_version'], rabbitmq_version: overview['rabbitmq_version'] }])),
-          alarms: [],
+          alarms,
           partitions: {},
           listeners: { [String(overview['node'])]: listeners.map((l) => ({ interface: l['ip_address'], port: l['port'], protocol: l['protocol'] })) },
         });
@@ -69,10 +74,11 @@ export const clusterCommands: CommandTable = {
         '', 'In-sync Nodes', '', ...(inSync.length ? inSync : ['(none)']),
         '', 'Replication', '', ...nodes.map((n) => `${n.name}: ${n.running ? lag(n) : 'down'}`),
         '', 'Versions', '', ...running.map((n) => `${n}: ${version} (RabbitMQ API ${overview['rabbitmq_version']})`),
-        '', 'Alarms', '', '(none)',
+        '', 'Alarms', '', ...(alarms.length ? alarms.map((a) => `${a.resource === 'memory' ? 'Memory' : 'Free disk space'} alarm on node ${a.node}`) : ['(none)']),
         '', 'Network Partitions', '', '(none)',
         '', 'Listeners', '',
-        ...listeners.map((l) => `Node: ${overview['node']}, interface: ${l['ip_address']}, port: ${l['port']}, protocol: ${l['protocol']}`),
+        ...listeners.map((l) => `Node: ${overview['node']}, interface: ${l['ip_address']}, port: ${l['port']}, protocol: ${l['protocol']}, purpose: ${
+          String(l['protocol']).startsWith('http') ? 'HTTP API' : 'AMQP 0-9-1'}`),
       ].join('\n'));
     },
   },
