@@ -2,7 +2,9 @@
  * Disk comes back (issue 15): a durable queue's messages stored, then all acked, or purged, or the
  * queue deleted: within a few seconds the data dir holds no segment file and only a few KiB (the
  * store's sweep deletes the last, partly written segment of a drained queue too). A non-durable
- * queue's pages go the same way.
+ * queue's pages go the same way. Out-of-order acks: one message left unacked keeps only its own
+ * 16 MiB segment (the bound the README states; Warren does not compact it), and that goes too once
+ * the message is settled, also after its channel closed and it was delivered again.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -89,6 +91,46 @@ describe('disk comes back', { timeout: 120_000 }, () => {
     await fill('reclaim-purge', true);
     await ch.deleteQueue('reclaim-purge');
     await reclaimed('deleted');
+  });
+
+  test('one unacked message keeps only its own segment, until it is settled', async () => {
+    const queue = 'reclaim-pinned';
+    const segmentBytes = 16 * 1024 * 1024;
+    const count = 40_000; // 1 KiB bodies plus record headers: three segments
+    await ch.assertQueue(queue, { durable: true });
+    for (let i = 0; i < count; i++) {
+      ch.sendToQueue(queue, BODY, { persistent: true });
+      if (i % 1000 === 999) await ch.waitForConfirms();
+    }
+    await ch.waitForConfirms();
+    assert.ok(segmentFiles().length >= 3, `segments: ${segmentFiles().length}`);
+    // Hold the 100th delivery (in the first segment), ack every other message.
+    const holder = await conn.createChannel();
+    await holder.prefetch(1000);
+    let got = 0;
+    const held = await new Promise<amqp.ConsumeMessage>((resolve) => {
+      let pinned: amqp.ConsumeMessage | undefined;
+      void holder.consume(queue, (m) => {
+        if (!m) return;
+        if (++got === 100) pinned = m;
+        else holder.ack(m);
+        if (got === count) resolve(pinned!);
+      });
+    });
+    const deadline = Date.now() + RECLAIM_MS;
+    while (segmentFiles().length > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(segmentFiles().length, 1, 'only the segment of the unacked message is left');
+    assert.ok(diskKiB() <= segmentBytes / 1024 + 1024, `data dir: ${diskKiB()} KiB`);
+    // Its channel closes: the message is requeued, delivered again, acked: the segment goes.
+    assert.equal(held.fields.redelivered, false);
+    await holder.close();
+    const again = await conn.createChannel();
+    const back = await again.get(queue, { noAck: false });
+    assert.ok(back && back.fields.redelivered, 'the held message came back redelivered');
+    again.ack(back);
+    assert.equal((await again.checkQueue(queue)).messageCount, 0);
+    await again.close();
+    await reclaimed('pinned segment settled');
   });
 
   test('a non-durable queue paged to disk, purged', async () => {
