@@ -65,7 +65,7 @@ export async function flood(b: BrokerProcess, seconds: number): Promise<Sample[]
   const purged = await conn.purgeQueue(ch, queue);
   await conn.deleteQueue(ch, queue);
   await conn.close();
-  const [after, settleSeconds] = await rssSettles(b.pid, idle, 64 * 1024, 10_000);
+  const [after, settleSeconds] = await rssSettles(b.pid, idle, 16 * 1024, 10_000);
   const raw = { idle_rss_mb: idle / 1024, peak_rss_mb: peak / 1024, rss_with_backlog_mb: held / 1024, rss_after_purge_mb: after / 1024, settle_seconds: settleSeconds, purged, perf: p };
   log(`flood: ${'error' in p ? p.error : `${p.totals.published} published (${p.publish_rate} msg/s), blocked ${p.blocked_ms} ms`}; RSS idle ${(idle / 1024).toFixed(0)} MiB, peak ${(peak / 1024).toFixed(0)} MiB, after purge+delete ${(after / 1024).toFixed(0)} MiB in ${settleSeconds} s`);
   const err = perfError(p);

@@ -2,6 +2,7 @@
 // with the open-file limit raised to the hard limit (10,000 idle connections need it).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
 import { waitForAmqp } from './amqp-probe.js';
 import type { BrokerProcess } from './broker-process.js';
 import { sleep } from './proc.js';
@@ -14,7 +15,7 @@ export async function startWarren(dataDir: string, port: number, streamPort?: nu
   const t0 = performance.now();
   const child = spawn(
     'sh',
-    ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', process.execPath, warrenCli,
+    ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', process.execPath, ...NODE_FLAGS, warrenCli,
       '--port', String(port), '--bind', '127.0.0.1', '--data-dir', dataDir, '--management-port', '0', '--prometheus-port', '0',
       '--stream-port', String(streamPort ?? 0), '--stream-bind', '127.0.0.1'],
     { stdio: ['ignore', 'pipe', 'pipe'] },

@@ -3,12 +3,13 @@
 // and `npm start -- --port P --data-dir D` from the checkout.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { externalUrl } from './support/test-broker.js';
-import { CliProcess, freePort } from './support/cli-process.js';
+import { CliProcess, freePort, warrenCli } from './support/cli-process.js';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
 import { channel, connect } from './support/amqp-client.js';
 
 const dirs: string[] = [];
@@ -136,6 +137,13 @@ describe('warren CLI options and logs', { skip: externalUrl ? 'starts Warren pro
   });
 
   // Tools outside the project rely on exactly this command. It rebuilds first (prestart), so it is slow.
+  test('the installed command (shebang) and npm start give node the same V8 flags as src/cli/node-flags.ts', () => {
+    const shebang = readFileSync(warrenCli, 'utf8').split('\n')[0]!;
+    const start = (JSON.parse(readFileSync(join(warrenCli, '../../../../package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    assert.equal(shebang, `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`);
+    assert.equal(start, `node ${NODE_FLAGS.join(' ')} dist/src/cli/warren.js`);
+  });
+
   test('npm start -- --port P --data-dir D starts a broker from the checkout', { timeout: 60_000 }, async () => {
     const port = await freePort();
     const p = CliProcess.command('npm', ['start', '--silent', '--', '--port', String(port), '--data-dir', tmp(), '--management-port', '0', '--prometheus-port', '0']);

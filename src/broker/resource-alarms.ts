@@ -12,9 +12,9 @@
  * ext4 counts delayed-allocation blocks as used, so the figure includes what is not yet flushed.
  */
 import { statfsSync } from 'node:fs';
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { getHeapStatistics } from 'node:v8';
 import type { Logger } from '../logger.js';
+import { MemoryReclaimer } from './memory-reclaimer.js';
 
 export interface AlarmSettings {
   /** Bytes of RSS above which publishers are blocked. */
@@ -29,16 +29,6 @@ const CHECK_INTERVAL_MS = 1000;
 export const DISK_RECHECK_MIN_BYTES = 1024 * 1024;
 /** V8 heap use (of its hard limit) that counts as memory pressure even when RSS is fine. */
 const HEAP_LIMIT_FRACTION = 0.7;
-
-/**
- * A full GC on demand. An idle broker never collects on its own, and dead message bodies would keep
- * the alarm on forever after the queues were drained.
- */
-const collectGarbage: () => void = (() => {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as (() => void) | undefined;
-  return typeof gc === 'function' ? gc : () => {};
-})();
 
 /**
  * Memory the broker holds: the JS heap plus Buffers (message bodies). Not RSS: glibc keeps freed
@@ -59,6 +49,8 @@ export class ResourceAlarms {
   private writtenSinceCheck = 0;
   private recheckAfter = Infinity;
   private timer: NodeJS.Timeout | undefined;
+  /** Gives memory back once a drained backlog leaves the broker quiet (memory-reclaimer.ts). */
+  readonly reclaimer = new MemoryReclaimer();
 
   constructor(
     private readonly settings: AlarmSettings,
@@ -123,8 +115,10 @@ export class ResourceAlarms {
     let memory = over();
     // Before raising (or while keeping) the alarm, make sure it is not just uncollected garbage.
     if (memory) {
-      collectGarbage();
+      this.reclaimer.collect();
       memory = over();
+    } else {
+      this.reclaimer.tick();
     }
     if (memory !== this.memoryAlarm) {
       this.memoryAlarm = memory;

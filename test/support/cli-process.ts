@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { NODE_FLAGS } from '../../src/cli/node-flags.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** The checkout root, from test/support (ts) or dist/test/support (js). */
@@ -73,7 +74,7 @@ export class CliProcess {
 
   /** Starts `node dist/src/cli/warren.js ARGS`. */
   static start(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-    return new CliProcess(spawn(process.execPath, [warrenCli, ...args], {
+    return new CliProcess(spawn(process.execPath, [...NODE_FLAGS, warrenCli, ...args], {
       cwd: checkoutRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
     }));
   }

@@ -3,6 +3,7 @@
 // load, read its memory from /proc, and inspect the JSON lines it logged during recovery.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { freePort, warrenCli } from './warren-process.js';
 
 export interface LogLine {
@@ -48,6 +49,7 @@ export async function spawnWarren(options: ChildOptions): Promise<WarrenChild> {
   if (!existsSync(warrenCli)) throw new Error(`Warren is not built: ${warrenCli} is missing (run npx tsc -p .)`);
   const managementPort = options.management ? await freePort() : 0;
   const args = [
+    ...NODE_FLAGS,
     warrenCli,
     '--port', '0',
     '--bind', '127.0.0.1',

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../../src/cli/node-flags.js';
 
 /** The repo root, from either `test/support/` (ts) or `dist/test/support/` (js). */
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -78,6 +79,7 @@ export async function startWarren(options: StartOptions = {}): Promise<WarrenPro
 
   const launch = async (port: number): Promise<void> => {
     const args = [
+      ...NODE_FLAGS,
       warrenCli,
       '--port', String(port),
       '--bind', '127.0.0.1',
