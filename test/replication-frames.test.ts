@@ -28,7 +28,8 @@ import {
 } from '../src/cluster/replication/frames.js';
 import { ReplicationLeader } from '../src/cluster/replication/index.js';
 import { eventually } from './support/eventually.js';
-import { quiet, removeDirs, startFollower, tempDir, treeDigest } from './support/replication-nodes.js';
+import amqp from 'amqplib';
+import { quiet, removeDirs, startFollower, tempDir, treeDigest, withReplicatedNodes } from './support/replication-nodes.js';
 
 function samples(): Buffer[] {
   const data = [Buffer.from('hello '), Buffer.from('world')];
@@ -138,3 +139,39 @@ test('a leader fed garbage drops that connection and keeps serving followers', a
     removeDirs(a, b);
   }
 });
+
+test('a follower that stops reading is dropped once its unsent changes pass the bound; confirms go on through the others', () =>
+  withReplicatedNodes(['b'], async ({ node }) => {
+    // A "follower" that takes its catch-up, then reads nothing more and never acks.
+    const slow = net.connect(node.leader.port, '127.0.0.1');
+    await new Promise((r) => slow.once('connect', r));
+    slow.write(Buffer.concat([encodeHello('slow'), encodeManifestEnd()]));
+    const reader = new FrameReader();
+    await new Promise<void>((resolve) => {
+      const onData = (chunk: Buffer): void =>
+        reader.push(chunk, (f) => {
+          if (f.type !== FrameType.SnapshotEnd) return;
+          slow.off('data', onData);
+          slow.pause();
+          resolve();
+        });
+      slow.on('data', onData);
+    });
+    const closed = new Promise((r) => slow.once('close', r));
+    const conn = await amqp.connect(node.url);
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue('lag-q', { durable: true });
+    const body = Buffer.alloc(64 * 1024, 1);
+    let confirmed = 0;
+    while (node.leader.followers().find((f) => f.node === 'slow')?.connected !== false) {
+      await Promise.all(Array.from({ length: 16 }, () => new Promise<void>((resolve, reject) =>
+        ch.sendToQueue('lag-q', body, { persistent: true }, (err) => (err ? reject(err) : resolve())))));
+      confirmed += 16;
+      assert.ok(confirmed < 2000, 'the slow follower was never dropped');
+    }
+    // The leader closed it: what it had buffered ends with the close (read it to see the end).
+    slow.resume();
+    await closed;
+    assert.deepEqual(node.leader.inSync(), ['b']);
+    await conn.close();
+  }, { maxLagBytes: 1024 * 1024 }));

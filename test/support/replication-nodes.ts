@@ -27,8 +27,10 @@ export interface LeaderNode {
   close(): Promise<void>;
 }
 
-export async function startLeader(dataDir: string, majority: () => number, options: BrokerOptions = {}): Promise<LeaderNode> {
-  const leader = await ReplicationLeader.start({ dataDir, host: '127.0.0.1', port: 0, nodeName: 'leader', majority, log: quiet });
+export async function startLeader(dataDir: string, majority: () => number, options: BrokerOptions = {}, maxLagBytes?: number): Promise<LeaderNode> {
+  const leader = await ReplicationLeader.start({
+    dataDir, host: '127.0.0.1', port: 0, nodeName: 'leader', majority, log: quiet, ...(maxLagBytes ? { maxLagBytes } : {}),
+  });
   const broker = await Broker.start({
     port: 0, host: '127.0.0.1', managementPort: 0, prometheusPort: 0, streamPort: 0, dataDir, logLevel: 'silent',
     replication: leader.changes, ...options,
@@ -94,14 +96,14 @@ export interface ReplicatedNodes {
 export async function withReplicatedNodes(
   followers: string[],
   body: (n: ReplicatedNodes) => Promise<void>,
-  o: { majority?: number; waitInSync?: boolean } = {},
+  o: { majority?: number; waitInSync?: boolean; maxLagBytes?: number } = {},
 ): Promise<void> {
   const leaderDir = tempDir('leader');
   const dirs: Record<string, string> = Object.fromEntries(followers.map((f) => [f, tempDir(f)]));
   const running = new Map<string, ReplicationFollower>();
   let node: LeaderNode | undefined;
   try {
-    node = await startLeader(leaderDir, () => o.majority ?? 2);
+    node = await startLeader(leaderDir, () => o.majority ?? 2, {}, o.maxLagBytes);
     const leaderPort = node.leader.port;
     const n: ReplicatedNodes = {
       node,
