@@ -4,6 +4,7 @@
  *   const leader = await ReplicationLeader.start({ dataDir, host, port, nodeName, majority, log });
  *   const broker = await Broker.start({ ..., dataDir, replication: leader.changes });
  *   leader.on('in-sync', (nodes) => ...);        // followers whose acks count for confirms
+ *   leader.majorityChanged();                    // majority() may now be lower: re-check held confirms
  *
  *   const follower = await ReplicationFollower.start({ dataDir, nodeName, leader: { host, port }, log });
  *   follower.on('caught-up', ...); follower.on('lost', ...);

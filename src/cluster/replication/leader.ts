@@ -94,6 +94,11 @@ export class ReplicationLeader extends EventEmitter {
     return [...this.sessions].filter((s) => s.inSync).map((s) => s.node).sort();
   }
 
+  /** The caller's majority() changed (members or the in-sync set in etcd): confirms now due go out. */
+  majorityChanged(): void {
+    this.feed.release();
+  }
+
   /** The replication position everything reported so far reaches. */
   get position(): number {
     return this.feed.position;
