@@ -135,7 +135,8 @@ export class ClusterNode implements ClusterStatusSource {
         name,
         role: !reg ? 'down' : isLeader ? 'leader' : 'follower',
         running: reg !== undefined,
-        inSync: isLeader || (f ? f.inSync : this.view.inSync.includes(name)),
+        // As etcd holds the set (who may be elected), not the replication leader's view of the moment.
+        inSync: isLeader || (this.role === 'leader' ? this.writtenInSync : this.view.inSync).includes(name),
         lagBytes: isLeader ? 0 : f ? f.lagBytes : null,
         connected: isLeader || (f?.connected ?? false),
         host: reg?.host ?? '',
@@ -329,13 +330,17 @@ export class ClusterNode implements ClusterStatusSource {
   /** The in-sync set: this leader and the followers whose copy is complete; written only while we still lead. */
   private async writeInSync(): Promise<void> {
     const leader = this.replicationLeader;
-    if (this.role !== 'leader' || !this.leaderValue || !leader) return;
+    // Leaving (stop or step-down) closes the followers' sessions: that must not shrink the set the
+    // next leader is chosen from.
+    if (this.stopped || this.role !== 'leader' || !this.leaderValue || !leader) return;
     const names = [this.o.nodeName, ...leader.inSync().filter((n) => n !== this.o.nodeName)].sort();
     if (names.join('\0') === this.writtenInSync.join('\0')) return;
     try {
       if (await this.etcd.putIf({ key: this.keys.leader, value: this.leaderValue }, this.keys.inSync, JSON.stringify(names))) {
         this.writtenInSync = names;
         this.view.inSync = names;
+        // A smaller set may let held confirms go now, not at the next ack.
+        leader.majorityChanged();
         this.log('info', 'cluster: in-sync set', { inSync: names });
       }
     } catch (e) {

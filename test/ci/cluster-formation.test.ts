@@ -145,4 +145,19 @@ describe('cluster formation', { skip: etcdAvailable() ? false : 'etcd is not ins
       assert.equal(back?.['in_sync'], true);
     }, 60_000, 200);
   });
+
+  it('a leader stopped with SIGTERM leaves at once: its lease is revoked and another node leads without waiting for the TTL', async () => {
+    const old = await cluster.waitForLeader({ followers: 2, inSync: true, timeoutMs: 60_000 });
+    const survivors = cluster.nodes.filter((n) => n !== old);
+    const stoppedAt = Date.now();
+    await old.stop();
+    assert.equal(old.proc?.exitCode, 0, old.logs());
+    const next = await cluster.waitForLeader({ not: old, ask: survivors, timeoutMs: 30_000 });
+    const elected = Date.now() - stoppedAt;
+    console.log(`# leader ${old.name} stopped with SIGTERM: ${next.name} leader after ${elected} ms`);
+    assert.ok(elected < 5_000, `new leader after ${elected} ms`);
+    const view = await apiNodes(next);
+    assert.equal(view.find((n) => n['name'] === old.name)?.['role'], 'down');
+    assert.equal(view.find((n) => n['name'] === old.name)?.['running'], false);
+  });
 });
