@@ -1,8 +1,9 @@
 /**
  * The replication wire format (src/cluster/replication/frames.ts): every frame round-trips, split at
  * any byte; garbage is refused with a ReplicationProtocolError and nothing else; unsafe paths never
- * decode. Then the same over a real socket: a leader fed garbage drops that connection and keeps
- * serving a real follower.
+ * decode. Then over real sockets, with hand-made followers speaking the format: a leader fed garbage
+ * drops that connection and keeps serving a real follower; a follower that stops reading is dropped
+ * at the lag bound; one that stops acking holds confirms until it is dropped.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -10,6 +11,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
+import amqp from 'amqplib';
 import {
   FrameReader,
   FrameType,
@@ -28,7 +30,6 @@ import {
 } from '../src/cluster/replication/frames.js';
 import { ReplicationLeader } from '../src/cluster/replication/index.js';
 import { eventually } from './support/eventually.js';
-import amqp from 'amqplib';
 import { quiet, removeDirs, startFollower, tempDir, treeDigest, withReplicatedNodes } from './support/replication-nodes.js';
 
 function samples(): Buffer[] {
@@ -140,23 +141,27 @@ test('a leader fed garbage drops that connection and keeps serving followers', a
   }
 });
 
+/** A hand-made follower: connects, says HELLO with an empty manifest, and hands every frame it gets to `onFrame`. */
+async function rawFollower(port: number, name: string, onFrame: (f: Frame, socket: net.Socket) => void): Promise<net.Socket> {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise((r) => socket.once('connect', r));
+  socket.write(Buffer.concat([encodeHello(name), encodeManifestEnd()]));
+  const reader = new FrameReader();
+  socket.on('data', (chunk: Buffer) => reader.push(chunk, (f) => onFrame(f, socket)));
+  return socket;
+}
+
 test('a follower that stops reading is dropped once its unsent changes pass the bound; confirms go on through the others', () =>
   withReplicatedNodes(['b'], async ({ node }) => {
     // A "follower" that takes its catch-up, then reads nothing more and never acks.
-    const slow = net.connect(node.leader.port, '127.0.0.1');
-    await new Promise((r) => slow.once('connect', r));
-    slow.write(Buffer.concat([encodeHello('slow'), encodeManifestEnd()]));
-    const reader = new FrameReader();
-    await new Promise<void>((resolve) => {
-      const onData = (chunk: Buffer): void =>
-        reader.push(chunk, (f) => {
-          if (f.type !== FrameType.SnapshotEnd) return;
-          slow.off('data', onData);
-          slow.pause();
-          resolve();
-        });
-      slow.on('data', onData);
+    let caughtUp!: () => void;
+    const snapshotEnd = new Promise<void>((resolve) => (caughtUp = resolve));
+    const slow = await rawFollower(node.leader.port, 'slow', (f, socket) => {
+      if (f.type !== FrameType.SnapshotEnd) return;
+      socket.pause();
+      caughtUp();
     });
+    await snapshotEnd;
     const closed = new Promise((r) => slow.once('close', r));
     const conn = await amqp.connect(node.url);
     const ch = await conn.createConfirmChannel();
@@ -175,3 +180,26 @@ test('a follower that stops reading is dropped once its unsent changes pass the 
     assert.deepEqual(node.leader.inSync(), ['b']);
     await conn.close();
   }, { maxLagBytes: 1024 * 1024 }));
+
+test('every in-sync follower must ack before a confirm: one that goes silent holds confirms until it is dropped', () =>
+  withReplicatedNodes(['b'], async ({ node }) => {
+    // A "follower" that catches up, acks once (so it is in sync), then never acks again.
+    const mute = await rawFollower(node.leader.port, 'mute', (f, socket) => {
+      if (f.type === FrameType.SnapshotEnd) socket.write(encodePosition(FrameType.Ack, f.pos));
+    });
+    await eventually(() => assert.deepEqual(node.leader.inSync(), ['b', 'mute']), 15_000, 20);
+    const conn = await amqp.connect(node.url);
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue('mute-q', { durable: true });
+    let confirmedAt = 0;
+    const sent = Date.now();
+    const confirm = new Promise<void>((resolve, reject) =>
+      ch.sendToQueue('mute-q', Buffer.from('m'), { persistent: true }, (err) => (err ? reject(err) : ((confirmedAt = Date.now()), resolve()))),
+    );
+    // b acks at once, yet the confirm waits for the mute follower, which the leader drops after 10 s of silence.
+    await confirm;
+    assert.ok(confirmedAt - sent >= 5000, `confirmed after ${confirmedAt - sent} ms, before the silent follower was dropped`);
+    assert.deepEqual(node.leader.inSync(), ['b']);
+    mute.destroy();
+    await conn.close();
+  }));

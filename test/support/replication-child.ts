@@ -2,9 +2,8 @@
  * One replication node as its own process, for tests and bench/replication-throughput.ts (no etcd):
  *
  *   node replication-child.js single DIR          a Broker alone
- *   node replication-child.js leader DIR [MAJORITY]   ReplicationLeader + Broker on DIR (majority default 3:
- *                                                    every follower of a 3-node cluster acks, as the
- *                                                    cluster node requires while both are in sync)
+ *   node replication-child.js leader DIR [MAJORITY]   ReplicationLeader + Broker on DIR (majority
+ *                                                    default 3: two followers must be in sync)
  *   node replication-child.js follower DIR NAME PORT   ReplicationFollower of the leader on PORT
  *
  * Prints one JSON line when ready ({"amqp":port,"repl":port}, or {"caughtUp":true} for a follower);

@@ -3,7 +3,8 @@
  * (follower-session.ts): HELLO, the follower's manifest, catch-up from the files while live changes
  * are held for it, then the live frames in order. Acks move the follower's position; a follower
  * whose ack reached the position its catch-up started from is in sync, and only in-sync followers
- * count for the durability gate: a position is replicated once (majority - 1) of them acked it.
+ * count for the durability gate: a position is replicated once every in-sync follower acked it and
+ * there are at least (majority - 1) of them.
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
@@ -172,15 +173,23 @@ export class ReplicationLeader extends EventEmitter {
     this.feed.trim(min);
   }
 
-  /** Position acked by enough in-sync followers for a majority (the leader counts itself). */
+  /**
+   * Position every in-sync follower has acked, provided there are at least majority - 1 of them
+   * (the leader counts itself). Every one, not just enough: any in-sync follower may be elected
+   * after this leader, so each must hold every confirmed change (as LavinMQ's in-sync replicas); a
+   * follower too slow for that is dropped by the lag bound and stops counting.
+   */
   private replicatedPosition(): number {
     const needed = this.o.majority() - 1;
     if (needed <= 0) return Infinity;
-    const acks: number[] = [];
-    for (const s of this.sessions) if (s.inSync) acks.push(s.acked);
-    if (acks.length < needed) return -1;
-    acks.sort((a, b) => b - a);
-    return acks[needed - 1]!;
+    let count = 0;
+    let min = Infinity;
+    for (const s of this.sessions) {
+      if (!s.inSync) continue;
+      count++;
+      if (s.acked < min) min = s.acked;
+    }
+    return count < needed ? -1 : min;
   }
 
   private reportInSync(): void {
