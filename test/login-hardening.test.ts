@@ -11,6 +11,7 @@ import { Broker } from '../src/index.js';
 
 import { externalUrl } from './support/test-broker.js';
 import { freePort } from './support/cli-process.js';
+import { scrape, value } from './support/prometheus-text.js';
 
 /** amqplib hands these to net.connect; its types do not list localAddress. */
 type SocketOptions = Parameters<typeof amqp.connect>[1];
@@ -23,7 +24,7 @@ describe('login hardening', { skip: externalUrl ? 'slow-down is Warren-only' : f
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'warren-login-test-'));
     broker = await Broker.start({
-      port: 0, host: '127.0.0.1', managementPort: await freePort(), prometheusPort: 0, dataDir, loginFailureLimit: 2,
+      port: 0, host: '127.0.0.1', managementPort: await freePort(), prometheusPort: await freePort(), dataDir, loginFailureLimit: 2,
       logger: (_level, msg, fields) => void logs.push({ msg, fields }),
     });
   });
@@ -68,6 +69,10 @@ describe('login hardening', { skip: externalUrl ? 'slow-down is Warren-only' : f
     const overview = (await get('/api/overview')) as { node: string };
     const totals = (await get(`/api/auth/attempts/${encodeURIComponent(overview.node)}`)) as Array<Record<string, unknown>>;
     assert.deepEqual(totals, [{ protocol: 'amqp091', auth_attempts: 6, auth_attempts_failed: 5, auth_attempts_succeeded: 1 }]);
+    // The Prometheus endpoint reads the same counts (one source, not a second tally that could drift).
+    const metrics = await scrape(`http://127.0.0.1:${broker.prometheusPort}/metrics`);
+    const prom = (name: string) => value(metrics, name, { protocol: 'amqp091' });
+    assert.deepEqual([prom('rabbitmq_auth_attempts_total'), prom('rabbitmq_auth_attempts_failed_total'), prom('rabbitmq_auth_attempts_succeeded_total')], [6, 5, 1]);
     const sources = (await get(`/api/auth/attempts/${encodeURIComponent(overview.node)}/source`)) as Array<Record<string, unknown>>;
     assert.deepEqual(sources.find((s) => s['remote_address'] === '127.0.0.1' && s['username'] === 'guest'),
       { remote_address: '127.0.0.1', username: 'guest', protocol: 'amqp091', auth_attempts: 3, auth_attempts_failed: 3, auth_attempts_succeeded: 0 });

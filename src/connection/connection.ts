@@ -258,9 +258,6 @@ export class Connection implements FrameSink, ChannelHost {
     }
     const outcome = this.broker.login(a.mechanism, a.response, this.socket);
     const user = outcome.user;
-    this.broker.counters.authAttempts++;
-    if (user) this.broker.counters.authSucceeded++;
-    else this.broker.counters.authFailed++;
     if (!user) {
       if (outcome.malformed) {
         // A response the mechanism cannot parse (an empty PLAIN response, say): as RabbitMQ 3.10.8,

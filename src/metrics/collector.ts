@@ -66,7 +66,7 @@ export class MetricsCollector {
       if (wanted('node_coarse_metrics')) this.singles(e, prefix, F.NODE_COARSE, n);
       if (wanted('node_metrics')) this.singles(e, prefix, F.NODE, n);
     }
-    if (wanted('auth_attempt_metrics')) this.singles(e, prefix, F.AUTH_ATTEMPTS, c, '{protocol="amqp091"}');
+    if (wanted('auth_attempt_metrics')) this.singles(e, prefix, F.AUTH_ATTEMPTS, this.src.logins.totals, '{protocol="amqp091"}');
     if (perObject && wanted('auth_attempt_detailed_metrics')) for (const f of F.AUTH_ATTEMPTS_DETAILED) e.header(prefix, f);
 
     const vhostFilter = view.kind === 'detailed' ? view.vhosts : undefined;

@@ -5,7 +5,10 @@
  * process keep separate counts.
  */
 
-/** Node-wide totals (connection_churn_metrics, auth_attempt_metrics and the global_* counters). */
+/**
+ * Node-wide totals (connection_churn_metrics and the global_* counters). Login attempts are counted
+ * by the login service alone (auth/login.ts), which both the API and the metrics read.
+ */
 export class NodeCounters {
   connectionsOpened = 0;
   connectionsClosed = 0;
@@ -14,9 +17,6 @@ export class NodeCounters {
   queuesDeclared = 0;
   queuesCreated = 0;
   queuesDeleted = 0;
-  authAttempts = 0;
-  authSucceeded = 0;
-  authFailed = 0;
   /** basic.publish received (any channel mode). */
   received = 0;
   /** Received on a channel in confirm mode. */

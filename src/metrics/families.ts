@@ -6,7 +6,7 @@
  */
 import type { ChannelExchangeCounters, ChannelQueueCounters, NodeCounters } from './counters.js';
 import type { Family, MetricType } from './exposition.js';
-import type { MetricsChannel, MetricsConnection, MetricsQueue } from './source.js';
+import type { AuthTotals, MetricsChannel, MetricsConnection, MetricsQueue } from './source.js';
 
 export interface Metric<T> extends Family {
   readonly value: (o: T) => number;
@@ -57,10 +57,10 @@ export const NODE: Metric<NodeFigures>[] = [
   m('erlang_uptime_seconds', 'gauge', 'Node uptime', (n) => n.uptimeSeconds),
 ];
 
-export const AUTH_ATTEMPTS: Metric<NodeCounters>[] = [
-  m('auth_attempts_total', 'counter', 'Total number of authorization attempts', (c) => c.authAttempts),
-  m('auth_attempts_succeeded_total', 'counter', 'Total number of successful authentication attempts', (c) => c.authSucceeded),
-  m('auth_attempts_failed_total', 'counter', 'Total number of failed authentication attempts', (c) => c.authFailed),
+export const AUTH_ATTEMPTS: Metric<AuthTotals>[] = [
+  m('auth_attempts_total', 'counter', 'Total number of authorization attempts', (a) => a.auth_attempts),
+  m('auth_attempts_succeeded_total', 'counter', 'Total number of successful authentication attempts', (a) => a.auth_attempts_succeeded),
+  m('auth_attempts_failed_total', 'counter', 'Total number of failed authentication attempts', (a) => a.auth_attempts_failed),
 ];
 
 /** Per source address and user; RabbitMQ collects these only when asked to, so both list no samples. */

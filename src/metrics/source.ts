@@ -54,8 +54,16 @@ export interface MetricsConnection {
   readonly channels: ReadonlyMap<number, MetricsChannel>;
 }
 
+/** Login attempts, counted once, by the broker's login service (also behind /api/auth/attempts). */
+export interface AuthTotals {
+  readonly auth_attempts: number;
+  readonly auth_attempts_failed: number;
+  readonly auth_attempts_succeeded: number;
+}
+
 export interface MetricsSource {
   readonly counters: NodeCounters;
+  readonly logins: { readonly totals: AuthTotals };
   readonly vhosts: ReadonlyMap<string, MetricsVhost>;
   readonly connections: ReadonlySet<MetricsConnection>;
   readonly alarms: { readonly memoryAlarm: boolean; readonly diskAlarm: boolean };
