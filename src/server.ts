@@ -152,9 +152,11 @@ export class Broker implements BrokerContext, ManagedBroker {
    * connections are not touched. A bad file throws and leaves the previous certificates in place.
    */
   reloadTls(): void {
+    const prometheusTls = this.options.prometheusTls && tlsServerOptions(this.options.prometheusTls);
     for (const tls of [this.options.tls, this.options.managementTls]) if (tls) tlsServerOptions(tls);
     this.listeners?.reloadTls();
     this.management?.reloadTls();
+    if (prometheusTls) this.prometheus?.reloadTls(prometheusTls);
     this.log('info', 'TLS certificates reloaded', {});
   }
 

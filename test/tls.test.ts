@@ -12,7 +12,7 @@ import { request } from 'node:https';
 import { connect as netConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import amqp from 'amqplib';
 import { AMQPClient } from '@cloudamqp/amqp-client';
 import { Broker, type BrokerOptions } from '../src/index.js';
@@ -31,6 +31,15 @@ describe('AMQPS', { skip }, () => {
     const d = mkdtempSync(join(tmpdir(), 'warren-tls-test-'));
     dirs.push(d);
     return d;
+  };
+  /** The test server certificate copied to files a test may overwrite with a renewed one before reloading. */
+  const renewableCert = () => {
+    const dir = tmp();
+    const certFile = join(dir, 'cert.pem');
+    const keyFile = join(dir, 'key.pem');
+    copyFileSync(pki.serverCertFile, certFile);
+    copyFileSync(pki.serverKeyFile, keyFile);
+    return { certFile, keyFile };
   };
   const start = async (o: BrokerOptions = {}) => {
     const b = await Broker.start({
@@ -208,11 +217,7 @@ describe('AMQPS', { skip }, () => {
   });
 
   test('certificates are re-read on reload: new handshakes see the new one, open connections stay', async () => {
-    const dir = tmp();
-    const certFile = join(dir, 'cert.pem');
-    const keyFile = join(dir, 'key.pem');
-    copyFileSync(pki.serverCertFile, certFile);
-    copyFileSync(pki.serverKeyFile, keyFile);
+    const { certFile, keyFile } = renewableCert();
     const b = await start({ tls: { certFile, keyFile } });
     const subject = async () => {
       const s = tlsConnect({ port: b.tlsPort, host: '127.0.0.1', servername: 'localhost', ca: ca() });
@@ -261,18 +266,30 @@ describe('AMQPS', { skip }, () => {
     assert.ok(overview.listeners.some((l) => l.protocol === 'amqp/ssl' && l.port === b.tlsPort));
   });
 
-  test('the Prometheus endpoint over HTTPS (prometheus.ssl.*)', async () => {
-    const b = await start({ prometheusPort: await freePort(), prometheusTls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile } });
-    const body = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: b.prometheusPort, path: '/metrics', servername: 'localhost', ca: ca() }, (res) => {
+  test('the Prometheus endpoint over HTTPS (prometheus.ssl.*), its certificate re-read on reload', async () => {
+    const { certFile, keyFile } = renewableCert();
+    const b = await start({ prometheusPort: await freePort(), prometheusTls: { certFile, keyFile } });
+    const scrapeOverTls = () => new Promise<{ body: string; fingerprint: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: b.prometheusPort, path: '/metrics', servername: 'localhost', ca: ca(), agent: false }, (res) => {
+        const fingerprint = (res.socket as TLSSocket).getPeerX509Certificate()!.fingerprint256;
         let s = '';
         res.on('data', (c) => (s += c));
-        res.on('end', () => (res.statusCode === 200 ? resolve(s) : reject(new Error(`status ${res.statusCode}`))));
+        res.on('end', () => (res.statusCode === 200 ? resolve({ body: s, fingerprint }) : reject(new Error(`status ${res.statusCode}`))));
       });
       req.on('error', reject);
       req.end();
     });
-    assert.match(body, /^rabbitmq_/m);
+    const first = await scrapeOverTls();
+    assert.match(first.body, /^rabbitmq_/m);
+    const fingerprintOf = (file: string) => new X509Certificate(readFileSync(file)).fingerprint256;
+    assert.equal(first.fingerprint, fingerprintOf(pki.serverCertFile));
+    const renewed = pki.issueServerCert('prometheus-renewed', 'localhost');
+    copyFileSync(renewed.certFile, certFile);
+    copyFileSync(renewed.keyFile, keyFile);
+    b.reloadTls();
+    const second = await scrapeOverTls();
+    assert.equal(second.fingerprint, fingerprintOf(renewed.certFile), 'the renewed certificate');
+    assert.match(second.body, /^rabbitmq_/m);
   });
 
   test('missing or unreadable certificates and mismatched keys are refused before anything starts', async () => {

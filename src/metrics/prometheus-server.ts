@@ -5,7 +5,7 @@
  * scraping needs no credentials and keeps working with management disabled.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
+import { createServer as createTlsServer, type Server as HttpsServer } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
 import type { Socket } from 'node:net';
 import { createGzip } from 'node:zlib';
@@ -45,6 +45,11 @@ export class PrometheusServer {
     const server = new PrometheusServer(source, options);
     server.port = await listenOn(server.http, { host: options.host, port: options.port }, 'Prometheus');
     return server;
+  }
+
+  /** New certificates (SIGHUP): new handshakes use them, open connections keep theirs. */
+  reloadTls(tls: SecureContextOptions): void {
+    if (this.options.tls) (this.http as HttpsServer).setSecureContext(tls);
   }
 
   get tls(): boolean {
