@@ -143,6 +143,60 @@ describe('Prometheus endpoint', () => {
     await conn.close();
   });
 
+  test('dead-lettering is counted by reason, queue type and whether a dead-letter exchange is set, with RabbitMQ\'s label sets', async () => {
+    const before = await scrape(`${base}/metrics`);
+    const conn = await amqp.connect(tb.url);
+    const ch = await conn.createChannel();
+    const target = uniq('dl-target');
+    const none = uniq('dl-none');
+    const withDlx = uniq('dl-with');
+    const ttl = uniq('dl-ttl');
+    const max = uniq('dl-max');
+    const quorum = uniq('dl-quorum');
+    const toTarget = { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': target };
+    await ch.assertQueue(target, { exclusive: true });
+    await ch.assertQueue(none, { exclusive: true });
+    await ch.assertQueue(withDlx, { exclusive: true, arguments: toTarget });
+    await ch.assertQueue(ttl, { exclusive: true, arguments: { 'x-message-ttl': 1 } });
+    await ch.assertQueue(max, { exclusive: true, arguments: { 'x-max-length': 1, ...toTarget } });
+    await ch.assertQueue(quorum, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    for (const q of [none, none, withDlx, quorum]) ch.sendToQueue(q, Buffer.from('x'));
+    for (const q of [none, none, withDlx, quorum]) {
+      const m = await ch.get(q, { noAck: false });
+      assert.ok(m, `a message in ${q}`);
+      ch.nack(m, false, false);
+    }
+    ch.sendToQueue(ttl, Buffer.from('x'));
+    for (let i = 0; i < 3; i++) ch.sendToQueue(max, Buffer.from('x'));
+    // Expired at the head and dropped by the queue's own timer (no get racing it).
+    await eventually(async () => assert.equal((await ch.checkQueue(ttl)).messageCount, 0), 15_000, 50);
+    await ch.deleteQueue(quorum);
+
+    const dl = (s: Scrape, reason: string, type: string, strategy: string) =>
+      value(s, `rabbitmq_global_messages_dead_lettered_${reason}_total`, { queue_type: `rabbit_${type}_queue`, dead_letter_strategy: strategy });
+    await eventually(async () => {
+      const after = await scrape(`${base}/metrics`);
+      const delta = (reason: string, type: string, strategy: string) => dl(after, reason, type, strategy) - dl(before, reason, type, strategy);
+      assert.equal(delta('rejected', 'classic', 'disabled'), 2);
+      assert.equal(delta('rejected', 'classic', 'at_most_once'), 1);
+      assert.equal(delta('rejected', 'quorum', 'disabled'), 1);
+      assert.equal(delta('expired', 'classic', 'disabled'), 1);
+      assert.equal(delta('maxlen', 'classic', 'at_most_once'), 2);
+      assert.equal(delta('expired', 'classic', 'at_most_once'), 0);
+      const labels = (reason: string) => find(after, `rabbitmq_global_messages_dead_lettered_${reason}_total`)
+        .map((x) => `${x.labels['queue_type']}/${x.labels['dead_letter_strategy']}`);
+      const qq = (...s: string[]) => s.map((x) => `rabbit_quorum_queue/${x}`);
+      const cq = (...s: string[]) => s.map((x) => `rabbit_classic_queue/${x}`);
+      assert.deepEqual(labels('confirmed'), qq('at_least_once'));
+      assert.deepEqual(labels('delivery_limit'), qq('at_least_once', 'at_most_once', 'disabled'));
+      assert.deepEqual(labels('expired'), [...cq('at_most_once', 'disabled'), ...qq('at_least_once', 'at_most_once', 'disabled')]);
+      assert.deepEqual(labels('maxlen'), [...cq('at_most_once', 'disabled'), ...qq('at_most_once', 'disabled')]);
+      assert.deepEqual(labels('rejected'), [...cq('at_most_once', 'disabled'), ...qq('at_least_once', 'at_most_once', 'disabled')]);
+      assert.equal(after.help.get('rabbitmq_global_messages_dead_lettered_maxlen_total'), 'Total number of messages dead-lettered due to overflow drop-head or reject-publish-dlx');
+    });
+    await conn.close();
+  });
+
   test('/metrics/detailed returns only the requested families, per object, for the requested vhosts', async () => {
     const conn = await amqp.connect(tb.url);
     const ch = await conn.createChannel();

@@ -339,6 +339,8 @@ export class VirtualHost {
   /** Republish to the queue's dead-letter exchange; silently dropped when it has none (as RabbitMQ). */
   private deadLetter(from: Queue, message: Message, reason: DeadLetterReason): void {
     const dlx = from.policy.deadLetterExchange;
+    // Counted as RabbitMQ counts it: also when there is no dead-letter exchange (strategy "disabled").
+    this.counters.messageDeadLettered(reason, from.type, dlx === undefined ? 'disabled' : 'at_most_once');
     if (dlx === undefined) return;
     const exchange = this.exchanges.get(dlx);
     if (!exchange) return;

@@ -8,7 +8,7 @@
  * Families come in RabbitMQ's order, each with its TYPE and HELP lines.
  */
 import { VERSION } from '../version.js';
-import type { ChannelExchangeCounters, ChannelQueueCounters, NodeCounters } from './counters.js';
+import { deadLetteredKey, type ChannelExchangeCounters, type ChannelQueueCounters, type NodeCounters } from './counters.js';
 import { Exposition, formatValue, labelSet, escapeLabel } from './exposition.js';
 import { writeClusterState, writeIdentity } from './cluster-families.js';
 import * as F from './families.js';
@@ -225,10 +225,22 @@ export class MetricsCollector {
     }
     e.single(PREFIX, F.GLOBAL_GAUGES.consumers, consumers, '{protocol="amqp091"}');
     for (const f of F.GLOBAL) {
-      // Warren has classic queues only, so that is the one queue type with samples.
+      // Warren counts these node-wide, not per queue type: they carry the classic type's label.
       e.single(PREFIX, f, f.value(c), f.perQueueType ? '{protocol="amqp091",queue_type="rabbit_classic_queue"}' : '{protocol="amqp091"}');
+      // RabbitMQ's alphabetical order puts the dead-lettering families right after this one.
+      if (f.name === 'global_messages_confirmed_total') this.deadLettered(e, c);
     }
     e.single(PREFIX, F.GLOBAL_GAUGES.publishers, publishers, '{protocol="amqp091"}');
+  }
+
+  private deadLettered(e: Exposition, c: NodeCounters): void {
+    for (const { family, reason, labels } of F.DEAD_LETTERED) {
+      e.header(PREFIX, family);
+      for (const { queueType, strategy } of labels) {
+        const n = c.deadLettered.get(deadLetteredKey(reason, queueType, strategy)) ?? 0;
+        e.text(`${PREFIX}${family.name}{queue_type="rabbit_${queueType}_queue",dead_letter_strategy="${strategy}"} ${n}\n`);
+      }
+    }
   }
 
   private cluster(e: Exposition, view: { families: ReadonlySet<string> }): void {

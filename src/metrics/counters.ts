@@ -35,6 +35,22 @@ export class NodeCounters {
   acknowledged = 0;
   /** Messages enqueued into queues by publishes (one per queue a message reached). */
   queueMessagesPublished = 0;
+  /**
+   * Messages dead-lettered, by `deadLetteredKey(reason, queue type, strategy)`: `disabled` when the
+   * queue has no dead-letter exchange (the message is dropped), `at_most_once` when it has one.
+   */
+  readonly deadLettered = new Map<string, number>();
+
+  messageDeadLettered(reason: string, queueType: string, strategy: DeadLetterStrategy): void {
+    const key = deadLetteredKey(reason, queueType, strategy);
+    this.deadLettered.set(key, (this.deadLettered.get(key) ?? 0) + 1);
+  }
+}
+
+export type DeadLetterStrategy = 'disabled' | 'at_most_once' | 'at_least_once';
+
+export function deadLetteredKey(reason: string, queueType: string, strategy: DeadLetterStrategy): string {
+  return `${reason} ${queueType} ${strategy}`;
 }
 
 /** What one channel published into one exchange (channel_exchange_metrics). */

@@ -4,7 +4,7 @@
  * value from one object of its group. Families RabbitMQ has but Warren cannot fill truthfully
  * (Erlang VM, Raft, Mnesia, the classic queue index) are not listed; the README names them.
  */
-import type { ChannelExchangeCounters, ChannelQueueCounters, NodeCounters } from './counters.js';
+import type { ChannelExchangeCounters, ChannelQueueCounters, DeadLetterStrategy, NodeCounters } from './counters.js';
 import type { Family, MetricType } from './exposition.js';
 import type { AuthTotals, MetricsChannel, MetricsConnection, MetricsQueue } from './source.js';
 
@@ -193,6 +193,37 @@ export const GLOBAL: (Metric<NodeCounters> & { perQueueType: boolean })[] = [
   { ...m('global_messages_routed_total', 'counter', 'Total number of messages routed to queues or streams', (c) => c.routed), perQueueType: false },
   { ...m('global_messages_unroutable_dropped_total', 'counter', 'Total number of messages published as non-mandatory into an exchange and dropped as unroutable', (c) => c.unroutableDropped), perQueueType: false },
   { ...m('global_messages_unroutable_returned_total', 'counter', 'Total number of messages published as mandatory into an exchange and returned to the publisher as unroutable', (c) => c.unroutableReturned), perQueueType: false },
+];
+
+/**
+ * rabbitmq_global_messages_dead_lettered_*_total, with the (queue type, strategy) label sets RabbitMQ
+ * 3.10.8 lists for each reason, in its order; they follow global_messages_confirmed_total. Warren has
+ * no at-least-once dead-lettering, so those samples (and `confirmed`) stay 0.
+ */
+const CLASSIC_STRATEGIES = ['at_most_once', 'disabled'] as const;
+const QUORUM_STRATEGIES = ['at_least_once', 'at_most_once', 'disabled'] as const;
+
+export interface DeadLetteredFamily {
+  family: Family;
+  reason: string;
+  labels: { queueType: 'classic' | 'quorum'; strategy: DeadLetterStrategy }[];
+}
+
+const deadLettered = (reason: string, help: string, classic: readonly DeadLetterStrategy[], quorum: readonly DeadLetterStrategy[]): DeadLetteredFamily => ({
+  family: { name: `global_messages_dead_lettered_${reason}_total`, type: 'counter', help },
+  reason,
+  labels: [
+    ...classic.map((strategy) => ({ queueType: 'classic' as const, strategy })),
+    ...quorum.map((strategy) => ({ queueType: 'quorum' as const, strategy })),
+  ],
+});
+
+export const DEAD_LETTERED: DeadLetteredFamily[] = [
+  deadLettered('confirmed', 'Total number of messages dead-lettered and confirmed by target queues', [], ['at_least_once']),
+  deadLettered('delivery_limit', 'Total number of messages dead-lettered due to delivery-limit exceeded', [], QUORUM_STRATEGIES),
+  deadLettered('expired', 'Total number of messages dead-lettered due to message TTL exceeded', CLASSIC_STRATEGIES, QUORUM_STRATEGIES),
+  deadLettered('maxlen', 'Total number of messages dead-lettered due to overflow drop-head or reject-publish-dlx', CLASSIC_STRATEGIES, CLASSIC_STRATEGIES),
+  deadLettered('rejected', 'Total number of messages dead-lettered due to basic.reject or basic.nack', CLASSIC_STRATEGIES, QUORUM_STRATEGIES),
 ];
 
 export const GLOBAL_GAUGES = {
