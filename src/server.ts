@@ -33,6 +33,7 @@ import { DEFAULT_CONSUMER_TIMEOUT_MS } from './connection/consumer-timeout.js';
 import { NodeCounters } from './metrics/counters.js';
 import { PrometheusServer } from './metrics/prometheus-server.js';
 import { NODE_NAME } from './metrics/node-stats.js';
+import type { IoStats } from './metrics/source.js';
 import { setNodeName } from './node-name.js';
 import { Firehose } from './broker/firehose.js';
 import { totalmem } from 'node:os';
@@ -145,6 +146,11 @@ export class Broker implements BrokerContext, ManagedBroker {
     await this.startStreamListener();
     // Logged last: tools wait for this line, so everything (management included) is up when it appears.
     this.log('info', 'listening', { port: this.port, host: this.options.host, managementPort: this.managementPort, ...(this.tlsPort ? { tlsPort: this.tlsPort } : {}), version: VERSION });
+  }
+
+  /** The message store's I/O counters, for the Prometheus rabbitmq_io_* families. */
+  get ioStats(): IoStats | undefined {
+    return this.messageStore?.persister.stats;
   }
 
   /**

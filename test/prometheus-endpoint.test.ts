@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
-import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
+import { externalUrl, startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
 import { freePort } from './support/cli-process.js';
 import { find, scrape, value, type Scrape } from './support/prometheus-text.js';
 import { eventually } from './support/eventually.js';
@@ -194,6 +194,34 @@ describe('Prometheus endpoint', () => {
       assert.deepEqual(labels('rejected'), [...cq('at_most_once', 'disabled'), ...qq('at_least_once', 'at_most_once', 'disabled')]);
       assert.equal(after.help.get('rabbitmq_global_messages_dead_lettered_maxlen_total'), 'Total number of messages dead-lettered due to overflow drop-head or reject-publish-dlx');
     });
+    await conn.close();
+  });
+
+  test('rabbitmq_io_* follow the message store: writes and fdatasyncs of persistent messages, read-backs of a paged queue', { skip: externalUrl ? 'counts Warren\'s store' : false }, async () => {
+    const io = (s: Scrape) => Object.fromEntries(['read_ops', 'read_bytes', 'write_ops', 'write_bytes', 'sync_ops', 'seek_ops', 'reopen_ops',
+      'read_time_seconds', 'write_time_seconds', 'sync_time_seconds', 'seek_time_seconds'].map((k) => [k, value(s, `rabbitmq_io_${k}_total`)]));
+    const before = io(await scrape(`${base}/metrics`));
+    const conn = await amqp.connect(tb.url);
+    const ch = await conn.createConfirmChannel();
+    const q = uniq('prom-io');
+    await ch.assertQueue(q, { durable: true });
+    // More than the 2,048-message memory window: the middle is read back from the segment files.
+    const body = Buffer.alloc(1000, 'x');
+    for (let i = 0; i < 5000; i++) ch.sendToQueue(q, body, { persistent: true });
+    await ch.waitForConfirms();
+    const written = io(await scrape(`${base}/metrics`));
+    assert.ok(written['write_bytes']! - before['write_bytes']! >= 5000 * 1000, 'every persistent body written');
+    assert.ok(written['write_ops']! > before['write_ops']!);
+    assert.ok(written['sync_ops']! > before['sync_ops']!, 'confirms waited for fdatasync');
+    assert.ok(written['sync_time_seconds']! > before['sync_time_seconds']!);
+    for (let i = 0; i < 5000; i++) assert.ok(await ch.get(q, { noAck: true }));
+    const read = io(await scrape(`${base}/metrics`));
+    assert.ok(read['read_ops']! > written['read_ops']!, 'the paged middle was read back');
+    assert.ok(read['read_bytes']! - written['read_bytes']! >= 1000 * 1000, `read back ${read['read_bytes']! - written['read_bytes']!} bytes`);
+    assert.deepEqual([read['seek_ops'], read['reopen_ops'], read['seek_time_seconds']], [0, 0, 0], 'positional I/O: no seeks, no reopening');
+    const order = [...(await scrape(`${base}/metrics/per-object`)).types.keys()];
+    assert.equal(order.indexOf('rabbitmq_io_read_ops_total'), order.indexOf('rabbitmq_erlang_uptime_seconds') + 1, 'right after node_metrics, as RabbitMQ');
+    await ch.deleteQueue(q);
     await conn.close();
   });
 

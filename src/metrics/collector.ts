@@ -24,7 +24,7 @@ const RABBITMQ_VERSION = '3.10.8';
 
 /** The `family=` names /metrics/detailed accepts (RabbitMQ's), in output order. */
 export const DETAILED_FAMILIES = [
-  'connection_churn_metrics', 'node_coarse_metrics', 'node_metrics', 'auth_attempt_metrics',
+  'connection_churn_metrics', 'node_coarse_metrics', 'node_metrics', 'node_persister_metrics', 'auth_attempt_metrics',
   'auth_attempt_detailed_metrics', 'queue_coarse_metrics', 'queue_consumer_count', 'queue_metrics',
   'channel_metrics', 'channel_exchange_metrics', 'channel_queue_metrics', 'connection_coarse_metrics',
   'connection_metrics', 'channel_queue_exchange_metrics', 'vhost_status', 'exchange_bindings', 'exchange_names',
@@ -66,6 +66,8 @@ export class MetricsCollector {
       if (wanted('node_coarse_metrics')) this.singles(e, prefix, F.NODE_COARSE, n);
       if (wanted('node_metrics')) this.singles(e, prefix, F.NODE, n);
     }
+    const io = this.src.ioStats;
+    if (io && wanted('node_persister_metrics')) this.singles(e, prefix, F.NODE_PERSISTER, io);
     if (wanted('auth_attempt_metrics')) this.singles(e, prefix, F.AUTH_ATTEMPTS, this.src.logins.totals, '{protocol="amqp091"}');
     if (perObject && wanted('auth_attempt_detailed_metrics')) for (const f of F.AUTH_ATTEMPTS_DETAILED) e.header(prefix, f);
 

@@ -61,6 +61,18 @@ export interface AuthTotals {
   readonly auth_attempts_succeeded: number;
 }
 
+/** Reads, writes and syncs of the message store's files, with the milliseconds they took. */
+export interface IoStats {
+  readonly readOps: number;
+  readonly readBytes: number;
+  readonly readMs: number;
+  readonly writeOps: number;
+  readonly bytesWritten: number;
+  readonly writeMs: number;
+  readonly fdatasyncs: number;
+  readonly syncMs: number;
+}
+
 export interface MetricsSource {
   readonly counters: NodeCounters;
   readonly logins: { readonly totals: AuthTotals };
@@ -80,4 +92,6 @@ export interface MetricsSource {
   };
   /** ms since epoch. */
   readonly startedAt: number;
+  /** The message store's I/O counters (its persister's stats); undefined before the store is open. */
+  readonly ioStats: IoStats | undefined;
 }

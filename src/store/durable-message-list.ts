@@ -479,8 +479,9 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
 
   private writeAcks(segment: Segment): void {
     const before = segment.acks.size;
+    const t0 = performance.now();
     const opened = segment.acks.write(this.changes);
-    this.persister.wrote(segment.acks.size - before);
+    this.persister.wrote(segment.acks.size - before, performance.now() - t0);
     if (!opened) return;
     // Acks cluster at the head, in one or two segments: keep only the latest few files open.
     this.openAckSegments.push(segment);
@@ -589,6 +590,11 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
       else hi = mid;
     }
     return lo > 0 ? s[lo - 1] : undefined;
+  }
+
+  /** SegmentSource: a chunk was read back (rabbitmq_io_read_*). */
+  noteRead(bytes: number, ms: number): void {
+    this.persister.read(bytes, ms);
   }
 
   /** SegmentSource: the segment being appended to. */

@@ -20,6 +20,8 @@ export interface SegmentSource {
   segmentAfter(firstSeq: number): Segment | undefined;
   /** Write buffered records, so that they can be read back; false if that failed. */
   flushWrites(): boolean;
+  /** `bytes` were read back in one call that took `ms` (the store's I/O counters). */
+  noteRead(bytes: number, ms: number): void;
 }
 
 export class SegmentReader {
@@ -115,7 +117,9 @@ export class SegmentReader {
   private loadChunk(segment: Segment, offset: number, size: number): void {
     const n = Math.min(size, segment.written - offset);
     const buf = Buffer.allocUnsafeSlow(Math.max(n, 0));
+    const t0 = performance.now();
     readFully(segment.readFd(), buf, offset);
+    this.source.noteRead(buf.length, performance.now() - t0);
     this.chunk = buf;
     this.chunkSeg = segment;
     this.chunkStart = offset;

@@ -98,9 +98,11 @@ export class SegmentWriter implements SlabWriter {
     if (this.iov.length === 0) return;
     const total = segment.end - segment.written;
     const position = segment.written;
+    const t0 = performance.now();
     writevAll(segment.fd, this.iov, position, total);
+    const writeMs = performance.now() - t0;
     if (this.syncs) this.persister.changes?.write(segment.path, position, this.iov);
-    this.persister.wrote(total);
+    this.persister.wrote(total, writeMs);
     segment.written = segment.end;
     let fileCrc = segment.fileCrc;
     if (fileCrc !== undefined) for (const b of this.iov) fileCrc = crc32(b, fileCrc);
