@@ -250,7 +250,21 @@ describe('queue message ages and redelivery counts', { timeout: 180_000 }, () =>
       const second = await publish(q, 2500, { persistent: durable });
       const a = await ages(q);
       assert.ok(a.ready! >= a.asked - first.to, `first batch's age: ${a.ready}`);
+      // Where the messages are: the middle only on disk (RabbitMQ's paged-out figures), the rest in memory.
+      const paged = (await apiOk(mgmt, 'GET', `/api/queues/%2F/${seg(q)}`)).body;
+      assert.ok(paged.messages_paged_out > 0, 'some are only on disk');
+      assert.equal(paged.messages_ready_ram + paged.messages_paged_out, 5000);
+      assert.equal(paged.message_bytes_paged_out, paged.messages_paged_out, 'one-byte bodies');
+      assert.equal(paged.message_bytes_ram, paged.messages_ready_ram);
+      const perObject = await scrape(`${prom}/metrics/per-object`);
+      const sample = (name: string) => find(perObject, name, { vhost: '/', queue: q })[0]?.value;
+      assert.equal(sample('rabbitmq_queue_messages_paged_out'), paged.messages_paged_out);
+      assert.equal(sample('rabbitmq_queue_messages_ready_ram'), paged.messages_ready_ram);
+      assert.ok(sample('rabbitmq_queue_disk_writes_total')! >= (durable ? 5000 : paged.messages_paged_out), 'written to the segments');
+      assert.equal(sample('rabbitmq_queue_disk_reads_total'), 0, 'nothing read back yet');
       for (let i = 0; i < 2500; i++) assert.ok(await ch.get(q, { noAck: true }));
+      const reads = find(await scrape(`${prom}/metrics/per-object`), 'rabbitmq_queue_disk_reads_total', { vhost: '/', queue: q })[0]!.value;
+      assert.ok(reads > 0, 'the middle was read back');
       const b = await ages(q);
       assert.equal(b.messagesReady, 2500);
       assert.ok(b.ready! <= b.answered - second.from && b.ready! >= b.asked - second.to, `second batch's age: ${b.ready}`);

@@ -16,6 +16,11 @@ export class MemoryMessageList implements MessageList {
   private requeued: Envelope[] = [];
   private nextSeq = 1;
   bytes = 0;
+  /** All in memory, never on disk. */
+  readonly pagedOut = 0;
+  readonly pagedOutBytes = 0;
+  readonly diskWrites = 0;
+  readonly diskReads = 0;
 
   get length(): number {
     return this.count + this.requeued.length;

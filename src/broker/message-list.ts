@@ -11,6 +11,12 @@ export interface MessageList {
   readonly length: number;
   /** Body bytes of the ready messages. */
   readonly bytes: number;
+  /** Ready messages only on disk, not in memory (a paged queue's middle), and their body bytes. */
+  readonly pagedOut: number;
+  readonly pagedOutBytes: number;
+  /** Messages written to and read back from disk since the list was opened. */
+  readonly diskWrites: number;
+  readonly diskReads: number;
   /** Append at the tail. */
   push(message: Message): Envelope;
   /** Take the head (lowest seq) for delivery; the caller later settles or requeues it. */

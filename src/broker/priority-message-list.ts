@@ -72,6 +72,28 @@ export class PriorityMessageList implements MessageList {
     return n;
   }
 
+  get pagedOut(): number {
+    return this.sum((l) => l.pagedOut);
+  }
+
+  get pagedOutBytes(): number {
+    return this.sum((l) => l.pagedOutBytes);
+  }
+
+  get diskWrites(): number {
+    return this.sum((l) => l.diskWrites);
+  }
+
+  get diskReads(): number {
+    return this.sum((l) => l.diskReads);
+  }
+
+  private sum(of: (l: MessageList) => number): number {
+    let n = 0;
+    for (const l of this.active) n += of(l);
+    return n;
+  }
+
   push(message: Message): Envelope {
     return this.level(messagePriority(message, this.maxPriority)).push(message);
   }

@@ -24,6 +24,11 @@ class StreamMessageList implements MessageList {
   constructor(private readonly log: StreamLog) {}
   get length(): number { return this.log.messageCount; }
   get bytes(): number { return this.log.bytes; }
+  /** A log is on disk by nature; RabbitMQ reports no paging for streams either. */
+  readonly pagedOut = 0;
+  readonly pagedOutBytes = 0;
+  readonly diskWrites = 0;
+  readonly diskReads = 0;
   push(message: Message): Envelope { return { seq: 0, message, redelivered: false }; }
   shift(): Envelope | undefined { return undefined; }
   peek(): Envelope | undefined { return undefined; }

@@ -101,6 +101,7 @@ export function vhostJson(stats: StatsCollector, v: VirtualHost): Json {
 export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue, withConsumers = false): Json {
   const k = queueKey(q.vhost, q.name);
   const readyBytes = q.messages.bytes;
+  const pagedOut = q.messages.pagedOut;
   const out: Json = {
     name: q.name,
     vhost: q.vhost,
@@ -127,15 +128,16 @@ export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue
       messages_ready: q.messageCount,
       messages_unacknowledged: q.unacked,
     }),
-    messages_ram: q.messageCount + q.unacked,
-    messages_ready_ram: q.messageCount,
+    // A paged queue's middle is only on disk; unacked messages are held in memory by their channels.
+    messages_ram: q.messageCount - pagedOut + q.unacked,
+    messages_ready_ram: q.messageCount - pagedOut,
     messages_unacknowledged_ram: q.unacked,
-    messages_paged_out: 0,
+    messages_paged_out: pagedOut,
     message_bytes: readyBytes + q.unackedBytes,
     message_bytes_ready: readyBytes,
     message_bytes_unacknowledged: q.unackedBytes,
-    message_bytes_ram: readyBytes + q.unackedBytes,
-    message_bytes_paged_out: 0,
+    message_bytes_ram: readyBytes - q.messages.pagedOutBytes + q.unackedBytes,
+    message_bytes_paged_out: q.messages.pagedOutBytes,
     // Body bytes plus a rough per-message overhead: Warren has no per-process heap to report.
     memory: readyBytes + q.unackedBytes + 200 * (q.messageCount + q.unacked) + 1024,
     message_stats: withDetails(stats, k, {

@@ -11,7 +11,13 @@ export interface MetricsQueue {
   readonly messageCount: number;
   readonly unacked: number;
   readonly unackedBytes: number;
-  readonly messages: { readonly bytes: number };
+  readonly messages: {
+    readonly bytes: number;
+    readonly pagedOut: number;
+    readonly pagedOutBytes: number;
+    readonly diskReads: number;
+    readonly diskWrites: number;
+  };
   readonly consumerCount: number;
   allConsumers(): readonly { canTake(): boolean }[];
   /** classic, quorum or stream. */

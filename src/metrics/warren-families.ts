@@ -6,14 +6,13 @@
  * `/metrics` the ages are the largest over all queues (the one an alert wants) and the counters
  * are summed. Streams have no samples: nothing is removed from a log, nothing is requeued.
  */
-import { m, type Metric } from './families.js';
+import { m, notStream, type Metric } from './families.js';
 import type { MetricsQueue } from './source.js';
 
 export const WARREN_PREFIX = 'warren_';
 export const WARREN_DETAILED_PREFIX = 'warren_detailed_';
 export const WARREN_QUEUE_FAMILY = 'warren_queue_metrics';
 
-const notStream = (q: MetricsQueue) => q.type !== 'stream';
 const seconds = (ms: number | undefined) => (ms ?? 0) / 1000;
 
 export const WARREN_QUEUE: Metric<MetricsQueue>[] = [

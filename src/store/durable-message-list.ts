@@ -115,8 +115,12 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
   private tailBytes = 0;
   /** The head window filled up: new pushes go to the tail, whose overflow becomes region. */
   private paging = false;
-  /** Ready messages only on disk, between head and tail. */
+  /** Ready messages only on disk, between head and tail, and their body bytes. */
   private regionCount = 0;
+  private regionBytes = 0;
+  /** Messages written to / read back from the segment files since the list was opened. */
+  diskWrites = 0;
+  diskReads = 0;
   /** Reads the region back from the segment files. */
   private readonly reader: SegmentReader;
 
@@ -168,6 +172,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
       this._length = recovered.length;
       this._bytes = recovered.bytes;
       this.regionCount = recovered.length;
+      this.regionBytes = recovered.bytes;
       this.paging = recovered.length > 0;
       this.recoveredHead = recovered.head;
       const first = this.segments[0];
@@ -193,6 +198,15 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     return n;
   }
 
+  /** Ready messages only on disk (none of their bytes in memory). */
+  get pagedOut(): number {
+    return this.regionCount;
+  }
+
+  get pagedOutBytes(): number {
+    return this.regionBytes;
+  }
+
   get segmentCount(): number {
     return this.segments.length;
   }
@@ -216,6 +230,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     }
     const segment = this.writableSegment(seq);
     const recordLength = this.writer.append(seq, message);
+    this.diskWrites++;
     const body = message.body;
     const recordOffset = segment.end;
     segment.end += recordLength;
@@ -334,7 +349,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     this.head.clear();
     this.tail.clear();
     this.headBytes = this.tailBytes = 0;
-    this.regionCount = 0;
+    this.regionCount = this.regionBytes = 0;
     this.paging = false;
     this.reader.dropChunk();
     this.recoveredHead = undefined;
@@ -520,6 +535,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     // Tail envelopes were pushed while paging, so they are always written.
     if (this.regionCount === 0) this.reader.reset(envelope.segment!, envelope.offset, envelope.seq);
     this.regionCount++;
+    this.regionBytes += envelope.message.body.length;
   }
 
   /** Fill the head window from the region (disk), then from the tail. */
@@ -538,10 +554,13 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
             missing: this.regionCount,
           });
           this._length -= this.regionCount;
-          this.regionCount = 0;
+          this._bytes -= this.regionBytes;
+          this.regionCount = this.regionBytes = 0;
           continue;
         }
         this.regionCount--;
+        this.regionBytes -= envelope.message.body.length;
+        this.diskReads++;
       } else {
         envelope = this.tail.shift();
         if (!envelope) break;
