@@ -76,9 +76,10 @@ export class MetricsCollector {
     const queues = needQueues ? this.queueRows(vhostFilter) : [];
     if (wanted('queue_coarse_metrics')) this.families(e, prefix, F.QUEUE_COARSE, queues, perObject);
     if (wanted('queue_consumer_count') && !wanted('queue_metrics')) this.families(e, prefix, F.QUEUE_CONSUMER_COUNT, queues, perObject);
-    if (wanted('queue_metrics')) this.families(e, prefix, F.QUEUE, queues, perObject);
+    const perObjectView = view.kind === 'per-object';
+    if (wanted('queue_metrics')) this.families(e, prefix, F.QUEUE, queues, perObject, perObjectView);
     if (wanted(WARREN_QUEUE_FAMILY)) {
-      this.families(e, view.kind === 'detailed' ? WARREN_DETAILED_PREFIX : WARREN_PREFIX, WARREN_QUEUE, queues, perObject);
+      this.families(e, view.kind === 'detailed' ? WARREN_DETAILED_PREFIX : WARREN_PREFIX, WARREN_QUEUE, queues, perObject, perObjectView);
     }
     this.queueLabels = new Map(queues.map((r) => [r.object, r.labels]));
 
@@ -133,8 +134,9 @@ export class MetricsCollector {
   }
 
   /** Each family over all rows: one sample per row, or their sum. */
-  private families<T>(e: Exposition, prefix: string, metrics: readonly Metric<T>[], rows: readonly Row<T>[], perObject: boolean): void {
+  private families<T>(e: Exposition, prefix: string, metrics: readonly Metric<T>[], rows: readonly Row<T>[], perObject: boolean, perObjectView = false): void {
     for (const f of metrics) {
+      if (perObjectView && f.detailedOnly) continue;
       e.header(prefix, f);
       const { value, sampled } = f;
       if (!perObject) {

@@ -14,9 +14,14 @@ export interface Metric<T> extends Family {
   readonly aggregate?: 'sum' | 'max' | 'none';
   /** Only objects this accepts have a sample (default: all). */
   readonly sampled?: (o: T) => boolean;
+  /**
+   * Per object only in /metrics/detailed (and summed on /metrics): /metrics/per-object leaves it out
+   * so that a scrape of 100,000 queues stays under a second — its size grows with every family.
+   */
+  readonly detailedOnly?: boolean;
 }
 
-export const m = <T>(name: string, type: MetricType, help: string, value: (o: T) => number, more: Pick<Metric<T>, 'aggregate' | 'sampled'> = {}): Metric<T> =>
+export const m = <T>(name: string, type: MetricType, help: string, value: (o: T) => number, more: Pick<Metric<T>, 'aggregate' | 'sampled' | 'detailedOnly'> = {}): Metric<T> =>
   ({ name, type, help, value, ...more });
 
 export const CONNECTION_CHURN: Metric<NodeCounters>[] = [
@@ -124,22 +129,22 @@ export const QUEUE: Metric<MetricsQueue>[] = [
   m('queue_consumer_utilisation', 'gauge', 'Same as consumer capacity', consumerCapacity),
   // Unacked messages are in memory (their channels hold them); ready ones unless paged out.
   m('queue_messages_ram', 'gauge', 'Ready and unacknowledged messages stored in memory',
-    (q) => q.messageCount - q.messages.pagedOut + q.unacked, { sampled: notStream }),
+    (q) => q.messageCount - q.messages.pagedOut + q.unacked, { detailedOnly: true, sampled: notStream }),
   m('queue_messages_ram_bytes', 'gauge', 'Size of ready and unacknowledged messages stored in memory',
-    (q) => q.messages.bytes - q.messages.pagedOutBytes + q.unackedBytes, { sampled: notStream }),
-  m('queue_messages_ready_ram', 'gauge', 'Ready messages stored in memory', (q) => q.messageCount - q.messages.pagedOut, { sampled: classic }),
-  m('queue_messages_unacked_ram', 'gauge', 'Unacknowledged messages stored in memory', (q) => q.unacked, { sampled: classic }),
+    (q) => q.messages.bytes - q.messages.pagedOutBytes + q.unackedBytes, { detailedOnly: true, sampled: notStream }),
+  m('queue_messages_ready_ram', 'gauge', 'Ready messages stored in memory', (q) => q.messageCount - q.messages.pagedOut, { detailedOnly: true, sampled: classic }),
+  m('queue_messages_unacked_ram', 'gauge', 'Unacknowledged messages stored in memory', (q) => q.unacked, { detailedOnly: true, sampled: classic }),
   m('queue_messages_bytes', 'gauge', 'Size in bytes of ready and unacknowledged messages', (q) => q.messages.bytes + q.unackedBytes),
   m('queue_messages_ready_bytes', 'gauge', 'Size in bytes of ready messages', (q) => q.messages.bytes),
   m('queue_messages_unacked_bytes', 'gauge', 'Size in bytes of all unacknowledged messages', (q) => q.unackedBytes),
-  m('queue_messages_paged_out', 'gauge', 'Messages paged out to disk', (q) => q.messages.pagedOut, { sampled: classic }),
-  m('queue_messages_paged_out_bytes', 'gauge', 'Size in bytes of messages paged out to disk', (q) => q.messages.pagedOutBytes, { sampled: classic }),
+  m('queue_messages_paged_out', 'gauge', 'Messages paged out to disk', (q) => q.messages.pagedOut, { detailedOnly: true, sampled: classic }),
+  m('queue_messages_paged_out_bytes', 'gauge', 'Size in bytes of messages paged out to disk', (q) => q.messages.pagedOutBytes, { detailedOnly: true, sampled: classic }),
   // The head's timestamp property; NaN when it has none or the queue is empty. Classic queues only,
   // and never summed, as in RabbitMQ 3.10.
   m('queue_head_message_timestamp', 'gauge', 'Timestamp of the first message in the queue, if any',
     (q) => q.headMessageTimestamp ?? NaN, { aggregate: 'none', sampled: classic }),
-  m('queue_disk_reads_total', 'counter', 'Total number of times queue read messages from disk', (q) => q.messages.diskReads, { sampled: classic }),
-  m('queue_disk_writes_total', 'counter', 'Total number of times queue wrote messages to disk', (q) => q.messages.diskWrites, { sampled: classic }),
+  m('queue_disk_reads_total', 'counter', 'Total number of times queue read messages from disk', (q) => q.messages.diskReads, { detailedOnly: true, sampled: classic }),
+  m('queue_disk_writes_total', 'counter', 'Total number of times queue wrote messages to disk', (q) => q.messages.diskWrites, { detailedOnly: true, sampled: classic }),
 ];
 
 export const CHANNEL: Metric<MetricsChannel>[] = [

@@ -18,14 +18,14 @@ const seconds = (ms: number | undefined) => (ms ?? 0) / 1000;
 export const WARREN_QUEUE: Metric<MetricsQueue>[] = [
   m('queue_oldest_ready_message_age_seconds', 'gauge',
     'Seconds since the oldest ready message in the queue was published; 0 when no message is ready',
-    (q) => seconds(q.oldestReadyAge(Date.now())), { aggregate: 'max', sampled: notStream }),
+    (q) => seconds(q.oldestReadyAge(Date.now())), { aggregate: 'max', sampled: notStream, detailedOnly: true }),
   m('queue_oldest_unacked_delivery_age_seconds', 'gauge',
     'Seconds since the oldest delivery still awaiting its acknowledgement went out; 0 when none is outstanding',
-    (q) => seconds(q.oldestUnackedAge(Date.now())), { aggregate: 'max', sampled: notStream }),
+    (q) => seconds(q.oldestUnackedAge(Date.now())), { aggregate: 'max', sampled: notStream, detailedOnly: true }),
   m('queue_messages_redelivered_total', 'counter',
     'Total number of messages delivered from the queue again after they had been delivered before (redelivered flag set)',
-    (q) => q.stats.redelivered, { sampled: notStream }),
+    (q) => q.stats.redelivered, { sampled: notStream, detailedOnly: true }),
   m('queue_messages_requeued_total', 'counter',
     'Total number of deliveries returned to the queue unacknowledged: nack or reject with requeue, basic.recover, a closed channel or connection, a consumer timeout',
-    (q) => q.stats.requeued, { sampled: notStream }),
+    (q) => q.stats.requeued, { sampled: notStream, detailedOnly: true }),
 ];
