@@ -95,6 +95,8 @@ export class ClusterPublisher extends Reconnecting {
   readonly unconfirmed = new Set<string>();
   /** performance.now() of every confirm, in order */
   readonly confirmTimes: number[] = [];
+  /** performance.now() at which the message of each of those confirms was published */
+  readonly confirmedPublishTimes: number[] = [];
   /** basic.nack received */
   nacked = 0;
   private seq = 0;
@@ -103,8 +105,17 @@ export class ClusterPublisher extends Reconnecting {
     super(urls, 'publisher', 0);
   }
 
-  get lastConfirmAt(): number {
-    return this.confirmTimes[this.confirmTimes.length - 1] ?? 0;
+  /**
+   * Waits for the confirm of a message published after `since` (a confirm of an earlier message
+   * that was merely late does not count) and returns when it came, relative to `since`.
+   */
+  async confirmingAgain(since: number, limitMs: number): Promise<number | null> {
+    const deadline = since + limitMs;
+    for (let i = 0; ; ) {
+      for (; i < this.confirmedPublishTimes.length; i++) if (this.confirmedPublishTimes[i]! > since) return this.confirmTimes[i]! - since;
+      if (performance.now() > deadline) return null;
+      await sleep(20);
+    }
   }
 
   protected async session(conn: Connection, lost: Promise<void>): Promise<void> {
@@ -119,6 +130,7 @@ export class ClusterPublisher extends Reconnecting {
     while (!this.stopping && !closed) {
       for (let i = 0; i < batch && inflight < window && !closed; i++) {
         const id = `m-${++this.seq}`;
+        const publishedAt = performance.now();
         inflight++;
         this.unconfirmed.add(id);
         ch.sendToQueue(this.queue, Buffer.from(id), { persistent: true, messageId: id }, (err) => {
@@ -135,6 +147,7 @@ export class ClusterPublisher extends Reconnecting {
           this.unconfirmed.delete(id);
           this.confirmed.add(id);
           this.confirmTimes.push(performance.now());
+          this.confirmedPublishTimes.push(publishedAt);
         });
       }
       await sleep(this.o.tickMs ?? 20);

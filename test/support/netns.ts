@@ -1,8 +1,8 @@
 /**
  * Hosts made of network namespaces for the partition test: a bridge in the test's own namespace
  * (which holds etcd and the clients) and, per host, a namespace joined to the bridge by a veth pair,
- * with its own address on a private /24. `cut(i)` takes host i's link down — it can then reach
- * nothing and nothing reaches it, as a pulled cable — and `heal(i)` brings it back. Needs root and
+ * with its own address on a private /24. `cut(i)` detaches host i's link from the bridge — it can
+ * then reach nothing and nothing reaches it — and `heal(i)` attaches it again. Needs root and
  * `ip` (iproute2); `netnsProblem()` says why it cannot run. Every namespace and link is removed by
  * `destroy()`, and also when the process exits, even after a failure.
  */
@@ -91,13 +91,17 @@ export class NetnsLab {
     }
   }
 
-  /** Host i loses its link: no etcd, no peers, no clients. */
+  /**
+   * Host i is cut off: no etcd, no peers, no clients. Its veth leaves the bridge but stays up, so
+   * inside the namespace nothing signals the loss (no carrier change, no unreachable errors): packets
+   * just vanish, as behind a failed switch, and the node only learns of it by timeouts.
+   */
   cut(i: number): void {
-    ip(['link', 'set', this.hostLink(i), 'down']);
+    ip(['link', 'set', this.hostLink(i), 'nomaster']);
   }
 
   heal(i: number): void {
-    ip(['link', 'set', this.hostLink(i), 'up']);
+    ip(['link', 'set', this.hostLink(i), 'master', this.bridge]);
   }
 
   destroy(): void {

@@ -1,15 +1,15 @@
 /**
- * `node publish-probe.js URL QUEUE SECONDS`: for SECONDS, tries again and again to publish one
+ * `node publish-probe.js URL QUEUE SECONDS SINCE`: for SECONDS, tries again and again to publish one
  * persistent message (body `probe-N`) to QUEUE on a fresh confirm channel and prints one JSON line per
- * attempt: {"at": ms since start, "id", "outcome": confirmed | nacked | refused | closed | timeout}.
+ * attempt: {"at": ms since SINCE (epoch ms), "id", "outcome": confirmed | nacked | refused | closed | timeout}.
  * The partition test runs it inside the isolated leader's network namespace, the only place that
  * can still reach that node, to see whether it still accepts publishes.
  */
 import amqp from 'amqplib';
 
-const [url, queue, seconds] = process.argv.slice(2);
-if (!url || !queue || !seconds) {
-  process.stderr.write('usage: publish-probe URL QUEUE SECONDS\n');
+const [url, queue, seconds, since] = process.argv.slice(2);
+if (!url || !queue || !seconds || !since) {
+  process.stderr.write('usage: publish-probe URL QUEUE SECONDS SINCE\n');
   process.exit(2);
 }
 const t0 = performance.now();
@@ -43,7 +43,7 @@ async function attempt(id: string): Promise<string> {
 
 for (let n = 1; performance.now() - t0 < Number(seconds) * 1000; n++) {
   const id = `probe-${n}`;
-  const at = Math.round(performance.now() - t0);
+  const at = Date.now() - Number(since);
   const outcome = await attempt(id);
   process.stdout.write(`${JSON.stringify({ at, id, outcome })}\n`);
   await sleep(200);
