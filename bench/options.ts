@@ -52,7 +52,7 @@ alternating, and writes bench/results/latest.{json,md}.
   --idle-connections N   (default 10000)
   --idle-queues N        (default 10000)
   --rabbit-port N        RabbitMQ's AMQP port (default 5692; N+20000 is its distribution port)
-  --rabbit-cluster-port N  the 3-node RabbitMQ cluster of cluster-confirm: ports N..N+2 (default 5650)
+  --rabbit-cluster-port N  the 3-node RabbitMQ cluster of cluster-confirm: the first 3 free ports from N (default 5650)
   --out DIR              results directory (default bench/results; "-" = do not write)
 `;
 

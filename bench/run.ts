@@ -169,10 +169,12 @@ async function main(): Promise<number> {
 
   // --- clustering (issue 20): 3-node RabbitMQ quorum queue, 3-node Warren, 1 Warren node, each alone --
   if (CLUSTER_SCENARIOS.some(wants)) {
-    const rabbitPorts = [0, 1, 2].map((i) => opts.rabbitClusterPort + i);
-    for (const p of rabbitPorts) {
-      if (!(await portIsFree(p)) || !(await portIsFree(p + 20000))) throw new Error(`port ${p} or ${p + 20000} is in use; pick others with --rabbit-cluster-port`);
+    // the first three free ports from --rabbit-cluster-port up (another broker's plugin may hold one)
+    const rabbitPorts: number[] = [];
+    for (let p = opts.rabbitClusterPort; rabbitPorts.length < 3 && p < opts.rabbitClusterPort + 20; p++) {
+      if ((await portIsFree(p)) && (await portIsFree(p + 20000))) rabbitPorts.push(p);
     }
+    if (rabbitPorts.length < 3) throw new Error(`no three free ports from ${opts.rabbitClusterPort} (and +20000); pick others with --rabbit-cluster-port`);
     add(await clusterConfirm({ seconds: opts.seconds, warmup: opts.warmup, repeat: opts.repeat, rabbitPorts }));
   }
 
