@@ -1,35 +1,22 @@
 // The `warren` command as operators and tools run it: start-up time, the JSON "listening" line,
 // connection logs, options from flags / WARREN_* environment / a config file, --help, bad input,
 // and `npm start -- --port P --data-dir D` from the checkout.
-import { describe, test, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { externalUrl } from './support/test-broker.js';
-import { CliProcess, freePort, warrenCli } from './support/cli-process.js';
+import { CliProcess, freePort, warrenCli, warrenProcesses } from './support/cli-process.js';
 import { NODE_FLAGS } from '../src/cli/node-flags.js';
 import { channel, connect } from './support/amqp-client.js';
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'warren-cli-test-'));
-  dirs.push(d);
-  return d;
-};
-const base = () => ['--bind', '127.0.0.1', '--management-port', '0', '--prometheus-port', '0', '--data-dir', tmp()];
+/** The options every broker of these tests gets: loopback only, no HTTP listeners, its own data dir. */
+const baseOptions = (dataDir: string) => ['--bind', '127.0.0.1', '--management-port', '0', '--prometheus-port', '0', '--data-dir', dataDir];
 
 describe('warren CLI start-up', { skip: externalUrl ? 'starts Warren processes' : false }, () => {
-  const procs: CliProcess[] = [];
-  const start = (args: string[], env: NodeJS.ProcessEnv = {}) => {
-    const p = CliProcess.start(args, env);
-    procs.push(p);
-    return p;
-  };
-  after(async () => {
-    await Promise.all(procs.map((p) => p.stop()));
-  });
+  const { start, tmp } = warrenProcesses();
+  const base = () => baseOptions(tmp());
 
   // How fast it starts is measured by `npm run bench` (scenarios startup-empty, startup-stored), not here.
   test('starts and logs a JSON "listening" line with the real port', async () => {
@@ -47,16 +34,8 @@ describe('warren CLI start-up', { skip: externalUrl ? 'starts Warren processes' 
 
 // Independent processes: run them side by side to keep the suite short.
 describe('warren CLI options and logs', { skip: externalUrl ? 'starts Warren processes' : false, concurrency: true }, () => {
-  const procs: CliProcess[] = [];
-  const start = (args: string[], env: NodeJS.ProcessEnv = {}) => {
-    const p = CliProcess.start(args, env);
-    procs.push(p);
-    return p;
-  };
-  after(async () => {
-    await Promise.all(procs.map((p) => p.stop()));
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  const { start, adopt, tmp } = warrenProcesses();
+  const base = () => baseOptions(tmp());
 
   test('logs connection opened and closed with the peer and the user', async () => {
     const p = start(['--port', '0', ...base()]);
@@ -146,8 +125,7 @@ describe('warren CLI options and logs', { skip: externalUrl ? 'starts Warren pro
 
   test('npm start -- --port P --data-dir D starts a broker from the checkout', { timeout: 60_000 }, async () => {
     const port = await freePort();
-    const p = CliProcess.command('npm', ['start', '--silent', '--', '--port', String(port), '--data-dir', tmp(), '--management-port', '0', '--prometheus-port', '0']);
-    procs.push(p);
+    const p = adopt(CliProcess.command('npm', ['start', '--silent', '--', '--port', String(port), '--data-dir', tmp(), '--management-port', '0', '--prometheus-port', '0']));
     assert.equal((await p.listening(45_000)).port, port);
     const conn = await connect(`amqp://guest:guest@127.0.0.1:${port}/%2F`);
     await (await channel(conn)).checkExchange('amq.direct');

@@ -1,13 +1,13 @@
 // rabbitmq.conf: every key Warren maps, RabbitMQ's value syntax, warnings for RabbitMQ keys Warren does
 // not implement, errors naming key and line; and the `warren --config x.conf` start-up with it.
-import { describe, test, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, totalmem } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseRabbitmqConf } from '../src/conf/rabbitmq-conf.js';
 import { externalUrl } from './support/test-broker.js';
-import { CliProcess, freePort } from './support/cli-process.js';
+import { freePort, warrenProcesses } from './support/cli-process.js';
 import { channel, connect } from './support/amqp-client.js';
 
 const conf = (...lines: string[]) => parseRabbitmqConf(lines.join('\n'));
@@ -205,27 +205,12 @@ describe('rabbitmq.conf parsing', () => {
 });
 
 describe('warren --config rabbitmq.conf', { skip: externalUrl ? 'starts Warren processes' : false, concurrency: true }, () => {
-  const dirs: string[] = [];
-  const procs: CliProcess[] = [];
-  const tmp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'warren-conf-test-'));
-    dirs.push(d);
-    return d;
-  };
+  const { start, tmp } = warrenProcesses('warren-conf-test-');
   const writeConf = (...lines: string[]) => {
     const f = join(tmp(), 'rabbitmq.conf');
     writeFileSync(f, lines.join('\n') + '\n');
     return f;
   };
-  const start = (args: string[], env: NodeJS.ProcessEnv = {}) => {
-    const p = CliProcess.start(args, env);
-    procs.push(p);
-    return p;
-  };
-  after(async () => {
-    await Promise.all(procs.map((p) => p.stop()));
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
 
   test('starts with the listener and default user from the file, and warns about unimplemented keys', async () => {
     const port = await freePort();

@@ -2,24 +2,14 @@
  * warrenctl's policy and limit commands, run as the real CLI: rabbitmqctl's banners, tables and
  * exit codes (outputs compared with rabbitmqctl 3.10.8's).
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiOk, runWarrenctl, startTarget, type Target } from './management-support.js';
+import { apiOk } from './management-support.js';
+import { warrenctlFixture } from './support/warrenctl.js';
 
 describe('warrenctl policies and limits', () => {
-  let target: Target;
-  let url: string;
-  const ctl = (...args: string[]) => runWarrenctl(url, args);
-  const ok = async (...args: string[]) => {
-    const r = await ctl(...args);
-    assert.equal(r.code, 0, `warrenctl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-    return r.stdout;
-  };
-  before(async () => {
-    target = await startTarget({ allowReference: false });
-    url = `http://guest:guest@127.0.0.1:${target.broker!.managementPort}`;
-  });
-  after(async () => target.close());
+  const fixture = warrenctlFixture();
+  const { ctl, ok } = fixture;
 
   test('set_policy, list_policies, clear_policy', async () => {
     assert.equal(await ok('set_policy', '--priority', '2', '--apply-to', 'queues', 'pp', '^x', '{"max-length":3}'),
@@ -52,13 +42,13 @@ describe('warrenctl policies and limits', () => {
     assert.equal(await ok('list_vhost_limits'), 'Listing limits for vhost "/" ...\n{"max-queues":5}\n');
     assert.equal(await ok('list_vhost_limits', '--global'), 'Listing limits for all vhosts ...\nvhost\tlimits\n/\t{"max-queues":5}\n');
     assert.equal(await ok('clear_vhost_limits'), 'Clearing vhost "/" limits ...\n');
-    assert.deepEqual((await apiOk(target, 'GET', '/api/vhost-limits')).body, []);
+    assert.deepEqual((await apiOk(fixture.target, 'GET', '/api/vhost-limits')).body, []);
     const bad = await ctl('set_vhost_limits', '{"max-foo":5}');
     assert.equal(bad.code, 69);
     assert.equal(bad.stderr, 'Error:\nValidation failed\n\nUnrecognised terms [{<<"max-foo">>,5}] in limits\n\n');
     assert.equal(await ok('set_user_limits', 'guest', '{"max-channels":5}'), 'Setting user limits to "{"max-channels":5}" for user "guest" ...\n');
     assert.equal(await ok('list_user_limits', '--user', 'guest'), 'Listing limits for user "guest" ...\n{"max-channels":5}\n');
     assert.equal(await ok('clear_user_limits', 'guest', 'max-channels'), 'Clearing "max-channels" limit for user "guest" ...\n');
-    assert.deepEqual((await apiOk(target, 'GET', '/api/user-limits')).body, []);
+    assert.deepEqual((await apiOk(fixture.target, 'GET', '/api/user-limits')).body, []);
   });
 });

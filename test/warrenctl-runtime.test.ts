@@ -1,24 +1,19 @@
 // warrenctl's run-time commands with rabbitmqctl 3.10.8's messages and exit codes (observed on the
 // reference node): trace_on/trace_off, set_vm_memory_high_watermark, set_disk_free_limit.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { totalmem } from 'node:os';
-import { apiOk, runWarrenctl, startTarget, type Target } from './management-support.js';
+import { apiOk } from './management-support.js';
+import { warrenctlFixture } from './support/warrenctl.js';
 
 describe('warrenctl run-time settings', () => {
-  let target: Target;
-  let url: string;
+  const fixture = warrenctlFixture();
+  const ctl = fixture.ctl;
   let node: string;
-  const ctl = (...args: string[]) => runWarrenctl(url, args);
   before(async () => {
-    target = await startTarget({ allowReference: false });
-    url = `http://guest:guest@127.0.0.1:${target.broker!.managementPort}`;
-    node = (await apiOk(target, 'GET', '/api/overview')).body.node;
+    node = (await apiOk(fixture.target, 'GET', '/api/overview')).body.node;
   });
-  after(async () => {
-    await target.close();
-  });
-  const nodeInfo = async () => (await apiOk(target, 'GET', '/api/nodes')).body[0];
+  const nodeInfo = async () => (await apiOk(fixture.target, 'GET', '/api/nodes')).body[0];
 
   test('cluster_status on a single node: a cluster of one, led by itself', async () => {
     const json = await ctl('cluster_status', '--formatter', 'json');
@@ -41,12 +36,12 @@ describe('warrenctl run-time settings', () => {
 
   test('trace_on / trace_off, also for a vhost that does not exist yet', async () => {
     assert.deepEqual(await ctl('trace_on'), { code: 0, stdout: 'Starting tracing for vhost "/" ...\nTrace enabled for vhost /\n', stderr: '' });
-    assert.equal((await apiOk(target, 'GET', '/api/vhosts/%2F')).body.tracing, true);
+    assert.equal((await apiOk(fixture.target, 'GET', '/api/vhosts/%2F')).body.tracing, true);
     assert.deepEqual(await ctl('trace_off', '-p', '/'), { code: 0, stdout: 'Stopping tracing for vhost "/" ...\nTrace disabled for vhost /\n', stderr: '' });
-    assert.equal((await apiOk(target, 'GET', '/api/vhosts/%2F')).body.tracing, false);
+    assert.equal((await apiOk(fixture.target, 'GET', '/api/vhosts/%2F')).body.tracing, false);
     assert.equal((await ctl('trace_on', '-p', 'later-vh')).code, 0);
-    await apiOk(target, 'PUT', '/api/vhosts/later-vh', {});
-    assert.equal((await apiOk(target, 'GET', '/api/vhosts/later-vh')).body.tracing, true, 'tracing starts when the vhost is created');
+    await apiOk(fixture.target, 'PUT', '/api/vhosts/later-vh', {});
+    assert.equal((await apiOk(fixture.target, 'GET', '/api/vhosts/later-vh')).body.tracing, true, 'tracing starts when the vhost is created');
   });
 
   test('set_vm_memory_high_watermark: fraction, absolute with units, refusals', async () => {

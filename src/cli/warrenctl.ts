@@ -9,9 +9,9 @@
  * or a remote one, and is the interface every other tool uses, so the CLI exercises exactly what
  * operators' scripts do.
  */
-import { DEFAULT_URL, CtlError, Exit, ManagementClient } from './ctl/client.js';
+import { ArgumentError, DEFAULT_URL, CtlError, Exit, ManagementClient } from './ctl/client.js';
 import { parseArgs } from './ctl/args.js';
-import type { CommandTable } from './ctl/command.js';
+import { invalidOption, type Command, type CommandTable } from './ctl/command.js';
 import { listingCommands } from './ctl/listing.js';
 import { clusterCommands } from './ctl/cluster.js';
 import { nodeCommands } from './ctl/node.js';
@@ -56,26 +56,34 @@ async function main(argv: string[]): Promise<number> {
   if (!name || name === 'help' || options['help']) {
     const about = name === 'help' ? args[0] : name;
     const cmd = about ? COMMANDS[about] : undefined;
-    if (about && !cmd && name !== 'help') {
-      process.stderr.write(`Error: unknown command '${about}'\n\n${usage()}\n`);
-      return Exit.USAGE;
-    }
+    if (about && !cmd) return unknownCommand(about);
     process.stdout.write(cmd ? `Usage: warrenctl ${cmd.usage}\n\n${cmd.description}\n` : `${usage()}\n`);
     return name || options['help'] ? Exit.OK : Exit.USAGE;
   }
   const command = COMMANDS[name];
-  if (!command) {
-    process.stderr.write(`Error: unknown command '${name}'. Run 'warrenctl help' for the list.\n`);
-    return Exit.USAGE;
+  if (!command) return unknownCommand(name);
+  try {
+    return await run(command, args, options);
+  } catch (e) {
+    if (!(e instanceof ArgumentError)) throw e;
+    // rabbitmqctl's shape: the refusal, the arguments as given, the command's usage.
+    process.stderr.write(`Error (argument validation): ${e.message}\nArguments given:\n\t${argv.join(' ')}\n\nUsage\n\nwarrenctl ${command.usage}\n`);
+    return e.exitCode;
   }
-  if (args.length < command.minArgs || args.length > command.maxArgs) {
-    process.stderr.write(`Error: wrong number of arguments for ${name}\nUsage: warrenctl ${command.usage}\n`);
-    return Exit.USAGE;
-  }
+}
+
+function unknownCommand(name: string): number {
+  process.stderr.write(`\nCommand '${name}' not found. \n\n${usage()}\n`);
+  return Exit.USAGE;
+}
+
+async function run(command: Command, args: string[], options: Record<string, string | true>): Promise<number> {
+  if (args.length < command.minArgs) throw new ArgumentError('not enough arguments.', Exit.USAGE);
+  if (args.length > command.maxArgs) throw new ArgumentError('too many arguments.', Exit.USAGE);
   const formatter = (options['formatter'] ?? 'table') as string;
-  if (formatter !== 'table' && formatter !== 'json') throw new CtlError(`unknown formatter '${formatter}' (use table or json)`, Exit.USAGE);
+  if (formatter !== 'table' && formatter !== 'json') throw new ArgumentError(`unknown formatter '${formatter}' (use table or json)`, Exit.USAGE);
   const timeoutSeconds = options['timeout'] === undefined ? 60 : Number(options['timeout']);
-  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new CtlError(`invalid timeout '${options['timeout']}'`, Exit.USAGE);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw invalidOption(options, 'timeout', '-t');
   const url = (options['url'] as string | undefined) ?? process.env['WARREN_MANAGEMENT_URL'] ?? DEFAULT_URL;
   const out = new Output({
     formatter: formatter as Formatter,
@@ -100,7 +108,7 @@ main(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     if (e instanceof CtlError) {
-      process.stderr.write(`Error:\n${e.message}\n`);
+      process.stderr.write(e.bare ? `${e.message}\n` : `Error:\n${e.message}\n`);
       process.exitCode = e.exitCode;
       return;
     }

@@ -4,6 +4,9 @@
  * process exits, so a failing test never leaves a broker behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { after } from 'node:test';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -157,4 +160,39 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+export interface WarrenProcesses {
+  /** Starts `warren ARGS` (see CliProcess.start); stopped in the suite's after hook. */
+  start(args: string[], env?: NodeJS.ProcessEnv): CliProcess;
+  /** Any other process of the suite (e.g. CliProcess.command), stopped with the rest. */
+  adopt(p: CliProcess): CliProcess;
+  /** A fresh scratch directory, removed in the suite's after hook. */
+  tmp(): string;
+}
+
+/**
+ * The warren processes and scratch directories of one describe(): call it inside the describe;
+ * it registers the after hook that stops every process and removes every directory.
+ */
+export function warrenProcesses(dirPrefix = 'warren-cli-test-'): WarrenProcesses {
+  const procs: CliProcess[] = [];
+  const dirs: string[] = [];
+  after(async () => {
+    await Promise.all(procs.map((p) => p.stop()));
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  const adopt = (p: CliProcess) => {
+    procs.push(p);
+    return p;
+  };
+  return {
+    start: (args, env = {}) => adopt(CliProcess.start(args, env)),
+    adopt,
+    tmp() {
+      const d = mkdtempSync(join(tmpdir(), dirPrefix));
+      dirs.push(d);
+      return d;
+    },
+  };
 }

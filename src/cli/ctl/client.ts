@@ -19,10 +19,18 @@ export class CtlError extends Error {
   constructor(
     message: string,
     readonly exitCode: number,
+    /** Printed as is, without rabbitmqctl's "Error:" line (as it prints some refusals, e.g. a missing vhost's 65). */
+    readonly bare = false,
   ) {
     super(message);
   }
 }
+
+/**
+ * A command line rabbitmqctl refuses before doing anything ("not enough arguments.", "Bad
+ * argument."): printed as "Error (argument validation): …" with the arguments and the usage.
+ */
+export class ArgumentError extends CtlError {}
 
 export const DEFAULT_URL = 'http://guest:guest@127.0.0.1:15672';
 

@@ -1,5 +1,5 @@
 /** What every warrenctl command gets and declares. */
-import { CtlError, Exit, type ManagementClient } from './client.js';
+import { ArgumentError, Exit, type ManagementClient } from './client.js';
 import type { Output } from './output.js';
 
 export interface CommandContext {
@@ -24,6 +24,13 @@ export interface Command {
 
 export type CommandTable = Record<string, Command>;
 
-export function usageError(message: string): CtlError {
-  return new CtlError(message, Exit.USAGE);
+
+/** rabbitmqctl's node name in messages: Warren's, as /api/overview reports it. */
+export async function nodeName(ctx: CommandContext): Promise<string> {
+  return String(((await ctx.client.get('/api/overview')) as Record<string, unknown>)['node']);
+}
+
+/** rabbitmqctl's refusal of an option's value ("-t : abc"), named as it was given. */
+export function invalidOption(options: Record<string, string | true>, name: string, short?: string): ArgumentError {
+  return new ArgumentError(`Invalid options for this command:\n${short ?? `--${name}`} : ${options[name]}`, Exit.USAGE);
 }

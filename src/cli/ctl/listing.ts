@@ -3,8 +3,9 @@
  * (rabbitmqctl's info keys) and print them. Also the queue and connection actions: purge_queue,
  * delete_queue, close_connection.
  */
-import { CtlError, Exit, apiError, seg } from './client.js';
-import type { Command, CommandContext, CommandTable } from './command.js';
+import { ArgumentError, CtlError, Exit, apiError, reasonOf, seg } from './client.js';
+import { typedTable } from './output.js';
+import { nodeName, type Command, type CommandContext, type CommandTable } from './command.js';
 
 type Item = Record<string, unknown>;
 type Key = (item: Item) => unknown;
@@ -15,12 +16,17 @@ export interface ListSpec {
   banner: (ctx: CommandContext) => string;
   path: (ctx: CommandContext) => string;
   keys: Record<string, Key>;
+  /** Columns whose JSON value differs from the table cell (typed AMQP tables). */
+  jsonKeys?: Record<string, Key>;
   defaults: string[];
-  /** The command takes no column arguments (list_users, list_permissions…). */
+  /** The command takes no column arguments (list_users, list_permissions…): a 'table' listing, see output.ts. */
   fixedColumns?: boolean;
   /** Positional arguments before the columns (list_user_permissions <user>). */
   args?: number;
-  notFound?: (ctx: CommandContext) => CtlError;
+  /** rabbitmqctl's "Timeout: 60.0 seconds ..." line before the banner (list_queues prints it). */
+  timeoutBanner?: boolean;
+  /** What a 404 means: an error, or (null) nothing to list, as rabbitmqctl lists a missing vhost's queues. */
+  notFound?: (ctx: CommandContext) => CtlError | null;
 }
 
 export function listCommand(spec: ListSpec): Command {
@@ -34,24 +40,42 @@ export function listCommand(spec: ListSpec): Command {
       const columns = ctx.args.slice(fixedArgs).flatMap((c) => c.split(',')).filter(Boolean);
       const chosen = columns.length ? columns : spec.defaults;
       const unknown = chosen.filter((c) => !(c in spec.keys));
-      if (unknown.length) {
-        throw new CtlError(`Info key(s) ${unknown.join(',')} are not supported. Valid keys: ${Object.keys(spec.keys).join(', ')}`, Exit.USAGE);
-      }
+      if (unknown.length) throw new ArgumentError(`Info key(s) ${unknown.join(',')} are not supported`, Exit.USAGE);
+      if (spec.timeoutBanner) ctx.out.banner(`Timeout: ${seconds(ctx.timeoutSeconds)} seconds ...`);
       ctx.out.banner(spec.banner(ctx));
       const res = await ctx.client.request('GET', spec.path(ctx));
-      if (res.status === 404 && spec.notFound) throw spec.notFound(ctx);
-      if (res.status !== 200) throw apiError(res);
-      const items = res.body as Item[];
-      ctx.out.table(chosen, items.map((item) => chosen.map((c) => spec.keys[c]!(item))));
+      let items: Item[];
+      if (res.status === 404 && spec.notFound) {
+        const error = spec.notFound(ctx);
+        if (error) throw error;
+        items = [];
+      } else if (res.status === 200) {
+        items = res.body as Item[];
+      } else {
+        throw apiError(res);
+      }
+      const jsonKey = (c: string) => spec.jsonKeys?.[c] ?? spec.keys[c]!;
+      ctx.out.table(
+        chosen,
+        items.map((item) => chosen.map((c) => spec.keys[c]!(item))),
+        spec.fixedColumns ? 'table' : 'stream',
+        ctx.out.json ? items.map((item) => chosen.map((c) => jsonKey(c)(item))) : [],
+      );
     },
   };
 }
+
+/** Seconds as rabbitmqctl prints a timeout: 60.0, 2.5. */
+const seconds = (s: number) => (Number.isInteger(s) ? s.toFixed(1) : String(s));
 
 const field = (name: string): Key => (item) => item[name];
 const fields = (...names: string[]): Record<string, Key> => Object.fromEntries(names.map((n) => [n, field(n)]));
 const nested = (a: string, b: string): Key => (item) => (item[a] as Item | undefined)?.[b];
 
-const vhostNotFound = (ctx: CommandContext) => new CtlError(`Virtual host '${ctx.vhost}' does not exist`, Exit.UNAVAILABLE);
+/** rabbitmqctl lists nothing, and succeeds, for a vhost that does not exist. */
+const nothingListed = () => null;
+/** An AMQP table column: `[{"x-max-length",5}]` in a table, `[["x-max-length","long",5]]` in JSON. */
+const typedArguments: Record<string, Key> = { arguments: (item) => typedTable(item['arguments']) };
 
 export const listingCommands: CommandTable = {
   list_queues: listCommand({
@@ -70,8 +94,10 @@ export const listingCommands: CommandTable = {
       pid: field('node'),
       owner_pid: nested('owner_pid_details', 'name'),
     },
+    jsonKeys: typedArguments,
     defaults: ['name', 'messages'],
-    notFound: vhostNotFound,
+    timeoutBanner: true,
+    notFound: nothingListed,
   }),
   list_exchanges: listCommand({
     usage: 'list_exchanges [-p <vhost>] [<column> ...]',
@@ -79,8 +105,9 @@ export const listingCommands: CommandTable = {
     banner: (ctx) => `Listing exchanges for vhost ${ctx.vhost} ...`,
     path: (ctx) => `/api/exchanges/${seg(ctx.vhost)}`,
     keys: { ...fields('name', 'type', 'durable', 'auto_delete', 'internal', 'arguments', 'vhost'), policy: () => '' },
+    jsonKeys: typedArguments,
     defaults: ['name', 'type'],
-    notFound: vhostNotFound,
+    notFound: nothingListed,
   }),
   list_bindings: listCommand({
     usage: 'list_bindings [-p <vhost>] [<column> ...]',
@@ -96,8 +123,9 @@ export const listingCommands: CommandTable = {
       arguments: field('arguments'),
       vhost: field('vhost'),
     },
+    jsonKeys: typedArguments,
     defaults: ['source_name', 'source_kind', 'destination_name', 'destination_kind', 'routing_key', 'arguments'],
-    notFound: vhostNotFound,
+    notFound: nothingListed,
   }),
   list_connections: listCommand({
     usage: 'list_connections [<column> ...]',
@@ -141,8 +169,9 @@ export const listingCommands: CommandTable = {
       connection: nested('channel_details', 'connection_name'),
       user: nested('channel_details', 'user'),
     },
+    jsonKeys: typedArguments,
     defaults: ['queue_name', 'channel_pid', 'consumer_tag', 'ack_required', 'prefetch_count', 'active', 'arguments'],
-    notFound: vhostNotFound,
+    notFound: nothingListed,
   }),
 
   purge_queue: {
@@ -154,7 +183,7 @@ export const listingCommands: CommandTable = {
       const [name] = ctx.args as [string];
       ctx.out.banner(`Purging queue '${name}' in vhost '${ctx.vhost}' ...`);
       const res = await ctx.client.request('DELETE', `/api/queues/${seg(ctx.vhost)}/${seg(name)}/contents`);
-      if (res.status === 404) throw new CtlError(`Queue '${name}' in vhost '${ctx.vhost}' not found`, Exit.UNAVAILABLE);
+      if (res.status === 404) throw new CtlError('not_found', Exit.UNAVAILABLE);
       if (res.status >= 300) throw apiError(res);
     },
   },
@@ -166,14 +195,23 @@ export const listingCommands: CommandTable = {
     async run(ctx) {
       const [name] = ctx.args as [string];
       const path = `/api/queues/${seg(ctx.vhost)}/${seg(name)}`;
-      ctx.out.banner(`Deleting queue '${name}' on vhost '${ctx.vhost}' ...`);
-      const found = await ctx.client.request('GET', `${path}?columns=messages_ready`);
-      if (found.status === 404) throw new CtlError(`Queue '${name}' in vhost '${ctx.vhost}' not found`, Exit.UNAVAILABLE);
+      const ifEmpty = ctx.options['if-empty'] === true;
+      const ifUnused = ctx.options['if-unused'] === true;
+      const conditions = [ifEmpty ? ' if queue is empty' : '', ifUnused ? ' if queue is unused' : ''].filter(Boolean).join(' and');
+      ctx.out.banner(`Deleting queue '${name}' on vhost '${ctx.vhost}'${conditions} ...`);
+      // rabbitmqctl 3.10.8 exits 64 (sic) for every refusal of delete_queue.
+      const found = await ctx.client.request('GET', `${path}?columns=messages_ready,consumers`);
+      if (found.status === 404) throw new CtlError('Queue not found', Exit.USAGE);
       if (found.status !== 200) throw apiError(found);
-      const query = [ctx.options['if-empty'] ? 'if-empty=true' : '', ctx.options['if-unused'] ? 'if-unused=true' : ''].filter(Boolean).join('&');
+      const queue = found.body as Item;
+      if (ifEmpty && Number(queue['messages_ready'] ?? 0) > 0) throw new CtlError('Queue is not empty', Exit.USAGE);
+      if (ifUnused && Number(queue['consumers'] ?? 0) > 0) throw new CtlError('Queue is in use', Exit.USAGE);
+      const query = [ifEmpty ? 'if-empty=true' : '', ifUnused ? 'if-unused=true' : ''].filter(Boolean).join('&');
       const res = await ctx.client.request('DELETE', query ? `${path}?${query}` : path);
+      if (res.status === 404) throw new CtlError('Queue not found', Exit.USAGE);
+      if (res.status === 400) throw new CtlError(ifEmpty && /empty/.test(reasonOf(res)) ? 'Queue is not empty' : 'Queue is in use', Exit.USAGE);
       if (res.status >= 300) throw apiError(res);
-      ctx.out.line(`Queue was successfully deleted with ${(found.body as Item)['messages_ready'] ?? 0} ready messages`);
+      ctx.out.line(`Queue was successfully deleted with ${queue['messages_ready'] ?? 0} ready messages`);
     },
   },
   close_connection: {
@@ -190,17 +228,30 @@ export const listingCommands: CommandTable = {
     },
   },
   close_all_connections: {
-    usage: 'close_all_connections [-p <vhost>] <explanation>',
-    description: 'Closes every client connection to a vhost',
+    usage: 'close_all_connections [-p <vhost>] [--global] <explanation>',
+    description: "Closes every client connection to a vhost (--global: to the node)",
     minArgs: 1,
     maxArgs: 1,
     async run(ctx) {
       const [reason] = ctx.args as [string];
-      ctx.out.banner(`Closing all connections in vhost ${ctx.vhost} ...`);
-      const conns = (await ctx.client.get(`/api/vhosts/${seg(ctx.vhost)}/connections`)) as Item[];
-      for (const c of conns) {
-        await ctx.client.request('DELETE', `/api/connections/${seg(String(c['name']))}`, undefined, { 'x-reason': reason });
+      let conns: Item[];
+      if (ctx.options['global'] === true) {
+        ctx.out.banner(`Closing all connections to node ${await nodeName(ctx)} (across all vhosts), reason: ${reason}...`);
+        conns = (await ctx.client.get('/api/connections')) as Item[];
+      } else {
+        ctx.out.banner(`Closing all connections in vhost ${ctx.vhost}, reason: ${reason}...`);
+        const res = await ctx.client.request('GET', `/api/vhosts/${seg(ctx.vhost)}/connections`);
+        // A vhost that does not exist has no connections to close, as rabbitmqctl sees it.
+        if (res.status !== 200 && res.status !== 404) throw apiError(res);
+        conns = res.status === 200 ? (res.body as Item[]) : [];
       }
+      let closed = 0;
+      for (const c of conns) {
+        const res = await ctx.client.request('DELETE', `/api/connections/${seg(String(c['name']))}`, undefined, { 'x-reason': reason });
+        if (res.status < 300) closed++;
+        else if (res.status !== 404) throw apiError(res);
+      }
+      ctx.out.line(`Closed ${closed} connections`);
     },
   },
 };

@@ -22,8 +22,8 @@ export const nodeCommands: CommandTable = {
       const totals = (overview['object_totals'] ?? {}) as Item;
       const listeners = (overview['listeners'] ?? []) as Item[];
       const alarms = [node['mem_alarm'] ? 'memory' : '', node['disk_free_alarm'] ? 'disk' : ''].filter(Boolean);
-      if (ctx.out.options.formatter === 'json') {
-        ctx.out.json({
+      if (ctx.out.json) {
+        ctx.out.document({
           node: overview['node'],
           product_name: overview['product_name'],
           product_version: overview['product_version'],

@@ -4,8 +4,9 @@
  * set/clear/list_user_limits.
  */
 import { CtlError, Exit, apiError, seg, type ApiResponse } from './client.js';
-import type { Command, CommandContext, CommandTable } from './command.js';
+import { invalidOption, nodeName, type Command, type CommandContext, type CommandTable } from './command.js';
 import { listCommand } from './listing.js';
+import { noSuchUser, vhostDoesNotExist } from './refusals.js';
 
 /** The API HTML-escapes policy validation reasons (as RabbitMQ's does); a terminal wants them plain. */
 const plain = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>');
@@ -16,11 +17,22 @@ function refused(res: ApiResponse): CtlError {
   return res.status === 400 || res.status === 404 ? new CtlError(plain(e.message), Exit.UNAVAILABLE) : e;
 }
 
-async function send(ctx: CommandContext, method: 'PUT' | 'DELETE', path: string, body?: unknown, notFound?: string): Promise<void> {
+/** PUT or DELETE; `notFound` is the command's refusal for a 404 (a missing vhost, policy…). */
+async function send(ctx: CommandContext, method: 'PUT' | 'DELETE', path: string, body?: unknown, notFound?: () => CtlError): Promise<void> {
   const res = await ctx.client.request(method, path, body);
   if (res.status >= 200 && res.status < 300) return;
-  if (res.status === 404 && notFound !== undefined) throw new CtlError(notFound, Exit.UNAVAILABLE);
+  if (res.status === 404 && notFound !== undefined) throw notFound();
+  const reason = (res.body as { reason?: unknown } | undefined)?.reason;
+  if (Array.isArray(reason) && reason[0] === 'no_such_user') throw noSuchUser(String(reason[1]));
   throw refused(res);
+}
+
+const parameterDoesNotExist = () => new CtlError('Parameter does not exist', Exit.UNAVAILABLE);
+
+async function requireUser(ctx: CommandContext, user: string): Promise<void> {
+  const res = await ctx.client.request('GET', `/api/users/${seg(user)}`);
+  if (res.status === 404) throw noSuchUser(user);
+  if (res.status !== 200) throw apiError(res);
 }
 
 function parseJson(text: string): Record<string, unknown> {
@@ -42,14 +54,14 @@ function setPolicy(kind: 'policy' | 'operator policy override', base: string): C
     async run(ctx) {
       const [name, pattern, definition] = ctx.args as [string, string, string];
       const priorityText = typeof ctx.options['priority'] === 'string' ? ctx.options['priority'] : '0';
-      ctx.out.banner(`Setting ${kind} "${name}" for pattern "${pattern}" to "${definition}" with priority "${priorityText}" for vhost "${ctx.vhost}" ...`);
       const priority = Number(priorityText);
-      if (!Number.isInteger(priority)) throw new CtlError(`priority must be an integer, got "${priorityText}"`, Exit.USAGE);
+      if (!/^-?[0-9]+$/.test(priorityText)) throw invalidOption(ctx.options, 'priority');
+      ctx.out.banner(`Setting ${kind} "${name}" for pattern "${pattern}" to "${definition}" with priority "${priorityText}" for vhost "${ctx.vhost}" ...`);
       const body = {
         pattern, priority, definition: parseJson(definition),
         'apply-to': typeof ctx.options['apply-to'] === 'string' ? ctx.options['apply-to'] : 'all',
       };
-      await send(ctx, 'PUT', `/api/${base}/${seg(ctx.vhost)}/${seg(name)}`, body);
+      await send(ctx, 'PUT', `/api/${base}/${seg(ctx.vhost)}/${seg(name)}`, body, () => vhostDoesNotExist(ctx.vhost));
     },
   };
 }
@@ -63,7 +75,7 @@ function clearPolicy(kind: 'policy' | 'operator policy', base: string): Command 
     async run(ctx) {
       const [name] = ctx.args as [string];
       ctx.out.banner(`Clearing ${kind} "${name}" on vhost "${ctx.vhost}" ...`);
-      await send(ctx, 'DELETE', `/api/${base}/${seg(ctx.vhost)}/${seg(name)}`, undefined, 'Parameter does not exist');
+      await send(ctx, 'DELETE', `/api/${base}/${seg(ctx.vhost)}/${seg(name)}`, undefined, parameterDoesNotExist);
     },
   };
 }
@@ -77,14 +89,15 @@ const policyKeys = {
   priority: (p: Record<string, unknown>) => p['priority'],
 };
 
-const vhostMissing = (ctx: CommandContext) => new CtlError(`Virtual host '${ctx.vhost}' does not exist`, Exit.UNAVAILABLE);
+const vhostMissing = (ctx: CommandContext) => vhostDoesNotExist(ctx.vhost);
 
-/** Prints one limits document as rabbitmqctl does ({"max-queues":5}); nothing when there are none. */
-async function printLimits(ctx: CommandContext, path: string): Promise<void> {
+/** One object's limits document ({"max-queues":5}), undefined when it has none; `missing` for a 404. */
+async function limitsOf(ctx: CommandContext, path: string, missing: () => CtlError): Promise<string | undefined> {
   const res = await ctx.client.request('GET', path);
+  if (res.status === 404) throw missing();
   if (res.status !== 200) throw refused(res);
   const items = res.body as { value: Record<string, number> }[];
-  if (items.length > 0) ctx.out.line(JSON.stringify(items[0]!.value));
+  return items.length > 0 ? JSON.stringify(items[0]!.value) : undefined;
 }
 
 export const policyCommands: CommandTable = {
@@ -121,7 +134,7 @@ export const policyCommands: CommandTable = {
       const [definition] = ctx.args as [string];
       ctx.out.banner(`Setting vhost limits to "${definition}" for vhost "${ctx.vhost}" ...`);
       for (const [k, value] of Object.entries(parseJson(definition))) {
-        await send(ctx, 'PUT', `/api/vhost-limits/${seg(ctx.vhost)}/${seg(k)}`, { value });
+        await send(ctx, 'PUT', `/api/vhost-limits/${seg(ctx.vhost)}/${seg(k)}`, { value }, () => vhostDoesNotExist(ctx.vhost));
       }
     },
   },
@@ -132,7 +145,9 @@ export const policyCommands: CommandTable = {
     maxArgs: 0,
     async run(ctx) {
       ctx.out.banner(`Clearing vhost "${ctx.vhost}" limits ...`);
-      for (const k of ['max-connections', 'max-queues']) await send(ctx, 'DELETE', `/api/vhost-limits/${seg(ctx.vhost)}/${k}`);
+      const res = await ctx.client.request('GET', `/api/vhosts/${seg(ctx.vhost)}`);
+      if (res.status === 404) throw parameterDoesNotExist();
+      for (const k of ['max-connections', 'max-queues']) await send(ctx, 'DELETE', `/api/vhost-limits/${seg(ctx.vhost)}/${k}`, undefined, () => parameterDoesNotExist());
     },
   },
   list_vhost_limits: {
@@ -146,11 +161,15 @@ export const policyCommands: CommandTable = {
         const res = await ctx.client.request('GET', '/api/vhost-limits');
         if (res.status !== 200) throw refused(res);
         const items = res.body as { vhost: string; value: Record<string, number> }[];
-        ctx.out.table(['vhost', 'limits'], items.map((i) => [i.vhost, JSON.stringify(i.value)]));
+        ctx.out.table(['vhost', 'limits'], items.map((i) => [i.vhost, JSON.stringify(i.value)]), 'table');
         return;
       }
       ctx.out.banner(`Listing limits for vhost "${ctx.vhost}" ...`);
-      await printLimits(ctx, `/api/vhost-limits/${seg(ctx.vhost)}`);
+      const limits = await limitsOf(ctx, `/api/vhost-limits/${seg(ctx.vhost)}`, () => vhostDoesNotExist(ctx.vhost));
+      // rabbitmqctl 3.10.8: an empty line (JSON: []) without limits, the node's answer in JSON with them.
+      if (!ctx.out.json) ctx.out.line(limits ?? '');
+      else if (limits === undefined) ctx.out.raw('[]\n');
+      else ctx.out.raw(`${JSON.stringify({ node: await nodeName(ctx), result: 'ok', value: limits })}\n`);
     },
   },
   set_user_limits: {
@@ -174,6 +193,7 @@ export const policyCommands: CommandTable = {
     async run(ctx) {
       const [user, name] = ctx.args as [string, string];
       ctx.out.banner(name === 'all' ? `Clearing all limits for user "${user}" ...` : `Clearing "${name}" limit for user "${user}" ...`);
+      await requireUser(ctx, user);
       for (const k of name === 'all' ? ['max-connections', 'max-channels'] : [name]) {
         await send(ctx, 'DELETE', `/api/user-limits/${seg(user)}/${seg(k)}`);
       }
@@ -187,7 +207,9 @@ export const policyCommands: CommandTable = {
     async run(ctx) {
       const user = typeof ctx.options['user'] === 'string' ? ctx.options['user'] : ctx.client.username;
       ctx.out.banner(`Listing limits for user "${user}" ...`);
-      await printLimits(ctx, `/api/user-limits/${seg(user)}`);
+      const limits = (await limitsOf(ctx, `/api/user-limits/${seg(user)}`, () => noSuchUser(user))) ?? '{}';
+      if (ctx.out.json) ctx.out.raw(`${JSON.stringify({ message: limits })}\n`);
+      else ctx.out.line(limits);
     },
   },
 };

@@ -3,13 +3,8 @@
  * set_vm_memory_high_watermark and set_disk_free_limit, with rabbitmqctl 3.10.8's messages,
  * argument checks and exit codes. They use Warren's /api/warren/ endpoints.
  */
-import { CtlError, Exit, apiError, seg } from './client.js';
-import type { CommandContext, CommandTable } from './command.js';
-
-/** rabbitmqctl's node name in these messages: Warren's, as /api/overview reports it. */
-async function nodeName(ctx: CommandContext): Promise<string> {
-  return String(((await ctx.client.get('/api/overview')) as Record<string, unknown>)['node']);
-}
+import { ArgumentError, Exit, apiError, seg } from './client.js';
+import { nodeName, type CommandContext, type CommandTable } from './command.js';
 
 async function put(ctx: CommandContext, path: string, body: unknown): Promise<void> {
   const res = await ctx.client.request('PUT', path, body);
@@ -50,15 +45,15 @@ export const runtimeCommands: CommandTable = {
     async run(ctx) {
       const [first, second] = ctx.args as [string, string | undefined];
       if (first === 'absolute') {
-        if (second === undefined) throw new CtlError('not enough arguments.', Exit.USAGE);
-        if (!BYTES.test(second)) throw new CtlError('Bad argument.', Exit.DATAERR);
+        if (second === undefined) throw new ArgumentError('not enough arguments.', Exit.USAGE);
+        if (!BYTES.test(second)) throw new ArgumentError('Bad argument.', Exit.DATAERR);
         ctx.out.banner(`Setting memory threshold on ${await nodeName(ctx)} to ${second} bytes ...`);
         await put(ctx, '/api/warren/memory-high-watermark', { absolute: /^[0-9]+$/.test(second) ? Number(second) : second });
         return;
       }
-      if (second !== undefined || !NUMBER.test(first)) throw new CtlError('Bad argument.', Exit.DATAERR);
+      if (second !== undefined || !NUMBER.test(first)) throw new ArgumentError('Bad argument.', Exit.DATAERR);
       const fraction = Number(first);
-      if (fraction > 1) throw new CtlError('Bad argument: The threshold should be a fraction between 0.0 and 1.0', Exit.DATAERR);
+      if (fraction > 1) throw new ArgumentError('Bad argument: The threshold should be a fraction between 0.0 and 1.0', Exit.DATAERR);
       ctx.out.banner(`Setting memory threshold on ${await nodeName(ctx)} to ${first} ...`);
       await put(ctx, '/api/warren/memory-high-watermark', { fraction });
     },
@@ -71,13 +66,13 @@ export const runtimeCommands: CommandTable = {
     async run(ctx) {
       const [first, second] = ctx.args as [string, string | undefined];
       if (first === 'mem_relative') {
-        if (second === undefined) throw new CtlError('not enough arguments.', Exit.USAGE);
-        if (!NUMBER.test(second)) throw new CtlError('Bad argument.', Exit.DATAERR);
+        if (second === undefined) throw new ArgumentError('not enough arguments.', Exit.USAGE);
+        if (!NUMBER.test(second)) throw new ArgumentError('Bad argument.', Exit.DATAERR);
         ctx.out.banner(`Setting disk free limit on ${await nodeName(ctx)} to ${second} times the total RAM ...`);
         await put(ctx, '/api/warren/disk-free-limit', { mem_relative: Number(second) });
         return;
       }
-      if (second !== undefined || !BYTES.test(first)) throw new CtlError('Bad argument.', Exit.DATAERR);
+      if (second !== undefined || !BYTES.test(first)) throw new ArgumentError('Bad argument.', Exit.DATAERR);
       ctx.out.banner(`Setting disk free limit on ${await nodeName(ctx)} to ${first} bytes ...`);
       await put(ctx, '/api/warren/disk-free-limit', { bytes: /^[0-9]+$/.test(first) ? Number(first) : first });
     },

@@ -7,6 +7,7 @@ import { checkPassword } from '../../auth/password.js';
 import { CtlError, Exit, apiError, seg } from './client.js';
 import type { CommandContext, CommandTable } from './command.js';
 import { listCommand } from './listing.js';
+import { noSuchUser, userDoesNotExist, userNotFound, vhostDoesNotExist, vhostNotFound } from './refusals.js';
 
 interface UserJson {
   name: string;
@@ -15,16 +16,16 @@ interface UserJson {
   tags: string[];
 }
 
-async function getUser(ctx: CommandContext, name: string): Promise<UserJson> {
+async function getUser(ctx: CommandContext, name: string, missing = userDoesNotExist): Promise<UserJson> {
   const res = await ctx.client.request('GET', `/api/users/${seg(name)}`);
-  if (res.status === 404) throw new CtlError(`User "${name}" does not exist`, Exit.NOUSER);
+  if (res.status === 404) throw missing(name);
   if (res.status !== 200) throw apiError(res);
   return res.body as UserJson;
 }
 
 async function requireVhostExists(ctx: CommandContext, vhost: string): Promise<void> {
   const res = await ctx.client.request('GET', `/api/vhosts/${seg(vhost)}`);
-  if (res.status === 404) throw new CtlError(`Virtual host ${vhost} does not exist`, Exit.UNAVAILABLE);
+  if (res.status === 404) throw vhostNotFound(vhost);
   if (res.status !== 200) throw apiError(res);
 }
 
@@ -60,7 +61,7 @@ export const userCommands: CommandTable = {
       const [name] = ctx.args as [string];
       ctx.out.banner(`Deleting user "${name}" ...`);
       const res = await ctx.client.request('DELETE', `/api/users/${seg(name)}`);
-      if (res.status === 404) throw new CtlError(`User "${name}" does not exist`, Exit.NOUSER);
+      if (res.status === 404) throw userDoesNotExist(name);
       if (res.status >= 300) throw apiError(res);
     },
   },
@@ -156,7 +157,7 @@ export const userCommands: CommandTable = {
       const [name] = ctx.args as [string];
       ctx.out.banner(`Deleting vhost "${name}" ...`);
       const res = await ctx.client.request('DELETE', `/api/vhosts/${seg(name)}`);
-      if (res.status === 404) throw new CtlError(`Virtual host '${name}' does not exist`, Exit.DATAERR);
+      if (res.status === 404) throw vhostDoesNotExist(name);
       if (res.status >= 300) throw apiError(res);
     },
   },
@@ -186,7 +187,7 @@ export const userCommands: CommandTable = {
     async run(ctx) {
       const [user, configure, write, read] = ctx.args as [string, string, string, string];
       ctx.out.banner(`Setting permissions for user "${user}" in vhost "${ctx.vhost}" ...`);
-      await getUser(ctx, user);
+      await getUser(ctx, user, userNotFound);
       await requireVhostExists(ctx, ctx.vhost);
       await put(ctx, `/api/permissions/${seg(ctx.vhost)}/${seg(user)}`, { configure, write, read });
     },
@@ -199,7 +200,7 @@ export const userCommands: CommandTable = {
     async run(ctx) {
       const [user] = ctx.args as [string];
       ctx.out.banner(`Clearing permissions for user "${user}" in vhost "${ctx.vhost}" ...`);
-      await getUser(ctx, user);
+      await getUser(ctx, user, userNotFound);
       await requireVhostExists(ctx, ctx.vhost);
       const res = await ctx.client.request('DELETE', `/api/permissions/${seg(ctx.vhost)}/${seg(user)}`);
       if (res.status >= 300 && res.status !== 404) throw apiError(res);
@@ -213,7 +214,7 @@ export const userCommands: CommandTable = {
     keys: { user: (p) => p['user'], configure: (p) => p['configure'], write: (p) => p['write'], read: (p) => p['read'] },
     defaults: ['user', 'configure', 'write', 'read'],
     fixedColumns: true,
-    notFound: (ctx) => new CtlError(`Virtual host ${ctx.vhost} does not exist`, Exit.UNAVAILABLE),
+    notFound: (ctx) => vhostDoesNotExist(ctx.vhost),
   }),
   list_user_permissions: listCommand({
     usage: 'list_user_permissions <username>',
@@ -224,7 +225,7 @@ export const userCommands: CommandTable = {
     defaults: ['vhost', 'configure', 'write', 'read'],
     fixedColumns: true,
     args: 1,
-    notFound: (ctx) => new CtlError(`User "${ctx.args[0]}" does not exist`, Exit.NOUSER),
+    notFound: (ctx) => noSuchUser(ctx.args[0]!),
   }),
   set_topic_permissions: {
     usage: 'set_topic_permissions [-p <vhost>] <username> <exchange> <write> <read>',
@@ -234,7 +235,7 @@ export const userCommands: CommandTable = {
     async run(ctx) {
       const [user, exchange, write, read] = ctx.args as [string, string, string, string];
       ctx.out.banner(`Setting topic permissions on "${exchange}" for user "${user}" in vhost "${ctx.vhost}" ...`);
-      await getUser(ctx, user);
+      await getUser(ctx, user, userNotFound);
       await requireVhostExists(ctx, ctx.vhost);
       await put(ctx, `/api/topic-permissions/${seg(ctx.vhost)}/${seg(user)}`, { exchange, write, read });
     },
@@ -247,7 +248,7 @@ export const userCommands: CommandTable = {
     async run(ctx) {
       const [user, exchange] = ctx.args as [string, string | undefined];
       ctx.out.banner(`Clearing topic permissions${exchange === undefined ? '' : ` on "${exchange}"`} for user "${user}" in vhost "${ctx.vhost}" ...`);
-      await getUser(ctx, user);
+      await getUser(ctx, user, userNotFound);
       await requireVhostExists(ctx, ctx.vhost);
       const query = exchange === undefined ? '' : `?exchange=${encodeURIComponent(exchange)}`;
       const res = await ctx.client.request('DELETE', `/api/topic-permissions/${seg(ctx.vhost)}/${seg(user)}${query}`);
@@ -262,7 +263,7 @@ export const userCommands: CommandTable = {
     keys: { user: (p) => p['user'], exchange: (p) => p['exchange'], write: (p) => p['write'], read: (p) => p['read'] },
     defaults: ['user', 'exchange', 'write', 'read'],
     fixedColumns: true,
-    notFound: (ctx) => new CtlError(`Virtual host ${ctx.vhost} does not exist`, Exit.UNAVAILABLE),
+    notFound: (ctx) => vhostDoesNotExist(ctx.vhost),
   }),
   list_user_topic_permissions: listCommand({
     usage: 'list_user_topic_permissions <username>',
@@ -273,6 +274,6 @@ export const userCommands: CommandTable = {
     defaults: ['vhost', 'exchange', 'write', 'read'],
     fixedColumns: true,
     args: 1,
-    notFound: (ctx) => new CtlError(`User "${ctx.args[0]}" does not exist`, Exit.NOUSER),
+    notFound: (ctx) => noSuchUser(ctx.args[0]!),
   }),
 };
