@@ -5,7 +5,7 @@
  */
 import { ArgumentError, CtlError, Exit, apiError, reasonOf, seg } from './client.js';
 import { typedTable } from './output.js';
-import { nodeName, type Command, type CommandContext, type CommandTable } from './command.js';
+import { command, nodeName, type Command, type CommandContext, type CommandTable } from './command.js';
 
 type Item = Record<string, unknown>;
 type Key = (item: Item) => unknown;
@@ -174,26 +174,22 @@ export const listingCommands: CommandTable = {
     notFound: nothingListed,
   }),
 
-  purge_queue: {
+  purge_queue: command<[string]>({
     usage: 'purge_queue [-p <vhost>] <queue>',
     description: 'Removes all ready messages from a queue',
-    minArgs: 1,
-    maxArgs: 1,
-    async run(ctx) {
-      const [name] = ctx.args as [string];
-      ctx.out.banner(`Purging queue '${name}' in vhost '${ctx.vhost}' ...`);
+    arity: 1,
+    banner: (ctx, [name]) => `Purging queue '${name}' in vhost '${ctx.vhost}' ...`,
+    async run(ctx, [name]) {
       const res = await ctx.client.request('DELETE', `/api/queues/${seg(ctx.vhost)}/${seg(name)}/contents`);
       if (res.status === 404) throw new CtlError('not_found', Exit.UNAVAILABLE);
       if (res.status >= 300) throw apiError(res);
     },
-  },
-  delete_queue: {
+  }),
+  delete_queue: command<[string]>({
     usage: 'delete_queue [-p <vhost>] <queue> [--if-empty|-e] [--if-unused|-u]',
     description: 'Deletes a queue (only if empty / unused, when asked)',
-    minArgs: 1,
-    maxArgs: 1,
-    async run(ctx) {
-      const [name] = ctx.args as [string];
+    arity: 1,
+    async run(ctx, [name]) {
       const path = `/api/queues/${seg(ctx.vhost)}/${seg(name)}`;
       const ifEmpty = ctx.options['if-empty'] === true;
       const ifUnused = ctx.options['if-unused'] === true;
@@ -213,27 +209,23 @@ export const listingCommands: CommandTable = {
       if (res.status >= 300) throw apiError(res);
       ctx.out.line(`Queue was successfully deleted with ${queue['messages_ready'] ?? 0} ready messages`);
     },
-  },
-  close_connection: {
+  }),
+  close_connection: command<[string, string]>({
     usage: 'close_connection <connection name> <explanation>',
     description: 'Closes a client connection (its name as list_connections name shows it)',
-    minArgs: 2,
-    maxArgs: 2,
-    async run(ctx) {
-      const [name, reason] = ctx.args as [string, string];
-      ctx.out.banner(`Closing connection ${name}, reason: ${reason}...`);
+    arity: 2,
+    banner: (_ctx, [name, reason]) => `Closing connection ${name}, reason: ${reason}...`,
+    async run(ctx, [name, reason]) {
       const res = await ctx.client.request('DELETE', `/api/connections/${seg(name)}`, undefined, { 'x-reason': reason });
       if (res.status === 404) throw new CtlError(`Connection '${name}' not found`, Exit.UNAVAILABLE);
       if (res.status >= 300) throw apiError(res);
     },
-  },
-  close_all_connections: {
+  }),
+  close_all_connections: command<[string]>({
     usage: 'close_all_connections [-p <vhost>] [--global] <explanation>',
     description: "Closes every client connection to a vhost (--global: to the node)",
-    minArgs: 1,
-    maxArgs: 1,
-    async run(ctx) {
-      const [reason] = ctx.args as [string];
+    arity: 1,
+    async run(ctx, [reason]) {
       let conns: Item[];
       if (ctx.options['global'] === true) {
         ctx.out.banner(`Closing all connections to node ${await nodeName(ctx)} (across all vhosts), reason: ${reason}...`);
@@ -253,5 +245,5 @@ export const listingCommands: CommandTable = {
       }
       ctx.out.line(`Closed ${closed} connections`);
     },
-  },
+  }),
 };

@@ -4,7 +4,7 @@
  * set/clear/list_user_limits.
  */
 import { CtlError, Exit, apiError, seg, type ApiResponse } from './client.js';
-import { invalidOption, nodeName, type Command, type CommandContext, type CommandTable } from './command.js';
+import { command, invalidOption, nodeName, type Command, type CommandContext, type CommandTable } from './command.js';
 import { listCommand } from './listing.js';
 import { noSuchUser, vhostDoesNotExist } from './refusals.js';
 
@@ -45,39 +45,39 @@ function parseJson(text: string): Record<string, unknown> {
   throw new CtlError('JSON decoding error. Reason: badarg', Exit.UNAVAILABLE);
 }
 
+/** --priority as given (rabbitmqctl echoes the text), default 0. */
+const priorityOf = (ctx: CommandContext) => (typeof ctx.options['priority'] === 'string' ? ctx.options['priority'] : '0');
+
 function setPolicy(kind: 'policy' | 'operator policy override', base: string): Command {
-  return {
+  return command<[string, string, string]>({
     usage: `${base === 'policies' ? 'set_policy' : 'set_operator_policy'} [-p <vhost>] [--priority <priority>] [--apply-to <queues|exchanges|all>] <name> <pattern> <definition>`,
     description: base === 'policies' ? 'Sets or updates a policy' : 'Sets or updates an operator policy',
-    minArgs: 3,
-    maxArgs: 3,
-    async run(ctx) {
-      const [name, pattern, definition] = ctx.args as [string, string, string];
-      const priorityText = typeof ctx.options['priority'] === 'string' ? ctx.options['priority'] : '0';
-      const priority = Number(priorityText);
-      if (!/^-?[0-9]+$/.test(priorityText)) throw invalidOption(ctx.options, 'priority');
-      ctx.out.banner(`Setting ${kind} "${name}" for pattern "${pattern}" to "${definition}" with priority "${priorityText}" for vhost "${ctx.vhost}" ...`);
+    arity: 3,
+    check: (ctx) => {
+      if (!/^-?[0-9]+$/.test(priorityOf(ctx))) throw invalidOption(ctx.options, 'priority');
+    },
+    banner: (ctx, [name, pattern, definition]) =>
+      `Setting ${kind} "${name}" for pattern "${pattern}" to "${definition}" with priority "${priorityOf(ctx)}" for vhost "${ctx.vhost}" ...`,
+    async run(ctx, [name, pattern, definition]) {
       const body = {
-        pattern, priority, definition: parseJson(definition),
+        pattern, priority: Number(priorityOf(ctx)), definition: parseJson(definition),
         'apply-to': typeof ctx.options['apply-to'] === 'string' ? ctx.options['apply-to'] : 'all',
       };
       await send(ctx, 'PUT', `/api/${base}/${seg(ctx.vhost)}/${seg(name)}`, body, () => vhostDoesNotExist(ctx.vhost));
     },
-  };
+  });
 }
 
 function clearPolicy(kind: 'policy' | 'operator policy', base: string): Command {
-  return {
+  return command<[string]>({
     usage: `${base === 'policies' ? 'clear_policy' : 'clear_operator_policy'} [-p <vhost>] <name>`,
     description: base === 'policies' ? 'Clears a policy' : 'Clears an operator policy',
-    minArgs: 1,
-    maxArgs: 1,
-    async run(ctx) {
-      const [name] = ctx.args as [string];
-      ctx.out.banner(`Clearing ${kind} "${name}" on vhost "${ctx.vhost}" ...`);
+    arity: 1,
+    banner: (ctx, [name]) => `Clearing ${kind} "${name}" on vhost "${ctx.vhost}" ...`,
+    async run(ctx, [name]) {
       await send(ctx, 'DELETE', `/api/${base}/${seg(ctx.vhost)}/${seg(name)}`, undefined, parameterDoesNotExist);
     },
-  };
+  });
 }
 
 const policyKeys = {
@@ -125,36 +125,32 @@ export const policyCommands: CommandTable = {
     fixedColumns: true,
     notFound: vhostMissing,
   }),
-  set_vhost_limits: {
+  set_vhost_limits: command<[string]>({
     usage: 'set_vhost_limits [-p <vhost>] <definition>',
     description: 'Sets vhost limits ({"max-connections": n, "max-queues": n}; negative = no limit)',
-    minArgs: 1,
-    maxArgs: 1,
-    async run(ctx) {
-      const [definition] = ctx.args as [string];
-      ctx.out.banner(`Setting vhost limits to "${definition}" for vhost "${ctx.vhost}" ...`);
+    arity: 1,
+    banner: (ctx, [definition]) => `Setting vhost limits to "${definition}" for vhost "${ctx.vhost}" ...`,
+    async run(ctx, [definition]) {
       for (const [k, value] of Object.entries(parseJson(definition))) {
         await send(ctx, 'PUT', `/api/vhost-limits/${seg(ctx.vhost)}/${seg(k)}`, { value }, () => vhostDoesNotExist(ctx.vhost));
       }
     },
-  },
-  clear_vhost_limits: {
+  }),
+  clear_vhost_limits: command({
     usage: 'clear_vhost_limits [-p <vhost>]',
     description: 'Clears every limit of a vhost',
-    minArgs: 0,
-    maxArgs: 0,
+    arity: 0,
+    banner: (ctx) => `Clearing vhost "${ctx.vhost}" limits ...`,
     async run(ctx) {
-      ctx.out.banner(`Clearing vhost "${ctx.vhost}" limits ...`);
       const res = await ctx.client.request('GET', `/api/vhosts/${seg(ctx.vhost)}`);
       if (res.status === 404) throw parameterDoesNotExist();
       for (const k of ['max-connections', 'max-queues']) await send(ctx, 'DELETE', `/api/vhost-limits/${seg(ctx.vhost)}/${k}`, undefined, () => parameterDoesNotExist());
     },
-  },
-  list_vhost_limits: {
+  }),
+  list_vhost_limits: command({
     usage: 'list_vhost_limits [-p <vhost>] [--global]',
     description: "Lists a vhost's limits (--global: every vhost's)",
-    minArgs: 0,
-    maxArgs: 0,
+    arity: 0,
     async run(ctx) {
       if (ctx.options['global'] === true) {
         ctx.out.banner('Listing limits for all vhosts ...');
@@ -171,39 +167,34 @@ export const policyCommands: CommandTable = {
       else if (limits === undefined) ctx.out.raw('[]\n');
       else ctx.out.raw(`${JSON.stringify({ node: await nodeName(ctx), result: 'ok', value: limits })}\n`);
     },
-  },
-  set_user_limits: {
+  }),
+  set_user_limits: command<[string, string]>({
     usage: 'set_user_limits <username> <definition>',
     description: 'Sets user limits ({"max-connections": n, "max-channels": n}; negative = no limit)',
-    minArgs: 2,
-    maxArgs: 2,
-    async run(ctx) {
-      const [user, definition] = ctx.args as [string, string];
-      ctx.out.banner(`Setting user limits to "${definition}" for user "${user}" ...`);
+    arity: 2,
+    banner: (_ctx, [user, definition]) => `Setting user limits to "${definition}" for user "${user}" ...`,
+    async run(ctx, [user, definition]) {
       for (const [k, value] of Object.entries(parseJson(definition))) {
         await send(ctx, 'PUT', `/api/user-limits/${seg(user)}/${seg(k)}`, { value });
       }
     },
-  },
-  clear_user_limits: {
+  }),
+  clear_user_limits: command<[string, string]>({
     usage: 'clear_user_limits <username> <limit|all>',
     description: 'Clears one user limit, or all of them',
-    minArgs: 2,
-    maxArgs: 2,
-    async run(ctx) {
-      const [user, name] = ctx.args as [string, string];
-      ctx.out.banner(name === 'all' ? `Clearing all limits for user "${user}" ...` : `Clearing "${name}" limit for user "${user}" ...`);
+    arity: 2,
+    banner: (_ctx, [user, name]) => name === 'all' ? `Clearing all limits for user "${user}" ...` : `Clearing "${name}" limit for user "${user}" ...`,
+    async run(ctx, [user, name]) {
       await requireUser(ctx, user);
       for (const k of name === 'all' ? ['max-connections', 'max-channels'] : [name]) {
         await send(ctx, 'DELETE', `/api/user-limits/${seg(user)}/${seg(k)}`);
       }
     },
-  },
-  list_user_limits: {
+  }),
+  list_user_limits: command({
     usage: 'list_user_limits [--user <username>]',
     description: "Lists a user's limits (default: the API user's)",
-    minArgs: 0,
-    maxArgs: 0,
+    arity: 0,
     async run(ctx) {
       const user = typeof ctx.options['user'] === 'string' ? ctx.options['user'] : ctx.client.username;
       ctx.out.banner(`Listing limits for user "${user}" ...`);
@@ -211,5 +202,5 @@ export const policyCommands: CommandTable = {
       if (ctx.out.json) ctx.out.raw(`${JSON.stringify({ message: limits })}\n`);
       else ctx.out.line(limits);
     },
-  },
+  }),
 };

@@ -4,7 +4,7 @@
  * argument checks and exit codes. They use Warren's /api/warren/ endpoints.
  */
 import { ArgumentError, Exit, apiError, seg } from './client.js';
-import { nodeName, type CommandContext, type CommandTable } from './command.js';
+import { command, nodeName, type CommandContext, type CommandTable } from './command.js';
 
 async function put(ctx: CommandContext, path: string, body: unknown): Promise<void> {
   const res = await ctx.client.request('PUT', path, body);
@@ -15,35 +15,31 @@ const NUMBER = /^[0-9]+(\.[0-9]+)?$/;
 const BYTES = /^[0-9]+([kKMG]i?B?|[kKMG]B|[kmg]b)?$/;
 
 export const runtimeCommands: CommandTable = {
-  trace_on: {
+  trace_on: command({
     usage: 'trace_on [-p <vhost>]',
     description: 'Starts the firehose tracer for a vhost (copies to amq.rabbitmq.trace)',
-    minArgs: 0,
-    maxArgs: 0,
+    arity: 0,
+    banner: (ctx) => `Starting tracing for vhost "${ctx.vhost}" ...`,
     async run(ctx) {
-      ctx.out.banner(`Starting tracing for vhost "${ctx.vhost}" ...`);
       await put(ctx, `/api/warren/tracing/${seg(ctx.vhost)}`, { enabled: true });
       ctx.out.line(`Trace enabled for vhost ${ctx.vhost}`);
     },
-  },
-  trace_off: {
+  }),
+  trace_off: command({
     usage: 'trace_off [-p <vhost>]',
     description: 'Stops the firehose tracer for a vhost',
-    minArgs: 0,
-    maxArgs: 0,
+    arity: 0,
+    banner: (ctx) => `Stopping tracing for vhost "${ctx.vhost}" ...`,
     async run(ctx) {
-      ctx.out.banner(`Stopping tracing for vhost "${ctx.vhost}" ...`);
       await put(ctx, `/api/warren/tracing/${seg(ctx.vhost)}`, { enabled: false });
       ctx.out.line(`Trace disabled for vhost ${ctx.vhost}`);
     },
-  },
-  set_vm_memory_high_watermark: {
+  }),
+  set_vm_memory_high_watermark: command<[string, string | undefined]>({
     usage: 'set_vm_memory_high_watermark <fraction> | absolute <value>',
     description: 'Sets the memory alarm threshold: a fraction of RAM, or absolute bytes (units such as 1GB allowed)',
-    minArgs: 1,
-    maxArgs: 2,
-    async run(ctx) {
-      const [first, second] = ctx.args as [string, string | undefined];
+    arity: [1, 2],
+    async run(ctx, [first, second]) {
       if (first === 'absolute') {
         if (second === undefined) throw new ArgumentError('not enough arguments.', Exit.USAGE);
         if (!BYTES.test(second)) throw new ArgumentError('Bad argument.', Exit.DATAERR);
@@ -57,14 +53,12 @@ export const runtimeCommands: CommandTable = {
       ctx.out.banner(`Setting memory threshold on ${await nodeName(ctx)} to ${first} ...`);
       await put(ctx, '/api/warren/memory-high-watermark', { fraction });
     },
-  },
-  set_disk_free_limit: {
+  }),
+  set_disk_free_limit: command<[string, string | undefined]>({
     usage: 'set_disk_free_limit <disk_limit> | mem_relative <fraction>',
     description: 'Sets the disk alarm threshold: free bytes (units such as 1GB allowed), or a multiple of RAM',
-    minArgs: 1,
-    maxArgs: 2,
-    async run(ctx) {
-      const [first, second] = ctx.args as [string, string | undefined];
+    arity: [1, 2],
+    async run(ctx, [first, second]) {
       if (first === 'mem_relative') {
         if (second === undefined) throw new ArgumentError('not enough arguments.', Exit.USAGE);
         if (!NUMBER.test(second)) throw new ArgumentError('Bad argument.', Exit.DATAERR);
@@ -76,5 +70,5 @@ export const runtimeCommands: CommandTable = {
       ctx.out.banner(`Setting disk free limit on ${await nodeName(ctx)} to ${first} bytes ...`);
       await put(ctx, '/api/warren/disk-free-limit', { bytes: /^[0-9]+$/.test(first) ? Number(first) : first });
     },
-  },
+  }),
 };

@@ -5,7 +5,7 @@
  */
 import { checkPassword } from '../../auth/password.js';
 import { CtlError, Exit, apiError, seg } from './client.js';
-import type { CommandContext, CommandTable } from './command.js';
+import { command, type CommandContext, type CommandTable } from './command.js';
 import { listCommand } from './listing.js';
 import { noSuchUser, userDoesNotExist, userNotFound, vhostDoesNotExist, vhostNotFound } from './refusals.js';
 
@@ -38,65 +38,55 @@ async function put(ctx: CommandContext, path: string, body: unknown): Promise<vo
 }
 
 export const userCommands: CommandTable = {
-  add_user: {
+  add_user: command<[string, string]>({
     usage: 'add_user <username> <password>',
     description: 'Creates a user (without tags or permissions)',
-    minArgs: 2,
-    maxArgs: 2,
-    async run(ctx) {
-      const [name, password] = ctx.args as [string, string];
-      ctx.out.banner(`Adding user "${name}" ...`);
+    arity: 2,
+    banner: (_ctx, [name]) => `Adding user "${name}" ...`,
+    async run(ctx, [name, password]) {
       const existing = await ctx.client.request('GET', `/api/users/${seg(name)}`);
       if (existing.status === 200) throw new CtlError(`User "${name}" already exists`, Exit.SOFTWARE);
       await put(ctx, `/api/users/${seg(name)}`, { password, tags: [] });
       ctx.out.banner(`Done. Don't forget to grant the user permissions to some virtual hosts! See 'warrenctl help set_permissions' to learn more.`);
     },
-  },
-  delete_user: {
+  }),
+  delete_user: command<[string]>({
     usage: 'delete_user <username>',
     description: 'Removes a user and their permissions',
-    minArgs: 1,
-    maxArgs: 1,
-    async run(ctx) {
-      const [name] = ctx.args as [string];
-      ctx.out.banner(`Deleting user "${name}" ...`);
+    arity: 1,
+    banner: (_ctx, [name]) => `Deleting user "${name}" ...`,
+    async run(ctx, [name]) {
       const res = await ctx.client.request('DELETE', `/api/users/${seg(name)}`);
       if (res.status === 404) throw userDoesNotExist(name);
       if (res.status >= 300) throw apiError(res);
     },
-  },
-  change_password: {
+  }),
+  change_password: command<[string, string]>({
     usage: 'change_password <username> <new_password>',
     description: "Changes a user's password",
-    minArgs: 2,
-    maxArgs: 2,
-    async run(ctx) {
-      const [name, password] = ctx.args as [string, string];
-      ctx.out.banner(`Changing password for user "${name}" ...`);
+    arity: 2,
+    banner: (_ctx, [name]) => `Changing password for user "${name}" ...`,
+    async run(ctx, [name, password]) {
       const user = await getUser(ctx, name);
       await put(ctx, `/api/users/${seg(name)}`, { password, tags: user.tags });
     },
-  },
-  clear_password: {
+  }),
+  clear_password: command<[string]>({
     usage: 'clear_password <username>',
     description: "Clears a user's password: they can no longer log in with one",
-    minArgs: 1,
-    maxArgs: 1,
-    async run(ctx) {
-      const [name] = ctx.args as [string];
-      ctx.out.banner(`Clearing password for user "${name}" ...`);
+    arity: 1,
+    banner: (_ctx, [name]) => `Clearing password for user "${name}" ...`,
+    async run(ctx, [name]) {
       const user = await getUser(ctx, name);
       await put(ctx, `/api/users/${seg(name)}`, { password_hash: '', tags: user.tags });
     },
-  },
-  authenticate_user: {
+  }),
+  authenticate_user: command<[string, string]>({
     usage: 'authenticate_user <username> <password>',
     description: "Checks a user's credentials against the broker's stored password hash",
-    minArgs: 2,
-    maxArgs: 2,
-    async run(ctx) {
-      const [name, password] = ctx.args as [string, string];
-      ctx.out.banner(`Authenticating user "${name}" ...`);
+    arity: 2,
+    banner: (_ctx, [name]) => `Authenticating user "${name}" ...`,
+    async run(ctx, [name, password]) {
       const res = await ctx.client.request('GET', `/api/users/${seg(name)}`);
       if (res.status !== 200 && res.status !== 404) throw apiError(res);
       const user = res.body as UserJson;
@@ -105,19 +95,18 @@ export const userCommands: CommandTable = {
       }
       ctx.out.line('Success');
     },
-  },
-  set_user_tags: {
+  }),
+  set_user_tags: command({
     usage: 'set_user_tags <username> [<tag> ...]',
     description: "Sets a user's tags (administrator, monitoring, management, policymaker, …), replacing the current ones",
-    minArgs: 1,
-    maxArgs: Infinity,
+    arity: [1, Infinity],
     async run(ctx) {
       const [name, ...tags] = ctx.args as [string, ...string[]];
       ctx.out.banner(`Setting tags for user "${name}" to [${tags.join(', ')}] ...`);
       const user = await getUser(ctx, name);
       await put(ctx, `/api/users/${seg(name)}`, { password_hash: user.password_hash, hashing_algorithm: user.hashing_algorithm, tags });
     },
-  },
+  }),
   list_users: listCommand({
     usage: 'list_users',
     description: 'Lists users and their tags',
@@ -128,14 +117,12 @@ export const userCommands: CommandTable = {
     fixedColumns: true,
   }),
 
-  add_vhost: {
+  add_vhost: command<[string]>({
     usage: 'add_vhost <vhost> [--description <description>] [--tags <tag,…>]',
     description: 'Creates a virtual host',
-    minArgs: 1,
-    maxArgs: 1,
-    async run(ctx) {
-      const [name] = ctx.args as [string];
-      ctx.out.banner(`Adding vhost "${name}" ...`);
+    arity: 1,
+    banner: (_ctx, [name]) => `Adding vhost "${name}" ...`,
+    async run(ctx, [name]) {
       const body: Record<string, unknown> = {};
       if (typeof ctx.options['description'] === 'string') body['description'] = ctx.options['description'];
       if (typeof ctx.options['tags'] === 'string') body['tags'] = ctx.options['tags'];
@@ -147,20 +134,18 @@ export const userCommands: CommandTable = {
         await ctx.client.request('DELETE', `/api/permissions/${seg(name)}/${seg(me.name)}`);
       }
     },
-  },
-  delete_vhost: {
+  }),
+  delete_vhost: command<[string]>({
     usage: 'delete_vhost <vhost>',
     description: 'Deletes a virtual host with all its queues, exchanges, bindings and permissions',
-    minArgs: 1,
-    maxArgs: 1,
-    async run(ctx) {
-      const [name] = ctx.args as [string];
-      ctx.out.banner(`Deleting vhost "${name}" ...`);
+    arity: 1,
+    banner: (_ctx, [name]) => `Deleting vhost "${name}" ...`,
+    async run(ctx, [name]) {
       const res = await ctx.client.request('DELETE', `/api/vhosts/${seg(name)}`);
       if (res.status === 404) throw vhostDoesNotExist(name);
       if (res.status >= 300) throw apiError(res);
     },
-  },
+  }),
   list_vhosts: listCommand({
     usage: 'list_vhosts [<column> ...]',
     description: 'Lists virtual hosts (columns: name, description, tags, tracing, default_queue_type, messages, messages_ready, messages_unacknowledged)',
@@ -179,33 +164,29 @@ export const userCommands: CommandTable = {
     defaults: ['name'],
   }),
 
-  set_permissions: {
+  set_permissions: command<[string, string, string, string]>({
     usage: 'set_permissions [-p <vhost>] <username> <conf> <write> <read>',
     description: "Sets a user's configure, write and read permission patterns in a vhost",
-    minArgs: 4,
-    maxArgs: 4,
-    async run(ctx) {
-      const [user, configure, write, read] = ctx.args as [string, string, string, string];
-      ctx.out.banner(`Setting permissions for user "${user}" in vhost "${ctx.vhost}" ...`);
+    arity: 4,
+    banner: (ctx, [user]) => `Setting permissions for user "${user}" in vhost "${ctx.vhost}" ...`,
+    async run(ctx, [user, configure, write, read]) {
       await getUser(ctx, user, userNotFound);
       await requireVhostExists(ctx, ctx.vhost);
       await put(ctx, `/api/permissions/${seg(ctx.vhost)}/${seg(user)}`, { configure, write, read });
     },
-  },
-  clear_permissions: {
+  }),
+  clear_permissions: command<[string]>({
     usage: 'clear_permissions [-p <vhost>] <username>',
     description: "Removes a user's permissions in a vhost",
-    minArgs: 1,
-    maxArgs: 1,
-    async run(ctx) {
-      const [user] = ctx.args as [string];
-      ctx.out.banner(`Clearing permissions for user "${user}" in vhost "${ctx.vhost}" ...`);
+    arity: 1,
+    banner: (ctx, [user]) => `Clearing permissions for user "${user}" in vhost "${ctx.vhost}" ...`,
+    async run(ctx, [user]) {
       await getUser(ctx, user, userNotFound);
       await requireVhostExists(ctx, ctx.vhost);
       const res = await ctx.client.request('DELETE', `/api/permissions/${seg(ctx.vhost)}/${seg(user)}`);
       if (res.status >= 300 && res.status !== 404) throw apiError(res);
     },
-  },
+  }),
   list_permissions: listCommand({
     usage: 'list_permissions [-p <vhost>]',
     description: 'Lists the permissions of every user in a vhost',
@@ -227,34 +208,30 @@ export const userCommands: CommandTable = {
     args: 1,
     notFound: (ctx) => noSuchUser(ctx.args[0]!),
   }),
-  set_topic_permissions: {
+  set_topic_permissions: command<[string, string, string, string]>({
     usage: 'set_topic_permissions [-p <vhost>] <username> <exchange> <write> <read>',
     description: "Sets a user's topic permission patterns (routing keys) for a topic exchange",
-    minArgs: 4,
-    maxArgs: 4,
-    async run(ctx) {
-      const [user, exchange, write, read] = ctx.args as [string, string, string, string];
-      ctx.out.banner(`Setting topic permissions on "${exchange}" for user "${user}" in vhost "${ctx.vhost}" ...`);
+    arity: 4,
+    banner: (ctx, [user, exchange]) => `Setting topic permissions on "${exchange}" for user "${user}" in vhost "${ctx.vhost}" ...`,
+    async run(ctx, [user, exchange, write, read]) {
       await getUser(ctx, user, userNotFound);
       await requireVhostExists(ctx, ctx.vhost);
       await put(ctx, `/api/topic-permissions/${seg(ctx.vhost)}/${seg(user)}`, { exchange, write, read });
     },
-  },
-  clear_topic_permissions: {
+  }),
+  clear_topic_permissions: command<[string, string | undefined]>({
     usage: 'clear_topic_permissions [-p <vhost>] <username> [<exchange>]',
     description: "Removes a user's topic permissions in a vhost (for one exchange, or all)",
-    minArgs: 1,
-    maxArgs: 2,
-    async run(ctx) {
-      const [user, exchange] = ctx.args as [string, string | undefined];
-      ctx.out.banner(`Clearing topic permissions${exchange === undefined ? '' : ` on "${exchange}"`} for user "${user}" in vhost "${ctx.vhost}" ...`);
+    arity: [1, 2],
+    banner: (ctx, [user, exchange]) => `Clearing topic permissions${exchange === undefined ? '' : ` on "${exchange}"`} for user "${user}" in vhost "${ctx.vhost}" ...`,
+    async run(ctx, [user, exchange]) {
       await getUser(ctx, user, userNotFound);
       await requireVhostExists(ctx, ctx.vhost);
       const query = exchange === undefined ? '' : `?exchange=${encodeURIComponent(exchange)}`;
       const res = await ctx.client.request('DELETE', `/api/topic-permissions/${seg(ctx.vhost)}/${seg(user)}${query}`);
       if (res.status >= 300 && res.status !== 404) throw apiError(res);
     },
-  },
+  }),
   list_topic_permissions: listCommand({
     usage: 'list_topic_permissions [-p <vhost>]',
     description: 'Lists topic permissions in a vhost',
