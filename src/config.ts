@@ -127,6 +127,8 @@ export interface BrokerOptions {
   loginFailureLimit?: number;
   /** Cluster leader: the data dir's change feed and durability gate (ReplicationLeader.changes); absent on a single node. */
   replication?: DataDirChanges;
+  /** The configuration files these options were read from (the CLI's --config), for status reports. */
+  configFiles?: string[];
 }
 
 /** Options that always have a value once resolved; the others stay optional (absent = feature off or default). */

@@ -15,12 +15,12 @@ import type { MessageList } from './broker/message-list.js';
 import { PriorityMessageList } from './broker/priority-message-list.js';
 import { ResourceAlarms } from './broker/resource-alarms.js';
 import { VirtualHost, memoryStorage, type VirtualHostStorage } from './broker/vhost.js';
-import { resolveOptions, type BrokerOptions, type ListenAddress, type ResolvedOptions } from './config.js';
+import { DEFAULTS, resolveOptions, type BrokerOptions, type ListenAddress, type ResolvedOptions } from './config.js';
 import type { BrokerContext, BrokerLimits } from './connection/broker-context.js';
 import { Connection } from './connection/connection.js';
 import { createLogging, type Logger, type Logging } from './logger.js';
 import { exportDefinitions, importDefinitions, type SkippedDefinition } from './management/definitions.js';
-import type { ManagedBroker } from './management/managed-broker.js';
+import type { ListenerInfo, ManagedBroker, NodeDiagnostics } from './management/managed-broker.js';
 import { ManagementServer } from './management/server.js';
 import { StreamManager } from './stream/stream-manager.js';
 import { StreamServer } from './stream/stream-server.js';
@@ -76,11 +76,15 @@ export class Broker implements BrokerContext, ManagedBroker {
   streamServer: StreamServer | undefined;
   streamPort = 0;
   private closing = false;
+  /** The memory threshold as configured or last set (status reports it as given, not only in bytes). */
+  private memoryHighWatermarkSetting: { relative: number } | { absolute: number };
 
   private constructor(options: BrokerOptions) {
     // One process is one node: its name (warren --node-name) is what management and metrics report.
     if (options.nodeName !== undefined) setNodeName(options.nodeName);
     this.options = resolveOptions(options);
+    const wm = options.memoryHighWatermark ?? DEFAULTS.memoryHighWatermark;
+    this.memoryHighWatermarkSetting = wm <= 1 ? { relative: wm } : { absolute: wm };
     this.logging = createLogging(options);
     this.log = this.logging.log;
     this.config = {
@@ -304,7 +308,27 @@ export class Broker implements BrokerContext, ManagedBroker {
   }
 
   setMemoryHighWatermark(limit: { fraction: number } | { bytes: number }): void {
+    this.memoryHighWatermarkSetting = 'bytes' in limit ? { absolute: limit.bytes } : { relative: limit.fraction };
     this.alarms.setMemoryHighWatermark('bytes' in limit ? limit.bytes : Math.floor(totalmem() * limit.fraction));
+  }
+
+  diagnostics(): NodeDiagnostics {
+    const o = this.options;
+    const listeners: ListenerInfo[] = [
+      ...[o.host, ...o.extraListeners.map((a) => a.host)].map((host, i) => ({ protocol: 'amqp', host, port: this.listeners?.tcpPorts[i] ?? 0 })),
+      ...this.tlsListeners.map((a) => ({ protocol: 'amqp/ssl', ...a })),
+    ];
+    if (this.managementPort > 0) listeners.push({ protocol: o.managementTls ? 'https' : 'http', host: o.managementHost, port: this.managementPort });
+    if (this.prometheusPort > 0) listeners.push({ protocol: o.prometheusTls ? 'https/prometheus' : 'http/prometheus', host: o.prometheusHost, port: this.prometheusPort });
+    if (this.streamPort > 0) listeners.push({ protocol: 'stream', host: o.streamHost ?? o.host, port: this.streamPort });
+    return {
+      listeners,
+      memoryHighWatermark: this.memoryHighWatermarkSetting,
+      configFiles: o.configFiles ?? [],
+      logFiles: [...(o.logFile ? [o.logFile] : []), ...(o.logConsole !== false ? ['<stdout>'] : [])],
+      // The ports as bound (a configured 0 means "any free one").
+      settings: { ...o, port: this.port, managementPort: this.managementPort, prometheusPort: this.prometheusPort, streamPort: this.streamPort },
+    };
   }
 
   setDiskFreeLimit(limit: { bytes: number } | { memRelative: number }): void {

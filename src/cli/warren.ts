@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Broker } from '../server.js';
+import { resolve as resolvePath } from 'node:path';
 import type { BrokerOptions } from '../config.js';
 import { DEFAULTS } from '../config.js';
 import { createLogger, createLogging } from '../logger.js';
@@ -117,6 +118,7 @@ function main(): void {
     if (opt && value !== undefined) given[opt] = value;
   }
   const opts: BrokerOptions = { ...fromFile, ...(given as BrokerOptions) };
+  if (configPath) opts.configFiles = [resolvePath(configPath)];
   applyTlsFlags(opts, get('tls-port') as number | undefined, get('tls-cert') as string | undefined, get('tls-key') as string | undefined, get('tls-ca') as string | undefined);
   if (opts.logFormatter !== undefined && opts.logFormatter !== 'json' && opts.logFormatter !== 'plaintext') {
     refuse([`--log-formatter must be json or plaintext, got '${String(opts.logFormatter)}'`]);

@@ -19,9 +19,10 @@ import { Output, type Formatter } from './ctl/output.js';
 import { userCommands } from './ctl/users.js';
 import { policyCommands } from './ctl/policies.js';
 import { runtimeCommands } from './ctl/runtime.js';
+import { diagnosticsCommands } from './ctl/diagnostics.js';
 import { VERSION } from '../version.js';
 
-const COMMANDS: CommandTable = { ...userCommands, ...listingCommands, ...policyCommands, ...nodeCommands, ...clusterCommands, ...runtimeCommands };
+const COMMANDS: CommandTable = { ...userCommands, ...listingCommands, ...policyCommands, ...nodeCommands, ...clusterCommands, ...runtimeCommands, ...diagnosticsCommands };
 
 function usage(): string {
   const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));

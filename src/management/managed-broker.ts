@@ -38,4 +38,26 @@ export interface ManagedBroker {
   setMemoryHighWatermark(limit: { fraction: number } | { bytes: number }): void;
   /** The disk alarm's threshold, changed at run time: bytes or a multiple of RAM. */
   setDiskFreeLimit(limit: { bytes: number } | { memRelative: number }): void;
+  /** What rabbitmq-diagnostics reports beside /api/nodes (status, listeners, environment). */
+  diagnostics(): NodeDiagnostics;
+}
+
+/** A listener as rabbitmq-diagnostics lists it; protocol in RabbitMQ's words (amqp, amqp/ssl, http, https, stream, http/prometheus). */
+export interface ListenerInfo {
+  protocol: string;
+  host: string;
+  port: number;
+}
+
+export interface NodeDiagnostics {
+  /** Every bound listener: AMQP, AMQPS, management, Prometheus, stream. */
+  listeners: ListenerInfo[];
+  /** The memory alarm's threshold as it was set: a fraction of RAM, or bytes. */
+  memoryHighWatermark: { relative: number } | { absolute: number };
+  /** Configuration files read at start (--config). */
+  configFiles: string[];
+  /** Where log lines go ("<stdout>" for the console). */
+  logFiles: string[];
+  /** The effective settings (secrets included: the route redacts them). */
+  settings: Record<string, unknown>;
 }

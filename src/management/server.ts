@@ -27,6 +27,7 @@ import { queueRoutes } from './routes/queues.js';
 import { userRoutes } from './routes/users.js';
 import { vhostRoutes } from './routes/vhosts.js';
 import { runtimeRoutes } from './routes/runtime.js';
+import { diagnosticsRoutes } from './routes/diagnostics.js';
 import { StatsCollector } from './stats.js';
 import { staticAsset } from './ui/assets.js';
 import { listenOn } from '../net/listen.js';
@@ -53,7 +54,7 @@ export class ManagementServer {
     private readonly options: ManagementOptions,
   ) {
     this.stats = new StatsCollector(broker, options.sampleIntervalMs);
-    for (const add of [overviewRoutes, vhostRoutes, userRoutes, queueRoutes, exchangeRoutes, bindingRoutes, connectionRoutes, definitionRoutes, policyRoutes, limitRoutes, authAttemptRoutes, runtimeRoutes]) {
+    for (const add of [overviewRoutes, vhostRoutes, userRoutes, queueRoutes, exchangeRoutes, bindingRoutes, connectionRoutes, definitionRoutes, policyRoutes, limitRoutes, authAttemptRoutes, runtimeRoutes, diagnosticsRoutes]) {
       add(this.router);
     }
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);

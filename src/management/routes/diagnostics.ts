@@ -1,0 +1,93 @@
+/**
+ * What rabbitmq-diagnostics asks a node, for warrenctl's diagnostics commands
+ * (src/cli/ctl/diagnostics.ts): RabbitMQ's own GET /api/nodes/{node}/memory (the memory breakdown),
+ * and, where RabbitMQ's API has nothing, Warren's GET /api/warren/status (every listener with its
+ * protocol, the memory threshold as it was set, config and log files, the runtime) and
+ * GET /api/warren/environment (the effective settings, secrets hidden).
+ */
+import { hostname, platform } from 'node:os';
+import { getHeapSpaceStatistics } from 'node:v8';
+import type { ManagedBroker } from '../managed-broker.js';
+import { objectNotFound } from '../http.js';
+import type { Router } from '../router.js';
+import { NODE_NAME } from '../views.js';
+
+const RABBIT_NODE_ALIAS = `rabbit@${hostname().split('.')[0]}`;
+
+export function diagnosticsRoutes(r: Router): void {
+  r.get('/api/nodes/:node/memory', 'monitoring', (ctx) => {
+    if (ctx.params['node'] !== NODE_NAME && ctx.params['node'] !== RABBIT_NODE_ALIAS) throw objectNotFound();
+    return { memory: memoryBreakdown(ctx.broker) };
+  });
+  r.get('/api/warren/status', 'monitoring', (ctx) => {
+    const d = ctx.broker.diagnostics();
+    return {
+      node: NODE_NAME,
+      os: OS_NAMES[platform()] ?? platform(),
+      runtime_version: `Node.js ${process.version}`,
+      crypto_lib_version: `OpenSSL ${process.versions.openssl}`,
+      listeners: d.listeners,
+      memory_high_watermark_setting: d.memoryHighWatermark,
+      config_files: d.configFiles,
+      log_files: d.logFiles,
+      enabled_plugins: enabledPlugins(d.listeners.map((l) => l.protocol)),
+    };
+  });
+  r.get('/api/warren/environment', 'administrator', (ctx) => ({ warren: redact(ctx.broker.diagnostics().settings) }));
+}
+
+/** As Erlang's os:type() names them. */
+const OS_NAMES: Record<string, string> = { linux: 'Linux', darwin: 'Darwin', freebsd: 'FreeBSD', win32: 'Windows' };
+
+/** The RabbitMQ plugins whose function Warren serves, as RabbitMQ would list them enabled. */
+function enabledPlugins(protocols: string[]): string[] {
+  const plugins = ['rabbitmq_management'];
+  if (protocols.some((p) => p.endsWith('/prometheus'))) plugins.push('rabbitmq_prometheus');
+  if (protocols.includes('stream')) plugins.push('rabbitmq_stream');
+  return plugins;
+}
+
+/**
+ * The process's memory in RabbitMQ's breakdown keys where the meaning carries over, so tools that
+ * read /api/nodes/{node}/memory find them: `code` (V8's code space), `queue_procs` (message bytes
+ * queues hold in memory), `binary` (other buffers: socket and frame buffers), `other_proc` (the rest
+ * of the JavaScript heap in use), `allocated_unused` (heap reserved but free), `other_system`
+ * (native memory outside buffers), `reserved_unallocated` (resident memory beyond all of that).
+ * The parts add up to the resident set size, reported as `total.rss` (the strategy, as in RabbitMQ).
+ */
+function memoryBreakdown(broker: ManagedBroker): Record<string, unknown> {
+  const m = process.memoryUsage();
+  const code = getHeapSpaceStatistics().find((s) => s.space_name === 'code_space')?.space_used_size ?? 0;
+  let queued = 0;
+  for (const vhost of broker.vhosts.values()) for (const q of vhost.queues.values()) queued += q.messages.bytes + q.unackedBytes;
+  const queueProcs = Math.min(queued, m.arrayBuffers);
+  const allocated = m.heapTotal + m.external;
+  return {
+    code,
+    queue_procs: queueProcs,
+    binary: m.arrayBuffers - queueProcs,
+    other_proc: Math.max(0, m.heapUsed - code),
+    allocated_unused: m.heapTotal - m.heapUsed,
+    other_system: Math.max(0, m.external - m.arrayBuffers),
+    reserved_unallocated: Math.max(0, m.rss - allocated),
+    strategy: 'rss',
+    total: { rss: m.rss, allocated },
+  };
+}
+
+/**
+ * Settings as plain data with passwords and keys hidden (the environment is readable by
+ * administrators, and may be pasted). Live objects among the options (the cluster's change feed,
+ * a logger) are left out: they are wiring, not settings.
+ */
+function redact(value: unknown, key = ''): unknown {
+  if (/pass(word)?$|^key$|secret/i.test(key) && value !== undefined) return '********';
+  if (Array.isArray(value)) return value.filter(isData).map((v) => redact(v));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([, v]) => isData(v)).map(([k, v]) => [k, redact(v, k)]));
+  }
+  return value;
+}
+
+const isData = (v: unknown): boolean =>
+  typeof v !== 'function' && (v === null || typeof v !== 'object' || Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype);
