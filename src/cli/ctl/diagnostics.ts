@@ -30,7 +30,7 @@ interface WarrenStatus {
   enabled_plugins: string[];
 }
 
-/** What each protocol's listener is for, in rabbitmq-diagnostics' words. */
+/** What each protocol's listener is for, in rabbitmq-diagnostics' words (others, such as stream, are named by their protocol). */
 const PURPOSES: Record<string, string> = {
   amqp: 'AMQP 0-9-1 and AMQP 1.0',
   'amqp/ssl': 'AMQP 0-9-1 and AMQP 1.0 over TLS',
@@ -38,7 +38,6 @@ const PURPOSES: Record<string, string> = {
   https: 'HTTP API over TLS (HTTPS)',
   'http/prometheus': 'Prometheus exporter API over HTTP',
   'https/prometheus': 'Prometheus exporter API over TLS (HTTPS)',
-  stream: 'Stream replication (Warren: the RabbitMQ stream protocol)',
 };
 
 /** rabbitmq-diagnostics prints IPv6 interfaces in brackets: "[::]". */
