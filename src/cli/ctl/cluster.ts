@@ -48,8 +48,8 @@ export const clusterCommands: CommandTable = {
       const inSync = nodes.filter((n) => n.inSync && n.running).map((n) => n.name).sort();
       const all = nodes.map((n) => n.name).sort();
       const version = `${overview['product_name']} ${overview['product_version']}`;
-      if (ctx.out.options.formatter === 'json') {
-        ctx.out.json({
+      if (ctx.out.json) {
+        ctx.out.document({
           cluster_name: clusterName,
           disk_nodes: all,
           ram_nodes: [],
