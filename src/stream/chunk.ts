@@ -49,39 +49,6 @@ export function readChunkHeader(b: Buffer, at = 0): ChunkHeader | undefined {
   };
 }
 
-/** Builds a chunk from message bodies; `writers` goes into the trailer. */
-export function buildChunk(bodies: readonly Uint8Array[], firstOffset: number, timestamp: number, writers: ReadonlyMap<string, bigint>, crc32: Crc32): Buffer {
-  let dataLength = 0;
-  for (const b of bodies) dataLength += 4 + b.length;
-  let trailerLength = 0;
-  for (const ref of writers.keys()) trailerLength += 2 + Buffer.byteLength(ref) + 8;
-  const buf = Buffer.allocUnsafe(CHUNK_HEADER + dataLength + trailerLength);
-  let p = CHUNK_HEADER;
-  for (const b of bodies) {
-    buf.writeUInt32BE(b.length, p);
-    buf.set(b, p + 4);
-    p += 4 + b.length;
-  }
-  for (const [ref, seq] of writers) {
-    const len = buf.write(ref, p + 2, 'utf8');
-    buf.writeUInt16BE(len, p);
-    buf.writeBigUInt64BE(seq, p + 2 + len);
-    p += 2 + len + 8;
-  }
-  buf[0] = MAGIC_VERSION;
-  buf[1] = 0;
-  buf.writeUInt16BE(bodies.length, 2);
-  buf.writeUInt32BE(bodies.length, 4);
-  buf.writeBigInt64BE(BigInt(timestamp), 8);
-  buf.writeBigUInt64BE(0n, 16);
-  buf.writeBigUInt64BE(BigInt(firstOffset), 24);
-  buf.writeUInt32BE(crc32(buf.subarray(CHUNK_HEADER, CHUNK_HEADER + dataLength)) >>> 0, 32);
-  buf.writeUInt32BE(dataLength, 36);
-  buf.writeUInt32BE(trailerLength, 40);
-  buf.writeUInt32BE(0, 44);
-  return buf;
-}
-
 export function parseTrailer(b: Buffer, into: Map<string, bigint>): void {
   let p = 0;
   while (p + 2 <= b.length) {

@@ -5,6 +5,7 @@
  */
 import { Key, OffsetType } from './constants.js';
 import { StreamDecodeError, StreamReader, StreamWriter, frame } from './codec.js';
+import { PublishCursor } from './publish-frame.js';
 
 export type OffsetSpec =
   | { type: typeof OffsetType.First | typeof OffsetType.Last | typeof OffsetType.Next }
@@ -13,8 +14,13 @@ export type OffsetSpec =
 
 export interface PublishedMessage {
   publishingId: bigint;
-  /** View into the frame: valid only while the frame is being handled. */
+  /**
+   * View into the frame, valid only while the frame is being handled: the message, or for a
+   * sub-entry batch the whole entry (header and compressed messages).
+   */
   body: Buffer;
+  /** Set for a sub-entry batch: how many records it holds. */
+  subBatchRecords?: number;
 }
 
 export type Request =
@@ -82,15 +88,17 @@ export function decodeRequest(r: StreamReader): Request {
       return { key, correlationId: r.u32(), publisherId: r.u8(), reference: r.string(), stream: r.string() };
     case Key.Publish: {
       if (version !== 1 && version !== 2) throw new UnknownCommandError(key, version);
-      const publisherId = r.u8();
-      const n = r.count(12);
-      const messages: PublishedMessage[] = new Array(n);
-      for (let i = 0; i < n; i++) {
-        const publishingId = r.u64();
-        if (version === 2) r.string(); // filter value: accepted, not used for filtering
-        messages[i] = { publishingId, body: r.bytes() };
+      // The server walks publish frames with PublishCursor directly; this object form is for tests.
+      const c = new PublishCursor(r.buf, r.pos, r.end, version);
+      const messages: PublishedMessage[] = [];
+      while (c.next()) {
+        messages.push(c.subBatch
+          ? { publishingId: c.publishingId(), body: r.buf.subarray(c.entryPos, c.entryPos + c.entryLength), subBatchRecords: c.records }
+          : { publishingId: c.publishingId(), body: r.buf.subarray(c.entryPos + 4, c.entryPos + c.entryLength) });
       }
-      return { key, publisherId, messages };
+      if (messages.length !== c.count) throw new StreamDecodeError('publish frame too short');
+      r.pos = r.end;
+      return { key, publisherId: c.publisherId, messages };
     }
     case Key.QueryPublisherSequence: return { key, correlationId: r.u32(), reference: r.string(), stream: r.string() };
     case Key.DeletePublisher: return { key, correlationId: r.u32(), publisherId: r.u8() };
@@ -147,7 +155,11 @@ export function encodeRequest(q: Request): Buffer {
       let size = 16;
       for (const m of q.messages) size += 12 + m.body.length;
       const w = frame(q.key, 1, size).u8(q.publisherId).i32(q.messages.length);
-      for (const m of q.messages) w.u64(m.publishingId).bytes(m.body);
+      for (const m of q.messages) {
+        w.u64(m.publishingId);
+        if (m.subBatchRecords === undefined) w.bytes(m.body);
+        else w.raw(m.body);
+      }
       return w.finish();
     }
     case Key.QueryPublisherSequence: return frame(q.key).u32(q.correlationId).string(q.reference).string(q.stream).finish();

@@ -37,12 +37,6 @@ export function heartbeat(): Buffer {
   return frame(Key.Heartbeat, 1, 8).finish();
 }
 
-export function publishConfirm(publisherId: number, ids: readonly bigint[]): Buffer {
-  const w = new StreamWriter(13 + 8 * ids.length).u16(Key.PublishConfirm).u16(1).u8(publisherId).i32(ids.length);
-  for (const id of ids) w.u64(id);
-  return w.finish();
-}
-
 export function publishError(publisherId: number, errors: readonly { id: bigint; code: number }[]): Buffer {
   const w = new StreamWriter(13 + 10 * errors.length).u16(Key.PublishError).u16(1).u8(publisherId).i32(errors.length);
   for (const e of errors) w.u64(e.id).u16(e.code);

@@ -14,18 +14,10 @@ import * as R from './responses.js';
 import type { StreamBrokerContext } from './stream-context.js';
 import type { Stream } from './stream-manager.js';
 import { Subscription } from './subscription.js';
+import { Publisher } from './publisher.js';
+import { PublishCursor } from './publish-frame.js';
 
 type State = 'peer-properties' | 'sasl' | 'tune' | 'open' | 'ready' | 'closing' | 'closed';
-
-interface Publisher {
-  stream: Stream;
-  reference: string;
-  /** Confirmed publishing ids waiting to go out in one publish_confirm. */
-  confirms: bigint[];
-  published: number;
-  confirmed: number;
-  errored: number;
-}
 
 export class StreamConnection {
   private state: State = 'peer-properties';
@@ -39,7 +31,6 @@ export class StreamConnection {
   heartbeat: number;
   readonly publishers = new Map<number, Publisher>();
   readonly subscriptions = new Map<number, Subscription>();
-  private confirmFlushScheduled = false;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private lastReceived = Date.now();
   private sentSinceTick = false;
@@ -75,6 +66,13 @@ export class StreamConnection {
     try {
       this.splitter.push(data, (buf, start, end) => {
         if (this.state === 'closed') return;
+        // Publish frames, the bulk of the traffic, are walked in place (publish-frame.ts).
+        if (this.state === 'ready' && end - start >= 4 && buf.readUInt16BE(start) === Key.Publish) {
+          const version = buf.readUInt16BE(start + 2);
+          if (version !== 1 && version !== 2) throw new UnknownCommandError(Key.Publish, version);
+          this.publish(new PublishCursor(buf, start + 4, end, version));
+          return;
+        }
         this.handle(decodeRequest(new StreamReader(buf, start, end)));
       });
     } catch (e) {
@@ -171,7 +169,7 @@ export class StreamConnection {
   private command(q: Request): void {
     const streams = this.ctx.streams;
     switch (q.key) {
-      case Key.Publish: return this.publish(q.publisherId, q.messages);
+      case Key.Publish: return; // handled in onData
       case Key.Heartbeat: return;
       case Key.Credit: {
         const sub = this.subscriptions.get(q.subscriptionId);
@@ -187,7 +185,9 @@ export class StreamConnection {
         else if (!this.allowed('write', q.stream)) code = Code.AccessRefused;
         else if (q.reference !== '' && [...this.publishers.values()].some((p) => p.reference === q.reference && p.stream === s)) code = Code.PreconditionFailed;
         if (code === Code.Ok && s) {
-          this.publishers.set(q.publisherId, { stream: s, reference: q.reference, confirms: [], published: 0, confirmed: 0, errored: 0 });
+          const p = new Publisher(q.publisherId, s, q.reference);
+          p.stopListening = s.log.onAppend(() => this.sendConfirms(p));
+          this.publishers.set(q.publisherId, p);
           s.publishers++;
         }
         this.send(R.simpleResponse(q.key, q.correlationId, code));
@@ -195,10 +195,7 @@ export class StreamConnection {
       }
       case Key.DeletePublisher: {
         const p = this.publishers.get(q.publisherId);
-        if (p) {
-          this.publishers.delete(q.publisherId);
-          p.stream.publishers--;
-        }
+        if (p) this.dropPublisher(p);
         this.send(R.simpleResponse(q.key, q.correlationId, p ? Code.Ok : Code.PublisherDoesNotExist));
         return;
       }
@@ -283,45 +280,44 @@ export class StreamConnection {
     }
   }
 
-  private publish(publisherId: number, messages: readonly { publishingId: bigint; body: Buffer }[]): void {
-    const p = this.publishers.get(publisherId);
+  /**
+   * Appends a publish frame's messages to the log, each entry copied once from the socket's buffer
+   * into the chunk being built; their ids are confirmed together after the chunk's fsync.
+   */
+  private publish(c: PublishCursor): void {
+    c.validate();
+    const p = this.publishers.get(c.publisherId);
     if (!p) {
-      this.send(R.publishError(publisherId, messages.map((m) => ({ id: m.publishingId, code: Code.PublisherDoesNotExist }))));
+      const errors: { id: bigint; code: number }[] = [];
+      while (c.next()) errors.push({ id: c.publishingId(), code: Code.PublisherDoesNotExist });
+      this.send(R.publishError(c.publisherId, errors));
       return;
     }
     const log = p.stream.log;
     const reference = p.reference === '' ? undefined : p.reference;
-    // The bodies are views of the socket's buffer; the chunk is built in a later turn. One copy of the
-    // frame's message bytes (one allocation per frame, not per message), bodies become views of it.
-    const copy = copyBodies(messages);
-    const written: bigint[] = [];
-    const duplicates: bigint[] = [];
-    for (let i = 0; i < messages.length; i++) {
-      const id = messages[i]!.publishingId;
+    while (c.next()) {
       // A duplicate (publishing id not above the last one for this reference) is confirmed, not stored.
-      if (log.append(copy[i]!, undefined, reference, id)) written.push(id);
-      else duplicates.push(id);
+      if (reference === undefined || log.acceptPublishingId(reference, c.publishingId())) {
+        log.appendEntry(c.buf, c.entryPos, c.entryLength, c.records);
+      }
+      p.addId(c.buf, c.idPos);
     }
-    p.published += messages.length;
-    if (written.length > 0) log.whenDurable(() => this.confirm(p, written));
-    if (duplicates.length > 0) this.confirm(p, duplicates);
+    p.published += c.count;
+    p.endFrame(log.appendedEnd);
+    // Only duplicates, or nothing: confirmable now, not at the next fsync.
+    if (log.appendedEnd <= log.nextOffsetVisible) process.nextTick(() => this.sendConfirms(p));
   }
 
-  private confirm(p: Publisher, ids: readonly bigint[]): void {
-    for (const id of ids) p.confirms.push(id);
-    p.confirmed += ids.length;
-    if (this.confirmFlushScheduled) return;
-    this.confirmFlushScheduled = true;
-    process.nextTick(() => this.flushConfirms());
+  private sendConfirms(p: Publisher): void {
+    if (this.publishers.get(p.id) !== p) return;
+    const frame = p.takeConfirms(p.stream.log.nextOffsetVisible);
+    if (frame) this.send(frame);
   }
 
-  private flushConfirms(): void {
-    this.confirmFlushScheduled = false;
-    for (const [id, p] of this.publishers) {
-      if (p.confirms.length === 0) continue;
-      this.send(R.publishConfirm(id, p.confirms));
-      p.confirms = [];
-    }
+  private dropPublisher(p: Publisher): void {
+    p.stopListening();
+    this.publishers.delete(p.id);
+    p.stream.publishers--;
   }
 
   private subscribe(correlationId: number, id: number, name: string, spec: OffsetSpec, credit: number): void {
@@ -343,9 +339,9 @@ export class StreamConnection {
       this.subscriptions.delete(id);
       affected = true;
     }
-    for (const [id, p] of this.publishers) {
+    for (const p of [...this.publishers.values()]) {
       if (p.stream !== s) continue;
-      this.publishers.delete(id);
+      this.dropPublisher(p);
       affected = true;
     }
     if (affected) this.send(R.metadataUpdate(Code.StreamNotAvailable, s.name));
@@ -381,27 +377,10 @@ export class StreamConnection {
     clearInterval(this.heartbeatTimer);
     for (const sub of this.subscriptions.values()) sub.stop();
     this.subscriptions.clear();
-    for (const p of this.publishers.values()) p.stream.publishers--;
-    this.publishers.clear();
+    for (const p of [...this.publishers.values()]) this.dropPublisher(p);
     this.unlistenDelete();
     this.ctx.connectionClosed(this);
   }
-}
-
-/** Copies the message bodies of one publish frame into one buffer; returns views of it. */
-function copyBodies(messages: readonly { body: Buffer }[]): Buffer[] {
-  let total = 0;
-  for (const m of messages) total += m.body.length;
-  const all = Buffer.allocUnsafe(total);
-  const out: Buffer[] = new Array(messages.length);
-  let at = 0;
-  for (let i = 0; i < messages.length; i++) {
-    const b = messages[i]!.body;
-    all.set(b, at);
-    out[i] = all.subarray(at, at + b.length);
-    at += b.length;
-  }
-  return out;
 }
 
 /** Where a subscription starts for an offset specification, as RabbitMQ (osiris) resolves it. */

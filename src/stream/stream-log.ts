@@ -7,7 +7,7 @@
  *                                     pass max-segment-size; retention deletes whole head segments
  *   <dir>/offsets.json                consumer offsets stored by reference (store_offset)
  *
- * Appends made in one event-loop turn become one chunk, written with one write; one fdatasync at a
+ * Appends made in one event-loop turn become one chunk (chunk-builder.ts), written with one write; one fdatasync at a
  * time covers every chunk written before it started (group commit). A chunk becomes visible to
  * readers and its appends are confirmed only after its fdatasync, so a reader never sees data a crash
  * could take back. Readers read chunks from the files (the page cache), never from a copy held in
@@ -19,7 +19,8 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { replaceFile, type DataDirChanges } from '../data-dir-changes.js';
-import { CHUNK_HEADER, MAX_CHUNK_DATA, MAX_CHUNK_ENTRIES, buildChunk, parseTrailer, readChunkHeader, type Crc32 } from './chunk.js';
+import { CHUNK_HEADER, parseTrailer, readChunkHeader, type Crc32 } from './chunk.js';
+import { ChunkBuilder } from './chunk-builder.js';
 
 export interface LogEnvironment {
   crc32: Crc32;
@@ -81,22 +82,25 @@ class Segment {
   }
 }
 
-interface PendingAppend {
-  body: Uint8Array;
-  writer: string | undefined;
-  publishingId: bigint;
-  done: ((offset: number) => void) | undefined;
+/** An append() caller waiting for its record to be fsynced. */
+interface DoneCallback {
+  offset: number;
+  done: (offset: number) => void;
 }
 
 export class StreamLog {
   private readonly segments: Segment[] = [];
-  /** Offset the next record gets. */
+  /** Offset the first record of the chunk being built gets. */
   private nextOffset = 0;
-  private pending: PendingAppend[] = [];
+  /** This turn's chunk; written when the turn ends (or when full). */
+  private readonly builder = new ChunkBuilder();
+  /** Publisher references written into the chunk being built, with their highest publishing id. */
+  private readonly builderWriters = new Map<string, bigint>();
+  private pendingDone: DoneCallback[] = [];
   private flushScheduled = false;
   private syncing = false;
-  /** Chunks written but not yet fsynced: their callbacks and the visible end they unlock. */
-  private unsynced: { done: PendingAppend[]; end: number }[] = [];
+  /** Chunks written but not yet fsynced: the visible end they unlock and append() callbacks. */
+  private unsynced: { done: DoneCallback[]; end: number }[] = [];
   /** Readers see chunks below this (segment, chunk) end: fsynced ones only. */
   private visibleOffset = 0;
   private readonly listeners = new Set<() => void>();
@@ -219,76 +223,98 @@ export class StreamLog {
     return this.pendingWriters.get(reference) ?? this.writers.get(reference) ?? 0n;
   }
 
+  /** The offset the next appended record gets (records of the chunk being built included). */
+  get appendedEnd(): number {
+    return this.nextOffset + this.builder.records;
+  }
+
   /**
-   * Appends one message. With a publisher reference, a publishing id not above the last one seen is
-   * a duplicate: returns false and writes nothing (the caller confirms it anyway, as RabbitMQ does).
-   * `done` runs with the record's offset once it is fsynced.
+   * Deduplication: with a publisher reference, a publishing id not above the last one seen is a
+   * duplicate (false; the caller stores nothing and confirms it anyway, as RabbitMQ does).
    */
-  append(body: Uint8Array, done?: (offset: number) => void, writer?: string, publishingId = 0n): boolean {
-    if (this.closed) throw new Error('stream log closed');
-    if (writer !== undefined) {
-      // Only a reference seen before has a last id: a new one accepts any id, 0 included (as osiris).
-      const last = this.pendingWriters.get(writer) ?? this.writers.get(writer);
-      if (last !== undefined && publishingId <= last) return false;
-      this.pendingWriters.set(writer, publishingId);
-    }
-    this.pending.push({ body, writer, publishingId, done });
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+  acceptPublishingId(writer: string, publishingId: bigint): boolean {
+    // Only a reference seen before has a last id: a new one accepts any id, 0 included (as osiris).
+    const last = this.pendingWriters.get(writer) ?? this.writers.get(writer);
+    if (last !== undefined && publishingId <= last) return false;
+    this.pendingWriters.set(writer, publishingId);
+    this.builderWriters.set(writer, publishingId);
     return true;
   }
 
-  /** Writes everything pending as chunks (one write per chunk), then starts an fdatasync if none runs. */
+  /**
+   * Appends one message. With a publisher reference, a duplicate publishing id (see
+   * acceptPublishingId) returns false and writes nothing. `done` runs with the record's offset once
+   * it is fsynced.
+   */
+  append(body: Uint8Array, done?: (offset: number) => void, writer?: string, publishingId = 0n): boolean {
+    if (this.closed) throw new Error('stream log closed');
+    if (writer !== undefined && !this.acceptPublishingId(writer, publishingId)) return false;
+    if (this.builder.wouldOverflow(4 + body.length)) this.seal();
+    if (done) this.pendingDone.push({ offset: this.appendedEnd, done });
+    this.builder.addMessage(body);
+    this.scheduleFlush();
+    return true;
+  }
+
+  /**
+   * Appends an entry copied as is from a publish frame (a message with its u32 size, or a sub-entry
+   * batch of `records` records): the stream protocol's path, one copy per message.
+   */
+  appendEntry(src: Buffer, start: number, length: number, records: number): void {
+    if (this.closed) throw new Error('stream log closed');
+    if (this.builder.wouldOverflow(length)) this.seal();
+    this.builder.addEntry(src, start, length, records);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** The turn's appends become a chunk on disk, then an fdatasync starts if none runs (group commit). */
   private flush(): void {
     this.flushScheduled = false;
     if (this.closed) return;
-    let i = 0;
-    const all = this.pending;
-    this.pending = [];
-    while (i < all.length) {
-      let j = i;
-      let bytes = 0;
-      while (j < all.length && j - i < MAX_CHUNK_ENTRIES && (j === i || bytes + all[j]!.body.length <= MAX_CHUNK_DATA)) {
-        bytes += 4 + all[j]!.body.length;
-        j++;
-      }
-      this.writeChunk(all.slice(i, j));
-      i = j;
-    }
+    this.seal();
     this.sync();
   }
 
-  private writeChunk(batch: PendingAppend[]): void {
+  /** Writes the chunk being built to the current segment (one write); it waits there for the next sync. */
+  private seal(): void {
+    if (this.builder.empty) return;
     let seg = this.segments.at(-1);
-    const estimate = CHUNK_HEADER + batch.reduce((n, p) => n + 4 + p.body.length, 0);
     let rolled = false;
-    if (!seg || (seg.chunks > 0 && seg.size + estimate > this.retention.maxSegmentBytes)) {
+    if (!seg || (seg.chunks > 0 && seg.size + this.builder.byteLength > this.retention.maxSegmentBytes)) {
       seg = this.roll();
       rolled = true;
     }
-    const writers = new Map<string, bigint>();
-    if (rolled || seg.chunks === 0) for (const [ref, id] of this.writers) writers.set(ref, id);
-    for (const p of batch) {
-      if (p.writer === undefined) continue;
-      const prev = writers.get(p.writer);
-      if (prev === undefined || p.publishingId > prev) writers.set(p.writer, p.publishingId);
+    // The first chunk of a segment carries every publisher's state, so dropping head segments loses none.
+    let trailer: ReadonlyMap<string, bigint> = this.builderWriters;
+    if (rolled || seg.chunks === 0) {
+      const all = new Map(this.writers);
+      for (const [ref, id] of this.builderWriters) all.set(ref, id);
+      trailer = all;
     }
     const offset = this.nextOffset;
+    const records = this.builder.records;
     const time = this.now();
-    const chunk = buildChunk(batch.map((p) => p.body), offset, time, writers, this.crc32);
+    const chunk = this.builder.seal(offset, time, trailer, this.crc32);
     fs.writeSync(seg.open(), chunk, 0, chunk.length, seg.size);
     this.changes?.write(seg.path, seg.size, chunk);
-    seg.add(offset, batch.length, seg.size, chunk.length, time);
+    seg.add(offset, records, seg.size, chunk.length, time);
     seg.size += chunk.length;
-    this.nextOffset += batch.length;
-    for (const [ref, id] of writers) {
+    this.nextOffset += records;
+    this.builder.reset();
+    for (const [ref, id] of this.builderWriters) {
       const prev = this.writers.get(ref);
       if (prev === undefined || id > prev) this.writers.set(ref, id);
       if (this.pendingWriters.get(ref) === id) this.pendingWriters.delete(ref);
     }
-    this.unsynced.push({ done: batch, end: this.nextOffset });
+    this.builderWriters.clear();
+    this.unsynced.push({ done: this.pendingDone, end: this.nextOffset });
+    if (this.pendingDone.length > 0) this.pendingDone = [];
   }
 
   /** A new segment, then retention: whole head segments go, never the one being written. */
@@ -341,12 +367,11 @@ export class StreamLog {
   }
 
   /** A synced (and replicated) round of chunks: readers see them, their appends are confirmed. */
-  private publish(round: { done: PendingAppend[]; end: number }[]): void {
+  private publish(round: { done: DoneCallback[]; end: number }[]): void {
     if (this.closed) return;
     for (const r of round) {
       this.visibleOffset = r.end;
-      let offset = r.end - r.done.length;
-      for (const p of r.done) p.done?.(offset++);
+      for (const d of r.done) d.done(d.offset);
     }
     if (this.durableWaiters.length > 0) {
       const due = this.durableWaiters.filter((w) => w.until <= this.visibleOffset);
@@ -358,7 +383,7 @@ export class StreamLog {
 
   /** Runs `callback` once everything appended so far is fsynced (publisher confirms of AMQP publishes). */
   whenDurable(callback: () => void): void {
-    const until = this.nextOffset + this.pending.length;
+    const until = this.appendedEnd;
     if (until <= this.visibleOffset) queueMicrotask(callback);
     else this.durableWaiters.push({ until, callback });
   }
@@ -468,7 +493,7 @@ export class StreamLog {
   /** Closes and removes every file of the stream. */
   destroy(): void {
     this.deleted = true;
-    this.pending = [];
+    this.pendingDone = [];
     this.closed = true;
     for (const s of this.segments) s.close();
     this.listeners.clear();
