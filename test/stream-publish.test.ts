@@ -5,6 +5,7 @@
 // a sub-entry batch (compression none) stored as one entry of several records; a malformed frame
 // (Warren only: RabbitMQ keeps what fits).
 import { describe, test, before, after } from 'node:test';
+import { waitFor } from './support/eventually.js';
 import assert from 'node:assert/strict';
 import { StreamClient } from '../src/stream/client.js';
 import { Code, Key, OffsetType } from '../src/stream/constants.js';
@@ -22,14 +23,6 @@ function collectConfirms(c: StreamClient): { ids: bigint[]; frames: number } {
     for (let i = 0; i < count; i++) out.ids.push(reader.u64());
   };
   return out;
-}
-
-async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 /** Entries of a chunk's data: simple messages, and sub-entry batches with compression none opened. */
@@ -69,7 +62,7 @@ async function readAll(c: StreamClient, stream: string, n: number): Promise<{ bo
   };
   const sub = await c.subscribe(7, stream, { type: OffsetType.First }, 5);
   assert.equal(sub.code, Code.Ok);
-  await until(`${n} records`, () => bodies.length >= n);
+  await waitFor(`${n} records`, () => bodies.length >= n);
   return { bodies, chunkRecords };
 }
 
@@ -105,7 +98,7 @@ describe('stream publish frames', () => {
       frames.push(encodeRequest({ key: Key.Publish, publisherId: 3, messages }));
     }
     c.socket.write(Buffer.concat(frames));
-    await until('1000 confirms', () => confirms.ids.length >= 1000);
+    await waitFor('1000 confirms', () => confirms.ids.length >= 1000);
     assert.deepEqual([...confirms.ids].sort((x, y) => (x < y ? -1 : 1)), Array.from({ length: 1000 }, (_, i) => BigInt(i + 1)));
     if (!externalPort) assert.ok(confirms.frames < frames.length, `confirms are batched per fsync round (${confirms.frames} frames for ${frames.length} publish frames)`);
     const { bodies } = await readAll(c, stream, 1000);
@@ -121,11 +114,11 @@ describe('stream publish frames', () => {
     const confirms = collectConfirms(c);
     const send = (ids: number[]) => c.send({ key: Key.Publish, publisherId: 1, messages: ids.map((i) => ({ publishingId: BigInt(i), body: Buffer.from(`d${i}`) })) });
     send([1, 2, 3]);
-    await until('3 confirms', () => confirms.ids.length === 3);
+    await waitFor('3 confirms', () => confirms.ids.length === 3);
     send([2, 3]);
-    await until('the duplicates confirmed', () => confirms.ids.length === 5);
+    await waitFor('the duplicates confirmed', () => confirms.ids.length === 5);
     send([3, 4]);
-    await until('4 confirmed', () => confirms.ids.length === 7);
+    await waitFor('4 confirmed', () => confirms.ids.length === 7);
     assert.deepEqual(confirms.ids, [1n, 2n, 3n, 2n, 3n, 3n, 4n]);
     const seq = await c.request({ key: Key.QueryPublisherSequence, reference: 'ref-a', stream });
     assert.equal(seq.reader.u64(), 4n);
@@ -153,9 +146,9 @@ describe('stream publish frames', () => {
     header.writeUInt32BE(data.length, 3);
     header.writeUInt32BE(data.length, 7);
     c.send({ key: Key.Publish, publisherId: 2, messages: [{ publishingId: 10n, body: Buffer.concat([header, data]), subBatchRecords: 3 }] });
-    await until('the batch confirmed', () => confirms.ids.length === 1);
+    await waitFor('the batch confirmed', () => confirms.ids.length === 1);
     c.send({ key: Key.Publish, publisherId: 2, messages: [{ publishingId: 11n, body: Buffer.from('after') }] });
-    await until('the next message confirmed', () => confirms.ids.length === 2);
+    await waitFor('the next message confirmed', () => confirms.ids.length === 2);
     assert.deepEqual(confirms.ids, [10n, 11n]);
     const { bodies, chunkRecords } = await readAll(c, stream, 4);
     assert.deepEqual(bodies, ['s1', 's2', 's3', 'after']);
@@ -174,13 +167,13 @@ describe('stream publish frames', () => {
     const bad = Buffer.from(good);
     bad.writeInt32BE(3, 4 + 2 + 2 + 1); // says three messages, carries two
     c.socket.write(bad);
-    await until('the connection closed', () => c.socket.destroyed || c.socket.readableEnded);
+    await waitFor('the connection closed', () => c.socket.destroyed || c.socket.readableEnded);
     // A good message published afterwards is the stream's first record.
     const check = await StreamClient.connect({ host: '127.0.0.1', port });
     assert.equal((await check.request({ key: Key.DeclarePublisher, publisherId: 1, reference: '', stream })).code, Code.Ok);
     const confirms = collectConfirms(check);
     check.send({ key: Key.Publish, publisherId: 1, messages: [{ publishingId: 1n, body: Buffer.from('after') }] });
-    await until('the good message confirmed', () => confirms.ids.length === 1);
+    await waitFor('the good message confirmed', () => confirms.ids.length === 1);
     const { bodies } = await readAll(check, stream, 1);
     assert.deepEqual(bodies, ['after']);
     await check.request({ key: Key.Delete, stream });

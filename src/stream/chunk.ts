@@ -15,6 +15,8 @@
  * publishing id). A chunk's trailer lists the publishers that wrote into it; the first chunk of every
  * segment lists all of them, so deleting head segments never loses dedup state.
  */
+import { gunzipSync } from 'node:zlib';
+
 /** CRC-32 (IEEE), passed in by the broker's assembly (src/store has the fast one; streams do not import the store). */
 export type Crc32 = (data: Uint8Array) => number;
 
@@ -62,7 +64,16 @@ export function parseTrailer(b: Buffer, into: Map<string, bigint>): void {
   }
 }
 
-/** Calls fn for every entry (a view of the message bytes) of a chunk's data. Sub-batches are skipped. */
+/** Sub-entry batch compression types (the high nibble's low 3 bits of an entry's first byte). */
+const COMPRESSION_NONE = 0;
+const COMPRESSION_GZIP = 1;
+
+/**
+ * Calls fn for every record (a view of the message bytes) of a chunk's data with its index in the
+ * chunk. Sub-entry batches with compression none or gzip (what RabbitMQ 3.10's clients send) are
+ * opened; other codecs (snappy, lz4, zstd: client-side extensions) are counted, so offsets stay
+ * right, but not delivered.
+ */
 export function forEachEntry(chunk: Buffer, fn: (body: Buffer, index: number) => void): void {
   const h = readChunkHeader(chunk);
   if (!h) return;
@@ -72,12 +83,30 @@ export function forEachEntry(chunk: Buffer, fn: (body: Buffer, index: number) =>
   while (p + 4 <= end) {
     const word = chunk.readUInt32BE(p);
     if (word & 0x80000000) {
-      // A compressed sub-batch (u8 type, u16 records, u32 uncompressed, u32 length): not produced by
-      // Warren's writers; counted so offsets stay right, content skipped.
+      // u8 flags, u16 records, u32 uncompressed length, u32 length, then the records
+      const compression = (chunk[p]! >> 4) & 7;
       const records = chunk.readUInt16BE(p + 1);
       const len = chunk.readUInt32BE(p + 7);
+      const data = chunk.subarray(p + 11, Math.min(end, p + 11 + len));
+      let plain: Buffer | undefined;
+      if (compression === COMPRESSION_NONE) plain = data;
+      else if (compression === COMPRESSION_GZIP) {
+        try {
+          plain = gunzipSync(data);
+        } catch {
+          plain = undefined; // a corrupt batch: its records are skipped, not the chunk
+        }
+      }
+      let q = 0;
+      for (let r = 0; r < records; r++) {
+        if (plain && q + 4 <= plain.length) {
+          const size = plain.readUInt32BE(q);
+          fn(plain.subarray(q + 4, Math.min(plain.length, q + 4 + size)), i);
+          q += 4 + size;
+        }
+        i++;
+      }
       p += 11 + len;
-      i += records;
       continue;
     }
     fn(chunk.subarray(p + 4, p + 4 + word), i++);

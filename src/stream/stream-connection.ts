@@ -224,6 +224,7 @@ export class StreamConnection {
       case Key.QueryOffset: {
         const s = streams.get(this.vhost, q.stream);
         if (!s) return void this.send(R.u64Response(q.key, q.correlationId, Code.StreamDoesNotExist, 0n));
+        s.log.flushOffsets();
         const offset = s.log.offsets.get(q.reference);
         this.send(R.u64Response(q.key, q.correlationId, offset === undefined ? Code.NoOffset : Code.Ok, offset ?? 0n));
         return;

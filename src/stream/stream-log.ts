@@ -470,7 +470,16 @@ export class StreamLog {
     setImmediate(() => this.writeOffsets());
   }
 
+  /**
+   * Writes stored offsets now if any changed. Query_offset calls it before answering, so an offset a
+   * client has seen answered is in the file and survives the broker's process being killed.
+   */
+  flushOffsets(): void {
+    if (this.offsetsDirty && !this.closed) this.writeOffsets();
+  }
+
   private writeOffsets(): void {
+    if (!this.offsetsDirty) return;
     this.offsetsDirty = false;
     if (this.deleted) return;
     const text = JSON.stringify(Object.fromEntries([...this.offsets].map(([k, v]) => [k, String(v)])));

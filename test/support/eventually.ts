@@ -14,3 +14,12 @@ export async function eventually(check: () => Promise<void> | void, timeoutMs = 
     }
   }
 }
+
+/** Polls a condition every few ms until it holds; throws "timed out waiting for <what>" otherwise. */
+export async function waitFor(what: string, ok: () => boolean, timeoutMs = 15_000, intervalMs = 5): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
