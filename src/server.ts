@@ -24,6 +24,7 @@ import type { ListenerInfo, ManagedBroker, NodeDiagnostics } from './management/
 import { ManagementServer } from './management/server.js';
 import { StreamManager } from './stream/stream-manager.js';
 import { StreamServer } from './stream/stream-server.js';
+import type { StreamConnection } from './stream/stream-connection.js';
 import { createStreamBridge } from './stream-bridge.js';
 import type { FieldTable } from './protocol/field-table.js';
 import { brokerShutdown, vhostDeleted } from './protocol/errors.js';
@@ -38,6 +39,8 @@ import { setNodeName } from './node-name.js';
 import { Firehose } from './broker/firehose.js';
 import { totalmem } from 'node:os';
 import { tlsServerOptions } from './tls/tls-options.js';
+
+const NO_STREAM_CONNECTIONS: ReadonlySet<StreamConnection> = new Set();
 
 export class Broker implements BrokerContext, ManagedBroker {
   readonly options: ResolvedOptions;
@@ -74,6 +77,10 @@ export class Broker implements BrokerContext, ManagedBroker {
   /** Streams (x-queue-type stream and the stream protocol's), and the stream protocol listener. */
   readonly streams: StreamManager;
   streamServer: StreamServer | undefined;
+
+  get streamConnections(): ReadonlySet<StreamConnection> {
+    return this.streamServer?.connections ?? NO_STREAM_CONNECTIONS;
+  }
   streamPort = 0;
   private closing = false;
   /** The memory threshold as configured or last set (status reports it as given, not only in bytes). */

@@ -7,6 +7,7 @@ import type { VirtualHost } from '../broker/vhost.js';
 import type { ListenAddress, ResolvedOptions } from '../config.js';
 import type { AuthAttempts } from '../auth/login.js';
 import type { Connection } from '../connection/connection.js';
+import type { StreamConnection } from '../stream/stream-connection.js';
 import type { Logger } from '../logger.js';
 
 /** The settings management reports (overview, nodes) or enforces (loopback-only users). */
@@ -27,6 +28,8 @@ export interface ManagedBroker {
   readonly users: UserStore;
   /** Open AMQP connections (after connection.open). */
   readonly connections: ReadonlySet<Connection>;
+  /** Open stream-protocol connections (empty when the stream listener is off). */
+  readonly streamConnections: ReadonlySet<StreamConnection>;
   readonly alarms: { readonly memoryAlarm: boolean; readonly diskAlarm: boolean };
   /** Creates the vhost if it does not exist (and stores the definitions). */
   addVhost(name: string): VirtualHost;

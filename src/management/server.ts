@@ -18,6 +18,7 @@ import { Router, type Ctx } from './router.js';
 import { authAttemptRoutes } from './routes/auth-attempts.js';
 import { bindingRoutes } from './routes/bindings.js';
 import { connectionRoutes } from './routes/connections.js';
+import { streamConnectionRoutes } from './routes/stream-connections.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { exchangeRoutes } from './routes/exchanges.js';
 import { overviewRoutes } from './routes/overview.js';
@@ -54,7 +55,7 @@ export class ManagementServer {
     private readonly options: ManagementOptions,
   ) {
     this.stats = new StatsCollector(broker, options.sampleIntervalMs);
-    for (const add of [overviewRoutes, vhostRoutes, userRoutes, queueRoutes, exchangeRoutes, bindingRoutes, connectionRoutes, definitionRoutes, policyRoutes, limitRoutes, authAttemptRoutes, runtimeRoutes, diagnosticsRoutes]) {
+    for (const add of [overviewRoutes, vhostRoutes, userRoutes, queueRoutes, exchangeRoutes, bindingRoutes, connectionRoutes, streamConnectionRoutes, definitionRoutes, policyRoutes, limitRoutes, authAttemptRoutes, runtimeRoutes, diagnosticsRoutes]) {
       add(this.router);
     }
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);

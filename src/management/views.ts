@@ -155,6 +155,8 @@ export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue
     Object.assign(out, {
       members: [NODE_NAME], online: [NODE_NAME], readers: { [NODE_NAME]: q.stream.consumers },
       segments: log.segmentCount, first_offset: log.firstOffset, last_offset: log.lastOffset, stream_bytes: log.bytes,
+      // AMQP consumers and stream-protocol subscriptions, as RabbitMQ counts them
+      consumers: q.stream.consumers,
     });
   }
   if (q.exclusive) {
@@ -165,8 +167,26 @@ export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue
     out['consumer_details'] = q.allConsumers()
       .filter((c): c is Consumer => c instanceof Consumer)
       .map((c) => consumerJson(c)).filter((c): c is Json => c !== undefined);
+    if (q instanceof StreamQueue) (out['consumer_details'] as Json[]).push(...streamSubscriptionsJson(broker, q));
     out['deliveries'] = [];
     out['incoming'] = [];
+  }
+  return out;
+}
+
+/** A stream's stream-protocol subscriptions as RabbitMQ lists them among the queue's consumers. */
+function streamSubscriptionsJson(broker: ManagedBroker, q: StreamQueue): Json[] {
+  const out: Json[] = [];
+  for (const c of broker.streamConnections) {
+    for (const s of c.subscriptions.values()) {
+      if (s.stream !== q.stream) continue;
+      out.push({
+        arguments: {},
+        channel_details: { connection_name: c.name, name: '', node: NODE_NAME, number: 0, peer_host: stripV4Mapped(c.socket.remoteAddress ?? ''), peer_port: c.socket.remotePort ?? 0, user: c.user },
+        ack_required: false, active: true, activity_status: 'up', consumer_tag: `stream.subid-${s.id}`, exclusive: false, prefetch_count: 0,
+        queue: { name: q.name, vhost: q.vhost },
+      });
+    }
   }
   return out;
 }
@@ -249,7 +269,7 @@ export function peerHost(c: { readonly socket: Socket }): string {
   return stripV4Mapped(c.socket.remoteAddress ?? '');
 }
 
-function stripV4Mapped(addr: string): string {
+export function stripV4Mapped(addr: string): string {
   return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
 }
 

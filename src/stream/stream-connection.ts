@@ -24,7 +24,13 @@ export class StreamConnection {
   private readonly splitter: FrameSplitter;
   user = '';
   vhost = '';
+  authMechanism = '';
   readonly peer: string;
+  /** RabbitMQ's connection name: "peer -> local". */
+  readonly name: string;
+  /** Frames received and sent (management's recv_cnt / send_cnt). */
+  recvCnt = 0;
+  sendCnt = 0;
   readonly connectedAt = Date.now();
   clientProperties: Record<string, string> = {};
   frameMax: number;
@@ -39,6 +45,7 @@ export class StreamConnection {
 
   constructor(readonly socket: Socket, private readonly ctx: StreamBrokerContext) {
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.name = `${this.peer} -> ${socket.localAddress}:${socket.localPort}`;
     this.frameMax = ctx.frameMax;
     this.heartbeat = ctx.heartbeat;
     // Before tune, frames are small handshake commands; 1 MiB is RabbitMQ's default frame_max.
@@ -55,8 +62,13 @@ export class StreamConnection {
     ctx.connectionOpened(this);
   }
 
+  get isOpen(): boolean {
+    return this.state === 'ready';
+  }
+
   private send(frame: Buffer): boolean {
     this.sentSinceTick = true;
+    this.sendCnt++;
     if (this.state === 'closed') return true;
     return this.socket.write(frame);
   }
@@ -66,6 +78,7 @@ export class StreamConnection {
     try {
       this.splitter.push(data, (buf, start, end) => {
         if (this.state === 'closed') return;
+        this.recvCnt++;
         // Publish frames, the bulk of the traffic, are walked in place (publish-frame.ts).
         if (this.state === 'ready' && end - start >= 4 && buf.readUInt16BE(start) === Key.Publish) {
           const version = buf.readUInt16BE(start + 2);
@@ -152,6 +165,7 @@ export class StreamConnection {
       return;
     }
     this.user = user.name;
+    this.authMechanism = mechanism;
     this.state = 'tune';
     this.send(R.simpleResponse(Key.SaslAuthenticate, correlationId, Code.Ok));
     this.send(R.tune(this.ctx.frameMax, this.ctx.heartbeat));
@@ -205,7 +219,7 @@ export class StreamConnection {
         else this.send(R.u64Response(q.key, q.correlationId, Code.Ok, s.log.publisherSequence(q.reference)));
         return;
       }
-      case Key.Subscribe: return this.subscribe(q.correlationId, q.subscriptionId, q.stream, q.offset, q.credit);
+      case Key.Subscribe: return this.subscribe(q.correlationId, q.subscriptionId, q.stream, q.offset, q.credit, q.properties);
       case Key.Unsubscribe: {
         const sub = this.subscriptions.get(q.subscriptionId);
         if (sub) {
@@ -321,7 +335,7 @@ export class StreamConnection {
     p.stream.publishers--;
   }
 
-  private subscribe(correlationId: number, id: number, name: string, spec: OffsetSpec, credit: number): void {
+  private subscribe(correlationId: number, id: number, name: string, spec: OffsetSpec, credit: number, properties: Record<string, string>): void {
     const s = this.ctx.streams.get(this.vhost, name);
     if (!s) return void this.send(R.simpleResponse(Key.Subscribe, correlationId, Code.StreamDoesNotExist));
     if (this.subscriptions.has(id)) return void this.send(R.simpleResponse(Key.Subscribe, correlationId, Code.SubscriptionIdAlreadyExists));
@@ -329,7 +343,7 @@ export class StreamConnection {
     const start = startOffset(s, spec);
     this.send(R.simpleResponse(Key.Subscribe, correlationId, Code.Ok));
     const sink = { write: (f: Buffer) => this.send(f), onDrain: (fn: () => void) => void this.drainWaiters.push(fn) };
-    this.subscriptions.set(id, new Subscription(id, s, start, credit, sink));
+    this.subscriptions.set(id, new Subscription(id, s, properties, start, credit, sink));
   }
 
   private streamDeleted(s: Stream): void {

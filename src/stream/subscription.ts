@@ -19,11 +19,15 @@ export class Subscription {
   private waitingForDrain = false;
   private stopped = false;
   chunksDelivered = 0;
+  /** First offset of the last chunk delivered (RabbitMQ's consumer `offset` in management). */
+  lastChunkOffset = 0;
   messagesDelivered = 0;
 
   constructor(
     readonly id: number,
     readonly stream: Stream,
+    /** Subscription properties the client sent (management shows them). */
+    readonly properties: Record<string, string>,
     /** The offset the next chunk read starts from. */
     private nextOffset: number,
     public credit: number,
@@ -54,6 +58,7 @@ export class Subscription {
       const chunk = this.stream.log.read(this.nextOffset, DELIVER_PREFIX);
       if (!chunk) return;
       this.nextOffset = chunk.firstOffset + chunk.records;
+      this.lastChunkOffset = chunk.firstOffset;
       this.credit--;
       this.chunksDelivered++;
       this.messagesDelivered += chunk.records;
