@@ -5,7 +5,7 @@
  * Each iteration: a publisher with a reference (deduplication) sends checksummed bodies of mixed
  * sizes in publish frames, a window of unconfirmed ids at most, and resumes after a crash from the
  * broker's query_publisher_sequence; a consumer reads from `first`, stores its offset by reference
- * every few chunks and queries it back. At a random moment 200-1200 ms into the load the broker
+ * every few chunks and queries it back (after a crash it resumes after its stored offset). At a random moment 200-1200 ms into the load the broker
  * gets SIGKILL and is started again on the same data dir. Checked after each crash:
  * - every confirmed publishing id is in the stream, intact (sha256 in the body);
  * - offsets are consecutive from 0 and ids increase with them: nothing lost in between, nothing
@@ -116,7 +116,10 @@ test('kill -9 of the broker under stream load loses no confirmed message, offset
         }, () => {});
       }
     };
-    await reader.subscribe(1, STREAM, { type: OffsetType.First }, 10);
+    // The reader resumes after its stored offset, as a tracking consumer does, so stored offsets only grow.
+    const resume = await u64Query(reader, Key.QueryOffset, READER_REF);
+    const from = resume.code === Code.Ok ? { type: OffsetType.Offset, offset: resume.value + 1n } as const : { type: OffsetType.First } as const;
+    await reader.subscribe(1, STREAM, from, 10);
 
     const killAt = Date.now() + 200 + Math.floor(Math.random() * 1000);
     let sent = 0;

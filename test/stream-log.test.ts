@@ -100,6 +100,25 @@ describe('stream log', () => {
     log.close();
   });
 
+  test('a turn that fills a chunk: each chunk\'s dedup trailer names only the ids whose records it holds', async () => {
+    const dir = tempDir();
+    let log = StreamLog.open(dir, { maxSegmentBytes: 1 << 24 }, env);
+    // Two records of 700 KB exceed one chunk's 1 MiB: the turn writes two chunks.
+    await appendAll(log, ['a'.repeat(700_000), 'b'.repeat(700_000)], 'w', 1n);
+    log.close();
+    // A crash after the first chunk's write: the second never reached the file.
+    const segment = join(dir, fs.readdirSync(dir).find((n) => n.endsWith('.segment'))!);
+    const bytes = fs.readFileSync(segment);
+    const first = 48 + bytes.readUInt32BE(36) + bytes.readUInt32BE(40);
+    assert.ok(first < bytes.length, 'two chunks were written');
+    fs.truncateSync(segment, first);
+    log = StreamLog.open(dir, { maxSegmentBytes: 1 << 24 }, env);
+    assert.equal(log.lastOffset, 0);
+    assert.equal(log.publisherSequence('w'), 1n, 'id 2 is not taken for written: its retry is stored');
+    assert.equal(log.append(Buffer.from('b again'), undefined, 'w', 2n), true);
+    log.close();
+  });
+
   test('retention by size drops whole head segments when a segment rolls; dedup state is kept', async () => {
     const dir = tempDir();
     const log = StreamLog.open(dir, { maxSegmentBytes: 300, maxBytes: 700 }, env);

@@ -312,9 +312,8 @@ export class StreamConnection {
     const reference = p.reference === '' ? undefined : p.reference;
     while (c.next()) {
       // A duplicate (publishing id not above the last one for this reference) is confirmed, not stored.
-      if (reference === undefined || log.acceptPublishingId(reference, c.publishingId())) {
-        log.appendEntry(c.buf, c.entryPos, c.entryLength, c.records);
-      }
+      if (reference === undefined) log.appendEntry(c.buf, c.entryPos, c.entryLength, c.records);
+      else log.appendEntry(c.buf, c.entryPos, c.entryLength, c.records, reference, c.publishingId());
       p.addId(c.buf, c.idPos);
     }
     p.published += c.count;

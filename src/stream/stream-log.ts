@@ -230,9 +230,10 @@ export class StreamLog {
 
   /**
    * Deduplication: with a publisher reference, a publishing id not above the last one seen is a
-   * duplicate (false; the caller stores nothing and confirms it anyway, as RabbitMQ does).
+   * duplicate. Called right before the record is added to the chunk being built, so the chunk's
+   * trailer never names an id whose record went into a later chunk.
    */
-  acceptPublishingId(writer: string, publishingId: bigint): boolean {
+  private acceptPublishingId(writer: string, publishingId: bigint): boolean {
     // Only a reference seen before has a last id: a new one accepts any id, 0 included (as osiris).
     const last = this.pendingWriters.get(writer) ?? this.writers.get(writer);
     if (last !== undefined && publishingId <= last) return false;
@@ -242,14 +243,14 @@ export class StreamLog {
   }
 
   /**
-   * Appends one message. With a publisher reference, a duplicate publishing id (see
-   * acceptPublishingId) returns false and writes nothing. `done` runs with the record's offset once
-   * it is fsynced.
+   * Appends one message. With a publisher reference, a duplicate publishing id (one not above the
+   * last one seen) returns false and writes nothing (the caller confirms it anyway, as RabbitMQ
+   * does). `done` runs with the record's offset once it is fsynced.
    */
   append(body: Uint8Array, done?: (offset: number) => void, writer?: string, publishingId = 0n): boolean {
     if (this.closed) throw new Error('stream log closed');
-    if (writer !== undefined && !this.acceptPublishingId(writer, publishingId)) return false;
     if (this.builder.wouldOverflow(4 + body.length)) this.seal();
+    if (writer !== undefined && !this.acceptPublishingId(writer, publishingId)) return false;
     if (done) this.pendingDone.push({ offset: this.appendedEnd, done });
     this.builder.addMessage(body);
     this.scheduleFlush();
@@ -258,13 +259,16 @@ export class StreamLog {
 
   /**
    * Appends an entry copied as is from a publish frame (a message with its u32 size, or a sub-entry
-   * batch of `records` records): the stream protocol's path, one copy per message.
+   * batch of `records` records): the stream protocol's path, one copy per message. Deduplicated like
+   * append() when `writer` is given; false = a duplicate, nothing written.
    */
-  appendEntry(src: Buffer, start: number, length: number, records: number): void {
+  appendEntry(src: Buffer, start: number, length: number, records: number, writer?: string, publishingId = 0n): boolean {
     if (this.closed) throw new Error('stream log closed');
     if (this.builder.wouldOverflow(length)) this.seal();
+    if (writer !== undefined && !this.acceptPublishingId(writer, publishingId)) return false;
     this.builder.addEntry(src, start, length, records);
     this.scheduleFlush();
+    return true;
   }
 
   private scheduleFlush(): void {
