@@ -1,6 +1,7 @@
 // RabbitMQ 3.10's rabbitmq_stream_management endpoints: stream connections (list, by vhost, one by
-// name, its publishers and consumers), publishers and consumers across connections, and a stream
-// subscription among the stream queue's consumer_details. Checked against the reference with
+// name, its publishers and consumers), publishers and consumers across connections, a stream
+// subscription among the stream queue's consumer_details and /api/consumers, stream connections in
+// /api/connections, and DELETE /api/connections/{name} closing one. Checked against the reference with
 // WARREN_TEST_STREAM_PORT=<stream port> WARREN_TEST_MANAGEMENT_URL=http://127.0.0.1:<management port>
 // (rabbitmq_stream_management enabled, guest/guest).
 import { describe, test, before, after } from 'node:test';
@@ -108,11 +109,24 @@ describe('stream management API', () => {
         assert.equal(details.length, 1);
         assert.equal(details[0]!['consumer_tag'], 'stream.subid-4');
         assert.equal((details[0]!['channel_details'] as Json)['connection_name'], local);
+
+        // The general endpoints list stream connections and subscriptions too, as RabbitMQ does.
+        const general = ((await get('/api/connections')) as Json[]).find((x) => x['name'] === local);
+        assert.equal(general?.['protocol'], 'stream');
+        assert.equal(((await get(`/api/connections/${encodeURIComponent(local)}`)) as Json)['protocol'], 'stream');
+        const tags = ((await get('/api/consumers')) as Json[]).filter((x) => (x['queue'] as Json)['name'] === stream).map((x) => x['consumer_tag']);
+        assert.deepEqual(tags, ['stream.subid-4']);
       }, 20_000, 500);
+      // DELETE /api/connections/{name} closes a stream connection.
+      const res = await fetch(`${management}/api/connections/${encodeURIComponent(local)}`, { method: 'DELETE', headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` } });
+      assert.equal(res.status, 204);
+      await waitFor('the connection closed', () => c.socket.destroyed || c.socket.readableEnded, 15_000);
       await get(`/api/stream/connections/%2F/${encodeURIComponent('127.0.0.1:1 -> 127.0.0.1:2')}`, 404);
     } finally {
-      await c.request({ key: Key.Delete, stream });
-      await c.close();
+      const cleanup = await StreamClient.connect({ host: '127.0.0.1', port });
+      await cleanup.request({ key: Key.Delete, stream });
+      await cleanup.close();
+      c.socket.destroy();
     }
   });
 });

@@ -14,6 +14,8 @@ import { Consumer } from '../broker/consumer.js';
 import type { Binding, Exchange } from '../broker/exchange/index.js';
 import type { Queue } from '../broker/queue.js';
 import { StreamQueue } from '../broker/stream-queue.js';
+import type { StreamConnection } from '../stream/stream-connection.js';
+import type { Subscription } from '../stream/subscription.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import type { Channel } from '../connection/channel.js';
 import type { Connection } from '../connection/connection.js';
@@ -178,17 +180,19 @@ export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue
 function streamSubscriptionsJson(broker: ManagedBroker, q: StreamQueue): Json[] {
   const out: Json[] = [];
   for (const c of broker.streamConnections) {
-    for (const s of c.subscriptions.values()) {
-      if (s.stream !== q.stream) continue;
-      out.push({
-        arguments: {},
-        channel_details: { connection_name: c.name, name: '', node: NODE_NAME, number: 0, peer_host: stripV4Mapped(c.socket.remoteAddress ?? ''), peer_port: c.socket.remotePort ?? 0, user: c.user },
-        ack_required: false, active: true, activity_status: 'up', consumer_tag: `stream.subid-${s.id}`, exclusive: false, prefetch_count: 0,
-        queue: { name: q.name, vhost: q.vhost },
-      });
-    }
+    for (const s of c.subscriptions.values()) if (s.stream === q.stream) out.push(streamSubscriptionJson(c, s));
   }
   return out;
+}
+
+/** A stream-protocol subscription as RabbitMQ shows it among consumers (/api/consumers, consumer_details). */
+export function streamSubscriptionJson(c: StreamConnection, s: Subscription): Json {
+  return {
+    arguments: {},
+    channel_details: { connection_name: c.name, name: '', node: NODE_NAME, number: 0, peer_host: stripV4Mapped(c.socket.remoteAddress ?? ''), peer_port: c.socket.remotePort ?? 0, user: c.user },
+    ack_required: false, active: true, activity_status: 'up', consumer_tag: `stream.subid-${s.id}`, exclusive: false, prefetch_count: 0,
+    queue: { name: s.stream.name, vhost: s.stream.vhost },
+  };
 }
 
 /**

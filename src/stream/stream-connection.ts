@@ -277,10 +277,13 @@ export class StreamConnection {
       case Key.StreamStats: {
         const s = streams.get(this.vhost, q.stream);
         if (!s) return void this.send(R.streamStatsResponse(q.correlationId, Code.StreamDoesNotExist, {}));
-        const last = s.log.lastOffset;
+        // As RabbitMQ 3.13 answers (3.11 had no last_chunk_id); a single node commits what it has
+        // written, and Warren shows only fsynced chunks, so last and committed are the same chunk.
+        const lastChunk = BigInt(s.log.lastOffset >= 0 ? s.log.lastChunkStart() : -1);
         this.send(R.streamStatsResponse(q.correlationId, Code.Ok, {
           first_chunk_id: BigInt(s.log.messageCount > 0 ? s.log.firstOffset : -1),
-          committed_chunk_id: BigInt(last >= 0 ? s.log.lastChunkStart() : -1),
+          last_chunk_id: lastChunk,
+          committed_chunk_id: lastChunk,
         }));
         return;
       }

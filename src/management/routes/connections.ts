@@ -9,20 +9,39 @@ import { closedByManagement } from '../../protocol/errors.js';
 import { isAdministrator, isMonitor, seesConnectionOf, visibleVhosts } from '../access.js';
 import { Reply, notAuthorised, objectNotFound } from '../http.js';
 import type { Ctx, Router } from '../router.js';
-import { channelJson, channelName, connectionJson, consumerJson } from '../views.js';
+import { channelJson, channelName, connectionJson, consumerJson, streamSubscriptionJson } from '../views.js';
+import { streamConnectionJson } from '../stream-views.js';
+import { Code } from '../../stream/constants.js';
+import { visibleStreamConnections } from './stream-connections.js';
 import { vhostParam } from './common.js';
 
 export function connectionRoutes(r: Router): void {
-  r.get('/api/connections', 'management', (ctx) => visibleConnections(ctx).map((c) => connectionJson(ctx.stats, c)));
+  // Stream-protocol connections are listed with the AMQP ones, as RabbitMQ lists every protocol's.
+  r.get('/api/connections', 'management', (ctx) => [
+    ...visibleConnections(ctx).map((c) => connectionJson(ctx.stats, c)),
+    ...visibleStreamConnections(ctx).map(streamConnectionJson),
+  ]);
   r.get('/api/vhosts/:vhost/connections', 'management', (ctx) => {
     const vhost = vhostParam(ctx);
-    return visibleConnections(ctx).filter((c) => c.vhost === vhost).map((c) => connectionJson(ctx.stats, c));
+    return [
+      ...visibleConnections(ctx).filter((c) => c.vhost === vhost).map((c) => connectionJson(ctx.stats, c)),
+      ...visibleStreamConnections(ctx).filter((c) => c.vhost === vhost.name).map(streamConnectionJson),
+    ];
   });
-  r.get('/api/connections/:name', 'management', (ctx) => connectionJson(ctx.stats, connectionParam(ctx)));
+  r.get('/api/connections/:name', 'management', (ctx) => {
+    const s = visibleStreamConnections(ctx).find((x) => x.name === ctx.params['name']);
+    return s ? streamConnectionJson(s) : connectionJson(ctx.stats, connectionParam(ctx));
+  });
   r.delete('/api/connections/:name', 'management', (ctx) => {
+    const reason = headerValue(ctx.req.headers['x-reason']) ?? 'Closed via management plugin';
+    const s = visibleStreamConnections(ctx).find((x) => x.name === ctx.params['name']);
+    if (s) {
+      if (!isAdministrator(ctx.user) && s.user !== ctx.user.name) throw notAuthorised('Not administrator user');
+      s.close(Code.Ok, reason);
+      return new Reply(204);
+    }
     const c = connectionParam(ctx);
     if (!isAdministrator(ctx.user) && c.username !== ctx.user.name) throw notAuthorised('Not administrator user');
-    const reason = headerValue(ctx.req.headers['x-reason']) ?? 'Closed via management plugin';
     c.close(closedByManagement(reason));
     return new Reply(204);
   });
@@ -76,6 +95,10 @@ function consumersIn(ctx: Ctx, include: (vhost: string) => boolean): Record<stri
         if (json) out.push(json);
       }
     }
+  }
+  for (const c of ctx.broker.streamConnections) {
+    if (!c.isOpen || !include(c.vhost)) continue;
+    for (const s of c.subscriptions.values()) out.push(streamSubscriptionJson(c, s));
   }
   return out;
 }

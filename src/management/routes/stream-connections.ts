@@ -12,26 +12,27 @@ import { streamConnectionJson, streamConsumerJson, streamPublisherJson } from '.
 import { vhostParam } from './common.js';
 
 export function streamConnectionRoutes(r: Router): void {
-  r.get('/api/stream/connections', 'management', (ctx) => visible(ctx).map(streamConnectionJson));
+  r.get('/api/stream/connections', 'management', (ctx) => visibleStreamConnections(ctx).map(streamConnectionJson));
   r.get('/api/stream/connections/:vhost', 'management', (ctx) => inVhost(ctx).map(streamConnectionJson));
   r.get('/api/stream/connections/:vhost/:name', 'management', (ctx) => streamConnectionJson(connectionParam(ctx)));
   r.get('/api/stream/connections/:vhost/:name/publishers', 'management', (ctx) => publishers([connectionParam(ctx)]));
   r.get('/api/stream/connections/:vhost/:name/consumers', 'management', (ctx) => consumers([connectionParam(ctx)]));
-  r.get('/api/stream/publishers', 'management', (ctx) => publishers(visible(ctx)));
+  r.get('/api/stream/publishers', 'management', (ctx) => publishers(visibleStreamConnections(ctx)));
   r.get('/api/stream/publishers/:vhost', 'management', (ctx) => publishers(inVhost(ctx)));
   r.get('/api/stream/publishers/:vhost/:queue', 'management', (ctx) =>
     publishers(inVhost(ctx)).filter((p) => (p['queue'] as { name: string }).name === ctx.params['queue']));
-  r.get('/api/stream/consumers', 'management', (ctx) => consumers(visible(ctx)));
+  r.get('/api/stream/consumers', 'management', (ctx) => consumers(visibleStreamConnections(ctx)));
   r.get('/api/stream/consumers/:vhost', 'management', (ctx) => consumers(inVhost(ctx)));
 }
 
-function visible(ctx: Ctx): StreamConnection[] {
+/** Open stream connections the user may see (their own; all for monitoring and administrator users). */
+export function visibleStreamConnections(ctx: Ctx): StreamConnection[] {
   return [...ctx.broker.streamConnections].filter((c) => c.isOpen && seesConnectionOf(ctx.user, c.user));
 }
 
 function inVhost(ctx: Ctx): StreamConnection[] {
   const vhost = vhostParam(ctx).name;
-  return visible(ctx).filter((c) => c.vhost === vhost);
+  return visibleStreamConnections(ctx).filter((c) => c.vhost === vhost);
 }
 
 function connectionParam(ctx: Ctx): StreamConnection {
