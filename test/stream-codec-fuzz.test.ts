@@ -42,6 +42,7 @@ function randomRequest(rnd: () => number): Request {
     { key: Key.Subscribe, correlationId: corr, subscriptionId: int(256), stream: str(), offset: rnd() < 0.5 ? { type: OffsetType.Offset, offset: u64() } : { type: OffsetType.Next }, credit: int(65536), properties: map() },
     { key: Key.Subscribe, correlationId: corr, subscriptionId: int(256), stream: str(), offset: { type: OffsetType.Timestamp, timestamp: BigInt(Date.now()) }, credit: 1, properties: {} },
     { key: Key.Credit, subscriptionId: int(256), credit: int(65536) },
+    { key: Key.ConsumerUpdate, correlationId: corr, code: 1, offset: rnd() < 0.5 ? { type: OffsetType.Offset, offset: u64() } : { type: OffsetType.First } },
     { key: Key.StoreOffset, reference: str(), stream: str(), offset: u64() },
     { key: Key.QueryOffset, correlationId: corr, reference: str(), stream: str() },
     { key: Key.Unsubscribe, correlationId: corr, subscriptionId: int(256) },

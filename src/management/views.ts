@@ -190,7 +190,11 @@ export function streamSubscriptionJson(c: StreamConnection, s: Subscription): Js
   return {
     arguments: {},
     channel_details: { connection_name: c.name, name: '', node: NODE_NAME, number: 0, peer_host: stripV4Mapped(c.socket.remoteAddress ?? ''), peer_port: c.socket.remotePort ?? 0, user: c.user },
-    ack_required: false, active: true, activity_status: 'up', consumer_tag: `stream.subid-${s.id}`, exclusive: false, prefetch_count: 0,
+    ack_required: false,
+    active: s.active,
+    // A single-active-consumer group's members, as RabbitMQ shows them: the active one and the waiting.
+    activity_status: s.properties['single-active-consumer'] === 'true' ? (s.active ? 'single_active' : 'waiting') : 'up',
+    consumer_tag: `stream.subid-${s.id}`, exclusive: false, prefetch_count: 0,
     queue: { name: s.stream.name, vhost: s.stream.vhost },
   };
 }

@@ -28,6 +28,8 @@ export class StreamClient {
   onDeliver: (subscriptionId: number, chunk: Buffer) => void = () => {};
   onConfirm: (publisherId: number, count: number, reader: StreamReader) => void = () => {};
   onError: (publisherId: number, count: number) => void = () => {};
+  /** Server-initiated consumer_update (single active consumer); answer with send({ key: ConsumerUpdate, ... }). */
+  onConsumerUpdate: (correlationId: number, subscriptionId: number, active: boolean) => void = () => {};
   closedByServer: { code: number; reason: string } | undefined;
   serverProperties: Record<string, string> = {};
 
@@ -94,6 +96,12 @@ export class StreamClient {
         this.closedByServer = { code: r.u16(), reason: r.string() };
         this.socket.write(Buffer.from([0, 0, 0, 10, 0x80, Key.Close, 0, 1, ...u32(correlationId), 0, Code.Ok]));
         this.socket.end();
+        return;
+      }
+      case Key.ConsumerUpdate: {
+        const correlationId = r.u32();
+        const subscriptionId = r.u8();
+        this.onConsumerUpdate(correlationId, subscriptionId, r.u8() === 1);
         return;
       }
       case Key.Heartbeat:

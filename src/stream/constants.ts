@@ -62,10 +62,11 @@ export const OffsetType = { First: 1, Last: 2, Next: 3, Offset: 4, Timestamp: 5 
 /**
  * What this server implements, answered to exchange_command_versions (3.11+ behaviour; 3.10 lacks the
  * command). Publish and Deliver stay at version 1 as in 3.10: no filter values, no committed chunk id.
+ * ConsumerUpdate is the 3.11 single-active-consumer hand-over (single-active-consumer.ts).
  */
 export const SERVER_COMMAND_VERSIONS: readonly { key: number; min: number; max: number }[] = [
   Key.DeclarePublisher, Key.Publish, Key.QueryPublisherSequence, Key.DeletePublisher, Key.Subscribe, Key.Deliver,
   Key.Credit, Key.StoreOffset, Key.QueryOffset, Key.Unsubscribe, Key.Create, Key.Delete, Key.Metadata,
   Key.MetadataUpdate, Key.PeerProperties, Key.SaslHandshake, Key.SaslAuthenticate, Key.Tune, Key.Open, Key.Close,
-  Key.Heartbeat, Key.Route, Key.Partitions, Key.ExchangeCommandVersions, Key.StreamStats,
+  Key.Heartbeat, Key.Route, Key.Partitions, Key.ConsumerUpdate, Key.ExchangeCommandVersions, Key.StreamStats,
 ].map((key) => ({ key, min: 1, max: 1 }));

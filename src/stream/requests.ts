@@ -46,7 +46,9 @@ export type Request =
   | { key: typeof Key.Route; correlationId: number; routingKey: string; superStream: string }
   | { key: typeof Key.Partitions; correlationId: number; superStream: string }
   | { key: typeof Key.ExchangeCommandVersions; correlationId: number; versions: { key: number; min: number; max: number }[] }
-  | { key: typeof Key.StreamStats; correlationId: number; stream: string };
+  | { key: typeof Key.StreamStats; correlationId: number; stream: string }
+  /** The client's answer to the server's consumer_update: where the now active consumer starts. */
+  | { key: typeof Key.ConsumerUpdate; correlationId: number; code: number; offset: OffsetSpec };
 
 /** A command this codec does not know: the server answers it with UnknownFrame. */
 export class UnknownCommandError extends StreamDecodeError {
@@ -128,6 +130,7 @@ export function decodeRequest(r: StreamReader): Request {
       return { key, correlationId, versions };
     }
     case Key.StreamStats: return { key, correlationId: r.u32(), stream: r.string() };
+    case Key.ConsumerUpdate | 0x8000: return { key: Key.ConsumerUpdate, correlationId: r.u32(), code: r.u16(), offset: offsetSpec(r) };
     default:
       throw new UnknownCommandError(key, version);
   }
@@ -184,5 +187,10 @@ export function encodeRequest(q: Request): Buffer {
       return w.finish();
     }
     case Key.StreamStats: return frame(q.key).u32(q.correlationId).string(q.stream).finish();
+    case Key.ConsumerUpdate: {
+      const w = frame(q.key | 0x8000).u32(q.correlationId).u16(q.code);
+      writeOffsetSpec(w, q.offset);
+      return w.finish();
+    }
   }
 }

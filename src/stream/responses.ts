@@ -51,6 +51,11 @@ export function creditResponse(code: number, subscriptionId: number): Buffer {
   return frame(Key.Credit | RESPONSE_FLAG, 1, 16).u16(code).u8(subscriptionId).finish();
 }
 
+/** Server-to-client consumer_update (3.11+): the subscription became active (or not) in its group. */
+export function consumerUpdate(correlationId: number, subscriptionId: number, active: boolean): Buffer {
+  return frame(Key.ConsumerUpdate, 1, 16).u32(correlationId).u8(subscriptionId).u8(active ? 1 : 0).finish();
+}
+
 export function metadataUpdate(code: number, stream: string): Buffer {
   return frame(Key.MetadataUpdate).u16(code).string(stream).finish();
 }

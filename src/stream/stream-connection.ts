@@ -14,6 +14,7 @@ import * as R from './responses.js';
 import type { StreamBrokerContext } from './stream-context.js';
 import type { Stream } from './stream-manager.js';
 import { Subscription } from './subscription.js';
+import type { GroupMember } from './single-active-consumer.js';
 import { Publisher } from './publisher.js';
 import { PublishCursor } from './publish-frame.js';
 
@@ -37,6 +38,11 @@ export class StreamConnection {
   heartbeat: number;
   readonly publishers = new Map<number, Publisher>();
   readonly subscriptions = new Map<number, Subscription>();
+  /** Subscriptions in a single-active-consumer group: the group and this connection's member. */
+  private readonly groupMembers = new Map<Subscription, { group: string; member: GroupMember }>();
+  /** consumer_update requests sent, awaiting the client's offset. */
+  private readonly consumerUpdates = new Map<number, Subscription>();
+  private serverCorrelation = 0;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private lastReceived = Date.now();
   private sentSinceTick = false;
@@ -222,10 +228,7 @@ export class StreamConnection {
       case Key.Subscribe: return this.subscribe(q.correlationId, q.subscriptionId, q.stream, q.offset, q.credit, q.properties);
       case Key.Unsubscribe: {
         const sub = this.subscriptions.get(q.subscriptionId);
-        if (sub) {
-          sub.stop();
-          this.subscriptions.delete(q.subscriptionId);
-        }
+        if (sub) this.endSubscription(sub);
         this.send(R.simpleResponse(q.key, q.correlationId, sub ? Code.Ok : Code.SubscriptionIdDoesNotExist));
         return;
       }
@@ -269,6 +272,13 @@ export class StreamConnection {
       case Key.Partitions: {
         const r = this.ctx.partitions(this.vhost, q.superStream);
         this.send(R.streamsResponse(q.key, q.correlationId, r ? Code.Ok : Code.StreamDoesNotExist, r ?? []));
+        return;
+      }
+      case Key.ConsumerUpdate: {
+        // The client's answer: the subscription now active starts where it says.
+        const sub = this.consumerUpdates.get(q.correlationId);
+        this.consumerUpdates.delete(q.correlationId);
+        if (sub && this.subscriptions.get(sub.id) === sub) sub.activate(startOffset(sub.stream, q.offset));
         return;
       }
       case Key.ExchangeCommandVersions:
@@ -342,18 +352,44 @@ export class StreamConnection {
     if (!s) return void this.send(R.simpleResponse(Key.Subscribe, correlationId, Code.StreamDoesNotExist));
     if (this.subscriptions.has(id)) return void this.send(R.simpleResponse(Key.Subscribe, correlationId, Code.SubscriptionIdAlreadyExists));
     if (!this.allowed('read', name)) return void this.send(R.simpleResponse(Key.Subscribe, correlationId, Code.AccessRefused));
+    const singleActive = properties['single-active-consumer'] === 'true';
+    const group = properties['name'] ?? '';
+    // As RabbitMQ: a single active consumer needs a name (its group).
+    if (singleActive && group === '') return void this.send(R.simpleResponse(Key.Subscribe, correlationId, Code.PreconditionFailed));
     const start = startOffset(s, spec);
     this.send(R.simpleResponse(Key.Subscribe, correlationId, Code.Ok));
     const sink = { write: (f: Buffer) => this.send(f), onDrain: (fn: () => void) => void this.drainWaiters.push(fn) };
-    this.subscriptions.set(id, new Subscription(id, s, properties, start, credit, sink));
+    const sub = new Subscription(id, s, properties, start, credit, sink, !singleActive);
+    this.subscriptions.set(id, sub);
+    if (singleActive) {
+      const member: GroupMember = { activate: () => this.sendConsumerUpdate(sub) };
+      this.groupMembers.set(sub, { group, member });
+      s.singleActive.join(group, member);
+    }
+  }
+
+  /** Tells the client its subscription is now its group's active one; it answers with an offset. */
+  private sendConsumerUpdate(sub: Subscription): void {
+    const correlationId = ++this.serverCorrelation;
+    this.consumerUpdates.set(correlationId, sub);
+    this.send(R.consumerUpdate(correlationId, sub.id, true));
+  }
+
+  /** Stops a subscription; in a single-active-consumer group, the next member takes over. */
+  private endSubscription(sub: Subscription): void {
+    sub.stop();
+    this.subscriptions.delete(sub.id);
+    const g = this.groupMembers.get(sub);
+    if (!g) return;
+    this.groupMembers.delete(sub);
+    sub.stream.singleActive.leave(g.group, g.member);
   }
 
   private streamDeleted(s: Stream): void {
     let affected = false;
-    for (const [id, sub] of this.subscriptions) {
+    for (const sub of [...this.subscriptions.values()]) {
       if (sub.stream !== s) continue;
-      sub.stop();
-      this.subscriptions.delete(id);
+      this.endSubscription(sub);
       affected = true;
     }
     for (const p of [...this.publishers.values()]) {
@@ -379,6 +415,19 @@ export class StreamConnection {
     this.heartbeatTimer.unref();
   }
 
+  /**
+   * Closed by an operator (management's DELETE /api/connections/{name}): the socket is ended without
+   * a close command, as RabbitMQ's stream reader does — clients treat the lost connection as closed
+   * by the server (some, such as rabbitmq-stream-js-client, do not expect a close request).
+   */
+  forceClose(reason: string): void {
+    if (this.state === 'closed') return;
+    this.ctx.log('info', 'stream connection closed by an operator', { peer: this.peer, reason });
+    this.state = 'closing';
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
   /** Server-initiated close: a close command, then the socket ends after the client's answer (or 1 s). */
   close(code: number = Code.Ok, reason = 'OK'): void {
     if (this.state === 'closing' || this.state === 'closed') return;
@@ -392,8 +441,7 @@ export class StreamConnection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearInterval(this.heartbeatTimer);
-    for (const sub of this.subscriptions.values()) sub.stop();
-    this.subscriptions.clear();
+    for (const sub of [...this.subscriptions.values()]) this.endSubscription(sub);
     for (const p of [...this.publishers.values()]) this.dropPublisher(p);
     this.unlistenDelete();
     this.ctx.connectionClosed(this);

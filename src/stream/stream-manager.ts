@@ -9,12 +9,15 @@ import { join } from 'node:path';
 import { replaceFile, type DataDirChanges } from '../data-dir-changes.js';
 import type { Crc32 } from './chunk.js';
 import { StreamLog } from './stream-log.js';
+import { SingleActiveGroups } from './single-active-consumer.js';
 import { retentionOf, type StreamArguments } from './retention.js';
 
 export class Stream {
   /** Stream-protocol publishers and subscribers, and AMQP consumers (for management and stats). */
   publishers = 0;
   consumers = 0;
+  /** Single-active-consumer groups of its stream-protocol subscriptions, by group name. */
+  readonly singleActive = new SingleActiveGroups();
   constructor(
     readonly vhost: string,
     readonly name: string,

@@ -32,9 +32,18 @@ export class Subscription {
     private nextOffset: number,
     public credit: number,
     private readonly sink: DeliverySink,
+    /** False for a waiting member of a single-active-consumer group, until activate(). */
+    public active = true,
   ) {
     this.stopListening = stream.log.onAppend(() => this.schedule());
     stream.consumers++;
+    this.schedule();
+  }
+
+  /** A single-active-consumer group's turn: deliveries start at `offset`. */
+  activate(offset: number): void {
+    this.nextOffset = offset;
+    this.active = true;
     this.schedule();
   }
 
@@ -44,7 +53,7 @@ export class Subscription {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.stopped || this.waitingForDrain) return;
+    if (this.scheduled || this.stopped || this.waitingForDrain || !this.active) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;

@@ -11,7 +11,6 @@ import { Reply, notAuthorised, objectNotFound } from '../http.js';
 import type { Ctx, Router } from '../router.js';
 import { channelJson, channelName, connectionJson, consumerJson, streamSubscriptionJson } from '../views.js';
 import { streamConnectionJson } from '../stream-views.js';
-import { Code } from '../../stream/constants.js';
 import { visibleStreamConnections } from './stream-connections.js';
 import { vhostParam } from './common.js';
 
@@ -37,7 +36,7 @@ export function connectionRoutes(r: Router): void {
     const s = visibleStreamConnections(ctx).find((x) => x.name === ctx.params['name']);
     if (s) {
       if (!isAdministrator(ctx.user) && s.user !== ctx.user.name) throw notAuthorised('Not administrator user');
-      s.close(Code.Ok, reason);
+      s.forceClose(reason);
       return new Reply(204);
     }
     const c = connectionParam(ctx);
