@@ -62,6 +62,11 @@ export class ResourceAlarms {
     return this.memoryAlarm || this.diskAlarm;
   }
 
+  /** The memory threshold in force, bytes. */
+  get memoryHighWatermark(): number {
+    return this.settings.memoryHighWatermark;
+  }
+
   start(): void {
     this.check();
     this.timer = setInterval(() => this.check(), CHECK_INTERVAL_MS);
