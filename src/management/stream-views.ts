@@ -5,8 +5,7 @@
 import type { StreamConnection } from '../stream/stream-connection.js';
 import type { Publisher } from '../stream/publisher.js';
 import type { Subscription } from '../stream/subscription.js';
-import { tlsConnectionInfo } from '../tls/peer-certificate.js';
-import { NODE_NAME, stripV4Mapped } from './views.js';
+import { NODE_NAME, peerHost, socketJson } from './views.js';
 
 type Json = Record<string, unknown>;
 
@@ -20,11 +19,7 @@ export function streamConnectionJson(c: StreamConnection): Json {
     user_who_performed_action: c.user,
     vhost: c.vhost,
     auth_mechanism: c.authMechanism,
-    host: stripV4Mapped(c.socket.localAddress ?? ''),
-    port: c.socket.localPort ?? 0,
-    peer_host: stripV4Mapped(c.socket.remoteAddress ?? ''),
-    peer_port: c.socket.remotePort ?? 0,
-    ...tlsConnectionInfo(c.socket),
+    ...socketJson(c.socket),
     channels: 0,
     channel_max: 0,
     frame_max: c.frameMax,
@@ -43,7 +38,7 @@ function connectionDetails(c: StreamConnection): Json {
   return {
     name: c.name,
     node: NODE_NAME,
-    peer_host: stripV4Mapped(c.socket.remoteAddress ?? ''),
+    peer_host: peerHost(c),
     peer_port: c.socket.remotePort ?? 0,
     user: c.user,
   };

@@ -277,6 +277,17 @@ export function peerHost(c: { readonly socket: Socket }): string {
   return stripV4Mapped(c.socket.remoteAddress ?? '');
 }
 
+/** Both ends of a client socket and its TLS details, as RabbitMQ names them for AMQP and stream connections. */
+export function socketJson(socket: Socket): Json {
+  return {
+    host: stripV4Mapped(socket.localAddress ?? ''),
+    port: socket.localPort ?? 0,
+    peer_host: stripV4Mapped(socket.remoteAddress ?? ''),
+    peer_port: socket.remotePort ?? 0,
+    ...tlsConnectionInfo(socket),
+  };
+}
+
 export function stripV4Mapped(addr: string): string {
   return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
 }
@@ -293,11 +304,7 @@ export function connectionJson(stats: StatsCollector, c: Connection): Json {
     vhost: c.vhost?.name ?? '',
     protocol: 'AMQP 0-9-1',
     auth_mechanism: c.authMechanism,
-    host: stripV4Mapped(c.socket.localAddress ?? ''),
-    port: c.socket.localPort ?? 0,
-    peer_host: peerHost(c),
-    peer_port: c.socket.remotePort ?? 0,
-    ...tlsConnectionInfo(c.socket),
+    ...socketJson(c.socket),
     channels: c.channels.size,
     channel_max: c.channelMax,
     frame_max: c.frameMax,
