@@ -1,26 +1,18 @@
 // Cross-client suite, aio-pika over aiormq (python3-aio-pika): asyncio programs from
 // test/interop/aio-pika/ run against a real broker; the tests assert on what they printed.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  runPython, PythonProcess, pythonModuleVersion, killAllPython, theEvent, eventsNamed, explain, interopDir,
+  runPython, PythonProcess, pythonModuleVersion, theEvent, eventsNamed, explain, interopDir,
 } from './pika/support/python.js';
-import { startTargetBroker, amqpUrl, type TargetBroker } from './pika/support/broker.js';
+import { amqpUrl } from './pika/support/broker.js';
+import { targetBrokerForSuite } from './pika/support/suite.js';
 import { managementAdmin } from './pika/support/admin.js';
 import { assertSucceeded, uniqueName } from './pika/support/scenario.js';
 
 describe(`aio-pika ${pythonModuleVersion('aio_pika')} (aiormq ${pythonModuleVersion('aiormq')})`, () => {
-  let broker: TargetBroker;
-
-  before(async () => {
-    broker = await startTargetBroker();
-  });
-
-  after(async () => {
-    killAllPython();
-    await broker?.stop();
-  });
+  const broker = targetBrokerForSuite();
 
   const run = (script: string, args: string[] = [], env: Record<string, string> = {}) =>
     runPython(path.join('aio-pika', script), args, { env: { AMQP_URL: broker.url, ...env }, timeoutMs: 60_000 });

@@ -1,29 +1,21 @@
 // Cross-client suite, Celery (python3-celery over python3-kombu / py-amqp): real worker processes
 // consume tasks from the broker, a caller process gets results back through the rpc:// backend.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  runPython, PythonProcess, pythonModuleVersion, killAllPython, theEvent, interopDir,
+  runPython, PythonProcess, pythonModuleVersion, theEvent, interopDir,
 } from './pika/support/python.js';
-import { startTargetBroker, amqpUrl, type TargetBroker } from './pika/support/broker.js';
+import { amqpUrl } from './pika/support/broker.js';
+import { targetBrokerForSuite } from './pika/support/suite.js';
 import { managementAdmin } from './pika/support/admin.js';
 import { assertSucceeded, uniqueName } from './pika/support/scenario.js';
 
 const celeryDir = path.join(interopDir, 'celery');
 
 describe(`celery ${pythonModuleVersion('celery')} (kombu ${pythonModuleVersion('kombu')})`, () => {
-  let broker: TargetBroker;
+  const broker = targetBrokerForSuite();
   const workers: PythonProcess[] = [];
-
-  before(async () => {
-    broker = await startTargetBroker();
-  });
-
-  after(async () => {
-    killAllPython();
-    await broker?.stop();
-  });
 
   /** A worker on its own task queue; resolves once Celery logs "<name> ready.". */
   async function startWorker(name: string, env: Record<string, string>): Promise<PythonProcess> {

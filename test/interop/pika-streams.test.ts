@@ -1,21 +1,14 @@
 // Stream queues (x-queue-type: stream) through Python pika: declaration rules, consumers that read
 // without removing from an x-stream-offset, the x-stream-offset header, basic.get refused (540).
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { runPython, pythonModuleVersion, killAllPython, theEvent } from './pika/support/python.js';
-import { startTargetBroker, type TargetBroker } from './pika/support/broker.js';
+import { runPython, pythonModuleVersion, theEvent } from './pika/support/python.js';
+import { targetBrokerForSuite } from './pika/support/suite.js';
 import { assertSucceeded } from './pika/support/scenario.js';
 
 describe(`pika ${pythonModuleVersion('pika')} streams`, () => {
-  let broker: TargetBroker;
-  before(async () => {
-    broker = await startTargetBroker();
-  });
-  after(async () => {
-    killAllPython();
-    await broker?.stop();
-  });
+  const broker = targetBrokerForSuite();
 
   test('stream queue: declare rules, replay from first and from an offset, x-stream-offset header, basic.get 540', async () => {
     const result = await runPython(path.join('pika', 'streams.py'), [], { env: { AMQP_URL: broker.url }, timeoutMs: 60_000 });

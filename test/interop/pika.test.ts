@@ -1,32 +1,24 @@
 // Cross-client suite, Python pika (python3-pika): one test per scenario, each running a small pika
 // program from test/interop/pika/ against a real broker and asserting on what it printed.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import {
-  runPython, PythonProcess, pythonModuleVersion, killAllPython, theEvent, eventsNamed, explain, interopDir,
+  runPython, PythonProcess, pythonModuleVersion, theEvent, eventsNamed, explain, interopDir,
   type Event,
 } from './pika/support/python.js';
-import { startTargetBroker, amqpUrl, type TargetBroker } from './pika/support/broker.js';
+import { amqpUrl } from './pika/support/broker.js';
+import { targetBrokerForSuite } from './pika/support/suite.js';
 import { managementAdmin } from './pika/support/admin.js';
 import { assertSucceeded, uniqueName } from './pika/support/scenario.js';
 
 const execFileAsync = promisify(execFile);
 
 describe(`pika ${pythonModuleVersion('pika')}`, () => {
-  let broker: TargetBroker;
-
-  before(async () => {
-    broker = await startTargetBroker();
-  });
-
-  after(async () => {
-    killAllPython();
-    await broker?.stop();
-  });
+  const broker = targetBrokerForSuite();
 
   const run = (script: string, args: string[] = [], env: Record<string, string> = {}, timeoutMs = 60_000) =>
     runPython(path.join('pika', script), args, { env: { AMQP_URL: broker.url, ...env }, timeoutMs });
