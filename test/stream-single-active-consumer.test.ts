@@ -2,8 +2,11 @@
 // subscriptions with single-active-consumer=true and the same name on a stream form a group; only
 // the first is active, told so by a consumer_update request whose answer gives its start offset;
 // when it leaves, the next one is told and starts where its answer says. A nameless one is refused.
+// On a super stream's partitions (members sent super-stream=<name>) the active member is the one at
+// partition index mod group size, and a hand-over waits for the former active member's answer.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import amqp from 'amqplib';
 import { StreamClient } from '../src/stream/client.js';
 import { Code, Key, OffsetType } from '../src/stream/constants.js';
 import { forEachEntry } from '../src/stream/chunk.js';
@@ -82,5 +85,68 @@ describe('stream single active consumer', () => {
 
     await admin.request({ key: Key.Delete, stream });
     for (const c of [admin, first.client, second.client]) await c.close();
+  });
+
+  test('super stream: partitions spread over the group; a hand-over waits for the step-down answer', async () => {
+    const superStream = uniq('sac-super');
+    const partitions = [`${superStream}-0`, `${superStream}-1`];
+    const amqpConn = await amqp.connect(b.url);
+    const ch = await amqpConn.createChannel();
+    await ch.assertExchange(superStream, 'direct', { durable: true, arguments: { 'x-super-stream': true } });
+    for (const [i, p] of partitions.entries()) {
+      await ch.assertQueue(p, { durable: true, arguments: { 'x-queue-type': 'stream' } });
+      await ch.bindQueue(p, superStream, String(i), { 'x-stream-partition-order': i });
+    }
+
+    /** A connection subscribed to every partition (subscription id = partition index + 1). */
+    interface SuperMember { client: StreamClient; updates: { partition: number; active: boolean }[]; bodies: string[][]; held: (() => void)[] }
+    async function superMember(holdStepDown: boolean): Promise<SuperMember> {
+      const client = await StreamClient.connect({ host: '127.0.0.1', port: b.streamPort });
+      const m: SuperMember = { client, updates: [], bodies: [[], []], held: [] };
+      client.onConsumerUpdate = (correlationId, sub, active) => {
+        m.updates.push({ partition: sub - 1, active });
+        const answer = () => client.send({ key: Key.ConsumerUpdate, correlationId, code: Code.Ok, offset: { type: OffsetType.First } });
+        if (!active && holdStepDown) m.held.push(answer);
+        else answer();
+      };
+      client.onDeliver = (id, chunk) => {
+        forEachEntry(chunk, (body) => m.bodies[id - 1]!.push(body.toString()));
+        client.send({ key: Key.Credit, subscriptionId: id, credit: 1 });
+      };
+      for (const [i, stream] of partitions.entries()) {
+        const properties = { 'single-active-consumer': 'true', name: 'workers', 'super-stream': superStream };
+        const r = await client.request({ key: Key.Subscribe, subscriptionId: i + 1, stream, offset: { type: OffsetType.First }, credit: 5, properties });
+        assert.equal(r.code, Code.Ok);
+      }
+      return m;
+    }
+
+    const a = await superMember(true);
+    await waitFor('the only member is active on both partitions', () => a.updates.length === 2);
+    assert.deepEqual(a.updates, [{ partition: 0, active: true }, { partition: 1, active: true }]);
+    const bm = await superMember(false);
+    await waitFor('partition 1 asks its active member to step down', () => a.updates.length === 3);
+    assert.deepEqual(a.updates[2], { partition: 1, active: false });
+    await bm.client.request({ key: Key.Metadata, streams: partitions }); // a round trip on the new member's connection
+    assert.deepEqual(bm.updates, [], 'the new member waits for the step-down answer');
+    a.held.splice(0).forEach((answer) => answer());
+    await waitFor('the new member takes partition 1', () => bm.updates.length === 1);
+    assert.deepEqual(bm.updates, [{ partition: 1, active: true }], 'partition 1 goes to member 1 of 2, partition 0 stays with member 0');
+
+    for (let i = 0; i < 10; i++) ch.publish(superStream, String(i % 2), Buffer.from(`m${i}-p${i % 2}`));
+    await waitFor('each partition reaches its own member', () => a.bodies[0]!.length === 5 && bm.bodies[1]!.length === 5);
+    assert.deepEqual(a.bodies[1], [], 'the member that stepped down reads nothing more from partition 1');
+    assert.deepEqual(bm.bodies[0], []);
+    assert.ok(a.bodies[0]!.every((x) => x.endsWith('-p0')) && bm.bodies[1]!.every((x) => x.endsWith('-p1')));
+
+    await bm.client.close();
+    await waitFor('the remaining member takes partition 1 back', () => a.updates.length === 4);
+    assert.deepEqual(a.updates[3], { partition: 1, active: true });
+    await waitFor('and reads it from the offset it answered (first)', () => a.bodies[1]!.length === 5);
+
+    await a.client.close();
+    for (const p of partitions) await ch.deleteQueue(p);
+    await ch.deleteExchange(superStream);
+    await amqpConn.close();
   });
 });

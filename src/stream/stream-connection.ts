@@ -40,8 +40,8 @@ export class StreamConnection {
   readonly subscriptions = new Map<number, Subscription>();
   /** Subscriptions in a single-active-consumer group: the group and this connection's member. */
   private readonly groupMembers = new Map<Subscription, { group: string; member: GroupMember }>();
-  /** consumer_update requests sent, awaiting the client's offset. */
-  private readonly consumerUpdates = new Map<number, Subscription>();
+  /** consumer_update requests sent, awaiting the client's answer (an offset, used on activation). */
+  private readonly consumerUpdates = new Map<number, { sub: Subscription; active: boolean }>();
   private serverCorrelation = 0;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private lastReceived = Date.now();
@@ -275,10 +275,14 @@ export class StreamConnection {
         return;
       }
       case Key.ConsumerUpdate: {
-        // The client's answer: the subscription now active starts where it says.
-        const sub = this.consumerUpdates.get(q.correlationId);
+        // The client's answer: a subscription made active starts where it says; one asked to step
+        // down has stopped, so its group's next active member can take over.
+        const update = this.consumerUpdates.get(q.correlationId);
         this.consumerUpdates.delete(q.correlationId);
-        if (sub && this.subscriptions.get(sub.id) === sub) sub.activate(startOffset(sub.stream, q.offset));
+        if (!update || this.subscriptions.get(update.sub.id) !== update.sub) return;
+        if (update.active) return update.sub.activate(startOffset(update.sub.stream, q.offset));
+        const g = this.groupMembers.get(update.sub);
+        if (g) update.sub.stream.singleActive.steppedDown(g.group, g.member);
         return;
       }
       case Key.ExchangeCommandVersions:
@@ -362,17 +366,29 @@ export class StreamConnection {
     const sub = new Subscription(id, s, properties, start, credit, sink, !singleActive);
     this.subscriptions.set(id, sub);
     if (singleActive) {
-      const member: GroupMember = { activate: () => this.sendConsumerUpdate(sub) };
+      const member: GroupMember = {
+        activate: () => this.sendConsumerUpdate(sub, true),
+        deactivate: () => {
+          sub.deactivate();
+          this.sendConsumerUpdate(sub, false);
+        },
+      };
       this.groupMembers.set(sub, { group, member });
-      s.singleActive.join(group, member);
+      s.singleActive.join(group, member, this.partitionIndex(properties['super-stream'], name));
     }
   }
 
-  /** Tells the client its subscription is now its group's active one; it answers with an offset. */
-  private sendConsumerUpdate(sub: Subscription): void {
+  /** The stream's place among its super stream's partitions (RabbitMQ 3.11+), -1 when it is none. */
+  private partitionIndex(superStream: string | undefined, stream: string): number {
+    if (superStream === undefined) return -1;
+    return this.ctx.partitions(this.vhost, superStream)?.indexOf(stream) ?? -1;
+  }
+
+  /** Tells the client its subscription is now its group's active one (or no longer); it answers with an offset. */
+  private sendConsumerUpdate(sub: Subscription, active: boolean): void {
     const correlationId = ++this.serverCorrelation;
-    this.consumerUpdates.set(correlationId, sub);
-    this.send(R.consumerUpdate(correlationId, sub.id, true));
+    this.consumerUpdates.set(correlationId, { sub, active });
+    this.send(R.consumerUpdate(correlationId, sub.id, active));
   }
 
   /** Stops a subscription; in a single-active-consumer group, the next member takes over. */

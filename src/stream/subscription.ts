@@ -13,8 +13,23 @@ export interface DeliverySink {
   onDrain(fn: () => void): void;
 }
 
+/**
+ * A new subscription's first chunk waits this long after the subscribe response. Clients such as
+ * rabbitmq-stream-js-client resolve their subscribe call several promise turns after reading the
+ * response, and a chunk read in the same socket read reaches the message handler before the caller
+ * holds its consumer object: the client's offset-tracking example (and its suite's offset test) call
+ * `consumer.storeOffset()` from the handler, which then throws. RabbitMQ's reader sends the first
+ * chunk with a sendfile from the log after the response, and that gap is enough in practice; with
+ * Warren's setImmediate it was not (the suite's test failed every run, and passed 8 of 8 with this
+ * delay at load 12 on 2 cores). It costs a subscribe 10 ms, nothing per message.
+ */
+const FIRST_DELIVERY_DELAY_MS = 10;
+
 export class Subscription {
   private stopListening: () => void;
+  private readonly firstDelivery: NodeJS.Timeout;
+  /** False until FIRST_DELIVERY_DELAY_MS after the subscribe response. */
+  private started = false;
   private scheduled = false;
   private waitingForDrain = false;
   private stopped = false;
@@ -37,7 +52,10 @@ export class Subscription {
   ) {
     this.stopListening = stream.log.onAppend(() => this.schedule());
     stream.consumers++;
-    this.schedule();
+    this.firstDelivery = setTimeout(() => {
+      this.started = true;
+      this.schedule();
+    }, FIRST_DELIVERY_DELAY_MS);
   }
 
   /** A single-active-consumer group's turn: deliveries start at `offset`. */
@@ -47,13 +65,18 @@ export class Subscription {
     this.schedule();
   }
 
+  /** Its group chose another member: no more deliveries until activate(). */
+  deactivate(): void {
+    this.active = false;
+  }
+
   addCredit(n: number): void {
     this.credit = Math.min(this.credit + n, 0xffff * 16);
     this.schedule();
   }
 
   private schedule(): void {
-    if (this.scheduled || this.stopped || this.waitingForDrain || !this.active) return;
+    if (this.scheduled || this.stopped || this.waitingForDrain || !this.active || !this.started) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -63,7 +86,7 @@ export class Subscription {
 
   private pump(): void {
     // A bounded batch per turn keeps one busy subscription from starving the event loop.
-    for (let n = 0; n < 64 && this.credit > 0 && !this.stopped; n++) {
+    for (let n = 0; n < 64 && this.credit > 0 && this.active && !this.stopped; n++) {
       const chunk = this.stream.log.read(this.nextOffset, DELIVER_PREFIX);
       if (!chunk) return;
       this.nextOffset = chunk.firstOffset + chunk.records;
@@ -86,6 +109,7 @@ export class Subscription {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    clearTimeout(this.firstDelivery);
     this.stream.consumers--;
     this.stopListening();
   }
