@@ -5,6 +5,8 @@
  *   C <ids...>  after whenDurable fired for them (so a reported confirm really happened)
  *   D <ids...>  after shift() returned them (delivered)
  *   A <ids...>  before settle() (so an ack that happened is always reported)
+ *   K           when a compaction replaced a segment file (segment-compactor.ts; a pass is started
+ *               every 20 ms, so kills land before, inside and after its steps)
  * The parent SIGKILLs it at a random moment, then recovers a copy of the data dir and checks:
  * every confirmed and not acked message is there, in order, intact, once, transient ones are not,
  * and delivered-unacked ones are flagged redelivered. The child then restarts on the original dir.
@@ -43,14 +45,16 @@ if (process.env.WARREN_STORE_CRASH_CHILD) {
     const confirmed = new Set<number>();
     const acked = new Set<number>();
     const delivered = new Set<number>();
+    let compacted = 0;
     let totalChecked = 0;
     let trusted = 0;
     let done = 0;
     for (let i = 0; i < iterations && (i < 5 || Date.now() < deadline); i++) {
       const clean = i % 3 === 2;
-      const out = await runAndKill(dir, (i + 1) * 10_000_000, 80 + Math.random() * 500, clean ? 'SIGTERM' : 'SIGKILL');
+      const out = await runAndKill(dir, (i + 1) * 10_000_000, 80 + Math.random() * 800, clean ? 'SIGTERM' : 'SIGKILL');
       for (const line of out.split('\n')) {
         const [kind, ...rest] = line.split(' ');
+        if (kind === 'K') compacted++;
         const target = kind === 'C' ? confirmed : kind === 'A' ? acked : kind === 'D' ? delivered : undefined;
         // The last line may be cut by the kill: only whole numbers count.
         if (target) for (const id of rest) if (/^\d+$/.test(id)) target.add(Number(id));
@@ -64,9 +68,10 @@ if (process.env.WARREN_STORE_CRASH_CHILD) {
       done++;
     }
     assert.ok(confirmed.size > done * 10, `confirmed ${confirmed.size} messages over ${done} crashes`);
+    assert.ok(compacted > 0, 'segments were compacted while the child ran');
     process.stderr.write(
       `store crash test: ${done} cycles (kill -9, every third a clean stop), ${confirmed.size} confirmed messages checked, ` +
-        `${trusted} segments verified by the clean-shutdown marker\n`,
+        `${trusted} segments verified by the clean-shutdown marker, ${compacted} segments compacted\n`,
     );
     assert.ok(totalChecked > 0);
     if (done >= 3) assert.ok(trusted > 0, 'the clean stops gave the fast path something to verify');
@@ -133,7 +138,8 @@ function runAndKill(dir: string, firstId: number, afterMs: number, signal: 'SIGK
 }
 
 async function runChild(dir: string, firstId: number): Promise<void> {
-  const store = new MessageStore(dir, OPTIONS);
+  // The store logs each compaction in the turn its rename happened: report it from there.
+  const store = new MessageStore(dir, { ...OPTIONS, logger: (_level, msg) => msg === 'compacted a segment' && say('K') });
   const recovered = await store.open();
   const lists = QUEUES.map((name) => recovered.get('/')?.get(name) ?? store.create('/', name));
   const say = (line: string): void => {
@@ -157,6 +163,9 @@ async function runChild(dir: string, firstId: number): Promise<void> {
     process.exit(0);
   });
   say('READY');
+  setInterval(() => {
+    void store.compact();
+  }, 20);
   const turn = (): void => {
     // Publish a batch, confirm it when durable.
     const batch: number[] = [];

@@ -76,6 +76,18 @@ export class AckLog {
     this.fd = -1;
   }
 
+  /**
+   * Compaction dropped every record this log settles from the segment file: delete the file now
+   * (synchronously, so a later append starts a new one). Only with nothing pending.
+   */
+  clearAfterCompaction(changes: DataDirChanges | undefined): void {
+    this.close();
+    fs.rmSync(this.path, { force: true });
+    changes?.remove(this.path);
+    this.size = 0;
+    this.crc = 0;
+  }
+
   /** The segment is gone: drop pending ranges, close and unlink (off the main thread). */
   remove(onError: (err: Error) => void, changes: DataDirChanges | undefined): void {
     this.pending = [];

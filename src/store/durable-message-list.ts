@@ -38,6 +38,7 @@ import { DeliveredMark } from './delivered-mark.js';
 import { Segment } from './segment.js';
 import { SegmentReader, type SegmentSource } from './segment-reader.js';
 import { SegmentWriter } from './segment-writer.js';
+import { COMPACT_BELOW_LIVE, type CompactionHost } from './segment-compactor.js';
 import { StoredEnvelope } from './stored-envelope.js';
 import { SeqHeap } from './seq-heap.js';
 
@@ -100,7 +101,7 @@ function messageMemorySize(message: Message): number {
   return message.body.length + message.rawProperties.length;
 }
 
-export class DurableMessageList implements MessageList, WriteClient, SegmentSource {
+export class DurableMessageList implements MessageList, WriteClient, SegmentSource, CompactionHost {
   private _length = 0;
   private _bytes = 0;
   private nextSeq: number;
@@ -141,14 +142,14 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
   private closed = false;
   private readonly transient: boolean;
   /** Replication's change feed (cluster leader, durable lists only). */
-  private readonly changes: DataDirChanges | undefined;
+  readonly changes: DataDirChanges | undefined;
 
   constructor(
     readonly vhost: string,
     readonly name: string,
     /** This queue's directory. */
     readonly dir: string,
-    private readonly persister: Persister,
+    readonly persister: Persister,
     private readonly log: StoreLogger,
     private readonly options: DurableListOptions,
     recovered: RecoveredQueueState | undefined,
@@ -236,6 +237,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     segment.end += recordLength;
     segment.endSeq = seq + 1;
     segment.live++;
+    segment.records++;
     if (message.persistent && !this.transient) {
       segment.persistentRecords++;
       segment.persistentBodyBytes += body.length;
@@ -415,6 +417,49 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     active.endSeq = this.nextSeq;
     this.active = undefined;
     this.retire(active);
+  }
+
+  /**
+   * Segments worth compacting now (segment-compactor.ts): not the active one, every live message in
+   * them already read into memory (the list never reads them again; they are kept for recovery
+   * only), and fewer than a quarter of their records live.
+   */
+  compactionCandidates(now: number): Segment[] {
+    if (this.closed || this.transient) return [];
+    const below = this.compactableBelow();
+    const out: Segment[] = [];
+    for (const s of this.segments) {
+      if (s.endSeq > below) break;
+      if (!s.compacting && this.worthCompacting(s) && s.compactRetryAt <= now) out.push(s);
+    }
+    return out;
+  }
+
+  /** CompactionHost: checked again before each step, since the list may have moved on. */
+  stillCompactable(segment: Segment): boolean {
+    return !this.closed && segment.endSeq <= this.compactableBelow() && this.worthCompacting(segment);
+  }
+
+  /** CompactionHost: the file is replaced, its cached chunk and read fd must go. */
+  replacing(segment: Segment): void {
+    this.reader.forget(segment);
+  }
+
+  private worthCompacting(s: Segment): boolean {
+    return (
+      s !== this.active &&
+      !s.deleted &&
+      s.live > 0 &&
+      s.live < s.records * COMPACT_BELOW_LIVE &&
+      s.live * 2 <= s.compactSkippedAtLive
+    );
+  }
+
+  /** Seqs below this are never read from disk again: ready ones are in the head window or requeued, the rest out with consumers. */
+  private compactableBelow(): number {
+    if (!this.paging) return this.nextSeq;
+    if (this.regionCount > 0) return this.reader.firstUnread;
+    return this.tail.peek()?.seq ?? this.nextSeq;
   }
 
   /** The segments the clean-shutdown marker can vouch for: all written, whole-file crc known. */

@@ -18,6 +18,9 @@
  *     0000000000041235.seg ...            a new segment every segmentBytes (16 MiB); a segment and its
  *                                         .ack are deleted once every message in them is settled (the
  *                                         active one too, by the store's sweep, once the queue is drained)
+ *                                         and rewritten in place with only its live records once fewer
+ *                                         than a quarter are live (segment-compactor.ts; its `.seg.tmp`
+ *                                         while that runs, deleted by recovery if a crash left it)
  *   journal/0000000000000001.wal          shared write-ahead journal of group-commit rounds with many busy
  *                                         queues, deleted once checkpointed, replayed at open (journal.ts)
  *   transient/<h(vhost)>/<h(queue)>.<n>/  pages of a non-durable queue beyond its memory window: .seg files

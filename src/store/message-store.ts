@@ -14,6 +14,7 @@ import { DEFAULT_LIST_OPTIONS, DurableMessageList, type DurableListOptions } fro
 import { silentLogger, type StoreLogger } from './logger.js';
 import { Journal, replayJournal } from './journal.js';
 import { DIRECT_SYNCS, Persister } from './persister.js';
+import { compactSegment } from './segment-compactor.js';
 import { QUEUE_META_FILE, ScratchBuffer, newRecoveryTotals, recoverQueueDir, type QueueMeta } from './recovery.js';
 
 export interface MessageStoreOptions extends Partial<DurableListOptions> {
@@ -50,6 +51,10 @@ export class MessageStore {
   private readonly cleanQueues = new Map<string, CleanSegment[]>();
   private closed = false;
   private lock: DataDirLock | undefined;
+  /** The compaction pass under way, if one is. */
+  private compaction: Promise<number> | undefined;
+  /** Segments compacted, and the bytes that gave back, since open (tests, benchmarks). */
+  readonly compactionStats = { segments: 0, bytesBefore: 0, bytesAfter: 0 };
   readonly dataDir: string;
 
   constructor(dataDir: string, options: MessageStoreOptions = {}) {
@@ -148,6 +153,40 @@ export class MessageStore {
     for (const list of this.lists.values()) list.releaseDrainedSegment();
     for (const list of this.transientLists) list.releaseDrainedSegment();
     this.persister.checkpointIfIdle();
+    void this.compact();
+  }
+
+  /**
+   * Compact every segment worth it (segment-compactor.ts), one at a time, reading at most
+   * COMPACT_READ_BYTES per pass (the next sweep goes on). Resolves with the number compacted; a
+   * call while a pass is under way joins it.
+   */
+  compact(): Promise<number> {
+    this.compaction ??= this.compactPass().finally(() => {
+      this.compaction = undefined;
+    });
+    return this.compaction;
+  }
+
+  private async compactPass(): Promise<number> {
+    let budget = COMPACT_READ_BYTES;
+    let done = 0;
+    for (const list of [...this.lists.values()]) {
+      for (const segment of list.compactionCandidates(Date.now())) {
+        if (this.closed || budget <= 0) return done;
+        budget -= segment.written;
+        const result = await compactSegment(list, segment, this.log);
+        if (!result) continue;
+        done++;
+        const st = this.compactionStats;
+        st.segments++;
+        st.bytesBefore += result.before;
+        st.bytesAfter += result.after;
+        this.persister.wrote(result.after);
+        this.log('debug', 'compacted a segment', { queue: list.name, vhost: list.vhost, file: segment.path, ...result });
+      }
+    }
+    return done;
   }
 
   /**
@@ -257,8 +296,10 @@ export class MessageStore {
   };
 }
 
-/** How often drained queues give their last segment file back. */
+/** How often drained queues give their last segment file back (and compaction runs). */
 const SWEEP_INTERVAL_MS = 2000;
+/** Segment bytes one compaction pass reads at most (a 1 GiB backlog acked out of order is compacted in a few sweeps). */
+const COMPACT_READ_BYTES = 256 * 1024 * 1024;
 
 function key(vhost: string, name: string): string {
   return `${vhost}\u0000${name}`;

@@ -197,6 +197,16 @@ export class Persister {
     this.journal?.addTombstone(this.journal.relative(file));
   }
 
+  /**
+   * `file` is about to be replaced (compaction): tombstone it in the journal and call back once a
+   * round made that durable, so no replay can ever write its old bytes into the new file.
+   */
+  forgetFileDurably(file: string, callback: () => void): void {
+    this.forgetFile(file);
+    this.onDurable(this.open.id, callback);
+    this.schedule();
+  }
+
   /** Store sweep: if the journal got nothing since the last sweep, the next round seals it for a checkpoint. */
   checkpointIfIdle(): void {
     if (this.journal?.idleWithEntries()) {

@@ -372,6 +372,7 @@ async function recoverSegment(
     segment.end = segment.written = size;
     segment.endSeq = scan.lastSeq + 1;
     segment.live = scan.live;
+    segment.records = scan.records;
     segment.liveBits = scan.liveBits();
     segment.persistentRecords = scan.persistent;
     segment.persistentBodyBytes = scan.persistentBodyBytes;

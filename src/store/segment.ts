@@ -30,6 +30,17 @@ export class Segment {
   /** Records not yet settled (ready, or out with a consumer). */
   live = 0;
   /**
+   * Records in the file (settled or not): with `live` it tells the compactor (segment-compactor.ts)
+   * how much of the file is dead weight. After a compaction, the records it kept.
+   */
+  records = 0;
+  /** A compaction of this segment is under way. */
+  compacting = false;
+  /** A compaction found too little to gain with this many live: try again once half of them are gone. */
+  compactSkippedAtLive = Infinity;
+  /** A compaction failed (I/O): not before this time (ms since epoch). */
+  compactRetryAt = 0;
+  /**
    * Recovered segments with holes (acked or transient records dropped at recovery): bit i set
    * means seq firstSeq+i is live. Undefined means every record in the file is live, which is
    * always the case for segments written by this process (settled records are never read back).
