@@ -78,26 +78,38 @@ export async function flood(b: BrokerProcess, seconds: number): Promise<Sample[]
   ];
 }
 
-/** Confirmed persistent throughput into one durable queue, then into 100 busy durable queues. */
+/**
+ * Confirmed persistent throughput into one durable queue, then into 100 busy durable queues. The
+ * original comparison (1 queue with 4 publishers and 4 consumers against 100 queues with 100 of
+ * each) mixes the cost of 100 connections with that of 100 queues, so a third run puts the same 100
+ * publishers and 100 consumers on ONE queue: against it the number of queues is the only variable.
+ */
 export async function manyDurableQueues(b: BrokerProcess, seconds: number): Promise<Sample[]> {
   const common = ['--persistent', '--size', '1024', '--manual-ack', '--prefetch', '100', '--warmup', '2'];
+  const hundredClients = ['--publishers', '100', '--consumers', '100', '--consumer-connections', '10', '--publisher-threads', '2', '--confirm', '16'];
   const one = await perf(b, [...common, '--queues', '1', '--publishers', '4', '--consumers', '4', '--confirm', '256'], seconds);
   await sleep(1000);
-  const many = await perf(
-    b,
-    [...common, '--queues', '100', '--publishers', '100', '--consumers', '100', '--consumer-connections', '10', '--publisher-threads', '2', '--confirm', '16'],
-    seconds,
-  );
+  const oneSameClients = await perf(b, [...common, '--queues', '1', ...hundredClients], seconds);
+  await sleep(1000);
+  const many = await perf(b, [...common, '--queues', '100', ...hundredClients], seconds);
   const rate = (p: Perf): number | null => ('error' in p ? null : p.confirm_rate);
+  const pct = (a: number | null, base: number | null): number | null => (base && a !== null ? Math.round((a / base) * 100) : null);
   const r1 = rate(one);
+  const r1c = rate(oneSameClients);
   const r100 = rate(many);
-  const ratio = r1 && r100 !== null ? Math.round((r100 / r1) * 100) : null;
-  log(`many-durable-queues: 1 queue ${r1} confirmed msg/s, 100 queues ${r100} (${ratio} %)`);
-  const raw = { one, many };
+  const ratio = pct(r100, r1);
+  const ratioSameClients = pct(r100, r1c);
+  log(
+    `many-durable-queues: 1 queue ${r1} confirmed msg/s (4 clients), 1 queue ${r1c} (100 clients), 100 queues ${r100} ` +
+      `(${ratio} % of the first, ${ratioSameClients} % of the second)`,
+  );
+  const raw = { one, oneSameClients, many };
   return [
     sample('many-durable-queues', 'one_queue_confirm_rate', r1, raw, perfError(one)),
+    sample('many-durable-queues', 'one_queue_100_clients_confirm_rate', r1c, raw, perfError(oneSameClients)),
     sample('many-durable-queues', 'hundred_queues_confirm_rate', r100, raw, perfError(many)),
     sample('many-durable-queues', 'hundred_vs_one_pct', ratio, raw),
+    sample('many-durable-queues', 'hundred_vs_one_same_clients_pct', ratioSameClients, raw),
   ];
 }
 
