@@ -97,6 +97,10 @@ export interface BrokerOptions {
   streamAdvertisedHost?: string;
   /** Port stream clients are told to connect to (stream.advertised_port). */
   streamAdvertisedPort?: number;
+  /** Stream protocol over TLS (stream.listeners.ssl.default), with the AMQPS settings `tls` (ssl_options). */
+  streamTlsPort?: number;
+  /** Port TLS stream clients are told to connect to (stream.advertised_tls_port). Default: the bound TLS port. */
+  streamAdvertisedTlsPort?: number;
   /** A delivery not acknowledged within this many ms closes its channel (consumer_timeout). Default: RabbitMQ's 30 minutes. */
   consumerTimeout?: number;
   /** Log to stdout (log.console). */

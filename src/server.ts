@@ -172,6 +172,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     const prometheusTls = this.options.prometheusTls && tlsServerOptions(this.options.prometheusTls);
     for (const tls of [this.options.tls, this.options.managementTls]) if (tls) tlsServerOptions(tls);
     this.listeners?.reloadTls();
+    this.streamServer?.reloadTls();
     this.management?.reloadTls();
     if (prometheusTls) this.prometheus?.reloadTls(prometheusTls);
     this.log('info', 'TLS certificates reloaded', {});
@@ -192,18 +193,24 @@ export class Broker implements BrokerContext, ManagedBroker {
       vhosts: this.vhosts,
       log: this.log,
       authenticate: (u, p, addr) => this.authenticate(u, p, addr),
+      saslMechanisms: (socket) => this.saslMechanisms(socket),
+      externalUser: (socket) => this.login('EXTERNAL', Buffer.alloc(0), socket).user,
       isLoopbackOnly: (u, addr) => this.options.loopbackUsers.includes(u) && !isLoopback(addr),
     }, this.streams, {
       advertisedHost: this.options.streamAdvertisedHost ?? (host === '0.0.0.0' || host === '::' ? hostname() : host),
       advertisedPort: this.options.streamAdvertisedPort ?? port,
+      advertisedTlsPort: this.options.streamAdvertisedTlsPort ?? this.options.streamTlsPort ?? 0,
       frameMax: 1_048_576,
       heartbeat: this.options.heartbeat,
       serverVersion: '3.10.8',
     });
+    const tlsPort = this.options.streamTlsPort;
+    if (tlsPort !== undefined && !this.options.tls) throw new Error('stream.listeners.ssl needs TLS settings (ssl_options.certfile and keyfile)');
     try {
-      this.streamServer = await StreamServer.start(bridge, port, host);
+      const tls = tlsPort !== undefined ? { settings: this.options.tls!, port: tlsPort, log: this.log } : undefined;
+      this.streamServer = await StreamServer.start(bridge, port, host, tls);
     } catch (e) {
-      if (explicit !== undefined) {
+      if (explicit !== undefined || tlsPort !== undefined) {
         await this.close();
         throw e;
       }
@@ -212,7 +219,8 @@ export class Broker implements BrokerContext, ManagedBroker {
     }
     this.streamPort = this.streamServer.port;
     if (this.options.streamAdvertisedPort === undefined) bridge.advertisedPort = this.streamPort;
-    this.log('info', 'stream listening', { port: this.streamPort, host });
+    if (this.options.streamAdvertisedTlsPort === undefined) bridge.advertisedTlsPort = this.streamServer.tlsPort;
+    this.log('info', 'stream listening', { port: this.streamPort, host, ...(tlsPort !== undefined ? { tlsPort: this.streamServer.tlsPort } : {}) });
   }
 
   /** Recover durable queues' messages and the definitions from the data dir. */
@@ -328,6 +336,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     if (this.managementPort > 0) listeners.push({ protocol: o.managementTls ? 'https' : 'http', host: o.managementHost, port: this.managementPort });
     if (this.prometheusPort > 0) listeners.push({ protocol: o.prometheusTls ? 'https/prometheus' : 'http/prometheus', host: o.prometheusHost, port: this.prometheusPort });
     if (this.streamPort > 0) listeners.push({ protocol: 'stream', host: o.streamHost ?? o.host, port: this.streamPort });
+    if (this.streamServer?.tlsPort) listeners.push({ protocol: 'stream/ssl', host: o.streamHost ?? o.host, port: this.streamServer.tlsPort });
     return {
       listeners,
       memoryHighWatermark: this.memoryHighWatermarkSetting,

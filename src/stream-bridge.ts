@@ -3,6 +3,7 @@
  * stream creation with RabbitMQ's argument checks, and super-stream routing over the vhost's
  * bindings (a super stream is a direct exchange whose bindings lead to its partition streams).
  */
+import type { Socket } from 'node:net';
 import type { UserStore } from './auth/users.js';
 import type { Logger } from './logger.js';
 import type { StreamBrokerContext, Permission } from './stream/stream-context.js';
@@ -16,6 +17,8 @@ export interface StreamBridgeHost {
   readonly vhosts: ReadonlyMap<string, VirtualHost>;
   readonly log: Logger;
   authenticate(username: string, password: string, remoteAddress: string): { name: string } | undefined;
+  saslMechanisms(socket: Socket): string[];
+  externalUser(socket: Socket): { name: string } | undefined;
   isLoopbackOnly(username: string, remoteAddress: string): boolean;
   saveDefinitions(): void;
 }
@@ -23,6 +26,7 @@ export interface StreamBridgeHost {
 export interface StreamBridgeOptions {
   advertisedHost: string;
   advertisedPort: number;
+  advertisedTlsPort: number;
   frameMax: number;
   heartbeat: number;
   serverVersion: string;
@@ -36,6 +40,9 @@ export function createStreamBridge(host: StreamBridgeHost, streams: StreamManage
     connections,
     advertisedHost: o.advertisedHost,
     advertisedPort: o.advertisedPort,
+    advertisedTlsPort: o.advertisedTlsPort,
+    saslMechanisms: (socket) => host.saslMechanisms(socket),
+    externalUser: (socket) => host.externalUser(socket),
     frameMax: o.frameMax,
     heartbeat: o.heartbeat,
     serverVersion: o.serverVersion,

@@ -42,6 +42,8 @@ describe('rabbitmq.conf parsing', () => {
       'stream.listeners.tcp.default = 127.0.0.1:5553',
       'stream.advertised_host = mq.example.com',
       'stream.advertised_port = 15552',
+      'stream.listeners.ssl.default = 5551',
+      'stream.advertised_tls_port = 15551',
       'loopback_users.guest = false',
       'loopback_users.local = true',
       'default_user = admin',
@@ -93,6 +95,8 @@ describe('rabbitmq.conf parsing', () => {
     assert.equal(o.streamHost, '127.0.0.1');
     assert.equal(o.streamAdvertisedHost, 'mq.example.com');
     assert.equal(o.streamAdvertisedPort, 15552);
+    assert.equal(o.streamTlsPort, 5551);
+    assert.equal(o.streamAdvertisedTlsPort, 15551);
     assert.deepEqual(o.loopbackUsers, ['local']);
     assert.equal(o.defaultUser, 'admin');
     assert.equal(o.defaultPass, 'pw');

@@ -36,6 +36,7 @@ const SETTINGS = {
   'stream-bind': { opt: 'streamHost', env: 'WARREN_STREAM_BIND', type: 'string', help: 'stream protocol address (default: --bind)', def: undefined },
   'stream-advertised-host': { opt: 'streamAdvertisedHost', env: 'WARREN_STREAM_ADVERTISED_HOST', type: 'string', help: 'host stream clients are told to connect to', def: undefined },
   'stream-advertised-port': { opt: 'streamAdvertisedPort', env: 'WARREN_STREAM_ADVERTISED_PORT', type: 'number', help: 'port stream clients are told to connect to', def: undefined },
+  'stream-tls-port': { opt: 'streamTlsPort', env: 'WARREN_STREAM_TLS_PORT', type: 'number', help: 'stream protocol over TLS (needs --tls-cert and --tls-key)', def: undefined },
   'node-name': { opt: 'nodeName', env: 'WARREN_NODE_NAME', type: 'string', help: 'this node\'s name in a cluster, e.g. warren-1', def: 'warren@<host name>' },
   'log-file': { opt: 'logFile', env: 'WARREN_LOG_FILE', type: 'string', help: 'also log to this file (reopened on SIGUSR1/SIGHUP)', def: undefined },
   'log-formatter': { opt: 'logFormatter', env: 'WARREN_LOG_FORMATTER', type: 'string', help: 'json | plaintext', def: 'json' },

@@ -119,6 +119,8 @@ const HANDLERS: Array<[string, Handler]> = [
   }],
   ['stream.advertised_host', (b, x) => void (b.o.streamAdvertisedHost = x)],
   ['stream.advertised_port', (b, x) => void (b.o.streamAdvertisedPort = v.port(x))],
+  ['stream.listeners.ssl.*', (b, x) => void (b.o.streamTlsPort = v.listenAddress(x, ANY_HOST).port)],
+  ['stream.advertised_tls_port', (b, x) => void (b.o.streamAdvertisedTlsPort = v.port(x))],
   ['loopback_users', (b, x) => void (v.oneOf(x, ['none'] as const), (b.loopbackUsers = []))],
   ['loopback_users.*', (b, x, key) => {
     const user = key.slice('loopback_users.'.length);

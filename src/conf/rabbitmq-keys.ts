@@ -60,8 +60,8 @@ const PATTERNS = [
   'prometheus.ssl.inactivity_timeout', 'prometheus.ssl.max_keepalive', 'prometheus.ssl.request_timeout',
   'prometheus.ssl.reuse_sessions', 'prometheus.ssl.secure_renegotiate', 'prometheus.ssl.shutdown_timeout',
   // stream plugin details
-  'stream.listeners.ssl', 'stream.listeners.ssl.*', 'stream.num_acceptors.*', 'stream.tcp_listen_options',
-  'stream.tcp_listen_options.**', 'stream.advertised_tls_host', 'stream.advertised_tls_port', 'stream.ssl_cert_login',
+  'stream.listeners.ssl', 'stream.num_acceptors.*', 'stream.tcp_listen_options',
+  'stream.tcp_listen_options.**', 'stream.advertised_tls_host', 'stream.ssl_cert_login',
   'stream.credits_required_for_unblocking', 'stream.frame_max', 'stream.heartbeat', 'stream.initial_credits',
   // plugins with no Warren counterpart
   'mqtt.**', 'stomp.**', 'web_mqtt.**', 'web_stomp.**', 'amqp1_0.**', 'auth_ldap.**', 'auth_http.**',

@@ -5,6 +5,7 @@
  * RabbitMQ does.
  */
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { parseCredentials } from '../auth/sasl.js';
 import { Code, Key, OffsetType, SERVER_COMMAND_VERSIONS } from './constants.js';
 import { StreamDecodeError, StreamReader } from './codec.js';
@@ -68,6 +69,11 @@ export class StreamConnection {
     ctx.connectionOpened(this);
   }
 
+  /** As RabbitMQ: a client connected over TLS is told the TLS port, to reconnect over TLS. */
+  private get advertisedPort(): number {
+    return this.socket instanceof TLSSocket ? this.ctx.advertisedTlsPort : this.ctx.advertisedPort;
+  }
+
   get isOpen(): boolean {
     return this.state === 'ready';
   }
@@ -122,7 +128,7 @@ export class StreamConnection {
         return;
       case 'sasl':
         if (q.key === Key.SaslHandshake) {
-          this.send(R.saslHandshakeResponse(q.correlationId, ['PLAIN', 'AMQPLAIN']));
+          this.send(R.saslHandshakeResponse(q.correlationId, this.ctx.saslMechanisms(this.socket)));
           return;
         }
         if (q.key === Key.SaslAuthenticate) return this.authenticate(q.correlationId, q.mechanism, q.response);
@@ -144,7 +150,7 @@ export class StreamConnection {
         this.state = 'ready';
         this.send(R.openResponse(q.correlationId, Code.Ok, {
           advertised_host: this.ctx.advertisedHost,
-          advertised_port: String(this.ctx.advertisedPort),
+          advertised_port: String(this.advertisedPort),
         }));
         this.startHeartbeats();
         return;
@@ -157,12 +163,14 @@ export class StreamConnection {
   }
 
   private authenticate(correlationId: number, mechanism: string, response: Buffer): void {
-    if (mechanism !== 'PLAIN' && mechanism !== 'AMQPLAIN') {
+    if (!this.ctx.saslMechanisms(this.socket).includes(mechanism)) {
       this.send(R.simpleResponse(Key.SaslAuthenticate, correlationId, Code.SaslMechanismNotSupported));
       return;
     }
-    const creds = parseCredentials(mechanism, response);
-    const user = creds && this.ctx.authenticate(creds.username, creds.password, this.socket.remoteAddress ?? '');
+    const creds = mechanism === 'EXTERNAL' ? undefined : parseCredentials(mechanism, response);
+    const user = mechanism === 'EXTERNAL'
+      ? this.ctx.externalUser(this.socket)
+      : creds && this.ctx.authenticate(creds.username, creds.password, this.socket.remoteAddress ?? '');
     if (!user || user === 'loopback') {
       const code = user === 'loopback' ? Code.SaslAuthenticationFailureLoopback : Code.AuthenticationFailure;
       this.send(R.simpleResponse(Key.SaslAuthenticate, correlationId, code));
@@ -261,7 +269,7 @@ export class StreamConnection {
       }
       case Key.Metadata: {
         const list = q.streams.map((name) => ({ name, code: streams.get(this.vhost, name) ? Code.Ok : Code.StreamDoesNotExist }));
-        this.send(R.metadataResponse(q.correlationId, { host: this.ctx.advertisedHost, port: this.ctx.advertisedPort }, list));
+        this.send(R.metadataResponse(q.correlationId, { host: this.ctx.advertisedHost, port: this.advertisedPort }, list));
         return;
       }
       case Key.Route: {

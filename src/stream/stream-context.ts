@@ -3,6 +3,7 @@
  * import the broker's assembly: authentication and permissions, stream creation and deletion (which
  * go through the vhost so a stream is also a queue there), super-stream routing, advertised address.
  */
+import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
 import type { Stream, StreamManager } from './stream-manager.js';
 
@@ -13,6 +14,10 @@ export interface StreamBrokerContext {
   readonly log: Logger;
   /** undefined = refused; 'loopback' = the user may only connect from localhost. */
   authenticate(username: string, password: string, remoteAddress: string): { name: string } | 'loopback' | undefined;
+  /** SASL mechanisms offered on this socket (auth_mechanisms; EXTERNAL only to TLS clients with a certificate). */
+  saslMechanisms(socket: Socket): string[];
+  /** EXTERNAL: the user the client certificate names (ssl_cert_login_from), undefined when refused. */
+  externalUser(socket: Socket): { name: string } | undefined;
   hasVhost(vhost: string, user: string): boolean;
   /** Throws (any error) when the user lacks `access` on the queue `name`. */
   checkPermission(user: string, vhost: string, access: Permission, name: string): void;
@@ -25,6 +30,8 @@ export interface StreamBrokerContext {
   partitions(vhost: string, superStream: string): string[] | undefined;
   readonly advertisedHost: string;
   advertisedPort: number;
+  /** Told to clients connected over TLS (stream.advertised_tls_port). */
+  advertisedTlsPort: number;
   readonly frameMax: number;
   readonly heartbeat: number;
   serverVersion: string;

@@ -20,10 +20,12 @@ export interface DeliverySink {
  * holds its consumer object: the client's offset-tracking example (and its suite's offset test) call
  * `consumer.storeOffset()` from the handler, which then throws. RabbitMQ's reader sends the first
  * chunk with a sendfile from the log after the response, and that gap is enough in practice; with
- * Warren's setImmediate it was not (the suite's test failed every run, and passed 8 of 8 with this
- * delay at load 12 on 2 cores). It costs a subscribe 10 ms, nothing per message.
+ * Warren's setImmediate it was not (the suite's offset test failed every run). 10 ms passed 8 of 8
+ * runs of that test alone at load 12 on 2 cores but failed once in the whole suite there, the client
+ * process not being scheduled between the two writes; 50 ms leaves room for that. It costs a
+ * subscription with a backlog 50 ms before its first chunk, nothing per message.
  */
-const FIRST_DELIVERY_DELAY_MS = 10;
+const FIRST_DELIVERY_DELAY_MS = 50;
 
 export class Subscription {
   private stopListening: () => void;

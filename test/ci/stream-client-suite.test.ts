@@ -11,7 +11,11 @@
  * Inside the namespace Warren is node `rabbit@localhost` and advertises `localhost:5552` to stream
  * clients: the address the suite connects to, as a RabbitMQ node named after its host would
  * (the metadata tests expect the leader to be one of RABBIT_MQ_TEST_NODES, the address-resolver
- * tests expect the advertised host to be the node name's host part).
+ * tests expect the advertised host to be the node name's host part). It is configured as the
+ * suite's own rabbitmq.conf configures RabbitMQ: stream over TLS on 5551 and EXTERNAL among the
+ * mechanisms, with certificates made by openssl where the suite looks for tls-gen's
+ * (./tls-gen/basic/result/ under mocha's working directory, a temporary one here) and a user named
+ * after the client certificate's CN (ssl_cert_login_from = common_name).
  *
  * The test fails when mocha reports a failure. Tests that need what Warren does not have are
  * excluded by their full mocha title (EXCLUDED, each with its reason, printed at the start); tests the
@@ -20,23 +24,22 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { NODE_FLAGS } from '../../src/cli/node-flags.js';
+import { makeTestPki, opensslAvailable, type TestPki } from '../support/tls-certs.js';
 import { repoRoot, warrenCli } from '../support/warren-process.js';
 
 /** Full mocha titles ("describe … it") left out, and why. Keep it exact: no patterns. */
 const EXCLUDED: { title: string; reason: string }[] = [
-  {
-    title: 'connect using EXTERNAL auth',
-    reason: 'stream protocol over TLS (port 5551) is not implemented in Warren; the test also needs tls-gen certificates',
-  },
+  ...(opensslAvailable() ? [] : [{ title: 'connect using EXTERNAL auth', reason: 'openssl is missing here: no certificates for stream over TLS' }]),
 ];
 
 const PACKAGE_DIR = join(repoRoot, 'node_modules', 'rabbitmq-stream-js-client');
 const MOCHA = join(repoRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
+const WARRENCTL = join(repoRoot, 'dist', 'src', 'cli', 'warrenctl.js');
 const NAMESPACE = `warren-sjs-${process.pid % 100000}`;
 const SUITE_TIMEOUT_MS = 20 * 60_000;
 
@@ -81,22 +84,49 @@ const skip = skipReason();
 if (skip) process.stderr.write(`${skip}\n`);
 
 describe("rabbitmq-stream-js-client's own test suite against Warren", { skip, timeout: SUITE_TIMEOUT_MS + 60_000 }, () => {
-  let dataDir = '';
+  let work = '';
+  let pki: TestPki | undefined;
   let warren: ChildProcess | undefined;
   let warrenLog = '';
 
   before(async () => {
     process.stdout.write(`excluded from the suite (${EXCLUDED.length}):\n`);
     for (const e of EXCLUDED) process.stdout.write(`  - ${e.title}: ${e.reason}\n`);
-    dataDir = mkdtempSync(join(tmpdir(), 'warren-sjs-'));
+    work = mkdtempSync(join(tmpdir(), 'warren-sjs-'));
+    // Some tests read fixtures relative to the working directory (test/data/...).
+    symlinkSync(join(PACKAGE_DIR, 'test'), join(work, 'test'));
+    const conf = join(work, 'rabbitmq.conf');
+    writeFileSync(conf, 'stream.advertised_host = localhost\n');
+    if (opensslAvailable()) {
+      pki = makeTestPki('localhost');
+      const result = join(work, 'tls-gen', 'basic', 'result');
+      mkdirSync(result, { recursive: true });
+      copyFileSync(pki.caFile, join(result, 'ca_certificate.pem'));
+      copyFileSync(pki.clientCertFile, join(result, 'client_localhost_certificate.pem'));
+      copyFileSync(pki.clientKeyFile, join(result, 'client_localhost_key.pem'));
+      writeFileSync(conf, [
+        'stream.advertised_host = localhost',
+        'stream.listeners.ssl.default = 5551',
+        `ssl_options.cacertfile = ${pki.caBundleFile}`,
+        `ssl_options.certfile = ${pki.serverCertFile}`,
+        `ssl_options.keyfile = ${pki.serverKeyFile}`,
+        'ssl_options.verify = verify_peer',
+        'ssl_options.fail_if_no_peer_cert = false',
+        'auth_mechanisms.1 = PLAIN',
+        'auth_mechanisms.2 = AMQPLAIN',
+        'auth_mechanisms.3 = EXTERNAL',
+        'ssl_cert_login_from = common_name',
+        '',
+      ].join('\n'));
+    }
     process.on('exit', destroyNamespace);
     destroyNamespace();
     ip(['netns', 'add', NAMESPACE]);
     ip(['-n', NAMESPACE, 'link', 'set', 'lo', 'up']);
     warren = spawn('ip', ['netns', 'exec', NAMESPACE, process.execPath, ...NODE_FLAGS, warrenCli,
-      '--data-dir', dataDir,
+      '--config', conf,
+      '--data-dir', join(work, 'data'),
       '--node-name', 'rabbit@localhost',
-      '--stream-advertised-host', 'localhost',
       '--default-user', 'rabbit', '--default-pass', 'rabbit',
       '--log-level', 'info',
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -118,6 +148,14 @@ describe("rabbitmq-stream-js-client's own test suite against Warren", { skip, ti
       });
     });
     assert.match(warrenLog, /"msg":"stream listening","port":5552/, 'the stream listener must be on 5552 in the namespace');
+    if (pki) {
+      // The EXTERNAL user: the client certificate's CN, as the suite's CI adds its certificate's subject.
+      const ctl = (...args: string[]) => spawnSync('ip', ['netns', 'exec', NAMESPACE, process.execPath, WARRENCTL, '--url', 'http://rabbit:rabbit@127.0.0.1:15672', ...args], { encoding: 'utf8' });
+      for (const args of [['add_user', 'localhost', 'unused-password'], ['set_permissions', '-p', '/', 'localhost', '.*', '.*', '.*']]) {
+        const r = ctl(...args);
+        assert.equal(r.status, 0, `warrenctl ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      }
+    }
   });
 
   after(async () => {
@@ -129,14 +167,21 @@ describe("rabbitmq-stream-js-client's own test suite against Warren", { skip, ti
     }
     destroyNamespace();
     process.off('exit', destroyNamespace);
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    pki?.remove();
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   test('every test not excluded passes', { timeout: SUITE_TIMEOUT_MS }, async () => {
-    const args = [MOCHA, '--exit', '--reporter', 'spec', '--grep', exactTitles(EXCLUDED.map((e) => e.title)), '--invert'];
+    // The package's .mocharc.js spelled out, run from `work` (where ./tls-gen is), not from node_modules.
+    const args = [MOCHA, '--exit', '--reporter', 'spec', '--require', 'tsx', '--require', join(PACKAGE_DIR, 'test', 'index.ts'),
+      '--extension', 'ts', '--recursive', join(PACKAGE_DIR, 'test'),
+      ...(EXCLUDED.length > 0 ? ['--grep', exactTitles(EXCLUDED.map((e) => e.title)), '--invert'] : [])];
     const mocha = spawn('ip', ['netns', 'exec', NAMESPACE, process.execPath, ...args], {
-      cwd: PACKAGE_DIR,
-      env: { ...process.env, RABBIT_MQ_TEST_NODES: 'localhost:5552', RABBITMQ_USER: 'rabbit', RABBITMQ_PASSWORD: 'rabbit', NO_COLOR: '1', FORCE_COLOR: '0' },
+      cwd: work,
+      env: {
+        ...process.env, RABBIT_MQ_TEST_NODES: 'localhost:5552', RABBITMQ_USER: 'rabbit', RABBITMQ_PASSWORD: 'rabbit',
+        NO_COLOR: '1', FORCE_COLOR: '0',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
