@@ -3,6 +3,7 @@
  * against a real Warren: a fresh profile per run, console errors collected per page, and
  * screenshots written to test-results/ui-screenshots (gitignored).
  */
+import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +85,16 @@ export async function openPage(session: Session, baseUrl: string, options: PageO
     if (!url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:')) problems.push(`foreign request: ${url}`);
   });
   return { page, problems, close: () => page.close() };
+}
+
+/**
+ * Closes a test's pages and asserts none saw a problem. Closed when the test ends, so a page left on
+ * an object a later test deletes does not count the 404s of its refreshes.
+ */
+export async function closeCheckedPages(pages: TrackedPage[]): Promise<void> {
+  const open = pages.splice(0);
+  for (const p of open) await p.close();
+  for (const p of open) assert.deepEqual(p.problems, [], 'no console errors, exceptions, failed or outside requests');
 }
 
 export async function login(page: Page, baseUrl: string, user: string, password: string, hash = '#/'): Promise<void> {

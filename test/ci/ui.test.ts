@@ -7,7 +7,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { api, apiOk, connect, eventually, startTarget, type Target } from '../management-support.js';
-import { launch, login, openPage, openSection, screenshot, type PageOptions, type Session, type TrackedPage } from './ui-browser.js';
+import { closeCheckedPages, launch, login, openPage, openSection, screenshot, type PageOptions, type Session, type TrackedPage } from './ui-browser.js';
 
 describe('management web UI in Chromium', () => {
   let target: Target;
@@ -44,13 +44,7 @@ describe('management web UI in Chromium', () => {
     session = await launch();
   });
 
-  // Each test's pages are closed when it ends, so a page left on a queue a later test deletes
-  // does not count the 404s of its refreshes.
-  afterEach(async () => {
-    const open = pages.splice(0);
-    for (const p of open) await p.close();
-    for (const p of open) assert.deepEqual(p.problems, [], 'no console errors, exceptions, failed or outside requests');
-  });
+  afterEach(() => closeCheckedPages(pages));
 
   after(async () => {
     await session?.close();

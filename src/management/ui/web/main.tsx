@@ -70,6 +70,8 @@ function tabsFor(session: Session): [string, string, string[]][] {
   ];
   if (session.isAdmin) tabs.push(['Admin', '#/users', ['users', 'vhosts', 'policies', 'limits']]);
   else if (session.isPolicymaker) tabs.push(['Admin', '#/policies', ['policies']]);
+  // rabbitmq_stream_management's tab, for monitoring and administrator users, after Admin as RabbitMQ adds it.
+  if (session.isMonitor) tabs.push(['Stream', '#/stream/connections', ['stream']]);
   return tabs;
 }
 

@@ -40,6 +40,8 @@ export const link = {
   vhost: (name: string) => `#/vhosts/${seg(name)}`,
   policies: () => '#/policies',
   limits: () => '#/limits',
+  streamConnections: () => '#/stream/connections',
+  streamConnection: (vhost: string, name: string) => `#/stream/connections/${seg(vhost)}/${seg(name)}`,
 };
 
 export function go(hash: string): void {

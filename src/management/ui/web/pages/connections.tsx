@@ -73,8 +73,6 @@ export function ConnectionsPage() {
 export function ConnectionPage(props: { name: string }) {
   const conn = useData(() => get<ConnectionInfo>(`/connections/${enc(props.name)}`), [props.name]);
   const channels = useData(() => get<ChannelInfo[]>(`/connections/${enc(props.name)}/channels`), [props.name]);
-  const [reason, setReason] = useState('Closed via management plugin');
-  const [message, failed, run] = useAction();
   const c = conn.data;
   return (
     <>
@@ -85,25 +83,7 @@ export function ConnectionPage(props: { name: string }) {
       {c ? (
         <>
           <Section title="Overview">
-            <Facts
-              rows={[
-                ['Client-provided name', clientName(c)],
-                ['Username', c.user],
-                ['Virtual host', c.vhost],
-                ['State', c.state],
-                ['Protocol', c.protocol],
-                ['Authentication', c.auth_mechanism],
-                ['TLS', c.ssl ? 'yes' : 'no'],
-                ['Connected at', time(c.connected_at)],
-                ['Client', `${c.peer_host}:${c.peer_port}`],
-                ['Server', `${c.host}:${c.port}`],
-                ['Heartbeat', `${c.timeout}s`],
-                ['Frame max', `${num(c.frame_max)} bytes`],
-                ['Channel limit', `${num(c.channel_max)} channels`],
-                ['From client', `${byteRate(c.recv_oct_details?.rate)} (${bytes(c.recv_oct)} total)`],
-                ['To client', `${byteRate(c.send_oct_details?.rate)} (${bytes(c.send_oct)} total)`],
-              ]}
-            />
+            <Facts rows={connectionFacts(c)} />
           </Section>
           <Section title="Channels">
             <Table label="Channels" columns={channelColumns.filter((col) => col.label !== 'Virtual host' && col.label !== 'User name')} rows={channels.data ?? []} rowKey={(ch) => ch.name} />
@@ -111,27 +91,57 @@ export function ConnectionPage(props: { name: string }) {
           <Section title="Client properties" open={false}>
             <Facts rows={Object.entries(c.client_properties ?? {}).map(([k, v]) => [k, value(v)])} />
           </Section>
-          <Section title="Close this connection">
-            <form
-              onSubmit={(e) => {
-                e.preventDefault();
-                if (!window.confirm('Are you sure? This will close the connection.')) return;
-                void run(async () => {
-                  // RabbitMQ takes the reason given to the client from the X-Reason header.
-                  await request('DELETE', `/connections/${enc(props.name)}`, undefined, undefined, { 'x-reason': reason });
-                  go(link.connections());
-                });
-              }}
-            >
-              <TextField label="Reason:" value={reason} onInput={setReason} />
-              <button type="submit" class="danger">
-                Force Close
-              </button>
-            </form>
-            <Notice message={message} failed={failed} />
-          </Section>
+          <CloseConnection name={props.name} then={link.connections()} />
         </>
       ) : null}
     </>
   );
+}
+
+/** RabbitMQ's "Close this connection" form: a reason (sent as X-Reason), confirmed, then `then` is shown. */
+export function CloseConnection(props: { name: string; then: string }) {
+  const [reason, setReason] = useState('Closed via management plugin');
+  const [message, failed, run] = useAction();
+  return (
+    <Section title="Close this connection">
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!window.confirm('Are you sure? This will close the connection.')) return;
+          void run(async () => {
+            // RabbitMQ takes the reason given to the client from the X-Reason header.
+            await request('DELETE', `/connections/${enc(props.name)}`, undefined, undefined, { 'x-reason': reason });
+            go(props.then);
+          });
+        }}
+      >
+        <TextField label="Reason:" value={reason} onInput={setReason} />
+        <button type="submit" class="danger">
+          Force Close
+        </button>
+      </form>
+      <Notice message={message} failed={failed} />
+    </Section>
+  );
+}
+
+/** The facts of a connection's Overview section (AMQP and stream connections alike). */
+export function connectionFacts(c: ConnectionInfo): [string, string][] {
+  return [
+    ['Client-provided name', clientName(c)],
+    ['Username', c.user],
+    ['Virtual host', c.vhost],
+    ['State', c.state],
+    ['Protocol', c.protocol],
+    ['Authentication', c.auth_mechanism],
+    ['TLS', c.ssl ? 'yes' : 'no'],
+    ['Connected at', time(c.connected_at)],
+    ['Client', `${c.peer_host}:${c.peer_port}`],
+    ['Server', `${c.host}:${c.port}`],
+    ['Heartbeat', `${c.timeout}s`],
+    ['Frame max', `${num(c.frame_max)} bytes`],
+    ['Channel limit', `${num(c.channel_max)} channels`],
+    ['From client', `${byteRate(c.recv_oct_details?.rate)} (${bytes(c.recv_oct)} total)`],
+    ['To client', `${byteRate(c.send_oct_details?.rate)} (${bytes(c.send_oct)} total)`],
+  ];
 }

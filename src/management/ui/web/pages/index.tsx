@@ -8,6 +8,7 @@ import { OverviewPage } from './overview.js';
 import { LimitsPage, PoliciesPage } from './policies.js';
 import { QueuePage } from './queue.js';
 import { QueuesPage } from './queues.js';
+import { StreamConnectionPage, StreamConnectionsPage } from './stream-connections.js';
 import { UserPage, UsersPage } from './users.js';
 import { VhostPage, VhostsPage } from './vhosts.js';
 
@@ -30,6 +31,8 @@ export function PageFor(props: { route: Route }) {
   if (page === 'vhosts' && n === 1) return <VhostPage name={a!} key={a} />;
   if (page === 'policies' && n === 0) return <PoliciesPage />;
   if (page === 'limits' && n === 0) return <LimitsPage />;
+  if (page === 'stream' && a === 'connections' && n === 1) return <StreamConnectionsPage />;
+  if (page === 'stream' && a === 'connections' && n === 3) return <StreamConnectionPage vhost={b!} name={args[2]!} key={`${b}/${args[2]}`} />;
   return <NotFound />;
 }
 
