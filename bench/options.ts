@@ -17,6 +17,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   'idle-queues': { type: 'string' },
   'rabbit-port': { type: 'string' },
   'rabbit-cluster-port': { type: 'string' },
+  'rabbit-cluster-ports': { type: 'string' },
   out: { type: 'string' },
 };
 
@@ -32,6 +33,8 @@ export interface BenchOptions {
   rabbitPort: number;
   /** first AMQP port of the three-node RabbitMQ cluster (cluster-confirm): N, N+1, N+2 */
   rabbitClusterPort: number;
+  /** or exactly these three ports (--rabbit-cluster-ports a,b,c) */
+  rabbitClusterPorts: number[] | null;
   outDir: string | null;
   quick: boolean;
 }
@@ -53,6 +56,7 @@ alternating, and writes bench/results/latest.{json,md}.
   --idle-queues N        (default 10000)
   --rabbit-port N        RabbitMQ's AMQP port (default 5692; N+20000 is its distribution port)
   --rabbit-cluster-port N  the 3-node RabbitMQ cluster of cluster-confirm: the first 3 free ports from N (default 5650)
+  --rabbit-cluster-ports A,B,C  or exactly these three ports
   --out DIR              results directory (default bench/results; "-" = do not write)
 `;
 
@@ -68,6 +72,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     idleQueues: 10_000,
     rabbitPort: 5692,
     rabbitClusterPort: 5650,
+    rabbitClusterPorts: null,
     outDir: null,
     quick: false,
   };
@@ -104,6 +109,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
       case '--idle-queues': o.idleQueues = Math.round(count()); break;
       case '--rabbit-port': o.rabbitPort = Math.round(count()); break;
       case '--rabbit-cluster-port': o.rabbitClusterPort = Math.round(count()); break;
+      case '--rabbit-cluster-ports': {
+        const ports = value().split(',').map(Number);
+        if (ports.length !== 3 || !ports.every((p) => Number.isInteger(p) && p > 0 && p < 45536)) throw new Error(`${flag} needs three ports, e.g. 5727,5737,5747`);
+        o.rabbitClusterPorts = ports;
+        break;
+      }
       case '--out': o.outDir = value(); break;
     }
   }

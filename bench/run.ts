@@ -170,7 +170,7 @@ async function main(): Promise<number> {
   // --- clustering (issue 20): 3-node RabbitMQ quorum queue, 3-node Warren, 1 Warren node, each alone --
   if (CLUSTER_SCENARIOS.some(wants)) {
     // the first three free ports from --rabbit-cluster-port up (another broker's plugin may hold one)
-    const rabbitPorts: number[] = [];
+    const rabbitPorts: number[] = opts.rabbitClusterPorts ? [...opts.rabbitClusterPorts] : [];
     for (let p = opts.rabbitClusterPort; rabbitPorts.length < 3 && p < opts.rabbitClusterPort + 20; p++) {
       if ((await portIsFree(p)) && (await portIsFree(p + 20000))) rabbitPorts.push(p);
     }
