@@ -25,4 +25,23 @@ export interface ClusterStatusSource {
   readonly clusterName: string;
   /** Every member (nodes that ever joined), the leader first, then by name. */
   nodes(): ClusterNodeStatus[];
+  /**
+   * forget_cluster_node: removes a member that is not running from the member list and the in-sync
+   * set (so the majority counts one node fewer). Throws ForgetRefused for a node that is not a
+   * member or is running (this leader included), as rabbitmqctl refuses them.
+   */
+  forget(node: string): Promise<void>;
+}
+
+/**
+ * forget_cluster_node's refusals, worded as rabbitmqctl 3.10.8 prints them (both exit 69 there): a
+ * node that is not a member gets its Elixir term; a running one (the leader included) its sentence,
+ * with "Warren" for "RabbitMQ" and without the stop_app advice (a Warren node is stopped whole).
+ */
+export class ForgetRefused extends Error {
+  constructor(readonly kind: 'not_a_cluster_node' | 'running', readonly node: string) {
+    super(kind === 'not_a_cluster_node'
+      ? "{:not_a_cluster_node, 'The node selected is not in the cluster.'}"
+      : `Warren on node ${node} must be stopped before it can be removed`);
+  }
 }

@@ -25,6 +25,7 @@ import { ClusterKeys, parseNodeList, parseRegistration, type NodeRegistration } 
 import { EtcdClient, type Watch } from './etcd-client.js';
 import { ForwardingProxy, type ForwardedPort } from './forwarding-proxy.js';
 import { FollowerMetrics } from './follower-metrics.js';
+import { forgetMember } from './forget-member.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { ReplicationFollower, ReplicationLeader } from './replication/index.js';
 
@@ -146,6 +147,19 @@ export class ClusterNode implements ClusterStatusSource {
     }
     const rank = (n: ClusterNodeStatus) => (n.role === 'leader' ? 0 : 1);
     return out.sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
+  }
+
+  /** forget_cluster_node (forget-member.ts); only the leader is asked (followers forward the API to it). */
+  async forget(node: string): Promise<void> {
+    if (this.role !== 'leader' || !this.leaderValue) throw new Error('this node is not the leader; run the command again');
+    const { inSync } = await forgetMember(this.etcd, this.keys, { node: this.o.nodeName, value: this.leaderValue }, node);
+    this.log('info', 'cluster: member forgotten', { node, inSync });
+    this.view.members = this.view.members.filter((n) => n !== node);
+    this.view.inSync = inSync;
+    this.writtenInSync = this.writtenInSync.filter((n) => n !== node);
+    // One member fewer: the majority (and the in-sync set confirms wait for) may be smaller now.
+    this.replicationLeader?.majorityChanged();
+    this.schedule();
   }
 
   /** Leaves the cluster: the Broker (as leader) or the mirror and proxies closed, the lease revoked. */

@@ -190,6 +190,25 @@ export class EtcdClient {
     return r.succeeded === true;
   }
 
+  /**
+   * One atomic transaction: if every guard holds (`value`: the key holds exactly that; `absent`:
+   * the key does not exist), deletes the keys of `remove` and puts those of `put`, in order.
+   * Returns whether the guards held (and so the writes were made).
+   */
+  async writeIf(guards: ({ key: string; value: string } | { key: string; absent: true })[], ops: { remove?: string[]; put?: { key: string; value: string }[] }): Promise<boolean> {
+    const r = await this.call('/v3/kv/txn', {
+      compare: guards.map((g) => ('absent' in g
+        ? { key: b64(g.key), target: 'CREATE', result: 'EQUAL', create_revision: '0' }
+        : { key: b64(g.key), target: 'VALUE', result: 'EQUAL', value: b64(g.value) })),
+      success: [
+        ...(ops.remove ?? []).map((key) => ({ request_delete_range: { key: b64(key) } })),
+        ...(ops.put ?? []).map((kv) => ({ request_put: { key: b64(kv.key), value: b64(kv.value) } })),
+      ],
+      failure: [],
+    });
+    return r.succeeded === true;
+  }
+
   /** A new lease of ttlSeconds; returns its id (a decimal string: etcd's ids are 64-bit). */
   async grantLease(ttlSeconds: number): Promise<string> {
     const r = await this.call('/v3/lease/grant', { TTL: String(ttlSeconds) });

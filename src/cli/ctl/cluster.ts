@@ -3,8 +3,13 @@
  * Network Partitions, Listeners) from the management API, plus Warren's own: the leader, the in-sync
  * set and each follower's replication lag. Any node answers (a follower forwards the API to the
  * leader, which knows every member); a single node reports itself as leader of a cluster of one.
+ *
+ * forget_cluster_node: removes a stopped member from etcd's member list and in-sync set (DELETE
+ * /api/nodes/{node}, answered by the leader); a running node, the leader included, is refused as
+ * rabbitmqctl refuses it.
  */
-import type { CommandTable } from './command.js';
+import { CtlError, Exit, apiError, seg } from './client.js';
+import { command, type CommandTable } from './command.js';
 
 type Item = Record<string, unknown>;
 
@@ -82,4 +87,18 @@ export const clusterCommands: CommandTable = {
       ].join('\n'));
     },
   },
+  forget_cluster_node: command<[string]>({
+    usage: 'forget_cluster_node <existing_cluster_member_node>',
+    description: 'Removes a stopped node from the cluster (member list and in-sync set)',
+    arity: 1,
+    banner: (_ctx, [node]) => `Removing node ${node} from the cluster`,
+    async run(ctx, [node]) {
+      const res = await ctx.client.request('DELETE', `/api/nodes/${seg(node)}`);
+      if (res.status === 400) {
+        const reason = (res.body as Record<string, unknown> | null)?.['reason'];
+        throw new CtlError(typeof reason === 'string' ? reason : 'refused', Exit.UNAVAILABLE);
+      }
+      if (res.status < 200 || res.status >= 300) throw apiError(res);
+    },
+  }),
 };

@@ -1,5 +1,6 @@
 /**
- * Broker-wide endpoints: /api/overview, /api/whoami, /api/nodes, /api/cluster-name,
+ * Broker-wide endpoints: /api/overview, /api/whoami, /api/nodes (DELETE /api/nodes/{node}: forget a
+ * stopped cluster member), /api/cluster-name,
  * /api/extensions, health checks and /api/aliveness-test/{vhost}, plus the policy and parameter
  * lists (Warren has neither, so they are empty and writes are refused with a clear reason).
  */
@@ -12,7 +13,8 @@ import { writePropertyFields } from '../../protocol/properties.js';
 import { VERSION } from '../../version.js';
 import type { User } from '../../auth/users.js';
 import { isMonitor, listableVhosts, requireVhost, visibleVhosts } from '../access.js';
-import { HttpError, badRequest, notAuthorised, objectNotFound } from '../http.js';
+import { ForgetRefused } from '../../cluster-status.js';
+import { HttpError, Reply, badRequest, notAuthorised, objectNotFound } from '../http.js';
 import type { Router } from '../router.js';
 import { addSamples } from '../samples.js';
 import { EXCHANGE_TYPES, NODE_NAME, overviewJson } from '../views.js';
@@ -28,6 +30,19 @@ export function overviewRoutes(r: Router): void {
   r.get('/api/cluster-name', 'management', (ctx) => ({ name: ctx.broker.options.clusterName ?? NODE_NAME }));
   r.get('/api/extensions', 'management', () => []);
   r.get('/api/nodes', 'monitoring', (ctx) => nodesJson(ctx.broker));
+  // Warren's own (RabbitMQ has no HTTP for it): warrenctl forget_cluster_node.
+  r.delete('/api/nodes/:node', 'administrator', async (ctx) => {
+    const node = ctx.params['node']!;
+    try {
+      const cluster = ctx.broker.options.cluster;
+      if (cluster) await cluster.forget(node);
+      else throw new ForgetRefused(node === NODE_NAME ? 'running' : 'not_a_cluster_node', node);
+    } catch (e) {
+      if (e instanceof ForgetRefused) throw badRequest(e.message);
+      throw e;
+    }
+    return new Reply(204);
+  });
   r.get('/api/nodes/:node', 'monitoring', (ctx) => {
     const name = ctx.params['node'];
     // Tools written for RabbitMQ (the Nagios plugins) ask for rabbit@<host>: the node answers to both.
