@@ -125,6 +125,12 @@ export interface BrokerOptions {
   nodeName?: string;
   /** Set by a cluster node on the broker it runs as leader: every member's state, for /api/nodes and the metrics. */
   cluster?: ClusterStatusSource;
+  /**
+   * Set by a cluster node on the broker it runs as leader: AMQP connections may start with a PROXY
+   * protocol v1 header (followers forward clients with one); it is honoured only from addresses this
+   * says are cluster members (src/net/proxy-header.ts).
+   */
+  proxyHeaderFrom?: (address: string) => boolean;
   /** An AMQP client must finish connection.open within this many ms of connecting (handshake_timeout). Default 10000. */
   handshakeTimeout?: number;
   /** Failed logins per minute from one source address above which its refusals are delayed. Default 10; 0 disables the slow-down. */

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AmqpListeners } from './amqp-listeners.js';
+import { adoptProxiedPeer, takeProxyHeader } from './net/proxy-header.js';
 import { LoginService, isLoopback, type LoginOutcome } from './auth/login.js';
 import { hostname } from 'node:os';
 import { UserStore, type User } from './auth/users.js';
@@ -380,7 +381,23 @@ export class Broker implements BrokerContext, ManagedBroker {
     }
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    new Connection(socket, this, this.connections);
+    const fromMember = this.options.proxyHeaderFrom;
+    if (!fromMember) {
+      new Connection(socket, this, this.connections);
+      return;
+    }
+    // A cluster leader: connections a follower forwards start with a PROXY header naming the client.
+    takeProxyHeader(socket, this.config.handshakeTimeoutMs, (err, peer) => {
+      if (err || socket.destroyed || this.closing) {
+        if (err) this.log('warn', 'connection closed before its AMQP header', { peer: `${socket.remoteAddress}:${socket.remotePort}`, error: err.message });
+        socket.destroy();
+        return;
+      }
+      if (peer && fromMember(socket.remoteAddress ?? '')) adoptProxiedPeer(socket, peer);
+      else if (peer) this.log('warn', 'PROXY header from an address that is no cluster member ignored', { peer: `${socket.remoteAddress}:${socket.remotePort}`, claimed: peer.address });
+      new Connection(socket, this, this.connections);
+      socket.resume();
+    });
   }
 
   serverProperties(): FieldTable {

@@ -149,6 +149,19 @@ export class ClusterNode implements ClusterStatusSource {
     return out.sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
   }
 
+  /**
+   * Whether a connection from `address` may name its client with a PROXY header: it comes from a
+   * follower's address, as its replication connection shows it (the kernel's choice of source
+   * address, whatever the follower advertises) or as the node registered it.
+   */
+  private isMemberAddress(address: string): boolean {
+    const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+    const same = (b: string) => (b.startsWith('::ffff:') ? b.slice(7) : b) === a;
+    if (this.replicationLeader?.followerAddresses().some(same)) return true;
+    for (const reg of this.view.registrations.values()) if (reg.node !== this.o.nodeName && same(reg.host)) return true;
+    return false;
+  }
+
   /** forget_cluster_node (forget-member.ts); only the leader is asked (followers forward the API to it). */
   async forget(node: string): Promise<void> {
     if (this.role !== 'leader' || !this.leaderValue) throw new Error('this node is not the leader; run the command again');
@@ -313,6 +326,7 @@ export class ClusterNode implements ClusterStatusSource {
         prometheusPort: p.prometheus,
         replication: leader.changes,
         cluster: this,
+        proxyHeaderFrom: (address) => this.isMemberAddress(address),
       });
     } catch (e) {
       this.log('error', 'cluster: could not start as leader; stepping down', { error: (e as Error).message });
@@ -415,8 +429,8 @@ export class ClusterNode implements ClusterStatusSource {
     if (this.proxy) return;
     const b = this.o.broker;
     const host = b.host ?? '::';
-    const specs: ForwardedPort[] = [{ name: 'amqp', host, port: this.ports?.amqp ?? b.port ?? 5672 }];
-    (b.extraListeners ?? []).forEach((l, i) => specs.push({ name: `amqp-${i + 1}`, host: l.host, port: this.ports?.amqpExtra[i] ?? l.port }));
+    const specs: ForwardedPort[] = [{ name: 'amqp', host, port: this.ports?.amqp ?? b.port ?? 5672, proxyHeader: true }];
+    (b.extraListeners ?? []).forEach((l, i) => specs.push({ name: `amqp-${i + 1}`, host: l.host, port: this.ports?.amqpExtra[i] ?? l.port, proxyHeader: true }));
     (b.tlsListeners ?? []).forEach((l, i) => specs.push({ name: `amqps-${i}`, host: l.host, port: this.ports?.amqps[i] ?? l.port }));
     const management = this.ports?.management ?? b.managementPort ?? 15672;
     if (management > 0) specs.push({ name: 'management', host: b.managementHost ?? host, port: management });

@@ -1,13 +1,15 @@
 /**
  * A follower's client ports: a plain TCP proxy per port (AMQP, AMQPS, stream, management HTTP)
  * that forwards each connection to the same service on the leader. The bytes are not looked at,
- * so TLS, SASL and heartbeats pass end to end. When the leader changes (or is lost) every proxied
+ * so TLS, SASL and heartbeats pass end to end; on plain AMQP ports a PROXY protocol v1 line goes first,
+ * telling the leader who the client is (src/net/proxy-header.ts). When the leader changes (or is lost) every proxied
  * connection is closed, as a client of a failed node would see it: clients reconnect, through
  * this node or another, and reach the new leader.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Logger } from '../logger.js';
 import { listenOn } from '../net/listen.js';
+import { proxyHeaderV1 } from '../net/proxy-header.js';
 
 /** One forwarded port: where it listens here, and which of the leader's ports it goes to. */
 export interface ForwardedPort {
@@ -17,6 +19,8 @@ export interface ForwardedPort {
   port: number;
   /** Skipped with a warning when the port is taken (the stream default, as a single node does). */
   optional?: boolean;
+  /** Start each forwarded connection with a PROXY v1 header naming the client (the leader's AMQP ports read one). */
+  proxyHeader?: boolean;
 }
 
 export interface ProxyTarget {
@@ -106,6 +110,9 @@ export class ForwardingProxy {
       this.log('debug', 'proxied connection to the leader failed', { service: spec.name, port, error: e.message });
       done();
     }).on('close', done);
+    if (spec.proxyHeader) {
+      upstream.write(proxyHeaderV1({ address: client.remoteAddress ?? '', port: client.remotePort ?? 0 }, { address: client.localAddress ?? '', port: client.localPort ?? 0 }));
+    }
     // pipe() handles backpressure both ways: a slow leader slows the client, not our memory.
     client.pipe(upstream);
     upstream.pipe(client);

@@ -60,6 +60,8 @@ const MAX_MANIFEST_ENTRIES = 4_000_000;
 
 export class FollowerSession {
   node = '';
+  /** Where the follower connects from (its forwarded client connections come from there too). */
+  readonly remoteAddress: string;
   private phase: Phase = 'hello';
   acked = 0;
   inSync = false;
@@ -82,6 +84,7 @@ export class FollowerSession {
     private readonly maxLagBytes: number,
     private readonly events: SessionEvents,
   ) {
+    this.remoteAddress = socket.remoteAddress ?? '';
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 1000);
     socket.on('data', (chunk: Buffer) => this.received(chunk));

@@ -91,6 +91,11 @@ export class ReplicationLeader extends EventEmitter {
     }));
   }
 
+  /** Addresses the connected followers replicate from. */
+  followerAddresses(): string[] {
+    return [...this.sessions].map((s) => s.remoteAddress);
+  }
+
   inSync(): string[] {
     return [...this.sessions].filter((s) => s.inSync).map((s) => s.node).sort();
   }
