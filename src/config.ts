@@ -29,8 +29,24 @@ export interface ClusterFormationOptions {
   etcdClusterName?: string;
   /** cluster_formation.etcd.key_prefix (RabbitMQ's default: rabbitmq). */
   etcdKeyPrefix?: string;
+  /** TLS to etcd: cluster_formation.etcd.scheme = https (or https:// endpoints), or any of these ssl_options. */
+  etcdTls?: EtcdTlsFiles;
   /** Any other cluster_formation.* key, verbatim, for the clustering implementation to pick up. */
   other?: Record<string, string>;
+}
+
+/** cluster_formation.etcd.scheme and .ssl_options.* as RabbitMQ's etcd peer discovery names them. */
+export interface EtcdTlsFiles {
+  scheme?: 'http' | 'https';
+  /** PEM file of the CA that signed etcd's certificate (.cacertfile). */
+  cacertfile?: string;
+  /** This node's client certificate and key, PEM (.certfile, .keyfile), for etcd's --client-cert-auth. */
+  certfile?: string;
+  keyfile?: string;
+  /** .verify: verify_peer (default) checks etcd's certificate, verify_none does not. */
+  verify?: 'verify_peer' | 'verify_none';
+  /** .server_name_indication: the name etcd's certificate must carry, when it is not the endpoint's host. */
+  serverNameIndication?: string;
 }
 
 /** Log levels as Warren names them; rabbitmq.conf's warning/critical/none become warn/error/silent. */

@@ -22,7 +22,7 @@ import type { Logger } from '../logger.js';
 import type { NodeClusterState } from '../metrics/cluster-families.js';
 import { Broker } from '../server.js';
 import { ClusterKeys, parseNodeList, parseRegistration, type NodeRegistration } from './cluster-keys.js';
-import { EtcdClient, type Watch } from './etcd-client.js';
+import { EtcdClient, type EtcdTls, type Watch } from './etcd-client.js';
 import { ForwardingProxy, type ForwardedPort } from './forwarding-proxy.js';
 import { FollowerMetrics } from './follower-metrics.js';
 import { forgetMember } from './forget-member.js';
@@ -36,6 +36,8 @@ export interface ClusterNodeOptions {
   clusterName: string;
   keyPrefix: string;
   etcdEndpoints: string[];
+  /** HTTPS to etcd (cluster_formation.etcd.scheme = https / ssl_options). */
+  etcdTls?: EtcdTls;
   /** Where other nodes reach this one. */
   advertisedHost: string;
   /** Replication listener port. */
@@ -94,7 +96,7 @@ export class ClusterNode implements ClusterStatusSource {
   private constructor(private readonly o: ClusterNodeOptions) {
     this.clusterName = o.clusterName;
     this.log = o.log;
-    this.etcd = new EtcdClient(o.etcdEndpoints);
+    this.etcd = new EtcdClient(o.etcdEndpoints, o.etcdTls ? { tls: o.etcdTls } : {});
     this.keys = new ClusterKeys(o.keyPrefix, o.clusterName);
   }
 

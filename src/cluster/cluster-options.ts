@@ -2,11 +2,13 @@
  * From the broker's options (rabbitmq.conf's cluster_formation.*, cluster.*, --node-name) to what a
  * cluster node needs: names, etcd endpoints and key prefix, advertised host, replication port.
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { BrokerOptions } from '../config.js';
+import type { BrokerOptions, EtcdTlsFiles } from '../config.js';
 import { DEFAULTS } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { ClusterNodeOptions } from './cluster-node.js';
+import type { EtcdTls } from './etcd-client.js';
 
 /** True when the config asks for a cluster (etcd peer discovery); otherwise Warren is a single node. */
 export function wantsCluster(o: BrokerOptions): boolean {
@@ -28,8 +30,40 @@ export function clusterNodeOptions(o: BrokerOptions, nodeName: string, log: Logg
     clusterName,
     keyPrefix: cf.etcdKeyPrefix ?? 'rabbitmq',
     etcdEndpoints: cf.etcdEndpoints ?? [],
+    ...(cf.etcdTls && usesTls(cf.etcdTls) ? { etcdTls: etcdTls(cf.etcdTls) } : {}),
     advertisedHost: o.clusterAdvertisedHost ?? (wildcard ? hostname() : host),
     clusterPort,
     log,
+  };
+}
+
+/** TLS when the scheme says https or, as RabbitMQ 3.10 decides, when any ssl_options key is set. */
+function usesTls(t: EtcdTlsFiles): boolean {
+  if (t.scheme !== undefined) return t.scheme === 'https';
+  return t.cacertfile !== undefined || t.certfile !== undefined || t.keyfile !== undefined || t.verify !== undefined || t.serverNameIndication !== undefined;
+}
+
+/** The files read now: a missing or unreadable one stops the start with its key named. */
+function etcdTls(t: EtcdTlsFiles): EtcdTls {
+  const read = (key: string, file: string | undefined): Buffer | undefined => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new Error(`cluster_formation.etcd.ssl_options.${key} = ${file}: ${(e as Error).message}`);
+    }
+  };
+  if ((t.certfile === undefined) !== (t.keyfile === undefined)) {
+    throw new Error('cluster_formation.etcd.ssl_options.certfile and keyfile go together (a client certificate needs its key)');
+  }
+  const ca = read('cacertfile', t.cacertfile);
+  const cert = read('certfile', t.certfile);
+  const key = read('keyfile', t.keyfile);
+  return {
+    ...(ca ? { ca } : {}),
+    ...(cert ? { cert } : {}),
+    ...(key ? { key } : {}),
+    verify: t.verify !== 'verify_none',
+    ...(t.serverNameIndication && t.serverNameIndication !== 'disable' ? { serverName: t.serverNameIndication } : {}),
   };
 }

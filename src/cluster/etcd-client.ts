@@ -9,7 +9,8 @@
  * An answer from etcd itself (an error code in the JSON) is not retried elsewhere: it is the
  * cluster's answer, and every member would give the same.
  */
-import { Agent, request, type IncomingMessage } from 'node:http';
+import { Agent, request, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 /** etcd refused the request (its gRPC code and message), e.g. 5 "requested lease not found". */
 export class EtcdError extends Error {
@@ -48,6 +49,21 @@ export interface Watch {
 export interface EtcdClientOptions {
   /** Per request, before the endpoint is given up for the next one. Default 1500 ms. */
   timeoutMs?: number;
+  /**
+   * HTTPS to every endpoint (cluster_formation.etcd.scheme = https): the CA that signed etcd's
+   * certificate, and a client certificate and key when etcd asks for one (--client-cert-auth).
+   */
+  tls?: EtcdTls;
+}
+
+export interface EtcdTls {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  /** Check etcd's certificate against `ca` (or the system's CAs) and its name (default true). */
+  verify?: boolean;
+  /** The name etcd's certificate must carry, when it is not the endpoint's host. */
+  serverName?: string;
 }
 
 interface RawKv {
@@ -98,9 +114,9 @@ function toKv(raw: RawKv): KeyValue {
   };
 }
 
-/** `host:port`, `http://host:port` or `[::1]:port` → host and port. */
+/** `host:port`, `http(s)://host:port` or `[::1]:port` → host and port. */
 export function parseEndpoint(endpoint: string): { host: string; port: number } {
-  const bare = endpoint.replace(/^http:\/\//, '').replace(/\/$/, '');
+  const bare = endpoint.replace(/^https?:\/\//, '').replace(/\/$/, '');
   const m = /^\[([^\]]+)\]:([0-9]+)$/.exec(bare) ?? /^([^:]+):([0-9]+)$/.exec(bare);
   if (!m) throw new Error(`bad etcd endpoint "${endpoint}": expected host:port`);
   const port = Number(m[2]);
@@ -112,7 +128,8 @@ export class EtcdClient {
   private readonly endpoints: Array<{ name: string; host: string; port: number }>;
   /** Index of the endpoint that answered last; requests start there. */
   private current = 0;
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  private readonly agent: Agent;
+  private readonly tls: EtcdTls | undefined;
   private readonly timeoutMs: number;
   private closed = false;
 
@@ -120,6 +137,14 @@ export class EtcdClient {
     if (endpoints.length === 0) throw new Error('etcd: no endpoint given');
     this.endpoints = endpoints.map((e) => ({ name: e, ...parseEndpoint(e) }));
     this.timeoutMs = o.timeoutMs ?? 1500;
+    this.tls = o.tls;
+    this.agent = o.tls ? new HttpsAgent({ keepAlive: true, maxSockets: 8, ...tlsOptions(o.tls) }) : new Agent({ keepAlive: true, maxSockets: 8 });
+  }
+
+  /** An HTTP(S) request to one endpoint: over this client's pooled agent, or (`pooled` false) a socket of its own. */
+  private send(options: RequestOptions, onResponse: (res: IncomingMessage) => void, pooled = true): ClientRequest {
+    const o = pooled ? { ...options, agent: this.agent } : { ...options, agent: false as const, ...(this.tls ? tlsOptions(this.tls) : {}) };
+    return this.tls ? httpsRequest(o, onResponse) : request(o, onResponse);
   }
 
   /** The endpoint requests go to now (host:port as configured). */
@@ -250,7 +275,8 @@ export class EtcdClient {
         response = undefined;
         if (!stopped) retry = setTimeout(() => open(attempt + 1), 200);
       };
-      const req = request({ host: ep.host, port: ep.port, method: 'POST', path: '/v3/watch', headers: { 'content-type': 'application/json' } }, (res) => {
+      // A socket of its own: the stream holds it for as long as the watch lasts.
+      const req = this.send({ host: ep.host, port: ep.port, method: 'POST', path: '/v3/watch', headers: { 'content-type': 'application/json' } }, (res) => {
         response = res;
         let buffered = '';
         res.setEncoding('utf8');
@@ -266,7 +292,7 @@ export class EtcdClient {
         });
         res.on('end', again);
         res.on('error', again);
-      });
+      }, false);
       const handle = (line: string) => {
         let msg: RawResponse;
         try {
@@ -347,8 +373,8 @@ export class EtcdClient {
 
   private post(ep: { host: string; port: number }, path: string, body: string): Promise<{ status: number; answer: string }> {
     return new Promise((resolve, reject) => {
-      const req = request({
-        host: ep.host, port: ep.port, method: 'POST', path, agent: this.agent,
+      const req = this.send({
+        host: ep.host, port: ep.port, method: 'POST', path,
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       }, (res) => {
         const chunks: Buffer[] = [];
@@ -370,6 +396,16 @@ export class EtcdClient {
       req.end(body);
     });
   }
+}
+
+function tlsOptions(t: EtcdTls): Record<string, unknown> {
+  return {
+    ...(t.ca ? { ca: t.ca } : {}),
+    ...(t.cert ? { cert: t.cert } : {}),
+    ...(t.key ? { key: t.key } : {}),
+    rejectUnauthorized: t.verify !== false,
+    ...(t.serverName ? { servername: t.serverName } : {}),
+  };
 }
 
 /** The gateway reports errors as {error, message, code} (or {error: {grpc_code, message}} inside a stream). */

@@ -166,11 +166,21 @@ const HANDLERS: Array<[string, Handler]> = [
     b.backendLine = e.line;
   }],
   ['cluster_formation.etcd.endpoints', (_b, x) => void v.oneOf(x, ['none'] as const)],
-  ['cluster_formation.etcd.endpoints.*', (b, x) => void b.etcdEndpoints.push(etcdEndpoint(x))],
+  ['cluster_formation.etcd.endpoints.*', (b, x) => {
+    b.etcdEndpoints.push(etcdEndpoint(x));
+    if (/^https:\/\//.test(x)) (b.cluster.etcdTls ??= {}).scheme ??= 'https';
+  }],
   ['cluster_formation.etcd.host', (b, x) => void (b.etcdHost = x)],
   ['cluster_formation.etcd.port', (b, x) => void (b.etcdPort = v.port(x))],
   ['cluster_formation.etcd.cluster_name', (b, x) => void (b.cluster.etcdClusterName = x)],
   ['cluster_formation.etcd.key_prefix', (b, x) => void (b.cluster.etcdKeyPrefix = x)],
+  // RabbitMQ 3.10 uses TLS when ssl_options are given (its scheme key is legacy); Warren takes either.
+  ['cluster_formation.etcd.scheme', (b, x) => void ((b.cluster.etcdTls ??= {}).scheme = v.oneOf(x, ['http', 'https'] as const))],
+  ['cluster_formation.etcd.ssl_options.cacertfile', (b, x) => void ((b.cluster.etcdTls ??= {}).cacertfile = x)],
+  ['cluster_formation.etcd.ssl_options.certfile', (b, x) => void ((b.cluster.etcdTls ??= {}).certfile = x)],
+  ['cluster_formation.etcd.ssl_options.keyfile', (b, x) => void ((b.cluster.etcdTls ??= {}).keyfile = x)],
+  ['cluster_formation.etcd.ssl_options.verify', (b, x) => void ((b.cluster.etcdTls ??= {}).verify = v.oneOf(x, ['verify_peer', 'verify_none'] as const))],
+  ['cluster_formation.etcd.ssl_options.server_name_indication', (b, x) => void ((b.cluster.etcdTls ??= {}).serverNameIndication = x)],
   ['cluster_formation.**', (b, x, key, e) => {
     (b.cluster.other ??= {})[key.slice('cluster_formation.'.length)] = x;
     if (!isKnownRabbitClusterKey(key)) throw new UnknownKey();
@@ -195,10 +205,9 @@ function peerDiscoveryBackend(x: string): 'etcd' | 'classic_config' {
   throw new v.ConfValueError(`"${x}" is not a valid value, acceptable values are: etcd, rabbit_peer_discovery_etcd, classic_config`);
 }
 
-/** An etcd endpoint as RabbitMQ's etcd plugin takes it: host:port (an http:// prefix is tolerated). */
+/** An etcd endpoint as RabbitMQ's etcd plugin takes it: host:port (an http:// or https:// prefix is tolerated). */
 function etcdEndpoint(x: string): string {
-  const bare = x.replace(/^http:\/\//, '').replace(/\/$/, '');
-  if (/^https:\/\//.test(x)) throw new v.ConfValueError(`${x}: TLS to etcd is not implemented by Warren (use http)`);
+  const bare = x.replace(/^https?:\/\//, '').replace(/\/$/, '');
   const a = v.listenAddress(bare, '');
   if (a.port === 0 || a.host === '') throw new v.ConfValueError(`"${x}" cannot be converted to a(n) host:port`);
   return bare;

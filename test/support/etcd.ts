@@ -6,7 +6,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './warren-process.js';
@@ -34,19 +36,31 @@ export function etcdAvailable(): boolean {
   return spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-export async function startEtcd(o: { timeoutMs?: number; host?: string } = {}): Promise<EtcdServer> {
+/** HTTPS for etcd's client port: its certificate chain and key, and the CA bundle client certificates must chain to. */
+export interface EtcdTlsFiles {
+  certFile: string;
+  keyFile: string;
+  trustedCaFile: string;
+  /** A client certificate (and key) for the health probe: etcd then requires one from every client. */
+  client?: { certFile: string; keyFile: string; caFile: string };
+}
+
+export async function startEtcd(o: { timeoutMs?: number; host?: string; tls?: EtcdTlsFiles } = {}): Promise<EtcdServer> {
   const host = o.host ?? '127.0.0.1';
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-etcd-'));
   const clientPort = await freePort();
   const peerPort = await freePort();
-  const client = `http://${host}:${clientPort}`;
+  const client = `${o.tls ? 'https' : 'http'}://${host}:${clientPort}`;
+  const tlsArgs = o.tls
+    ? ['--cert-file', o.tls.certFile, '--key-file', o.tls.keyFile, '--trusted-ca-file', o.tls.trustedCaFile, ...(o.tls.client ? ['--client-cert-auth'] : [])]
+    : [];
   const peer = `http://${host}:${peerPort}`;
   const child = spawn('etcd', [
     '--name', 'test', '--data-dir', join(dataDir, 'member'),
     '--listen-client-urls', client, '--advertise-client-urls', client,
     '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
     '--initial-cluster', `test=${peer}`, '--initial-cluster-state', 'new',
-    '--logger', 'zap', '--log-level', 'warn',
+    '--logger', 'zap', '--log-level', 'warn', ...tlsArgs,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let tail: string[] = [];
@@ -75,7 +89,7 @@ export async function startEtcd(o: { timeoutMs?: number; host?: string } = {}): 
   };
   const deadline = Date.now() + (o.timeoutMs ?? 30_000);
   // A busy machine can take seconds to elect the single member: poll /health until it says true.
-  while (!(await healthy(host, clientPort))) {
+  while (!(await healthy(host, clientPort, o.tls))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await server.stop();
       throw new Error(`etcd did not become healthy on ${host}:${clientPort}:\n${tail.join('\n')}`);
@@ -85,9 +99,12 @@ export async function startEtcd(o: { timeoutMs?: number; host?: string } = {}): 
   return server;
 }
 
-function healthy(host: string, port: number): Promise<boolean> {
+function healthy(host: string, port: number, tls: EtcdTlsFiles | undefined): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ host, port, path: '/health', timeout: 1000 }, (res) => {
+    const c = tls?.client;
+    const get = tls ? httpsRequest : request;
+    const secure = c ? { ca: readFileSync(c.caFile), cert: readFileSync(c.certFile), key: readFileSync(c.keyFile) } : tls ? { rejectUnauthorized: false } : {};
+    const req = get({ host, port, path: '/health', timeout: 1000, ...secure }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () => resolve(res.statusCode === 200 && body.includes('"true"')));
