@@ -51,6 +51,31 @@ describe('consumer timeout', () => {
     await conn.close();
   });
 
+  test('one channel, two queues: each delivery is held to its own queue\'s x-consumer-timeout', async () => {
+    const conn = await amqp.connect(url);
+    const ch = await conn.createChannel();
+    const slow = (await ch.assertQueue('', { exclusive: true, arguments: { 'x-consumer-timeout': 60_000 } })).queue;
+    const fast = (await ch.assertQueue('', { exclusive: true, arguments: { 'x-consumer-timeout': 150 } })).queue;
+    let slowCancelled = false;
+    let slowDelivered!: () => void;
+    const slowGot = new Promise<void>((resolve) => (slowDelivered = resolve));
+    await ch.consume(slow, (m) => (m === null ? (slowCancelled = true) : slowDelivered()));
+    ch.sendToQueue(slow, Buffer.from('s'));
+    await slowGot;
+    // The next delivery comes from the other queue: its shorter timeout must apply, not the first one's.
+    const fastCancelled = new Promise<void>((resolve) => {
+      void ch.consume(fast, (m) => {
+        if (m === null) resolve();
+      });
+    });
+    const started = Date.now();
+    ch.sendToQueue(fast, Buffer.from('f'));
+    await fastCancelled;
+    assert.ok(Date.now() - started < 30_000, 'cancelled by its own 150 ms timeout, not the other queue\'s minute');
+    assert.equal(slowCancelled, false);
+    await conn.close();
+  });
+
   test('a consumer that acks in time is left alone (broker default timeout)', async () => {
     const conn = await amqp.connect(url);
     const ch = await conn.createChannel();

@@ -22,8 +22,8 @@ export class PublishOutcome {
   reset(): this {
     this.routed = 0;
     this.rejected = false;
-    this.durableQueues.length = 0;
-    this.queues.length = 0;
+    emptyKeepingCapacity(this.durableQueues);
+    emptyKeepingCapacity(this.queues);
     return this;
   }
 
@@ -31,4 +31,12 @@ export class PublishOutcome {
   whenDurable(callback: () => void): void {
     for (const q of this.durableQueues) q.messages.whenDurable(callback);
   }
+}
+
+/**
+ * Empties a reused array without giving up its backing store: `length = 0` makes V8 drop it, so the
+ * next push allocates a new one (a runtime call and ~150 bytes of garbage per publish); pop() keeps it.
+ */
+function emptyKeepingCapacity(a: unknown[]): void {
+  while (a.length > 0) a.pop();
 }

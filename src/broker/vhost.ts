@@ -473,27 +473,45 @@ export class VirtualHost {
       if (this.directReplyTo.deliver(message.routingKey, message)) outcome.routed = 1;
       return outcome;
     }
+    const selected = senderSelected(message);
+    if (exchange.name === '' && !selected) {
+      // The default exchange reaches at most one queue: no destination set to clear and walk
+      // (Set.clear() allocates a new table each time).
+      const queue = this.queues.get(message.routingKey);
+      if (queue) this.enqueueGuarded(queue, message, outcome, skip);
+      return outcome;
+    }
     const routed = nested ? new Set<Destination>() : this.routeScratch;
     this.route(exchange, message, routed);
-    const selected = senderSelected(message);
     if (selected) message = this.routeSenderSelected(exchange, message, selected, routed);
     this.publishDepth++;
     try {
-      for (const d of routed) {
-        const queue = d as Queue;
-        if (skip?.(queue)) continue;
-        outcome.routed++;
-        // A duplicate for this queue only: the others still get it, and it is confirmed.
-        if (queue.deduplication !== undefined && queue.deduplication.isDuplicate(message)) continue;
-        outcome.queues.push(queue);
-        if (!queue.publish(message)) outcome.rejected = true;
-        // A stream writes every message to disk: its confirms wait for the fsync, transient or not.
-        else if ((message.persistent && queue.durable) || queue.syncsEveryMessage) outcome.durableQueues.push(queue);
-      }
+      for (const d of routed) this.enqueue(d as Queue, message, outcome, skip);
     } finally {
       this.publishDepth--;
     }
     return outcome;
+  }
+
+  private enqueueGuarded(queue: Queue, message: Message, outcome: PublishOutcome, skip: ((queue: Queue) => boolean) | undefined): void {
+    this.publishDepth++;
+    try {
+      this.enqueue(queue, message, outcome, skip);
+    } finally {
+      this.publishDepth--;
+    }
+  }
+
+  /** One routed queue takes the message (or skips it as a duplicate); the outcome records it. */
+  private enqueue(queue: Queue, message: Message, outcome: PublishOutcome, skip: ((queue: Queue) => boolean) | undefined): void {
+    if (skip?.(queue)) return;
+    outcome.routed++;
+    // A duplicate for this queue only: the others still get it, and it is confirmed.
+    if (queue.deduplication !== undefined && queue.deduplication.isDuplicate(message)) return;
+    outcome.queues.push(queue);
+    if (!queue.publish(message)) outcome.rejected = true;
+    // A stream writes every message to disk: its confirms wait for the fsync, transient or not.
+    else if ((message.persistent && queue.durable) || queue.syncsEveryMessage) outcome.durableQueues.push(queue);
   }
 
   /** Adds the queues the CC/BCC routing keys reach; returns the message to deliver (without BCC). */

@@ -584,8 +584,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   deliver(consumer: Consumer, envelope: Envelope): void {
     const tag = this.unacked.nextTag();
     if (!consumer.noAck) {
-      this.unacked.add(tag, envelope, consumer.queue, consumer);
-      this.consumerTimeout.delivered(consumer.queue);
+      this.consumerTimeout.delivered(consumer.queue, this.unacked.add(tag, envelope, consumer.queue, consumer));
     }
     this.stats.delivered++;
     this.counters.delivered(consumer.queue.name, false, consumer.noAck, envelope.redelivered);

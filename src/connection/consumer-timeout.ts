@@ -23,6 +23,9 @@ export function timeoutFor(queue: Queue, defaultMs: number): number {
 export class ConsumerTimeout {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
+  /** The queue of the latest delivery and its timeout (x-consumer-timeout is fixed at declare). */
+  private lastQueue: Queue | undefined;
+  private lastTimeoutMs = 0;
 
   constructor(
     private readonly unacked: UnackedDeliveries,
@@ -31,10 +34,15 @@ export class ConsumerTimeout {
     private readonly expired: (u: Unacked, timeoutMs: number) => void,
   ) {}
 
-  /** An ack-required consumer delivery from `queue` went out now. */
-  delivered(queue: Queue): void {
-    const at = Date.now() + timeoutFor(queue, this.defaultMs);
-    if (at < this.timerAt) this.arm(at);
+  /** An ack-required consumer delivery from `queue` went out at `at` (ms since epoch). */
+  delivered(queue: Queue, at: number): void {
+    // Deliveries come mostly from one queue: its timeout is looked up once, not per message.
+    if (queue !== this.lastQueue) {
+      this.lastQueue = queue;
+      this.lastTimeoutMs = timeoutFor(queue, this.defaultMs);
+    }
+    const deadline = at + this.lastTimeoutMs;
+    if (deadline < this.timerAt) this.arm(deadline);
   }
 
   stop(): void {

@@ -60,8 +60,8 @@ export class ContentAssembler {
       this.reset();
       throw preconditionFailed(`message size ${size} is larger than configured max size ${this.maxMessageSize}`);
     }
-    // Copied: the payload is a view into the socket read.
-    this.rawProperties = Buffer.from(payload.subarray(12));
+    // Copied: the payload is a view into the socket read (copy() makes no intermediate view).
+    this.rawProperties = copyOf(payload, 12);
     this.headerSeen = true;
     this.bodySize = size;
     return size === 0 ? this.finish() : undefined;
@@ -73,7 +73,7 @@ export class ContentAssembler {
     if (!this.headerSeen) throw unexpectedFrame('expected content header for class 60, got non content header frame instead');
     if (this.received + payload.length > this.bodySize) throw unexpectedFrame('content body larger than announced in its header');
     if (this.received === 0 && payload.length === this.bodySize) {
-      this.body = Buffer.from(payload);
+      this.body = copyOf(payload, 0);
     } else {
       if (this.received === 0) this.body = Buffer.allocUnsafe(this.bodySize);
       payload.copy(this.body, this.received);
@@ -87,4 +87,17 @@ export class ContentAssembler {
     this.method = undefined;
     return done;
   }
+}
+
+/**
+ * The bytes of `src` from `start` on, in a buffer of their own (from the pool when small, as
+ * Buffer.from). copy() from an offset makes a temporary view of the source; property lists are a
+ * few bytes, so those are copied byte by byte instead.
+ */
+function copyOf(src: Buffer, start: number) {
+  const n = src.length - start;
+  const out = Buffer.allocUnsafe(n);
+  if (start === 0 || n > 64) src.copy(out, 0, start);
+  else for (let i = 0; i < n; i++) out[i] = src[start + i]!;
+  return out;
 }

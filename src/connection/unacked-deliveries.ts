@@ -36,11 +36,13 @@ export class UnackedDeliveries {
     return ++this.lastTag;
   }
 
-  /** An ack-required delivery went out (consumer undefined for basic.get). */
-  add(tag: number, envelope: Envelope, queue: Queue, consumer: Consumer | undefined): void {
+  /** An ack-required delivery went out (consumer undefined for basic.get); returns when (ms since epoch). */
+  add(tag: number, envelope: Envelope, queue: Queue, consumer: Consumer | undefined): number {
     // The queue stamped the envelope as it handed it out (a stream's deliveries are not stamped).
-    this.byTag.set(tag, { tag, envelope, queue, consumer, at: envelope.deliveredAt || Date.now() });
+    const at = envelope.deliveredAt || Date.now();
+    this.byTag.set(tag, { tag, envelope, queue, consumer, at });
     if (consumer) consumer.unacked++;
+    return at;
   }
 
   /**
