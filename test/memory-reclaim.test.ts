@@ -17,6 +17,11 @@ import amqp from 'amqplib';
 import { spawnWarren, type WarrenChild } from './support/warren-child.js';
 
 const FLOOD_SECONDS = 10;
+/**
+ * 2 KiB: since the publish path makes less garbage (ackperf), 1 KiB floods grew the broker by only
+ * 16-21 MiB, under the slack, so the test proved nothing; 2 KiB grows it by ~30 MiB.
+ */
+const FLOOD_BODY_BYTES = 2048;
 const perfCli = fileURLToPath(new URL('../src/cli/warren-perf.js', import.meta.url));
 const BODY = Buffer.alloc(1024, 3);
 const MiB = 1024 * 1024;
@@ -53,7 +58,7 @@ test('after a transient flood is purged and deleted, RSS returns near its level 
   // The flood: warren-perf's 4 publishers as fast as the broker takes them, no consumer.
   const pid = broker.pid;
   const sampler = setInterval(() => (peak = Math.max(peak, rss(pid))), 200);
-  const perf = spawn(process.execPath, [perfCli, '--uri', broker.url, '--time', String(FLOOD_SECONDS), '--publishers', '4', '--consumers', '0', '--size', '1024', '--queue', queue, '--keep', '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const perf = spawn(process.execPath, [perfCli, '--uri', broker.url, '--time', String(FLOOD_SECONDS), '--publishers', '4', '--consumers', '0', '--size', String(FLOOD_BODY_BYTES), '--queue', queue, '--keep', '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   perf.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => perf.once('exit', resolve));
