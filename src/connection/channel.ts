@@ -19,7 +19,7 @@ import { StreamQueue } from '../broker/stream-queue.js';
 import type { FrameReader } from '../protocol/frame-reader.js';
 import {
   FRAME_BODY, FRAME_HEADER, FRAME_METHOD, METHODS, Method,
-  decodeBasicAck, decodeBasicPublish,
+  decodeBasicPublish,
   type BasicCancel, type BasicConsume, type BasicGet, type BasicPublish, type BasicQos,
   type ChannelClose, type ChannelFlow, type ConfirmSelect, type ExchangeBind, type ExchangeDeclare,
   type ExchangeDelete, type ExchangeUnbind, type MethodArgs, type MethodId, type QueueBind,
@@ -165,10 +165,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   private onMethod(id: number, r: FrameReader): void {
     // The two hottest methods skip the generic table lookup.
     if (id === Method.basicPublish) return this.onPublish(decodeBasicPublish(r));
-    if (id === Method.basicAck) {
-      const a = decodeBasicAck(r);
-      return this.onAck(a.deliveryTag, a.multiple);
-    }
+    // basic.ack's two fields read in place (delivery-tag, then the multiple bit): no arguments object per ack.
+    if (id === Method.basicAck) return this.onAck(r.u64(), (r.u8() & 1) !== 0);
     const m = decodeMethodArguments(id, r);
     switch (m.id) {
       case Method.channelClose: return this.onClose(m.args);
