@@ -39,10 +39,16 @@ export const JOURNAL_DIR = 'journal';
 const JOURNAL_FILE = /^(\d{16})\.wal$/;
 /** Seal the current journal file past this size (bounds its disk use and the replay after a crash). */
 export const JOURNAL_FILE_BYTES = 32 * 1024 * 1024;
-/** Sealed files waiting for their checkpoint beyond which rounds stop using the journal. */
-const MAX_SEALED = 3;
-/** fdatasyncs a checkpoint runs at once. */
-const CHECKPOINT_SYNCS = 2;
+/**
+ * Sealed files waiting for their checkpoint beyond which rounds stop using the journal (and
+ * fdatasync every segment file written in them: one per busy queue). A checkpoint costs one
+ * fdatasync per queue that file holds writes of; with 100 busy queues, 3 files of slack and 2 syncs
+ * at a time fell behind most of the time (1,800-6,500 such fallback syncs per 5 s in
+ * bench/store-throughput.ts), with 8 and 3 it never did. Bounds the journal to (8 + 1) x 32 MiB.
+ */
+const MAX_SEALED = 8;
+/** fdatasyncs a checkpoint runs at once (of libuv's 4 threads; a round's own syncs share them). */
+const CHECKPOINT_SYNCS = 3;
 
 const KIND_WRITE = 1;
 const KIND_TOMBSTONE = 2;
