@@ -18,6 +18,7 @@ import { ResourceAlarms } from './broker/resource-alarms.js';
 import { VirtualHost, memoryStorage, type VirtualHostStorage } from './broker/vhost.js';
 import { DEFAULTS, resolveOptions, type BrokerOptions, type ListenAddress, type ResolvedOptions } from './config.js';
 import type { BrokerContext, BrokerLimits } from './connection/broker-context.js';
+import type { DataDirChanges } from './data-dir-changes.js';
 import { Connection } from './connection/connection.js';
 import { createLogging, type Logger, type Logging } from './logger.js';
 import { exportDefinitions, importDefinitions, type SkippedDefinition } from './management/definitions.js';
@@ -122,6 +123,11 @@ export class Broker implements BrokerContext, ManagedBroker {
 
   get alarmReason(): string {
     return this.alarms.reason;
+  }
+
+  /** Cluster leader: the data dir's change feed, whose gate definition replies wait on. */
+  get replication(): DataDirChanges | undefined {
+    return this.options.replication;
   }
 
   private async listen(): Promise<void> {
@@ -441,10 +447,16 @@ export class Broker implements BrokerContext, ManagedBroker {
     this.log('info', 'log file reopened', {});
   }
 
-  /** Graceful stop: every client gets connection.close 320 CONNECTION_FORCED. */
-  async close(): Promise<void> {
+  /**
+   * Graceful stop: every client gets connection.close 320 CONNECTION_FORCED. With `reset` (a
+   * cluster leader stepping down) every AMQP client socket is reset first instead: the kernel drops
+   * whatever it still held for them, so nothing this node wrote reaches a client once a partition
+   * heals, and a client that reaches it again gets a reset rather than an old session.
+   */
+  async close(o: { reset?: boolean } = {}): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    if (o.reset) for (const s of this.sockets) resetSocket(s);
     this.alarms.stop();
     await this.management?.close();
     await this.prometheus?.close();
@@ -461,5 +473,14 @@ export class Broker implements BrokerContext, ManagedBroker {
     this.streams.close();
     this.log('info', 'stopped', {});
     this.logging.close();
+  }
+}
+
+/** RST instead of FIN, dropping unsent bytes; TLS sockets (no TCP handle of their own) are destroyed. */
+function resetSocket(socket: Socket): void {
+  try {
+    socket.resetAndDestroy();
+  } catch {
+    socket.destroy();
   }
 }

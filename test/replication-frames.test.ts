@@ -183,14 +183,15 @@ test('a follower that stops reading is dropped once its unsent changes pass the 
 
 test('every in-sync follower must ack before a confirm: one that goes silent holds confirms until it is dropped', () =>
   withReplicatedNodes(['b'], async ({ node }) => {
+    // Declared first: a declare-ok waits for every in-sync follower too (replication-gates.test.ts).
+    const conn = await amqp.connect(node.url);
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue('mute-q', { durable: true });
     // A "follower" that catches up, acks once (so it is in sync), then never acks again.
     const mute = await rawFollower(node.leader.port, 'mute', (f, socket) => {
       if (f.type === FrameType.SnapshotEnd) socket.write(encodePosition(FrameType.Ack, f.pos));
     });
     await eventually(() => assert.deepEqual(node.leader.inSync(), ['b', 'mute']), 15_000, 20);
-    const conn = await amqp.connect(node.url);
-    const ch = await conn.createConfirmChannel();
-    await ch.assertQueue('mute-q', { durable: true });
     let confirmedAt = 0;
     const sent = Date.now();
     const confirm = new Promise<void>((resolve, reject) =>

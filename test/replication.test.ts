@@ -71,10 +71,12 @@ test('a broker started on a follower data dir has every confirmed message; deliv
   }));
 
 test('with a majority of 2 and no follower, confirms are held; they are sent once a follower caught up', () =>
-  withReplicatedNodes(['b'], async ({ node, startFollower }) => {
+  withReplicatedNodes(['b'], async ({ node, startFollower, stopFollower }) => {
     const conn = await amqp.connect(node.url);
     const ch = await conn.createConfirmChannel();
+    // Declared while b is there: its declare-ok waits for the followers too (replication-gates.test.ts).
     await ch.assertQueue('held-q', { durable: true });
+    await stopFollower('b');
     let confirmed = 0;
     const all = Promise.all(
       Array.from({ length: 20 }, (_, i) => publishConfirmed(ch, 'held-q', `h${i}`).then(() => void confirmed++)),
@@ -87,7 +89,7 @@ test('with a majority of 2 and no follower, confirms are held; they are sent onc
     await all;
     assert.equal(confirmed, 20);
     await conn.close();
-  }, { waitInSync: false }));
+  }));
 
 test('a follower disconnected during load catches up; one whose files diverge (an old leader tail) is corrected', () =>
   withReplicatedNodes(['b', 'c'], async ({ node, dirs, follower, startFollower, stopFollower }) => {

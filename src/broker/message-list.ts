@@ -41,6 +41,12 @@ export interface MessageList {
    * call it at once (on the next microtask at the latest). Used for publisher confirms.
    */
   whenDurable(callback: () => void): void;
+  /**
+   * Set by the queue: messages the list held back became deliverable. Only a cluster leader's
+   * durable lists hold any (shift() and peek() return undefined while the head waits for its
+   * replication, replicated-message-list.ts); the others never call it.
+   */
+  onDeliverable?: (() => void) | undefined;
   /** The queue is deleted: remove everything, including files. */
   destroy(): void;
   /** Broker shutdown: flush and close files, keep the data. */

@@ -30,6 +30,7 @@ export class PriorityMessageList implements MessageList {
   private readonly levels: (MessageList | undefined)[];
   /** The created levels, highest priority first: what shift() scans. */
   private active: MessageList[] = [];
+  onDeliverable: (() => void) | undefined;
 
   constructor(
     readonly maxPriority: number,
@@ -50,6 +51,7 @@ export class PriorityMessageList implements MessageList {
     let list = this.levels[priority];
     if (!list) {
       list = this.createLevel(priority);
+      list.onDeliverable = () => this.onDeliverable?.();
       this.levels[priority] = list;
       this.active = this.levels.filter((l): l is MessageList => l !== undefined).reverse();
     }

@@ -89,7 +89,20 @@ export class Queue {
     this.deduplication = deduplicationFromArguments(options.arguments, describeResource('queue', name, vhost));
     this.deliveryCounts = this.type === 'quorum' ? new Map() : undefined;
     this.mayExpire = this.policy.messageTtl !== undefined;
+    messages.onDeliverable = () => this.heldMessagesReady();
     this.touch();
+  }
+
+  /**
+   * Cluster leader: messages the list held until their replication may go now. The length limits
+   * are applied (drop-head could not drop a held head), then consumers get them before their TTL
+   * is looked at, as publish() does.
+   */
+  private heldMessagesReady(): void {
+    if (this.deleted) return;
+    this.trimToLimits();
+    if (this.consumers.length > 0) this.dispatch(false);
+    if (this.mayExpire) this.expireHead();
   }
 
   /** The arguments the classic policy reads (a stream's x-max-length-bytes means retention instead). */
@@ -128,7 +141,8 @@ export class Queue {
     const over = () => (p.maxLength !== undefined && this.messages.length > p.maxLength) ||
       (p.maxLengthBytes !== undefined && this.messages.bytes > p.maxLengthBytes);
     while (this.messages.length > 0 && over()) {
-      const head = this.messages.shift()!;
+      const head = this.messages.shift();
+      if (!head) return; // held (cluster leader): trimmed once it may go
       this.messages.settle(head);
       this.onDeadLetter?.(this, head.message, 'maxlen');
     }
@@ -201,7 +215,9 @@ export class Queue {
       return false;
     }
     while (this.messages.length > 0 && this.isFull(message.body.length)) {
-      const head = this.messages.shift()!;
+      const head = this.messages.shift();
+      // Held until replicated (cluster leader): the queue is over its limit until it may go.
+      if (!head) return true;
       this.messages.settle(head);
       this.onDeadLetter?.(this, head.message, 'maxlen');
     }
@@ -317,7 +333,8 @@ export class Queue {
       while (this.messages.length > 0 && consumers.length > 0) {
         const consumer = this.pickConsumer();
         if (!consumer) break;
-        const envelope = this.messages.shift()!;
+        const envelope = this.messages.shift();
+        if (!envelope) break; // held until replicated (cluster leader)
         this.handOut(envelope, consumer.noAck);
         consumer.deliver(envelope);
       }

@@ -12,8 +12,8 @@
  *                       the replication leader, then Broker.start() on the mirrored dir: crash
  *                       recovery brings back every queue, message and definition.
  *   leader → follower   the lease could not be kept (etcd unreachable or expired) or the leader key
- *                       is no longer ours: close the Broker at once (every client connection closes,
- *                       nothing more is confirmed), then follow whoever leads, resyncing the dir.
+ *                       is no longer ours: close the Broker at once (every client socket reset,
+ *                       nothing more is confirmed or delivered), then follow whoever leads, resyncing the dir.
  */
 import { createServer, type AddressInfo } from 'node:net';
 import type { BrokerOptions } from '../config.js';
@@ -276,7 +276,7 @@ export class ClusterNode implements ClusterStatusSource {
       this.log('warn', 'cluster: lease lost', { node: this.o.nodeName, reason: why, role: this.role });
       // A leader closes its broker at once, not after whatever etcd call is pending: an isolated
       // leader must stop accepting publishes before another node can be elected.
-      if (this.role === 'leader' && this.broker) this.brokerClosing ??= this.broker.close();
+      if (this.role === 'leader' && this.broker) this.brokerClosing ??= this.broker.close({ reset: true });
       if (this.role === 'leader') this.chain = this.chain.then(() => this.stepDown(why));
       this.schedule();
     });
@@ -384,7 +384,7 @@ export class ClusterNode implements ClusterStatusSource {
     this.role = 'follower';
     const broker = this.broker;
     this.broker = undefined;
-    await (this.brokerClosing ?? broker?.close());
+    await (this.brokerClosing ?? broker?.close({ reset: true }));
     this.brokerClosing = undefined;
     await this.replicationLeader?.close();
     this.replicationLeader = undefined;

@@ -8,6 +8,7 @@ import type { UserStore } from '../auth/users.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import type { FieldTable } from '../protocol/field-table.js';
 import type { Logger } from '../logger.js';
+import type { DataDirChanges } from '../data-dir-changes.js';
 import type { NodeCounters } from '../metrics/counters.js';
 
 export interface BrokerLimits {
@@ -38,4 +39,10 @@ export interface BrokerContext {
   readonly alarmActive: boolean;
   /** connection.blocked's reason for the active alarm ('low on memory' / 'low on disk'). */
   readonly alarmReason: string;
+  /**
+   * Cluster leader: the data dir's change feed. A reply to a method that changed durable
+   * definitions (declare-ok, bind-ok, delete-ok...) waits on its gate, so a client never sees a
+   * definition that a newly elected leader would not have. Undefined on a single node.
+   */
+  readonly replication: DataDirChanges | undefined;
 }

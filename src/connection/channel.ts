@@ -205,6 +205,27 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     this.connection.sendMethod(this.id, id, args);
   }
 
+  /** Where the cluster leader's change feed stands (0 on a single node): see sendWhenReplicated(). */
+  private replicationPosition(): number {
+    return this.connection.broker.replication?.position ?? 0;
+  }
+
+  /**
+   * The reply to a method that may change durable definitions. On a cluster leader it goes out
+   * once the followers have what the method wrote to the data dir since `since` (a declare-ok then
+   * means every node that may be elected has the definition), and for a (re)declare of a durable
+   * object, once they have everything written so far (a redeclare writes nothing, yet the first
+   * declare's reply may still be waiting). The gate calls back in position order, so such replies
+   * keep their order. On a single node, or when nothing durable changed, it is sent at once.
+   */
+  private sendWhenReplicated<K extends MethodId>(since: number, durable: boolean, id: K, args: MethodArgs[K]): void {
+    const changes = this.connection.broker.replication;
+    if (!changes || (!durable && changes.position === since)) return this.send(id, args);
+    changes.whenReplicated(changes.position, () => {
+      if (!this.closed) this.send(id, args);
+    });
+  }
+
   private check(access: 'configure' | 'write' | 'read', kind: 'queue' | 'exchange', name: string): void {
     this.connection.broker.users.check(this.connection.username, this.vhost.name, access, kind, name);
   }
@@ -432,17 +453,19 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
         this.check('read', 'exchange', a.exchange);
       }
     }
+    const since = this.replicationPosition();
     this.vhost.declareExchange({
       name: a.exchange, type: a.type, passive: a.passive, durable: a.durable,
       autoDelete: a.autoDelete, internal: a.internal, arguments: a.arguments,
     });
-    if (!a.nowait) this.send(Method.exchangeDeclareOk, {});
+    if (!a.nowait) this.sendWhenReplicated(since, a.durable && !a.passive, Method.exchangeDeclareOk, {});
   }
 
   private onExchangeDelete(a: ExchangeDelete): void {
     this.check('configure', 'exchange', a.exchange);
+    const since = this.replicationPosition();
     this.vhost.deleteExchange(a.exchange, a.ifUnused);
-    if (!a.nowait) this.send(Method.exchangeDeleteOk, {});
+    if (!a.nowait) this.sendWhenReplicated(since, false, Method.exchangeDeleteOk, {});
   }
 
   private onExchangeBind(a: ExchangeBind | ExchangeUnbind, bind: boolean): void {
@@ -450,9 +473,10 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     this.check('read', 'exchange', a.source);
     this.checkTopicBinding(a.source, a.routingKey);
     const dest = { kind: 'exchange' as const, name: a.destination };
+    const since = this.replicationPosition();
     if (bind) this.vhost.bind(a.source, dest, a.routingKey, a.arguments, this.connectionId);
     else this.vhost.unbind(a.source, dest, a.routingKey, a.arguments, this.connectionId);
-    if (!a.nowait) this.send(bind ? Method.exchangeBindOk : Method.exchangeUnbindOk, {});
+    if (!a.nowait) this.sendWhenReplicated(since, false, bind ? Method.exchangeBindOk : Method.exchangeUnbindOk, {});
   }
 
   private onQueueDeclare(a: QueueDeclare): void {
@@ -468,6 +492,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       if (a.queue !== '') this.check('read', 'queue', a.queue);
     }
     const isNew = !a.passive && !this.vhost.queues.has(a.queue);
+    const since = this.replicationPosition();
     const q = this.vhost.declareQueue({
       name: a.queue, passive: a.passive, durable: a.durable, exclusive: a.exclusive,
       autoDelete: a.autoDelete, arguments: a.arguments,
@@ -487,7 +512,9 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       if (isNew) this.counters.node.queuesCreated++;
     }
     this.lastQueue = q.name;
-    if (!a.nowait) this.send(Method.queueDeclareOk, { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount });
+    if (!a.nowait) {
+      this.sendWhenReplicated(since, q.durable && !a.passive, Method.queueDeclareOk, { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount });
+    }
   }
 
   private onQueueBind(a: QueueBind | QueueUnbind, bind: boolean, nowait: boolean): void {
@@ -496,9 +523,10 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     this.check('read', 'exchange', a.exchange);
     this.checkTopicBinding(a.exchange, a.routingKey);
     const dest = { kind: 'queue' as const, name: queue };
+    const since = this.replicationPosition();
     if (bind) this.vhost.bind(a.exchange, dest, a.routingKey, a.arguments, this.connectionId);
     else this.vhost.unbind(a.exchange, dest, a.routingKey, a.arguments, this.connectionId);
-    if (!nowait) this.send(bind ? Method.queueBindOk : Method.queueUnbindOk, {});
+    if (!nowait) this.sendWhenReplicated(since, false, bind ? Method.queueBindOk : Method.queueUnbindOk, {});
   }
 
   private onQueuePurge(a: QueuePurge): void {
@@ -511,8 +539,9 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   private onQueueDelete(a: QueueDelete): void {
     const name = this.queueName(a.queue);
     this.check('configure', 'queue', name);
+    const since = this.replicationPosition();
     const count = this.vhost.deleteQueue(name, this.connectionId, a.ifUnused, a.ifEmpty);
-    if (!a.nowait) this.send(Method.queueDeleteOk, { messageCount: count });
+    if (!a.nowait) this.sendWhenReplicated(since, false, Method.queueDeleteOk, { messageCount: count });
   }
 
   // ---- consuming -------------------------------------------------------------------------------

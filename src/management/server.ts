@@ -130,8 +130,14 @@ export class ManagementServer {
         req,
         body: () => (bodyPromise ??= readBody(req).then(parseJsonObject)),
       };
+      const changes = this.broker.options.replication;
+      const since = changes?.position ?? 0;
       const result = await match.route.handler(ctx);
-      this.reply(res, req.method === 'GET' || req.method === 'HEAD', result, url.searchParams);
+      // Cluster leader: what a request changed on disk (a declare, an import...) is answered once
+      // the followers have it, as AMQP's declare-ok: a new leader then knows what the client saw.
+      const reading = req.method === 'GET' || req.method === 'HEAD';
+      if (changes && !reading && changes.position > since) await new Promise<void>((resolve) => changes.whenReplicated(changes.position, resolve));
+      this.reply(res, reading, result, url.searchParams);
     } catch (e) {
       if (e instanceof HttpError) {
         if (!res.headersSent) sendError(res, e);

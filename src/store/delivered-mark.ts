@@ -11,6 +11,12 @@
  * per queue get the flag needlessly after a crash (the spec allows it: the flag means "may have
  * been delivered"). A clean close writes the exact mark, synced. The mark is not fsynced otherwise,
  * so it is exact for process crashes; after a power cut it can lag.
+ *
+ * Cluster leader (`changes` given): a follower may be promoted after a kill at any instant, so a
+ * mark only counts once the followers have it: `replicated` is the highest mark they acknowledged
+ * (a replicated list, replicated-message-list.ts, delivers nothing above it), and `keepAhead()`
+ * writes the next mark while deliveries are still half a MARK_AHEAD below the last one, so under
+ * load the replicated mark stays ahead and deliveries do not wait for it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -54,6 +60,10 @@ export function readMark(dir: string): number | undefined {
 export class DeliveredMark {
   private onDisk: number;
   private highestDelivered: number;
+  /** Cluster leader: the highest mark the followers acknowledged (at first the recovered one). */
+  private replicatedMark: number;
+  /** Cluster leader: told (on a microtask) when `replicated` moved up. */
+  onReplicated: (() => void) | undefined;
 
   constructor(
     private readonly dir: string,
@@ -67,6 +77,7 @@ export class DeliveredMark {
   ) {
     this.onDisk = recovered;
     this.highestDelivered = recovered;
+    this.replicatedMark = recovered;
     if (damaged) {
       this.onDisk = -1;
       this.write(recovered);
@@ -77,6 +88,21 @@ export class DeliveredMark {
   delivered(seq: number): void {
     if (seq > this.highestDelivered) this.highestDelivered = seq;
     if (seq > this.onDisk) this.write(seq + MARK_AHEAD);
+  }
+
+  /** Cluster leader: messages up to this seq may go out (the followers have a mark covering them). */
+  get replicated(): number {
+    return this.replicatedMark;
+  }
+
+  /** Cluster leader: make sure a mark covering `seq` is written (its replication then moves `replicated`). */
+  cover(seq: number): void {
+    if (seq > this.onDisk) this.write(seq + MARK_AHEAD);
+  }
+
+  /** Cluster leader: `seq` went out; write the next mark early when deliveries near the written one. */
+  keepAhead(seq: number): void {
+    if (this.onDisk - seq < MARK_AHEAD / 2) this.write(seq + MARK_AHEAD);
   }
 
   /** Clean stop: the exact mark, synced, so only what really went out comes back redelivered. */
@@ -93,7 +119,12 @@ export class DeliveredMark {
       fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT);
       const bytes = encodeMark(mark);
       fs.writeSync(fd, bytes, 0, MARK_FILE_BYTES, 0);
-      this.changes?.write(file, 0, bytes);
+      const changes = this.changes;
+      if (changes) {
+        changes.write(file, 0, bytes);
+        // May call back at once (nothing to wait for): onReplicated then runs on a microtask.
+        changes.whenReplicated(changes.position, () => this.markReplicated(mark));
+      }
       if (sync) fs.fdatasyncSync(fd);
       this.onDisk = mark;
     } catch (err) {
@@ -101,5 +132,12 @@ export class DeliveredMark {
     } finally {
       if (fd >= 0) fs.closeSync(fd);
     }
+  }
+
+  private markReplicated(mark: number): void {
+    if (mark <= this.replicatedMark) return;
+    this.replicatedMark = mark;
+    const notify = this.onReplicated;
+    if (notify) queueMicrotask(notify);
   }
 }

@@ -104,7 +104,7 @@ function messageMemorySize(message: Message): number {
 export class DurableMessageList implements MessageList, WriteClient, SegmentSource, CompactionHost {
   private _length = 0;
   private _bytes = 0;
-  private nextSeq: number;
+  protected nextSeq: number;
   /** All segments, ascending firstSeq; the last one is `active` once something was pushed. */
   private segments: Segment[];
   private active: Segment | undefined;
@@ -132,14 +132,14 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
   /** Group-commit round that covers the latest persistent push. */
   private needRound = 0;
 
-  private readonly mark: DeliveredMark;
+  protected readonly mark: DeliveredMark;
   /**
    * After recovery every ready message is in the region, none in memory: what the scan saw of the
    * first one stands in for the head until the first read-back. Otherwise the head window is never
    * empty while the list pages (shift() refills it), so the head is always in memory.
    */
   private recoveredHead: HeadStamp | undefined;
-  private closed = false;
+  protected closed = false;
   private readonly transient: boolean;
   /** Replication's change feed (cluster leader, durable lists only). */
   readonly changes: DataDirChanges | undefined;

@@ -10,7 +10,8 @@ import { takeCleanShutdown, writeCleanShutdown, type CleanSegment } from './clea
 import type { DataDirChanges } from '../data-dir-changes.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { writeFileDurably } from './durable-file.js';
-import { DEFAULT_LIST_OPTIONS, DurableMessageList, type DurableListOptions } from './durable-message-list.js';
+import { DEFAULT_LIST_OPTIONS, DurableMessageList, type DurableListOptions, type RecoveredQueueState } from './durable-message-list.js';
+import { ReplicatedMessageList } from './replicated-message-list.js';
 import { silentLogger, type StoreLogger } from './logger.js';
 import { Journal, replayJournal } from './journal.js';
 import { DIRECT_SYNCS, Persister } from './persister.js';
@@ -128,7 +129,7 @@ export class MessageStore {
       queuesDone++;
       if (!state) continue;
       const { vhost, name } = state.meta;
-      const list = new DurableMessageList(vhost, name, dir, this.persister, this.log, this.listOptions, state, this.forget);
+      const list = this.durableList(vhost, name, dir, state);
       this.lists.set(key(vhost, name), list);
       let byName = recovered.get(vhost);
       if (!byName) recovered.set(vhost, (byName = new Map()));
@@ -232,18 +233,15 @@ export class MessageStore {
     for (let d = dir; d.length >= this.dataDir.length && d !== path.dirname(d); d = path.dirname(d)) {
       this.persister.needsDirSync(d);
     }
-    const list = new DurableMessageList(
-      vhost,
-      name,
-      dir,
-      this.persister,
-      this.log,
-      this.listOptions,
-      undefined,
-      this.forget,
-    );
+    const list = this.durableList(vhost, name, dir, undefined);
     this.lists.set(key(vhost, name), list);
     return list;
+  }
+
+  /** A durable queue's list; on a cluster leader one that delivers only what the followers have. */
+  private durableList(vhost: string, name: string, dir: string, state: RecoveredQueueState | undefined): DurableMessageList {
+    const List = this.persister.changes ? ReplicatedMessageList : DurableMessageList;
+    return new List(vhost, name, dir, this.persister, this.log, this.listOptions, state, this.forget);
   }
 
   get(vhost: string, name: string): DurableMessageList | undefined {

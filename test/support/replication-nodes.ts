@@ -96,14 +96,14 @@ export interface ReplicatedNodes {
 export async function withReplicatedNodes(
   followers: string[],
   body: (n: ReplicatedNodes) => Promise<void>,
-  o: { majority?: number; waitInSync?: boolean; maxLagBytes?: number } = {},
+  o: { majority?: number; waitInSync?: boolean; maxLagBytes?: number; broker?: BrokerOptions } = {},
 ): Promise<void> {
   const leaderDir = tempDir('leader');
   const dirs: Record<string, string> = Object.fromEntries(followers.map((f) => [f, tempDir(f)]));
   const running = new Map<string, ReplicationFollower>();
   let node: LeaderNode | undefined;
   try {
-    node = await startLeader(leaderDir, () => o.majority ?? 2, {}, o.maxLagBytes);
+    node = await startLeader(leaderDir, () => o.majority ?? 2, o.broker ?? {}, o.maxLagBytes);
     const leaderPort = node.leader.port;
     const n: ReplicatedNodes = {
       node,
