@@ -13,6 +13,15 @@ type Connection = Awaited<ReturnType<typeof amqp.connect>>;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * Destroys the connection's socket. A connection to a node the partition test cut off ends (after
+ * missed heartbeats) with a FIN nobody acknowledges; left to the kernel, that socket keeps the test
+ * process alive for its retry time, minutes after the test is done.
+ */
+function destroySocket(conn: Connection): void {
+  (conn as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
 /** Declares a durable queue (classic unless `args` say otherwise) through `url`, before the clients start. */
 export async function declareDurableQueue(url: string, queue: string, args: Record<string, unknown> = {}): Promise<void> {
   const conn = await amqp.connect(url);
@@ -77,6 +86,7 @@ abstract class Reconnecting {
       }
       this.events.push({ at: performance.now(), what: `${this.role} left node ${node + 1}` });
       await conn.close().catch(() => undefined);
+      destroySocket(conn);
       this.conn = null;
       node++;
     }
@@ -168,6 +178,11 @@ export class ClusterConsumer extends Reconnecting {
   /** ids received more than once, with how many times */
   readonly duplicates = new Map<string, number>();
   redelivered = 0;
+  /**
+   * Repeats that came without the redelivered flag. The publisher never republishes, so a repeat is
+   * always a message that went out before (unacked on a failed leader): it must carry the flag.
+   */
+  unflaggedRepeats = 0;
 
   // starts on another node than the publisher, so the two paths differ
   constructor(urls: string[], private readonly queue: string, private readonly prefetch = 100) {
@@ -183,6 +198,7 @@ export class ClusterConsumer extends Reconnecting {
       if (!msg) return; // cancelled by the broker: the connection closes next
       const id = msg.content.toString();
       if (msg.fields.redelivered) this.redelivered++;
+      if (this.received.has(id) && !msg.fields.redelivered) this.unflaggedRepeats++;
       if (this.received.has(id)) this.duplicates.set(id, (this.duplicates.get(id) ?? 1) + 1);
       else this.received.add(id);
       ch.ack(msg);

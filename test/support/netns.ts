@@ -28,16 +28,31 @@ export function netnsProblem(): string | null {
   }
 }
 
+/**
+ * A private /24 (10.231.x) no interface of this machine uses yet, from `start` on: concurrent runs
+ * (each with its own bridge) must not share addresses, or their routes would clash.
+ */
+function freeSubnet(start: number): string {
+  const used = spawnSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout ?? '';
+  for (let k = 0; k < 250; k++) {
+    const subnet = `10.231.${(start + k) % 250}`;
+    if (!used.includes(` ${subnet}.`)) return subnet;
+  }
+  throw new Error('no free 10.231.x/24 subnet for the test hosts');
+}
+
 export class NetnsLab {
   private destroyed = false;
   private readonly onExit = () => this.destroy();
   readonly bridge: string;
   readonly subnet: string;
 
+  /** Namespace names start with WARREN_NETNS_PREFIX (default `warren`): runs side by side stay apart. */
+  private readonly prefix = process.env['WARREN_NETNS_PREFIX'] || 'warren';
+
   private constructor(readonly size: number, private readonly tag: string) {
     this.bridge = `wbr${tag}`;
-    // a /24 picked from the pid, so concurrent runs do not share addresses
-    this.subnet = `10.231.${Number(tag) % 250}`;
+    this.subnet = freeSubnet(Number(tag) % 250);
   }
 
   static create(size: number): NetnsLab {
@@ -57,7 +72,7 @@ export class NetnsLab {
   }
 
   ns(i: number): string {
-    return `warren-${this.tag}-${i}`;
+    return `${this.prefix}-${this.tag}-${i}`;
   }
 
   hostIp(i: number): string {
