@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { eventually } from './support/eventually.js';
 import { drain, durable, ids, message, openStore, range, removeDir, segmentFiles, tempDir } from './store-util.js';
 
 const dirs: string[] = [];
@@ -59,8 +60,8 @@ describe('transient paging', () => {
     assert.equal(list.length, 0);
 
     store.sweep();
-    await new Promise((r) => setTimeout(r, 50)); // segment unlinks run off the main thread
-    assert.deepEqual(filesUnder(store.transientDir).filter((f) => f.endsWith('.seg')), [], 'drained: no segment left');
+    // Segment unlinks run off the main thread: poll until they are done.
+    await eventually(() => assert.deepEqual(filesUnder(store.transientDir).filter((f) => f.endsWith('.seg')), [], 'drained: no segment left'));
     store.close();
   });
 
@@ -78,8 +79,8 @@ describe('transient paging', () => {
     assert.equal(a.length, 0);
     store.sweep();
     b.destroy();
-    await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(filesUnder(store.transientDir).filter((f) => f.endsWith('.seg')), []);
+    // Segment unlinks run off the main thread: poll until they are done.
+    await eventually(() => assert.deepEqual(filesUnder(store.transientDir).filter((f) => f.endsWith('.seg')), []));
 
     const c = store.createTransient('/', 'a'); // same name again: its own directory
     for (let i = 0; i < 500; i++) c.push(message(i, { persistent: false }));
@@ -108,15 +109,15 @@ describe('transient paging', () => {
     drain(list);
     store.persister.flushAll();
     store.sweep();
-    await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(segmentFiles(qdir), [], 'acked: no segment left');
+    // Segment unlinks run off the main thread: poll until they are done.
+    await eventually(() => assert.deepEqual(segmentFiles(qdir), [], 'acked: no segment left'));
 
     for (let i = 0; i < 3000; i++) list.push(message(i, { size: 200 }));
     await durable(list);
     assert.equal(list.purge(), 3000);
     store.sweep();
-    await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(segmentFiles(qdir), [], 'purged: no segment left');
+    // Segment unlinks run off the main thread: poll until they are done.
+    await eventually(() => assert.deepEqual(segmentFiles(qdir), [], 'purged: no segment left'));
 
     // Still usable, and what is pushed next survives a restart.
     list.push(message(7));
