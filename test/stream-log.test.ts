@@ -119,6 +119,38 @@ describe('stream log', () => {
     log.close();
   });
 
+  test('chunks are written off the event loop; close() right after a chunk was sealed loses none of it', async () => {
+    const dir = tempDir();
+    let log = StreamLog.open(dir, { maxSegmentBytes: 1 << 24 }, env);
+    // Each 700 KB record fills a chunk: the first chunks are sealed and handed to an asynchronous write
+    // in this turn; close() comes before any write's callback could run.
+    for (const c of 'abcd') log.append(Buffer.from(c.repeat(700_000)));
+    assert.equal(log.lastOffset, -1, 'nothing is visible before its fdatasync');
+    log.close();
+    log = StreamLog.open(dir, { maxSegmentBytes: 1 << 24 }, env);
+    assert.deepEqual(readAll(log, 0).map((m) => [m.offset, m.body.length, m.body[0]]),
+      [[0, 700_000, 'a'], [1, 700_000, 'b'], [2, 700_000, 'c'], [3, 700_000, 'd']]);
+    // Appends confirmed after the reopen land behind them and are read back in order.
+    assert.deepEqual(await appendAll(log, ['e', 'f']), [4, 5]);
+    assert.deepEqual(readAll(log, 3).map((m) => m.body[0]), ['d', 'e', 'f']);
+    log.close();
+  });
+
+  test('a write backlog above its bound is reported and cleared once the writes are done', async () => {
+    const log = StreamLog.open(tempDir(), { maxSegmentBytes: 1 << 30 }, env);
+    // 40 chunks of ~1 MiB sealed in one turn: more than the 32 MiB a log lets wait for its write.
+    const body = Buffer.alloc(1_000_000, 0x61);
+    const confirmed = new Promise<number>((resolve) => {
+      for (let i = 0; i < 40; i++) log.append(body, i === 39 ? resolve : undefined);
+    });
+    assert.equal(log.writeBacklogged, true);
+    await new Promise<void>((resolve) => log.whenWritable(resolve));
+    assert.equal(log.writeBacklogged, false);
+    assert.equal(await confirmed, 39);
+    assert.equal(log.lastOffset, 39);
+    log.close();
+  });
+
   test('retention by size drops whole head segments when a segment rolls; dedup state is kept', async () => {
     const dir = tempDir();
     const log = StreamLog.open(dir, { maxSegmentBytes: 300, maxBytes: 700 }, env);

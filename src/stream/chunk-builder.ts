@@ -3,16 +3,21 @@
  * straight into one reusable buffer behind room for the header — from a publish frame they are
  * copied as the frame carries them (a u32-sized message or a sub-entry batch, the same bytes osiris
  * stores), so a published message costs one copy and no object. `seal()` adds the trailer and the
- * header and hands out a view that is valid until `reset()`: the log writes it to its segment file
- * at once, so one buffer serves every chunk of the stream.
+ * header and hands out a view of the buffer. `reset(true)` hands that buffer over to the log, which
+ * writes it asynchronously and gives it back with `recycle()` once the write is done, so a few buffers
+ * serve every chunk of the stream and none is written to while the kernel reads it.
  */
 import { CHUNK_HEADER, MAGIC_VERSION, MAX_CHUNK_DATA, MAX_CHUNK_ENTRIES, type Crc32 } from './chunk.js';
 
 /** Buffers above this are dropped after a chunk rather than kept for the next one. */
 const KEEP_BYTES = 2 * MAX_CHUNK_DATA;
+/** Spare buffers kept for the next chunks (the rest of those given back go to the GC). */
+const KEEP_SPARE = 8;
+const INITIAL_BYTES = 64 * 1024;
 
 export class ChunkBuilder {
-  private buf = Buffer.allocUnsafe(64 * 1024);
+  private buf: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);
+  private readonly spare: Buffer[] = [];
   private pos = CHUNK_HEADER;
   entries = 0;
   records = 0;
@@ -84,11 +89,18 @@ export class ChunkBuilder {
     return buf.subarray(0, p);
   }
 
-  reset(): void {
+  /** Starts the next chunk; with `handedOver` the sealed chunk's buffer now belongs to the caller. */
+  reset(handedOver = false): void {
     this.pos = CHUNK_HEADER;
     this.entries = 0;
     this.records = 0;
-    if (this.buf.length > KEEP_BYTES) this.buf = Buffer.allocUnsafe(64 * 1024);
+    if (handedOver || this.buf.length > KEEP_BYTES) this.buf = this.spare.pop() ?? Buffer.allocUnsafe(INITIAL_BYTES);
+  }
+
+  /** Takes back a buffer handed over by reset(true) (any view of it) once nothing reads it any more. */
+  recycle(view: Buffer): void {
+    if (this.spare.length >= KEEP_SPARE || view.buffer.byteLength > KEEP_BYTES) return;
+    this.spare.push(Buffer.from(view.buffer, view.byteOffset, view.buffer.byteLength - view.byteOffset));
   }
 }
 

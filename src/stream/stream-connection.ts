@@ -48,6 +48,8 @@ export class StreamConnection {
   private lastReceived = Date.now();
   private sentSinceTick = false;
   private readonly drainWaiters: (() => void)[] = [];
+  /** Reading paused until a stream log's write backlog shrinks (publish). */
+  private waitingForLog = false;
   private readonly unlistenDelete: () => void;
 
   constructor(readonly socket: Socket, private readonly ctx: StreamBrokerContext) {
@@ -343,6 +345,15 @@ export class StreamConnection {
     }
     p.published += c.count;
     p.endFrame(log.appendedEnd);
+    // The disk is behind: read no more publishes until the log's write backlog has gone down.
+    if (log.writeBacklogged && !this.waitingForLog) {
+      this.waitingForLog = true;
+      this.socket.pause();
+      log.whenWritable(() => {
+        this.waitingForLog = false;
+        this.socket.resume();
+      });
+    }
     // Only duplicates, or nothing: confirmable now, not at the next fsync.
     if (log.appendedEnd <= log.nextOffsetVisible) process.nextTick(() => this.sendConfirms(p));
   }

@@ -7,10 +7,13 @@
  *                                     pass max-segment-size; retention deletes whole head segments
  *   <dir>/offsets.json                consumer offsets stored by reference (store_offset)
  *
- * Appends made in one event-loop turn become one chunk (chunk-builder.ts), written with one write; one fdatasync at a
- * time covers every chunk written before it started (group commit). A chunk becomes visible to
- * readers and its appends are confirmed only after its fdatasync, so a reader never sees data a crash
- * could take back. Readers read chunks from the files (the page cache), never from a copy held in
+ * Appends made in one event-loop turn become one chunk (chunk-builder.ts). Sealed chunks are written
+ * off the event loop (libuv's pool), one pwritev at a time covering every chunk sealed since the last
+ * one, so the broker keeps reading sockets and building the next chunk while the kernel copies and
+ * ext4 journals; one fdatasync at a time covers every chunk whose write had finished before it
+ * started (group commit), and runs while the next write is already under way. A chunk becomes visible
+ * to readers and its appends are confirmed only after its fdatasync, so a reader never sees data a
+ * crash could take back. Readers read chunks from the files (the page cache), never from a copy held in
  * memory: a stream's memory is its index, one number per chunk field, whatever its length.
  *
  * Recovery scans chunk headers; a torn or corrupt tail (bad magic, short chunk, CRC mismatch) in the
@@ -42,11 +45,18 @@ export interface RetentionLimits {
 /** Per-chunk index fields, packed in a Float64Array (offsets stay below 2^53). */
 const F_OFFSET = 0, F_RECORDS = 1, F_POS = 2, F_SIZE = 3, F_TIME = 4, FIELDS = 5;
 
+/** Sealed chunks waiting for their write above this many bytes: publishers are told to wait. */
+const WRITE_BACKLOG_BYTES = 32 << 20;
+
 class Segment {
   index = new Float64Array(FIELDS * 16);
   chunks = 0;
   size = 0;
   fd = -1;
+  /** Chunks sealed for this segment whose write has not finished: its fd must stay open. */
+  writesPending = 0;
+  /** Written since its last fdatasync started. */
+  dirty = false;
   constructor(readonly path: string, readonly firstOffset: number) {}
 
   add(offset: number, records: number, pos: number, size: number, time: number): void {
@@ -82,6 +92,18 @@ class Segment {
   }
 }
 
+const NO_CALLBACKS: readonly DoneCallback[] = Object.freeze([]);
+
+/** A sealed chunk on its way to disk: its bytes (a ChunkBuilder buffer), where they go, what they unlock. */
+interface SealedChunk {
+  seg: Segment;
+  pos: number;
+  bytes: Buffer;
+  /** The visible end once this chunk is fsynced, and the append() callbacks it confirms. */
+  end: number;
+  done: readonly DoneCallback[];
+}
+
 /** An append() caller waiting for its record to be fsynced. */
 interface DoneCallback {
   offset: number;
@@ -98,9 +120,16 @@ export class StreamLog {
   private readonly builderWriters = new Map<string, bigint>();
   private pendingDone: DoneCallback[] = [];
   private flushScheduled = false;
+  /** Sealed chunks not yet handed to a write, and the bytes they hold. */
+  private sealed: SealedChunk[] = [];
+  private sealedBytes = 0;
+  /** The chunks of the pwritev in flight (empty when none). */
+  private writing: SealedChunk[] = [];
   private syncing = false;
   /** Chunks written but not yet fsynced: the visible end they unlock and append() callbacks. */
-  private unsynced: { done: DoneCallback[]; end: number }[] = [];
+  private unsynced: { done: readonly DoneCallback[]; end: number }[] = [];
+  /** Called once the write backlog is below WRITE_BACKLOG_BYTES again (paused publishers). */
+  private writableWaiters: (() => void)[] = [];
   /** Readers see chunks below this (segment, chunk) end: fsynced ones only. */
   private visibleOffset = 0;
   private readonly listeners = new Set<() => void>();
@@ -305,20 +334,76 @@ export class StreamLog {
     const records = this.builder.records;
     const time = this.now();
     const chunk = this.builder.seal(offset, time, trailer, this.crc32);
-    fs.writeSync(seg.open(), chunk, 0, chunk.length, seg.size);
+    seg.open();
     this.changes?.write(seg.path, seg.size, chunk);
     seg.add(offset, records, seg.size, chunk.length, time);
+    const pos = seg.size;
     seg.size += chunk.length;
     this.nextOffset += records;
-    this.builder.reset();
+    // The builder hands its buffer over to the write and continues in another one.
+    this.builder.reset(true);
     for (const [ref, id] of this.builderWriters) {
       const prev = this.writers.get(ref);
       if (prev === undefined || id > prev) this.writers.set(ref, id);
       if (this.pendingWriters.get(ref) === id) this.pendingWriters.delete(ref);
     }
     this.builderWriters.clear();
-    this.unsynced.push({ done: this.pendingDone, end: this.nextOffset });
-    if (this.pendingDone.length > 0) this.pendingDone = [];
+    seg.writesPending++;
+    // A chunk without callbacks must not share pendingDone: later appends' callbacks would ride on it
+    // and run at its fsync, before their own chunk is on disk.
+    const done = this.pendingDone.length > 0 ? this.pendingDone : NO_CALLBACKS;
+    if (done === this.pendingDone) this.pendingDone = [];
+    this.sealed.push({ seg, pos, bytes: chunk, end: this.nextOffset, done });
+    this.sealedBytes += chunk.length;
+    this.write();
+  }
+
+  /**
+   * Hands every sealed chunk to one pwritev (per segment) if none is in flight; when it finishes the
+   * chunks wait for the next fdatasync, and the next write starts at once.
+   */
+  private write(): void {
+    if (this.writing.length > 0 || this.sealed.length === 0 || this.closed) return;
+    const seg = this.sealed[0]!.seg;
+    let n = 1;
+    while (n < this.sealed.length && this.sealed[n]!.seg === seg && n < 1024) n++;
+    const batch = this.sealed.splice(0, n);
+    this.writing = batch;
+    const buffers = batch.map((c) => c.bytes);
+    let total = 0;
+    for (const b of buffers) total += b.length;
+    this.sealedBytes -= total;
+    fs.writev(seg.fd, buffers, batch[0]!.pos, (err, written) => {
+      this.writing = [];
+      for (const c of batch) {
+        c.seg.writesPending--;
+        this.builder.recycle(c.bytes);
+      }
+      // After close() or destroy() the chunks were written synchronously (or dropped); only fds are left.
+      if (this.closed) return this.closeIdleSegments();
+      if (err) throw err;
+      if (written !== total) throw new Error(`short write to ${seg.path}: ${written} of ${total} bytes`);
+      seg.dirty = true;
+      for (const c of batch) this.unsynced.push({ done: c.done, end: c.end });
+      this.write();
+      this.sync();
+      if (this.writableWaiters.length > 0 && this.sealedBytes < WRITE_BACKLOG_BYTES) {
+        for (const w of this.writableWaiters.splice(0)) w();
+      }
+    });
+  }
+
+  /**
+   * Whether sealed chunks wait for their write beyond WRITE_BACKLOG_BYTES (the disk is slower than
+   * the publishers): a publisher's connection stops reading until `whenWritable` calls back.
+   */
+  get writeBacklogged(): boolean {
+    return this.sealedBytes >= WRITE_BACKLOG_BYTES;
+  }
+
+  whenWritable(callback: () => void): void {
+    if (!this.writeBacklogged || this.closed) queueMicrotask(callback);
+    else this.writableWaiters.push(callback);
   }
 
   /** A new segment, then retention: whole head segments go, never the one being written. */
@@ -340,6 +425,8 @@ export class StreamLog {
       const tooBig = maxBytes !== undefined && this.bytes > maxBytes;
       const tooOld = maxAgeMs !== undefined && head.chunks > 0 && head.lastTimestamp < now - maxAgeMs;
       if (!tooBig && !tooOld) break;
+      // Its write has not finished (a roll right behind it): it goes at a later roll.
+      if (head.writesPending > 0) break;
       head.close();
       fs.rmSync(head.path, { force: true });
       this.changes?.remove(head.path);
@@ -355,9 +442,12 @@ export class StreamLog {
     const round = this.unsynced;
     this.unsynced = [];
     this.syncing = true;
-    // Chunks of earlier segments were synced before their segment was left: only a roll can leave one
-    // unsynced, so sync those too (rare; a roll happens once per max-segment-size).
-    for (const s of this.segments) if (s !== seg && s.fd >= 0) fs.fdatasyncSync(s.fd);
+    // A roll can leave chunks of the previous segment unsynced: sync those too (rare, once per
+    // max-segment-size).
+    for (const s of this.segments) {
+      if (s !== seg && s.dirty && s.fd >= 0) fs.fdatasyncSync(s.fd);
+      s.dirty = false;
+    }
     // Cluster leader: what this sync covers must also reach enough followers before it is visible.
     const position = this.changes?.position ?? 0;
     fs.fdatasync(seg.open(), (err) => {
@@ -370,8 +460,25 @@ export class StreamLog {
     });
   }
 
+  /** Writes what is sealed and not yet written, synchronously (close). */
+  private writeSealedNow(): void {
+    // A pwritev in flight is written again: the same bytes at the same place, its buffers are not
+    // reused before its callback, and fdatasync must not run before they are in the file.
+    for (const c of [...this.writing, ...this.sealed]) {
+      fs.writeSync(c.seg.open(), c.bytes, 0, c.bytes.length, c.pos);
+      if (!this.writing.includes(c)) c.seg.writesPending--;
+    }
+    this.sealed = [];
+    this.sealedBytes = 0;
+  }
+
+  /** Closes the fds no write in flight still needs (after close or destroy). */
+  private closeIdleSegments(): void {
+    for (const s of this.segments) if (s.writesPending === 0) s.close();
+  }
+
   /** A synced (and replicated) round of chunks: readers see them, their appends are confirmed. */
-  private publish(round: { done: DoneCallback[]; end: number }[]): void {
+  private publish(round: { done: readonly DoneCallback[]; end: number }[]): void {
     if (this.closed) return;
     for (const r of round) {
       this.visibleOffset = r.end;
@@ -495,12 +602,12 @@ export class StreamLog {
     if (this.closed) return;
     if (this.flushScheduled) this.flush();
     this.closed = true;
+    this.writeSealedNow();
     if (this.offsetsDirty) this.writeOffsets();
-    for (const s of this.segments) {
-      if (s.fd >= 0) fs.fdatasyncSync(s.fd);
-      s.close();
-    }
+    for (const s of this.segments) if (s.fd >= 0) fs.fdatasyncSync(s.fd);
+    this.closeIdleSegments();
     this.listeners.clear();
+    for (const w of this.writableWaiters.splice(0)) w();
   }
 
   /** Closes and removes every file of the stream. */
@@ -508,8 +615,11 @@ export class StreamLog {
     this.deleted = true;
     this.pendingDone = [];
     this.closed = true;
-    for (const s of this.segments) s.close();
+    for (const c of this.sealed) c.seg.writesPending--;
+    this.sealed = [];
+    this.closeIdleSegments();
     this.listeners.clear();
+    for (const w of this.writableWaiters.splice(0)) w();
     fs.rmSync(this.dir, { recursive: true, force: true });
     this.changes?.remove(this.dir);
   }
