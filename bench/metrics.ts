@@ -73,6 +73,11 @@ function streamMetrics(scenario: string, size: string): MetricSpec[] {
     m('consume_rate', `stream consume ${size} backlog from first`, 'msg/s', 'higher', 2),
     m('backlog_mib', `stream ${size}: backlog read`, 'MiB', 'higher'),
     m('consume_peak_rss_mb', `stream ${size}: broker peak RSS while consuming`, 'MiB', 'lower'),
+    m('load_average', `stream ${size}: machine load average (1 min) at the start`, '', 'lower'),
+    m('publish_broker_cpu_pct', `stream ${size}: broker CPU while publishing`, '% of a core', 'lower'),
+    m('publish_client_cpu_pct', `stream ${size}: client CPU while publishing`, '% of a core', 'lower'),
+    m('consume_broker_cpu_pct', `stream ${size}: broker CPU while consuming`, '% of a core', 'lower'),
+    m('consume_client_cpu_pct', `stream ${size}: client CPU while consuming`, '% of a core', 'lower'),
   ];
 }
 

@@ -3,11 +3,12 @@
 // exchange today's npm client needs). Per broker: publish for a fixed time with confirms (a window of
 // unconfirmed messages, 100 per publish frame), then read the whole backlog from `first` with credit,
 // sampling the broker's RSS: the backlog is read from segment files, so memory should stay flat.
+import os from 'node:os';
 import { StreamClient } from '../src/stream/client.js';
 import { Code, Key, OffsetType } from '../src/stream/constants.js';
 import { encodeRequest } from '../src/stream/requests.js';
 import type { BrokerProcess } from './broker-process.js';
-import { rssKiB, sleep } from './proc.js';
+import { cpuSeconds, rssKiB, sleep } from './proc.js';
 import type { Sample } from './samples.js';
 
 const BATCH = 100;
@@ -17,6 +18,8 @@ export async function streamLoad(b: BrokerProcess, streamPort: number, scenario:
   const sample = (metric: string, value: number | null, error?: string): Sample => ({
     scenario, tool: 'bench', metric, broker: b.kind, value, round: 1, ...(error ? { error } : {}),
   });
+  // The machine is shared: the 1-minute load average at the start says how quiet the run was.
+  const load = os.loadavg()[0]!;
   try {
     const c = await StreamClient.connect({ host: '127.0.0.1', port: streamPort });
     const stream = `bench-${scenario}-${Date.now()}`;
@@ -37,6 +40,7 @@ export async function streamLoad(b: BrokerProcess, streamPort: number, scenario:
       confirmed += count;
       wake();
     };
+    const publishCpu = cpuMeter(b.pid);
     const t0 = performance.now();
     const end = t0 + seconds * 1000;
     let nextId = 1;
@@ -56,6 +60,7 @@ export async function streamLoad(b: BrokerProcess, streamPort: number, scenario:
     }
     while (confirmed < published) await new Promise<void>((r) => (wake = r));
     const publishSeconds = (performance.now() - t0) / 1000;
+    const publishUse = publishCpu(publishSeconds);
 
     // --- consume the backlog from first ---
     let consumed = 0;
@@ -68,11 +73,13 @@ export async function streamLoad(b: BrokerProcess, streamPort: number, scenario:
         if (consumed >= published) resolve();
       };
     });
+    const consumeCpu = cpuMeter(b.pid);
     const t1 = performance.now();
     const sub = await c.subscribe(1, stream, { type: OffsetType.First }, 10);
     if (sub.code !== Code.Ok) throw new Error(`subscribe: code ${sub.code}`);
     await Promise.race([done, sleep(seconds * 20_000).then(() => { throw new Error(`consumed ${consumed} of ${published}`); })]);
     const consumeSeconds = (performance.now() - t1) / 1000;
+    const consumeUse = consumeCpu(consumeSeconds);
     clearInterval(sampler);
     await c.request({ key: Key.Delete, stream });
     await c.close();
@@ -81,9 +88,31 @@ export async function streamLoad(b: BrokerProcess, streamPort: number, scenario:
       sample('consume_rate', consumed / consumeSeconds),
       sample('backlog_mib', (published * size) / 1048576),
       sample('consume_peak_rss_mb', peakKiB / 1024),
+      sample('load_average', load),
+      sample('publish_broker_cpu_pct', publishUse.broker),
+      sample('publish_client_cpu_pct', publishUse.client),
+      sample('consume_broker_cpu_pct', consumeUse.broker),
+      sample('consume_client_cpu_pct', consumeUse.client),
     ];
   } catch (e) {
     const msg = (e as Error).message;
     return ['confirm_rate', 'consume_rate', 'backlog_mib', 'consume_peak_rss_mb'].map((m) => sample(m, null, msg));
   }
+}
+
+/**
+ * CPU used by the broker and by this client (the load generator) over a phase, in % of one core:
+ * with both near 100 % of their core the client, not the broker, may be what limits the rate.
+ */
+function cpuMeter(pid: number): (seconds: number) => { broker: number | null; client: number } {
+  const broker0 = cpuSeconds(pid);
+  const client0 = process.cpuUsage();
+  return (seconds) => {
+    const broker1 = cpuSeconds(pid);
+    const c = process.cpuUsage(client0);
+    return {
+      broker: broker0 === null || broker1 === null ? null : ((broker1 - broker0) / seconds) * 100,
+      client: ((c.user + c.system) / 1e6 / seconds) * 100,
+    };
+  };
 }
