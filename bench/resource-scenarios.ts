@@ -48,34 +48,70 @@ async function rssSettles(pid: number, targetKiB: number, slackKiB: number, ms: 
   return [rss, Math.round((performance.now() - t0) / 100) / 10];
 }
 
+/** Queues the flood scenario fills (issue 15: memory must come back for many queues, not just one). */
+const FLOOD_QUEUES = 4;
+/** How close to its idle RSS the broker must come back, and how long the scenario waits for it. */
+const SETTLE_SLACK_KIB = 16 * 1024;
+const SETTLE_MS = 10_000;
+
 /**
- * Transient flood with default settings: 4 publishers, 1 KiB, no consumer, into one non-durable
- * queue. Peak RSS during it; then the queue is purged and deleted and RSS is watched for 10 s.
+ * Transient flood with default settings: 4 publishers, 1 KiB, no consumer, into FLOOD_QUEUES
+ * non-durable queues. Peak RSS during it; then half the queues are purged (and deleted empty),
+ * half deleted with their backlog, and RSS is watched for 10 s. Then the same queues are filled
+ * again with persistent messages for a third of the time and consumed to the end by 4 no-ack
+ * consumers, and RSS is watched for 10 s again: memory must come back after a consumed backlog too.
  */
 export async function flood(b: BrokerProcess, seconds: number): Promise<Sample[]> {
-  const queue = `bench-flood-${process.pid}`;
+  const prefix = `bench-flood-${process.pid}`;
+  const queues = ['--queues', String(FLOOD_QUEUES), '--queue-prefix', prefix];
   await sleep(1000);
   const idle = rssKiB(b.pid) ?? 0;
   const rss = watchRss(b.pid);
-  const p = await perf(b, ['--publishers', '4', '--consumers', '0', '--size', '1024', '--queue', queue, '--keep'], seconds);
+  const p = await perf(b, ['--publishers', '4', '--consumers', '0', '--size', '1024', ...queues, '--keep'], seconds);
   const peak = rss.stop();
   const conn = await PerfConnection.open(parseAmqpUri(b.url), { name: 'bench flood cleanup' });
   const ch = await conn.openChannel();
   const held = rssKiB(b.pid) ?? 0;
-  const purged = await conn.purgeQueue(ch, queue);
-  await conn.deleteQueue(ch, queue);
+  let purged = 0;
+  for (let i = 0; i < FLOOD_QUEUES; i++) {
+    if (i % 2 === 0) purged += await conn.purgeQueue(ch, `${prefix}-${i}`);
+    purged += await conn.deleteQueue(ch, `${prefix}-${i}`);
+  }
+  const [after, settleSeconds] = await rssSettles(b.pid, idle, SETTLE_SLACK_KIB, SETTLE_MS);
+
+  // The consumed backlog: persistent this time (the other kind of list paging).
+  const fillSeconds = Math.max(2, Math.round(seconds / 3));
+  await perf(b, ['--publishers', '4', '--consumers', '0', '--size', '1024', '--persistent', ...queues, '--keep'], fillSeconds);
+  const backlog = await queueDepth(conn, ch, prefix);
+  const consumed = await perf(b, ['--publishers', '0', '--consumers', String(FLOOD_QUEUES), '--autoack', ...queues, '--predeclared', '--keep', '--drain', '0'], seconds);
+  const left = await queueDepth(conn, ch, prefix);
+  for (let i = 0; i < FLOOD_QUEUES; i++) await conn.deleteQueue(ch, `${prefix}-${i}`);
   await conn.close();
-  const [after, settleSeconds] = await rssSettles(b.pid, idle, 16 * 1024, 10_000);
-  const raw = { idle_rss_mb: idle / 1024, peak_rss_mb: peak / 1024, rss_with_backlog_mb: held / 1024, rss_after_purge_mb: after / 1024, settle_seconds: settleSeconds, purged, perf: p };
-  log(`flood: ${'error' in p ? p.error : `${p.totals.published} published (${p.publish_rate} msg/s), blocked ${p.blocked_ms} ms`}; RSS idle ${(idle / 1024).toFixed(0)} MiB, peak ${(peak / 1024).toFixed(0)} MiB, after purge+delete ${(after / 1024).toFixed(0)} MiB in ${settleSeconds} s`);
+  const [afterConsume, consumeSettleSeconds] = await rssSettles(b.pid, idle, SETTLE_SLACK_KIB, SETTLE_MS);
+
+  const raw = {
+    queues: FLOOD_QUEUES, idle_rss_mb: idle / 1024, peak_rss_mb: peak / 1024, rss_with_backlog_mb: held / 1024, rss_after_purge_mb: after / 1024,
+    settle_seconds: settleSeconds, purged, perf: p, consume_backlog: backlog, consume_left: left, rss_after_consume_mb: afterConsume / 1024,
+    consume_settle_seconds: consumeSettleSeconds, consume_perf: consumed,
+  };
+  log(`flood: ${'error' in p ? p.error : `${p.totals.published} published into ${FLOOD_QUEUES} queues (${p.publish_rate} msg/s), blocked ${p.blocked_ms} ms`}; RSS idle ${(idle / 1024).toFixed(0)} MiB, peak ${(peak / 1024).toFixed(0)} MiB, after purge/delete ${(after / 1024).toFixed(0)} MiB in ${settleSeconds} s; ${backlog} persistent consumed (${left} left), then ${(afterConsume / 1024).toFixed(0)} MiB in ${consumeSettleSeconds} s`);
   const err = perfError(p);
+  const consumeErr = perfError(consumed) ?? (left > 0 ? `${left} of ${backlog} messages not consumed in ${seconds} s` : undefined);
   return [
     sample('flood', 'publish_rate', 'error' in p ? null : p.publish_rate, raw, err),
     sample('flood', 'published', 'error' in p ? null : p.totals.published, raw, err),
     sample('flood', 'peak_rss_mb', Math.round(peak / 102.4) / 10, raw),
     sample('flood', 'after_purge_rss_mb', Math.round(after / 102.4) / 10, raw),
+    sample('flood', 'after_consume_rss_mb', Math.round(afterConsume / 102.4) / 10, raw, consumeErr),
     sample('flood', 'idle_rss_mb', Math.round(idle / 102.4) / 10, raw),
   ];
+}
+
+/** Messages ready in the flood's queues. */
+async function queueDepth(conn: PerfConnection, ch: number, prefix: string): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < FLOOD_QUEUES; i++) n += (await conn.declareQueue(ch, `${prefix}-${i}`, { passive: true })).messages;
+  return n;
 }
 
 /**

@@ -2,7 +2,7 @@
 // with the open-file limit raised to the hard limit (10,000 idle connections need it).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS } from '../src/cli/node-flags.js';
+import { NODE_FLAGS, withNodeEnvironment } from '../src/cli/node-flags.js';
 import { waitForAmqp } from './amqp-probe.js';
 import type { BrokerProcess } from './broker-process.js';
 import { sleep } from './proc.js';
@@ -18,7 +18,7 @@ export async function startWarren(dataDir: string, port: number, streamPort?: nu
     ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', process.execPath, ...NODE_FLAGS, warrenCli,
       '--port', String(port), '--bind', '127.0.0.1', '--data-dir', dataDir, '--management-port', '0', '--prometheus-port', '0',
       '--stream-port', String(streamPort ?? 0), '--stream-bind', '127.0.0.1'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: withNodeEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let tail = '';
   const keepTail = (d: Buffer): void => void (tail = (tail + d.toString()).slice(-4000));

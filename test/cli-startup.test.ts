@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { externalUrl } from './support/test-broker.js';
 import { CliProcess, freePort, warrenCli, warrenProcesses } from './support/cli-process.js';
-import { NODE_FLAGS } from '../src/cli/node-flags.js';
+import { NODE_ENVIRONMENT_WORDS, NODE_FLAGS } from '../src/cli/node-flags.js';
 import { channel, connect } from './support/amqp-client.js';
 
 /** The options every broker of these tests gets: loopback only, no HTTP listeners, its own data dir. */
@@ -116,11 +116,12 @@ describe('warren CLI options and logs', { skip: externalUrl ? 'starts Warren pro
   });
 
   // Tools outside the project rely on exactly this command. It rebuilds first (prestart), so it is slow.
-  test('the installed command (shebang) and npm start give node the same V8 flags as src/cli/node-flags.ts', () => {
+  test('the installed command (shebang) and npm start give node the same V8 flags and glibc tunables as src/cli/node-flags.ts', () => {
     const shebang = readFileSync(warrenCli, 'utf8').split('\n')[0]!;
     const start = (JSON.parse(readFileSync(join(warrenCli, '../../../../package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-    assert.equal(shebang, `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`);
-    assert.equal(start, `node ${NODE_FLAGS.join(' ')} dist/src/cli/warren.js`);
+    const env = NODE_ENVIRONMENT_WORDS.join(' ');
+    assert.equal(shebang, `#!/usr/bin/env -S ${env} node ${NODE_FLAGS.join(' ')}`);
+    assert.equal(start, `${env} node ${NODE_FLAGS.join(' ')} dist/src/cli/warren.js`);
   });
 
   test('npm start -- --port P --data-dir D starts a broker from the checkout', { timeout: 60_000 }, async () => {

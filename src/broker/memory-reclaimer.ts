@@ -7,6 +7,11 @@
  * releases the dead Buffers and compacts and shrinks the old space. At most one per
  * MIN_INTERVAL_MS, never under load (no pause where latency matters), never when idle and unchanged.
  *
+ * A purge or a queue deletion that drops RELEASED_BYTES or more of in-memory messages (memoryReleased())
+ * is a reason too, without the growth (the heap did not grow since the collection right after the
+ * flood, yet the windows it kept are now dead) and after only RELEASE_INTERVAL_MS: then RSS is
+ * back within seconds of the purge, not at the next 10 s tick.
+ *
  * The young generation does not shrink this way (V8 keeps the semi-spaces it grew): the CLI caps
  * them instead (--max-semi-space-size in its shebang and `npm start`; see README "Memory comes back").
  */
@@ -29,6 +34,17 @@ const GROWTH_BYTES = 16 * 1024 * 1024;
 const MIN_INTERVAL_MS = 10_000;
 /** Event-loop utilization below which the broker counts as idle. */
 const IDLE_UTILIZATION = 0.1;
+/** In-memory message bytes dropped by purges and deletions that are worth a collection on their own. */
+const RELEASED_BYTES = 4 * 1024 * 1024;
+const RELEASE_INTERVAL_MS = 1000;
+
+/** Process-wide, like the heap: bytes of in-memory messages purged or deleted since the last full GC. */
+let released = 0;
+
+/** A queue dropped `bytes` of messages it held in memory at once (purge, deletion). */
+export function memoryReleased(bytes: number): void {
+  released += bytes;
+}
 
 export class MemoryReclaimer {
   private baseline = held();
@@ -45,8 +61,11 @@ export class MemoryReclaimer {
     const bytes = held();
     // V8 gives pages back after the collection returns (concurrent sweeping): follow it down.
     if (bytes < this.baseline) this.baseline = bytes;
-    if (busy >= IDLE_UTILIZATION || now - this.lastCollection < MIN_INTERVAL_MS) return false;
-    if (bytes - this.baseline < GROWTH_BYTES) return false;
+    if (busy >= IDLE_UTILIZATION) return false;
+    const sinceLast = now - this.lastCollection;
+    const grew = bytes - this.baseline >= GROWTH_BYTES && sinceLast >= MIN_INTERVAL_MS;
+    const dropped = released >= RELEASED_BYTES && sinceLast >= RELEASE_INTERVAL_MS;
+    if (!grew && !dropped) return false;
     // Two: the first frees the dead objects; only the second finds the pages they leave sparse and
     // compacts and releases them (after a flood: RSS 105 -> 96 MiB with one, -> 88-91 with two).
     this.collect(2, now);
@@ -57,6 +76,7 @@ export class MemoryReclaimer {
   collect(passes = 1, now = Date.now()): void {
     for (let i = 0; i < passes; i++) collectGarbage();
     this.collections++;
+    released = 0;
     this.lastCollection = now;
     this.baseline = held();
   }

@@ -17,6 +17,7 @@ import type { QueueConsumer } from './queue-consumer.js';
 import { insertByPriority, pickByPriority } from './consumer-order.js';
 import { queueTypeOf } from './queue-types.js';
 import { OutstandingDeliveries } from './outstanding-deliveries.js';
+import { memoryReleased } from './memory-reclaimer.js';
 
 export interface QueueOptions {
   durable: boolean;
@@ -440,7 +441,13 @@ export class Queue {
 
   purge(): number {
     this.deliveryCounts?.clear();
+    memoryReleased(this.messagesInMemoryBytes());
     return this.messages.purge();
+  }
+
+  /** Body bytes of the ready messages held in memory (the rest are paged out to disk). */
+  private messagesInMemoryBytes(): number {
+    return this.messages.bytes - this.messages.pagedOutBytes;
   }
 
   /** Deleted by the client or the broker: consumers are told, stored data removed. */
@@ -450,6 +457,7 @@ export class Queue {
     clearTimeout(this.expiryTimer);
     clearTimeout(this.unusedTimer);
     for (const c of this.consumers.splice(0)) c.cancelledByBroker();
+    memoryReleased(this.messagesInMemoryBytes());
     this.messages.destroy();
     return count;
   }

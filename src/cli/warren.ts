@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536 node --max-semi-space-size=4
 /**
  * `warren`: start the broker. Settings come from (highest first) flags, WARREN_* environment
  * variables, a JSON config file (--config / WARREN_CONFIG), then built-in defaults.

@@ -1,10 +1,12 @@
 /**
  * Turns basic.publish + content header + body frames into one publish. A body spread over frames
  * is copied once, into a buffer sized from the header; a body in a single frame is copied once out
- * of the socket read. Frames out of order raise RabbitMQ's 505 UNEXPECTED_FRAME texts.
+ * of the socket read, into memory/body-slabs.ts while a backlog builds (so the memory comes back after it).
+ * Frames out of order raise RabbitMQ's 505 UNEXPECTED_FRAME texts.
  */
 import { frameError, preconditionFailed, unexpectedFrame, type AmqpError } from '../protocol/errors.js';
 import { Method, type BasicPublish } from '../protocol/generated.js';
+import { allocate, copyOut } from '../memory/body-slabs.js';
 
 /** A complete publish: the method's arguments, the raw property bytes and the whole body. */
 export interface PublishedContent {
@@ -17,9 +19,9 @@ const EMPTY = Buffer.alloc(0);
 
 export class ContentAssembler {
   private method: BasicPublish | undefined;
-  private rawProperties = EMPTY;
+  private rawProperties: Buffer = EMPTY;
   private headerSeen = false;
-  private body = EMPTY;
+  private body: Buffer = EMPTY;
   private bodySize = 0;
   private received = 0;
 
@@ -61,7 +63,7 @@ export class ContentAssembler {
       throw preconditionFailed(`message size ${size} is larger than configured max size ${this.maxMessageSize}`);
     }
     // Copied: the payload is a view into the socket read (copy() makes no intermediate view).
-    this.rawProperties = copyOf(payload, 12);
+    this.rawProperties = copyOut(payload, 12);
     this.headerSeen = true;
     this.bodySize = size;
     return size === 0 ? this.finish() : undefined;
@@ -73,9 +75,9 @@ export class ContentAssembler {
     if (!this.headerSeen) throw unexpectedFrame('expected content header for class 60, got non content header frame instead');
     if (this.received + payload.length > this.bodySize) throw unexpectedFrame('content body larger than announced in its header');
     if (this.received === 0 && payload.length === this.bodySize) {
-      this.body = copyOf(payload, 0);
+      this.body = copyOut(payload);
     } else {
-      if (this.received === 0) this.body = Buffer.allocUnsafe(this.bodySize);
+      if (this.received === 0) this.body = allocate(this.bodySize);
       payload.copy(this.body, this.received);
     }
     this.received += payload.length;
@@ -87,17 +89,4 @@ export class ContentAssembler {
     this.method = undefined;
     return done;
   }
-}
-
-/**
- * The bytes of `src` from `start` on, in a buffer of their own (from the pool when small, as
- * Buffer.from). copy() from an offset makes a temporary view of the source; property lists are a
- * few bytes, so those are copied byte by byte instead.
- */
-function copyOf(src: Buffer, start: number) {
-  const n = src.length - start;
-  const out = Buffer.allocUnsafe(n);
-  if (start === 0 || n > 64) src.copy(out, 0, start);
-  else for (let i = 0; i < n; i++) out[i] = src[start + i]!;
-  return out;
 }

@@ -29,6 +29,7 @@ import fs from 'node:fs';
 import type { Envelope, Message } from '../broker/message.js';
 import type { MessageList } from '../broker/message-list.js';
 import { readTimestampProperty } from '../protocol/properties.js';
+import { backlogChanged } from '../memory/body-slabs.js';
 import type { CleanSegment } from './clean-shutdown.js';
 import type { DataDirChanges } from '../data-dir-changes.js';
 import { Deque } from './deque.js';
@@ -174,7 +175,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
       this._bytes = recovered.bytes;
       this.regionCount = recovered.length;
       this.regionBytes = recovered.bytes;
-      this.paging = recovered.length > 0;
+      this.setPaging(recovered.length > 0);
       this.recoveredHead = recovered.head;
       const first = this.segments[0];
       if (first) this.reader.reset(first, 0, first.firstSeq);
@@ -352,7 +353,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     this.tail.clear();
     this.headBytes = this.tailBytes = 0;
     this.regionCount = this.regionBytes = 0;
-    this.paging = false;
+    this.setPaging(false);
     this.reader.dropChunk();
     this.recoveredHead = undefined;
     this._length = 0;
@@ -550,6 +551,13 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
 
   // ---- the windows ----
 
+  /** Bodies of the whole broker go to slabs that give memory back while any list pages (body-slabs.ts). */
+  private setPaging(paging: boolean): void {
+    if (paging === this.paging) return;
+    this.paging = paging;
+    backlogChanged(paging);
+  }
+
   /** A message of `size` bytes still fits in the head window. */
   private headHasRoom(size: number): boolean {
     const n = this.head.length;
@@ -565,7 +573,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
         this.headBytes += size;
         return;
       }
-      this.paging = true;
+      this.setPaging(true);
     }
     this.tail.push(envelope);
     this.tailBytes += size;
@@ -615,7 +623,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
       this.headBytes += memorySize(envelope);
     }
     if (this.regionCount === 0 && this.tail.length === 0) {
-      this.paging = false;
+      this.setPaging(false);
       this.reader.dropChunk();
     }
   }
@@ -680,6 +688,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
   }
 
   private releaseMemory(): void {
+    this.setPaging(false);
     this.head.clear();
     this.tail.clear();
     this.requeued.drain();

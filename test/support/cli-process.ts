@@ -10,7 +10,7 @@ import { after } from 'node:test';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { NODE_FLAGS } from '../../src/cli/node-flags.js';
+import { NODE_FLAGS, withNodeEnvironment } from '../../src/cli/node-flags.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** The checkout root, from test/support (ts) or dist/test/support (js). */
@@ -78,7 +78,7 @@ export class CliProcess {
   /** Starts `node dist/src/cli/warren.js ARGS`. */
   static start(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
     return new CliProcess(spawn(process.execPath, [...NODE_FLAGS, warrenCli, ...args], {
-      cwd: checkoutRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+      cwd: checkoutRoot, env: withNodeEnvironment({ ...process.env, ...env }), stdio: ['ignore', 'pipe', 'pipe'], detached: true,
     }));
   }
 

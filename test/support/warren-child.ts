@@ -3,7 +3,7 @@
 // load, read its memory from /proc, and inspect the JSON lines it logged during recovery.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { NODE_FLAGS } from '../../src/cli/node-flags.js';
+import { NODE_FLAGS, withNodeEnvironment } from '../../src/cli/node-flags.js';
 import { freePort, warrenCli } from './warren-process.js';
 
 export interface LogLine {
@@ -57,7 +57,7 @@ export async function spawnWarren(options: ChildOptions): Promise<WarrenChild> {
     '--management-port', String(managementPort), '--prometheus-port', '0',
     ...(options.args ?? []),
   ];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, args, { env: withNodeEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.once('exit', (code, signal) => {

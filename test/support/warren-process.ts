@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS } from '../../src/cli/node-flags.js';
+import { NODE_FLAGS, withNodeEnvironment } from '../../src/cli/node-flags.js';
 
 /** The repo root, from either `test/support/` (ts) or `dist/test/support/` (js). */
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -87,7 +87,7 @@ export async function startWarren(options: StartOptions = {}): Promise<WarrenPro
       '--management-port', String(managementPort), '--prometheus-port', '0',
       ...(options.args ?? []),
     ];
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, args, { env: withNodeEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     liveChildren.add(proc);
     proc.on('exit', () => liveChildren.delete(proc));
