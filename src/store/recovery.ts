@@ -331,6 +331,7 @@ async function recoverSegment(
     let size = read.length;
 
     let scan: SegmentScan | undefined;
+    let trusted = false;
     if (
       cleanSegment &&
       cleanSegment.size === size &&
@@ -348,7 +349,7 @@ async function recoverSegment(
       }
       if (scan) {
         segment.fileCrc = cleanSegment.crc;
-        totals.segmentsTrusted++;
+        trusted = true;
       }
     }
     if (!scan) {
@@ -379,6 +380,8 @@ async function recoverSegment(
     totals.messages += scan.live;
     totals.bytes += size;
     totals.segments++;
+    // Counted with the segments, so a verified but empty file (compacted down to nothing, removed above) is neither.
+    if (trusted) totals.segmentsTrusted++;
     return { segment, liveBytes: scan.liveBytes, head: scan.head };
   } finally {
     fs.closeSync(fd);
