@@ -49,7 +49,7 @@ export function backlogChanged(paging: boolean): void {
  */
 export function copyOut(src: Buffer, start = 0): Buffer {
   const n = src.length - start;
-  const dst = backlogs === 0 || n > MAX_SLAB_COPY ? Buffer.allocUnsafe(n) : reserve(n);
+  const dst = allocate(n);
   if (start === 0 || n > 64) src.copy(dst, 0, start);
   else for (let i = 0; i < n; i++) dst[i] = src[start + i]!;
   return dst;
