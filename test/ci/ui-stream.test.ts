@@ -10,7 +10,7 @@ import { Offset } from 'rabbitmq-stream-js-client';
 import { startStreamBroker, type StreamTestBroker } from '../support/stream-broker.js';
 import { freePort } from '../support/cli-process.js';
 import { waitFor } from '../support/eventually.js';
-import { closeCheckedPages, launch, login, openPage, type Session, type TrackedPage } from './ui-browser.js';
+import { closeCheckedPages, launch, login, openPage, screenshot, type Session, type TrackedPage } from './ui-browser.js';
 
 describe('management web UI: stream connections in Chromium', () => {
   let b: StreamTestBroker;
@@ -54,6 +54,7 @@ describe('management web UI: stream connections in Chromium', () => {
     const table = p.getByRole('table', { name: 'Stream connections' });
     for (const c of connections) await table.getByRole('link', { name: c.name, exact: true }).waitFor();
     assert.equal(await table.locator('tbody tr').count(), connections.length);
+    await screenshot(p, 'stream-connections');
 
     await table.getByRole('link', { name: withPublisher.name, exact: true }).click();
     await p.waitForURL(new RegExp(`#/stream/connections/%2F/${encodeURIComponent(withPublisher.name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
@@ -62,6 +63,7 @@ describe('management web UI: stream connections in Chromium', () => {
     await pubRow.getByRole('cell', { name: 'ui-ref', exact: true }).waitFor();
     assert.equal(await pubRow.getByRole('link', { name: 'ui-stream' }).getAttribute('href'), '#/queues/%2F/ui-stream');
     await pubRow.getByRole('cell', { name: '3', exact: true }).first().waitFor(); // published and confirmed
+    await screenshot(p, 'stream-connection-publisher');
 
     await p.goto(`${base}/#/stream/connections/%2F/${encodeURIComponent(withConsumer.name)}`);
     await p.getByRole('heading', { name: 'Consumers (1)' }).waitFor();
