@@ -58,12 +58,12 @@ function randomRequest(rnd: () => number): Request {
 }
 
 /** Feeds bytes to a splitter in random pieces, decoding each frame. */
-function decodeAll(bytes: Buffer, rnd: () => number, maxFrame = 1 << 20): Request[] {
-  const splitter = new FrameSplitter(maxFrame);
+function decodeAll(bytes: Buffer, rnd: () => number, maxFrame = 1 << 20, reuse = false, maxPiece = 64): Request[] {
+  const splitter = new FrameSplitter(maxFrame, reuse);
   const out: Request[] = [];
   let p = 0;
   while (p < bytes.length) {
-    const n = 1 + Math.floor(rnd() * 64);
+    const n = 1 + Math.floor(rnd() * maxPiece);
     // Copy each piece: decoded views must not depend on the caller keeping its buffer.
     splitter.push(Buffer.from(bytes.subarray(p, p + n)), (buf, start, end) => {
       const q = decodeRequest(new StreamReader(buf, start, end));
@@ -83,6 +83,21 @@ describe('stream codec fuzz', () => {
     const decoded = decodeAll(Buffer.concat(requests.map(encodeRequest)), rnd);
     assert.equal(decoded.length, requests.length);
     for (let i = 0; i < requests.length; i++) assert.deepEqual(decoded[i], plain(requests[i]!), `request ${i}`);
+  });
+
+  test('with a reused reassembly buffer (the server), frames of every size split anywhere decode the same', () => {
+    const rnd = prng(23);
+    const int = (n: number) => Math.floor(rnd() * n);
+    // Small frames and publish frames up to 300 KiB, so the kept buffer grows and is reused by
+    // smaller frames; pieces up to 64 KiB, as socket reads are.
+    const requests: Request[] = Array.from({ length: 300 }, (_, i) => i % 3 === 0
+      ? { key: Key.Publish, publisherId: 1, messages: Array.from({ length: 1 + int(30) }, (_x, j) => ({ publishingId: BigInt(j), body: randomBytes(int(10_000)) })) }
+      : randomRequest(rnd));
+    for (const maxPiece of [64, 65536]) {
+      const decoded = decodeAll(Buffer.concat(requests.map(encodeRequest)), rnd, 1 << 20, true, maxPiece);
+      assert.equal(decoded.length, requests.length);
+      for (let i = 0; i < requests.length; i++) assert.deepEqual(decoded[i], plain(requests[i]!), `request ${i}, pieces up to ${maxPiece}`);
+    }
   });
 
   test('random and mutated frames raise only StreamDecodeError or FrameTooLargeError', () => {

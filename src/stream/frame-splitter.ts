@@ -1,17 +1,28 @@
 /**
  * Splits a stream-protocol byte stream into frames (int32 size, then that many bytes). Frames are
- * views of the socket's buffers; a frame split across reads is copied once, into a buffer of its
- * exact size allocated when its size is known, so a large publish frame arriving in many reads costs
- * one copy, not one per read.
+ * views of the socket's buffers; a frame split across reads is copied once, so a large publish frame
+ * arriving in many reads costs one copy, not one per read.
+ *
+ * Where that copy goes: by default a buffer of the frame's exact size, allocated when its size is
+ * known, which the frame's reader may keep. With `reuse` (the server, whose handlers copy what they
+ * keep: publish entries go into the chunk being built, strings are decoded) every split frame is
+ * assembled in one buffer kept for the next, so a connection publishing 100 KiB frames over 64 KiB
+ * reads does not allocate (and page-fault in) a fresh 100 KiB per frame: such a frame is valid only
+ * until onFrame returns. The kept buffer is at most REUSE_MAX bytes; a larger frame gets its own.
  */
 export class FrameTooLargeError extends Error {}
+
+/** RabbitMQ's default frame_max: the largest reassembly buffer a connection keeps between frames. */
+const REUSE_MAX = (1 << 20) + 4;
 
 export class FrameSplitter {
   /** A frame being assembled across reads (size prefix included), and how much of it is filled. */
   private partial: Buffer | undefined;
   private filled = 0;
+  /** The reassembly buffer kept between frames (`reuse`). */
+  private kept: Buffer | undefined;
 
-  constructor(private maxFrame: number) {}
+  constructor(private maxFrame: number, private readonly reuse = false) {}
 
   setMaxFrame(n: number): void {
     this.maxFrame = n;
@@ -23,18 +34,28 @@ export class FrameSplitter {
     return size;
   }
 
+  /** A buffer of at least n bytes for a split frame: the kept one when reusing, else a new one. */
+  private assembly(n: number): Buffer {
+    if (!this.reuse || n > REUSE_MAX) return Buffer.allocUnsafe(n);
+    if (!this.kept || this.kept.length < n) this.kept = Buffer.allocUnsafe(Math.min(REUSE_MAX, Math.max(n, 2 * (this.kept?.length ?? 0))));
+    return this.kept;
+  }
+
   /** Calls onFrame(buf, start, end) for each complete frame body in chunk. */
   push(chunk: Buffer, onFrame: (buf: Buffer, start: number, end: number) => void): void {
     let p = 0;
     if (this.partial) {
       p = this.fill(chunk);
       const full = this.partial;
-      if (this.filled < full.length) return;
+      if (this.filled < this.frameEnd) return;
       this.partial = undefined;
-      onFrame(full, 4, full.length);
+      onFrame(full, 4, this.frameEnd);
     }
     this.rest(chunk, p, onFrame);
   }
+
+  /** End of the partial frame in its buffer (the buffer may be larger when reused); 4 until known. */
+  private frameEnd = 0;
 
   /** Copies what the partial frame still needs; returns how much of chunk was used. */
   private fill(chunk: Buffer): number {
@@ -46,11 +67,14 @@ export class FrameSplitter {
       this.filled += used;
       if (this.filled < 4) return used;
       const size = this.sizeOf(buf, 0);
-      const full = Buffer.allocUnsafe(4 + size);
-      buf.copy(full, 0, 0, 4);
-      this.partial = buf = full;
+      this.frameEnd = 4 + size;
+      if (buf.length < this.frameEnd) {
+        const full = this.assembly(this.frameEnd);
+        if (full !== buf) buf.copy(full, 0, 0, 4);
+        this.partial = buf = full;
+      }
     }
-    const n = Math.min(buf.length - this.filled, chunk.length - used);
+    const n = Math.min(this.frameEnd - this.filled, chunk.length - used);
     chunk.copy(buf, this.filled, used, used + n);
     this.filled += n;
     return used + n;
@@ -66,8 +90,9 @@ export class FrameSplitter {
     }
     if (p < data.length) {
       const left = data.length - p;
-      // With the size known, the frame's own buffer; otherwise 4 bytes until fill() learns it.
-      this.partial = Buffer.allocUnsafe(left >= 4 ? 4 + data.readUInt32BE(p) : 4);
+      // With the size known, room for the whole frame; otherwise 4 bytes until fill() learns it.
+      this.frameEnd = left >= 4 ? 4 + data.readUInt32BE(p) : 4;
+      this.partial = this.assembly(this.frameEnd);
       data.copy(this.partial, 0, p);
       this.filled = left;
     }

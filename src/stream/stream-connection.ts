@@ -58,7 +58,8 @@ export class StreamConnection {
     this.frameMax = ctx.frameMax;
     this.heartbeat = ctx.heartbeat;
     // Before tune, frames are small handshake commands; 1 MiB is RabbitMQ's default frame_max.
-    this.splitter = new FrameSplitter(Math.max(ctx.frameMax, 1 << 20));
+    // Reused reassembly buffer: no handler keeps a view of a frame past its call.
+    this.splitter = new FrameSplitter(Math.max(ctx.frameMax, 1 << 20), true);
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('drain', () => {
       for (const w of this.drainWaiters.splice(0)) w();
