@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StreamLog } from '../src/stream/stream-log.js';
-import { forEachEntry } from '../src/stream/chunk.js';
+import { forEachEntry, readChunkHeader } from '../src/stream/chunk.js';
 import { crc32 } from '../src/store/index.js';
 
 const env = { crc32 };
@@ -134,6 +134,62 @@ describe('stream log', () => {
     assert.deepEqual(await appendAll(log, ['e', 'f']), [4, 5]);
     assert.deepEqual(readAll(log, 3).map((m) => m.body[0]), ['d', 'e', 'f']);
     log.close();
+  });
+
+  test('an append is confirmed only after an fdatasync that started once its chunk was in the file', async () => {
+    const dir = tempDir();
+    const log = StreamLog.open(dir, { maxSegmentBytes: 1 << 30 }, env);
+    // Watch the real fdatasync (the log calls it through the fs module): the segment's size when each
+    // one starts is what it covers; when it returns, that much is on disk.
+    const realFdatasync = fs.fdatasync;
+    let durableBytes = 0;
+    let syncs = 0;
+    fs.fdatasync = ((fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => {
+      const covers = fs.fstatSync(fd).size;
+      realFdatasync(fd, (err) => {
+        if (!err) durableBytes = Math.max(durableBytes, covers);
+        syncs++;
+        callback(err);
+      });
+    }) as typeof fs.fdatasync;
+    try {
+      // Many turns of appends, some filling several chunks, so writes and syncs overlap.
+      const confirmedAt = new Map<number, number>();
+      const pending: Promise<void>[] = [];
+      for (let turn = 0; turn < 30; turn++) {
+        const n = turn % 3 === 0 ? 3 : 40;
+        for (let i = 0; i < n; i++) {
+          pending.push(new Promise<void>((resolve) => log.append(Buffer.alloc(turn % 3 === 0 ? 600_000 : 1000, 97 + (turn % 26)), (offset) => {
+            assert.ok(!confirmedAt.has(offset), `offset ${offset} confirmed twice`);
+            confirmedAt.set(offset, durableBytes);
+            resolve();
+          })));
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(pending);
+      assert.ok(syncs > 1, `${syncs} fdatasyncs`);
+      // Where each record's chunk ends in the segment: it had to be covered when the record was confirmed.
+      const seg = fs.readdirSync(dir).filter((n) => n.endsWith('.segment'));
+      assert.equal(seg.length, 1);
+      const bytes = fs.readFileSync(join(dir, seg[0]!));
+      let pos = 0;
+      let checked = 0;
+      while (pos < bytes.length) {
+        const h = readChunkHeader(bytes, pos)!;
+        const end = pos + 48 + h.dataLength + h.trailerLength;
+        for (let o = h.firstOffset; o < h.firstOffset + h.records; o++) {
+          const covered = confirmedAt.get(o);
+          assert.ok(covered !== undefined && covered >= end, `offset ${o} (chunk ending at ${end}) confirmed with ${covered} bytes fsynced`);
+          checked++;
+        }
+        pos = end;
+      }
+      assert.equal(checked, pending.length);
+    } finally {
+      fs.fdatasync = realFdatasync;
+      log.close();
+    }
   });
 
   test('a write backlog above its bound is reported and cleared once the writes are done', async () => {

@@ -4,20 +4,35 @@
  * copied as the frame carries them (a u32-sized message or a sub-entry batch, the same bytes osiris
  * stores), so a published message costs one copy and no object. `seal()` adds the trailer and the
  * header and hands out a view of the buffer. `reset(true)` hands that buffer over to the log, which
- * writes it asynchronously and gives it back with `recycle()` once the write is done, so a few buffers
- * serve every chunk of the stream and none is written to while the kernel reads it.
+ * writes it asynchronously and gives it back with `recycle()` once the write is done, so the same
+ * buffers serve every chunk of the stream and none is written to while the kernel reads it.
+ *
+ * Why recycle at all: a buffer of 64 KiB or more is its own mapping (glibc's mmap threshold, see
+ * cli/node-flags.ts), so a new one costs a page fault per 4 KiB on first touch, and on this VM a
+ * fault on memory the host had taken back (free page reporting) — a 1 KiB publish profile spent
+ * more of the event loop's time faulting in new chunk buffers than copying messages into them. So
+ * spares are kept for as many chunks as are in flight under load (up to KEEP_SPARE_BYTES), and a
+ * new chunk starts at the size the last one reached instead of doubling up to it again; `trim()`,
+ * called every second or so, frees the spares no chunk needed since the last call, so a stream
+ * that went quiet gives its buffers back.
  */
 import { CHUNK_HEADER, MAGIC_VERSION, MAX_CHUNK_DATA, MAX_CHUNK_ENTRIES, type Crc32 } from './chunk.js';
 
 /** Buffers above this are dropped after a chunk rather than kept for the next one. */
 const KEEP_BYTES = 2 * MAX_CHUNK_DATA;
-/** Spare buffers kept for the next chunks (the rest of those given back go to the GC). */
-const KEEP_SPARE = 8;
+/**
+ * Spare buffers kept for the next chunks, in bytes (the rest of those given back go to the GC): about
+ * what is in flight when a publisher is paused by the log's 32 MiB write backlog, plus the write.
+ */
+const KEEP_SPARE_BYTES = 48 << 20;
 const INITIAL_BYTES = 64 * 1024;
 
 export class ChunkBuilder {
   private buf: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);
   private readonly spare: Buffer[] = [];
+  private spareBytes = 0;
+  /** The fewest spares there were since the last trim(): that many were not needed. */
+  private spareLow = 0;
   private pos = CHUNK_HEADER;
   entries = 0;
   records = 0;
@@ -94,13 +109,32 @@ export class ChunkBuilder {
     this.pos = CHUNK_HEADER;
     this.entries = 0;
     this.records = 0;
-    if (handedOver || this.buf.length > KEEP_BYTES) this.buf = this.spare.pop() ?? Buffer.allocUnsafe(INITIAL_BYTES);
+    if (!handedOver && this.buf.length <= KEEP_BYTES) return;
+    // The next chunk is likely as large as this one: start it at that size.
+    const size = Math.min(this.buf.length, KEEP_BYTES);
+    const next = this.spare.pop();
+    if (next) {
+      this.spareBytes -= next.length;
+      this.spareLow = Math.min(this.spareLow, this.spare.length);
+    }
+    this.buf = next ?? Buffer.allocUnsafe(size);
   }
 
   /** Takes back a buffer handed over by reset(true) (any view of it) once nothing reads it any more. */
   recycle(view: Buffer): void {
-    if (this.spare.length >= KEEP_SPARE || view.buffer.byteLength > KEEP_BYTES) return;
-    this.spare.push(Buffer.from(view.buffer, view.byteOffset, view.buffer.byteLength - view.byteOffset));
+    const length = view.buffer.byteLength - view.byteOffset;
+    if (length > KEEP_BYTES || this.spareBytes + length > KEEP_SPARE_BYTES) return;
+    this.spare.push(Buffer.from(view.buffer, view.byteOffset, length));
+    this.spareBytes += length;
+  }
+
+  /** Frees the spares no chunk took since the last call; true while spares are left. */
+  trim(): boolean {
+    this.spare.splice(0, this.spareLow);
+    this.spareBytes = 0;
+    for (const b of this.spare) this.spareBytes += b.length;
+    this.spareLow = this.spare.length;
+    return this.spare.length > 0;
   }
 }
 

@@ -48,6 +48,9 @@ const F_OFFSET = 0, F_RECORDS = 1, F_POS = 2, F_SIZE = 3, F_TIME = 4, FIELDS = 5
 /** Sealed chunks waiting for their write above this many bytes: publishers are told to wait. */
 const WRITE_BACKLOG_BYTES = 32 << 20;
 
+/** How often the chunk builder frees the spare buffers no chunk needed meanwhile (chunk-builder.ts). */
+const TRIM_SPARES_MS = 1000;
+
 class Segment {
   index = new Float64Array(FIELDS * 16);
   chunks = 0;
@@ -128,6 +131,8 @@ export class StreamLog {
   private syncing = false;
   /** Chunks written but not yet fsynced: the visible end they unlock and append() callbacks. */
   private unsynced: { done: readonly DoneCallback[]; end: number }[] = [];
+  /** Runs ChunkBuilder.trim() while the builder keeps spare buffers. */
+  private trimTimer: NodeJS.Timeout | undefined;
   /** Called once the write backlog is below WRITE_BACKLOG_BYTES again (paused publishers). */
   private writableWaiters: (() => void)[] = [];
   /** Readers see chunks below this (segment, chunk) end: fsynced ones only. */
@@ -379,6 +384,7 @@ export class StreamLog {
         c.seg.writesPending--;
         this.builder.recycle(c.bytes);
       }
+      this.trimSparesLater();
       // After close() or destroy() the chunks were written synchronously (or dropped); only fds are left.
       if (this.closed) return this.closeIdleSegments();
       if (err) throw err;
@@ -391,6 +397,16 @@ export class StreamLog {
         for (const w of this.writableWaiters.splice(0)) w();
       }
     });
+  }
+
+  private trimSparesLater(): void {
+    if (this.trimTimer || this.closed) return;
+    this.trimTimer = setInterval(() => {
+      if (this.builder.trim() && !this.closed) return;
+      clearInterval(this.trimTimer);
+      this.trimTimer = undefined;
+    }, TRIM_SPARES_MS);
+    this.trimTimer.unref();
   }
 
   /**
@@ -608,6 +624,7 @@ export class StreamLog {
     this.closeIdleSegments();
     this.listeners.clear();
     for (const w of this.writableWaiters.splice(0)) w();
+    clearInterval(this.trimTimer);
   }
 
   /** Closes and removes every file of the stream. */
@@ -620,6 +637,7 @@ export class StreamLog {
     this.closeIdleSegments();
     this.listeners.clear();
     for (const w of this.writableWaiters.splice(0)) w();
+    clearInterval(this.trimTimer);
     fs.rmSync(this.dir, { recursive: true, force: true });
     this.changes?.remove(this.dir);
   }
