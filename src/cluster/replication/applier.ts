@@ -3,13 +3,28 @@
  * order, and remembers what a later group sync must cover (files written, directories whose entries
  * changed). Files being written stay open (a small LRU of descriptors); one evicted while dirty is
  * fdatasynced first, so a sync round never misses it.
+ *
+ * The files the leader itself never fdatasyncs while running — ack logs and delivered marks, which
+ * a power cut may set back on a single node too (the store's README notes) — are written but not
+ * synced here either: what they protect against is a process crash (kill -9 of the leader), and the
+ * follower's page cache has them at once. They were most of a follower's fdatasyncs: consumer acks
+ * reach the ack logs in almost every event-loop turn of the leader, so nearly every frame batch
+ * cost a sync round of its own. Segment, stream and definition files are synced as before.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { MARK_FILE } from '../../store/delivered-mark.js';
 import { FrameType, type Op } from './frames.js';
+
+/** Ack logs (store/ack-log.ts, `<firstSeq>.ack`) and delivered marks: not fdatasynced by the leader. */
+function leaderSyncs(abs: string): boolean {
+  return !abs.endsWith('.ack') && path.basename(abs) !== MARK_FILE;
+}
 
 interface OpenFile {
   fd: number;
+  /** Written data must be fdatasynced before an ack (false for ack logs and delivered marks). */
+  readonly durable: boolean;
   /** fdatasync calls running on it: it is closed only after them. */
   syncing: number;
   closeAfterSync: boolean;
@@ -37,14 +52,14 @@ export class Applier {
         const f = this.open(abs);
         let done = 0;
         while (done < op.data.length) done += fs.writeSync(f.fd, op.data, done, op.data.length - done, op.offset + done);
-        this.dirtyFiles.add(f);
+        if (f.durable) this.dirtyFiles.add(f);
         this.bytesApplied += op.data.length;
         return;
       }
       case FrameType.Truncate: {
         const f = this.open(abs);
         fs.ftruncateSync(f.fd, op.size);
-        this.dirtyFiles.add(f);
+        if (f.durable) this.dirtyFiles.add(f);
         return;
       }
       case FrameType.Rename: {
@@ -122,7 +137,7 @@ export class Applier {
       fd = fs.openSync(abs, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
       this.dirtyDirs.add(path.dirname(abs));
     }
-    const opened: OpenFile = { fd, syncing: 0, closeAfterSync: false };
+    const opened: OpenFile = { fd, durable: leaderSyncs(abs), syncing: 0, closeAfterSync: false };
     this.files.set(abs, opened);
     if (this.files.size > OPEN_FILES) this.closeFile(this.files.keys().next().value!, true);
     return opened;
