@@ -15,8 +15,8 @@
  * Cluster leader (`changes` given): a follower may be promoted after a kill at any instant, so a
  * mark only counts once the followers have it: `replicated` is the highest mark they acknowledged
  * (a replicated list, replicated-message-list.ts, delivers nothing above it), and `keepAhead()`
- * writes the next mark while deliveries are still half a MARK_AHEAD below the last one, so under
- * load the replicated mark stays ahead and deliveries do not wait for it.
+ * writes the next mark while deliveries are still half a REPLICATED_MARK_AHEAD below the last one, so
+ * under load the replicated mark stays ahead and deliveries do not wait for it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,6 +29,13 @@ const MARK_FILE_BYTES = 16;
 const MARK_MAGIC = 0x4b52414d;
 /** How far the mark jumps ahead of the seq that passed it. */
 export const MARK_AHEAD = 256;
+/**
+ * The same on a cluster leader, where deliveries wait for the followers to have the mark: half of
+ * it may go out per replication round trip of a mark (256 capped a consumer at 128 per round trip,
+ * ~10k msg/s on a busy machine, below the publisher's confirmed rate), at the price of at most this
+ * many needless redelivered flags per queue after a failover.
+ */
+export const REPLICATED_MARK_AHEAD = 2048;
 
 export function encodeMark(mark: number): Buffer {
   const buf = Buffer.alloc(MARK_FILE_BYTES);
@@ -62,6 +69,7 @@ export class DeliveredMark {
   private highestDelivered: number;
   /** Cluster leader: the highest mark the followers acknowledged (at first the recovered one). */
   private replicatedMark: number;
+  private readonly ahead: number;
   /** Cluster leader: told (on a microtask) when `replicated` moved up. */
   onReplicated: (() => void) | undefined;
 
@@ -78,6 +86,7 @@ export class DeliveredMark {
     this.onDisk = recovered;
     this.highestDelivered = recovered;
     this.replicatedMark = recovered;
+    this.ahead = changes ? REPLICATED_MARK_AHEAD : MARK_AHEAD;
     if (damaged) {
       this.onDisk = -1;
       this.write(recovered);
@@ -87,7 +96,7 @@ export class DeliveredMark {
   /** A message is about to be handed out for the first time. */
   delivered(seq: number): void {
     if (seq > this.highestDelivered) this.highestDelivered = seq;
-    if (seq > this.onDisk) this.write(seq + MARK_AHEAD);
+    if (seq > this.onDisk) this.write(seq + this.ahead);
   }
 
   /** Cluster leader: messages up to this seq may go out (the followers have a mark covering them). */
@@ -97,12 +106,12 @@ export class DeliveredMark {
 
   /** Cluster leader: make sure a mark covering `seq` is written (its replication then moves `replicated`). */
   cover(seq: number): void {
-    if (seq > this.onDisk) this.write(seq + MARK_AHEAD);
+    if (seq > this.onDisk) this.write(seq + this.ahead);
   }
 
   /** Cluster leader: `seq` went out; write the next mark early when deliveries near the written one. */
   keepAhead(seq: number): void {
-    if (this.onDisk - seq < MARK_AHEAD / 2) this.write(seq + MARK_AHEAD);
+    if (this.onDisk - seq < this.ahead / 2) this.write(seq + this.ahead);
   }
 
   /** Clean stop: the exact mark, synced, so only what really went out comes back redelivered. */
