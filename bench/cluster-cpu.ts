@@ -10,7 +10,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { NODE_FLAGS } from '../src/cli/node-flags.js';
+import { warrenCli } from '../test/support/cli-process.js';
 import { WarrenCluster, type ClusterNode } from '../test/support/cluster.js';
 import { freePort, sleep } from './proc.js';
 import { freshDir } from './startup.js';
@@ -53,11 +53,11 @@ async function measure(t: Target, round: number, seconds: number, warmup: number
   );
 }
 
-/** A cluster whose nodes run `cli` (default this build's) with the node flags a single node gets. */
+/** A cluster whose nodes run `cli` instead of this build's CLI (test/support/cluster.ts starts them). */
 async function startCluster(cli: string | undefined): Promise<WarrenCluster> {
-  const flags = NODE_FLAGS.join(' ');
-  // $0 is node, $1 this build's CLI (replaced when another build is compared), then its arguments.
-  const script = cli ? `shift; exec "$0" ${flags} '${cli}' "$@"` : `exec "$0" ${flags} "$@"`;
+  if (!cli) return WarrenCluster.start({ size: 3 });
+  // sh -c SCRIPT node ARGS...: $0 is node; every argument is kept but this build's CLI, replaced.
+  const script = `n=$0; for a do shift; if [ "$a" = '${warrenCli}' ]; then set -- "$@" '${cli}'; else set -- "$@" "$a"; fi; done; exec "$n" "$@"`;
   return WarrenCluster.start({ size: 3, wrap: () => ['sh', '-c', script] });
 }
 

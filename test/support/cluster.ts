@@ -12,6 +12,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NODE_FLAGS, withNodeEnvironment } from '../../src/cli/node-flags.js';
 import { CliProcess, checkoutRoot, warrenCli } from './cli-process.js';
 import { startEtcd, type EtcdServer } from './etcd.js';
 import { freePort } from './warren-process.js';
@@ -76,8 +77,10 @@ export class ClusterNode {
     if (this.alive) throw new Error(`${this.name} is already running`);
     if (this.proc) this.history.push(...this.runLog(), `--- ${this.name} restarted ---`);
     const [cmd, ...prefix] = [...this.wrap, process.execPath];
-    const args = [...prefix, warrenCli, '--config', this.confFile, '--data-dir', this.dataDir, '--node-name', this.name];
-    this.proc = new CliProcess(spawn(cmd!, args, { cwd: checkoutRoot, env: process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
+    // The node flags and environment the `warren` shebang gives (as CliProcess.start), so a cluster
+    // node runs as an operator's does and as the bench's single node.
+    const args = [...prefix, ...NODE_FLAGS, warrenCli, '--config', this.confFile, '--data-dir', this.dataDir, '--node-name', this.name];
+    this.proc = new CliProcess(spawn(cmd!, args, { cwd: checkoutRoot, env: withNodeEnvironment(), stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
     this.pids.push(this.proc.child.pid ?? 0);
   }
 
