@@ -2,8 +2,8 @@
  * Appending message records to a queue's active segment file. A record (layout in record.ts) is
  * encoded once into the persister's shared slab, body included when small; a large body is queued
  * as its own iovec, so it is never copied. Consecutive records of one queue form one run of the
- * slab; once per event-loop turn the persister has the list flush, and the runs and bodies go to
- * the file in one pwritev. The segment's whole-file crc32 (for the clean-shutdown marker) is
+ * slab; once per group-commit round (or turn, when no round is in flight) the persister has the
+ * list flush, and the runs and bodies go to the file in one pwritev. The segment's whole-file crc32 (for the clean-shutdown marker) is
  * advanced per buffer written, not per record.
  */
 import type { Message } from '../broker/message.js';
@@ -53,6 +53,7 @@ export class SegmentWriter implements SlabWriter {
     if (!copyBody) {
       this.closeRun();
       this.iov.push(body);
+      this.persister.heldBody(body.length);
     }
     if (message.persistent && this.syncs) this.pendingPersistent = true;
     return this.headerLength + body.length;
