@@ -40,11 +40,12 @@ let nextConnectionId = 1;
 /**
  * Connections with frames waiting, written by one setImmediate for all of them, right after the
  * event loop's I/O phase: every socket read, fs completion and timer of the turn is in by then, so a
- * connection gets one write per turn however many reads fed it. A microtask ran after each read's
- * callback instead, and with 100 publishers feeding 10 consumer connections that meant a write per
- * publisher read per consumer connection (0.5-0.9 socket writes per message, the broker's largest
- * cost). One shared callback also avoids queueMicrotask's AsyncResource and bound function per
- * connection per read.
+ * connection gets one write per turn however many other connections' reads fed it. A microtask ran
+ * after each read's callback instead, and with 100 publishers feeding 10 consumer connections that
+ * meant a write per publisher read per consumer connection (0.5-0.9 socket writes per message, the
+ * broker's largest cost). One shared callback also avoids queueMicrotask's AsyncResource and bound
+ * function per connection per read. A connection's own read still flushes at its end (onData):
+ * deferring that too held up confirms behind a disk alarm (test/ci/disk-full.test.ts hung).
  */
 const pendingFlush: Connection[] = [];
 let flushQueued = false;
@@ -141,7 +142,9 @@ export class Connection implements FrameSink, ChannelHost {
     } catch (e) {
       this.handleError(e, 0);
     }
-    this.scheduleFlush();
+    // This connection's own replies go out now (one read per turn is the rule for a connection);
+    // what the read caused on other connections (deliveries) waits for flushPending.
+    this.flush();
   }
 
   private readProtocolHeader(chunk: Buffer): Buffer {
