@@ -100,6 +100,22 @@ describe('stream codec fuzz', () => {
     }
   });
 
+  test('the kept reassembly buffer is reused across split frames and let go once a read ends on a frame boundary', () => {
+    const splitter = new FrameSplitter(1 << 20, true);
+    const frame = encodeRequest({ key: Key.Publish, publisherId: 1, messages: [{ publishingId: 1n, body: Buffer.alloc(100_000, 1) }] });
+    const seen: Buffer[] = [];
+    const onFrame = (buf: Buffer) => void seen.push(buf);
+    // Two frames, each split in two reads: both assembled in the same buffer.
+    splitter.push(frame.subarray(0, 60_000), onFrame);
+    splitter.push(Buffer.concat([frame.subarray(60_000), frame.subarray(0, 30_000)]), onFrame);
+    assert.ok(splitter.reassemblyBytes >= frame.length, 'a partial frame is held');
+    splitter.push(frame.subarray(30_000), onFrame);
+    assert.equal(seen.length, 2);
+    assert.ok(seen[0] === seen[1], 'both split frames were assembled in the kept buffer');
+    // That last read ended on a frame boundary: a connection that stops there holds nothing.
+    assert.equal(splitter.reassemblyBytes, 0);
+  });
+
   test('random and mutated frames raise only StreamDecodeError or FrameTooLargeError', () => {
     const rnd = prng(7);
     let decodeErrors = 0;

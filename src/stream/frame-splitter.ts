@@ -9,6 +9,8 @@
  * assembled in one buffer kept for the next, so a connection publishing 100 KiB frames over 64 KiB
  * reads does not allocate (and page-fault in) a fresh 100 KiB per frame: such a frame is valid only
  * until onFrame returns. The kept buffer is at most REUSE_MAX bytes; a larger frame gets its own.
+ * It is let go when a read ends on a frame boundary: under load reads end mid-frame and it stays, a
+ * connection that stops sending holds none (10,000 idle publishers must not keep 1 MiB each).
  */
 export class FrameTooLargeError extends Error {}
 
@@ -23,6 +25,11 @@ export class FrameSplitter {
   private kept: Buffer | undefined;
 
   constructor(private maxFrame: number, private readonly reuse = false) {}
+
+  /** Bytes held for reassembly between reads (the kept buffer or a partial frame's). */
+  get reassemblyBytes(): number {
+    return Math.max(this.kept?.length ?? 0, this.partial?.length ?? 0);
+  }
 
   setMaxFrame(n: number): void {
     this.maxFrame = n;
@@ -95,6 +102,8 @@ export class FrameSplitter {
       this.partial = this.assembly(this.frameEnd);
       data.copy(this.partial, 0, p);
       this.filled = left;
+    } else {
+      this.kept = undefined;
     }
   }
 }
