@@ -12,12 +12,19 @@
  * flood, yet the windows it kept are now dead) and after only RELEASE_INTERVAL_MS: then RSS is
  * back within seconds of the purge, not at the next 10 s tick.
  *
- * The young generation does not shrink this way (V8 keeps the semi-spaces it grew): the CLI caps
- * them instead (--max-semi-space-size in its shebang and `npm start`; see README "Memory comes back").
+ * So is the end of the last backlog (body-slabs.ts backlogsDrained()): a consumed backlog drops
+ * nothing at once, yet its read-back chunks, output slabs and bodies are dead once it is gone.
+ *
+ * The young generation: V8 shrinks its semi-spaces only in a full GC that finds the allocation rate
+ * of the last 5 s low, which the collection right after a flood never does; the CLI caps them
+ * (--max-semi-space-size in its shebang and `npm start`) and FOLLOW_UP_MS after a collection, if the
+ * new space is still above NEW_SPACE_SHRUNK and the broker still quiet, one more full GC shrinks it
+ * (8 MiB -> 1 MiB; without it V8's memory reducer did the same 8-10 s later, or never if it was idle).
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { backlogsDrained } from '../memory/body-slabs.js';
 
 /**
  * A full GC on demand. An idle broker never collects on its own, and dead message bodies would keep
@@ -37,6 +44,10 @@ const IDLE_UTILIZATION = 0.1;
 /** In-memory message bytes dropped by purges and deletions that are worth a collection on their own. */
 const RELEASED_BYTES = 4 * 1024 * 1024;
 const RELEASE_INTERVAL_MS = 1000;
+/** V8 measures the allocation rate over the last 5 s of collections: a little more than that. */
+const FOLLOW_UP_MS = 5500;
+/** New space this large after a collection is worth the follow-up (its floor is 1 MiB; cap 2 x 4 MiB). */
+const NEW_SPACE_SHRUNK = 2 * 1024 * 1024;
 
 /** Process-wide, like the heap: bytes of in-memory messages purged or deleted since the last full GC. */
 let released = 0;
@@ -50,6 +61,9 @@ export class MemoryReclaimer {
   private baseline = held();
   private lastCollection = 0;
   private loop: EventLoopUtilization = performance.eventLoopUtilization();
+  private drained = backlogsDrained();
+  /** When to run the follow-up collection that shrinks the new space (0: none due). */
+  private followUpAt = 0;
   /** Full collections it ran (tests and logs). */
   collections = 0;
 
@@ -64,11 +78,18 @@ export class MemoryReclaimer {
     if (busy >= IDLE_UTILIZATION) return false;
     const sinceLast = now - this.lastCollection;
     const grew = bytes - this.baseline >= GROWTH_BYTES && sinceLast >= MIN_INTERVAL_MS;
-    const dropped = released >= RELEASED_BYTES && sinceLast >= RELEASE_INTERVAL_MS;
-    if (!grew && !dropped) return false;
-    // Two: the first frees the dead objects; only the second finds the pages they leave sparse and
-    // compacts and releases them (after a flood: RSS 105 -> 96 MiB with one, -> 88-91 with two).
-    this.collect(2, now);
+    const dropped = (released >= RELEASED_BYTES || backlogsDrained() !== this.drained) && sinceLast >= RELEASE_INTERVAL_MS;
+    if (grew || dropped) {
+      // Two: the first frees the dead objects; only the second finds the pages they leave sparse and
+      // compacts and releases them (after a flood: RSS 105 -> 96 MiB with one, -> 88-91 with two).
+      this.collect(2, now);
+      this.followUpAt = now + FOLLOW_UP_MS;
+      return true;
+    }
+    if (this.followUpAt === 0 || now < this.followUpAt) return false;
+    this.followUpAt = 0;
+    if (newSpaceSize() <= NEW_SPACE_SHRUNK) return false;
+    this.collect(1, now);
     return true;
   }
 
@@ -77,6 +98,7 @@ export class MemoryReclaimer {
     for (let i = 0; i < passes; i++) collectGarbage();
     this.collections++;
     released = 0;
+    this.drained = backlogsDrained();
     this.lastCollection = now;
     this.baseline = held();
   }
@@ -86,4 +108,8 @@ export class MemoryReclaimer {
 function held(): number {
   const m = process.memoryUsage();
   return m.heapTotal + m.arrayBuffers;
+}
+
+function newSpaceSize(): number {
+  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
 }

@@ -29,7 +29,7 @@ import fs from 'node:fs';
 import type { Envelope, Message } from '../broker/message.js';
 import type { MessageList } from '../broker/message-list.js';
 import { readTimestampProperty } from '../protocol/properties.js';
-import { backlogChanged } from '../memory/body-slabs.js';
+import { BACKLOG_BYTES, backlogChanged } from '../memory/body-slabs.js';
 import type { CleanSegment } from './clean-shutdown.js';
 import type { DataDirChanges } from '../data-dir-changes.js';
 import { Deque } from './deque.js';
@@ -117,6 +117,8 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
   private tailBytes = 0;
   /** The head window filled up: new pushes go to the tail, whose overflow becomes region. */
   private paging = false;
+  /** Paging, or BACKLOG_BYTES in the head: published bodies go to slabs meanwhile (body-slabs.ts). */
+  private backlog = false;
   /** Ready messages only on disk, between head and tail, and their body bytes. */
   private regionCount = 0;
   private regionBytes = 0;
@@ -228,6 +230,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
       this._bytes += message.body.length;
       this.head.push(envelope);
       this.headBytes += messageMemorySize(message);
+      if (!this.backlog && this.headBytes >= BACKLOG_BYTES) this.noteBacklog();
       return envelope;
     }
     const segment = this.writableSegment(seq);
@@ -260,6 +263,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
       envelope = this.head.shift();
       if (!envelope) return undefined;
       this.headBytes -= memorySize(envelope);
+      if (this.backlog && this.headBytes < BACKLOG_BYTES) this.noteBacklog();
       if (!this.transient) this.mark.delivered(envelope.seq);
     }
     this._length--;
@@ -551,11 +555,17 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
 
   // ---- the windows ----
 
-  /** Bodies of the whole broker go to slabs that give memory back while any list pages (body-slabs.ts). */
+  /** Bodies of the whole broker go to slabs that give memory back while any list holds a backlog (body-slabs.ts). */
   private setPaging(paging: boolean): void {
-    if (paging === this.paging) return;
     this.paging = paging;
-    backlogChanged(paging);
+    this.noteBacklog();
+  }
+
+  private noteBacklog(): void {
+    const backlog = this.paging || (this.headBytes >= BACKLOG_BYTES && !this.closed);
+    if (backlog === this.backlog) return;
+    this.backlog = backlog;
+    backlogChanged(backlog);
   }
 
   /** A message of `size` bytes still fits in the head window. */
@@ -571,6 +581,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
       if (this.headHasRoom(size)) {
         this.head.push(envelope);
         this.headBytes += size;
+        if (!this.backlog && this.headBytes >= BACKLOG_BYTES) this.noteBacklog();
         return;
       }
       this.setPaging(true);
