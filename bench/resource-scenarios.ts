@@ -51,7 +51,7 @@ async function rssSettles(pid: number, targetKiB: number, slackKiB: number, ms: 
 /** Queues the flood scenario fills (issue 15: memory must come back for many queues, not just one). */
 const FLOOD_QUEUES = 4;
 /** How close to its idle RSS the broker must come back, and how long the scenario waits for it. */
-const SETTLE_SLACK_KIB = 16 * 1024;
+const SETTLE_SLACK_KIB = 8 * 1024;
 const SETTLE_MS = 10_000;
 
 /**
