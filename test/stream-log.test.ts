@@ -237,4 +237,40 @@ describe('stream log', () => {
     assert.equal(log.offsetOfTimestamp(now - 1), 4);
     log.close();
   });
+  test('readChunks: consecutive chunks of one segment in one read, each behind its gap, trailers outside the frames', async () => {
+    const log = StreamLog.open(tempDir(), { maxSegmentBytes: 300 }, env);
+    // Five chunks of two records each; a writer reference gives every chunk a trailer. The 300-byte
+    // segments hold two or three of them.
+    for (let c = 0; c < 5; c++) await appendAll(log, [`a${c}`, `b${c}`], 'w', BigInt(2 * c + 1));
+    assert.ok(log.segmentCount > 1);
+    const dest = Buffer.alloc(4096, 0xee);
+    const frames: { start: number; end: number; first: number; records: number }[] = [];
+    const collect = (start: number, end: number, first: number, records: number) => void frames.push({ start, end, first, records });
+    const end = log.readChunks(0, dest, 100, 9, 10, collect);
+    assert.ok(frames.length >= 2 && frames.length < 5, `the first segment's chunks only (${frames.length})`);
+    assert.equal(frames[0]!.start, 100);
+    assert.deepEqual(frames.map((f) => f.first), frames.map((_, i) => 2 * i));
+    for (const f of frames) {
+      const chunk = dest.subarray(f.start + 9, f.end);
+      assert.equal(chunk.length, 48 + chunk.readUInt32BE(36), 'the frame ends where the data ends');
+      assert.ok(chunk.readUInt32BE(40) > 0, 'the chunk has a trailer (not in the frame)');
+      assert.equal(f.records, 2);
+      const got: string[] = [];
+      forEachEntry(chunk, (b) => got.push(b.toString()));
+      assert.deepEqual(got, [`a${f.first / 2}`, `b${f.first / 2}`]);
+    }
+    assert.ok(dest.subarray(100, 109).every((x) => x === 0xee), 'the gap in front of a chunk is left for the frame header');
+    assert.ok(dest.subarray(0, 100).every((x) => x === 0xee) && dest.subarray(end).every((x) => x === 0xee), 'nothing outside is written');
+    // The rest, from the next offset, at most 1 chunk; then nothing fits in 50 bytes.
+    const next = frames.at(-1)!.first + 2;
+    const one: typeof frames = [];
+    const end2 = log.readChunks(next, dest, end, 9, 1, (start, e, first, records) => void one.push({ start, end: e, first, records }));
+    assert.deepEqual(one.map((f) => [f.start, f.first]), [[end, next]]);
+    assert.equal(log.readChunks(next, dest, dest.length - 50, 9, 10, collect), dest.length - 50, 'a chunk that does not fit is not read');
+    assert.ok(log.chunkBytesAt(next) > 41);
+    assert.equal(log.readChunks(10, dest, 0, 9, 10, collect), 0, 'nothing visible at the end');
+    assert.equal(log.chunkBytesAt(10), 0);
+    assert.ok(end2 > end);
+    log.close();
+  });
 });

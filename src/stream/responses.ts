@@ -100,9 +100,14 @@ export const DELIVER_PREFIX = 9;
 
 /** Fills in the Deliver header in front of a chunk read with DELIVER_PREFIX bytes reserved. */
 export function fillDeliverPrefix(buf: Buffer, subscriptionId: number): Buffer {
-  buf.writeUInt32BE(buf.length - 4, 0);
-  buf.writeUInt16BE(Key.Deliver, 4);
-  buf.writeUInt16BE(1, 6);
-  buf[8] = subscriptionId;
+  writeDeliverPrefix(buf, 0, buf.length, subscriptionId);
   return buf;
+}
+
+/** The same for a frame at `buf[start, end)` (chunks read several at a time into one buffer). */
+export function writeDeliverPrefix(buf: Buffer, start: number, end: number, subscriptionId: number): void {
+  buf.writeUInt32BE(end - start - 4, start);
+  buf.writeUInt16BE(Key.Deliver, start + 4);
+  buf.writeUInt16BE(1, start + 6);
+  buf[start + 8] = subscriptionId;
 }

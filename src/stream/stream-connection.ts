@@ -81,11 +81,15 @@ export class StreamConnection {
     return this.state === 'ready';
   }
 
-  private send(frame: Buffer): boolean {
+  /**
+   * `written`: called once the socket is done with the bytes (Deliver frames in reused slabs);
+   * `frames`: how many frames `frame` holds (adjacent Deliver frames go out in one write).
+   */
+  private send(frame: Buffer, written?: () => void, frames = 1): boolean {
     this.sentSinceTick = true;
-    this.sendCnt++;
+    this.sendCnt += frames;
     if (this.state === 'closed') return true;
-    return this.socket.write(frame);
+    return this.socket.write(frame, written);
   }
 
   private onData(data: Buffer): void {
@@ -382,7 +386,7 @@ export class StreamConnection {
     if (singleActive && group === '') return void this.send(R.simpleResponse(Key.Subscribe, correlationId, Code.PreconditionFailed));
     const start = startOffset(s, spec);
     this.send(R.simpleResponse(Key.Subscribe, correlationId, Code.Ok));
-    const sink = { write: (f: Buffer) => this.send(f), onDrain: (fn: () => void) => void this.drainWaiters.push(fn) };
+    const sink = { write: (f: Buffer, written?: () => void, frames?: number) => this.send(f, written, frames), onDrain: (fn: () => void) => void this.drainWaiters.push(fn) };
     const sub = new Subscription(id, s, properties, start, credit, sink, !singleActive);
     this.subscriptions.set(id, sub);
     if (singleActive) {

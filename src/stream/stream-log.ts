@@ -588,6 +588,55 @@ export class StreamLog {
     };
   }
 
+  /** Bytes on disk (trailer included) of the visible chunk holding `offset`; 0 when there is none yet. */
+  chunkBytesAt(offset: number): number {
+    if (offset >= this.visibleOffset) return 0;
+    const at = this.locate(Math.max(offset, this.firstOffset));
+    return at ? at.seg.field(at.chunk, F_SIZE) : 0;
+  }
+
+  /**
+   * Reads the chunk holding `offset` and up to `maxChunks - 1` visible chunks after it in the same
+   * segment, with one preadv, into `dest` from `at`, leaving `gap` free bytes in front of each (a
+   * frame header) — as many as fit. Chunks lie back to back in a segment, so the readv's buffers are
+   * consecutive ranges of `dest`; each chunk's trailer is read too but lies outside the frame given to
+   * `each(start, end, firstOffset, records)` (`dest[start, end)`: gap, header and data), and the next
+   * frame follows right behind the trailer. A chunk is handed out only once it is read. Returns where
+   * the bytes read end in `dest`: `at` when nothing is visible at `offset` or the first chunk does not
+   * fit (chunkBytesAt tells which).
+   */
+  readChunks(offset: number, dest: Buffer, at: number, gap: number, maxChunks: number,
+    each: (start: number, end: number, firstOffset: number, records: number) => void): number {
+    if (offset >= this.visibleOffset) return at;
+    const loc = this.locate(Math.max(offset, this.firstOffset));
+    if (!loc) return at;
+    const { seg, chunk: first } = loc;
+    const ranges: Buffer[] = [];
+    let end = at;
+    let c = first;
+    while (c < seg.chunks && ranges.length < maxChunks && seg.field(c, F_OFFSET) < this.visibleOffset) {
+      const size = seg.field(c, F_SIZE);
+      if (end + gap + size > dest.length) break;
+      ranges.push(dest.subarray(end + gap, end + gap + size));
+      end += gap + size;
+      c++;
+    }
+    if (ranges.length === 0) return at;
+    const want = end - at - gap * ranges.length;
+    const got = ranges.length === 1
+      ? fs.readSync(seg.open(), ranges[0]!, 0, want, seg.field(first, F_POS))
+      : fs.readvSync(seg.open(), ranges, seg.field(first, F_POS));
+    if (got !== want) throw new Error(`short read from ${seg.path}: ${got} of ${want} bytes`);
+    let start = at;
+    for (let i = 0; i < ranges.length; i++) {
+      const size = ranges[i]!.length;
+      const trailer = dest.readUInt32BE(start + gap + 40);
+      each(start, start + gap + size - trailer, seg.field(first + i, F_OFFSET), seg.field(first + i, F_RECORDS));
+      start += gap + size;
+    }
+    return end;
+  }
+
   // ---- consumer offsets ----
 
   storeOffset(reference: string, offset: bigint): void {

@@ -1,15 +1,22 @@
 /**
  * One stream-protocol subscription: reads chunks from the log's files and sends each as a Deliver
  * frame, one credit per chunk (as RabbitMQ). It reads only when it has credit and the socket is not
- * backed up, so a consumer of a long backlog holds at most one chunk in memory at a time beyond what
- * the socket buffers.
+ * backed up. Chunks are read into a reused slab (read-slab.ts), as many consecutive ones per read
+ * system call as credit and the slab allow, each behind the Deliver header written in place, and
+ * adjacent frames go out in one socket write; so a consumer of a long backlog holds at most two slabs
+ * (3 MiB) beyond what the socket buffers, whatever the backlog.
  */
-import { DELIVER_PREFIX, fillDeliverPrefix } from './responses.js';
+import { ReadSlab, SLAB_BYTES } from './read-slab.js';
+import { DELIVER_PREFIX, fillDeliverPrefix, writeDeliverPrefix } from './responses.js';
 import type { Stream } from './stream-manager.js';
 
 export interface DeliverySink {
-  /** Writes a frame; false when the socket is backed up (wait for resume). */
-  write(frame: Buffer): boolean;
+  /**
+   * Writes a frame; false when the socket is backed up (wait for resume). `written` runs once the
+   * socket no longer needs the frame's bytes (they may be overwritten then); `frames` counts the
+   * frames it holds when several adjacent ones go out in one write.
+   */
+  write(frame: Buffer, written?: () => void, frames?: number): boolean;
   onDrain(fn: () => void): void;
 }
 
@@ -27,6 +34,11 @@ export interface DeliverySink {
  */
 const FIRST_DELIVERY_DELAY_MS = 50;
 
+/** Chunks a subscription reads and sends per event-loop turn at most. */
+const CHUNKS_PER_TURN = 64;
+/** A chunk this large takes a new slab even at the tail (a busy stream's chunks are this large). */
+const SLAB_WORTH_BYTES = 64 * 1024;
+
 export class Subscription {
   private stopListening: () => void;
   private readonly firstDelivery: NodeJS.Timeout;
@@ -34,7 +46,16 @@ export class Subscription {
   private started = false;
   private scheduled = false;
   private waitingForDrain = false;
+  /** Both slabs hold frames still being written. */
+  private waitingForSlab = false;
   private stopped = false;
+  /** Chunks are read into these (at most two, the second while the first's frames are written). */
+  private readonly slabs: (ReadSlab | undefined)[] = [undefined, undefined];
+  private current = 0;
+  /** Frames read by the last readChunks: start and end in the current slab, in pairs. */
+  private readonly frames: number[] = [];
+  /** The last chunk read alone was not the last visible one: the next read may take a new slab. */
+  private behind = false;
   chunksDelivered = 0;
   /** First offset of the last chunk delivered (RabbitMQ's consumer `offset` in management). */
   lastChunkOffset = 0;
@@ -78,7 +99,7 @@ export class Subscription {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.stopped || this.waitingForDrain || !this.active || !this.started) return;
+    if (this.scheduled || this.stopped || this.waitingForDrain || this.waitingForSlab || !this.active || !this.started) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -87,26 +108,127 @@ export class Subscription {
   }
 
   private pump(): void {
+    const log = this.stream.log;
     // A bounded batch per turn keeps one busy subscription from starving the event loop.
-    for (let n = 0; n < 64 && this.credit > 0 && this.active && !this.stopped; n++) {
-      const chunk = this.stream.log.read(this.nextOffset, DELIVER_PREFIX);
-      if (!chunk) return;
-      this.nextOffset = chunk.firstOffset + chunk.records;
-      this.lastChunkOffset = chunk.firstOffset;
-      this.credit--;
-      this.chunksDelivered++;
-      this.messagesDelivered += chunk.records;
-      if (!this.sink.write(fillDeliverPrefix(chunk.buf, this.id))) {
-        this.waitingForDrain = true;
-        this.sink.onDrain(() => {
-          this.waitingForDrain = false;
-          this.schedule();
-        });
-        return;
+    let budget = CHUNKS_PER_TURN;
+    while (budget > 0 && this.credit > 0 && this.active && !this.stopped) {
+      let slab = this.slabs[this.current];
+      if (!slab) {
+        // With the pool empty, a new slab only for a backlog: a reader at the tail of a quiet stream
+        // reads its small chunks into buffers of their size, as they come.
+        slab = ReadSlab.take(this.slabIdle, this.behind || log.chunkBytesAt(this.nextOffset) >= SLAB_WORTH_BYTES);
+        if (!slab) {
+          if (!this.deliverAlone()) return;
+          budget--;
+          continue;
+        }
+        this.slabs[this.current] = slab;
       }
+      this.frames.length = 0;
+      const at = slab.used;
+      const end = log.readChunks(this.nextOffset, slab.buf, at, DELIVER_PREFIX, Math.min(this.credit, budget), this.collect);
+      if (end === at) {
+        const size = log.chunkBytesAt(this.nextOffset);
+        if (size === 0) return this.caughtUp();
+        if (DELIVER_PREFIX + size > SLAB_BYTES) {
+          // Larger than a slab (a message above 1 MiB): a buffer of its own.
+          if (!this.deliverAlone()) return;
+          budget--;
+          continue;
+        }
+        // This slab is full of frames still being written: the other one, once its writes are done.
+        this.behind = true;
+        this.current ^= 1;
+        const other = this.slabs[this.current];
+        if (other?.busy) {
+          this.waitingForSlab = true;
+          return;
+        }
+        continue;
+      }
+      slab.used = end;
+      budget -= this.frames.length / 2;
+      if (!this.writeFrames(slab)) return;
     }
     if (this.credit > 0 && !this.stopped) this.schedule();
   }
+
+  /** readChunks' callback: one chunk read into the current slab at [start, end). */
+  private readonly collect = (start: number, end: number, firstOffset: number, records: number): void => {
+    writeDeliverPrefix(this.slabs[this.current]!.buf, start, end, this.id);
+    this.frames.push(start, end);
+    this.nextOffset = firstOffset + records;
+    this.lastChunkOffset = firstOffset;
+    this.credit--;
+    this.chunksDelivered++;
+    this.messagesDelivered += records;
+  };
+
+  /**
+   * Writes the frames just read: adjacent ones (chunks without a trailer lie back to back) in one
+   * socket write. False when the socket is backed up (the pump resumes on drain).
+   */
+  private writeFrames(slab: ReadSlab): boolean {
+    const f = this.frames;
+    let ok = true;
+    let runStart = f[0]!;
+    let runFrames = 0;
+    for (let i = 0; i < f.length; i += 2) {
+      const runEnd = f[i + 1]!;
+      runFrames++;
+      if (i + 2 < f.length && f[i + 2] === runEnd) continue;
+      slab.writeStarted();
+      ok = this.sink.write(slab.buf.subarray(runStart, runEnd), slab.written, runFrames) && ok;
+      if (i + 2 < f.length) runStart = f[i + 2]!;
+      runFrames = 0;
+    }
+    if (!ok) this.waitForDrain();
+    return ok;
+  }
+
+  /** One chunk read into a buffer of its own (the slab pool is empty or the chunk is larger than a slab). */
+  private deliverAlone(): boolean {
+    const log = this.stream.log;
+    const chunk = log.read(this.nextOffset, DELIVER_PREFIX);
+    if (!chunk) return false;
+    this.nextOffset = chunk.firstOffset + chunk.records;
+    this.behind = this.nextOffset < log.nextOffsetVisible;
+    this.lastChunkOffset = chunk.firstOffset;
+    this.credit--;
+    this.chunksDelivered++;
+    this.messagesDelivered += chunk.records;
+    if (this.sink.write(fillDeliverPrefix(chunk.buf, this.id))) return true;
+    this.waitForDrain();
+    return false;
+  }
+
+  private waitForDrain(): void {
+    this.waitingForDrain = true;
+    this.sink.onDrain(() => {
+      this.waitingForDrain = false;
+      this.schedule();
+    });
+  }
+
+  /** Nothing more to read for now: the slabs go back to the pool (when their writes are done). */
+  private caughtUp(): void {
+    this.behind = false;
+    this.giveBackSlabs();
+  }
+
+  private giveBackSlabs(): void {
+    for (const slab of this.slabs) slab?.giveBack();
+    this.slabs[0] = this.slabs[1] = undefined;
+    this.current = 0;
+    this.waitingForSlab = false;
+  }
+
+  /** The last write of one of this subscription's slabs completed. */
+  private readonly slabIdle = (): void => {
+    if (!this.waitingForSlab) return;
+    this.waitingForSlab = false;
+    this.schedule();
+  };
 
   stop(): void {
     if (this.stopped) return;
@@ -114,5 +236,6 @@ export class Subscription {
     clearTimeout(this.firstDelivery);
     this.stream.consumers--;
     this.stopListening();
+    this.giveBackSlabs();
   }
 }
