@@ -152,4 +152,30 @@ describe('stream delivery from segment files', () => {
     await c.request({ key: Key.Delete, stream });
     await c.close();
   });
+  test('a client skimming deliveries (the bench consumer) counts every record of a backlog', async () => {
+    const c = await StreamClient.connect({ host: '127.0.0.1', port });
+    const stream = uniq('consume-skim');
+    assert.equal((await c.request({ key: Key.Create, stream, arguments: {} })).code, Code.Ok);
+    const p = await publisherOn(stream, '');
+    const total = 30_000;
+    await publish(p.c, 1, 0, total, 100, 1000, p.confirmed);
+    const skim = await StreamClient.connect({ host: '127.0.0.1', port, skimDeliveries: true });
+    let records = 0;
+    let next = 0;
+    skim.onDeliver = (id, header) => {
+      assert.equal(Number(header.readBigUInt64BE(24)), next, 'chunks in order, none twice');
+      next += header.readUInt32BE(4);
+      records += header.readUInt32BE(4);
+      skim.send({ key: Key.Credit, subscriptionId: id, credit: 1 });
+    };
+    assert.equal((await skim.subscribe(1, stream, { type: OffsetType.First }, 2)).code, Code.Ok);
+    await waitFor(`${total} records`, () => records >= total, 60_000);
+    // Responses still arrive whole on a skimming connection.
+    assert.equal((await skim.request({ key: Key.Unsubscribe, subscriptionId: 1 })).code, Code.Ok);
+    assert.equal(records, total);
+    await skim.close();
+    await p.c.close();
+    await c.request({ key: Key.Delete, stream });
+    await c.close();
+  });
 });

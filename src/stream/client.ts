@@ -8,6 +8,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { Code, Key, RESPONSE_FLAG } from './constants.js';
 import { StreamReader } from './codec.js';
+import { DeliverySkimmer } from './delivery-skimmer.js';
 import { FrameSplitter } from './frame-splitter.js';
 import { encodeRequest, type OffsetSpec, type Request } from './requests.js';
 
@@ -20,11 +21,16 @@ export interface RawResponse {
 
 type WithoutCorrelation<T> = T extends { correlationId: number } ? Omit<T, 'correlationId'> : never;
 
+/** The reused socket read buffer of a client that skims deliveries: 1 MiB, a chunk per read system call. */
+const SKIM_READ_BYTES = 1 << 20;
+
 export class StreamClient {
-  private readonly splitter = new FrameSplitter(0);
   private correlation = 0;
   private readonly waiting = new Map<number, (r: RawResponse) => void>();
-  /** Deliver frames: subscription id and the chunk (header + data) as a view. */
+  /**
+   * Deliver frames: subscription id and the chunk (header + data) as a view; with `skimDeliveries`,
+   * the chunk's 48-byte header only, valid during the call.
+   */
   onDeliver: (subscriptionId: number, chunk: Buffer) => void = () => {};
   onConfirm: (publisherId: number, count: number, reader: StreamReader) => void = () => {};
   onError: (publisherId: number, count: number) => void = () => {};
@@ -33,16 +39,35 @@ export class StreamClient {
   closedByServer: { code: number; reason: string } | undefined;
   serverProperties: Record<string, string> = {};
 
-  private constructor(readonly socket: Socket) {
-    socket.on('data', (d: Buffer) => this.splitter.push(d, (buf, s, e) => this.frame(buf, s, e)));
+  /** The byte stream from the socket. */
+  private readonly input: (data: Buffer) => void;
+
+  private constructor(readonly socket: Socket, skim: boolean) {
+    if (skim) {
+      const skimmer = new DeliverySkimmer((id, header) => this.onDeliver(id, header), (buf, s, e) => this.frame(buf, s, e));
+      this.input = (d) => skimmer.push(d);
+    } else {
+      const splitter = new FrameSplitter(0);
+      this.input = (d) => splitter.push(d, (buf, s, e) => this.frame(buf, s, e));
+      socket.on('data', this.input);
+    }
     socket.on('error', () => {});
   }
 
-  /** Connects and runs the handshake; `exchangeVersions` sends key 27 as 3.11+ clients do. */
-  static async connect(o: { host: string; port: number; username?: string; password?: string; vhost?: string; exchangeVersions?: boolean }): Promise<StreamClient> {
-    const socket = tcpConnect({ host: o.host, port: o.port, noDelay: true });
+  /**
+   * Connects and runs the handshake; `exchangeVersions` sends key 27 as 3.11+ clients do.
+   * `skimDeliveries` (load generators): Deliver frames are not assembled, onDeliver gets each chunk's
+   * header only (delivery-skimmer.ts), and the socket reads into one reused buffer.
+   */
+  static async connect(o: { host: string; port: number; username?: string; password?: string; vhost?: string; exchangeVersions?: boolean; skimDeliveries?: boolean }): Promise<StreamClient> {
+    let reader: StreamClient | undefined;
+    const onread = () => ({ buffer: Buffer.allocUnsafe(SKIM_READ_BYTES), callback: (n: number, buf: Uint8Array): boolean => {
+      reader?.input(Buffer.from(buf.buffer, buf.byteOffset, n));
+      return true;
+    } });
+    const socket = tcpConnect({ host: o.host, port: o.port, noDelay: true, ...(o.skimDeliveries ? { onread: onread() } : {}) });
     await once(socket, 'connect');
-    const c = new StreamClient(socket);
+    const c = reader = new StreamClient(socket, o.skimDeliveries === true);
     const peer = await c.request({ key: Key.PeerProperties, properties: { product: 'warren-stream-client' } });
     c.serverProperties = peer.reader.map();
     await c.request({ key: Key.SaslHandshake });
