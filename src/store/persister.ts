@@ -303,10 +303,11 @@ export class Persister {
 
   private readonly turnEnd = (): void => {
     this.scheduled = false;
-    // While a round is in flight the next one cannot start: the turns' bytes wait for its end
-    // (finishRound flushes), so a busy list writes once per round, not once per turn, unless a
-    // slow sync lets more than DEFER_BYTES pile up.
-    if (this.inFlight && this.slabPos + this.bodyBytes < DEFER_BYTES) return;
+    // While a round is in flight the next one cannot start: with many lists to write, the turns'
+    // bytes wait for its end (finishRound flushes), so a busy list writes once per round, not once
+    // per turn, unless a slow sync lets more than DEFER_BYTES pile up. One or two lists write every
+    // turn, so the next round's fdatasync starts the moment the current one ends.
+    if (this.inFlight && this.dirty.size > this.directSyncs && this.slabPos + this.bodyBytes < DEFER_BYTES) return;
     // A round must not start while some list's bytes are unwritten: its callbacks are in it.
     if (this.flushAll()) this.startRound();
   };
