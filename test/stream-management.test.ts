@@ -129,4 +129,33 @@ describe('stream management API', () => {
       c.socket.destroy();
     }
   });
+
+  test('a publishing stream connection shows its byte rates from and to the client', async () => {
+    const c = await StreamClient.connect({ host: '127.0.0.1', port });
+    const stream = uniq('mgmt-rates');
+    assert.equal((await c.request({ key: Key.Create, stream, arguments: {} })).code, Code.Ok);
+    assert.equal((await c.request({ key: Key.DeclarePublisher, publisherId: 1, reference: '', stream })).code, Code.Ok);
+    const local = `127.0.0.1:${c.socket.localPort} -> 127.0.0.1:${port}`;
+    let id = 0n;
+    // Publish steadily across several of the management's sample intervals (5 s on both brokers).
+    const publishing = setInterval(() => {
+      c.send({ key: Key.Publish, publisherId: 1, messages: [{ publishingId: ++id, body: Buffer.alloc(1000, 1) }] });
+    }, 20);
+    try {
+      await eventually(async () => {
+        const one = (await get(`/api/stream/connections/%2F/${encodeURIComponent(local)}`)) as Json;
+        const from = (one['recv_oct_details'] as { rate: number } | undefined)?.rate ?? 0;
+        const to = (one['send_oct_details'] as { rate: number } | undefined)?.rate ?? 0;
+        assert.ok(from > 1000, `bytes from the client per second: ${from}`);
+        assert.ok(to > 0, `bytes to the client (confirms) per second: ${to}`);
+        const listed = ((await get('/api/stream/connections')) as Json[]).find((x) => x['name'] === local);
+        assert.equal(typeof (listed?.['recv_oct_details'] as { rate: number } | undefined)?.rate, 'number');
+      }, 30_000, 500);
+    } finally {
+      clearInterval(publishing);
+      await c.request({ key: Key.Delete, stream });
+      await c.close();
+      c.socket.destroy();
+    }
+  });
 });

@@ -195,6 +195,10 @@ export class StatsCollector {
         for (const [field, value] of Object.entries(channelTotals(ch))) observe(`${k}${field}`, value);
       }
     }
+    for (const c of this.broker.streamConnections) {
+      observe(`${streamConnectionKey(c)}recv_oct`, c.socket.bytesRead);
+      observe(`${streamConnectionKey(c)}send_oct`, c.socket.bytesWritten);
+    }
     for (const name of this.broker.vhosts.keys()) {
       const t = this.vhostTotals(name);
       const k = vhostKey(name);
@@ -341,5 +345,7 @@ export const queueKey = (vhost: string, name: string) => `q\0${vhost}\0${name}\0
 export const exchangeKey = (vhost: string, name: string) => `x\0${vhost}\0${name}\0`;
 export const vhostKey = (vhost: string) => `v\0${vhost}\0`;
 export const connectionKey = (c: { readonly id: number }) => `c\0${c.id}\0`;
+/** Stream-protocol connections have no numeric id; their name ("peer -> local") is unique while open. */
+export const streamConnectionKey = (c: { readonly name: string }) => `s\0${c.name}\0`;
 export const channelKey = (c: { readonly id: number }, channel: number) => `ch\0${c.id}\0${channel}\0`;
 export const OVERVIEW_KEY = 'o\0';

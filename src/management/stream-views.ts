@@ -5,11 +5,12 @@
 import type { StreamConnection } from '../stream/stream-connection.js';
 import type { Publisher } from '../stream/publisher.js';
 import type { Subscription } from '../stream/subscription.js';
-import { NODE_NAME, peerHost, socketJson } from './views.js';
+import { streamConnectionKey, type StatsCollector } from './stats.js';
+import { NODE_NAME, peerHost, socketJson, withDetails } from './views.js';
 
 type Json = Record<string, unknown>;
 
-export function streamConnectionJson(c: StreamConnection): Json {
+export function streamConnectionJson(stats: StatsCollector, c: StreamConnection): Json {
   return {
     name: c.name,
     node: NODE_NAME,
@@ -26,8 +27,7 @@ export function streamConnectionJson(c: StreamConnection): Json {
     timeout: c.heartbeat,
     client_properties: c.clientProperties,
     connected_at: c.connectedAt,
-    recv_oct: c.socket.bytesRead,
-    send_oct: c.socket.bytesWritten,
+    ...withDetails(stats, streamConnectionKey(c), { recv_oct: c.socket.bytesRead, send_oct: c.socket.bytesWritten }),
     recv_cnt: c.recvCnt,
     send_cnt: c.sendCnt,
     send_pend: c.socket.writableLength,

@@ -46,7 +46,7 @@ export const EXCHANGE_TYPES = [
 const args = (t: FieldTable): Json => fieldTableToJson(t);
 
 /** `x` and `x_details: {rate}` for each counter under one stats key prefix. */
-function withDetails(stats: StatsCollector, prefix: string, values: Record<string, number>): Json {
+export function withDetails(stats: StatsCollector, prefix: string, values: Record<string, number>): Json {
   const out: Json = {};
   for (const [k, v] of Object.entries(values)) {
     out[k] = v;

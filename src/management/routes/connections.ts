@@ -18,18 +18,18 @@ export function connectionRoutes(r: Router): void {
   // Stream-protocol connections are listed with the AMQP ones, as RabbitMQ lists every protocol's.
   r.get('/api/connections', 'management', (ctx) => [
     ...visibleConnections(ctx).map((c) => connectionJson(ctx.stats, c)),
-    ...visibleStreamConnections(ctx).map(streamConnectionJson),
+    ...visibleStreamConnections(ctx).map((c) => streamConnectionJson(ctx.stats, c)),
   ]);
   r.get('/api/vhosts/:vhost/connections', 'management', (ctx) => {
     const vhost = vhostParam(ctx);
     return [
       ...visibleConnections(ctx).filter((c) => c.vhost === vhost).map((c) => connectionJson(ctx.stats, c)),
-      ...visibleStreamConnections(ctx).filter((c) => c.vhost === vhost.name).map(streamConnectionJson),
+      ...visibleStreamConnections(ctx).filter((c) => c.vhost === vhost.name).map((c) => streamConnectionJson(ctx.stats, c)),
     ];
   });
   r.get('/api/connections/:name', 'management', (ctx) => {
     const s = visibleStreamConnections(ctx).find((x) => x.name === ctx.params['name']);
-    return s ? streamConnectionJson(s) : connectionJson(ctx.stats, connectionParam(ctx));
+    return s ? streamConnectionJson(ctx.stats, s) : connectionJson(ctx.stats, connectionParam(ctx));
   });
   r.delete('/api/connections/:name', 'management', (ctx) => {
     const reason = headerValue(ctx.req.headers['x-reason']) ?? 'Closed via management plugin';

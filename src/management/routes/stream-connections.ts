@@ -12,9 +12,9 @@ import { streamConnectionJson, streamConsumerJson, streamPublisherJson } from '.
 import { vhostParam } from './common.js';
 
 export function streamConnectionRoutes(r: Router): void {
-  r.get('/api/stream/connections', 'management', (ctx) => visibleStreamConnections(ctx).map(streamConnectionJson));
-  r.get('/api/stream/connections/:vhost', 'management', (ctx) => inVhost(ctx).map(streamConnectionJson));
-  r.get('/api/stream/connections/:vhost/:name', 'management', (ctx) => streamConnectionJson(connectionParam(ctx)));
+  r.get('/api/stream/connections', 'management', (ctx) => visibleStreamConnections(ctx).map((c) => streamConnectionJson(ctx.stats, c)));
+  r.get('/api/stream/connections/:vhost', 'management', (ctx) => inVhost(ctx).map((c) => streamConnectionJson(ctx.stats, c)));
+  r.get('/api/stream/connections/:vhost/:name', 'management', (ctx) => streamConnectionJson(ctx.stats, connectionParam(ctx)));
   r.get('/api/stream/connections/:vhost/:name/publishers', 'management', (ctx) => publishers([connectionParam(ctx)]));
   r.get('/api/stream/connections/:vhost/:name/consumers', 'management', (ctx) => consumers([connectionParam(ctx)]));
   r.get('/api/stream/publishers', 'management', (ctx) => publishers(visibleStreamConnections(ctx)));
