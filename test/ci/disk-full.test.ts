@@ -155,17 +155,20 @@ describe('disk full (loop-mounted 256 MiB ext4)', { skip, timeout: 180_000 }, ()
     // Fill the disk to its last byte.
     const filler = openSync(join(mountPoint, 'filler'), 'w');
     const chunk = Buffer.alloc(MB, 1);
+    let written = 0;
     try {
-      for (;;) writeSync(filler, chunk);
+      while (written < IMAGE_BYTES) written += writeSync(filler, chunk);
     } catch (err) {
       assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
     }
     try {
-      for (;;) writeSync(filler, chunk, 0, 4096);
+      while (written < IMAGE_BYTES) written += writeSync(filler, chunk, 0, 4096);
     } catch {
       // Full to the block.
     }
     closeSync(filler);
+    // More than the image holds means the loop mount is gone and the writes hit the host's disk.
+    assert.ok(written < IMAGE_BYTES, 'the filler stayed on the 256 MiB loop mount');
     assert.ok(freeBytes() < 64 * 1024, `disk not full: ${freeBytes()} bytes free`);
 
     const fullFree = freeBytes();
@@ -214,8 +217,10 @@ describe('disk full (loop-mounted 256 MiB ext4)', { skip, timeout: 180_000 }, ()
     // Leave about 8 MiB free, then publish 32 MiB of persistent messages with confirms.
     const filler = openSync(join(mountPoint, 'filler'), 'w');
     const chunk = Buffer.alloc(MB, 1);
-    while (freeBytes() > 9 * MB) writeSync(filler, chunk);
+    let written = 0;
+    while (freeBytes() > 9 * MB && written < IMAGE_BYTES) written += writeSync(filler, chunk);
     closeSync(filler);
+    assert.ok(written < IMAGE_BYTES, 'the filler stayed on the 256 MiB loop mount');
     const conn = await amqp.connect(broker.url);
     const ch = await conn.createConfirmChannel();
     await ch.assertQueue('enospc', { durable: true });
