@@ -56,7 +56,10 @@ describe('etcd over TLS', { skip: missing }, () => {
     const client = new EtcdClient([`https://${etcd.endpoint}`], { tls: clientTls() });
     try {
       const events: WatchEvent[] = [];
-      const watch = client.watchPrefix('/tls-test/', (e) => events.push(e));
+      // The watch is set up asynchronously (a TLS handshake on a busy machine can lose the race with the
+      // puts below): it starts at the revision after the current one, so it sees both puts either way.
+      const { revision } = await client.getPrefix('/tls-test/');
+      const watch = client.watchPrefix('/tls-test/', (e) => events.push(e), { fromRevision: revision + 1 });
       try {
         await client.put('/tls-test/a', 'one');
         assert.equal((await client.get('/tls-test/a'))?.value, 'one');
