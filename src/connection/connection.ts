@@ -124,8 +124,14 @@ export class Connection implements FrameSink, ChannelHost {
   get username(): string {
     return this.user?.name ?? '';
   }
-  /** Deliveries go out only while the socket keeps up and the connection is not closing. */
+  /**
+   * Deliveries go out only while the socket keeps up and the connection is not closing. Frames wait
+   * in the writer until the turn's flush, and a queue's dispatch loop can hand a no-ack consumer its
+   * whole backlog within one turn: past the high-water mark they go to the socket now, so a socket
+   * that cannot take them stops the loop (writeBlocked) instead of the backlog piling up in memory.
+   */
   get canWrite(): boolean {
+    if (this.writer.pendingBytes > WRITE_HIGH_WATER && !this.writeBlocked) this.flush();
     return !this.writeBlocked && this.state === 'opened';
   }
 

@@ -26,11 +26,16 @@ export class FrameWriter {
   /** Where the frame being written began (its bytes move together if the slab must grow). */
   private frameStart = 0;
   private chunks: Buffer[] = [];
+  /** Bytes in `chunks`, kept as they are pushed: deliveries ask for pendingBytes one by one. */
+  private chunkBytes = 0;
 
   get pendingBytes(): number {
-    let n = this.pos - this.start;
-    for (const c of this.chunks) n += c.length;
-    return n;
+    return this.chunkBytes + this.pos - this.start;
+  }
+
+  private pushChunk(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.chunkBytes += chunk.length;
   }
 
   /** Take everything written so far, in order, for the socket. */
@@ -38,6 +43,7 @@ export class FrameWriter {
     const out = this.chunks;
     if (this.pos > this.start) out.push(this.buf.subarray(this.start, this.pos));
     this.chunks = [];
+    this.chunkBytes = 0;
     this.start = this.frameStart = this.pos;
     // The next write starts a fresh slab when the current one is nearly used up.
     if (this.buf.length - this.pos < 512) {
@@ -60,7 +66,7 @@ export class FrameWriter {
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     // Close what is complete, carry the frame in progress over to a fresh slab.
-    if (this.frameStart > this.start) this.chunks.push(this.buf.subarray(this.start, this.frameStart));
+    if (this.frameStart > this.start) this.pushChunk(this.buf.subarray(this.start, this.frameStart));
     this.newSlab(this.pos - this.frameStart, n);
   }
 
@@ -243,8 +249,8 @@ export class FrameWriter {
       this.beginFrame(FRAME_BODY, channel);
       if (part.length >= ZERO_COPY_BODY) {
         this.buf.writeUInt32BE(part.length, this.frameStart + 3);
-        this.chunks.push(this.buf.subarray(this.start, this.pos));
-        this.chunks.push(part);
+        this.pushChunk(this.buf.subarray(this.start, this.pos));
+        this.pushChunk(part);
         this.start = this.frameStart = this.pos;
         this.u8(FRAME_END);
         this.frameStart = this.pos;
