@@ -5,8 +5,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Key, OffsetType } from '../src/stream/constants.js';
-import { StreamDecodeError, StreamReader } from '../src/stream/codec.js';
-import { FrameSplitter, FrameTooLargeError } from '../src/stream/frame-splitter.js';
+import { FrameTooLargeError, frameMaxCheck, StreamDecodeError, StreamReader } from '../src/stream/codec.js';
+import { FrameSplitter } from '../src/net/frame-splitter.js';
 import { decodeRequest, encodeRequest, type Request } from '../src/stream/requests.js';
 
 /** A small deterministic PRNG so a failure can be replayed from its seed. */
@@ -57,9 +57,14 @@ function randomRequest(rnd: () => number): Request {
   return requests[int(requests.length)]!;
 }
 
+/** A splitter as the stream protocol uses it: frames above maxFrame refused, with `reuse` as the server's. */
+function streamSplitter(maxFrame: number, reuse = false): FrameSplitter {
+  return new FrameSplitter(frameMaxCheck(() => maxFrame), reuse ? { upTo: (1 << 20) + 4, releaseIdle: true } : undefined);
+}
+
 /** Feeds bytes to a splitter in random pieces, decoding each frame. */
 function decodeAll(bytes: Buffer, rnd: () => number, maxFrame = 1 << 20, reuse = false, maxPiece = 64): Request[] {
-  const splitter = new FrameSplitter(maxFrame, reuse);
+  const splitter = streamSplitter(maxFrame, reuse);
   const out: Request[] = [];
   let p = 0;
   while (p < bytes.length) {
@@ -101,7 +106,7 @@ describe('stream codec fuzz', () => {
   });
 
   test('the kept reassembly buffer is reused across split frames and let go once a read ends on a frame boundary', () => {
-    const splitter = new FrameSplitter(1 << 20, true);
+    const splitter = streamSplitter(1 << 20, true);
     const frame = encodeRequest({ key: Key.Publish, publisherId: 1, messages: [{ publishingId: 1n, body: Buffer.alloc(100_000, 1) }] });
     const seen: Buffer[] = [];
     const onFrame = (buf: Buffer) => void seen.push(buf);
@@ -141,7 +146,7 @@ describe('stream codec fuzz', () => {
   });
 
   test('a declared size above frame_max is refused before the frame arrives', () => {
-    const splitter = new FrameSplitter(1000);
+    const splitter = streamSplitter(1000);
     const head = Buffer.alloc(4);
     head.writeUInt32BE(1_000_000);
     assert.throws(() => splitter.push(head, () => assert.fail('no frame expected')), FrameTooLargeError);

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { Code, Key, RESPONSE_FLAG } from './constants.js';
 import { StreamReader } from './codec.js';
 import { DeliverySkimmer } from './delivery-skimmer.js';
-import { FrameSplitter } from './frame-splitter.js';
+import { FrameSplitter } from '../net/frame-splitter.js';
 import { encodeRequest, type OffsetSpec, type Request } from './requests.js';
 
 export interface RawResponse {
@@ -47,7 +47,7 @@ export class StreamClient {
       const skimmer = new DeliverySkimmer((id, header) => this.onDeliver(id, header), (buf, s, e) => this.frame(buf, s, e));
       this.input = (d) => skimmer.push(d);
     } else {
-      const splitter = new FrameSplitter(0);
+      const splitter = new FrameSplitter(() => {});
       this.input = (d) => splitter.push(d, (buf, s, e) => this.frame(buf, s, e));
       socket.on('data', this.input);
     }

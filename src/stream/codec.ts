@@ -5,6 +5,17 @@
  */
 export class StreamDecodeError extends Error {}
 
+/** A frame whose declared size is above the connection's frame_max (refused before it is read). */
+export class FrameTooLargeError extends Error {}
+
+/** The stream protocol's frame length check for FrameSplitter: above `frameMax()` (0 = none), FrameTooLargeError. */
+export function frameMaxCheck(frameMax: () => number): (length: number) => void {
+  return (length) => {
+    const max = frameMax();
+    if (max > 0 && length > max) throw new FrameTooLargeError(`frame of ${length} bytes exceeds ${max}`);
+  };
+}
+
 export class StreamReader {
   pos: number;
   constructor(readonly buf: Buffer, start = 0, readonly end = buf.length) {

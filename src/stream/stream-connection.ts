@@ -8,8 +8,8 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { parseCredentials } from '../auth/sasl.js';
 import { Code, Key, OffsetType, SERVER_COMMAND_VERSIONS } from './constants.js';
-import { StreamDecodeError, StreamReader } from './codec.js';
-import { FrameSplitter, FrameTooLargeError } from './frame-splitter.js';
+import { FrameTooLargeError, frameMaxCheck, StreamDecodeError, StreamReader } from './codec.js';
+import { FrameSplitter } from '../net/frame-splitter.js';
 import { decodeRequest, UnknownCommandError, type OffsetSpec, type Request } from './requests.js';
 import * as R from './responses.js';
 import type { StreamBrokerContext } from './stream-context.js';
@@ -19,11 +19,16 @@ import type { GroupMember } from './single-active-consumer.js';
 import { Publisher } from './publisher.js';
 import { PublishCursor } from './publish-frame.js';
 
+/** The largest reassembly buffer a connection keeps between frames: RabbitMQ's default frame_max and the size prefix. */
+const REUSE_MAX = (1 << 20) + 4;
+
 type State = 'peer-properties' | 'sasl' | 'tune' | 'open' | 'ready' | 'closing' | 'closed';
 
 export class StreamConnection {
   private state: State = 'peer-properties';
   private readonly splitter: FrameSplitter;
+  /** The frame_max incoming frames are checked against (the tuned one once tuned). */
+  private frameMaxIn: number;
   user = '';
   vhost = '';
   authMechanism = '';
@@ -58,8 +63,9 @@ export class StreamConnection {
     this.frameMax = ctx.frameMax;
     this.heartbeat = ctx.heartbeat;
     // Before tune, frames are small handshake commands; 1 MiB is RabbitMQ's default frame_max.
-    // Reused reassembly buffer: no handler keeps a view of a frame past its call.
-    this.splitter = new FrameSplitter(Math.max(ctx.frameMax, 1 << 20), true);
+    // Reused reassembly buffer (up to that, let go when idle): no handler keeps a view of a frame past its call.
+    this.frameMaxIn = Math.max(ctx.frameMax, 1 << 20);
+    this.splitter = new FrameSplitter(frameMaxCheck(() => this.frameMaxIn), { upTo: REUSE_MAX, releaseIdle: true });
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('drain', () => {
       for (const w of this.drainWaiters.splice(0)) w();
@@ -144,7 +150,7 @@ export class StreamConnection {
         if (q.key !== Key.Tune) return this.close(Code.UnknownFrame, 'expected tune');
         this.frameMax = q.frameMax === 0 ? this.ctx.frameMax : Math.min(q.frameMax, this.ctx.frameMax || q.frameMax);
         this.heartbeat = q.heartbeat;
-        this.splitter.setMaxFrame(this.frameMax);
+        this.frameMaxIn = this.frameMax;
         this.state = 'open';
         return;
       case 'open':

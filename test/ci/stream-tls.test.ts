@@ -15,10 +15,10 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { connect, Offset, type Client, type ClientParams } from 'rabbitmq-stream-js-client';
-import { StreamReader } from '../../src/stream/codec.js';
+import { frameMaxCheck, StreamReader } from '../../src/stream/codec.js';
 import { Code, Key } from '../../src/stream/constants.js';
-import { FrameSplitter } from '../../src/stream/frame-splitter.js';
 import { encodeRequest } from '../../src/stream/requests.js';
+import { FrameSplitter } from '../../src/net/frame-splitter.js';
 import { freePort } from '../support/cli-process.js';
 import { startTestBroker, uniq, type TestBroker } from '../support/test-broker.js';
 import { makeTestPki, opensslAvailable, type TestPki } from '../support/tls-certs.js';
@@ -94,7 +94,7 @@ describe('stream protocol over TLS', { skip, timeout: 120_000 }, () => {
 
   /** A raw handshake up to SASL: the mechanisms offered, and the answer to an EXTERNAL authenticate. */
   async function saslExternal(socket: Socket): Promise<{ mechanisms: string[]; code: number }> {
-    const splitter = new FrameSplitter(1 << 20);
+    const splitter = new FrameSplitter(frameMaxCheck(() => 1 << 20));
     const answers = new Map<number, StreamReader>();
     socket.on('data', (d: Buffer) => splitter.push(d, (buf, start, end) => {
       const r = new StreamReader(buf, start, end);

@@ -25,6 +25,7 @@
  * ReplicationProtocolError: the connection is closed, nothing is applied from the bad frame.
  */
 import { LOCAL_ONLY } from '../../data-dir-changes.js';
+import { FrameSplitter } from '../../net/frame-splitter.js';
 
 export const enum FrameType {
   Write = 1,
@@ -183,70 +184,23 @@ export function encodeManifestEnd(): Buffer {
 // ---- decoding ----
 
 /**
- * Splits a byte stream into frames. Whole frames in a chunk are handed out as views into it; a frame
- * split across chunks is gathered into one reassembly buffer, each byte copied once, and the buffer
- * is reused for the next split frame (grown up to MAX_FRAME). So a frame, and a WRITE's data, is
- * valid only during `onFrame`: the follower applies it there (and a socket reading into one fixed
- * buffer reuses the chunk too). Nothing is allocated per frame beyond its decoded fields: a
- * follower receiving tens of MB/s made V8 run a full GC several times a second when every split
- * frame was copied into a new, growing Buffer.concat.
+ * Splits a byte stream into decoded frames (net/frame-splitter.ts): a frame split across chunks is
+ * gathered into one reassembly buffer kept for the next (up to MAX_FRAME), each byte copied once. So
+ * a frame, and a WRITE's data, is valid only during `onFrame`: the follower applies it there (and a
+ * socket reading into one fixed buffer reuses the chunk too). Nothing is allocated per frame beyond
+ * its decoded fields.
  */
 export class FrameReader {
-  /** The frame being gathered (after its length prefix): `filled` of `length` bytes so far. */
-  private assembly: Buffer = Buffer.alloc(0);
-  private length = 0;
-  private filled = 0;
-  /** A length prefix split across chunks: `prefixFilled` of its 4 bytes. */
-  private readonly prefix = Buffer.alloc(4);
-  private prefixFilled = 0;
+  private readonly splitter = new FrameSplitter(checkFrameLength, { upTo: MAX_FRAME, releaseIdle: false });
 
   /** Feed bytes; calls `onFrame` for every whole frame. Throws ReplicationProtocolError on garbage. */
   push(chunk: Buffer, onFrame: (frame: Frame) => void): void {
-    let off = 0;
-    while (off < chunk.length) {
-      if (this.length > 0) {
-        const n = Math.min(this.length - this.filled, chunk.length - off);
-        chunk.copy(this.assembly, this.filled, off, off + n);
-        this.filled += n;
-        off += n;
-        if (this.filled < this.length) return;
-        const frame = this.assembly.subarray(0, this.length);
-        this.length = 0;
-        onFrame(decodeFrame(frame));
-        continue;
-      }
-      if (this.prefixFilled > 0 || chunk.length - off < 4) {
-        const n = Math.min(4 - this.prefixFilled, chunk.length - off);
-        chunk.copy(this.prefix, this.prefixFilled, off, off + n);
-        this.prefixFilled += n;
-        off += n;
-        if (this.prefixFilled < 4) return;
-        this.prefixFilled = 0;
-        this.gather(frameLength(this.prefix, 0));
-        continue;
-      }
-      const length = frameLength(chunk, off);
-      if (chunk.length - off - 4 >= length) {
-        onFrame(decodeFrame(chunk.subarray(off + 4, off + 4 + length)));
-        off += 4 + length;
-      } else {
-        off += 4;
-        this.gather(length);
-      }
-    }
-  }
-
-  private gather(length: number): void {
-    if (this.assembly.length < length) this.assembly = Buffer.allocUnsafeSlow(Math.min(MAX_FRAME, Math.max(length, 2 * this.assembly.length)));
-    this.length = length;
-    this.filled = 0;
+    this.splitter.push(chunk, (buf, start, end) => onFrame(decodeFrame(buf.subarray(start, end))));
   }
 }
 
-function frameLength(buf: Buffer, off: number): number {
-  const length = buf.readUInt32BE(off);
+function checkFrameLength(length: number): void {
   if (length < 1 || length + 4 > MAX_FRAME) throw new ReplicationProtocolError(`bad frame length ${length}`);
-  return length;
 }
 
 /** One frame from its type byte onwards. */
