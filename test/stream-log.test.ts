@@ -139,13 +139,22 @@ describe('stream log', () => {
   test('an append is confirmed only after an fdatasync that started once its chunk was in the file', async () => {
     const dir = tempDir();
     const log = StreamLog.open(dir, { maxSegmentBytes: 1 << 30 }, env);
-    // Watch the real fdatasync (the log calls it through the fs module): the segment's size when each
-    // one starts is what it covers; when it returns, that much is on disk.
+    // Watch the real writes and fdatasync (the log calls them through the fs module): the end of the
+    // writes finished when an fdatasync starts is what it covers (not the file's size: under load the
+    // log extends the file ahead of its appends); when it returns, that much is on disk.
     const realFdatasync = fs.fdatasync;
+    const realWritev = fs.writev;
+    let writtenEnd = 0;
     let durableBytes = 0;
     let syncs = 0;
+    fs.writev = ((fd: number, buffers: NodeJS.ArrayBufferView[], position: number, callback: (err: NodeJS.ErrnoException | null, written: number) => void) => {
+      realWritev(fd, buffers, position, (err, written) => {
+        if (!err) writtenEnd = Math.max(writtenEnd, position + written);
+        callback(err, written);
+      });
+    }) as typeof fs.writev;
     fs.fdatasync = ((fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => {
-      const covers = fs.fstatSync(fd).size;
+      const covers = writtenEnd;
       realFdatasync(fd, (err) => {
         if (!err) durableBytes = Math.max(durableBytes, covers);
         syncs++;
@@ -169,6 +178,7 @@ describe('stream log', () => {
       }
       await Promise.all(pending);
       assert.ok(syncs > 1, `${syncs} fdatasyncs`);
+      log.close();
       // Where each record's chunk ends in the segment: it had to be covered when the record was confirmed.
       const seg = fs.readdirSync(dir).filter((n) => n.endsWith('.segment'));
       assert.equal(seg.length, 1);
@@ -188,6 +198,7 @@ describe('stream log', () => {
       assert.equal(checked, pending.length);
     } finally {
       fs.fdatasync = realFdatasync;
+      fs.writev = realWritev;
       log.close();
     }
   });
@@ -205,6 +216,74 @@ describe('stream log', () => {
     assert.equal(await confirmed, 39);
     assert.equal(log.lastOffset, 39);
     log.close();
+  });
+
+  test('a busy log extends its segment ahead of the appends; the files end at their last chunk after a roll and a close, and a crash copy recovers every synced chunk', async () => {
+    const dir = tempDir();
+    const limits = { maxSegmentBytes: 40_000_000 };
+    const log = StreamLog.open(dir, limits, env);
+    const segmentFiles = () => fs.readdirSync(dir).filter((n) => n.endsWith('.segment')).sort().map((n) => join(dir, n));
+    /** Where a segment file's chunks end (the first offset holding no chunk header). */
+    const chunksEnd = (path: string) => {
+      const bytes = fs.readFileSync(path);
+      let pos = 0;
+      for (let h = readChunkHeader(bytes, pos); h; h = readChunkHeader(bytes, pos)) pos += 48 + h.dataLength + h.trailerLength;
+      return pos;
+    };
+    // Turns of eight 700 KB records (a chunk each): more than 1 MiB waits for a write, so the log
+    // prepares the file ahead. About 110 MB in all: two rolls at 40 MB.
+    const body = (i: number) => Buffer.alloc(700_000, 97 + (i % 26));
+    let sawExtended = false;
+    let sawCopy = false;
+    let rolls = 0;
+    for (let turn = 0; turn < 20; turn++) {
+      const done: Promise<number>[] = [];
+      for (let i = 0; i < 8; i++) {
+        const segments = log.segmentCount;
+        done.push(new Promise((resolve) => log.append(body(turn * 8 + i), resolve)));
+        if (log.segmentCount === segments || segments === 0) continue;
+        // A roll, with chunks of the previous segment still waiting for their writes: that file was
+        // made exact and durable before the new one started (recovery checks CRCs only in the last).
+        rolls++;
+        const previous = segmentFiles().at(-2)!;
+        assert.equal(fs.statSync(previous).size, chunksEnd(previous), 'the previous segment ends at its last chunk at once');
+      }
+      await Promise.all(done);
+      const files = segmentFiles();
+      const last = files.at(-1)!;
+      // Every segment but the last is exactly its chunks (settled at the roll).
+      for (const f of files.slice(0, -1)) assert.equal(fs.statSync(f).size, chunksEnd(f), `${f} ends at its last chunk`);
+      const lastChunks = chunksEnd(last);
+      if (fs.statSync(last).size > lastChunks) {
+        sawExtended = true;
+        if (!sawCopy && files.length > 1) {
+          // A crash now: the files as they are, the last one extended past its chunks.
+          sawCopy = true;
+          const copy = tempDir();
+          for (const f of files) fs.copyFileSync(f, join(copy, f.slice(dir.length + 1)));
+          const recovered = StreamLog.open(copy, limits, env);
+          assert.equal(recovered.lastOffset, log.lastOffset, 'every synced record is recovered, nothing past it');
+          assert.equal(recovered.bytes, log.bytes);
+          const c = recovered.read(log.lastOffset, 0)!;
+          assert.equal(c.firstOffset + c.records - 1, log.lastOffset);
+          recovered.close();
+          assert.equal(fs.statSync(join(copy, last.slice(dir.length + 1))).size, lastChunks, 'recovery cut the hole off');
+        }
+      }
+    }
+    assert.ok(sawExtended, 'the last segment was extended ahead of its chunks under load');
+    assert.ok(sawCopy, 'a copy was taken after a roll while extended');
+    assert.equal(rolls, 2);
+    assert.equal(log.lastOffset, 159);
+    log.close();
+    let total = 0;
+    for (const f of segmentFiles()) total += fs.statSync(f).size;
+    assert.equal(total, log.bytes, 'after close each file ends at its last chunk');
+    const again = StreamLog.open(dir, limits, env);
+    assert.equal(again.lastOffset, 159);
+    const c = again.read(159, 0)!;
+    assert.equal(c.buf[c.buf.length - 1], 97 + (159 % 26));
+    again.close();
   });
 
   test('retention by size drops whole head segments when a segment rolls; dedup state is kept', async () => {
