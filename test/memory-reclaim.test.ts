@@ -156,3 +156,53 @@ test('after a persistent backlog of 4 queues is consumed, RSS returns near its l
   assert.ok(peak > before + 2 * RSS_SLACK, `the backlog grew the broker well beyond the slack (else this test proves nothing): ${report}`);
   assert.ok(now <= before + RSS_SLACK, `RSS came back within ${mib(RSS_SLACK)} MiB of its level before the backlog: ${report}`);
 });
+
+/**
+ * A backlog read at full speed by consumers without a prefetch limit: every delivery stays unacked
+ * until its ack is read, so if the broker writes the backlog faster than it reads the acks, all of
+ * it is held at once. A paged backlog is read back synchronously, so one dispatch loop could hand a
+ * client that reads as fast as it is written the whole backlog without the event loop reading a
+ * single ack (1 M messages: 1.4-1.6 GiB; this test's 300 MiB: 550 MiB peak). Deliveries now yield
+ * after a megabyte per connection per turn (Connection.yieldDeliveries), and the peak stays near
+ * that of the flood itself whatever the backlog's length (measured: 110-120 MiB above the level before).
+ */
+const READ_PEAK_LIMIT = 200 * MiB;
+
+test('consumers without a prefetch limit reading a large backlog at full speed keep the broker bounded', linuxOnly, async () => {
+  const { broker, before } = await warmBroker();
+  const prefix = 'memory-read';
+  await flood(broker.url, prefix);
+  const conn = await amqp.connect(broker.url);
+  const ch = await conn.createChannel();
+  const depth = async (): Promise<number> => {
+    let n = 0;
+    for (let i = 0; i < QUEUES; i++) n += (await ch.checkQueue(`${prefix}-${i}`)).messageCount;
+    return n;
+  };
+  assert.equal(await depth(), QUEUES * PER_PUBLISHER);
+  const args = [perfCli, '--uri', broker.url, '--time', '300', '--publishers', '0', '--consumers', String(QUEUES), '--queues', String(QUEUES),
+    '--queue-prefix', prefix, '--predeclared', '--keep', '--manual-ack', '--prefetch', '0', '--drain', '0', '--quiet'];
+  let slowest = 0;
+  const peak = await peakDuring(broker.pid, async () => {
+    const perf = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    perf.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => perf.once('exit', resolve));
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const t0 = Date.now();
+      const left = await depth();
+      slowest = Math.max(slowest, Date.now() - t0);
+      if (left === 0) break;
+      assert.ok(Date.now() < deadline, `backlog not read within 300 s (${left} left)`);
+      await sleep(200);
+    }
+    perf.kill('SIGTERM');
+    assert.equal(await exited, 0, stderr);
+  });
+  for (let i = 0; i < QUEUES; i++) await ch.deleteQueue(`${prefix}-${i}`);
+  await conn.close();
+  const report = `RSS before ${mib(before)} MiB, peak while read ${mib(peak)} MiB (${QUEUES * PER_PUBLISHER} x 1 KiB), slowest queue.declare meanwhile ${slowest} ms`;
+  process.stderr.write(`memory reclaim (read without prefetch): ${report}\n`);
+  assert.ok(peak <= before + READ_PEAK_LIMIT, `the read-back peak stayed within ${mib(READ_PEAK_LIMIT)} MiB of the level before: ${report}`);
+});

@@ -88,6 +88,8 @@ export class Connection implements FrameSink, ChannelHost {
   private headerBuffer: Buffer | undefined;
   /** Paused for backpressure (slow reader) or a resource alarm. */
   private writeBlocked = false;
+  /** Wrote WRITE_HIGH_WATER of deliveries this turn: more after the event loop's next I/O (yieldDeliveries). */
+  private deliveriesYielded = false;
   private alarmBlocked = false;
   /** Has published at least once: only publishers are blocked by resource alarms (as RabbitMQ). */
   isPublisher = false;
@@ -131,8 +133,27 @@ export class Connection implements FrameSink, ChannelHost {
    * that cannot take them stops the loop (writeBlocked) instead of the backlog piling up in memory.
    */
   get canWrite(): boolean {
-    if (this.writer.pendingBytes > WRITE_HIGH_WATER && !this.writeBlocked) this.flush();
-    return !this.writeBlocked && this.state === 'opened';
+    if (this.writer.pendingBytes > WRITE_HIGH_WATER && !this.writeBlocked) this.yieldDeliveries();
+    return !this.writeBlocked && !this.deliveriesYielded && this.state === 'opened';
+  }
+
+  /**
+   * A megabyte of deliveries per connection per turn, then the rest waits for the next turn. A
+   * paged backlog is read back synchronously, so a client that reads as fast as the loop writes
+   * never filled the socket: one dispatch loop handed it the whole backlog (1 M messages, 20 s)
+   * without the event loop reading a single ack, timer or other connection meanwhile, and every
+   * message stayed unacked in memory until the loop ended (1.4-1.6 GiB for consumers without a
+   * prefetch limit). Yielding lets the sockets' acks in between, so unacked deliveries stay near
+   * what one turn writes.
+   */
+  private yieldDeliveries(): void {
+    this.flush();
+    if (this.deliveriesYielded) return;
+    this.deliveriesYielded = true;
+    setImmediate(() => {
+      this.deliveriesYielded = false;
+      if (!this.writeBlocked && this.state === 'opened') for (const ch of this.channels.values()) ch.resumeDeliveries();
+    });
   }
 
   private onData(chunk: Buffer): void {
