@@ -57,9 +57,12 @@ const SETTLE_MS = 10_000;
 /**
  * Transient flood with default settings: 4 publishers, 1 KiB, no consumer, into FLOOD_QUEUES
  * non-durable queues. Peak RSS during it; then half the queues are purged (and deleted empty),
- * half deleted with their backlog, and RSS is watched for 10 s. Then the same queues are filled
- * again with persistent messages for a third of the time and consumed to the end by 4 no-ack
- * consumers, and RSS is watched for 10 s again: memory must come back after a consumed backlog too.
+ * half deleted with their backlog, and RSS is watched for 10 s. Then two consumed backlogs, each
+ * filled for a third of the time and read to the end at full speed, with the peak RSS while read and
+ * RSS watched for 10 s after: persistent messages read by 4 no-ack consumers, then transient ones
+ * read by 4 consumers acking without a prefetch limit (each delivery is held until its ack is read,
+ * so the broker must read acks while it writes). Memory must come back after a consumed backlog
+ * too, and stay bounded while one is read.
  */
 export async function flood(b: BrokerProcess, seconds: number): Promise<Sample[]> {
   const prefix = `bench-flood-${process.pid}`;
@@ -79,31 +82,46 @@ export async function flood(b: BrokerProcess, seconds: number): Promise<Sample[]
   }
   const [after, settleSeconds] = await rssSettles(b.pid, idle, SETTLE_SLACK_KIB, SETTLE_MS);
 
-  // The consumed backlog: persistent this time (the other kind of list paging).
   const fillSeconds = Math.max(2, Math.round(seconds / 3));
-  await perf(b, ['--publishers', '4', '--consumers', '0', '--size', '1024', '--persistent', ...queues, '--keep'], fillSeconds);
-  const backlog = await queueDepth(conn, ch, prefix);
-  const consumed = await perf(b, ['--publishers', '0', '--consumers', String(FLOOD_QUEUES), '--autoack', ...queues, '--predeclared', '--keep', '--drain', '0'], seconds);
-  const left = await queueDepth(conn, ch, prefix);
-  for (let i = 0; i < FLOOD_QUEUES; i++) await conn.deleteQueue(ch, `${prefix}-${i}`);
+  const consumedBacklog = async (fill: string[], consumers: string[]) => {
+    await perf(b, ['--publishers', '4', '--consumers', '0', '--size', '1024', ...fill, ...queues, '--keep'], fillSeconds);
+    const backlog = await queueDepth(conn, ch, prefix);
+    const reading = watchRss(b.pid);
+    const read = await perf(b, ['--publishers', '0', '--consumers', String(FLOOD_QUEUES), ...consumers, ...queues, '--predeclared', '--keep', '--drain', '0'], seconds);
+    const readPeak = reading.stop();
+    const left = await queueDepth(conn, ch, prefix);
+    for (let i = 0; i < FLOOD_QUEUES; i++) await conn.deleteQueue(ch, `${prefix}-${i}`);
+    const [rssAfter, settle] = await rssSettles(b.pid, idle, SETTLE_SLACK_KIB, SETTLE_MS);
+    const error = perfError(read) ?? (left > 0 ? `${left} of ${backlog} messages not consumed in ${seconds} s` : undefined);
+    return { backlog, left, peak: readPeak, after: rssAfter, settle, perf: read, error };
+  };
+  const consumed = await consumedBacklog(['--persistent'], ['--autoack']);
+  const acked = await consumedBacklog([], ['--manual-ack', '--prefetch', '0']);
   await conn.close();
-  const [afterConsume, consumeSettleSeconds] = await rssSettles(b.pid, idle, SETTLE_SLACK_KIB, SETTLE_MS);
 
   const raw = {
     queues: FLOOD_QUEUES, idle_rss_mb: idle / 1024, peak_rss_mb: peak / 1024, rss_with_backlog_mb: held / 1024, rss_after_purge_mb: after / 1024,
-    settle_seconds: settleSeconds, purged, perf: p, consume_backlog: backlog, consume_left: left, rss_after_consume_mb: afterConsume / 1024,
-    consume_settle_seconds: consumeSettleSeconds, consume_perf: consumed,
+    settle_seconds: settleSeconds, purged, perf: p, consume_backlog: consumed.backlog, consume_left: consumed.left, consume_peak_rss_mb: consumed.peak / 1024,
+    rss_after_consume_mb: consumed.after / 1024, consume_settle_seconds: consumed.settle, consume_perf: consumed.perf,
+    ack_read_backlog: acked.backlog, ack_read_left: acked.left, ack_read_peak_rss_mb: acked.peak / 1024, rss_after_ack_read_mb: acked.after / 1024,
+    ack_read_settle_seconds: acked.settle, ack_read_perf: acked.perf,
   };
-  log(`flood: ${'error' in p ? p.error : `${p.totals.published} published into ${FLOOD_QUEUES} queues (${p.publish_rate} msg/s), blocked ${p.blocked_ms} ms`}; RSS idle ${(idle / 1024).toFixed(0)} MiB, peak ${(peak / 1024).toFixed(0)} MiB, after purge/delete ${(after / 1024).toFixed(0)} MiB in ${settleSeconds} s; ${backlog} persistent consumed (${left} left), then ${(afterConsume / 1024).toFixed(0)} MiB in ${consumeSettleSeconds} s`);
+  const mb = (kib: number): string => (kib / 1024).toFixed(0);
+  log(`flood: ${'error' in p ? p.error : `${p.totals.published} published into ${FLOOD_QUEUES} queues (${p.publish_rate} msg/s), blocked ${p.blocked_ms} ms`}; RSS idle ${mb(idle)} MiB, peak ${mb(peak)} MiB, after purge/delete ${mb(after)} MiB in ${settleSeconds} s; ` +
+    `${consumed.backlog} persistent read by no-ack consumers (${consumed.left} left, peak ${mb(consumed.peak)} MiB), then ${mb(consumed.after)} MiB in ${consumed.settle} s; ` +
+    `${acked.backlog} transient read by acking consumers without prefetch (${acked.left} left, peak ${mb(acked.peak)} MiB), then ${mb(acked.after)} MiB in ${acked.settle} s`);
   const err = perfError(p);
-  const consumeErr = perfError(consumed) ?? (left > 0 ? `${left} of ${backlog} messages not consumed in ${seconds} s` : undefined);
+  const r = (kib: number): number => Math.round(kib / 102.4) / 10;
   return [
     sample('flood', 'publish_rate', 'error' in p ? null : p.publish_rate, raw, err),
     sample('flood', 'published', 'error' in p ? null : p.totals.published, raw, err),
-    sample('flood', 'peak_rss_mb', Math.round(peak / 102.4) / 10, raw),
-    sample('flood', 'after_purge_rss_mb', Math.round(after / 102.4) / 10, raw),
-    sample('flood', 'after_consume_rss_mb', Math.round(afterConsume / 102.4) / 10, raw, consumeErr),
-    sample('flood', 'idle_rss_mb', Math.round(idle / 102.4) / 10, raw),
+    sample('flood', 'peak_rss_mb', r(peak), raw),
+    sample('flood', 'after_purge_rss_mb', r(after), raw),
+    sample('flood', 'consume_peak_rss_mb', r(consumed.peak), raw, consumed.error),
+    sample('flood', 'after_consume_rss_mb', r(consumed.after), raw, consumed.error),
+    sample('flood', 'ack_read_peak_rss_mb', r(acked.peak), raw, acked.error),
+    sample('flood', 'after_ack_read_rss_mb', r(acked.after), raw, acked.error),
+    sample('flood', 'idle_rss_mb', r(idle), raw),
   ];
 }
 
