@@ -5,10 +5,11 @@
 // sampling the broker's RSS: the backlog is read from segment files, so memory should stay flat.
 import os from 'node:os';
 import { StreamClient } from '../src/stream/client.js';
-import { Code, Key, OffsetType } from '../src/stream/constants.js';
+import { Code, Key } from '../src/stream/constants.js';
 import { encodeRequest } from '../src/stream/requests.js';
 import type { BrokerProcess } from './broker-process.js';
-import { cpuSeconds, rssKiB, sleep } from './proc.js';
+import { cpuSeconds, rssKiB } from './proc.js';
+import { consumeFromFirst } from './stream-consume.js';
 import type { Sample } from './samples.js';
 
 const BATCH = 100;
@@ -62,30 +63,12 @@ export async function streamLoad(b: BrokerProcess, streamPort: number, scenario:
     const publishSeconds = (performance.now() - t0) / 1000;
     const publishUse = publishCpu(publishSeconds);
 
-    // --- consume the backlog from first ---
-    // On a connection of its own that skims deliveries (chunk headers only, one reused read buffer):
-    // assembling each chunk cost the client more than the broker spent sending it, so both brokers
-    // were measured against the client's limit (README, stream figures).
-    const consumer = await StreamClient.connect({ host: '127.0.0.1', port: streamPort, skimDeliveries: true });
-    let consumed = 0;
+    // --- consume the backlog from first (stream-consume.ts: the skimming client, ample credit) ---
     let peakKiB = rssKiB(b.pid) ?? 0;
     const sampler = setInterval(() => void (peakKiB = Math.max(peakKiB, rssKiB(b.pid) ?? 0)), 100);
-    const done = new Promise<void>((resolve) => {
-      consumer.onDeliver = (id, chunkHeader) => {
-        consumed += chunkHeader.readUInt32BE(4); // records in the chunk
-        consumer.send({ key: Key.Credit, subscriptionId: id, credit: 1 });
-        if (consumed >= published) resolve();
-      };
-    });
-    const consumeCpu = cpuMeter(b.pid);
-    const t1 = performance.now();
-    const sub = await consumer.subscribe(1, stream, { type: OffsetType.First }, 10);
-    if (sub.code !== Code.Ok) throw new Error(`subscribe: code ${sub.code}`);
-    await Promise.race([done, sleep(seconds * 20_000).then(() => { throw new Error(`consumed ${consumed} of ${published}`); })]);
-    const consumeSeconds = (performance.now() - t1) / 1000;
-    const consumeUse = consumeCpu(consumeSeconds);
+    const run = await consumeFromFirst(streamPort, stream, published, seconds * 20_000, () => cpuMeter(b.pid));
+    const { consumed, seconds: consumeSeconds, measured: consumeUse } = run;
     clearInterval(sampler);
-    await consumer.close();
     await c.request({ key: Key.Delete, stream });
     await c.close();
     return [

@@ -9,13 +9,16 @@ import { sleep } from './proc.js';
 
 const warrenCli = fileURLToPath(new URL('../src/cli/warren.js', import.meta.url));
 
-/** `streamPort`: the stream protocol listener's port (the stream scenarios); otherwise it is off. */
-export async function startWarren(dataDir: string, port: number, streamPort?: number): Promise<BrokerProcess> {
+/**
+ * `streamPort`: the stream protocol listener's port (the stream scenarios); otherwise it is off.
+ * `cli`: another build's dist/src/cli/warren.js (A/B tools), this build's by default.
+ */
+export async function startWarren(dataDir: string, port: number, streamPort?: number, cli = warrenCli): Promise<BrokerProcess> {
   const url = `amqp://guest:guest@127.0.0.1:${port}/`;
   const t0 = performance.now();
   const child = spawn(
     'sh',
-    ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', process.execPath, ...NODE_FLAGS, warrenCli,
+    ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', process.execPath, ...NODE_FLAGS, cli,
       '--port', String(port), '--bind', '127.0.0.1', '--data-dir', dataDir, '--management-port', '0', '--prometheus-port', '0',
       '--stream-port', String(streamPort ?? 0), '--stream-bind', '127.0.0.1'],
     { env: withNodeEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] },

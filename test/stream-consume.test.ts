@@ -7,6 +7,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { StreamClient } from '../src/stream/client.js';
+import { firstDeliveryDelayMs } from '../src/stream/subscription.js';
 import { Code, Key, OffsetType } from '../src/stream/constants.js';
 import { startStreamBroker, type StreamTestBroker } from './support/stream-broker.js';
 import { waitFor } from './support/eventually.js';
@@ -81,101 +82,112 @@ describe('stream delivery from segment files', () => {
   });
   after(async () => b?.close());
 
-  async function publisherOn(stream: string, reference: string): Promise<{ c: StreamClient; confirmed: () => number }> {
+  interface Publisher { c: StreamClient; confirmed: () => number }
+
+  /**
+   * Runs `fn` with a client, a new stream (`args` at its creation) and a publisher on it (publisher id
+   * 1, `reference`); then closes the publisher, deletes the stream and closes the client.
+   */
+  async function withStream(name: string, args: Record<string, string>, reference: string,
+    fn: (c: StreamClient, stream: string, p: Publisher) => Promise<void>): Promise<void> {
     const c = await StreamClient.connect({ host: '127.0.0.1', port });
-    assert.equal((await c.request({ key: Key.DeclarePublisher, publisherId: 1, reference, stream })).code, Code.Ok);
-    let n = 0;
-    c.onConfirm = (_id, count) => void (n += count);
-    return { c, confirmed: () => n };
+    const stream = uniq(name);
+    assert.equal((await c.request({ key: Key.Create, stream, arguments: args })).code, Code.Ok);
+    const pc = await StreamClient.connect({ host: '127.0.0.1', port });
+    try {
+      assert.equal((await pc.request({ key: Key.DeclarePublisher, publisherId: 1, reference, stream })).code, Code.Ok);
+      let n = 0;
+      pc.onConfirm = (_id, count) => void (n += count);
+      await fn(c, stream, { c: pc, confirmed: () => n });
+    } finally {
+      await pc.close();
+      await c.request({ key: Key.Delete, stream });
+      await c.close();
+    }
   }
 
-  test('credit 1, a backlog over several segments, a publisher appending meanwhile: every record once, in order', async () => {
-    const c = await StreamClient.connect({ host: '127.0.0.1', port });
-    const stream = uniq('consume-segments');
-    // 200 KB segments: the 3 MB written make about fifteen of them.
-    assert.equal((await c.request({ key: Key.Create, stream, arguments: { 'stream-max-segment-size-bytes': '200000' } })).code, Code.Ok);
-    // A publisher reference: every chunk carries a dedup trailer, which is read but never delivered.
-    const p = await publisherOn(stream, 'consume-ref');
-    const total = 3000;
-    await publish(p.c, 1, 0, total / 2, 50, 1000, p.confirmed);
-    const got = await subscribe(c, 4, stream, 1, 7);
-    await publish(p.c, 1, total / 2, total, 50, 1000, p.confirmed);
-    await waitFor(`${total} records delivered`, () => got.bodies.length >= total, 60_000);
-    assert.equal(got.bodies.length, total, 'nothing delivered twice');
-    assert.deepEqual(got.bodies.map((s) => s.slice(0, s.indexOf(':'))), Array.from({ length: total }, (_, i) => `m${i}`));
-    assert.deepEqual(got.bodies, Array.from({ length: total }, (_, i) => body(i, 1000).toString()));
-    assertWholeChunksInOrder(got);
-    const segments = b?.broker?.streams.get('/', stream)?.log.segmentCount;
-    if (segments !== undefined) assert.ok(segments > 2, `the backlog spans ${segments} segments`);
-    await p.c.close();
-    await c.request({ key: Key.Delete, stream });
-    await c.close();
-  });
+  test('credit 1, a backlog over several segments, a publisher appending meanwhile: every record once, in order', () =>
+    // 200 KB segments: the 3 MB written make about fifteen of them. A publisher reference: every chunk
+    // carries a dedup trailer, which is read but never delivered.
+    withStream('consume-segments', { 'stream-max-segment-size-bytes': '200000' }, 'consume-ref', async (c, stream, p) => {
+      const total = 3000;
+      await publish(p.c, 1, 0, total / 2, 50, 1000, p.confirmed);
+      const got = await subscribe(c, 4, stream, 1, 7);
+      await publish(p.c, 1, total / 2, total, 50, 1000, p.confirmed);
+      await waitFor(`${total} records delivered`, () => got.bodies.length >= total, 60_000);
+      assert.equal(got.bodies.length, total, 'nothing delivered twice');
+      assert.deepEqual(got.bodies.map((s) => s.slice(0, s.indexOf(':'))), Array.from({ length: total }, (_, i) => `m${i}`));
+      assert.deepEqual(got.bodies, Array.from({ length: total }, (_, i) => body(i, 1000).toString()));
+      assertWholeChunksInOrder(got);
+      const segments = b?.broker?.streams.get('/', stream)?.log.segmentCount;
+      if (segments !== undefined) assert.ok(segments > 2, `the backlog spans ${segments} segments`);
+    }));
 
-  test('many small chunks and large credit: several chunks per read, each delivered once and whole', async () => {
-    const c = await StreamClient.connect({ host: '127.0.0.1', port });
-    const stream = uniq('consume-small');
-    assert.equal((await c.request({ key: Key.Create, stream, arguments: {} })).code, Code.Ok);
-    const p = await publisherOn(stream, '');
-    // Each frame confirmed before the next is sent: one chunk each (at Warren), 3 records of 40 bytes.
-    await publish(p.c, 1, 0, 600, 3, 40, p.confirmed, true);
-    const got = await subscribe(c, 2, stream, 100);
-    await waitFor('600 records delivered', () => got.bodies.length >= 600, 60_000);
-    // Appends after the backlog was read reach the same subscription.
-    await publish(p.c, 1, 600, 660, 3, 40, p.confirmed, true);
-    await waitFor('660 records delivered', () => got.bodies.length >= 660, 60_000);
-    assert.deepEqual(got.bodies, Array.from({ length: 660 }, (_, i) => body(i, 40).toString()));
-    assertWholeChunksInOrder(got);
-    if (!externalPort) assert.equal(got.chunks.length, 220, 'one Deliver frame per chunk');
-    await p.c.close();
-    await c.request({ key: Key.Delete, stream });
-    await c.close();
-  });
+  test('many small chunks and large credit: several chunks per read, each delivered once and whole', () =>
+    withStream('consume-small', {}, '', async (c, stream, p) => {
+      // Each frame confirmed before the next is sent: one chunk each (at Warren), 3 records of 40 bytes.
+      await publish(p.c, 1, 0, 600, 3, 40, p.confirmed, true);
+      const got = await subscribe(c, 2, stream, 100);
+      await waitFor('600 records delivered', () => got.bodies.length >= 600, 60_000);
+      // Appends after the backlog was read reach the same subscription.
+      await publish(p.c, 1, 600, 660, 3, 40, p.confirmed, true);
+      await waitFor('660 records delivered', () => got.bodies.length >= 660, 60_000);
+      assert.deepEqual(got.bodies, Array.from({ length: 660 }, (_, i) => body(i, 40).toString()));
+      assertWholeChunksInOrder(got);
+      if (!externalPort) assert.equal(got.chunks.length, 220, 'one Deliver frame per chunk');
+    }));
 
-  test('two subscriptions reading the same backlog at once each get all of it, unmixed', async () => {
-    const c = await StreamClient.connect({ host: '127.0.0.1', port });
-    const stream = uniq('consume-two');
-    assert.equal((await c.request({ key: Key.Create, stream, arguments: {} })).code, Code.Ok);
-    const p = await publisherOn(stream, '');
-    const total = 20_000;
-    await publish(p.c, 1, 0, total, 100, 300, p.confirmed);
-    const other = await StreamClient.connect({ host: '127.0.0.1', port });
-    const [x, y, z] = await Promise.all([subscribe(c, 1, stream, 3), subscribe(c, 2, stream, 10, 3), subscribe(other, 1, stream, 1)]);
-    await waitFor('every subscription has everything', () => x.bodies.length >= total && y.bodies.length >= total && z.bodies.length >= total, 60_000);
-    const expected = Array.from({ length: total }, (_, i) => body(i, 300).toString());
-    for (const r of [x, y, z]) {
-      assert.deepEqual(r.bodies, expected);
-      assertWholeChunksInOrder(r);
-    }
-    await p.c.close();
-    await other.close();
-    await c.request({ key: Key.Delete, stream });
-    await c.close();
-  });
-  test('a client skimming deliveries (the bench consumer) counts every record of a backlog', async () => {
-    const c = await StreamClient.connect({ host: '127.0.0.1', port });
-    const stream = uniq('consume-skim');
-    assert.equal((await c.request({ key: Key.Create, stream, arguments: {} })).code, Code.Ok);
-    const p = await publisherOn(stream, '');
-    const total = 30_000;
-    await publish(p.c, 1, 0, total, 100, 1000, p.confirmed);
-    const skim = await StreamClient.connect({ host: '127.0.0.1', port, skimDeliveries: true });
-    let records = 0;
-    let next = 0;
-    skim.onDeliver = (id, header) => {
-      assert.equal(Number(header.readBigUInt64BE(24)), next, 'chunks in order, none twice');
-      next += header.readUInt32BE(4);
-      records += header.readUInt32BE(4);
-      skim.send({ key: Key.Credit, subscriptionId: id, credit: 1 });
-    };
-    assert.equal((await skim.subscribe(1, stream, { type: OffsetType.First }, 2)).code, Code.Ok);
-    await waitFor(`${total} records`, () => records >= total, 60_000);
-    // Responses still arrive whole on a skimming connection.
-    assert.equal((await skim.request({ key: Key.Unsubscribe, subscriptionId: 1 })).code, Code.Ok);
-    assert.equal(records, total);
-    await skim.close();
-    await p.c.close();
-    await c.request({ key: Key.Delete, stream });
-    await c.close();
-  });
+  test('two subscriptions reading the same backlog at once each get all of it, unmixed', () =>
+    withStream('consume-two', {}, '', async (c, stream, p) => {
+      const total = 20_000;
+      await publish(p.c, 1, 0, total, 100, 300, p.confirmed);
+      const other = await StreamClient.connect({ host: '127.0.0.1', port });
+      const [x, y, z] = await Promise.all([subscribe(c, 1, stream, 3), subscribe(c, 2, stream, 10, 3), subscribe(other, 1, stream, 1)]);
+      await waitFor('every subscription has everything', () => x.bodies.length >= total && y.bodies.length >= total && z.bodies.length >= total, 60_000);
+      const expected = Array.from({ length: total }, (_, i) => body(i, 300).toString());
+      for (const r of [x, y, z]) {
+        assert.deepEqual(r.bodies, expected);
+        assertWholeChunksInOrder(r);
+      }
+      await other.close();
+    }));
+
+  test('a client skimming deliveries (the bench consumer) counts every record of a backlog', () =>
+    withStream('consume-skim', {}, '', async (_c, stream, p) => {
+      const total = 30_000;
+      await publish(p.c, 1, 0, total, 100, 1000, p.confirmed);
+      const skim = await StreamClient.connect({ host: '127.0.0.1', port, skimDeliveries: true });
+      let records = 0;
+      let next = 0;
+      skim.onDeliver = (id, header) => {
+        assert.equal(Number(header.readBigUInt64BE(24)), next, 'chunks in order, none twice');
+        next += header.readUInt32BE(4);
+        records += header.readUInt32BE(4);
+        skim.send({ key: Key.Credit, subscriptionId: id, credit: 1 });
+      };
+      assert.equal((await skim.subscribe(1, stream, { type: OffsetType.First }, 2)).code, Code.Ok);
+      await waitFor(`${total} records`, () => records >= total, 60_000);
+      // Responses still arrive whole on a skimming connection.
+      assert.equal((await skim.request({ key: Key.Unsubscribe, subscriptionId: 1 })).code, Code.Ok);
+      assert.equal(records, total);
+      await skim.close();
+    }));
+
+  test('only rabbitmq-stream-js-client waits 50 ms for its first chunk; other clients get it at once', { skip: externalPort !== undefined && 'Warren\'s own workaround' }, () =>
+    withStream('consume-first', {}, '', async (_c, stream, p) => {
+      const js = { product: 'RabbitMQ Stream', version: '0.3.0', platform: 'javascript' };
+      assert.equal(firstDeliveryDelayMs(js), 50);
+      assert.equal(firstDeliveryDelayMs({ product: 'RabbitMQ Stream', platform: 'java' }), 0);
+      assert.equal(firstDeliveryDelayMs({ product: 'warren-stream-client' }), 0);
+      await publish(p.c, 1, 0, 100, 100, 10, p.confirmed);
+      // The timer starts when the broker reads the subscribe request, after the client sent it.
+      const client = await StreamClient.connect({ host: '127.0.0.1', port, properties: js });
+      let firstAt = 0;
+      client.onDeliver = () => void (firstAt ||= performance.now());
+      const sent = performance.now();
+      assert.equal((await client.subscribe(1, stream, { type: OffsetType.First }, 1)).code, Code.Ok);
+      await waitFor('the first chunk', () => firstAt > 0);
+      assert.ok(firstAt - sent >= 45, `first chunk ${(firstAt - sent).toFixed(1)} ms after the subscribe request`);
+      await client.close();
+    }));
 });

@@ -14,7 +14,7 @@ import { decodeRequest, UnknownCommandError, type OffsetSpec, type Request } fro
 import * as R from './responses.js';
 import type { StreamBrokerContext } from './stream-context.js';
 import type { Stream } from './stream-manager.js';
-import { Subscription } from './subscription.js';
+import { firstDeliveryDelayMs, Subscription } from './subscription.js';
 import type { GroupMember } from './single-active-consumer.js';
 import { Publisher } from './publisher.js';
 import { PublishCursor } from './publish-frame.js';
@@ -393,7 +393,7 @@ export class StreamConnection {
     const start = startOffset(s, spec);
     this.send(R.simpleResponse(Key.Subscribe, correlationId, Code.Ok));
     const sink = { write: (f: Buffer, written?: () => void, frames?: number) => this.send(f, written, frames), onDrain: (fn: () => void) => void this.drainWaiters.push(fn) };
-    const sub = new Subscription(id, s, properties, start, credit, sink, !singleActive);
+    const sub = new Subscription(id, s, properties, start, credit, sink, !singleActive, firstDeliveryDelayMs(this.clientProperties));
     this.subscriptions.set(id, sub);
     if (singleActive) {
       const member: GroupMember = {

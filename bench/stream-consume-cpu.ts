@@ -1,0 +1,163 @@
+/**
+ * Stream consume rate and CPU per consumed message, brokers side by side (issue 19 item 4): RabbitMQ
+ * 3.10.8 with rabbitmq_stream, this build's Warren and optionally another build's (`--compare`, A/B).
+ * Each broker gets one stream of `--messages` messages of `--size` bytes; then, rounds alternating
+ * between the brokers, the whole stream is read from `first` by the bench's consumer
+ * (stream-consume.ts), while the broker's CPU is read per thread from /proc (Warren's event loop is
+ * the main thread, its reads run on the libuv pool) and the client's with process.cpuUsage. On a
+ * shared machine rates swing with the other tenants, CPU per message much less.
+ *
+ *   npm run build && node dist/bench/stream-consume-cpu.js [--messages 1000000] [--size 1024]
+ *     [--rounds 3] [--rabbit-port 5744 | --no-rabbit] [--compare PATH/dist/src/cli/warren.js] [--elu]
+ *
+ * --elu: Warren brokers also report their event loop's utilisation over each run (elu-preload.ts).
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { StreamClient } from '../src/stream/client.js';
+import { Code, Key } from '../src/stream/constants.js';
+import type { BrokerProcess } from './broker-process.js';
+import { freePort } from './proc.js';
+import { startRabbit } from './rabbitmq.js';
+import { freshDir } from './startup.js';
+import { consumeFromFirst } from './stream-consume.js';
+import { startWarren } from './warren.js';
+
+const TICKS = 100; // USER_HZ
+
+/** CPU seconds per thread group of a process: its main thread, and the others by name. */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended
+    }
+    const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9_]+/g, '');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / TICKS);
+  }
+  return out;
+}
+
+interface Target {
+  label: string;
+  broker: BrokerProcess;
+  streamPort: number;
+  stream: string;
+  /** Warren's event-loop utilisation samples (--elu). */
+  eluLog?: string;
+}
+
+/** Publishes `count` messages of `size` bytes with confirms (100 per frame, 20,000 unconfirmed at most). */
+async function fill(t: Target, count: number, size: number): Promise<void> {
+  const c = await StreamClient.connect({ host: '127.0.0.1', port: t.streamPort });
+  const created = await c.request({ key: Key.Create, stream: t.stream, arguments: {} });
+  if (created.code !== Code.Ok) throw new Error(`${t.label}: create: code ${created.code}`);
+  await c.request({ key: Key.DeclarePublisher, publisherId: 1, reference: '', stream: t.stream });
+  const perFrame = 100;
+  const messages = Array.from({ length: perFrame }, (_, i) => ({ publishingId: BigInt(i), body: Buffer.alloc(size, 0x62) }));
+  let confirmed = 0;
+  let wake = (): void => {};
+  c.onConfirm = (_id, n) => {
+    confirmed += n;
+    wake();
+  };
+  for (let sent = 0; sent < count; sent += perFrame) {
+    while (sent - confirmed >= 20_000) await new Promise<void>((r) => (wake = r));
+    for (const m of messages) m.publishingId += BigInt(perFrame);
+    if (!c.send({ key: Key.Publish, publisherId: 1, messages })) await new Promise((r) => c.socket.once('drain', r));
+  }
+  while (confirmed < count) await new Promise<void>((r) => (wake = r));
+  await c.close();
+}
+
+async function measure(t: Target, round: number, expected: number, size: number): Promise<void> {
+  const pid = t.broker.pid;
+  const { consumed, seconds, measured } = await consumeFromFirst(t.streamPort, t.stream, expected, 600_000, () => {
+    const threads0 = threadCpu(pid);
+    const client0 = process.cpuUsage();
+    const wall0 = Date.now();
+    return () => ({ threads0, threads1: threadCpu(pid), client: process.cpuUsage(client0), wall: [wall0, Date.now()] });
+  });
+  const { threads0, threads1, client, wall } = measured;
+  // The event loop's utilisation over the 100 ms samples inside the run (elu-preload.ts).
+  let elu = '';
+  if (t.eluLog) {
+    const inRun = readFileSync(t.eluLog, 'utf8').trim().split('\n').map((l) => l.split(' ').map(Number)).filter(([at]) => at! > wall[0]! + 100 && at! <= wall[1]!);
+    if (inRun.length > 0) elu = `, event loop utilisation ${(inRun.reduce((sum, [, u]) => sum + u!, 0) / inRun.length).toFixed(2)}`;
+  }
+  const used = [...threads1].map(([name, s]) => [name, s - (threads0.get(name) ?? 0)] as const).filter(([, s]) => s > 0.005);
+  const total = used.reduce((sum, [, s]) => sum + s, 0);
+  const us = (cpu: number): string => ((cpu / consumed) * 1e6).toFixed(3);
+  const pct = (cpu: number): string => `${((cpu / seconds) * 100).toFixed(0)} %`;
+  const clientCpu = (client.user + client.system) / 1e6;
+  console.log(
+    `round ${round} ${t.label}: ${Math.round(consumed / seconds).toLocaleString('en')} msg/s ` +
+      `(${((consumed * size) / seconds / 1e9).toFixed(2)} GB/s of bodies, ${seconds.toFixed(2)} s); ` +
+      `broker ${us(total)} µs/msg, ${pct(total)} [${used.map(([n, s]) => `${n} ${pct(s)}`).join(', ')}]${elu}; ` +
+      `client ${us(clientCpu)} µs/msg, ${pct(clientCpu)}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+  );
+}
+
+async function main(): Promise<void> {
+  const { values: o } = parseArgs({
+    options: {
+      messages: { type: 'string', default: '1000000' },
+      size: { type: 'string', default: '1024' },
+      rounds: { type: 'string', default: '3' },
+      'rabbit-port': { type: 'string', default: '5744' },
+      'no-rabbit': { type: 'boolean', default: false },
+      'no-warren': { type: 'boolean', default: false },
+      compare: { type: 'string' },
+      elu: { type: 'boolean', default: false },
+    },
+  });
+  const messages = Number(o.messages);
+  const size = Number(o.size);
+  const targets: Target[] = [];
+  const dirs: string[] = [];
+  const stream = `consume-cpu-${Date.now()}`;
+  try {
+    if (!o['no-rabbit']) {
+      const dir = freshDir('rabbitmq');
+      dirs.push(dir);
+      const port = Number(o['rabbit-port']);
+      const streamPort = await freePort();
+      targets.push({ label: 'RabbitMQ', broker: await startRabbit(dir, port, streamPort), streamPort, stream });
+    }
+    const warrens: [string, string | undefined][] = o['no-warren'] ? [] : [['Warren', undefined]];
+    if (o.compare) warrens.push([`Warren ${o.compare.replace(/\/dist\/src\/cli\/warren\.js$/, '')}`, o.compare]);
+    for (const [label, cli] of warrens) {
+      const dir = freshDir('warren');
+      dirs.push(dir);
+      const streamPort = await freePort();
+      // The preload reaches the broker through its environment (startWarren passes process.env on).
+      const eluLog = o.elu ? `${dir}-elu.log` : undefined;
+      if (eluLog) dirs.push(eluLog);
+      if (eluLog) Object.assign(process.env, { NODE_OPTIONS: `--import ${fileURLToPath(new URL('./elu-preload.js', import.meta.url))}`, WARREN_ELU_LOG: eluLog });
+      const broker = await startWarren(dir, await freePort(), streamPort, cli).finally(() => {
+        delete process.env['NODE_OPTIONS'];
+        delete process.env['WARREN_ELU_LOG'];
+      });
+      targets.push({ label, broker, streamPort, stream, ...(eluLog ? { eluLog } : {}) });
+    }
+    for (const t of targets) {
+      const t0 = performance.now();
+      await fill(t, messages, size);
+      console.log(`${t.label}: ${messages} messages of ${size} B published in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    for (let round = 1; round <= Number(o.rounds); round++) {
+      for (const t of round % 2 ? targets : [...targets].reverse()) await measure(t, round, messages, size);
+    }
+  } finally {
+    for (const t of targets) await t.broker.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+await main();
