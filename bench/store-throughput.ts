@@ -41,9 +41,9 @@ function turn(): void {
 
 turn();
 await new Promise((r) => setTimeout(r, 1000)); // warm-up
-const start = { t: performance.now(), confirmed, ...store.persister.stats };
+const start = { t: performance.now(), confirmed, cpu: process.cpuUsage(), ...store.persister.stats };
 await new Promise((r) => setTimeout(r, args.seconds * 1000));
-const end = { t: performance.now(), confirmed, ...store.persister.stats };
+const end = { t: performance.now(), confirmed, cpu: process.cpuUsage(start.cpu), ...store.persister.stats };
 running = false;
 await new Promise((r) => setTimeout(r, 100));
 store.close();
@@ -61,4 +61,7 @@ report({
   journalShare: Math.round(((end.journalBytes - start.journalBytes) / Math.max(1, end.bytesWritten - start.bytesWritten)) * 100) / 100,
   journalBehind: end.journalBehind - start.journalBehind,
   msgsPerRound: Math.round(msgs / Math.max(1, end.rounds - start.rounds)),
+  // CPU of the whole process (publishers and consumer included) per confirmed message, µs.
+  cpuUsPerMsg: Math.round(((end.cpu.user + end.cpu.system) / Math.max(1, msgs)) * 100) / 100,
+  writeOpsPerSec: Math.round((end.writeOps - start.writeOps) / secs),
 });

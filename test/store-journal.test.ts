@@ -4,12 +4,17 @@
  * files without their last writes; these tests simulate exactly that (a copy of the data dir taken
  * while the store runs, with the segment files cut back) and check that the journal puts back every
  * confirmed message, never a deleted queue's, and that checkpoints and clean closes delete it.
+ * Records a journaled round made durable reach their segment files only later (deferred writes,
+ * segment-writer.ts): a kill -9 (a copy of the data dir as it is) must then find them in the
+ * journal, and a checkpoint must write them before it deletes the journal file holding them.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import type { MessageStore } from '../src/store/index.js';
+import { DEFER_TOTAL_BYTES } from '../src/store/persister.js';
+import { DEFER_LIST_BYTES } from '../src/store/segment-writer.js';
 import { drain, durable, ids, message, openStore, range, removeDir, segmentFiles, tempDir } from './store-util.js';
 
 const dirs: string[] = [];
@@ -35,6 +40,30 @@ function powerLossCopy(store: MessageStore, keep: (size: number) => number): str
     fs.truncateSync(file, keep(fs.statSync(file).size));
   }
   return copy;
+}
+
+/** Bytes in the segment files of a data dir. */
+function segmentBytes(dir: string): number {
+  let n = 0;
+  for (const entry of fs.readdirSync(path.join(dir, 'vhosts'), { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && entry.name.endsWith('.seg')) n += fs.statSync(path.join(entry.parentPath ?? entry.path, entry.name)).size;
+  }
+  return n;
+}
+
+/** A copy of the running store's data dir as a kill -9 leaves it (the files as they are). */
+function killCopy(store: MessageStore): string {
+  const copy = dataDir();
+  fs.cpSync(store.dataDir, copy, { recursive: true });
+  return copy;
+}
+
+async function waitFor(what: string, done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!done()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function journalFiles(dir: string): string[] {
@@ -103,5 +132,63 @@ test('an idle journal is checkpointed and deleted; a clean close leaves none', a
   assert.deepEqual(journalFiles(store.dataDir), []);
   const { store: again, recovered } = await openStore(store.dataDir);
   assert.deepEqual(ids(drain(recovered.get('/')!.get('c0')!)), [0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 99]);
+  again.close();
+});
+
+test('journaled records wait in memory, and reach their segment files before the journal that holds them is deleted', async () => {
+  const { store } = await openStore(dataDir(), JOURNAL_ALL);
+  const queues = range(0, 5).map((i) => store.create('/', `d${i}`));
+  for (let i = 0; i < 500; i++) queues[i % 5]!.push(message(i, { size: 700 }));
+  await Promise.all(queues.map(durable));
+  assert.equal(segmentBytes(store.dataDir), 0, 'confirmed, yet no segment file written: the round wrote the journal only');
+
+  const expect = (q: number): number[] => range(0, 100).map((k) => k * 5 + q);
+  const crashed = killCopy(store);
+  {
+    const { store: again, recovered, logs } = await openStore(crashed);
+    for (let q = 0; q < 5; q++) assert.deepEqual(ids(drain(recovered.get('/')!.get(`d${q}`)!)), expect(q), `queue d${q} after a kill`);
+    assert.ok(Number(logs.find((l) => l.msg === 'journal replayed')?.fields['rewritten']) > 0, 'the replay wrote the deferred records');
+    again.close();
+  }
+
+  // The sweep seals the idle journal; its checkpoint writes the deferred records, fdatasyncs, deletes.
+  store.sweep();
+  store.sweep();
+  await waitFor('checkpoint', () => journalFiles(store.dataDir).length === 0);
+  assert.ok(segmentBytes(store.dataDir) > 500 * 700, 'the checkpoint wrote the records to their segment files');
+  const afterCheckpoint = killCopy(store);
+  const { store: again, recovered } = await openStore(afterCheckpoint);
+  for (let q = 0; q < 5; q++) assert.deepEqual(ids(drain(recovered.get('/')!.get(`d${q}`)!)), expect(q), `queue d${q} after a checkpoint and a kill`);
+  again.close();
+  store.close();
+});
+
+test('deferred records are bounded: per list, and for all lists together', async () => {
+  const { store } = await openStore(dataDir(), JOURNAL_ALL);
+  // More busy queues than DEFER_TOTAL_BYTES has buffers for: the rest write their files every round.
+  const count = Math.ceil(DEFER_TOTAL_BYTES / DEFER_LIST_BYTES) + 40;
+  const queues = range(0, count).map((i) => store.create('/', `b${i}`));
+  for (let i = 0; i < count * 4; i++) queues[i % count]!.push(message(i, { size: 1000 }));
+  await Promise.all(queues.map(durable));
+  assert.ok(store.persister.deferredBufferBytes <= DEFER_TOTAL_BYTES, `${store.persister.deferredBufferBytes} bytes of buffers`);
+  assert.ok(store.persister.deferredBufferBytes > 0, 'some lists deferred');
+  const written = segmentBytes(store.dataDir);
+  assert.ok(written >= 40 * 4 * 1000, `lists without a buffer wrote their records (${written} bytes in segment files)`);
+
+  // One list keeps publishing while two others stay busy: its file lags by at most one buffer.
+  const one = queues[0]!;
+  for (let round = 0; round < 20; round++) {
+    for (let i = 0; i < 30; i++) one.push(message(100_000 + round * 30 + i, { size: 1000 }));
+    queues[1]!.push(message(200_000 + round, { size: 10 }));
+    queues[2]!.push(message(300_000 + round, { size: 10 }));
+    await Promise.all([one, queues[1]!, queues[2]!].map(durable));
+  }
+  const file = path.join(store.queueDir('/', 'b0'), segmentFiles(store.queueDir('/', 'b0'))[0]!);
+  const size = fs.statSync(file).size;
+  assert.ok(size > 600 * 1000 - DEFER_LIST_BYTES, `the busy list's file holds all but its last buffer (${size} bytes)`);
+  store.close();
+  assert.equal(store.persister.deferredBufferBytes, 0, 'closed lists hold no buffers');
+  const { store: again, recovered } = await openStore(store.dataDir);
+  assert.equal(drain(recovered.get('/')!.get('b0')!).length, 4 + 600);
   again.close();
 });

@@ -164,7 +164,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
   ) {
     this.requeued = new SeqHeap();
     this.transient = options.transient === true;
-    this.writer = new SegmentWriter(persister, !this.transient);
+    this.writer = new SegmentWriter(persister, !this.transient, this);
     const recoveredMark = recovered?.mark ?? 0;
     this.reader = new SegmentReader(this, log, name, options.readChunkBytes, recoveredMark);
     // A transient list has a mark object but never writes it (shift() skips it).
@@ -486,11 +486,15 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     return out;
   }
 
-  /** WriteClient: write the buffered records and ack ranges (called once per turn by the persister). */
-  flushWrites(): boolean {
+  /**
+   * WriteClient: write the buffered records and ack ranges (called once per turn by the persister,
+   * with `mayDefer`: records the round journals may stay in memory; without it, as readers, the
+   * compactor, rotation and close need, the segment file is complete afterwards).
+   */
+  flushWrites(mayDefer = false): boolean {
     try {
       const segment = this.active;
-      if (segment) this.writer.flushTo(segment);
+      if (segment) this.writer.flushTo(segment, mayDefer);
       for (const seg of this.ackDirty) {
         if (!seg.deleted && seg.acks.hasPending) this.writeAcks(seg);
         this.ackDirty.delete(seg);

@@ -101,6 +101,12 @@ export class Journal {
   private closed = false;
   /** Bytes appended since the last idle check (sealIfIdle). */
   private recentBytes = 0;
+  /**
+   * Called before a checkpoint fdatasyncs the segment files: they must hold every record of the
+   * file first (lists keep some in memory: segment-writer.ts). False puts the checkpoint off (a
+   * write failed); the store's sweep tries again.
+   */
+  beforeCheckpoint: () => boolean = () => true;
 
   constructor(
     readonly dataDir: string,
@@ -225,7 +231,7 @@ export class Journal {
   checkpoint(): void {
     if (this.checkpointing || this.closed) return;
     const file = this.sealed[0];
-    if (!file) return;
+    if (!file || !this.beforeCheckpoint()) return;
     this.checkpointing = true;
     const paths = [...file.paths];
     let next = 0;
@@ -255,11 +261,19 @@ export class Journal {
     step();
   }
 
-  /** Clean close: every segment file the journal covers is fdatasynced, then the journal is deleted. */
-  closeSync(extraPaths: Iterable<string>): void {
+  /**
+   * Clean close: every segment file the journal covers is fdatasynced, then the journal is deleted
+   * (`keep`: some segment file lacks records of it: only closed, replayed at the next start).
+   */
+  closeSync(extraPaths: Iterable<string>, keep = false): void {
     if (this.closed) return;
     this.closed = true;
     const files = [...this.sealed, ...(this.current ? [this.current] : [])];
+    if (keep) {
+      for (const f of files) f.close();
+      this.log('error', 'some journaled records could not be written to their segment files; the journal is kept for the next start');
+      return;
+    }
     const paths = new Set<string>(extraPaths);
     for (const f of files) for (const p of f.paths) paths.add(p);
     try {

@@ -25,9 +25,25 @@ import type { Journal, JournalFile } from './journal.js';
 import type { StoreLogger } from './logger.js';
 import type { Segment } from './segment.js';
 
-/** Something with buffered writes (a durable list): writes them, returns false if it failed. */
+/**
+ * Something with buffered writes (a durable list): writes them, returns false if it failed.
+ * `mayDefer`: records the open round makes durable through the journal may stay in memory.
+ */
 export interface WriteClient {
-  flushWrites(): boolean;
+  flushWrites(mayDefer?: boolean): boolean;
+}
+
+/** A list's writer that holds journaled records not yet written to its segment file (segment-writer.ts). */
+export interface DeferringWriter {
+  readonly owner?: WriteClient | undefined;
+  /** The journal write holding its flushed records succeeded / failed (then it writes them itself; may throw). */
+  journaled(segment: Segment): void;
+  journalFailed(segment: Segment): void;
+  /** Write what it holds now; false if that failed (kept). */
+  writeDeferred(): boolean;
+  /** Give its buffer back if it deferred nothing since the last call; true once it holds none. */
+  releaseIdleBuffer(): boolean;
+  keepForRetry(): void;
 }
 
 /** Encodes one record into the slab (append()), and is told where it landed. */
@@ -63,6 +79,11 @@ const DEFER_BYTES = 4 * 1024 * 1024;
  */
 export const DIRECT_SYNCS = 2;
 const RETRY_MS = 1000;
+/**
+ * Memory all lists may hold in buffers of journaled records not yet written to their segment
+ * files (DEFER_LIST_BYTES each): 128 busy queues defer; beyond that, lists write every round.
+ */
+export const DEFER_TOTAL_BYTES = 16 * 1024 * 1024;
 
 function newRound(id: number): Round {
   return { id, files: new Set(), dirs: new Set(), callbacks: [], journal: undefined, sealed: false, failed: false, position: 0 };
@@ -85,6 +106,11 @@ export class Persister {
   private closed = false;
   /** Segments whose writes are in the journal's unwritten batch (kept open until it is written). */
   private journalBatch: Segment[] = [];
+  /** Writers whose records are in the journal's unwritten batch and in no file yet. */
+  private deferBatch: { segment: Segment; writer: DeferringWriter }[] = [];
+  /** Writers holding a buffer of deferred records, and the bytes of those buffers. */
+  private readonly deferHolders = new Set<DeferringWriter>();
+  private deferBufferBytes = 0;
   private sealRequested = false;
   /** The flush in progress writes more than directSyncs lists: its segment writes all go through the journal. */
   private journalAll = false;
@@ -111,7 +137,10 @@ export class Persister {
     private readonly directSyncs = DIRECT_SYNCS,
     /** Replication's change feed and durability gate (cluster leader only). */
     readonly changes?: DataDirChanges,
-  ) {}
+  ) {
+    // A journal file is deleted once the segment files it covers are fdatasynced: first they must hold its records.
+    if (journal) journal.beforeCheckpoint = () => this.writeAllDeferred();
+  }
 
   /** A list wrote `bytes` to one of its files, in one call that took `ms`. */
   wrote(bytes: number, ms = 0): void {
@@ -207,6 +236,60 @@ export class Persister {
     this.journalBatch.push(segment);
   }
 
+  /**
+   * Whether a flush of `segment` may leave its records in memory, in the journal only: the flush
+   * journals everything (more than directSyncs lists), the journal takes writes, the round does
+   * not fdatasync the segment anyway, and no replication feed needs the segment writes now.
+   */
+  canDefer(segment: Segment): boolean {
+    const journal = this.journal;
+    return !!journal && this.journalAll && journal.accepting && !this.changes && !this.open.files.has(segment);
+  }
+
+  /**
+   * `buffers` (`total` bytes, persistent records for `position` of `segment`) go to the journal
+   * only; `writer` is told whether that write succeeded (journaled) or not (journalFailed).
+   */
+  journalDeferred(segment: Segment, writer: DeferringWriter, buffers: readonly Buffer[], position: number, total: number): void {
+    const journal = this.journal!;
+    segment.journalPath ??= journal.relative(segment.path);
+    journal.addWrite(segment.journalPath, position, buffers, total);
+    segment.syncRounds++;
+    this.deferBatch.push({ segment, writer });
+  }
+
+  /** `writer` holds a buffer of deferred records (written by writeAllDeferred, given back when idle). */
+  deferring(writer: DeferringWriter): void {
+    this.deferHolders.add(writer);
+  }
+
+  /** Room for a writer's buffer of `bytes` within DEFER_TOTAL_BYTES (`force`: taken anyway). */
+  reserveDeferBuffer(bytes: number, force = false): boolean {
+    if (!force && this.deferBufferBytes + bytes > DEFER_TOTAL_BYTES) return false;
+    this.deferBufferBytes += bytes;
+    return true;
+  }
+
+  releaseDeferBuffer(bytes: number): void {
+    this.deferBufferBytes -= bytes;
+  }
+
+  /** Bytes of deferred-record buffers held by all lists (tests of the bound). */
+  get deferredBufferBytes(): number {
+    return this.deferBufferBytes;
+  }
+
+  /** Every writer writes the records it deferred; false if some write failed (they keep them). */
+  writeAllDeferred(): boolean {
+    let ok = true;
+    for (const writer of this.deferHolders) if (!writer.writeDeferred()) ok = false;
+    return ok;
+  }
+
+  logDeferredWriteFailure(segment: Segment, err: Error): void {
+    this.log('error', 'writing journaled records to their segment file failed; kept in memory for retry', { file: segment.path, error: err.message });
+  }
+
   /** A segment file or a queue directory is being deleted: the journal must never replay older writes into it. */
   forgetFile(file: string): void {
     this.journal?.addTombstone(this.journal.relative(file));
@@ -228,6 +311,9 @@ export class Persister {
       this.sealRequested = true;
       this.schedule();
     }
+    // A checkpoint put off by a failed segment write tries again.
+    this.journal?.checkpoint();
+    for (const writer of this.deferHolders) if (writer.releaseIdleBuffer()) this.deferHolders.delete(writer);
   }
 
   /** A file was created in this directory: the open round must fsync the directory. */
@@ -254,10 +340,12 @@ export class Persister {
     this.journalAll = this.dirty.size > this.directSyncs;
     let ok = true;
     for (const client of this.dirty) {
-      if (client.flushWrites()) this.dirty.delete(client);
+      if (client.flushWrites(true)) this.dirty.delete(client);
       else ok = false;
     }
-    if (this.journalBatch.length > 0 || this.journal?.hasPending) this.writeJournal();
+    if (this.journalBatch.length > 0 || this.deferBatch.length > 0 || this.journal?.hasPending) {
+      if (!this.writeJournal()) ok = false;
+    }
     // Failed clients copied their pending bytes out of the slab, so it is free either way.
     this.slabPos = 0;
     this.bodyBytes = 0;
@@ -271,11 +359,17 @@ export class Persister {
     return ok;
   }
 
-  /** The journal batch refers to the slab: written before the slab is reused. */
-  private writeJournal(): void {
+  /**
+   * The journal batch refers to the slab: written before the slab is reused. Returns false if the
+   * journal write failed and so did writing some deferred records to their segment file instead
+   * (they are kept, their list flushes again).
+   */
+  private writeJournal(): boolean {
     const journal = this.journal!;
     const segments = this.journalBatch;
+    const deferred = this.deferBatch;
     this.journalBatch = [];
+    this.deferBatch = [];
     const t0 = performance.now();
     const written = journal.writePending((dir) => this.needsDirSync(dir));
     if (written >= 0) {
@@ -283,18 +377,38 @@ export class Persister {
       this.stats.journalBytes += written;
       this.wrote(written, performance.now() - t0);
       for (const segment of segments) segment.synced();
-      return;
+      for (const { segment, writer } of deferred) {
+        writer.journaled(segment);
+        segment.synced();
+      }
+      return true;
     }
     // The segments' own bytes are written: fdatasync them in the open round instead (already pinned).
     for (const segment of segments) {
       if (this.open.files.has(segment)) segment.synced();
       else this.open.files.add(segment);
     }
+    // Deferred records are in no file: written now, and fdatasynced by the open round.
+    let ok = true;
+    for (const { segment, writer } of deferred) {
+      try {
+        writer.journalFailed(segment);
+      } catch (err) {
+        this.log('error', 'write to the message store failed; will retry', { file: segment.path, error: (err as Error).message });
+        writer.keepForRetry();
+        if (writer.owner) this.dirty.add(writer.owner);
+        ok = false;
+      }
+      segment.synced();
+    }
+    return ok;
   }
 
   close(): void {
     this.closed = true;
-    this.journal?.closeSync(this.journalBatch.map((s) => s.journalPath!));
+    // Lists write what they deferred when they close; one that did not (or could not) keeps the journal for the next start.
+    const keepJournal = !this.writeAllDeferred();
+    this.journal?.closeSync(this.journalBatch.map((s) => s.journalPath!), keepJournal);
     for (const segment of this.journalBatch) segment.synced();
     this.journalBatch = [];
     if (this.retryTimer) clearTimeout(this.retryTimer);

@@ -5,16 +5,33 @@
  * slab; once per group-commit round (or turn, when no round is in flight) the persister has the
  * list flush, and the runs and bodies go to the file in one pwritev. The segment's whole-file crc32 (for the clean-shutdown marker) is
  * advanced per buffer written, not per record.
+ *
+ * Deferred writes (many busy queues): when the round makes a flush durable through the shared
+ * journal (persister.ts), the records need not reach the segment file in that round at all. The
+ * flush then only hands them to the journal; once the journal has them they are copied into this
+ * writer's own buffer (DEFER_LIST_BYTES) and written to the file later, in one pwritev for many
+ * rounds: when the buffer is full, before the journal file holding them is checkpointed, and
+ * whenever the file must be complete (read-back, rotation, compaction, close: flushTo without
+ * mayDefer). So a round costs the journal's write and fdatasync whatever the number of queues, and
+ * each queue's file gets one write per DEFER_LIST_BYTES instead of one per round. The deferred
+ * bytes are always the file's next bytes: the file is a prefix of the segment, its end is
+ * `segment.written`, and the buffer holds [written, written + deferLen).
  */
 import type { Message } from '../broker/message.js';
 import { crc32, crc32Range } from './crc32.js';
-import type { Persister, SlabWriter } from './persister.js';
+import type { Persister, SlabWriter, WriteClient } from './persister.js';
 import { writevAll } from './durable-file.js';
 import { headerUpperBound, writeHeader } from './record.js';
 import type { Segment } from './segment.js';
 
 /** Bodies up to this size are copied into the shared write slab; bigger ones are written from where they are. */
 const COPY_BODY_MAX = 16 * 1024;
+/**
+ * A list's buffer of journaled bytes not yet written to its segment file. 128 KiB: with 100 busy
+ * queues a list gets ~16 KiB per round, so its file is written every ~8 rounds instead of every
+ * round; the persister caps what all lists hold together (DEFER_TOTAL_BYTES).
+ */
+export const DEFER_LIST_BYTES = 128 * 1024;
 
 export class SegmentWriter implements SlabWriter {
   /** Buffers for the next pwritev, and the open run in the shared slab. */
@@ -29,15 +46,28 @@ export class SegmentWriter implements SlabWriter {
   private message: Message | undefined;
   private copyBody = false;
   private headerLength = 0;
+  /** Journaled bytes not yet in the file: deferBuf[0, deferLen) belongs at segment.written of deferSegment. */
+  private deferBuf: Buffer | undefined;
+  private deferLen = 0;
+  private deferSegment: Segment | undefined;
+  /** The buffer was used since the store's last sweep (an idle list gives it back: releaseIdleBuffer). */
+  private deferUsed = false;
 
   constructor(
     private readonly persister: Persister,
     /** False for a transient list: its records are never fdatasynced, whatever their delivery mode. */
     private readonly syncs = true,
+    /** The list it writes for (flushed again if a write it deferred has to be retried). */
+    readonly owner?: WriteClient,
   ) {}
 
   get hasBuffered(): boolean {
-    return this.iov.length > 0 || this.runBuf !== undefined;
+    return this.iov.length > 0 || this.runBuf !== undefined || this.deferLen > 0;
+  }
+
+  /** Journaled bytes waiting for their segment write. */
+  get deferredBytes(): number {
+    return this.deferLen;
   }
 
   /** Buffer the record of `message` at `seq`; returns the bytes it takes in the segment file. */
@@ -92,25 +122,142 @@ export class SegmentWriter implements SlabWriter {
   /**
    * Write everything buffered to `segment` at its written offset (throws on failure: the caller
    * keeps the bytes with keepForRetry()). Has the persister's open round make them durable
-   * when a persistent record was among them.
+   * when a persistent record was among them. With `mayDefer` (the persister's round flush) the new
+   * records may instead go to the journal only and wait in memory (see the file comment).
    */
-  flushTo(segment: Segment): void {
+  flushTo(segment: Segment, mayDefer = false): void {
     this.closeRun();
-    if (this.iov.length === 0) return;
-    const total = segment.end - segment.written;
+    if (this.iov.length === 0) {
+      if (!mayDefer && this.deferLen > 0) this.writeOut(segment);
+      return;
+    }
+    // Not while writes of deferred bytes fail (the buffer grew past its size): write, and retry.
+    if (mayDefer && this.pendingPersistent && this.deferLen <= DEFER_LIST_BYTES && this.persister.canDefer(segment)) {
+      const position = segment.written + this.deferLen;
+      this.persister.journalDeferred(segment, this, this.iov, position, segment.end - position);
+      this.deferSegment = segment;
+      return;
+    }
+    this.writeOut(segment);
+  }
+
+  /**
+   * The journal write holding the flushed records succeeded: keep them (copied out of the shared
+   * slab) until the buffer is full, then write the buffer and them in one pwritev.
+   */
+  journaled(segment: Segment): void {
+    let total = 0;
+    for (const b of this.iov) total += b.length;
+    // The buffer may be one kept through failed writes (see below), of another size than usual.
+    if (this.deferLen + total <= (this.deferBuf?.length ?? DEFER_LIST_BYTES) && this.reserveBuffer()) {
+      const buf = this.deferBuf!;
+      for (const b of this.iov) this.deferLen += b.copy(buf, this.deferLen);
+      this.iov = [];
+      this.pendingPersistent = false;
+      this.deferUsed = true;
+      this.persister.deferring(this);
+      return;
+    }
+    try {
+      this.writeOut(segment, false);
+    } catch (err) {
+      // They are durable in the journal: keep them with the deferred bytes, in a buffer as big as
+      // needed (only while writes fail; the next flushes write instead of deferring, see flushTo).
+      this.persister.logDeferredWriteFailure(segment, err as Error);
+      const kept = Buffer.concat([...(this.deferLen > 0 ? [this.deferBuf!.subarray(0, this.deferLen)] : []), ...this.iov]);
+      if (this.deferBuf) this.persister.releaseDeferBuffer(this.deferBuf.length);
+      this.persister.reserveDeferBuffer(kept.length, true);
+      this.deferBuf = kept;
+      this.deferLen = kept.length;
+      this.iov = [];
+      this.pendingPersistent = false;
+      this.persister.deferring(this);
+    }
+  }
+
+  /**
+   * The journal write failed: the records are in no file. Write them (with anything deferred) to
+   * the segment now and have the round fdatasync it. Throws if that fails too (keepForRetry then).
+   */
+  journalFailed(segment: Segment): void {
+    this.writeOut(segment, false);
+    this.persister.needsSync(segment);
+  }
+
+  /** Write the deferred bytes now (journal checkpoint); false if the write failed (they are kept). */
+  writeDeferred(): boolean {
+    const segment = this.deferSegment;
+    if (this.deferLen === 0 || !segment || segment.deleted) {
+      this.deferLen = 0;
+      return true;
+    }
+    try {
+      this.writeFile(segment, [this.deferBuf!.subarray(0, this.deferLen)], this.deferLen);
+      this.wroteDeferred();
+      return true;
+    } catch (err) {
+      this.persister.logDeferredWriteFailure(segment, err as Error);
+      return false;
+    }
+  }
+
+  /** Store sweep: a list that deferred nothing since the last sweep gives its buffer back. */
+  releaseIdleBuffer(): boolean {
+    if (!this.deferBuf) return true;
+    if (this.deferUsed || this.deferLen > 0) {
+      this.deferUsed = false;
+      return false;
+    }
+    this.persister.releaseDeferBuffer(this.deferBuf.length);
+    this.deferBuf = undefined;
+    return true;
+  }
+
+  private reserveBuffer(): boolean {
+    if (this.deferBuf) return true;
+    if (!this.persister.reserveDeferBuffer(DEFER_LIST_BYTES)) return false;
+    this.deferBuf = Buffer.allocUnsafeSlow(DEFER_LIST_BYTES);
+    return true;
+  }
+
+  /**
+   * pwritev the deferred bytes and the new records to the file (nothing changes if that throws);
+   * `makeDurable`: the new records' persistent bytes go to the open round (journal or fdatasync),
+   * as a write that was not deferred.
+   */
+  private writeOut(segment: Segment, makeDurable = true): void {
+    const deferred = this.deferLen;
+    const buffers = deferred > 0 ? [this.deferBuf!.subarray(0, deferred), ...this.iov] : this.iov;
     const position = segment.written;
-    const t0 = performance.now();
-    writevAll(segment.fd, this.iov, position, total);
-    const writeMs = performance.now() - t0;
-    if (this.syncs) this.persister.changes?.write(segment.path, position, this.iov);
-    this.persister.wrote(total, writeMs);
-    segment.written = segment.end;
-    let fileCrc = segment.fileCrc;
-    if (fileCrc !== undefined) for (const b of this.iov) fileCrc = crc32(b, fileCrc);
-    segment.fileCrc = fileCrc;
-    if (this.pendingPersistent) this.persister.makeDurable(segment, this.iov, position, total);
+    const total = segment.end - position;
+    this.writeFile(segment, buffers, total);
+    if (deferred > 0) this.wroteDeferred();
+    if (makeDurable && this.pendingPersistent) this.persister.makeDurable(segment, this.iov, position + deferred, total - deferred);
     this.iov = [];
     this.pendingPersistent = false;
+  }
+
+  /** pwritev `buffers` (`total` bytes) at the file's end. */
+  private writeFile(segment: Segment, buffers: Buffer[], total: number): void {
+    const position = segment.written;
+    const t0 = performance.now();
+    writevAll(segment.fd, buffers, position, total);
+    const writeMs = performance.now() - t0;
+    if (this.syncs) this.persister.changes?.write(segment.path, position, buffers);
+    this.persister.wrote(total, writeMs);
+    segment.written = position + total;
+    let fileCrc = segment.fileCrc;
+    if (fileCrc !== undefined) for (const b of buffers) fileCrc = crc32(b, fileCrc);
+    segment.fileCrc = fileCrc;
+  }
+
+  /** The deferred bytes are in the file; an oversized buffer (kept through failed writes) goes. */
+  private wroteDeferred(): void {
+    this.deferLen = 0;
+    if (this.deferBuf && this.deferBuf.length !== DEFER_LIST_BYTES) {
+      this.persister.releaseDeferBuffer(this.deferBuf.length);
+      this.deferBuf = undefined;
+    }
   }
 
   /** A write failed: the shared slab is reused after this flush, so keep a private copy of what is unwritten. */
@@ -123,6 +270,9 @@ export class SegmentWriter implements SlabWriter {
   clear(): void {
     this.iov = [];
     this.runBuf = undefined;
+    this.deferLen = 0;
+    if (this.deferBuf) this.persister.releaseDeferBuffer(this.deferBuf.length);
+    this.deferBuf = undefined;
   }
 
   private closeRun(): void {
