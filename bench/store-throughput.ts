@@ -64,4 +64,6 @@ report({
   // CPU of the whole process (publishers and consumer included) per confirmed message, µs.
   cpuUsPerMsg: Math.round(((end.cpu.user + end.cpu.system) / Math.max(1, msgs)) * 100) / 100,
   writeOpsPerSec: Math.round((end.writeOps - start.writeOps) / secs),
+  // Time spent in write calls (segment, journal and ack files) per confirmed message, µs.
+  writeUsPerMsg: Math.round(((end.writeMs - start.writeMs) * 1000 / Math.max(1, msgs)) * 100) / 100,
 });

@@ -51,6 +51,15 @@ function segmentBytes(dir: string): number {
   return n;
 }
 
+/** Bytes in the ack files of a data dir. */
+function ackBytes(dir: string): number {
+  let n = 0;
+  for (const entry of fs.readdirSync(path.join(dir, 'vhosts'), { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && entry.name.endsWith('.ack')) n += fs.statSync(path.join(entry.parentPath ?? entry.path, entry.name)).size;
+  }
+  return n;
+}
+
 /** A copy of the running store's data dir as a kill -9 leaves it (the files as they are). */
 function killCopy(store: MessageStore): string {
   const copy = dataDir();
@@ -191,4 +200,34 @@ test('deferred records are bounded: per list, and for all lists together', async
   const { store: again, recovered } = await openStore(store.dataDir);
   assert.equal(drain(recovered.get('/')!.get('b0')!).length, 4 + 600);
   again.close();
+});
+
+test('acks of journaled rounds go to the journal, then to their ack files before it is deleted', async () => {
+  const { store } = await openStore(dataDir(), JOURNAL_ALL);
+  const queues = range(0, 4).map((i) => store.create('/', `a${i}`));
+  for (let i = 0; i < 400; i++) queues[i % 4]!.push(message(i, { size: 100 }));
+  await Promise.all(queues.map(durable));
+  // Settle the first 60 of each queue's 100 (in two steps, so two flushes journal ack records).
+  for (const q of queues) for (let k = 0; k < 30; k++) q.settle(q.shift()!);
+  store.persister.flushAll();
+  for (const q of queues) for (let k = 0; k < 30; k++) q.settle(q.shift()!);
+  store.persister.flushAll();
+  assert.equal(ackBytes(store.dataDir), 0, 'no ack file written: the acks are in the journal');
+
+  const left = (q: number): number[] => range(60, 100).map((k) => k * 4 + q);
+  for (const when of ['after a kill', 'after a checkpoint and a kill']) {
+    if (when !== 'after a kill') {
+      store.sweep();
+      store.sweep();
+      await waitFor('checkpoint', () => journalFiles(store.dataDir).length === 0);
+      assert.equal(ackBytes(store.dataDir), 4 * 2 * 16, 'the checkpoint appended the ack records to their files');
+    }
+    const { store: again, recovered } = await openStore(killCopy(store));
+    for (let q = 0; q < 4; q++) {
+      const back = drain(recovered.get('/')!.get(`a${q}`)!);
+      assert.deepEqual(ids(back), left(q), `queue a${q} ${when}: acked messages stay acked`);
+    }
+    again.close();
+  }
+  store.close();
 });

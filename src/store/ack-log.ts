@@ -3,6 +3,11 @@
  * or purged). This module owns the file end to end: the record layout, appending (coalesced ranges,
  * once per event-loop turn), the running crc32 for the clean-shutdown marker, and reading it back.
  *
+ * While a busy round journals its records (many busy queues: persister.ts), the ranges a flush
+ * encodes go to the shared journal instead of the file (defer()) and are appended to the file
+ * later, with the next write() (at the latest before the journal file holding them is
+ * checkpointed): an ack costs no write of its own per queue per round, and a kill -9 loses none.
+ *
  * Record, 16 bytes, little-endian: "seqs [seq, seq+count) of this segment are settled"
  *   0 f64 seq, 8 u32 count, 12 u32 crc32 of bytes [0, 12)
  * Damaged or torn records are skipped when read (the message comes back: at-least-once).
@@ -28,11 +33,22 @@ export class AckLog {
   crc: number | undefined = 0;
   /** Ranges not yet written, flat [seq, count, seq, count, ...]. */
   private pending: number[] = [];
+  /** Encoded records handed to the journal, not yet in the file (they follow its `size` bytes). */
+  private deferred: Buffer[] = [];
+  /** Bytes of those records. */
+  deferredBytes = 0;
+  /** Its path relative to the data dir, once records of it went through the journal. */
+  journalPath: string | undefined;
 
   constructor(readonly path: string) {}
 
   get hasPending(): boolean {
     return this.pending.length > 0;
+  }
+
+  /** Journaled records not yet appended to the file. */
+  get hasDeferred(): boolean {
+    return this.deferredBytes > 0;
   }
 
   get isOpen(): boolean {
@@ -47,22 +63,46 @@ export class AckLog {
     else a.push(seq, count);
   }
 
-  /** Append the pending ranges. Returns true when it had to open the file. */
+  /** Append the deferred records and the pending ranges. Returns true when it had to open the file. */
   write(changes: DataDirChanges | undefined): boolean {
-    const ranges = this.pending;
-    const buf = Buffer.allocUnsafe((ranges.length / 2) * ACK_RECORD);
-    for (let i = 0, off = 0; i < ranges.length; i += 2, off += ACK_RECORD) {
-      writeAckRecord(buf, off, ranges[i]!, ranges[i + 1]!);
-    }
+    const encoded = this.encodePending();
+    const buf = this.deferredBytes > 0 ? Buffer.concat([...this.deferred, encoded]) : encoded;
     const opened = this.fd < 0;
     if (opened) this.fd = fs.openSync(this.path, 'a');
     let written = 0;
     while (written < buf.length) written += fs.writeSync(this.fd, buf, written, buf.length - written);
     this.pending = [];
+    this.deferred = [];
+    this.deferredBytes = 0;
     changes?.write(this.path, this.size, buf);
     this.size += buf.length;
     if (this.crc !== undefined) this.crc = crc32(buf, this.crc);
     return opened;
+  }
+
+  /**
+   * Encode the pending ranges and hand them to `journal` (they belong at `offset` of the file)
+   * instead of writing them; they are appended by the next write(). The file is created now if it
+   * does not exist, so that a replay of the journal finds it. Returns true when it had to open it.
+   */
+  defer(journal: (offset: number, records: Buffer) => void): boolean {
+    const records = this.encodePending();
+    const opened = this.fd < 0;
+    if (opened) this.fd = fs.openSync(this.path, 'a');
+    journal(this.size + this.deferredBytes, records);
+    this.pending = [];
+    this.deferred.push(records);
+    this.deferredBytes += records.length;
+    return opened;
+  }
+
+  private encodePending(): Buffer {
+    const ranges = this.pending;
+    const buf = Buffer.allocUnsafe((ranges.length / 2) * ACK_RECORD);
+    for (let i = 0, off = 0; i < ranges.length; i += 2, off += ACK_RECORD) {
+      writeAckRecord(buf, off, ranges[i]!, ranges[i + 1]!);
+    }
+    return buf;
   }
 
   /** fdatasync what was appended (clean close). */
@@ -82,6 +122,7 @@ export class AckLog {
    */
   clearAfterCompaction(changes: DataDirChanges | undefined): void {
     this.close();
+    this.journalPath = undefined;
     fs.rmSync(this.path, { force: true });
     changes?.remove(this.path);
     this.size = 0;
@@ -91,6 +132,8 @@ export class AckLog {
   /** The segment is gone: drop pending ranges, close and unlink (off the main thread). */
   remove(onError: (err: Error) => void, changes: DataDirChanges | undefined): void {
     this.pending = [];
+    this.deferred = [];
+    this.deferredBytes = 0;
     changes?.remove(this.path);
     this.close();
     fs.unlink(this.path, (err) => err && err.code !== 'ENOENT' && onError(err));

@@ -71,6 +71,8 @@ export const DEFAULT_LIST_OPTIONS: DurableListOptions = {
 
 /** Ack files kept open per queue (acks cluster at the head, in one or two segments). */
 const OPEN_ACK_FILES = 2;
+/** Journaled ack records an ack log keeps before a flush appends them to its file (16 bytes each). */
+const ACK_DEFER_BYTES = 4096;
 
 /** What recovery found in a queue directory. */
 export interface RecoveredQueueState {
@@ -131,6 +133,13 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
   /** Buffers the active segment's records until the persister's once-per-turn flush. */
   private readonly writer: SegmentWriter;
   private readonly ackDirty = new Set<Segment>();
+  /** Segments whose ack logs hold journaled records not yet in their files (AckLog.defer). */
+  private readonly ackDeferred = new Set<Segment>();
+  /** What the persister calls to write them (journal checkpoint) and to forget this list once it holds none. */
+  private readonly deferredAcks = {
+    writeDeferred: (): boolean => this.writeDeferredAcks(),
+    releaseIdleBuffer: (): boolean => this.ackDeferred.size === 0,
+  };
   private readonly openAckSegments: Segment[] = [];
   /** Group-commit round that covers the latest persistent push. */
   private needRound = 0;
@@ -471,7 +480,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
   private cleanSegments(): CleanSegment[] {
     const out: CleanSegment[] = [];
     for (const s of this.segments) {
-      if (s.deleted || s.fileCrc === undefined || s.written !== s.end || s.acks.hasPending) continue;
+      if (s.deleted || s.fileCrc === undefined || s.written !== s.end || s.acks.hasPending || s.acks.hasDeferred) continue;
       out.push({
         firstSeq: s.firstSeq,
         size: s.written,
@@ -496,9 +505,10 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
       const segment = this.active;
       if (segment) this.writer.flushTo(segment, mayDefer);
       for (const seg of this.ackDirty) {
-        if (!seg.deleted && seg.acks.hasPending) this.writeAcks(seg);
+        if (!seg.deleted && seg.acks.hasPending) this.writeAcks(seg, mayDefer);
         this.ackDirty.delete(seg);
       }
+      if (!mayDefer) for (const seg of this.ackDeferred) this.writeAcks(seg, false);
       return true;
     } catch (err) {
       this.log('error', 'write to the message store failed; will retry', {
@@ -546,15 +556,45 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     this.persister.markDirty(this);
   }
 
-  private writeAcks(segment: Segment): void {
-    const before = segment.acks.size;
-    const t0 = performance.now();
-    const opened = segment.acks.write(this.changes);
-    this.persister.wrote(segment.acks.size - before, performance.now() - t0);
+  /**
+   * Append a segment's pending ack ranges (and any it deferred) to its file, or, when `mayDefer` and
+   * the round journals its writes, hand them to the journal and keep them for a later write.
+   */
+  private writeAcks(segment: Segment, mayDefer: boolean): void {
+    const acks = segment.acks;
+    let opened: boolean;
+    if (mayDefer && acks.deferredBytes < ACK_DEFER_BYTES && this.persister.journalsRound()) {
+      opened = acks.defer((offset, records) => this.persister.journalAck(acks, offset, records));
+      this.ackDeferred.add(segment);
+      this.persister.deferring(this.deferredAcks);
+    } else {
+      this.ackDeferred.delete(segment);
+      if (segment.deleted) return;
+      const before = acks.size;
+      const t0 = performance.now();
+      opened = acks.write(this.changes);
+      this.persister.wrote(acks.size - before, performance.now() - t0);
+    }
     if (!opened) return;
     // Acks cluster at the head, in one or two segments: keep only the latest few files open.
     this.openAckSegments.push(segment);
     if (this.openAckSegments.length > OPEN_ACK_FILES) this.openAckSegments.shift()!.acks.close();
+  }
+
+  /** Journal checkpoint: every ack log appends the records it deferred; false if a write failed (kept). */
+  private writeDeferredAcks(): boolean {
+    if (this.closed) {
+      // Destroyed (nothing to keep), or closed after a failed flush (acks are never needed for safety).
+      this.ackDeferred.clear();
+      return true;
+    }
+    try {
+      for (const seg of this.ackDeferred) this.writeAcks(seg, false);
+      return true;
+    } catch (err) {
+      this.log('error', 'writing journaled acks to their files failed; will retry', { queue: this.name, vhost: this.vhost, error: (err as Error).message });
+      return false;
+    }
   }
 
   // ---- the windows ----
@@ -659,6 +699,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     const i = this.segments.indexOf(segment);
     if (i >= 0) this.segments.splice(i, 1);
     this.ackDirty.delete(segment);
+    this.ackDeferred.delete(segment);
     const open = this.openAckSegments.indexOf(segment);
     if (open >= 0) this.openAckSegments.splice(open, 1);
     this.reader.forget(segment);

@@ -134,8 +134,11 @@ export class Journal {
     return path.relative(this.dataDir, file);
   }
 
-  /** Buffer a write entry: `buffers` (total bytes `total`) were written at `offset` of `relPath`. */
-  addWrite(relPath: string, offset: number, buffers: readonly Buffer[], total: number): void {
+  /**
+   * Buffer a write entry: `buffers` (total bytes `total`) were written at `offset` of `relPath`.
+   * `checkpointSync` false: the checkpoint need not fdatasync that file (ack logs: never synced).
+   */
+  addWrite(relPath: string, offset: number, buffers: readonly Buffer[], total: number, checkpointSync = true): void {
     const name = Buffer.from(relPath);
     const header = Buffer.allocUnsafe(FIXED + name.length + 8);
     header.writeUInt32LE(header.length + total, 0);
@@ -148,7 +151,7 @@ export class Journal {
     header.writeUInt32LE(crc, 4);
     this.batch.push(header, ...buffers);
     this.batchBytes += header.length + total;
-    this.batchPaths.push(relPath);
+    if (checkpointSync) this.batchPaths.push(relPath);
   }
 
   /** Buffer a tombstone: the file or directory `relPath` was deleted. */

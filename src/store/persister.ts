@@ -23,6 +23,7 @@ import fs from 'node:fs';
 import type { DataDirChanges } from '../data-dir-changes.js';
 import type { Journal, JournalFile } from './journal.js';
 import type { StoreLogger } from './logger.js';
+import type { AckLog } from './ack-log.js';
 import type { Segment } from './segment.js';
 
 /**
@@ -33,16 +34,20 @@ export interface WriteClient {
   flushWrites(mayDefer?: boolean): boolean;
 }
 
-/** A list's writer that holds journaled records not yet written to its segment file (segment-writer.ts). */
-export interface DeferringWriter {
+/** Something holding journaled records not yet written to their files (a list's segment writer, its ack logs). */
+export interface DeferredWrites {
+  /** Write what it holds now; false if that failed (kept). */
+  writeDeferred(): boolean;
+  /** Store sweep: give buffers back if nothing was deferred since the last call; true once it holds none. */
+  releaseIdleBuffer(): boolean;
+}
+
+/** A list's segment writer deferring records (segment-writer.ts). */
+export interface DeferringWriter extends DeferredWrites {
   readonly owner?: WriteClient | undefined;
   /** The journal write holding its flushed records succeeded / failed (then it writes them itself; may throw). */
   journaled(segment: Segment): void;
   journalFailed(segment: Segment): void;
-  /** Write what it holds now; false if that failed (kept). */
-  writeDeferred(): boolean;
-  /** Give its buffer back if it deferred nothing since the last call; true once it holds none. */
-  releaseIdleBuffer(): boolean;
   keepForRetry(): void;
 }
 
@@ -109,8 +114,10 @@ export class Persister {
   /** Writers whose records are in the journal's unwritten batch and in no file yet. */
   private deferBatch: { segment: Segment; writer: DeferringWriter }[] = [];
   /** Writers holding a buffer of deferred records, and the bytes of those buffers. */
-  private readonly deferHolders = new Set<DeferringWriter>();
+  private readonly deferHolders = new Set<DeferredWrites>();
   private deferBufferBytes = 0;
+  /** The journal's unwritten batch holds a tombstone: the round must fdatasync it. */
+  private journalNeedsSync = false;
   private sealRequested = false;
   /** The flush in progress writes more than directSyncs lists: its segment writes all go through the journal. */
   private journalAll = false;
@@ -242,8 +249,20 @@ export class Persister {
    * not fdatasync the segment anyway, and no replication feed needs the segment writes now.
    */
   canDefer(segment: Segment): boolean {
+    return this.journalsRound() && !this.open.files.has(segment);
+  }
+
+  /** The flush under way journals its writes (more than directSyncs lists, journal accepting, no replication feed). */
+  journalsRound(): boolean {
     const journal = this.journal;
-    return !!journal && this.journalAll && journal.accepting && !this.changes && !this.open.files.has(segment);
+    return !!journal && this.journalAll && journal.accepting && !this.changes;
+  }
+
+  /** Ack `records` for `offset` of `acks`' file go to the journal only (the checkpoint does not fdatasync ack files). */
+  journalAck(acks: AckLog, offset: number, records: Buffer): void {
+    const journal = this.journal!;
+    acks.journalPath ??= journal.relative(acks.path);
+    journal.addWrite(acks.journalPath, offset, [records], records.length, false);
   }
 
   /**
@@ -258,8 +277,8 @@ export class Persister {
     this.deferBatch.push({ segment, writer });
   }
 
-  /** `writer` holds a buffer of deferred records (written by writeAllDeferred, given back when idle). */
-  deferring(writer: DeferringWriter): void {
+  /** `writer` holds deferred records (written by writeAllDeferred, its buffers given back when idle). */
+  deferring(writer: DeferredWrites): void {
     this.deferHolders.add(writer);
   }
 
@@ -292,7 +311,9 @@ export class Persister {
 
   /** A segment file or a queue directory is being deleted: the journal must never replay older writes into it. */
   forgetFile(file: string): void {
-    this.journal?.addTombstone(this.journal.relative(file));
+    if (!this.journal) return;
+    this.journal.addTombstone(this.journal.relative(file));
+    this.journalNeedsSync = true;
   }
 
   /**
@@ -373,7 +394,9 @@ export class Persister {
     const t0 = performance.now();
     const written = journal.writePending((dir) => this.needsDirSync(dir));
     if (written >= 0) {
-      this.open.journal = journal.currentFile;
+      // A batch of ack records alone needs no fdatasync (acks are never synced): no round for it.
+      if (this.journalNeedsSync || segments.length > 0 || deferred.length > 0) this.open.journal = journal.currentFile;
+      this.journalNeedsSync = false;
       this.stats.journalBytes += written;
       this.wrote(written, performance.now() - t0);
       for (const segment of segments) segment.synced();

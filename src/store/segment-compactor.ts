@@ -119,7 +119,11 @@ export async function compactSegment(host: CompactionHost, segment: Segment, log
     segment.records = kept.records;
     segment.persistentRecords = kept.records;
     segment.persistentBodyBytes = kept.bodyBytes;
-    if (segment.acks.size === ackSize && !segment.acks.hasPending) segment.acks.clearAfterCompaction(changes);
+    if (segment.acks.size === ackSize && !segment.acks.hasPending && !segment.acks.hasDeferred) {
+      // Journaled records of the old ack file must never be replayed into the new one.
+      if (segment.acks.journalPath !== undefined) host.persister.forgetFile(segment.acks.path);
+      segment.acks.clearAfterCompaction(changes);
+    }
     return { before: size, after: out.length };
   } catch (err) {
     fs.rmSync(tmp, { force: true });
