@@ -46,7 +46,9 @@
  *
  * The lists are MessageLists (src/broker/message-list.ts) with these extra guarantees:
  * - all pushed messages are written to the segment (a syscall per queue per event-loop turn, not
- *   per message); only persistent ones wait for fdatasync in whenDurable and survive a restart;
+ *   per message; with many busy queues the round writes the shared journal and each queue's
+ *   segment file is written once per 128 KiB); only persistent ones wait for fdatasync in
+ *   whenDurable and survive a restart;
  * - the envelope returned by push() and the one later returned by shift() for the same message may
  *   be different objects (the message may have been paged out and read back in between): settle and
  *   requeue the one shift() returned;

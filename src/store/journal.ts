@@ -2,11 +2,14 @@
  * The store's shared write-ahead journal: how one group-commit round makes the writes of many
  * queues durable with one fdatasync instead of one per segment file.
  *
- * A round fdatasyncs the first few segment files written in it itself (Persister.directSyncs: a
- * lone busy queue costs one fdatasync and no extra bytes, as before). The writes to any further
- * segment in that round are written to their segment file as usual, not synced, and the same bytes
- * are appended to the journal, which the round fdatasyncs alone: a round of 100 busy queues costs
- * 3 fdatasyncs, not 100, at the price of writing those bytes twice.
+ * A flush of one or two busy lists writes their segment files and the round fdatasyncs them
+ * (Persister.directSyncs: a lone busy queue costs one fdatasync and no extra bytes). A flush of
+ * more lists appends all their records to the journal instead, which the round writes in one
+ * pwritev and fdatasyncs alone: a round of 100 busy queues costs one write and one fdatasync, not
+ * 100 of each. The lists keep those records in memory and write them to their segment files
+ * later, 128 KiB at a time (segment-writer.ts), at the price of writing those bytes twice; their
+ * ack records go through the journal the same way (ack-log.ts; the checkpoint does not fdatasync
+ * ack files, which are never synced).
  *
  * Files: `<data dir>/journal/<16 digits>.wal`, append-only, a new one once the current one passes
  * JOURNAL_FILE_BYTES or the store has been idle for a sweep. Entries (little-endian):
@@ -17,16 +20,19 @@
  *                        entry to it (or under it) must never be replayed (a queue deleted and
  *                        declared again reuses its segment file names)
  *
- * Paths are relative to the data dir. A sealed file is checkpointed in the background: every
- * segment file it wrote to is fdatasynced (one at a time, so it never takes the thread pool from
- * the rounds), then the journal file is deleted. A clean close checkpoints everything.
+ * Paths are relative to the data dir. A sealed file is checkpointed in the background: the lists
+ * first write every record they still hold in memory (beforeCheckpoint), then every segment file
+ * it wrote to is fdatasynced (CHECKPOINT_SYNCS at a time, so it never takes the whole thread pool
+ * from the rounds), then the journal file is deleted. A clean close checkpoints everything.
  *
  * At start (replayJournal, before recovery reads the segments), every entry up to the first torn
  * or damaged one of each file is applied in order: the bytes are written at their offset where the
  * file does not already hold them (a file that no longer exists, or is shorter than the offset,
  * is skipped: its writes were never confirmed or it was deleted), the touched files are
- * fdatasynced and the journal files deleted. Writes that already reached the segment file (all of
- * them after anything but a power loss) cost a read and a compare, no write and no free space.
+ * fdatasynced and the journal files deleted. Writes that already reached the segment file cost a
+ * read and a compare, no write and no free space; after a kill -9 the records the lists still held
+ * in memory (at most DEFER_TOTAL_BYTES) are written here, after a power loss also what the page
+ * cache lost.
  */
 import fs from 'node:fs';
 import path from 'node:path';

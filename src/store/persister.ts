@@ -10,10 +10,13 @@
  * Writes made while a round is in flight go to the next round, which starts as soon as the
  * current one ends: under load each fdatasync covers everything that arrived during the last one.
  *
- * Many busy queues: when a flush writes more than `directSyncs` lists, every segment write in it
- * also goes to the store's shared journal (journal.ts) and the round fdatasyncs that one file
- * instead of the segment files, so its cost does not grow with the number of queues written. A
- * flush of one or two busy lists fdatasyncs their segment files (no bytes written twice).
+ * Many busy queues: when a flush writes more than `directSyncs` lists, their records go to the
+ * store's shared journal (journal.ts) and the round writes and fdatasyncs that one file, whatever
+ * the number of queues: the lists keep the journaled records in memory and write them to their
+ * segment files later, many rounds at a time (segment-writer.ts: deferred writes; at the latest
+ * before the journal file holding them is checkpointed), and their ack records go to the journal
+ * too (ack-log.ts). A flush of one or two busy lists writes and fdatasyncs their segment files
+ * (no bytes written twice).
  *
  * Cluster leader (`changes` given): a round's callbacks also wait until the replication position
  * reached when the round started is fdatasynced by enough followers (data-dir-changes.ts); the next
