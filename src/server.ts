@@ -24,6 +24,7 @@ import { createLogging, type Logger, type Logging } from './logger.js';
 import { exportDefinitions, importDefinitions, type SkippedDefinition } from './management/definitions.js';
 import type { ListenerInfo, ManagedBroker, NodeDiagnostics } from './management/managed-broker.js';
 import { ManagementServer } from './management/server.js';
+import { RABBITMQ_API_VERSION } from './management/views.js';
 import { StreamManager } from './stream/stream-manager.js';
 import { StreamServer } from './stream/stream-server.js';
 import type { StreamConnection } from './stream/stream-connection.js';
@@ -209,7 +210,7 @@ export class Broker implements BrokerContext, ManagedBroker {
       advertisedTlsPort: this.options.streamAdvertisedTlsPort ?? this.options.streamTlsPort ?? 0,
       frameMax: 1_048_576,
       heartbeat: this.options.heartbeat,
-      serverVersion: '3.10.8',
+      serverVersion: RABBITMQ_API_VERSION,
     });
     const tlsPort = this.options.streamTlsPort;
     if (tlsPort !== undefined && !this.options.tls) throw new Error('stream.listeners.ssl needs TLS settings (ssl_options.certfile and keyfile)');
@@ -406,13 +407,18 @@ export class Broker implements BrokerContext, ManagedBroker {
     });
   }
 
+  /**
+   * connection.start's server properties. Product and version are RabbitMQ's, as on the stream
+   * port: clients and their test suites branch on them (amqplib's asserts product 'RabbitMQ', others
+   * compare the version to enable features). Warren names itself in `information` and `platform`.
+   */
   serverProperties(): FieldTable {
     return {
-      product: 'Warren',
-      version: VERSION,
-      platform: `Node.js ${process.version}`,
+      product: 'RabbitMQ',
+      version: RABBITMQ_API_VERSION,
+      platform: `Node.js ${process.version} (Warren ${VERSION})`,
       copyright: 'Warren contributors',
-      information: 'Licensed under the MIT license',
+      information: `Warren ${VERSION}, a broker that speaks RabbitMQ's protocols. Licensed under the MIT license`,
       cluster_name: this.options.clusterName ?? `warren@${this.options.host}`,
       capabilities: {
         publisher_confirms: true,

@@ -17,7 +17,7 @@ describe('handshake', () => {
     return r;
   };
 
-  test('connection.start advertises AMQP 0-9-1, PLAIN and AMQPLAIN, and RabbitMQ capabilities', async () => {
+  test('connection.start advertises AMQP 0-9-1, PLAIN and AMQPLAIN, RabbitMQ 3.10.8 as product and version, and its capabilities', async () => {
     const r = await raw();
     r.write(PROTOCOL_HEADER);
     const start = await r.expectMethod(10, 10);
@@ -33,6 +33,9 @@ describe('handshake', () => {
     for (const key of ['product', 'version', 'platform', 'copyright', 'information']) {
       assert.equal(typeof props[key], 'string', `server property ${key}`);
     }
+    // Clients and their own suites branch on these (amqplib's asserts product 'RabbitMQ').
+    assert.equal(props['product'], 'RabbitMQ');
+    assert.equal(props['version'], '3.10.8');
     const caps = props['capabilities'] as Record<string, unknown>;
     for (const cap of [
       'publisher_confirms', 'exchange_exchange_bindings', 'basic.nack', 'consumer_cancel_notify',
