@@ -147,11 +147,6 @@ export class StreamLog {
   private sealedBytes = 0;
   /** The pwritevs in flight, in the order they started; `done` once their callback ran. */
   private writing: { chunks: SealedChunk[]; done: boolean }[] = [];
-  /**
-   * While an ftruncate extending the last segment is in flight (prepareAhead), the size it sets: a
-   * write reaching past it waits (the ftruncate would cut it off), 0 otherwise.
-   */
-  private extendingTo = 0;
   private syncing = false;
   /** Chunks written but not yet fsynced: the visible end they unlock and append() callbacks. */
   private unsynced: { done: readonly DoneCallback[]; end: number }[] = [];
@@ -400,7 +395,6 @@ export class StreamLog {
       let n = 1;
       let total = this.sealed[0]!.bytes.length;
       while (n < this.sealed.length && this.sealed[n]!.seg === seg && n < 1024) total += this.sealed[n++]!.bytes.length;
-      if (this.extendingTo > 0 && this.sealed[0]!.pos + total > this.extendingTo) return;
       this.writeBatch(seg, this.sealed.splice(0, n), total);
     }
   }
@@ -415,10 +409,9 @@ export class StreamLog {
         c.seg.writesPending--;
         this.builder.recycle(c.bytes);
       }
-      this.trimRolledTail(seg);
       this.trimSparesLater();
       // After close() or destroy() the chunks were written synchronously (or dropped); only fds are left.
-      if (this.closed) return this.closeIdleSegments(true);
+      if (this.closed) return this.closeIdleSegments();
       if (err) throw err;
       if (written !== total) throw new Error(`short write to ${seg.path}: ${written} of ${total} bytes`);
       seg.dirty = true;
@@ -441,25 +434,19 @@ export class StreamLog {
    * cost 1.6 ms per MiB — as long as the fdatasync beside it, and in series with it for each chunk.
    * The clean pages cost no disk write and the file's real end stays the end of its last chunk: close()
    * and a roll cut the hole off, recovery stops at the first offset holding no chunk header (zeros).
-   * Writes in flight all end below the new size; until the ftruncate is done, no write reaching past it
-   * starts. Not for a cluster leader (replication copies files by their size).
+   * The ftruncate runs here, on the event loop (an extending one takes tens of µs): every write in
+   * flight ends below the new size, and no size change can land after close() — a log reopened on the
+   * same files must not have its appends cut off by a late one. Not for a cluster leader (replication
+   * copies files by their size).
    */
   private prepareAhead(seg: Segment): void {
-    if (this.extendingTo > 0 || this.changes || seg !== this.segments.at(-1)) return;
+    if (this.changes || seg !== this.segments.at(-1)) return;
     const from = Math.max(seg.fileEnd, seg.size);
     const to = Math.min(seg.size + PREPARE_LOW + PREPARE_STEP, this.retention.maxSegmentBytes);
     if (from - seg.size >= PREPARE_LOW || to - from < PREPARE_STEP / 2) return;
-    seg.writesPending++;
-    this.extendingTo = to;
-    fs.ftruncate(seg.fd, to, (err) => {
-      this.extendingTo = 0;
-      seg.writesPending--;
-      if (!err) seg.fileEnd = to;
-      if (this.closed) return this.closeIdleSegments(true);
-      if (!err && seg === this.segments.at(-1)) this.warm(seg, Math.max(from, seg.size), to);
-      else this.trimRolledTail(seg);
-      this.write();
-    });
+    fs.ftruncateSync(seg.fd, to);
+    seg.fileEnd = to;
+    this.warm(seg, from, to);
   }
 
   /** Reads [from, to) of a segment into WARM_SINK, only to bring those pages into the page cache. */
@@ -470,8 +457,7 @@ export class StreamLog {
     seg.writesPending++;
     fs.readv(seg.fd, sinks, from, () => {
       seg.writesPending--;
-      if (this.closed) return this.closeIdleSegments(true);
-      this.trimRolledTail(seg);
+      if (this.closed) this.closeIdleSegments();
     });
   }
 
@@ -489,14 +475,8 @@ export class StreamLog {
       for (const c of w.chunks) if (c.seg === seg) fs.writeSync(seg.fd, c.bytes, 0, c.bytes.length, c.pos);
     }
     for (const c of this.sealed) if (c.seg === seg) fs.writeSync(seg.fd, c.bytes, 0, c.bytes.length, c.pos);
-    // An extension still in flight re-extends it; its callback cuts the hole off again.
     this.trimTail(seg);
     fs.fdatasyncSync(seg.fd);
-  }
-
-  /** A segment the log rolled away from loses its prepared hole once nothing is in flight on it. */
-  private trimRolledTail(seg: Segment): void {
-    if (seg.fileEnd > seg.size && seg.writesPending === 0 && seg !== this.segments.at(-1)) this.trimTail(seg);
   }
 
   /** Cuts the prepared hole off the segment's file: its size is the end of its last chunk again. */
@@ -602,16 +582,9 @@ export class StreamLog {
     this.sealedBytes = 0;
   }
 
-  /**
-   * Closes the fds no write in flight still needs (after close or destroy); after close
-   * (`trim`), an extension that finished after it is cut off first.
-   */
-  private closeIdleSegments(trim = false): void {
-    for (const s of this.segments) {
-      if (s.writesPending > 0) continue;
-      if (trim && !this.deleted) this.trimTail(s);
-      s.close();
-    }
+  /** Closes the fds no write or read in flight still needs (after close or destroy). */
+  private closeIdleSegments(): void {
+    for (const s of this.segments) if (s.writesPending === 0) s.close();
   }
 
   /** A synced (and replicated) round of chunks: readers see them, their appends are confirmed. */
