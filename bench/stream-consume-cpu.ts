@@ -9,7 +9,9 @@
  *
  *   npm run build && node dist/bench/stream-consume-cpu.js [--messages 1000000] [--size 1024]
  *     [--rounds 3] [--rabbit-port 5744 | --no-rabbit] [--compare PATH/dist/src/cli/warren.js] [--elu]
+ *     [--credits 128]
  *
+ * --credits 10,128: each round reads the stream once per initial credit, alternating.
  * --elu: Warren brokers also report their event loop's utilisation over each run (elu-preload.ts).
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -22,7 +24,7 @@ import type { BrokerProcess } from './broker-process.js';
 import { freePort } from './proc.js';
 import { startRabbit } from './rabbitmq.js';
 import { freshDir } from './startup.js';
-import { consumeFromFirst } from './stream-consume.js';
+import { consumeFromFirst, INITIAL_CREDIT } from './stream-consume.js';
 import { startWarren } from './warren.js';
 
 const TICKS = 100; // USER_HZ
@@ -76,14 +78,14 @@ async function fill(t: Target, count: number, size: number): Promise<void> {
   await c.close();
 }
 
-async function measure(t: Target, round: number, expected: number, size: number): Promise<void> {
+async function measure(t: Target, round: number, expected: number, size: number, credit: number): Promise<void> {
   const pid = t.broker.pid;
   const { consumed, seconds, measured } = await consumeFromFirst(t.streamPort, t.stream, expected, 600_000, () => {
     const threads0 = threadCpu(pid);
     const client0 = process.cpuUsage();
     const wall0 = Date.now();
     return () => ({ threads0, threads1: threadCpu(pid), client: process.cpuUsage(client0), wall: [wall0, Date.now()] });
-  });
+  }, credit);
   const { threads0, threads1, client, wall } = measured;
   // The event loop's utilisation over the 100 ms samples inside the run (elu-preload.ts).
   let elu = '';
@@ -97,7 +99,7 @@ async function measure(t: Target, round: number, expected: number, size: number)
   const pct = (cpu: number): string => `${((cpu / seconds) * 100).toFixed(0)} %`;
   const clientCpu = (client.user + client.system) / 1e6;
   console.log(
-    `round ${round} ${t.label}: ${Math.round(consumed / seconds).toLocaleString('en')} msg/s ` +
+    `round ${round} ${t.label}, credit ${credit}: ${Math.round(consumed / seconds).toLocaleString('en')} msg/s ` +
       `(${((consumed * size) / seconds / 1e9).toFixed(2)} GB/s of bodies, ${seconds.toFixed(2)} s); ` +
       `broker ${us(total)} µs/msg, ${pct(total)} [${used.map(([n, s]) => `${n} ${pct(s)}`).join(', ')}]${elu}; ` +
       `client ${us(clientCpu)} µs/msg, ${pct(clientCpu)}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
@@ -115,9 +117,11 @@ async function main(): Promise<void> {
       'no-warren': { type: 'boolean', default: false },
       compare: { type: 'string' },
       elu: { type: 'boolean', default: false },
+      credits: { type: 'string', default: String(INITIAL_CREDIT) },
     },
   });
   const messages = Number(o.messages);
+  const credits = o.credits.split(',').map(Number);
   const size = Number(o.size);
   const targets: Target[] = [];
   const dirs: string[] = [];
@@ -152,7 +156,9 @@ async function main(): Promise<void> {
       console.log(`${t.label}: ${messages} messages of ${size} B published in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
     for (let round = 1; round <= Number(o.rounds); round++) {
-      for (const t of round % 2 ? targets : [...targets].reverse()) await measure(t, round, messages, size);
+      for (const t of round % 2 ? targets : [...targets].reverse()) {
+        for (const credit of round % 2 ? credits : [...credits].reverse()) await measure(t, round, messages, size, credit);
+      }
     }
   } finally {
     for (const t of targets) await t.broker.stop();

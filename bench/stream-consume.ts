@@ -12,7 +12,7 @@ import { Code, Key, OffsetType } from '../src/stream/constants.js';
  * more than the loopback socket's buffers hold, so a broker never waits for credit while the client
  * keeps up.
  */
-const INITIAL_CREDIT = 128;
+export const INITIAL_CREDIT = 128;
 
 export interface ConsumeRun<T> {
   consumed: number;
@@ -23,7 +23,8 @@ export interface ConsumeRun<T> {
 
 /**
  * Reads `expected` messages of `stream` from `first`. `meter` starts just before the subscribe request
- * (a CPU meter, say), and the function it returns ends it just after the last chunk arrived.
+ * (a CPU meter, say), and the function it returns ends it just after the last chunk arrived. `credit`:
+ * the subscription's initial credit.
  */
 export async function consumeFromFirst<T>(
   port: number,
@@ -31,6 +32,7 @@ export async function consumeFromFirst<T>(
   expected: number,
   timeoutMs: number,
   meter: () => (seconds: number) => T,
+  credit = INITIAL_CREDIT,
 ): Promise<ConsumeRun<T>> {
   const consumer = await StreamClient.connect({ host: '127.0.0.1', port, skimDeliveries: true });
   try {
@@ -58,7 +60,7 @@ export async function consumeFromFirst<T>(
     });
     end = meter();
     t0 = performance.now();
-    const sub = await consumer.subscribe(1, stream, { type: OffsetType.First }, INITIAL_CREDIT);
+    const sub = await consumer.subscribe(1, stream, { type: OffsetType.First }, credit);
     if (sub.code !== Code.Ok) throw new Error(`subscribe: code ${sub.code}`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
