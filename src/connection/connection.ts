@@ -420,7 +420,9 @@ export class Connection implements FrameSink, ChannelHost {
         this.socket.destroy();
         return;
       }
-      if (now - this.lastSent >= intervalMs / 2) {
+      // A quarter interval, not half: ticks measured with the loop's cached clock can land a few ms
+      // short of half an interval by Date.now(), and skipping one then halves the heartbeat rate.
+      if (now - this.lastSent >= intervalMs / 4) {
         this.writer.heartbeat();
         this.flush();
       }
