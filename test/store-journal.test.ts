@@ -80,6 +80,22 @@ function journalFiles(dir: string): string[] {
   return fs.existsSync(j) ? fs.readdirSync(j) : [];
 }
 
+/** A store journaling every round, `count` queues named prefix0.. and `messages` confirmed into them round-robin. */
+async function busyJournaledQueues(prefix: string, count: number, messages: number, options: { size?: number } = {}) {
+  const { store } = await openStore(dataDir(), JOURNAL_ALL);
+  const queues = range(0, count).map((i) => store.create('/', `${prefix}${i}`));
+  for (let i = 0; i < messages; i++) queues[i % count]!.push(message(i, options));
+  await Promise.all(queues.map(durable));
+  return { store, queues };
+}
+
+/** The store's sweep (every 2 s) seals an idle journal on its second call; then its checkpoint deletes it. */
+async function checkpoint(store: MessageStore): Promise<void> {
+  store.sweep();
+  store.sweep();
+  await waitFor('checkpoint', () => journalFiles(store.dataDir).length === 0);
+}
+
 test('confirmed messages whose segment writes were lost come back from the journal', async () => {
   const { store } = await openStore(dataDir(), JOURNAL_ALL);
   const queues = range(0, 5).map((i) => store.create('/', `j${i}`));
@@ -122,17 +138,9 @@ test('a queue deleted and declared again never gets its predecessor\'s journaled
 });
 
 test('an idle journal is checkpointed and deleted; a clean close leaves none', async () => {
-  const { store } = await openStore(dataDir(), JOURNAL_ALL);
-  const queues = range(0, 3).map((i) => store.create('/', `c${i}`));
-  for (let i = 0; i < 30; i++) queues[i % 3]!.push(message(i));
-  await Promise.all(queues.map(durable));
+  const { store, queues } = await busyJournaledQueues('c', 3, 30);
   assert.equal(journalFiles(store.dataDir).length, 1);
-  // The store's sweep (every 2 s) calls this: the first sees recent writes, the next an idle journal.
-  store.sweep();
-  store.sweep();
-  const deadline = Date.now() + 30_000;
-  while (journalFiles(store.dataDir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  assert.deepEqual(journalFiles(store.dataDir), [], 'checkpointed');
+  await checkpoint(store);
   // The checkpoint fdatasynced the segments: a power loss now loses nothing even without the journal.
   queues[0]!.push(message(99));
   await durable(queues[0]!);
@@ -145,10 +153,7 @@ test('an idle journal is checkpointed and deleted; a clean close leaves none', a
 });
 
 test('journaled records wait in memory, and reach their segment files before the journal that holds them is deleted', async () => {
-  const { store } = await openStore(dataDir(), JOURNAL_ALL);
-  const queues = range(0, 5).map((i) => store.create('/', `d${i}`));
-  for (let i = 0; i < 500; i++) queues[i % 5]!.push(message(i, { size: 700 }));
-  await Promise.all(queues.map(durable));
+  const { store } = await busyJournaledQueues('d', 5, 500, { size: 700 });
   assert.equal(segmentBytes(store.dataDir), 0, 'confirmed, yet no segment file written: the round wrote the journal only');
 
   const expect = (q: number): number[] => range(0, 100).map((k) => k * 5 + q);
@@ -160,10 +165,8 @@ test('journaled records wait in memory, and reach their segment files before the
     again.close();
   }
 
-  // The sweep seals the idle journal; its checkpoint writes the deferred records, fdatasyncs, deletes.
-  store.sweep();
-  store.sweep();
-  await waitFor('checkpoint', () => journalFiles(store.dataDir).length === 0);
+  // The checkpoint writes the deferred records, fdatasyncs, deletes the journal file.
+  await checkpoint(store);
   assert.ok(segmentBytes(store.dataDir) > 500 * 700, 'the checkpoint wrote the records to their segment files');
   const afterCheckpoint = killCopy(store);
   const { store: again, recovered } = await openStore(afterCheckpoint);
@@ -173,12 +176,9 @@ test('journaled records wait in memory, and reach their segment files before the
 });
 
 test('deferred records are bounded: per list, and for all lists together', async () => {
-  const { store } = await openStore(dataDir(), JOURNAL_ALL);
   // More busy queues than DEFER_TOTAL_BYTES has buffers for: the rest write their files every round.
   const count = Math.ceil(DEFER_TOTAL_BYTES / DEFER_LIST_BYTES) + 40;
-  const queues = range(0, count).map((i) => store.create('/', `b${i}`));
-  for (let i = 0; i < count * 4; i++) queues[i % count]!.push(message(i, { size: 1000 }));
-  await Promise.all(queues.map(durable));
+  const { store, queues } = await busyJournaledQueues('b', count, count * 4, { size: 1000 });
   assert.ok(store.persister.deferredBufferBytes <= DEFER_TOTAL_BYTES, `${store.persister.deferredBufferBytes} bytes of buffers`);
   assert.ok(store.persister.deferredBufferBytes > 0, 'some lists deferred');
   const written = segmentBytes(store.dataDir);
@@ -203,10 +203,7 @@ test('deferred records are bounded: per list, and for all lists together', async
 });
 
 test('acks of journaled rounds go to the journal, then to their ack files before it is deleted', async () => {
-  const { store } = await openStore(dataDir(), JOURNAL_ALL);
-  const queues = range(0, 4).map((i) => store.create('/', `a${i}`));
-  for (let i = 0; i < 400; i++) queues[i % 4]!.push(message(i, { size: 100 }));
-  await Promise.all(queues.map(durable));
+  const { store, queues } = await busyJournaledQueues('a', 4, 400, { size: 100 });
   // Settle the first 60 of each queue's 100 (in two steps, so two flushes journal ack records).
   for (const q of queues) for (let k = 0; k < 30; k++) q.settle(q.shift()!);
   store.persister.flushAll();
@@ -217,9 +214,7 @@ test('acks of journaled rounds go to the journal, then to their ack files before
   const left = (q: number): number[] => range(60, 100).map((k) => k * 4 + q);
   for (const when of ['after a kill', 'after a checkpoint and a kill']) {
     if (when !== 'after a kill') {
-      store.sweep();
-      store.sweep();
-      await waitFor('checkpoint', () => journalFiles(store.dataDir).length === 0);
+      await checkpoint(store);
       assert.equal(ackBytes(store.dataDir), 4 * 2 * 16, 'the checkpoint appended the ack records to their files');
     }
     const { store: again, recovered } = await openStore(killCopy(store));
