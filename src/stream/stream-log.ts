@@ -126,6 +126,11 @@ interface SealedChunk {
   done: readonly DoneCallback[];
 }
 
+/** Writes a chunk at its place synchronously (a write in flight may be repeated: the same bytes at the same place). */
+function writeChunkNow(c: SealedChunk): void {
+  fs.writeSync(c.seg.open(), c.bytes, 0, c.bytes.length, c.pos);
+}
+
 /** An append() caller waiting for its record to be fsynced. */
 interface DoneCallback {
   offset: number;
@@ -470,11 +475,8 @@ export class StreamLog {
    */
   private settle(seg: Segment): void {
     if (seg.fileEnd === 0) return;
-    for (const w of this.writing) {
-      if (w.done) continue;
-      for (const c of w.chunks) if (c.seg === seg) fs.writeSync(seg.fd, c.bytes, 0, c.bytes.length, c.pos);
-    }
-    for (const c of this.sealed) if (c.seg === seg) fs.writeSync(seg.fd, c.bytes, 0, c.bytes.length, c.pos);
+    for (const c of this.unfinishedWrites()) if (c.seg === seg) writeChunkNow(c);
+    for (const c of this.sealed) if (c.seg === seg) writeChunkNow(c);
     this.trimTail(seg);
     fs.fdatasyncSync(seg.fd);
   }
@@ -570,16 +572,18 @@ export class StreamLog {
   private writeSealedNow(): void {
     // A pwritev in flight is written again: the same bytes at the same place, its buffers are not
     // reused before its callback, and fdatasync must not run before they are in the file.
-    for (const w of this.writing) {
-      if (w.done) continue;
-      for (const c of w.chunks) fs.writeSync(c.seg.open(), c.bytes, 0, c.bytes.length, c.pos);
-    }
+    for (const c of this.unfinishedWrites()) writeChunkNow(c);
     for (const c of this.sealed) {
-      fs.writeSync(c.seg.open(), c.bytes, 0, c.bytes.length, c.pos);
+      writeChunkNow(c);
       c.seg.writesPending--;
     }
     this.sealed = [];
     this.sealedBytes = 0;
+  }
+
+  /** The chunks of the pwritevs in flight whose callback has not run yet. */
+  private *unfinishedWrites(): Generator<SealedChunk> {
+    for (const w of this.writing) if (!w.done) yield* w.chunks;
   }
 
   /** Closes the fds no write or read in flight still needs (after close or destroy). */
