@@ -24,7 +24,6 @@ import { createLogging, type Logger, type Logging } from './logger.js';
 import { exportDefinitions, importDefinitions, type SkippedDefinition } from './management/definitions.js';
 import type { ListenerInfo, ManagedBroker, NodeDiagnostics } from './management/managed-broker.js';
 import { ManagementServer } from './management/server.js';
-import { RABBITMQ_API_VERSION } from './management/views.js';
 import { StreamManager } from './stream/stream-manager.js';
 import { StreamServer } from './stream/stream-server.js';
 import type { StreamConnection } from './stream/stream-connection.js';
@@ -32,7 +31,7 @@ import { createStreamBridge } from './stream-bridge.js';
 import type { FieldTable } from './protocol/field-table.js';
 import { brokerShutdown, vhostDeleted } from './protocol/errors.js';
 import { MessageStore, DefinitionsStore, crc32 } from './store/index.js';
-import { VERSION } from './version.js';
+import { RABBITMQ_VERSION, VERSION } from './version.js';
 import { DEFAULT_CONSUMER_TIMEOUT_MS } from './connection/consumer-timeout.js';
 import { NodeCounters } from './metrics/counters.js';
 import { PrometheusServer } from './metrics/prometheus-server.js';
@@ -210,7 +209,7 @@ export class Broker implements BrokerContext, ManagedBroker {
       advertisedTlsPort: this.options.streamAdvertisedTlsPort ?? this.options.streamTlsPort ?? 0,
       frameMax: 1_048_576,
       heartbeat: this.options.heartbeat,
-      serverVersion: RABBITMQ_API_VERSION,
+      serverVersion: RABBITMQ_VERSION,
     });
     const tlsPort = this.options.streamTlsPort;
     if (tlsPort !== undefined && !this.options.tls) throw new Error('stream.listeners.ssl needs TLS settings (ssl_options.certfile and keyfile)');
@@ -415,7 +414,7 @@ export class Broker implements BrokerContext, ManagedBroker {
   serverProperties(): FieldTable {
     return {
       product: 'RabbitMQ',
-      version: RABBITMQ_API_VERSION,
+      version: RABBITMQ_VERSION,
       platform: `Node.js ${process.version} (Warren ${VERSION})`,
       copyright: 'Warren contributors',
       information: `Warren ${VERSION}, a broker that speaks RabbitMQ's protocols. Licensed under the MIT license`,

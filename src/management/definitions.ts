@@ -23,9 +23,8 @@ import type {
   BindingDefinition, Definitions, ExchangeDefinition, JsonValue, PermissionDefinition, PolicyDefinition, QueueDefinition,
   TopicPermissionDefinition, UserDefinition, VhostDefinition,
 } from '../store/definitions.js';
-import { VERSION } from '../version.js';
+import { RABBITMQ_VERSION, VERSION } from '../version.js';
 import { getVhostMetadata, setVhostMetadata } from './vhost-metadata.js';
-import { RABBITMQ_API_VERSION } from './views.js';
 
 export type { Definitions } from '../store/definitions.js';
 
@@ -46,10 +45,10 @@ export function exportDefinitions(broker: ManagedBroker, options: ExportOptions 
   const scoped = options.vhost !== undefined;
   const vhosts = scoped ? [broker.vhosts.get(options.vhost!)].filter((v): v is VirtualHost => !!v) : [...broker.vhosts.values()];
   const defs: Definitions = scoped
-    ? { rabbit_version: RABBITMQ_API_VERSION, rabbitmq_version: RABBITMQ_API_VERSION, product_name: 'Warren', product_version: VERSION }
+    ? { rabbit_version: RABBITMQ_VERSION, rabbitmq_version: RABBITMQ_VERSION, product_name: 'Warren', product_version: VERSION }
     : {
-        rabbit_version: RABBITMQ_API_VERSION,
-        rabbitmq_version: RABBITMQ_API_VERSION,
+        rabbit_version: RABBITMQ_VERSION,
+        rabbitmq_version: RABBITMQ_VERSION,
         product_name: 'Warren',
         product_version: VERSION,
         users: [...broker.users.users.values()].map((u) => ({

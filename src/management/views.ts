@@ -20,12 +20,9 @@ import type { VirtualHost } from '../broker/vhost.js';
 import type { Channel } from '../connection/channel.js';
 import type { Connection } from '../connection/connection.js';
 import { fieldTableToJson, type FieldTable } from '../protocol/field-table.js';
-import { VERSION } from '../version.js';
+import { RABBITMQ_VERSION, VERSION } from '../version.js';
 import { getVhostMetadata } from './vhost-metadata.js';
 import { OVERVIEW_KEY, channelKey, channelTotals, connectionKey, exchangeKey, queueKey, vhostKey, type ExchangeTotals, type StatsCollector, type Totals } from './stats.js';
-
-/** The API level Warren's management API mirrors; tools branch on rabbitmq_version. */
-export const RABBITMQ_API_VERSION = '3.10.8';
 
 import { NODE_NAME } from '../node-name.js';
 
@@ -405,13 +402,13 @@ export function overviewJson(broker: ManagedBroker, stats: StatsCollector, visib
   }
   const t = stats.overviewTotals();
   return {
-    management_version: RABBITMQ_API_VERSION,
+    management_version: RABBITMQ_VERSION,
     rates_mode: 'basic',
     sample_retention_policies: { global: [600, 3600, 28800, 86400], basic: [600, 3600], detailed: [600] },
     exchange_types: EXCHANGE_TYPES,
     product_version: VERSION,
     product_name: 'Warren',
-    rabbitmq_version: RABBITMQ_API_VERSION,
+    rabbitmq_version: RABBITMQ_VERSION,
     cluster_name: broker.options.clusterName ?? NODE_NAME,
     node: NODE_NAME,
     disable_stats: false,

@@ -7,7 +7,7 @@
  *   limited to the named vhosts.
  * Families come in RabbitMQ's order, each with its TYPE and HELP lines.
  */
-import { VERSION } from '../version.js';
+import { RABBITMQ_VERSION, VERSION } from '../version.js';
 import { deadLetteredKey, type ChannelExchangeCounters, type ChannelQueueCounters, type NodeCounters } from './counters.js';
 import { Exposition, formatValue, labelSet, escapeLabel } from './exposition.js';
 import { writeClusterState, writeIdentity } from './cluster-families.js';
@@ -20,7 +20,6 @@ import type { MetricsChannel, MetricsConnection, MetricsQueue, MetricsSource } f
 const PREFIX = 'rabbitmq_';
 const DETAILED_PREFIX = 'rabbitmq_detailed_';
 const CLUSTER_PREFIX = 'rabbitmq_cluster_';
-const RABBITMQ_VERSION = '3.10.8';
 
 /** The `family=` names /metrics/detailed accepts (RabbitMQ's), in output order. */
 export const DETAILED_FAMILIES = [
