@@ -22,7 +22,8 @@ import { VhostPolicies, type Policy, type PolicyKind } from './policies.js';
 import { limitOf, type Limits } from './limits.js';
 import { PriorityMessageList, priorityLevelName } from './priority-message-list.js';
 import { senderSelected, type SenderSelected } from './sender-selected.js';
-import { validateQueueType } from './queue-types.js';
+import { argumentsRefusedBy, checkServerNamedAllowed, queueTypeOf, validateQueueType } from './queue-types.js';
+import { checkDeclareArguments } from './declare-arguments.js';
 
 /** The store name of a delayed-message exchange's held messages (cannot clash with a queue name). */
 const delayedListName = (exchange: string) => `\u0000delayed\u0000${exchange}`;
@@ -234,12 +235,14 @@ export class VirtualHost {
     return false;
   }
 
-  declareQueue(d: QueueDeclaration, connectionId: number): Queue {
-    let name = d.name;
-    const stream = !d.passive && isStreamDeclaration(d.arguments);
+  declareQueue(declared: QueueDeclaration, connectionId: number): Queue {
+    let name = declared.name;
+    const stream = !declared.passive && isStreamDeclaration(declared.arguments);
+    // RabbitMQ's channel makes every exclusive queue transient, whatever the durable flag said.
+    const d = stream || !declared.exclusive ? declared : { ...declared, durable: false };
+    // A type that refuses server-named queues is refused before anything else (RabbitMQ).
     if (stream && name === '') checkStreamDeclaration(d, this.name);
-    // RabbitMQ checks the type's rules (a quorum queue cannot be server-named...) before anything else.
-    if (!d.passive && !stream && !this.queues.has(name)) validateQueueType(d, this.describe('queue', name));
+    if (!d.passive && name === '') checkServerNamedAllowed(d.arguments);
     if (name === '') {
       if (d.passive) throw notFound(`no ${this.describe('queue', '')}`);
       name = `amq.gen-${randomBytes(16).toString('base64url').slice(0, 22)}`;
@@ -262,7 +265,12 @@ export class VirtualHost {
       existing.touch();
       return existing;
     }
+    // A definition the broker stored itself passed these checks when it was first declared.
+    if (d.recovered !== true) {
+      checkDeclareArguments(d.arguments, this.describe('queue', name), argumentsRefusedBy(queueTypeOf(d.arguments)));
+    }
     if (stream) checkStreamDeclaration(d, this.name);
+    else if (d.recovered !== true) validateQueueType({ ...d, name }, this.describe('queue', name));
     const maxPriority = stream ? undefined : parseMaxPriority(d.arguments, this.describe('queue', name));
     if (!stream) parseSingleActiveConsumer(d.arguments, this.describe('queue', name));
     const maxQueues = limitOf(this.limits, 'max-queues');

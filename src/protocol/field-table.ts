@@ -88,7 +88,9 @@ export function amqpTypeName(v: FieldValue): string {
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) ? (v >= -0x80000000 && v <= 0x7fffffff ? 'signedint' : 'long') : 'double';
   if (typeof v === 'bigint') return 'long';
-  if (typeof v === 'string' || v instanceof Buffer) return 'longstr';
+  if (typeof v === 'string') return 'longstr';
+  // Only a byte array ('x') decodes to a Buffer; RabbitMQ calls that type binary.
+  if (v instanceof Buffer) return 'binary';
   if (v instanceof TypedValue) {
     return ({ b: 'byte', B: 'unsignedbyte', s: 'short', u: 'unsignedshort', i: 'unsignedint', L: 'unsignedlong', f: 'float', D: 'decimal' } as const)[v.type];
   }

@@ -1,0 +1,159 @@
+// queue.declare x-arguments of a new queue, sent with exact wire types over the raw client: which
+// argument RabbitMQ 3.10.8 refuses first and its full 406 text (Erlang terms included), the arguments
+// each queue type refuses, the order of the quorum rules, and that an exclusive queue is never durable.
+// Every expectation was observed on RabbitMQ 3.10.8 and the file passes there unchanged.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { brokerPerFile } from './support/broker-per-file.js';
+import { uniq } from './support/test-broker.js';
+import { RawConnection, queueDeclareArgs } from './support/raw-amqp.js';
+import { Encoder, methodFrame, type Typed, type TypedTable } from './support/raw-codec.js';
+
+const I = (v: number): Typed => ({ t: 'I', v });
+const long = (v: number | bigint): Typed => ({ t: 'l', v: BigInt(v) });
+const str = (v: string): Typed => ({ t: 'S', v });
+const bool = (v: boolean): Typed => ({ t: 't', v });
+
+type Flags = { durable?: boolean; exclusive?: boolean; autoDelete?: boolean };
+
+describe('queue.declare arguments', () => {
+  const b = brokerPerFile();
+
+  /** Declares `name` on a fresh channel: undefined for declare-ok, else the channel.close text. */
+  const declare = async (name: string, args: TypedTable, flags: Flags = { exclusive: true }): Promise<string | undefined> => {
+    const { conn } = await RawConnection.handshake(b.host, b.port);
+    b.raws.push(conn);
+    await conn.openChannel(1);
+    conn.write(methodFrame(1, 50, 10, queueDeclareArgs(name, { ...flags, args })));
+    const m = await conn.nextMethod();
+    if (m.classId === 50 && m.methodId === 11) return undefined;
+    assert.deepEqual([m.classId, m.methodId], [20, 40], 'expected declare-ok or channel.close');
+    const code = m.args.u16();
+    const text = m.args.shortstr();
+    assert.deepEqual([code, m.args.u16(), m.args.u16()], [406, 50, 10]);
+    return text;
+  };
+  const refused = (q: string, arg: string, detail: string) => `PRECONDITION_FAILED - invalid arg '${arg}' for queue '${q}' in vhost '/': ${detail}`;
+  const refusedByType = (q: string, arg: string, type: string) =>
+    `PRECONDITION_FAILED - invalid arg '${arg}' for queue '${q}' in vhost '/' of queue type ${type}`;
+
+  test('wrong types and values → RabbitMQ\'s Erlang-term reasons', async () => {
+    const cases: Array<[TypedTable, string]> = [
+      [{ 'x-message-ttl': I(-1) }, '{value_negative,-1}'],
+      [{ 'x-message-ttl': str('1000') }, '"expected integer, got longstr"'],
+      [{ 'x-message-ttl': bool(true) }, '"expected integer, got bool"'],
+      [{ 'x-message-ttl': { t: 'f', v: 2.5 } }, '"expected integer, got float"'],
+      [{ 'x-message-ttl': { t: 'D', scale: 1, v: 10 } }, '"expected integer, got decimal"'],
+      [{ 'x-message-ttl': { t: 'x', v: Buffer.from('5') } }, '"expected integer, got binary"'],
+      [{ 'x-message-ttl': { t: 'V' } }, '"expected integer, got void"'],
+      [{ 'x-message-ttl': long(315_360_000_001) }, '{value_too_large,315360000001}'],
+      [{ 'x-expires': I(0) }, '{value_zero,0}'],
+      [{ 'x-expires': I(-1) }, '{value_negative,-1}'],
+      [{ 'x-max-length': I(-1) }, '{value_negative,-1}'],
+      [{ 'x-max-length-bytes': str('10') }, '"expected integer, got longstr"'],
+      [{ 'x-max-priority': I(256) }, '{max_value_exceeded,256}'],
+      [{ 'x-overflow': str('bogus') }, 'invalid_overflow'],
+      [{ 'x-overflow': I(1) }, '{unacceptable_type,signedint}'],
+      [{ 'x-queue-mode': str('bogus') }, '"unsupported queue mode \'bogus\'"'],
+      [{ 'x-queue-mode': I(1) }, '{unacceptable_type,signedint}'],
+      [{ 'x-queue-type': str('bogus') }, '"unsupported queue type \'bogus\'"'],
+      [{ 'x-queue-type': { t: 'x', v: Buffer.from('classic') } }, '{unacceptable_type,binary}'],
+      [{ 'x-dead-letter-routing-key': str('rk') }, 'routing_key_but_no_dlx_defined'],
+      [{ 'x-dead-letter-exchange': str('dlx'), 'x-dead-letter-routing-key': I(1) }, '{unacceptable_type,signedint}'],
+      [{ 'x-single-active-consumer': I(1) }, '{unacceptable_type,signedint}'],
+    ];
+    for (const [args, detail] of cases) {
+      const q = uniq('qa');
+      assert.equal(await declare(q, args), refused(q, Object.keys(args).at(-1)!, detail), JSON.stringify(args, (_, v) => (typeof v === 'bigint' ? `${v}` : v)));
+    }
+    const q = uniq('qa');
+    assert.equal(await declare(q, { 'x-message-ttl': long(315_360_000_000), 'x-expires': long(315_360_000_000) }), undefined, 'ten years is the limit');
+  });
+
+  test('x-dead-letter-exchange of the wrong type is refused first, with the channel\'s own text', async () => {
+    const q = uniq('qa');
+    assert.equal(await declare(q, { 'x-queue-type': I(1), 'x-message-ttl': I(-1), 'x-dead-letter-exchange': I(1) }),
+      `PRECONDITION_FAILED - invalid type 'signedint' for arg 'x-dead-letter-exchange' in queue '${q}' in vhost '/'`);
+  });
+
+  test('x-queue-type comes next, then the others in RabbitMQ\'s fixed order, whatever order they were sent in', async () => {
+    const cases: Array<[TypedTable, string, string]> = [
+      [{ 'x-expires': I(0), 'x-queue-type': str('bogus') }, 'x-queue-type', '"unsupported queue type \'bogus\'"'],
+      [{ 'x-message-ttl': I(-1), 'x-expires': I(0) }, 'x-expires', '{value_zero,0}'],
+      [{ 'x-max-length': I(-1), 'x-message-ttl': str('a') }, 'x-message-ttl', '"expected integer, got longstr"'],
+      [{ 'x-dead-letter-routing-key': str('k'), 'x-message-ttl': I(-1) }, 'x-message-ttl', '{value_negative,-1}'],
+      [{ 'x-max-length': I(-1), 'x-dead-letter-routing-key': str('k') }, 'x-dead-letter-routing-key', 'routing_key_but_no_dlx_defined'],
+      [{ 'x-max-length-bytes': I(-1), 'x-max-length': I(-1) }, 'x-max-length', '{value_negative,-1}'],
+      [{ 'x-overflow': str('x'), 'x-max-priority': I(-1) }, 'x-max-priority', '{value_negative,-1}'],
+      [{ 'x-single-active-consumer': str('x'), 'x-overflow': str('x') }, 'x-overflow', 'invalid_overflow'],
+      [{ 'x-single-active-consumer': str('x'), 'x-queue-mode': str('x') }, 'x-queue-mode', '"unsupported queue mode \'x\'"'],
+      [{ 'x-max-in-memory-length': I(1), 'x-message-ttl': I(-1) }, 'x-message-ttl', '{value_negative,-1}'],
+    ];
+    for (const [args, arg, detail] of cases) {
+      const q = uniq('qa');
+      assert.equal(await declare(q, args), refused(q, arg, detail));
+    }
+    const named = await declare('', { 'x-message-ttl': I(-1) });
+    assert.match(named ?? '', /^PRECONDITION_FAILED - invalid arg 'x-message-ttl' for queue 'amq\.gen-[A-Za-z0-9_-]{22}' in vhost '\/': \{value_negative,-1\}$/);
+  });
+
+  test('a classic queue refuses the arguments of other queue types (the first one sent)', async () => {
+    for (const arg of ['x-delivery-limit', 'x-max-in-memory-length', 'x-max-in-memory-bytes', 'x-quorum-initial-group-size', 'x-max-age',
+      'x-stream-max-segment-size-bytes', 'x-initial-cluster-size', 'x-queue-leader-locator', 'x-dead-letter-strategy']) {
+      const q = uniq('qa');
+      assert.equal(await declare(q, { [arg]: str('x') }), refusedByType(q, arg, 'rabbit_classic_queue'));
+    }
+    const q = uniq('qa');
+    assert.equal(await declare(q, { 'x-max-age': str('1D'), 'x-delivery-limit': I(2), 'x-max-in-memory-length': I(1) }),
+      refusedByType(q, 'x-max-age', 'rabbit_classic_queue'));
+    for (const arg of ['x-queue-master-locator', 'x-ha-policy', 'x-cancel-on-ha-failover', 'x-anything-else']) {
+      assert.equal(await declare(uniq('qa'), { [arg]: str('x') }), undefined, `${arg} is accepted`);
+    }
+  });
+
+  test('quorum: refused arguments first (values not looked at), then values, then auto-delete, exclusive, non-durable', async () => {
+    const quorum = (extra: TypedTable): TypedTable => ({ 'x-queue-type': str('quorum'), ...extra });
+    const cases: Array<[TypedTable, Flags, string]> = [
+      [{ 'x-max-priority': str('x') }, { durable: true }, 'x-max-priority'],
+      [{ 'x-queue-mode': str('lazy'), 'x-max-priority': I(1) }, { durable: true }, 'x-queue-mode'],
+      [{ 'x-queue-master-locator': str('x'), 'x-queue-mode': str('lazy') }, { durable: true }, 'x-queue-master-locator'],
+      [{ 'x-max-age': str('1D') }, { durable: true }, 'x-max-age'],
+      [{ 'x-max-priority': I(5) }, { exclusive: true, durable: true }, 'x-max-priority'],
+    ];
+    for (const [args, flags, arg] of cases) {
+      const q = uniq('qq');
+      assert.equal(await declare(q, quorum(args), flags), refusedByType(q, arg, 'rabbit_quorum_queue'));
+    }
+    let q = uniq('qq');
+    assert.equal(await declare(q, quorum({ 'x-message-ttl': I(-5) }), {}), refused(q, 'x-message-ttl', '{value_negative,-5}'));
+    q = uniq('qq');
+    assert.equal(await declare(q, quorum({ 'x-quorum-initial-group-size': I(0) }), { durable: true }), refused(q, 'x-quorum-initial-group-size', '{value_zero,0}'));
+    q = uniq('qq');
+    assert.equal(await declare(q, quorum({ 'x-dead-letter-strategy': str('bogus') }), { durable: true }), refused(q, 'x-dead-letter-strategy', 'invalid_dlx_strategy'));
+    const property = (p: string, name: string) => `PRECONDITION_FAILED - invalid property '${p}' for queue '${name}' in vhost '/'`;
+    q = uniq('qq');
+    assert.equal(await declare(q, quorum({}), { autoDelete: true, exclusive: true }), property('auto-delete', q));
+    q = uniq('qq');
+    assert.equal(await declare(q, quorum({}), { exclusive: true }), property('exclusive-owner', q));
+    q = uniq('qq');
+    assert.equal(await declare(q, quorum({}), {}), property('non-durable', q));
+    // Arguments a quorum queue accepts.
+    q = uniq('qq');
+    assert.equal(await declare(q, quorum({ 'x-overflow': str('reject-publish-dlx'), 'x-expires': I(100_000), 'x-single-active-consumer': bool(true) }), { durable: true }), undefined);
+    const { conn } = await RawConnection.handshake(b.host, b.port);
+    b.raws.push(conn);
+    await conn.openChannel(1);
+    conn.write(methodFrame(1, 50, 40, new Encoder().u16(0).shortstr(q).bit(false).bit(false).bit(false).done()));
+    await conn.expectMethod(50, 41);
+  });
+
+  test('an exclusive queue declared durable is transient, and redeclaring it either way is equivalent', async () => {
+    const { conn } = await RawConnection.handshake(b.host, b.port);
+    b.raws.push(conn);
+    await conn.openChannel(1);
+    const q = uniq('qx');
+    await conn.declareQueue(1, q, { exclusive: true, durable: true });
+    await conn.declareQueue(1, q, { exclusive: true, durable: false });
+    await conn.declareQueue(1, q, { exclusive: true, durable: true });
+  });
+});
