@@ -4,9 +4,9 @@
 // Every expectation was observed on RabbitMQ 3.10.8 and the file passes there unchanged.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { brokerPerFile } from './support/broker-per-file.js';
+import { brokerPerFile, openRawChannel } from './support/broker-per-file.js';
 import { uniq } from './support/test-broker.js';
-import { RawConnection, queueDeclareArgs } from './support/raw-amqp.js';
+import { queueDeclareArgs } from './support/raw-amqp.js';
 import { Encoder, methodFrame, type Typed, type TypedTable } from './support/raw-codec.js';
 
 const I = (v: number): Typed => ({ t: 'I', v });
@@ -21,9 +21,7 @@ describe('queue.declare arguments', () => {
 
   /** Declares `name` on a fresh channel: undefined for declare-ok, else the channel.close text. */
   const declare = async (name: string, args: TypedTable, flags: Flags = { exclusive: true }): Promise<string | undefined> => {
-    const { conn } = await RawConnection.handshake(b.host, b.port);
-    b.raws.push(conn);
-    await conn.openChannel(1);
+    const conn = await openRawChannel(b);
     conn.write(methodFrame(1, 50, 10, queueDeclareArgs(name, { ...flags, args })));
     const m = await conn.nextMethod();
     if (m.classId === 50 && m.methodId === 11) return undefined;
@@ -140,17 +138,13 @@ describe('queue.declare arguments', () => {
     // Arguments a quorum queue accepts.
     q = uniq('qq');
     assert.equal(await declare(q, quorum({ 'x-overflow': str('reject-publish-dlx'), 'x-expires': I(100_000), 'x-single-active-consumer': bool(true) }), { durable: true }), undefined);
-    const { conn } = await RawConnection.handshake(b.host, b.port);
-    b.raws.push(conn);
-    await conn.openChannel(1);
+    const conn = await openRawChannel(b);
     conn.write(methodFrame(1, 50, 40, new Encoder().u16(0).shortstr(q).bit(false).bit(false).bit(false).done()));
     await conn.expectMethod(50, 41);
   });
 
   test('an exclusive queue declared durable is transient, and redeclaring it either way is equivalent', async () => {
-    const { conn } = await RawConnection.handshake(b.host, b.port);
-    b.raws.push(conn);
-    await conn.openChannel(1);
+    const conn = await openRawChannel(b);
     const q = uniq('qx');
     await conn.declareQueue(1, q, { exclusive: true, durable: true });
     await conn.declareQueue(1, q, { exclusive: true, durable: false });

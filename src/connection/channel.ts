@@ -13,12 +13,12 @@ import type { Queue } from '../broker/queue.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import {
   AmqpError, NO_ROUTE_RETURN, accessRefused, channelError, commandInvalid, describeResource, notAllowed, notFound,
-  deliveryAckTimeout, notImplemented, preconditionFailed, streamNotSupported, unexpectedFrame,
+  deliveryAckTimeout, invalidArg, notImplemented, preconditionFailed, streamNotSupported, unexpectedFrame,
 } from '../protocol/errors.js';
 import { StreamQueue } from '../broker/stream-queue.js';
 import type { FrameReader } from '../protocol/frame-reader.js';
 import {
-  FRAME_BODY, FRAME_HEADER, FRAME_METHOD, METHODS, Method,
+  FRAME_BODY, FRAME_HEADER, FRAME_METHOD, Method,
   decodeBasicPublish,
   type BasicCancel, type BasicConsume, type BasicGet, type BasicPublish, type BasicQos,
   type ChannelClose, type ChannelFlow, type ConfirmSelect, type ExchangeBind, type ExchangeDeclare,
@@ -27,7 +27,7 @@ import {
 } from '../protocol/generated.js';
 import { hasProperty, PropertyFlag, readDeliveryMode, readPropertyFields } from '../protocol/properties.js';
 import { decodeMethodArguments } from '../protocol/method-arguments.js';
-import { stringValue, type FieldTable } from '../protocol/field-table.js';
+import { amqpTypeName, stringValue, type FieldTable } from '../protocol/field-table.js';
 import { replaceShortstrProperty } from '../protocol/property-rewrite.js';
 import { REPLY_TO_QUEUE, type ReplyReceiver } from '../broker/direct-reply-to.js';
 import type { FrameWriter } from '../protocol/frame-writer.js';
@@ -170,10 +170,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     const m = decodeMethodArguments(id, r);
     switch (m.id) {
       case Method.channelClose: return this.onClose(m.args);
-      // Only valid as the answer to our channel.close, which the connection handles (RabbitMQ: 503).
-      case Method.channelCloseOk: throw commandInvalid('unimplemented method');
       case Method.channelFlow: return this.onFlow(m.args);
-      case Method.channelFlowOk: throw commandInvalid('unimplemented method');
       case Method.channelOpen: throw channelError("second 'channel.open' seen");
       case Method.accessRequest: return this.send(Method.accessRequestOk, { ticket: 1 });
       case Method.exchangeDeclare: return this.onExchangeDeclare(m.args);
@@ -198,7 +195,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       case Method.txCommit: return this.onTxCommit();
       case Method.txRollback: return this.onTxRollback();
     }
-    throw commandInvalid(`method ${METHODS.get(id)!.name} not allowed here`);
+    // A method only the server sends (qos-ok, deliver, a stray channel.close-ok or flow-ok...): RabbitMQ's 503.
+    throw commandInvalid('unimplemented method');
   }
 
   private send<K extends MethodId>(id: K, args: MethodArgs[K]): void {
@@ -406,7 +404,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     if (this.tx) throw preconditionFailed('cannot switch from tx to confirm mode');
     this.confirms ??= new PublisherConfirms(
       (tag, multiple) => this.send(Method.basicAck, { deliveryTag: tag, multiple }),
-      (tag) => this.send(Method.basicNack, { deliveryTag: tag, multiple: false, requeue: false }),
+      // RabbitMQ's publisher nacks carry requeue=true (the field's default in its method record).
+      (tag) => this.send(Method.basicNack, { deliveryTag: tag, multiple: false, requeue: true }),
     );
     if (!a.nowait) this.send(Method.confirmSelectOk, {});
   }
@@ -565,7 +564,12 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       throw accessRefused(`queue '${queue.name}' in vhost '${this.vhost.name}' in exclusive use`);
     }
     queue.checkConsumer(a.noAck, this.consumerPrefetch, a.arguments);
-    const priority = integerArgument(a.arguments, 'x-priority', describeResource('queue', queue.name, this.vhost.name)) ?? 0;
+    const what = describeResource('queue', queue.name, this.vhost.name);
+    const priority = integerArgument(a.arguments, 'x-priority', what) ?? 0;
+    const cancelOnFailover = a.arguments['x-cancel-on-ha-failover'];
+    if (cancelOnFailover !== undefined && typeof cancelOnFailover !== 'boolean') {
+      throw invalidArg('x-cancel-on-ha-failover', what, `{unacceptable_type,${amqpTypeName(cancelOnFailover)}}`);
+    }
     const consumer = new Consumer(tag, queue, this, a.noAck, a.exclusive, this.consumerPrefetch, a.arguments, priority);
     this.consumers.set(tag, consumer);
     if (!a.nowait) this.send(Method.basicConsumeOk, { consumerTag: tag });

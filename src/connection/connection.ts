@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { User } from '../auth/users.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import {
-  AmqpError, channelError, commandInvalid, internalError, loginRefused, notAllowed, unexpectedFrame,
+  AmqpError, channelError, commandInvalid, describeFrame, unknownFrame, internalError, loginRefused, notAllowed, unexpectedFrame,
   userChannelLimitReached, userConnectionLimitReached, vhostConnectionLimitReached,
 } from '../protocol/errors.js';
 import { limitOf } from '../broker/limits.js';
@@ -201,11 +201,13 @@ export class Connection implements FrameSink, ChannelHost {
   onFrame(type: number, channelId: number, payload: Buffer): void {
     this.stats.recvCnt++;
     if (type === FRAME_HEARTBEAT) {
-      if (channelId !== 0) throw unexpectedFrame(`heartbeat frame on channel ${channelId}`);
+      // RabbitMQ's texts: a heartbeat with a payload is no frame at all, an empty one is out of place on a channel.
+      if (payload.length > 0) throw unknownFrame(type, payload);
+      if (channelId !== 0) throw unexpectedFrame(describeFrame(type, payload));
       return;
     }
     if (channelId === 0) {
-      if (type !== FRAME_METHOD) throw unexpectedFrame(`content frame on channel 0`);
+      if (type !== FRAME_METHOD) throw unexpectedFrame(describeFrame(type, payload));
       return this.onConnectionMethod(payload);
     }
     if (this.state !== 'opened') {

@@ -56,7 +56,11 @@ export class ContentAssembler {
     if (this.headerSeen) throw unexpectedFrame('expected content body, got non content body frame instead');
     if (payload.length < 14) throw frameError('content header too short');
     const classId = payload.readUInt16BE(0);
-    if (classId !== 60) throw unexpectedFrame(`expected content header for class 60, got one for class ${classId} instead`);
+    if (classId !== 60) {
+      throw unexpectedFrame(`expected content header for class 60, got one for class ${classId} instead`, Method.basicPublish);
+    }
+    // RabbitMQ only takes a header whose weight field is 0 as a content header at all.
+    if (payload.readUInt16BE(2) !== 0) throw this.interruptedByMethod();
     const size = payload.readUInt32BE(4) * 0x100000000 + payload.readUInt32BE(8);
     if (size > this.maxMessageSize) {
       this.reset();

@@ -71,6 +71,22 @@ export const closedByManagement = (reason: string) => connectionForced(reason);
 /** basic.return's reply for an unroutable mandatory message: the bare name, as RabbitMQ sends it. */
 export const NO_ROUTE_RETURN = { replyCode: ReplyCode.NO_ROUTE, replyText: 'NO_ROUTE' } as const;
 
+/**
+ * RabbitMQ's description of a frame it could not use: "type 8, all octets = <<>>", the payload
+ * printed as an Erlang binary (text when every byte is printable ASCII, else byte values).
+ */
+export function describeFrame(type: number, payload: Buffer): string {
+  const printable = payload.every((b) => b >= 0x20 && b < 0x7f);
+  const octets = payload.length === 0 ? '<<>>'
+    : printable ? `<<"${payload.toString('latin1').replace(/["\\]/g, '\\$&')}">>` : `<<${[...payload].join(',')}>>`;
+  return `type ${type}, all octets = ${octets}`;
+}
+/** A frame RabbitMQ cannot make sense of: an unknown type, a heartbeat with a payload, a short content header. */
+export const unknownFrame = (type: number, payload: Buffer) => frameError(`${describeFrame(type, payload)}: unknown_frame`);
+/** A frame longer than the negotiated frame_max (RabbitMQ does not read its payload first). */
+export const frameTooLarge = (type: number, payloadSize: number, frameMax: number) =>
+  frameError(`${describeFrame(type, Buffer.alloc(0))}: {frame_too_large,${payloadSize},${frameMax - 8}}`);
+
 /** Limits (RabbitMQ's texts). */
 export const queueLimitReached = (queue: string, vhost: string, limit: number) =>
   preconditionFailed(`cannot declare queue '${queue}': queue limit in vhost '${vhost}' (${limit}) is reached`);

@@ -3,7 +3,7 @@
  * views of that read (no copy); only a frame split across reads is assembled, once, into a buffer of
  * its exact size. Bad framing throws a FRAME_ERROR AmqpError: the connection closes with 501.
  */
-import { frameError } from './errors.js';
+import { frameError, frameTooLarge, unknownFrame } from './errors.js';
 import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD } from './generated.js';
 
 export interface FrameSink {
@@ -41,18 +41,25 @@ export class FrameParser {
       const end = off + HEADER + size;
       if (end >= len) break;
       if (chunk[end] !== FRAME_END) throw frameError(`invalid frame end octet ${chunk[end]}`);
-      this.sink.onFrame(chunk[off]!, chunk.readUInt16BE(off + 1), chunk.subarray(off + HEADER, end));
+      this.emit(chunk[off]!, chunk.readUInt16BE(off + 1), chunk.subarray(off + HEADER, end));
       off = end + 1;
     }
     if (off < len) this.startPartial(chunk, off);
   }
 
-  private checkSize(size: number, type: number): void {
+  /** A whole frame RabbitMQ would recognise goes to the sink; it reads an unknown one whole before refusing it. */
+  private emit(type: number, channel: number, payload: Buffer): void {
     if (type !== FRAME_METHOD && type !== FRAME_HEADER && type !== FRAME_BODY && type !== FRAME_HEARTBEAT) {
-      throw frameError(`unknown frame type ${type}`);
+      throw unknownFrame(type, payload);
     }
+    // A content header shorter than class, weight and body size is not a frame RabbitMQ recognises.
+    if (type === FRAME_HEADER && payload.length < 12) throw unknownFrame(type, payload);
+    this.sink.onFrame(type, channel, payload);
+  }
+
+  private checkSize(size: number, type: number): void {
     if (size + 8 > this.maxFrameSize) {
-      throw frameError(`frame size ${size + 8} larger than negotiated maximum ${this.maxFrameSize}`);
+      throw frameTooLarge(type, size, this.maxFrameSize);
     }
   }
 
@@ -94,7 +101,7 @@ export class FrameParser {
     this.partialLength = 0;
     const end = frame.length - 1;
     if (frame[end] !== FRAME_END) throw frameError(`invalid frame end octet ${frame[end]}`);
-    this.sink.onFrame(frame[0]!, frame.readUInt16BE(1), frame.subarray(HEADER, end));
+    this.emit(frame[0]!, frame.readUInt16BE(1), frame.subarray(HEADER, end));
     return off === chunk.length ? -1 : off;
   }
 }

@@ -9,7 +9,7 @@
 import { after, afterEach, before } from 'node:test';
 import type { BrokerOptions } from '../../src/index.js';
 import { closeAllClients } from './amqp-client.js';
-import type { RawConnection } from './raw-amqp.js';
+import { RawConnection, type HandshakeOptions } from './raw-amqp.js';
 import { startTestBroker, type TestBroker } from './test-broker.js';
 
 export interface BrokerFixture extends TestBroker {
@@ -30,4 +30,12 @@ export function brokerPerFile(options: BrokerOptions = {}): BrokerFixture {
     await fixture.close?.();
   });
   return fixture;
+}
+
+/** A raw protocol connection to the fixture's broker with channel 1 open, destroyed after the test. */
+export async function openRawChannel(b: BrokerFixture, options: HandshakeOptions = {}): Promise<RawConnection> {
+  const { conn } = await RawConnection.handshake(b.host, b.port, options);
+  b.raws.push(conn);
+  await conn.openChannel(1);
+  return conn;
 }
