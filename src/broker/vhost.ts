@@ -172,6 +172,10 @@ export class VirtualHost {
     if (d.name.startsWith('amq.')) {
       throw accessRefused(`exchange name '${d.name}' contains reserved prefix 'amq.*'`);
     }
+    const ae = d.arguments['alternate-exchange'];
+    if (ae !== undefined && typeof ae !== 'string') {
+      throw preconditionFailed(`invalid type '${amqpTypeName(ae)}' for arg 'alternate-exchange' in ${this.describe('exchange', d.name)}`);
+    }
     if (!isExchangeType(d.type)) {
       // createExchange raises RabbitMQ's COMMAND_INVALID for unknown types.
       createExchange(d.type, this.name, d.name, d);
@@ -209,7 +213,8 @@ export class VirtualHost {
     }
     const ex = this.exchanges.get(name);
     if (!ex) return; // RabbitMQ: deleting a missing exchange succeeds.
-    if (ifUnused && (ex.bindingCount > 0 || this.hasBindingsTo({ kind: 'exchange', name }))) {
+    // In use means being the source of a binding; being only a destination does not count (RabbitMQ).
+    if (ifUnused && ex.bindingCount > 0) {
       throw preconditionFailed(`${this.describe('exchange', name)} in use`);
     }
     this.removeExchange(ex);
@@ -226,13 +231,6 @@ export class VirtualHost {
       }
     }
     if (ex.durable) this.storage.definitionsChanged();
-  }
-
-  private hasBindingsTo(dest: Destination): boolean {
-    for (const src of this.exchanges.values()) {
-      for (const b of src.allBindings()) if (b.destination.kind === dest.kind && b.destination.name === dest.name) return true;
-    }
-    return false;
   }
 
   declareQueue(declared: QueueDeclaration, connectionId: number): Queue {
@@ -418,22 +416,25 @@ export class VirtualHost {
     if (source === '' || (destination.kind === 'exchange' && destination.name === '')) {
       throw accessRefused('operation not permitted on the default exchange');
     }
-    const q = destination.kind === 'queue' ? this.queues.get(destination.name) : undefined;
-    if (q) this.checkExclusiveAccess(q, connectionId);
     const src = this.exchanges.get(source);
     if (!src) return;
     const id = bindingId(destination, routingKey, args);
     const b = [...src.allBindings()].find((x) => x.id === id);
-    if (b) this.forgetBinding(src, b);
+    if (!b) return;
+    // Only an existing binding to another connection's exclusive queue is refused (RabbitMQ).
+    const q = destination.kind === 'queue' ? this.queues.get(destination.name) : undefined;
+    if (q) this.checkExclusiveAccess(q, connectionId);
+    this.forgetBinding(src, b);
   }
 
   private checkBindable(source: string, destination: Destination, connectionId: number): void {
     if (source === '' || (destination.kind === 'exchange' && destination.name === '')) {
       throw accessRefused('operation not permitted on the default exchange');
     }
+    // A missing source is reported before a missing destination (RabbitMQ).
+    this.getExchange(source);
     if (destination.kind === 'queue') this.getQueueFor(destination.name, connectionId);
     else this.getExchange(destination.name);
-    this.getExchange(source);
   }
 
   private isDurableDestination(d: Destination): boolean {

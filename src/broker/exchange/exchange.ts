@@ -2,7 +2,7 @@
  * An exchange routes a message to destinations (queues or, for exchange-to-exchange bindings,
  * other exchanges). Each type keeps its bindings in the structure that makes its matching fast.
  */
-import type { FieldTable } from '../../protocol/field-table.js';
+import { amqpTypeName, type FieldTable } from '../../protocol/field-table.js';
 import type { Message } from '../message.js';
 import { describeResource } from '../../protocol/errors.js';
 import { deduplicationFromArguments, type DeduplicationCache } from '../deduplication-cache.js';
@@ -94,8 +94,13 @@ export abstract class Exchange {
   protected abstract removeFromIndex(binding: Binding): void;
 }
 
+/**
+ * A binding's identity. As in RabbitMQ the arguments compare as a table sorted by key, each value
+ * with its type: {a: 1, b: 2} unbinds {b: 2, a: 1}, but a string '1' is not the integer 1.
+ */
 export function bindingId(destination: Destination, routingKey: string, args: FieldTable): string {
-  const argKeys = Object.keys(args);
-  const argPart = argKeys.length === 0 ? '' : JSON.stringify(args, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  const argKeys = Object.keys(args).sort();
+  const argPart = argKeys.length === 0 ? ''
+    : JSON.stringify(argKeys.map((k) => [k, amqpTypeName(args[k]!), args[k]]), (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
   return `${destination.kind[0]}\u0000${destination.name}\u0000${routingKey}\u0000${argPart}`;
 }

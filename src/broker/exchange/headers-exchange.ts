@@ -1,4 +1,4 @@
-import { isFieldTable, TypedValue, type FieldTable, type FieldValue } from '../../protocol/field-table.js';
+import { amqpTypeName, isFieldTable, TypedValue, type FieldTable, type FieldValue } from '../../protocol/field-table.js';
 import { preconditionFailed } from '../../protocol/errors.js';
 import type { Message } from '../message.js';
 import { Exchange, type Binding, type Destination } from './exchange.js';
@@ -17,7 +17,10 @@ export class HeadersExchange extends Exchange {
   }
   override bind(binding: Binding): boolean {
     const mode = binding.arguments['x-match'];
-    if (mode !== undefined && !(typeof mode === 'string' && X_MATCH_MODES.includes(mode))) {
+    if (mode !== undefined && typeof mode !== 'string') {
+      throw preconditionFailed(`Invalid x-match field type ${amqpTypeName(mode)} (value ${formatValue(mode)}); expected longstr`);
+    }
+    if (mode !== undefined && !X_MATCH_MODES.includes(mode)) {
       throw preconditionFailed(`Invalid x-match field value ${formatValue(mode)}; expected all, any, all-with-x, or any-with-x`);
     }
     return super.bind(binding);
