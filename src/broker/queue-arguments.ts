@@ -116,6 +116,6 @@ export function parseSingleActiveConsumer(args: FieldTable, what: string): boole
 export function integerArg(v: FieldValue): number | undefined {
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
-  if (v instanceof TypedValue && v.type !== 'f' && v.type !== 'D') return Number(v.value);
+  if (v instanceof TypedValue && v.type !== 'f' && v.type !== 'd' && v.type !== 'D') return Number(v.value);
   return undefined;
 }

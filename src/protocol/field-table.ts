@@ -21,7 +21,8 @@ export interface FieldTable {
 /** A value whose wire type must survive a decode/encode round trip. */
 export class TypedValue {
   constructor(
-    readonly type: 'b' | 'B' | 's' | 'u' | 'i' | 'L' | 'f' | 'D',
+    /** 'l' and 'd' only where a decode asked for exact types (decoded as plain numbers otherwise). */
+    readonly type: 'b' | 'B' | 's' | 'u' | 'i' | 'l' | 'L' | 'f' | 'd' | 'D',
     readonly value: number | bigint | { scale: number; value: number },
   ) {}
   toJSON(): unknown {
@@ -92,7 +93,7 @@ export function amqpTypeName(v: FieldValue): string {
   // Only a byte array ('x') decodes to a Buffer; RabbitMQ calls that type binary.
   if (v instanceof Buffer) return 'binary';
   if (v instanceof TypedValue) {
-    return ({ b: 'byte', B: 'unsignedbyte', s: 'short', u: 'unsignedshort', i: 'unsignedint', L: 'unsignedlong', f: 'float', D: 'decimal' } as const)[v.type];
+    return ({ b: 'byte', B: 'unsignedbyte', s: 'short', u: 'unsignedshort', i: 'unsignedint', l: 'long', L: 'unsignedlong', f: 'float', d: 'double', D: 'decimal' } as const)[v.type];
   }
   if (Array.isArray(v)) return 'array';
   if (v instanceof Date) return 'timestamp';

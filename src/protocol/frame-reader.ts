@@ -10,6 +10,11 @@ export class FrameReader {
   buf: Buffer;
   pos: number;
   end: number;
+  /**
+   * Keep 'l' and 'd' field values as TypedValues, so that a table decoded and written again keeps
+   * every wire type (dead-lettering rewrites a message's headers; RabbitMQ leaves their types alone).
+   */
+  exactTypes = false;
 
   constructor(buf: Buffer, pos = 0, end = buf.length) {
     this.buf = buf;
@@ -114,10 +119,13 @@ export class FrameReader {
       case 0x75: return new TypedValue('u', this.u16()); // u
       case 0x49: return this.i32(); // I
       case 0x69: return new TypedValue('i', this.u32()); // i
-      case 0x6c: return this.i64(); // l
+      case 0x6c: { // l
+        const v = this.i64();
+        return this.exactTypes ? new TypedValue('l', v) : v;
+      }
       case 0x4c: return new TypedValue('L', this.buf.readBigUInt64BE(this.need(8))); // L
       case 0x66: return new TypedValue('f', this.f32()); // f
-      case 0x64: return this.f64(); // d
+      case 0x64: return this.exactTypes ? new TypedValue('d', this.f64()) : this.f64(); // d
       case 0x44: { // D
         const scale = this.u8();
         return new TypedValue('D', { scale, value: this.i32() });

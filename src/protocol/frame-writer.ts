@@ -192,7 +192,9 @@ export class FrameWriter {
       case 's': b.writeInt16BE(t.value as number, p); this.pos += 2; return;
       case 'u': b.writeUInt16BE(t.value as number, p); this.pos += 2; return;
       case 'i': b.writeUInt32BE(t.value as number, p); this.pos += 4; return;
+      case 'l': b.writeBigInt64BE(BigInt(t.value as number | bigint), p); this.pos += 8; return;
       case 'L': b.writeBigUInt64BE(BigInt(t.value as bigint), p); this.pos += 8; return;
+      case 'd': b.writeDoubleBE(t.value as number, p); this.pos += 8; return;
       case 'f': b.writeFloatBE(t.value as number, p); this.pos += 4; return;
       case 'D': {
         const d = t.value as { scale: number; value: number };

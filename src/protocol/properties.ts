@@ -49,8 +49,20 @@ export function hasProperty(raw: Buffer, flag: number): boolean {
 
 const reader = new FrameReader(Buffer.alloc(0));
 
-/** Decode property-flags + property-list bytes. Throws a SYNTAX_ERROR AmqpError on malformed input. */
-export function readPropertyFields(raw: Buffer): BasicProperties {
+/**
+ * Decode property-flags + property-list bytes. Throws a SYNTAX_ERROR AmqpError on malformed input.
+ * `exactTypes`: header values keep their wire types when written again (see FrameReader.exactTypes).
+ */
+export function readPropertyFields(raw: Buffer, exactTypes = false): BasicProperties {
+  reader.exactTypes = exactTypes;
+  try {
+    return readFields(raw);
+  } finally {
+    reader.exactTypes = false;
+  }
+}
+
+function readFields(raw: Buffer): BasicProperties {
   const p: BasicProperties = {};
   if (raw.length < 2) return p;
   const r = reader.reset(raw, 0, raw.length);
