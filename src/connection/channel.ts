@@ -56,8 +56,8 @@ export interface ChannelHost {
   readonly frameMax: number;
   readonly channels: Map<number, Channel>;
   readonly writer: FrameWriter;
-  /** Deliveries go out only while the socket keeps up and the connection is not closing. */
-  readonly canWrite: boolean;
+  /** Deliveries go out only while the socket keeps up and the connection is not closing (flushes the writer when it is full). */
+  flushIfFullAndMayDeliver(): boolean;
   sendMethod<K extends MethodId>(channel: number, id: K, args: MethodArgs[K]): void;
   scheduleFlush(): void;
   /** Closes the channel (soft error) or the connection (hard error) with `e`. */
@@ -608,7 +608,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   }
 
   canDeliver(_consumer: Consumer): boolean {
-    return this.connection.canWrite &&
+    return this.connection.flushIfFullAndMayDeliver() &&
       (this.channelPrefetch === 0 || this.unacked.count < this.channelPrefetch);
   }
 

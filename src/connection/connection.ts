@@ -131,8 +131,9 @@ export class Connection implements FrameSink, ChannelHost {
    * in the writer until the turn's flush, and a queue's dispatch loop can hand a no-ack consumer its
    * whole backlog within one turn: past the high-water mark they go to the socket now, so a socket
    * that cannot take them stops the loop (writeBlocked) instead of the backlog piling up in memory.
+   * A method, not a getter: past the high-water mark it flushes and schedules the next turn's resume.
    */
-  get canWrite(): boolean {
+  flushIfFullAndMayDeliver(): boolean {
     if (this.writer.pendingBytes > WRITE_HIGH_WATER && !this.writeBlocked) this.yieldDeliveries();
     return !this.writeBlocked && !this.deliveriesYielded && this.state === 'opened';
   }
