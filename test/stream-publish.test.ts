@@ -2,8 +2,9 @@
 // command-version exchange, so these bodies also run against RabbitMQ 3.10 with rabbitmq_stream:
 // WARREN_TEST_STREAM_PORT=<its stream port>): many publish frames in one socket write, every
 // publishing id confirmed exactly once and the records stored in order; a frame of duplicates only;
-// a sub-entry batch (compression none) stored as one entry of several records; a malformed frame
-// (Warren only: RabbitMQ keeps what fits).
+// a sub-entry batch (compression none) stored as one entry of several records; two connections
+// publishing large frames at once in pieces that end anywhere (Warren reads every stream connection
+// into one shared buffer); a malformed frame (Warren only: RabbitMQ keeps what fits).
 import { describe, test, before, after } from 'node:test';
 import { waitFor } from './support/eventually.js';
 import assert from 'node:assert/strict';
@@ -105,6 +106,35 @@ describe('stream publish frames', () => {
     assert.deepEqual(bodies, Array.from({ length: 1000 }, (_, i) => `m${i + 1}`));
     await c.request({ key: Key.Delete, stream });
     await c.close();
+  });
+
+  test('two connections publishing 100 KiB frames at once, in pieces that end anywhere: each stream holds its own bodies, in order', async () => {
+    // Warren reads every stream connection into one shared buffer (net/reused-reads.ts); frames
+    // split across reads are reassembled per connection.
+    const perStream = 3000;
+    const run = async (tag: string): Promise<void> => {
+      const c = await StreamClient.connect({ host: '127.0.0.1', port });
+      const stream = await newStream(c, `pub-concurrent-${tag}`);
+      assert.equal((await c.request({ key: Key.DeclarePublisher, publisherId: 1, reference: '', stream })).code, Code.Ok);
+      const confirms = collectConfirms(c);
+      const body = (i: number): string => `${tag}${i}:`.padEnd(1000, tag);
+      const frames: Buffer[] = [];
+      for (let id = 1; id <= perStream; id += 100) {
+        frames.push(encodeRequest({ key: Key.Publish, publisherId: 1, messages: Array.from({ length: 100 }, (_, i) => ({ publishingId: BigInt(id + i), body: Buffer.from(body(id + i)) })) }));
+      }
+      const all = Buffer.concat(frames);
+      for (let at = 0, piece = 1; at < all.length; piece = (piece * 7919) % 150_000 + 1) {
+        c.socket.write(all.subarray(at, Math.min(all.length, at + piece)));
+        at += piece;
+        if (piece % 3 === 0) await new Promise((r) => setImmediate(r));
+      }
+      await waitFor(`${perStream} confirms`, () => confirms.ids.length >= perStream, 30_000);
+      const { bodies } = await readAll(c, stream, perStream);
+      assert.deepEqual(bodies, Array.from({ length: perStream }, (_, i) => body(i + 1)), `stream ${tag}`);
+      await c.request({ key: Key.Delete, stream });
+      await c.close();
+    };
+    await Promise.all([run('a'), run('b')]);
   });
 
   test('a frame of duplicates only is confirmed; nothing of it is stored', async () => {

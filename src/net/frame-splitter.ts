@@ -1,7 +1,8 @@
 /**
  * Splits a byte stream of length-prefixed frames (a u32 length, then that many bytes: the stream
- * protocol's framing and cluster replication's). Frames are views of the reads that hold them; a
- * frame split across reads is copied once, however many reads it spans.
+ * protocol's framing and cluster replication's). Frames are views of the reads that hold them (for
+ * stream connections a read buffer shared by all of them, net/reused-reads.ts, so valid only until
+ * onFrame returns); a frame split across reads is copied once, however many reads it spans.
  *
  * Where that copy goes: by default a buffer of the frame's exact size, allocated once its length is
  * known, which the frame's reader may keep. With `reuse` (readers that copy what they keep) every
@@ -35,17 +36,20 @@ export class FrameSplitter {
     return Math.max(this.kept?.length ?? 0, this.partial?.length ?? 0);
   }
 
-  /** Calls onFrame(buf, start, end) for each complete frame body (after its length) in chunk. */
-  push(chunk: Buffer, onFrame: (buf: Buffer, start: number, end: number) => void): void {
+  /**
+   * Calls onFrame(buf, start, end) for each complete frame body (after its length) in chunk[0, length)
+   * (`length`: a reused read buffer holds more than the read).
+   */
+  push(chunk: Buffer, onFrame: (buf: Buffer, start: number, end: number) => void, length = chunk.length): void {
     let p = 0;
     if (this.partial) {
-      p = this.fill(chunk);
+      p = this.fill(chunk, length);
       const full = this.partial;
       if (this.filled < this.frameEnd) return;
       this.partial = undefined;
       onFrame(full, 4, this.frameEnd);
     }
-    this.rest(chunk, p, onFrame);
+    this.rest(chunk, length, p, onFrame);
   }
 
   private lengthAt(b: Buffer, at: number): number {
@@ -62,12 +66,12 @@ export class FrameSplitter {
     return this.kept;
   }
 
-  /** Copies what the partial frame still needs; returns how much of chunk was used. */
-  private fill(chunk: Buffer): number {
+  /** Copies what the partial frame still needs from chunk[0, length); returns how much was used. */
+  private fill(chunk: Buffer, length: number): number {
     let used = 0;
     let buf = this.partial!;
     if (this.filled < 4) {
-      used = Math.min(4 - this.filled, chunk.length);
+      used = Math.min(4 - this.filled, length);
       chunk.copy(buf, this.filled, 0, used);
       this.filled += used;
       if (this.filled < 4) return used;
@@ -78,26 +82,26 @@ export class FrameSplitter {
         this.partial = buf = full;
       }
     }
-    const n = Math.min(this.frameEnd - this.filled, chunk.length - used);
+    const n = Math.min(this.frameEnd - this.filled, length - used);
     chunk.copy(buf, this.filled, used, used + n);
     this.filled += n;
     return used + n;
   }
 
-  private rest(data: Buffer, from: number, onFrame: (buf: Buffer, start: number, end: number) => void): void {
+  private rest(data: Buffer, end: number, from: number, onFrame: (buf: Buffer, start: number, end: number) => void): void {
     let p = from;
-    while (data.length - p >= 4) {
+    while (end - p >= 4) {
       const length = this.lengthAt(data, p);
-      if (data.length - p - 4 < length) break;
+      if (end - p - 4 < length) break;
       onFrame(data, p + 4, p + 4 + length);
       p += 4 + length;
     }
-    if (p < data.length) {
-      const left = data.length - p;
+    if (p < end) {
+      const left = end - p;
       // With the length known (and checked above), room for the whole frame; otherwise 4 bytes until fill() learns it.
       this.frameEnd = left >= 4 ? 4 + data.readUInt32BE(p) : 4;
       this.partial = this.assembly(this.frameEnd);
-      data.copy(this.partial, 0, p);
+      data.copy(this.partial, 0, p, end);
       this.filled = left;
     } else if (this.reuse?.releaseIdle) {
       this.kept = undefined;

@@ -66,7 +66,6 @@ export class StreamConnection {
     // Reused reassembly buffer (up to that, let go when idle): no handler keeps a view of a frame past its call.
     this.frameMaxIn = Math.max(ctx.frameMax, 1 << 20);
     this.splitter = new FrameSplitter(frameMaxCheck(() => this.frameMaxIn), { upTo: REUSE_MAX, releaseIdle: true });
-    socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('drain', () => {
       for (const w of this.drainWaiters.splice(0)) w();
     });
@@ -98,7 +97,12 @@ export class StreamConnection {
     return this.socket.write(frame, written);
   }
 
-  private onData(data: Buffer): void {
+  /**
+   * Bytes read from the socket, data[0, length): a reused buffer (net/reused-reads.ts), so nothing
+   * here keeps a view of them past this call; publish entries are copied into their chunk, other
+   * commands decoded into values, and a frame's tail left for the next read is copied by the splitter.
+   */
+  received(data: Buffer, length: number): void {
     this.lastReceived = Date.now();
     try {
       this.splitter.push(data, (buf, start, end) => {
@@ -112,7 +116,7 @@ export class StreamConnection {
           return;
         }
         this.handle(decodeRequest(new StreamReader(buf, start, end)));
-      });
+      }, length);
     } catch (e) {
       if (e instanceof FrameTooLargeError) this.close(Code.FrameTooLarge, 'frame too large');
       else if (e instanceof UnknownCommandError) this.close(Code.UnknownFrame, 'unknown frame');

@@ -9,6 +9,7 @@ import { TlsListener } from '../tls/tls-listener.js';
 import type { TlsOptions } from '../tls/tls-options.js';
 import type { StreamBrokerContext } from './stream-context.js';
 import { StreamConnection } from './stream-connection.js';
+import { readIntoSharedBuffer } from '../net/reused-reads.js';
 
 export interface StreamTlsSettings {
   settings: TlsOptions;
@@ -25,7 +26,8 @@ export class StreamServer {
   private constructor(private readonly server: Server, private readonly ctx: StreamBrokerContext) {}
 
   static async start(ctx: StreamBrokerContext, port: number, host: string, tls?: StreamTlsSettings): Promise<StreamServer> {
-    const server = createServer({ noDelay: true });
+    // Paused: accept() starts reading, into the buffer all stream connections share.
+    const server = createServer({ noDelay: true, pauseOnConnect: true });
     const s = new StreamServer(server, ctx);
     server.on('connection', (socket) => s.accept(socket));
     server.listen(port, host);
@@ -53,10 +55,12 @@ export class StreamServer {
     this.tls?.reload();
   }
 
-  private accept(socket: Socket): void {
+  private accept(accepted: Socket): void {
+    let c: StreamConnection | undefined;
+    const socket = readIntoSharedBuffer(accepted, (bytes, end) => c!.received(bytes, end));
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    const c = new StreamConnection(socket, this.ctx);
+    c = new StreamConnection(socket, this.ctx);
     this.connections.add(c);
     socket.once('close', () => this.connections.delete(c));
   }
