@@ -14,42 +14,16 @@
  * --credits 10,128: each round reads the stream once per initial credit, alternating.
  * --elu: Warren brokers also report their event loop's utilisation over each run (elu-preload.ts).
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { StreamClient } from '../src/stream/client.js';
 import { Code, Key } from '../src/stream/constants.js';
-import type { BrokerProcess } from './broker-process.js';
-import { freePort } from './proc.js';
-import { startRabbit } from './rabbitmq.js';
-import { freshDir } from './startup.js';
 import { consumeFromFirst, INITIAL_CREDIT } from './stream-consume.js';
-import { startWarren } from './warren.js';
+import { BROKER_OPTIONS, describeCpu, phaseCpu, startBrokers, type BrokerUnderTest } from './stream-cpu.js';
 
-const TICKS = 100; // USER_HZ
-
-/** CPU seconds per thread group of a process: its main thread, and the others by name. */
-function threadCpu(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue; // the thread ended
-    }
-    const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9_]+/g, '');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / TICKS);
-  }
-  return out;
-}
-
-interface Target {
-  label: string;
-  broker: BrokerProcess;
-  streamPort: number;
+interface Target extends BrokerUnderTest {
   stream: string;
   /** Warren's event-loop utilisation samples (--elu). */
   eluLog?: string;
@@ -80,29 +54,18 @@ async function fill(t: Target, count: number, size: number): Promise<void> {
 
 async function measure(t: Target, round: number, expected: number, size: number, credit: number): Promise<void> {
   const pid = t.broker.pid;
-  const { consumed, seconds, measured } = await consumeFromFirst(t.streamPort, t.stream, expected, 600_000, () => {
-    const threads0 = threadCpu(pid);
-    const client0 = process.cpuUsage();
-    const wall0 = Date.now();
-    return () => ({ threads0, threads1: threadCpu(pid), client: process.cpuUsage(client0), wall: [wall0, Date.now()] });
-  }, credit);
-  const { threads0, threads1, client, wall } = measured;
+  const { consumed, seconds, measured } = await consumeFromFirst(t.streamPort, t.stream, expected, 600_000, () => phaseCpu(pid), credit);
+  const wall = measured.wall;
   // The event loop's utilisation over the 100 ms samples inside the run (elu-preload.ts).
   let elu = '';
   if (t.eluLog) {
-    const inRun = readFileSync(t.eluLog, 'utf8').trim().split('\n').map((l) => l.split(' ').map(Number)).filter(([at]) => at! > wall[0]! + 100 && at! <= wall[1]!);
+    const inRun = readFileSync(t.eluLog, 'utf8').trim().split('\n').map((l) => l.split(' ').map(Number)).filter(([at]) => at! > wall[0] + 100 && at! <= wall[1]);
     if (inRun.length > 0) elu = `, event loop utilisation ${(inRun.reduce((sum, [, u]) => sum + u!, 0) / inRun.length).toFixed(2)}`;
   }
-  const used = [...threads1].map(([name, s]) => [name, s - (threads0.get(name) ?? 0)] as const).filter(([, s]) => s > 0.005);
-  const total = used.reduce((sum, [, s]) => sum + s, 0);
-  const us = (cpu: number): string => ((cpu / consumed) * 1e6).toFixed(3);
-  const pct = (cpu: number): string => `${((cpu / seconds) * 100).toFixed(0)} %`;
-  const clientCpu = (client.user + client.system) / 1e6;
   console.log(
     `round ${round} ${t.label}, credit ${credit}: ${Math.round(consumed / seconds).toLocaleString('en')} msg/s ` +
       `(${((consumed * size) / seconds / 1e9).toFixed(2)} GB/s of bodies, ${seconds.toFixed(2)} s); ` +
-      `broker ${us(total)} µs/msg, ${pct(total)} [${used.map(([n, s]) => `${n} ${pct(s)}`).join(', ')}]${elu}; ` +
-      `client ${us(clientCpu)} µs/msg, ${pct(clientCpu)}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+      `${describeCpu(measured, consumed, seconds)}${elu}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
   );
 }
 
@@ -112,10 +75,7 @@ async function main(): Promise<void> {
       messages: { type: 'string', default: '1000000' },
       size: { type: 'string', default: '1024' },
       rounds: { type: 'string', default: '3' },
-      'rabbit-port': { type: 'string', default: '5744' },
-      'no-rabbit': { type: 'boolean', default: false },
-      'no-warren': { type: 'boolean', default: false },
-      compare: { type: 'string' },
+      ...BROKER_OPTIONS,
       elu: { type: 'boolean', default: false },
       credits: { type: 'string', default: String(INITIAL_CREDIT) },
     },
@@ -123,33 +83,14 @@ async function main(): Promise<void> {
   const messages = Number(o.messages);
   const credits = o.credits.split(',').map(Number);
   const size = Number(o.size);
-  const targets: Target[] = [];
   const dirs: string[] = [];
   const stream = `consume-cpu-${Date.now()}`;
+  let targets: Target[] = [];
   try {
-    if (!o['no-rabbit']) {
-      const dir = freshDir('rabbitmq');
-      dirs.push(dir);
-      const port = Number(o['rabbit-port']);
-      const streamPort = await freePort();
-      targets.push({ label: 'RabbitMQ', broker: await startRabbit(dir, port, streamPort), streamPort, stream });
-    }
-    const warrens: [string, string | undefined][] = o['no-warren'] ? [] : [['Warren', undefined]];
-    if (o.compare) warrens.push([`Warren ${o.compare.replace(/\/dist\/src\/cli\/warren\.js$/, '')}`, o.compare]);
-    for (const [label, cli] of warrens) {
-      const dir = freshDir('warren');
-      dirs.push(dir);
-      const streamPort = await freePort();
-      // The preload reaches the broker through its environment (startWarren passes process.env on).
-      const eluLog = o.elu ? `${dir}-elu.log` : undefined;
-      if (eluLog) dirs.push(eluLog);
-      if (eluLog) Object.assign(process.env, { NODE_OPTIONS: `--import ${fileURLToPath(new URL('./elu-preload.js', import.meta.url))}`, WARREN_ELU_LOG: eluLog });
-      const broker = await startWarren(dir, await freePort(), streamPort, cli).finally(() => {
-        delete process.env['NODE_OPTIONS'];
-        delete process.env['WARREN_ELU_LOG'];
-      });
-      targets.push({ label, broker, streamPort, stream, ...(eluLog ? { eluLog } : {}) });
-    }
+    // --elu: the preload reaches the broker through its environment.
+    const elu = (dir: string): Record<string, string> => (o.elu ? { NODE_OPTIONS: `--import ${fileURLToPath(new URL('./elu-preload.js', import.meta.url))}`, WARREN_ELU_LOG: `${dir}-elu.log` } : {});
+    targets = (await startBrokers(o, dirs, elu)).map((b) => ({ ...b, stream, ...(o.elu && b.label !== 'RabbitMQ' ? { eluLog: `${b.dir}-elu.log` } : {}) }));
+    for (const t of targets) if (t.eluLog) dirs.push(t.eluLog);
     for (const t of targets) {
       const t0 = performance.now();
       await fill(t, messages, size);

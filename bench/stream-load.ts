@@ -5,15 +5,12 @@
 // sampling the broker's RSS: the backlog is read from segment files, so memory should stay flat.
 import os from 'node:os';
 import { StreamClient } from '../src/stream/client.js';
-import { Code, Key } from '../src/stream/constants.js';
-import { encodeRequest } from '../src/stream/requests.js';
+import { Key } from '../src/stream/constants.js';
 import type { BrokerProcess } from './broker-process.js';
 import { cpuSeconds, rssKiB } from './proc.js';
 import { consumeFromFirst } from './stream-consume.js';
+import { publishFor } from './stream-publish.js';
 import type { Sample } from './samples.js';
-
-const BATCH = 100;
-const WINDOW = 20_000;
 
 export async function streamLoad(b: BrokerProcess, streamPort: number, scenario: string, size: number, seconds: number): Promise<Sample[]> {
   const sample = (metric: string, value: number | null, error?: string): Sample => ({
@@ -24,44 +21,9 @@ export async function streamLoad(b: BrokerProcess, streamPort: number, scenario:
   try {
     const c = await StreamClient.connect({ host: '127.0.0.1', port: streamPort });
     const stream = `bench-${scenario}-${Date.now()}`;
-    const created = await c.request({ key: Key.Create, stream, arguments: {} });
-    if (created.code !== Code.Ok) throw new Error(`create: code ${created.code}`);
-    const declared = await c.request({ key: Key.DeclarePublisher, publisherId: 1, reference: '', stream });
-    if (declared.code !== Code.Ok) throw new Error(`declare publisher: code ${declared.code}`);
 
-    // --- publish with confirms ---
-    // One publish frame encoded once; each send copies it and writes its 100 publishing ids in
-    // place, so the client's cost per message is a few bytes, not an object (it must outrun both brokers).
-    const template = encodeRequest({ key: Key.Publish, publisherId: 1, messages: Array.from({ length: BATCH }, () => ({ publishingId: 0n, body: Buffer.alloc(size, 0x61) })) });
-    const idAt = (i: number): number => 4 + 2 + 2 + 1 + 4 + i * (8 + 4 + size);
-    let published = 0;
-    let confirmed = 0;
-    let wake: () => void = () => {};
-    c.onConfirm = (_id, count) => {
-      confirmed += count;
-      wake();
-    };
-    const publishCpu = cpuMeter(b.pid);
-    const t0 = performance.now();
-    const end = t0 + seconds * 1000;
-    let nextId = 1;
-    while (performance.now() < end) {
-      if (published - confirmed >= WINDOW) {
-        await new Promise<void>((r) => (wake = r));
-        continue;
-      }
-      const frame = Buffer.from(template);
-      for (let i = 0; i < BATCH; i++) {
-        const id = nextId++;
-        frame.writeUInt32BE(Math.floor(id / 0x100000000), idAt(i));
-        frame.writeUInt32BE(id >>> 0, idAt(i) + 4);
-      }
-      published += BATCH;
-      if (!c.socket.write(frame)) await new Promise((r) => c.socket.once('drain', r));
-    }
-    while (confirmed < published) await new Promise<void>((r) => (wake = r));
-    const publishSeconds = (performance.now() - t0) / 1000;
-    const publishUse = publishCpu(publishSeconds);
+    // --- publish with confirms (stream-publish.ts) ---
+    const { published, seconds: publishSeconds, measured: publishUse } = await publishFor(c, stream, size, seconds, () => cpuMeter(b.pid));
 
     // --- consume the backlog from first (stream-consume.ts: the skimming client, ample credit) ---
     let peakKiB = rssKiB(b.pid) ?? 0;
