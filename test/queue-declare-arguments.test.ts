@@ -143,6 +143,29 @@ describe('queue.declare arguments', () => {
     await conn.expectMethod(50, 41);
   });
 
+  test('redeclare: integer types are equivalent, a string is not; no x-queue-type is classic; quorum-only arguments are compared', async () => {
+    const conn = await openRawChannel(b);
+    const q = uniq('qr');
+    const qq = uniq('qq');
+    try {
+      await conn.declareQueue(1, q, { autoDelete: true, args: { 'x-max-length': I(5) } });
+      await conn.declareQueue(1, q, { autoDelete: true, args: { 'x-max-length': long(5), 'x-queue-type': str('classic') } });
+      await conn.declareQueue(1, q, { autoDelete: true, args: { 'x-max-length': { t: 's', v: 5 } } });
+      assert.equal(await declare(q, { 'x-max-length': str('5') }, { autoDelete: true }),
+        `PRECONDITION_FAILED - inequivalent arg 'x-max-length' for queue '${q}' in vhost '/': received '5' but current is '5'`);
+      await conn.declareQueue(1, qq, { durable: true, args: { 'x-queue-type': str('quorum'), 'x-delivery-limit': I(1) } });
+      assert.equal(await declare(qq, { 'x-queue-type': str('quorum'), 'x-delivery-limit': I(2) }, { durable: true }),
+        `PRECONDITION_FAILED - inequivalent arg 'x-delivery-limit' for queue '${qq}' in vhost '/': received '2' but current is '1'`);
+      assert.equal(await declare(qq, { 'x-delivery-limit': I(1) }, { durable: true }),
+        `PRECONDITION_FAILED - inequivalent arg 'x-queue-type' for queue '${qq}' in vhost '/': received none but current is the value 'quorum' of type 'longstr'`);
+    } finally {
+      for (const name of [q, qq]) {
+        conn.write(methodFrame(1, 50, 40, new Encoder().u16(0).shortstr(name).bit(false).bit(false).bit(false).done()));
+        await conn.expectMethod(50, 41);
+      }
+    }
+  });
+
   test('an exclusive queue declared durable is transient, and redeclaring it either way is equivalent', async () => {
     const conn = await openRawChannel(b);
     const q = uniq('qx');

@@ -33,6 +33,11 @@ export class DirectReplyTo {
     this.byAddress.delete(address);
   }
 
+  /** Whether a consumer still waits at this reply address. */
+  has(address: string): boolean {
+    return this.byAddress.has(address);
+  }
+
   /** Deliver a reply; false when nobody waits at that address any more. */
   deliver(address: string, message: Message): boolean {
     const r = this.byAddress.get(address);

@@ -89,6 +89,9 @@ const PREDECLARED: [string, string][] = [
 const EQUIVALENCE_CHECKED_ARGS = [
   'x-expires', 'x-message-ttl', 'x-max-length', 'x-max-length-bytes', 'x-max-priority', 'x-overflow',
   'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-queue-type', 'x-queue-mode', 'x-single-active-consumer',
+  'x-max-in-memory-length', 'x-max-in-memory-bytes', 'x-quorum-initial-group-size', 'x-max-age',
+  'x-stream-max-segment-size-bytes', 'x-initial-cluster-size', 'x-queue-leader-locator', 'x-dead-letter-strategy',
+  'x-delivery-limit',
 ];
 
 export class VirtualHost {
@@ -155,6 +158,11 @@ export class VirtualHost {
   }
 
   declareExchange(d: ExchangeDeclaration): Exchange {
+    // An unknown type is RabbitMQ's first check, before the name is even looked up.
+    if (!d.passive && !isExchangeType(d.type)) {
+      // createExchange raises RabbitMQ's COMMAND_INVALID for unknown types.
+      createExchange(d.type, this.name, d.name, d);
+    }
     if (d.name === '') {
       if (d.passive) return this.exchanges.get('')!;
       throw accessRefused('operation not permitted on the default exchange');
@@ -175,10 +183,6 @@ export class VirtualHost {
     const ae = d.arguments['alternate-exchange'];
     if (ae !== undefined && typeof ae !== 'string') {
       throw preconditionFailed(`invalid type '${amqpTypeName(ae)}' for arg 'alternate-exchange' in ${this.describe('exchange', d.name)}`);
-    }
-    if (!isExchangeType(d.type)) {
-      // createExchange raises RabbitMQ's COMMAND_INVALID for unknown types.
-      createExchange(d.type, this.name, d.name, d);
     }
     const ex = createExchange(d.type, this.name, d.name, {
       durable: d.durable, autoDelete: d.autoDelete, internal: d.internal, arguments: d.arguments,
@@ -208,7 +212,8 @@ export class VirtualHost {
 
   deleteExchange(name: string, ifUnused: boolean): void {
     if (name === '') throw accessRefused('operation not permitted on the default exchange');
-    if (name.startsWith('amq.') && this.exchanges.has(name)) {
+    // amq.default names the default exchange too (RabbitMQ refuses its deletion as a system exchange).
+    if (name.startsWith('amq.') && (this.exchanges.has(name) || name === 'amq.default')) {
       throw accessRefused(`deletion of system ${this.describe('exchange', name)} not allowed`);
     }
     const ex = this.exchanges.get(name);
@@ -363,9 +368,9 @@ export class VirtualHost {
     check('exclusive', d.exclusive, q.exclusive);
     check('auto_delete', d.autoDelete, q.autoDelete);
     for (const arg of EQUIVALENCE_CHECKED_ARGS) {
-      if (argString(d.arguments[arg]) !== argString(q.options.arguments[arg])) {
-        throw inequivalentArg(arg, what, d.arguments[arg], q.options.arguments[arg]);
-      }
+      const received = d.arguments[arg];
+      const current = q.options.arguments[arg];
+      if (!equivalentArg(arg, received, current)) throw inequivalentArg(arg, what, received, current);
     }
   }
 
@@ -596,6 +601,23 @@ function argString(v: FieldValue | undefined): string | undefined {
   if (typeof v === 'object' && v !== null && 'toJSON' in v) return String((v as { toJSON(): unknown }).toJSON());
   return String(v);
 }
+
+/**
+ * RabbitMQ's equivalence of a redeclared queue argument: the same value of the same type, where all
+ * integer types count as one ('5' is not 5, a long 5 is a signedint 5), and an absent x-queue-type
+ * is the same as 'classic'.
+ */
+function equivalentArg(arg: string, received: FieldValue | undefined, current: FieldValue | undefined): boolean {
+  if (arg === 'x-queue-type' && (received ?? 'classic') === (current ?? 'classic')) return true;
+  if (received === undefined || current === undefined) return received === current;
+  return argString(received) === argString(current) && typeClass(received) === typeClass(current);
+}
+
+const INTEGER_TYPES = new Set(['byte', 'short', 'signedint', 'long', 'unsignedbyte', 'unsignedshort', 'unsignedint']);
+const typeClass = (v: FieldValue) => {
+  const name = amqpTypeName(v);
+  return INTEGER_TYPES.has(name) ? 'integer' : name;
+};
 
 /** A declare property that must match the existing resource's (durable, type, ...). */
 function checkEquivalent(what: string, arg: string, received: unknown, current: unknown): void {

@@ -173,15 +173,15 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       case Method.channelFlow: return this.onFlow(m.args);
       case Method.channelOpen: throw channelError("second 'channel.open' seen");
       case Method.accessRequest: return this.send(Method.accessRequestOk, { ticket: 1 });
-      case Method.exchangeDeclare: return this.onExchangeDeclare(m.args);
-      case Method.exchangeDelete: return this.onExchangeDelete(m.args);
+      case Method.exchangeDeclare: return this.onExchangeDeclare(withoutCrLf(m.args, 'exchange'));
+      case Method.exchangeDelete: return this.onExchangeDelete(withoutCrLf(m.args, 'exchange'));
       case Method.exchangeBind: return this.onExchangeBind(m.args, true);
       case Method.exchangeUnbind: return this.onExchangeBind(m.args, false);
-      case Method.queueDeclare: return this.onQueueDeclare(m.args);
+      case Method.queueDeclare: return this.onQueueDeclare(withoutCrLf(m.args, 'queue'));
       case Method.queueBind: return this.onQueueBind(m.args, true, m.args.nowait);
       case Method.queueUnbind: return this.onQueueBind(m.args, false, false);
       case Method.queuePurge: return this.onQueuePurge(m.args);
-      case Method.queueDelete: return this.onQueueDelete(m.args);
+      case Method.queueDelete: return this.onQueueDelete(withoutCrLf(m.args, 'queue'));
       case Method.basicQos: return this.onQos(m.args);
       case Method.basicConsume: return this.onConsume(m.args);
       case Method.basicCancel: return this.onCancel(m.args);
@@ -479,8 +479,13 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   }
 
   private onQueueDeclare(a: QueueDeclare): void {
-    if (a.queue === REPLY_TO_QUEUE && a.passive) {
-      if (!a.nowait) this.send(Method.queueDeclareOk, { queue: a.queue, messageCount: 0, consumerCount: 0 });
+    // RabbitMQ answers any declare of the pseudo-queue or of a live reply address, passive or not,
+    // with 0 messages and 1 consumer; another reply address is not found.
+    if (a.queue.startsWith(REPLY_TO_QUEUE)) {
+      if (a.queue !== REPLY_TO_QUEUE && !this.vhost.directReplyTo.has(a.queue)) {
+        throw notFound(`no ${describeResource('queue', a.queue, this.vhost.name)}`);
+      }
+      if (!a.nowait) this.send(Method.queueDeclareOk, { queue: a.queue, messageCount: 0, consumerCount: 1 });
       return;
     }
     if (!a.passive && a.queue !== '') this.check('configure', 'queue', a.queue);
@@ -518,6 +523,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
 
   private onQueueBind(a: QueueBind | QueueUnbind, bind: boolean, nowait: boolean): void {
     const queue = this.queueName(a.queue);
+    // The spec's shortcut, as RabbitMQ: no queue name and no routing key bind with the queue's name as key.
+    if (a.queue === '' && a.routingKey === '') a = { ...a, routingKey: queue };
     this.check('write', 'queue', queue);
     this.check('read', 'exchange', a.exchange);
     this.checkTopicBinding(a.exchange, a.routingKey);
@@ -560,7 +567,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     const queue = this.vhost.getQueueFor(name, this.connectionId);
     const tag = a.consumerTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url').slice(0, 22)}` : a.consumerTag;
     if (this.consumers.has(tag)) throw notAllowed(`attempt to reuse consumer tag '${tag}'`);
-    if (queue.hasExclusiveConsumer() || (a.exclusive && queue.consumerCount > 0)) {
+    // A single-active-consumer queue takes no exclusive consumer at all (RabbitMQ).
+    if (queue.hasExclusiveConsumer() || (a.exclusive && (queue.consumerCount > 0 || queue.singleActive))) {
       throw accessRefused(`queue '${queue.name}' in vhost '${this.vhost.name}' in exclusive use`);
     }
     queue.checkConsumer(a.noAck, this.consumerPrefetch, a.arguments);
@@ -743,3 +751,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   }
 }
 
+/** RabbitMQ drops CR and LF from the name in exchange and queue declares and deletes ("q\r\n" is "q"). */
+function withoutCrLf<T extends Record<F, string>, F extends string>(args: T, field: F): T {
+  const name = args[field];
+  return name.includes('\r') || name.includes('\n') ? { ...args, [field]: name.replace(/[\r\n]/g, '') } : args;
+}
