@@ -1,7 +1,7 @@
 // Reply codes, texts and method ids RabbitMQ 3.10.8 gives for protocol misuse, checked whole over the
 // raw client: methods only a server sends, content headers of another class or with a weight, frames
-// it does not recognise or that are too large (Erlang-printed payloads), heartbeats out of place, and
-// a consumer argument of the wrong type. Observed on RabbitMQ 3.10.8; the file passes there unchanged.
+// it does not recognise or that are too large (Erlang-printed payloads), heartbeats out of place,
+// method arguments it cannot decode, an unknown delivery_mode, and a consumer argument of the wrong type. Observed on RabbitMQ 3.10.8; the file passes there unchanged.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { brokerPerFile, openRawChannel } from './support/broker-per-file.js';
@@ -45,6 +45,24 @@ describe('protocol error texts', () => {
   test('an empty heartbeat on a channel, or a body on channel 0 → 505 with the frame printed', async () => {
     assert.deepEqual(await connectionCloseFor(frame(8, 1, Buffer.alloc(0))), close(505, 'UNEXPECTED_FRAME - type 8, all octets = <<>>'));
     assert.deepEqual(await connectionCloseFor(frame(3, 0, Buffer.from('AB'))), close(505, 'UNEXPECTED_FRAME - type 3, all octets = <<"AB">>'));
+  });
+
+  test('method arguments cut short or followed by extra bytes → 501 "cannot decode" with the argument bytes', async () => {
+    assert.deepEqual(await connectionCloseFor(methodFrame(1, 60, 40, Buffer.from([0, 0, 3, 97]))), close(501, 'FRAME_ERROR - cannot decode <<0,0,3,97>>', 60, 40));
+    assert.deepEqual(await connectionCloseFor(methodFrame(1, 60, 80, Buffer.from([0, 0, 0]))), close(501, 'FRAME_ERROR - cannot decode <<0,0,0>>', 60, 80));
+    assert.deepEqual(await connectionCloseFor(methodFrame(1, 60, 80, Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 5]))),
+      close(501, 'FRAME_ERROR - cannot decode <<0,0,0,0,0,0,0,0,0,5>>', 60, 80));
+    assert.deepEqual(await connectionCloseFor(methodFrame(1, 60, 10, Buffer.from([0, 0, 0, 0, 0, 1, 0, 9]))),
+      close(501, 'FRAME_ERROR - cannot decode <<0,0,0,0,0,1,0,9>>', 60, 10));
+    assert.deepEqual(await connectionCloseFor(frame(1, 1, Buffer.from([0, 60, 0]))), close(501, 'FRAME_ERROR - type 1, all octets = <<0,60,0>>: unknown_frame'));
+  });
+
+  test('a delivery_mode other than 1 or 2 → 406 invalid message', async () => {
+    for (const mode of [0, 3, 255]) {
+      const c = await open();
+      c.publish(1, 'amq.direct', 'nowhere', Buffer.from('x'), { deliveryMode: mode });
+      assert.deepEqual(await c.expectChannelClose(1), close(406, `PRECONDITION_FAILED - invalid message: {delivery_mode_unknown,${mode}}`, 60, 40));
+    }
   });
 
   test('basic.consume with a non-boolean x-cancel-on-ha-failover → 406 invalid arg', async () => {

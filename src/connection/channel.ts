@@ -13,7 +13,7 @@ import type { Queue } from '../broker/queue.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import {
   AmqpError, NO_ROUTE_RETURN, accessRefused, channelError, commandInvalid, describeResource, notAllowed, notFound,
-  deliveryAckTimeout, invalidArg, notImplemented, preconditionFailed, streamNotSupported, unexpectedFrame,
+  PAYLOAD_TOO_SHORT, cannotDecode, deliveryAckTimeout, invalidArg, notImplemented, unknownDeliveryMode, preconditionFailed, streamNotSupported, unexpectedFrame,
 } from '../protocol/errors.js';
 import { StreamQueue } from '../broker/stream-queue.js';
 import type { FrameReader } from '../protocol/frame-reader.js';
@@ -144,6 +144,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       try {
         this.onMethod(id, r);
       } catch (e) {
+        // Arguments cut short: RabbitMQ's "cannot decode <<...>>" with the argument bytes.
+        if (e instanceof AmqpError && e.detail === PAYLOAD_TOO_SHORT) throw cannotDecode(payload.subarray(4)).inMethod(id);
         throw e instanceof AmqpError ? e.inMethod(id) : e;
       }
       return;
@@ -164,10 +166,13 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
 
   private onMethod(id: number, r: FrameReader): void {
     // The two hottest methods skip the generic table lookup.
-    if (id === Method.basicPublish) return this.onPublish(decodeBasicPublish(r));
+    if (id === Method.basicPublish) return this.onPublish(decoded(r, decodeBasicPublish(r)));
     // basic.ack's two fields read in place (delivery-tag, then the multiple bit): no arguments object per ack.
-    if (id === Method.basicAck) return this.onAck(r.u64(), (r.u8() & 1) !== 0);
-    const m = decodeMethodArguments(id, r);
+    if (id === Method.basicAck) {
+      const tag = r.u64();
+      return this.onAck(tag, (decoded(r, r.u8()) & 1) !== 0);
+    }
+    const m = decoded(r, decodeMethodArguments(id, r));
     switch (m.id) {
       case Method.channelClose: return this.onClose(m.args);
       case Method.channelFlow: return this.onFlow(m.args);
@@ -288,7 +293,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   private publish(c: PublishedContent, durableTargets?: Set<DurableTarget>): void {
     const m = c.method;
     const exchange = this.resolvePublishTarget(m);
-    const persistent = readDeliveryMode(c.rawProperties) === 2;
+    const deliveryMode = readDeliveryMode(c.rawProperties);
+    const persistent = deliveryMode === 2;
     let rawProperties = c.rawProperties;
     if (hasProperty(rawProperties, PropertyFlag.replyTo)) {
       rawProperties = this.rewriteReplyTo(rawProperties);
@@ -299,6 +305,10 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       throw preconditionFailed(`user_id property set to '${userId}' but authenticated user was '${this.connection.username}'`);
     }
     if (hasProperty(message.rawProperties, PropertyFlag.expiration)) parseExpiration(message.properties.expiration ?? '');
+    // A delivery_mode that is there must be 1 or 2 (readDeliveryMode says 0 when it is absent).
+    if (deliveryMode !== 1 && deliveryMode !== 2 && hasProperty(rawProperties, PropertyFlag.deliveryMode)) {
+      throw unknownDeliveryMode(deliveryMode);
+    }
     this.stats.published++;
     const node = this.counters.node;
     const ex = this.counters.exchange(m.exchange);
@@ -755,4 +765,10 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
 function withoutCrLf<T extends Record<F, string>, F extends string>(args: T, field: F): T {
   const name = args[field];
   return name.includes('\r') || name.includes('\n') ? { ...args, [field]: name.replace(/[\r\n]/g, '') } : args;
+}
+
+/** A method's decoded arguments, once no byte is left over (RabbitMQ cannot decode a longer frame). */
+function decoded<T>(r: FrameReader, args: T): T {
+  if (r.remaining !== 0) throw cannotDecode(r.buf.subarray(4, r.end));
+  return args;
 }

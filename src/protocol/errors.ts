@@ -76,11 +76,21 @@ export const NO_ROUTE_RETURN = { replyCode: ReplyCode.NO_ROUTE, replyText: 'NO_R
  * printed as an Erlang binary (text when every byte is printable ASCII, else byte values).
  */
 export function describeFrame(type: number, payload: Buffer): string {
-  const printable = payload.every((b) => b >= 0x20 && b < 0x7f);
-  const octets = payload.length === 0 ? '<<>>'
-    : printable ? `<<"${payload.toString('latin1').replace(/["\\]/g, '\\$&')}">>` : `<<${[...payload].join(',')}>>`;
-  return `type ${type}, all octets = ${octets}`;
+  return `type ${type}, all octets = ${describeOctets(payload)}`;
 }
+
+/** Bytes as Erlang prints a binary: text when every byte is printable ASCII, else byte values. */
+function describeOctets(bytes: Buffer): string {
+  if (bytes.length === 0) return '<<>>';
+  const printable = bytes.every((b) => b >= 0x20 && b < 0x7f);
+  return printable ? `<<"${bytes.toString('latin1').replace(/["\\]/g, '\\$&')}">>` : `<<${[...bytes].join(',')}>>`;
+}
+/** What FrameReader says when a frame ends before the fields it should hold. */
+export const PAYLOAD_TOO_SHORT = 'frame payload too short for its fields';
+/** Method arguments cut short or followed by extra bytes (RabbitMQ prints the argument bytes). */
+export const cannotDecode = (args: Buffer) => frameError(`cannot decode ${describeOctets(args)}`);
+/** A delivery_mode property other than 1 or 2. */
+export const unknownDeliveryMode = (mode: number) => preconditionFailed(`invalid message: {delivery_mode_unknown,${mode}}`);
 /** A frame RabbitMQ cannot make sense of: an unknown type, a heartbeat with a payload, a short content header. */
 export const unknownFrame = (type: number, payload: Buffer) => frameError(`${describeFrame(type, payload)}: unknown_frame`);
 /** A frame longer than the negotiated frame_max (RabbitMQ does not read its payload first). */

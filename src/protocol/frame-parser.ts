@@ -52,8 +52,9 @@ export class FrameParser {
     if (type !== FRAME_METHOD && type !== FRAME_HEADER && type !== FRAME_BODY && type !== FRAME_HEARTBEAT) {
       throw unknownFrame(type, payload);
     }
-    // A content header shorter than class, weight and body size is not a frame RabbitMQ recognises.
-    if (type === FRAME_HEADER && payload.length < 12) throw unknownFrame(type, payload);
+    // A method frame without its class and method ids, or a content header shorter than class,
+    // weight and body size, is not a frame RabbitMQ recognises.
+    if ((type === FRAME_METHOD && payload.length < 4) || (type === FRAME_HEADER && payload.length < 12)) throw unknownFrame(type, payload);
     this.sink.onFrame(type, channel, payload);
   }
 

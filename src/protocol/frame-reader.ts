@@ -3,7 +3,7 @@
  * against the payload's end so that a truncated or lying frame becomes a FRAME_ERROR (as RabbitMQ) instead of
  * reading into the next frame or crashing.
  */
-import { frameError } from './errors.js';
+import { PAYLOAD_TOO_SHORT, frameError } from './errors.js';
 import { TypedValue, type FieldTable, type FieldValue } from './field-table.js';
 
 export class FrameReader {
@@ -31,7 +31,7 @@ export class FrameReader {
 
   private need(n: number): number {
     const p = this.pos;
-    if (p + n > this.end) throw frameError('frame payload too short for its fields');
+    if (p + n > this.end) throw frameError(PAYLOAD_TOO_SHORT);
     this.pos = p + n;
     return p;
   }

@@ -40,7 +40,9 @@ const F_APP_ID = 1 << 3;
 const F_CLUSTER_ID = 1 << 2;
 
 /** Flag bits of the properties the broker looks at without decoding the rest. */
-export const PropertyFlag = { expiration: F_EXPIRATION, replyTo: F_REPLY_TO, userId: F_USER_ID, priority: F_PRIORITY, headers: F_HEADERS } as const;
+export const PropertyFlag = {
+  expiration: F_EXPIRATION, replyTo: F_REPLY_TO, userId: F_USER_ID, priority: F_PRIORITY, headers: F_HEADERS, deliveryMode: F_DELIVERY_MODE,
+} as const;
 
 /** Whether the raw property bytes carry a property, from its flag bit alone (hot path: no decoding). */
 export function hasProperty(raw: Buffer, flag: number): boolean {
