@@ -1,6 +1,7 @@
 // The per-message `expiration` property is validated on publish as RabbitMQ does (Erlang's
 // string:to_integer, 0 ≤ TTL ≤ ten years): an invalid value closes the channel with 406 and
-// RabbitMQ's text naming the reason, including its line-wrapped Erlang term and 255-byte cut.
+// RabbitMQ's text naming the reason, including its line-wrapped Erlang term and 255-byte cut. Expiry
+// happens at the head of the queue only, and a basic.get's message count leaves out what expired there.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { brokerPerFile } from './support/broker-per-file.js';
@@ -53,5 +54,22 @@ describe('message expiration property', () => {
     }
     // '-0' is a TTL of 0: expired at once with no consumer waiting, as any TTL-0 message.
     assert.deepEqual(got, ['+60000', '0100000', '315360000000', '60000']);
+  });
+
+  test('an expired message reached by a basic.get goes before get-ok counts the rest (RabbitMQ 3.10.8)', async () => {
+    const conn = await connect(b.url);
+    const ch = await channel(conn);
+    const q = uniq('ttl-head');
+    await ch.assertQueue(q, { exclusive: true });
+    ch.sendToQueue(q, Buffer.from('A'), { expiration: '60000' });
+    ch.sendToQueue(q, Buffer.from('B'), { expiration: '10' });
+    // Only the head expires: B waits behind A until A is taken.
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await ch.checkQueue(q)).messageCount, 2);
+    const a = await ch.get(q, { noAck: true });
+    assert.ok(a);
+    assert.equal(a.content.toString(), 'A');
+    assert.equal(a.fields.messageCount, 0, 'B expired once it was at the head');
+    assert.equal(await ch.get(q, { noAck: true }), false);
   });
 });

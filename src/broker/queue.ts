@@ -384,6 +384,8 @@ export class Queue {
     if (this.mayExpire) this.expireHead();
     const envelope = this.messages.shift();
     if (envelope) this.handOut(envelope, noAck);
+    // Expired messages now at the head go before get-ok counts the rest (RabbitMQ drops them after a fetch).
+    if (envelope && this.mayExpire) this.expireHead();
     return envelope;
   }
 
