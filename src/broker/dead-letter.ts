@@ -2,7 +2,7 @@
  * Dead-lettering: a message rejected without requeue, expired, or dropped by a length limit is
  * republished to the queue's dead-letter exchange with RabbitMQ's `x-death` history header.
  */
-import { isFieldTable, numericValue, stringValue, type FieldTable, type FieldValue } from '../protocol/field-table.js';
+import { isFieldTable, numericValue, sortedTable, stringValue, type FieldTable, type FieldValue } from '../protocol/field-table.js';
 import { readPropertyFields, writePropertyFields } from '../protocol/properties.js';
 import { Message } from './message.js';
 
@@ -91,12 +91,6 @@ function counted(entry: FieldTable): FieldTable {
   return n === undefined ? { count: 1n, ...entry } : { ...entry, count: BigInt(n) + 1n };
 }
 
-/** The table with its keys in byte order, as Erlang's keysort leaves a field table. */
-function sortedTable(t: FieldTable): FieldTable {
-  const out: FieldTable = {};
-  for (const k of Object.keys(t).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))) out[k] = t[k]!;
-  return out;
-}
 
 /**
  * RabbitMQ's cycle rule: dead-lettering into `queue` is a cycle when the message already died there

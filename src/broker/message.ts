@@ -4,6 +4,7 @@
  * delivery never re-encodes them; the few properties routing needs are decoded on demand.
  */
 import { readPropertyFields, writePropertyFields, type BasicProperties } from '../protocol/properties.js';
+import { sortedTable } from '../protocol/field-table.js';
 
 export class Message {
   /** Decoded properties, filled the first time something needs them (headers exchange, user_id, TTL). */
@@ -51,13 +52,16 @@ export interface Envelope {
 }
 
 /**
- * The message as a consumer receives it: for quorum queues with the x-delivery-count header
- * (RabbitMQ 3.10 sends it on every delivery from a quorum queue); otherwise the stored one, untouched.
+ * The message as a consumer or basic.get receives it: from a quorum queue with the x-delivery-count
+ * header, a long, in a headers table sorted by key with the other headers' types kept (RabbitMQ 3.10
+ * adds it to every basic.get, but to a consumer's delivery only once the message came back);
+ * otherwise the stored one, untouched.
  */
-export function deliveredMessage(envelope: Envelope): Message {
+export function deliveredMessage(envelope: Envelope, forGet: boolean): Message {
   const m = envelope.message;
-  if (envelope.deliveryCount === undefined) return m;
-  const props = m.properties;
-  const raw = writePropertyFields({ ...props, headers: { ...(props.headers ?? {}), 'x-delivery-count': envelope.deliveryCount } });
-  return new Message(m.exchange, m.routingKey, raw, m.body, m.persistent, m.timestamp);
+  const count = envelope.deliveryCount;
+  if (count === undefined || (count === 0 && !forGet)) return m;
+  const props = readPropertyFields(m.rawProperties, true);
+  props.headers = sortedTable({ ...(props.headers ?? {}), 'x-delivery-count': BigInt(count) });
+  return new Message(m.exchange, m.routingKey, writePropertyFields(props), m.body, m.persistent, m.timestamp);
 }

@@ -582,6 +582,9 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       throw accessRefused(`queue '${queue.name}' in vhost '${this.vhost.name}' in exclusive use`);
     }
     queue.checkConsumer(a.noAck, this.consumerPrefetch, a.arguments);
+    if (queue.type === 'quorum' && this.channelPrefetch !== 0) {
+      throw notImplemented(`${describeResource('queue', queue.name, this.vhost.name)} does not support global qos`);
+    }
     const what = describeResource('queue', queue.name, this.vhost.name);
     const priority = integerArgument(a.arguments, 'x-priority', what) ?? 0;
     const cancelOnFailover = a.arguments['x-cancel-on-ha-failover'];
@@ -617,7 +620,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     this.counters.delivered(queue.name, true, a.noAck, envelope.redelivered);
     const tag = this.unacked.nextTag();
     if (!a.noAck) this.unacked.add(tag, envelope, queue, undefined);
-    const m = deliveredMessage(envelope);
+    const m = deliveredMessage(envelope, true);
     this.sendContent(Method.basicGetOk, {
       deliveryTag: tag, redelivered: envelope.redelivered, exchange: m.exchange, routingKey: m.routingKey,
       messageCount: queue.messageCount,
@@ -637,7 +640,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     }
     this.stats.delivered++;
     this.counters.delivered(consumer.queue.name, false, consumer.noAck, envelope.redelivered);
-    const m = deliveredMessage(envelope);
+    const m = deliveredMessage(envelope, false);
     this.sendContent(Method.basicDeliver, {
       consumerTag: consumer.tag, deliveryTag: tag, redelivered: envelope.redelivered,
       exchange: m.exchange, routingKey: m.routingKey,
@@ -672,7 +675,10 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     if (this.consumers.get(consumer.tag) !== consumer) return;
     this.consumers.delete(consumer.tag);
     if (this.connection.capabilities['consumer_cancel_notify'] === true) {
-      this.send(Method.basicCancel, { consumerTag: consumer.tag, nowait: true });
+      // After the reply to what caused it (queue.delete-ok comes first in RabbitMQ).
+      queueMicrotask(() => {
+        if (!this.closed) this.send(Method.basicCancel, { consumerTag: consumer.tag, nowait: true });
+      });
     }
   }
 

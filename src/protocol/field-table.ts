@@ -100,3 +100,10 @@ export function amqpTypeName(v: FieldValue): string {
   if (v === null) return 'void';
   return 'table';
 }
+
+/** The table with its keys in byte order, as RabbitMQ's sort_field_table leaves a table it changed. */
+export function sortedTable(t: FieldTable): FieldTable {
+  const out: FieldTable = {};
+  for (const k of Object.keys(t).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))) out[k] = t[k]!;
+  return out;
+}
