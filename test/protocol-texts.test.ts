@@ -1,7 +1,8 @@
 // Reply codes, texts and method ids RabbitMQ 3.10.8 gives for protocol misuse, checked whole over the
 // raw client: methods only a server sends, content headers of another class or with a weight, frames
 // it does not recognise or that are too large (Erlang-printed payloads), heartbeats out of place,
-// method arguments it cannot decode, an unknown delivery_mode, and a consumer argument of the wrong type. Observed on RabbitMQ 3.10.8; the file passes there unchanged.
+// method arguments it cannot decode, malformed property lists, an unknown delivery_mode, and a consumer
+// argument of the wrong type. Observed on RabbitMQ 3.10.8; the file passes there unchanged.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { brokerPerFile, openRawChannel } from './support/broker-per-file.js';
@@ -55,6 +56,14 @@ describe('protocol error texts', () => {
     assert.deepEqual(await connectionCloseFor(methodFrame(1, 60, 10, Buffer.from([0, 0, 0, 0, 0, 1, 0, 9]))),
       close(501, 'FRAME_ERROR - cannot decode <<0,0,0,0,0,1,0,9>>', 60, 10));
     assert.deepEqual(await connectionCloseFor(frame(1, 1, Buffer.from([0, 60, 0]))), close(501, 'FRAME_ERROR - type 1, all octets = <<0,60,0>>: unknown_frame'));
+  });
+
+  test('a property list that does not hold what its flags announce → 541 INTERNAL_ERROR, connection closed', async () => {
+    const contentHeader = (properties: Buffer) => frame(2, 1, Buffer.concat([new Encoder().u16(60).u16(0).u64(0).done(), properties]));
+    // content-type announced but missing; the continuation flag; a byte left over.
+    for (const properties of [Buffer.from([0x80, 0]), Buffer.from([0, 1, 0, 0]), Buffer.from([0, 0, 7])]) {
+      assert.deepEqual(await connectionCloseFor(Buffer.concat([publishMethod, contentHeader(properties)])), close(541, 'INTERNAL_ERROR'));
+    }
   });
 
   test('a delivery_mode other than 1 or 2 → 406 invalid message', async () => {

@@ -13,7 +13,7 @@ import type { Queue } from '../broker/queue.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import {
   AmqpError, NO_ROUTE_RETURN, accessRefused, channelError, commandInvalid, describeResource, notAllowed, notFound,
-  PAYLOAD_TOO_SHORT, cannotDecode, deliveryAckTimeout, invalidArg, notImplemented, unknownDeliveryMode, preconditionFailed, streamNotSupported, unexpectedFrame,
+  PAYLOAD_TOO_SHORT, cannotDecode, deliveryAckTimeout, invalidArg, malformedProperties, notImplemented, unknownDeliveryMode, preconditionFailed, streamNotSupported, unexpectedFrame,
 } from '../protocol/errors.js';
 import { StreamQueue } from '../broker/stream-queue.js';
 import type { FrameReader } from '../protocol/frame-reader.js';
@@ -25,7 +25,7 @@ import {
   type ExchangeDelete, type ExchangeUnbind, type MethodArgs, type MethodId, type QueueBind,
   type QueueDeclare, type QueueDelete, type QueuePurge, type QueueUnbind,
 } from '../protocol/generated.js';
-import { hasProperty, PropertyFlag, readDeliveryMode, readPropertyFields } from '../protocol/properties.js';
+import { hasProperty, PropertyFlag, propertyFieldsWellFormed, readDeliveryMode, readPropertyFields } from '../protocol/properties.js';
 import { decodeMethodArguments } from '../protocol/method-arguments.js';
 import { amqpTypeName, stringValue, type FieldTable } from '../protocol/field-table.js';
 import { replaceShortstrProperty } from '../protocol/property-rewrite.js';
@@ -153,6 +153,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     if (type === FRAME_HEADER || type === FRAME_BODY) {
       const done = type === FRAME_HEADER ? this.content.header(payload) : this.content.bodyFrame(payload);
       if (!done) return;
+      // Checked whole once, so that no malformed property list ever reaches a consumer.
+      if (!propertyFieldsWellFormed(done.rawProperties)) throw malformedProperties();
       try {
         this.contentComplete(done);
       } catch (e) {

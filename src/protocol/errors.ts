@@ -13,7 +13,8 @@ export class AmqpError extends Error {
     /** The method that caused it (class-id << 16 | method-id), 0 when none. */
     readonly methodId = 0,
   ) {
-    super(`${REPLY_NAMES[replyCode] ?? 'ERROR'} - ${detail}`);
+    // With no detail the text is the bare name, as RabbitMQ's "INTERNAL_ERROR".
+    super(detail === '' ? REPLY_NAMES[replyCode] ?? 'ERROR' : `${REPLY_NAMES[replyCode] ?? 'ERROR'} - ${detail}`);
   }
 
   /**
@@ -89,6 +90,8 @@ function describeOctets(bytes: Buffer): string {
 export const PAYLOAD_TOO_SHORT = 'frame payload too short for its fields';
 /** Method arguments cut short or followed by extra bytes (RabbitMQ prints the argument bytes). */
 export const cannotDecode = (args: Buffer) => frameError(`cannot decode ${describeOctets(args)}`);
+/** Property bytes RabbitMQ cannot decode: its channel crashes, and the connection closes with a bare 541. */
+export const malformedProperties = () => internalError('');
 /** A delivery_mode property other than 1 or 2. */
 export const unknownDeliveryMode = (mode: number) => preconditionFailed(`invalid message: {delivery_mode_unknown,${mode}}`);
 /** A frame RabbitMQ cannot make sense of: an unknown type, a heartbeat with a payload, a short content header. */

@@ -127,6 +127,29 @@ export function readTimestampProperty(raw: Buffer): number | undefined {
   return raw.readUInt32BE(pos) * 0x100000000 + raw.readUInt32BE(pos + 4);
 }
 
+/**
+ * Whether raw property bytes hold exactly the fields their flags announce (no continuation flag, no
+ * field running past the end, nothing left over). Checked once per publish so that a malformed list
+ * never reaches consumers; a headers table is skipped by its length, not decoded.
+ */
+export function propertyFieldsWellFormed(raw: Buffer): boolean {
+  if (raw.length < 2) return false;
+  const flags = raw.readUInt16BE(0);
+  if (flags & 1) return false;
+  const end = raw.length;
+  let pos = 2;
+  for (let bit = 15; bit >= 2; bit--) {
+    if (!(flags & (1 << bit))) continue;
+    if (pos >= end) return false;
+    const flag = 1 << bit;
+    if (flag === F_HEADERS) pos = pos + 4 <= end ? pos + 4 + raw.readUInt32BE(pos) : Infinity;
+    else if (flag === F_DELIVERY_MODE || flag === F_PRIORITY) pos += 1;
+    else if (flag === F_TIMESTAMP) pos += 8;
+    else pos += 1 + raw[pos]!;
+  }
+  return pos === end;
+}
+
 /** Encode properties for broker-made messages. */
 export function writePropertyFields(p: BasicProperties): Buffer {
   const w = new FrameWriter();
