@@ -56,6 +56,7 @@ describe('protocol error texts', () => {
     assert.deepEqual(await connectionCloseFor(methodFrame(1, 60, 10, Buffer.from([0, 0, 0, 0, 0, 1, 0, 9]))),
       close(501, 'FRAME_ERROR - cannot decode <<0,0,0,0,0,1,0,9>>', 60, 10));
     assert.deepEqual(await connectionCloseFor(frame(1, 1, Buffer.from([0, 60, 0]))), close(501, 'FRAME_ERROR - type 1, all octets = <<0,60,0>>: unknown_frame'));
+    assert.deepEqual(await connectionCloseFor(methodFrame(2, 20, 10, Buffer.from([0, 9]))), close(501, 'FRAME_ERROR - cannot decode <<0,9>>', 20, 10));
   });
 
   test('a property list that does not hold what its flags announce → 541 INTERNAL_ERROR, connection closed', async () => {

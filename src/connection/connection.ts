@@ -8,8 +8,8 @@ import type { Socket } from 'node:net';
 import type { User } from '../auth/users.js';
 import type { VirtualHost } from '../broker/vhost.js';
 import {
-  AmqpError, channelError, commandInvalid, describeFrame, unknownFrame, internalError, loginRefused, notAllowed, unexpectedFrame,
-  userChannelLimitReached, userConnectionLimitReached, vhostConnectionLimitReached,
+  AmqpError, cannotDecode, channelError, commandInvalid, describeFrame, internalError, loginRefused, notAllowed, unexpectedFrame,
+  unknownFrame, userChannelLimitReached, userConnectionLimitReached, vhostConnectionLimitReached,
 } from '../protocol/errors.js';
 import { limitOf } from '../broker/limits.js';
 import type { FieldTable } from '../protocol/field-table.js';
@@ -230,8 +230,11 @@ export class Connection implements FrameSink, ChannelHost {
     const channel = this.channels.get(channelId);
     if (!channel) {
       if (type !== FRAME_METHOD) throw channelError(`expected 'channel.open'`);
-      const id = this.reader.reset(payload, 0, payload.length).u32();
+      const r = this.reader.reset(payload, 0, payload.length);
+      const id = r.u32();
       if (id !== Method.channelOpen) throw channelError(`expected 'channel.open'`, id);
+      // Its one argument (a reserved short string) and nothing more, or RabbitMQ cannot decode it.
+      if (r.remaining < 1 || r.remaining !== 1 + payload[4]!) throw cannotDecode(payload.subarray(4)).inMethod(id);
       // RabbitMQ limits how many channels are open at once, not the ids they use.
       if (this.channels.size >= this.channelMax) {
         throw notAllowed(`number of channels opened (${this.channels.size}) has reached the negotiated channel_max (${this.channelMax})`);
