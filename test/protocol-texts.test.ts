@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { brokerPerFile, openRawChannel } from './support/broker-per-file.js';
 import { uniq } from './support/test-broker.js';
-import type { CloseReason } from './support/raw-amqp.js';
+import { queueDeclareArgs, type CloseReason } from './support/raw-amqp.js';
 import { Encoder, bodyFrame, frame, methodFrame } from './support/raw-codec.js';
 
 describe('protocol error texts', () => {
@@ -27,6 +27,18 @@ describe('protocol error texts', () => {
     for (const [classId, methodId, args] of [[60, 11, Buffer.alloc(0)], [40, 11, Buffer.alloc(0)], [20, 21, Buffer.from([1])], [20, 41, Buffer.alloc(0)]] as const) {
       assert.deepEqual(await connectionCloseFor(methodFrame(1, classId, methodId, args)), close(503, 'COMMAND_INVALID - unimplemented method', classId, methodId));
     }
+  });
+
+  test('connection methods only a server sends, and a channel.open on a channel still closing → 504', async () => {
+    for (const [methodId, args] of [[51, Buffer.alloc(0)], [60, new Encoder().shortstr('x').done()], [61, Buffer.alloc(0)]] as const) {
+      assert.deepEqual(await connectionCloseFor(methodFrame(0, 10, methodId, args)),
+        close(504, 'CHANNEL_ERROR - unexpected method in connection state running', 10, methodId));
+    }
+    const c = await open();
+    c.write(methodFrame(1, 50, 10, queueDeclareArgs(uniq('missing'), { passive: true })));
+    await c.expectMethod(20, 40); // 404: the channel closes; no close-ok sent back
+    c.write(methodFrame(1, 20, 10, new Encoder().shortstr('').done()));
+    assert.deepEqual(await c.expectConnectionClose(), close(504, "CHANNEL_ERROR - second 'channel.open' seen", 20, 10));
   });
 
   test('a content header of another class, or with a non-zero weight → 505 naming basic.publish', async () => {

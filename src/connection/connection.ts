@@ -224,6 +224,7 @@ export class Connection implements FrameSink, ChannelHost {
         const id = payload.readUInt32BE(0);
         if (id === Method.channelCloseOk) this.closingChannels.delete(channelId);
         else if (id === Method.channelClose) this.sendMethod(channelId, Method.channelCloseOk, {});
+        else if (id === Method.channelOpen) throw channelError("second 'channel.open' seen", id);
       }
       return;
     }
@@ -283,17 +284,14 @@ export class Connection implements FrameSink, ChannelHost {
         return;
       }
       case Method.connectionCloseOk:
-        if (this.state === 'closing') {
-          this.teardown(this.closeReason ?? 'closed by broker');
-          this.socket.end();
-        }
+        if (this.state !== 'closing') break; // unsolicited: RabbitMQ's 504 below
+        this.teardown(this.closeReason ?? 'closed by broker');
+        this.socket.end();
         return;
       case Method.connectionUpdateSecret:
         return this.sendMethod(0, Method.connectionUpdateSecretOk, {});
-      case Method.connectionBlocked:
-      case Method.connectionUnblocked:
-        return;
     }
+    // Anything else, connection.blocked/unblocked from a client included, is out of place.
     if (this.state === 'closing') return;
     if (this.state === 'opened') throw channelError('unexpected method in connection state running');
     throw commandInvalid(`unexpected method ${METHODS.get(m.id)?.name ?? m.id} in state ${this.state}`);
