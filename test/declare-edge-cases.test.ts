@@ -1,8 +1,9 @@
 // Small RabbitMQ 3.10.8 rules around names and declares, over the raw client: CR and LF dropped from
 // declared and deleted names, declares of the direct reply-to pseudo-queue and of reply addresses,
 // the queue.bind shortcut (no queue, no key: the last queue's name is the key), an unknown exchange
-// type refused before the name is looked up, amq.default as a system exchange, and no exclusive
-// consumer on a single-active-consumer queue. Observed on RabbitMQ 3.10.8; passes there unchanged.
+// type refused before the name is looked up, amq.default as a system exchange, a stream offset for a
+// classic queue's consumer, and no exclusive consumer on a single-active-consumer queue. Observed on
+// RabbitMQ 3.10.8; passes there unchanged.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { brokerPerFile, openRawChannel } from './support/broker-per-file.js';
@@ -66,6 +67,16 @@ describe('declare edge cases', () => {
     c.write(methodFrame(1, 40, 20, new Encoder().u16(0).shortstr('amq.default').bit(false).bit(false).done()));
     assert.deepEqual(await c.expectChannelClose(1),
       close(403, "ACCESS_REFUSED - deletion of system exchange 'amq.default' in vhost '/' not allowed", 40, 20));
+  });
+
+  test('x-stream-offset on a classic queue\'s consumer → 406 naming the queue type', async () => {
+    const c = await open();
+    const q = uniq('q');
+    await declareOk(c, q, { exclusive: true });
+    c.write(methodFrame(1, 60, 20, new Encoder().u16(0).shortstr(q).shortstr('').bit(false).bit(false).bit(false).bit(false)
+      .table({ 'x-stream-offset': 'first' }).done()));
+    assert.deepEqual(await c.expectChannelClose(1),
+      close(406, `PRECONDITION_FAILED - invalid arg 'x-stream-offset' for queue '${q}' in vhost '/' of queue type rabbit_classic_queue`, 60, 20));
   });
 
   test('a single-active-consumer queue takes no exclusive consumer', async () => {

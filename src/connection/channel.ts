@@ -579,19 +579,21 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     const queue = this.vhost.getQueueFor(name, this.connectionId);
     const tag = a.consumerTag === '' ? `amq.ctag-${randomBytes(16).toString('base64url').slice(0, 22)}` : a.consumerTag;
     if (this.consumers.has(tag)) throw notAllowed(`attempt to reuse consumer tag '${tag}'`);
-    // A single-active-consumer queue takes no exclusive consumer at all (RabbitMQ).
-    if (queue.hasExclusiveConsumer() || (a.exclusive && (queue.consumerCount > 0 || queue.singleActive))) {
-      throw accessRefused(`queue '${queue.name}' in vhost '${this.vhost.name}' in exclusive use`);
-    }
-    queue.checkConsumer(a.noAck, this.consumerPrefetch, a.arguments);
-    if (queue.type === 'quorum' && this.channelPrefetch !== 0) {
-      throw notImplemented(`${describeResource('queue', queue.name, this.vhost.name)} does not support global qos`);
-    }
+    // RabbitMQ's order: the consumer arguments, what the queue's type allows, then exclusivity.
     const what = describeResource('queue', queue.name, this.vhost.name);
     const priority = integerArgument(a.arguments, 'x-priority', what) ?? 0;
     const cancelOnFailover = a.arguments['x-cancel-on-ha-failover'];
     if (cancelOnFailover !== undefined && typeof cancelOnFailover !== 'boolean') {
       throw invalidArg('x-cancel-on-ha-failover', what, `{unacceptable_type,${amqpTypeName(cancelOnFailover)}}`);
+    }
+    if (queue.type !== 'stream' && 'x-stream-offset' in a.arguments) {
+      throw preconditionFailed(`invalid arg 'x-stream-offset' for ${what} of queue type rabbit_${queue.type}_queue`);
+    }
+    queue.checkConsumer(a.noAck, this.consumerPrefetch, a.arguments);
+    if (queue.type === 'quorum' && this.channelPrefetch !== 0) throw notImplemented(`${what} does not support global qos`);
+    // A single-active-consumer queue takes no exclusive consumer at all (RabbitMQ).
+    if (queue.hasExclusiveConsumer() || (a.exclusive && (queue.consumerCount > 0 || queue.singleActive))) {
+      throw accessRefused(`${what} in exclusive use`);
     }
     const consumer = new Consumer(tag, queue, this, a.noAck, a.exclusive, this.consumerPrefetch, a.arguments, priority);
     this.consumers.set(tag, consumer);
