@@ -68,23 +68,38 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+/** Sent with every API answer, as RabbitMQ's management listener does. */
+export const CONTENT_SECURITY_POLICY = "script-src 'self' 'unsafe-eval' 'unsafe-inline'; object-src 'self'";
+/** After content negotiation (a resource was found and the user let in), RabbitMQ varies on all three. */
+const VARY_NEGOTIATED = 'accept, accept-encoding, origin';
+
+/**
+ * A JSON answer (no body: no content-type). `cache-control: no-cache` only on what a read returned,
+ * as RabbitMQ: its writes and its errors carry none.
+ */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, read = false): void {
   const text = body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, {
     ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-cache',
-    vary: 'accept, accept-encoding, origin',
+    ...(read ? { 'cache-control': 'no-cache' } : {}),
+    'content-security-policy': CONTENT_SECURITY_POLICY,
+    vary: VARY_NEGOTIATED,
     ...headers,
   });
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, e: HttpError): void {
+/**
+ * An error answer. Refusals made before RabbitMQ negotiates content (unknown path, wrong method,
+ * failed login or tag check: `early`) vary on `origin` only.
+ */
+export function sendError(res: ServerResponse, e: HttpError, early = false): void {
+  const headers = early ? { vary: 'origin', ...e.headers } : e.headers;
   if (e.body === '') {
-    res.writeHead(e.status, { 'content-length': 0, ...e.headers });
+    res.writeHead(e.status, { 'content-length': 0, 'content-security-policy': CONTENT_SECURITY_POLICY, vary: VARY_NEGOTIATED, ...headers });
     res.end();
     return;
   }
-  sendJson(res, e.status, e.body ?? { error: e.error, reason: e.reason }, e.headers);
+  sendJson(res, e.status, e.body ?? { error: e.error, reason: e.reason }, headers);
 }

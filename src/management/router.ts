@@ -60,7 +60,10 @@ export class Router {
     return this.add('DELETE', pattern, access, handler);
   }
 
-  /** undefined: no such path (404); a 405 HttpError when the path exists for other methods. */
+  /**
+   * undefined: no such path (404); a 405 HttpError when the path exists for other methods, with an
+   * empty body and RabbitMQ's `allow` list.
+   */
   match(method: string, rawPath: string): Match | undefined {
     const parts = rawPath.split('/').filter(Boolean).map(decodeSegment);
     let best: { route: Route; params: Record<string, string> } | undefined;
@@ -75,11 +78,26 @@ export class Router {
       if (!best || route.literals > best.route.literals) best = { route, params };
     }
     if (best) return best;
-    if (allowed.size > 0) {
-      throw new HttpError(405, 'method_not_allowed', 'Method Not Allowed', { allow: [...allowed].join(', ') });
-    }
+    if (allowed.size > 0) throw new HttpError(405, 'method_not_allowed', 'Method Not Allowed', { allow: allowHeader(allowed) }, '');
     return undefined;
   }
+
+  /**
+   * The `allow` header for OPTIONS on a path (CORS preflights and clients probing a resource):
+   * its methods, or what RabbitMQ answers for a path it does not route (`HEAD, GET, OPTIONS`).
+   */
+  allow(rawPath: string): string {
+    const parts = rawPath.split('/').filter(Boolean).map(decodeSegment);
+    const methods = new Set(this.routes.filter((r) => matchSegments(r.segments, parts)).map((r) => r.method));
+    return allowHeader(methods.size > 0 ? methods : new Set(['GET']));
+  }
+}
+
+/** RabbitMQ's order: HEAD with GET, then PUT, POST, DELETE, and OPTIONS everywhere. */
+function allowHeader(methods: Set<string>): string {
+  const order = ['HEAD', 'GET', 'PUT', 'POST', 'DELETE', 'OPTIONS'];
+  const all = new Set([...methods, 'OPTIONS', ...(methods.has('GET') ? ['HEAD'] : [])]);
+  return order.filter((m) => all.has(m)).join(', ');
 }
 
 function matchSegments(pattern: string[], parts: string[]): Record<string, string> | undefined {

@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ManagedBroker } from './managed-broker.js';
 import { authenticate, requireLevel } from './access.js';
-import { HttpError, Reply, objectNotFound, parseJsonObject, readBody, sendError, sendJson } from './http.js';
+import { CONTENT_SECURITY_POLICY, HttpError, Reply, objectNotFound, parseJsonObject, readBody, sendError, sendJson } from './http.js';
 import { LazyList, shapeList, shapeObject } from './query.js';
 import { Router, type Ctx } from './router.js';
 import { authAttemptRoutes } from './routes/auth-attempts.js';
@@ -115,10 +115,23 @@ export class ManagementServer {
         res.end(req.method === 'HEAD' ? undefined : body);
         return;
       }
-      const match = this.router.match(req.method ?? 'GET', path);
-      if (!match) throw objectNotFound();
-      const user = authenticate(this.broker, req.headers.authorization, req.socket.remoteAddress ?? '');
-      requireLevel(user, match.route.access);
+      if (req.method === 'OPTIONS') {
+        // No credentials needed, as RabbitMQ: browsers send CORS preflights without them.
+        res.writeHead(200, { allow: this.router.allow(path), 'content-length': 0, 'content-security-policy': CONTENT_SECURITY_POLICY, vary: 'origin' });
+        res.end();
+        return;
+      }
+      let match;
+      let user;
+      try {
+        match = this.router.match(req.method ?? 'GET', path);
+        if (!match) throw objectNotFound();
+        user = authenticate(this.broker, req.headers.authorization, req.socket.remoteAddress ?? '');
+        requireLevel(user, match.route.access);
+      } catch (e) {
+        if (e instanceof HttpError && !res.headersSent) return sendError(res, e, true);
+        throw e;
+      }
       let bodyPromise: Promise<Record<string, unknown>> | undefined;
       const ctx: Ctx = {
         broker: this.broker,
@@ -153,14 +166,14 @@ export class ManagementServer {
   private reply(res: ServerResponse, isRead: boolean, result: unknown, query: URLSearchParams): void {
     if (result instanceof Reply) {
       const body = isRead && result.body !== undefined ? this.shape(result.body, query) : result.body;
-      sendJson(res, result.status, body, result.headers);
+      sendJson(res, result.status, body, result.headers, isRead);
       return;
     }
     if (result === undefined) {
       sendJson(res, 204, undefined);
       return;
     }
-    sendJson(res, 200, isRead ? this.shape(result, query) : result);
+    sendJson(res, 200, isRead ? this.shape(result, query) : result, {}, isRead);
   }
 
   private shape(body: unknown, query: URLSearchParams): unknown {
