@@ -6,7 +6,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, apiOk, seg, startTarget, uniqueName, type Target } from './management-support.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Broker } from '../src/index.js';
+import { api, apiOk, freePort, seg, startTarget, uniqueName, type Target } from './management-support.js';
+import { makeTestPki, opensslAvailable } from './support/tls-certs.js';
 
 const CSP = "script-src 'self' 'unsafe-eval' 'unsafe-inline'; object-src 'self'";
 
@@ -64,5 +69,75 @@ describe('management API: RabbitMQ 3.10 compatibility details', () => {
       assert.equal(refused.headers.get('www-authenticate'), 'Basic realm="RabbitMQ Management"');
       assert.equal(refused.headers.get('content-security-policy'), CSP);
     });
+  });
+});
+
+describe('management API: health checks as RabbitMQ 3.10 answers them', () => {
+  let target: Target;
+  before(async () => {
+    target = await startTarget();
+  });
+  after(async () => {
+    await target.close();
+  });
+
+  test('the deprecated /api/healthchecks/node[/{node}] still answers, 404 for another node', async () => {
+    assert.deepEqual((await apiOk(target, 'GET', '/api/healthchecks/node')).body, { status: 'ok' });
+    const node = ((await apiOk(target, 'GET', '/api/overview')).body as { node: string }).node;
+    assert.deepEqual((await apiOk(target, 'GET', `/api/healthchecks/node/${seg(node)}`)).body, { status: 'ok' });
+    assert.equal((await api(target, 'GET', '/api/healthchecks/node/nobody%40nowhere')).status, 404);
+  });
+
+  test('certificate-expiration: ok without TLS listeners; RabbitMQ\'s texts for a bad value or unit', async () => {
+    assert.deepEqual((await apiOk(target, 'GET', '/api/health/checks/certificate-expiration/1/months')).body, { status: 'ok' });
+    assert.deepEqual((await api(target, 'GET', '/api/health/checks/certificate-expiration/1/fortnights')).body,
+      { error: 'bad_request', reason: 'Time unit not recognised. Supported units: days, weeks, months, years.' });
+    assert.deepEqual((await api(target, 'GET', '/api/health/checks/certificate-expiration/soon/days')).body,
+      { error: 'bad_request', reason: 'Invalid expiration value.' });
+  });
+
+  test('a single node is never quorum- or mirror-sync-critical, and says why', async () => {
+    for (const check of ['node-is-quorum-critical', 'node-is-mirror-sync-critical']) {
+      assert.deepEqual((await apiOk(target, 'GET', `/api/health/checks/${check}`)).body, { status: 'ok', reason: 'single node cluster' });
+    }
+  });
+
+  test('protocol-listener answers the normalised protocol name; port-listener refuses a non-number with "Invalid port"', async () => {
+    assert.deepEqual((await apiOk(target, 'GET', '/api/health/checks/protocol-listener/AMQP0-9-1')).body, { status: 'ok', protocol: 'amqp' });
+    assert.deepEqual((await apiOk(target, 'GET', '/api/health/checks/protocol-listener/management')).body, { status: 'ok', protocol: 'http' });
+    const missing = await api(target, 'GET', '/api/health/checks/protocol-listener/mqtt');
+    assert.equal(missing.status, 503);
+    assert.equal(missing.body.missing, 'mqtt');
+    assert.ok(missing.body.protocols.includes('amqp') && missing.body.protocols.includes('http'), JSON.stringify(missing.body));
+    assert.deepEqual((await api(target, 'GET', '/api/health/checks/port-listener/abc')).body, { error: 'bad_request', reason: 'Invalid port' });
+  });
+});
+
+describe('management API: certificate-expiration with TLS listeners', { skip: !opensslAvailable() ? 'needs the openssl command' : process.env['WARREN_TEST_REFERENCE'] ? 'starts its own broker' : false }, () => {
+  test('a certificate valid for 30 days passes within 1 week and fails within 1 month, in RabbitMQ\'s shape', async (t) => {
+    const pki = makeTestPki();
+    const dataDir = mkdtempSync(join(tmpdir(), 'warren-cert-check-'));
+    const broker = await Broker.start({
+      port: 0, host: '127.0.0.1', dataDir, managementPort: await freePort(), prometheusPort: 0, logLevel: 'silent',
+      tlsListeners: [{ host: '127.0.0.1', port: 0 }], tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile, caFile: pki.caBundleFile },
+    });
+    t.after(async () => {
+      await broker.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      pki.remove();
+    });
+    const url = `http://127.0.0.1:${broker.managementPort}`;
+    assert.deepEqual((await apiOk(url, 'GET', '/api/health/checks/certificate-expiration/1/weeks')).body, { status: 'ok' });
+    const failing = await api(url, 'GET', '/api/health/checks/certificate-expiration/1/months');
+    assert.equal(failing.status, 503);
+    assert.equal(failing.body.status, 'failed');
+    assert.equal(failing.body.reason, 'Certificates expiring');
+    const [listener] = failing.body.expired;
+    assert.equal(listener.protocol, 'amqp/ssl');
+    assert.equal(listener.port, broker.tlsPort);
+    assert.equal(listener.certfile, pki.serverCertFile);
+    // The server certificate and its intermediate, both issued for 30 days.
+    assert.equal(listener.certfile_expires_on.length, 2);
+    assert.match(listener.certfile_expires_on[0], /^\d{4}-\d\d-\d\d \d{1,2}:\d\d:\d\d$/);
   });
 });

@@ -12,7 +12,7 @@ import type { Logger } from '../logger.js';
 
 /** The settings management reports (overview, nodes) or enforces (loopback-only users). */
 export type ManagedOptions = Pick<ResolvedOptions,
-  'host' | 'managementHost' | 'loopbackUsers' | 'dataDir' | 'memoryHighWatermark' | 'diskFreeLimit' | 'maxConnections' | 'clusterName' | 'managementTls' | 'cluster' | 'replication'>;
+  'host' | 'managementHost' | 'loopbackUsers' | 'dataDir' | 'memoryHighWatermark' | 'diskFreeLimit' | 'maxConnections' | 'clusterName' | 'managementTls' | 'cluster' | 'replication' | 'tls' | 'prometheusTls'>;
 
 export interface ManagedBroker {
   readonly options: Readonly<ManagedOptions>;

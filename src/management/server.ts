@@ -29,6 +29,8 @@ import { userRoutes } from './routes/users.js';
 import { vhostRoutes } from './routes/vhosts.js';
 import { runtimeRoutes } from './routes/runtime.js';
 import { diagnosticsRoutes } from './routes/diagnostics.js';
+import { healthRoutes } from './routes/health.js';
+import { nodeRoutes } from './routes/nodes.js';
 import { StatsCollector } from './stats.js';
 import { staticAsset } from './ui/assets.js';
 import { listenOn } from '../net/listen.js';
@@ -55,7 +57,7 @@ export class ManagementServer {
     private readonly options: ManagementOptions,
   ) {
     this.stats = new StatsCollector(broker, options.sampleIntervalMs);
-    for (const add of [overviewRoutes, vhostRoutes, userRoutes, queueRoutes, exchangeRoutes, bindingRoutes, connectionRoutes, streamConnectionRoutes, definitionRoutes, policyRoutes, limitRoutes, authAttemptRoutes, runtimeRoutes, diagnosticsRoutes]) {
+    for (const add of [overviewRoutes, nodeRoutes, healthRoutes, vhostRoutes, userRoutes, queueRoutes, exchangeRoutes, bindingRoutes, connectionRoutes, streamConnectionRoutes, definitionRoutes, policyRoutes, limitRoutes, authAttemptRoutes, runtimeRoutes, diagnosticsRoutes]) {
       add(this.router);
     }
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);

@@ -5,18 +5,17 @@
  * protocol, the memory threshold as it was set, config and log files, the runtime) and
  * GET /api/warren/environment (the effective settings, secrets hidden).
  */
-import { hostname, platform } from 'node:os';
+import { platform } from 'node:os';
 import { getHeapSpaceStatistics } from 'node:v8';
 import type { ManagedBroker } from '../managed-broker.js';
 import { objectNotFound } from '../http.js';
 import type { Router } from '../router.js';
 import { NODE_NAME } from '../views.js';
-
-const RABBIT_NODE_ALIAS = `rabbit@${hostname().split('.')[0]}`;
+import { isThisNode } from './nodes.js';
 
 export function diagnosticsRoutes(r: Router): void {
   r.get('/api/nodes/:node/memory', 'monitoring', (ctx) => {
-    if (ctx.params['node'] !== NODE_NAME && ctx.params['node'] !== RABBIT_NODE_ALIAS) throw objectNotFound();
+    if (!isThisNode(ctx.params['node']!)) throw objectNotFound();
     return { memory: memoryBreakdown(ctx.broker) };
   });
   r.get('/api/warren/status', 'monitoring', (ctx) => {
