@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker } from '../src/index.js';
-import { api, apiOk, freePort, seg, startTarget, uniqueName, type Target } from './management-support.js';
+import { api, apiOk, connect, eventually, freePort, seg, startTarget, uniqueName, type Target } from './management-support.js';
 import { makeTestPki, opensslAvailable } from './support/tls-certs.js';
 
 const CSP = "script-src 'self' 'unsafe-eval' 'unsafe-inline'; object-src 'self'";
@@ -28,6 +28,26 @@ describe('management API: RabbitMQ 3.10 compatibility details', () => {
   after(async () => {
     await api(target, 'DELETE', `/api/vhosts/${seg(V)}`);
     await target.close();
+  });
+
+  describe('JSON shapes', () => {
+    test('a user shows its limits in /api/users and /api/users/{name}', async (t) => {
+      const user = uniqueName('compat-user');
+      t.after(() => api(target, 'DELETE', `/api/users/${seg(user)}`));
+      await apiOk(target, 'PUT', `/api/users/${seg(user)}`, { password: 'pw', tags: '' }, 201);
+      assert.deepEqual((await apiOk(target, 'GET', `/api/users/${seg(user)}`)).body.limits, {});
+      await apiOk(target, 'PUT', `/api/user-limits/${seg(user)}/max-connections`, { value: 5 }, 204);
+      await apiOk(target, 'PUT', `/api/user-limits/${seg(user)}/max-channels`, { value: 10 }, 204);
+      assert.deepEqual((await apiOk(target, 'GET', `/api/users/${seg(user)}`)).body.limits, { 'max-channels': 10, 'max-connections': 5 });
+      const listed = ((await apiOk(target, 'GET', '/api/users')).body as Array<{ name: string; limits: unknown }>).find((u) => u.name === user);
+      assert.deepEqual(listed?.limits, { 'max-channels': 10, 'max-connections': 5 });
+    });
+
+    test('a vhost\'s definitions keep the vhost of each policy', async () => {
+      await apiOk(target, 'PUT', `/api/policies/${seg(V)}/cap`, { pattern: '^q', definition: { 'max-length': 10 }, 'apply-to': 'queues' }, 201);
+      const defs = (await apiOk(target, 'GET', `/api/definitions/${seg(V)}`)).body;
+      assert.deepEqual(defs.policies, [{ vhost: V, name: 'cap', pattern: '^q', 'apply-to': 'queues', definition: { 'max-length': 10 }, priority: 0 }]);
+    });
   });
 
   describe('HTTP plumbing', () => {
@@ -139,5 +159,90 @@ describe('management API: certificate-expiration with TLS listeners', { skip: !o
     // The server certificate and its intermediate, both issued for 30 days.
     assert.equal(listener.certfile_expires_on.length, 2);
     assert.match(listener.certfile_expires_on[0], /^\d{4}-\d\d-\d\d \d{1,2}:\d\d:\d\d$/);
+  });
+});
+
+describe('management API: endpoints RabbitMQ 3.10 has that answered 404', () => {
+  let target: Target;
+  const V = uniqueName('compat-ep');
+  before(async () => {
+    target = await startTarget();
+    await apiOk(target, 'PUT', `/api/vhosts/${seg(V)}`, {}, 201);
+    await apiOk(target, 'PUT', `/api/queues/${seg(V)}/q`, { durable: true }, 201);
+  });
+  after(async () => {
+    await api(target, 'DELETE', `/api/vhosts/${seg(V)}`);
+    await target.close();
+  });
+
+  test('/api/auth answers without credentials: no OAuth 2', async () => {
+    assert.deepEqual((await api(target, 'GET', '/api/auth', undefined, null)).body, { enable_uaa: false, uaa_client_id: '', uaa_location: '' });
+  });
+
+  test('/api/feature-flags lists 3.10\'s stable flags enabled; enabling a known one is 204, an unknown one "unsupported"', async () => {
+    const flags = (await apiOk(target, 'GET', '/api/feature-flags')).body as Array<Record<string, unknown>>;
+    const quorum = flags.find((f) => f['name'] === 'quorum_queue');
+    assert.deepEqual(quorum, {
+      name: 'quorum_queue', desc: 'Support queues of type `quorum`', doc_url: 'https://www.rabbitmq.com/quorum-queues.html',
+      state: 'enabled', stability: 'stable', provided_by: 'rabbit',
+    });
+    for (const name of ['stream_queue', 'user_limits', 'virtual_host_metadata', 'implicit_default_bindings']) {
+      assert.equal(flags.find((f) => f['name'] === name)?.['state'], 'enabled', name);
+    }
+    assert.equal((await api(target, 'PUT', '/api/feature-flags/quorum_queue/enable', {})).status, 204);
+    assert.deepEqual((await api(target, 'PUT', '/api/feature-flags/no_such_flag/enable', {})).body, { error: 'bad_request', reason: 'unsupported' });
+  });
+
+  test('/api/all-configuration is the definitions export under its old name', async () => {
+    const defs = (await apiOk(target, 'GET', '/api/all-configuration')).body;
+    assert.ok(defs.queues.some((q: { name: string; vhost: string }) => q.name === 'q' && q.vhost === V));
+  });
+
+  test('definitions of a missing vhost: export 400, import 404, both vhost_not_found', async () => {
+    assert.deepEqual((await api(target, 'GET', '/api/definitions/no-such-vhost')).body, { error: 'bad_request', reason: 'vhost_not_found' });
+    const imported = await api(target, 'POST', '/api/definitions/no-such-vhost', {});
+    assert.equal(imported.status, 404);
+    assert.deepEqual(imported.body, { error: 'not_found', reason: 'vhost_not_found' });
+  });
+
+  test('queue actions sync and cancel_sync are accepted (204); another action is RabbitMQ\'s ["unknown", action]', async () => {
+    assert.equal((await api(target, 'POST', `/api/queues/${seg(V)}/q/actions`, { action: 'sync' })).status, 204);
+    assert.equal((await api(target, 'POST', `/api/queues/${seg(V)}/q/actions`, { action: 'cancel_sync' })).status, 204);
+    assert.deepEqual((await api(target, 'POST', `/api/queues/${seg(V)}/q/actions`, { action: 'bogus' })).body, { error: 'bad_request', reason: ['unknown', 'bogus'] });
+    assert.deepEqual((await api(target, 'POST', `/api/queues/${seg(V)}/q/actions`, {})).body, { error: 'bad_request', reason: '[{key_missing,action}]' });
+  });
+
+  test('rebalance, vhost restart and statistics reset answer 204', async () => {
+    assert.equal((await api(target, 'POST', '/api/rebalance/queues')).status, 204);
+    const node = ((await apiOk(target, 'GET', '/api/overview')).body as { node: string }).node;
+    assert.equal((await api(target, 'POST', `/api/vhosts/${seg(V)}/start/${seg(node)}`)).status, 204);
+    assert.deepEqual((await api(target, 'POST', `/api/vhosts/no-such-vhost/start/${seg(node)}`)).body,
+      { error: 'bad_request', reason: `Request to node ${node} failed with {no_such_vhost,<<"no-such-vhost">>}` });
+    assert.equal((await api(target, 'DELETE', '/api/reset')).status, 204);
+    assert.equal((await api(target, 'DELETE', `/api/reset/${seg(node)}`)).status, 204);
+    assert.equal((await api(target, 'GET', '/api/overview')).status, 200);
+  });
+
+  test('/api/nodes/{node}/memory/relative: whole percentages of the resident set, total 100', async () => {
+    const node = ((await apiOk(target, 'GET', '/api/overview')).body as { node: string }).node;
+    const absolute = (await apiOk(target, 'GET', `/api/nodes/${seg(node)}/memory`)).body.memory;
+    assert.deepEqual(Object.keys(absolute.total).sort(), ['allocated', 'erlang', 'rss']);
+    const relative = (await apiOk(target, 'GET', `/api/nodes/${seg(node)}/memory/relative`)).body.memory;
+    assert.equal(relative.total, 100);
+    assert.ok(!('strategy' in relative));
+    for (const [k, v] of Object.entries(relative)) assert.ok(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100, `${k}: ${String(v)}`);
+  });
+
+  test('/api/connections/username/{user} lists and closes one user\'s connections', async (t) => {
+    const conn = await connect(target.amqpUrl('guest', 'guest', V));
+    t.after(() => conn.close().catch(() => {}));
+    await eventually(async () => ((await apiOk(target, 'GET', '/api/connections/username/guest')).body as unknown[]).length > 0);
+    const [row] = (await apiOk(target, 'GET', '/api/connections/username/guest')).body as Array<Record<string, unknown>>;
+    assert.deepEqual(Object.keys(row!).sort(), ['name', 'node', 'user', 'vhost']);
+    assert.equal(row!['user'], 'guest');
+    assert.deepEqual((await apiOk(target, 'GET', '/api/connections/username/nobody')).body, []);
+    const closed = new Promise((resolve) => conn.once('close', resolve));
+    assert.equal((await api(target, 'DELETE', '/api/connections/username/guest')).status, 204);
+    await closed;
   });
 });

@@ -163,7 +163,7 @@ describe('definitions', () => {
     await apiOk(target, 'POST', '/api/definitions/def-copy', defs, 204);
     assert.equal((await apiOk(target, 'GET', '/api/queues/def-copy/mq-q1')).body.name, 'mq-q1');
     assert.equal(((await apiOk(target, 'GET', '/api/bindings/def-copy/e/mq-x1/q/mq-q1')).body as unknown[]).length, 1);
-    assert.equal((await api(target, 'GET', '/api/definitions/no-such-vhost')).status, 404);
+    assert.equal((await api(target, 'GET', '/api/definitions/no-such-vhost')).status, 400);
     await apiOk(target, 'DELETE', '/api/vhosts/def-copy', undefined, 204);
   });
 

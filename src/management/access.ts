@@ -9,7 +9,8 @@ import type { User } from '../auth/users.js';
 import type { ManagedBroker } from './managed-broker.js';
 import { HttpError, notAuthorised, objectNotFound } from './http.js';
 
-export type AccessLevel = 'management' | 'monitoring' | 'policymaker' | 'administrator';
+/** `public`: answered without credentials (RabbitMQ's /api/auth, read by login pages). */
+export type AccessLevel = 'public' | 'management' | 'monitoring' | 'policymaker' | 'administrator';
 
 const MANAGEMENT_TAGS = new Set(['management', 'policymaker', 'monitoring', 'administrator']);
 
@@ -51,7 +52,11 @@ export function authenticate(broker: ManagedBroker, authorization: string | unde
   return user;
 }
 
+/** Who calls a public route without credentials. */
+export const ANONYMOUS: User = { name: '', passwordHash: '', hashingAlgorithm: '', tags: [] };
+
 export function requireLevel(user: User, level: AccessLevel): void {
+  if (level === 'public') return;
   if (!isManagementUser(user)) throw notAuthorised('Not management user');
   if (level === 'administrator' && !isAdministrator(user)) throw notAuthorised('Not administrator user');
   if (level === 'monitoring' && !isMonitor(user)) throw notAuthorised('Not monitor user');

@@ -20,7 +20,7 @@ import { parsePolicy, policyJson, PolicyValidationError, type Policy, type Polic
 import { AmqpError } from '../protocol/errors.js';
 import { fieldTableFromJson, fieldTableToJson } from '../protocol/field-table.js';
 import type {
-  BindingDefinition, Definitions, ExchangeDefinition, JsonValue, PermissionDefinition, PolicyDefinition, QueueDefinition,
+  BindingDefinition, Definitions, ExchangeDefinition, JsonValue, PermissionDefinition, QueueDefinition,
   TopicPermissionDefinition, UserDefinition, VhostDefinition,
 } from '../store/definitions.js';
 import { RABBITMQ_VERSION, VERSION } from '../version.js';
@@ -74,7 +74,6 @@ export function exportDefinitions(broker: ManagedBroker, options: ExportOptions 
     }
     if (v.limits.size > 0) defs.parameters.push({ vhost: v.name, component: 'vhost-limits', name: 'limits', value: limitsJson(v.limits) });
   }
-  if (scoped) defs.policies = defs.policies.map(({ vhost: _vhost, ...rest }) => rest as PolicyDefinition);
   const queues: QueueDefinition[] = [];
   const exchanges: ExchangeDefinition[] = [];
   const bindings: BindingDefinition[] = [];

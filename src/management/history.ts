@@ -75,11 +75,16 @@ class Ring {
 }
 
 export class SeriesHistory {
-  private readonly rings: Ring[];
+  private rings: Ring[];
   lastRead = 0;
 
-  constructor(resolutions: readonly Resolution[]) {
+  constructor(private readonly resolutions: readonly Resolution[]) {
     this.rings = resolutions.map((r) => new Ring(r));
+  }
+
+  /** Drops every sample (DELETE /api/reset). */
+  clear(): void {
+    this.rings = this.resolutions.map((r) => new Ring(r));
   }
 
   /** Called every collection interval; each ring takes one sample per step, aligned like RabbitMQ's. */

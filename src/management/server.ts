@@ -11,7 +11,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ManagedBroker } from './managed-broker.js';
-import { authenticate, requireLevel } from './access.js';
+import { ANONYMOUS, authenticate, requireLevel } from './access.js';
 import { CONTENT_SECURITY_POLICY, HttpError, Reply, objectNotFound, parseJsonObject, readBody, sendError, sendJson } from './http.js';
 import { LazyList, shapeList, shapeObject } from './query.js';
 import { Router, type Ctx } from './router.js';
@@ -29,6 +29,8 @@ import { userRoutes } from './routes/users.js';
 import { vhostRoutes } from './routes/vhosts.js';
 import { runtimeRoutes } from './routes/runtime.js';
 import { diagnosticsRoutes } from './routes/diagnostics.js';
+import { featureFlagRoutes } from './routes/feature-flags.js';
+import { maintenanceRoutes } from './routes/maintenance.js';
 import { healthRoutes } from './routes/health.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { StatsCollector } from './stats.js';
@@ -57,7 +59,7 @@ export class ManagementServer {
     private readonly options: ManagementOptions,
   ) {
     this.stats = new StatsCollector(broker, options.sampleIntervalMs);
-    for (const add of [overviewRoutes, nodeRoutes, healthRoutes, vhostRoutes, userRoutes, queueRoutes, exchangeRoutes, bindingRoutes, connectionRoutes, streamConnectionRoutes, definitionRoutes, policyRoutes, limitRoutes, authAttemptRoutes, runtimeRoutes, diagnosticsRoutes]) {
+    for (const add of [overviewRoutes, nodeRoutes, healthRoutes, featureFlagRoutes, maintenanceRoutes, vhostRoutes, userRoutes, queueRoutes, exchangeRoutes, bindingRoutes, connectionRoutes, streamConnectionRoutes, definitionRoutes, policyRoutes, limitRoutes, authAttemptRoutes, runtimeRoutes, diagnosticsRoutes]) {
       add(this.router);
     }
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
@@ -128,7 +130,7 @@ export class ManagementServer {
       try {
         match = this.router.match(req.method ?? 'GET', path);
         if (!match) throw objectNotFound();
-        user = authenticate(this.broker, req.headers.authorization, req.socket.remoteAddress ?? '');
+        user = match.route.access === 'public' ? ANONYMOUS : authenticate(this.broker, req.headers.authorization, req.socket.remoteAddress ?? '');
         requireLevel(user, match.route.access);
       } catch (e) {
         if (e instanceof HttpError && !res.headersSent) return sendError(res, e, true);

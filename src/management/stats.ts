@@ -84,6 +84,15 @@ export class StatsCollector {
     clearInterval(this.timer);
   }
 
+  /** Forgets every sample, rate and chart history (DELETE /api/reset); sampling goes on from now. */
+  reset(): void {
+    this.previous.clear();
+    this.rates.clear();
+    this.overviewHistory.clear();
+    this.vhostHistories.clear();
+    this.queueHistories.clear();
+  }
+
   /** Per-second rate of a counter or gauge over the last sample interval (0 when unknown). */
   rate(key: string): number {
     return this.rates.get(key) ?? 0;

@@ -20,6 +20,7 @@ import type { VirtualHost } from '../broker/vhost.js';
 import type { Channel } from '../connection/channel.js';
 import type { Connection } from '../connection/connection.js';
 import { fieldTableToJson, type FieldTable } from '../protocol/field-table.js';
+import { limitsJson } from '../broker/limits.js';
 import { RABBITMQ_VERSION, VERSION } from '../version.js';
 import { getVhostMetadata } from './vhost-metadata.js';
 import { OVERVIEW_KEY, channelKey, channelTotals, connectionKey, exchangeKey, queueKey, vhostKey, type ExchangeTotals, type StatsCollector, type Totals } from './stats.js';
@@ -61,8 +62,9 @@ function totalsStats(stats: StatsCollector, prefix: string, t: Totals): Json {
   });
 }
 
-export function userJson(u: User): Json {
-  return { name: u.name, password_hash: u.passwordHash, hashing_algorithm: u.hashingAlgorithm, tags: [...u.tags], limits: {} };
+/** `limits`: the user's max-connections / max-channels (UserStore.limits), {} when none are set. */
+export function userJson(u: User, limits: Map<string, number> | undefined): Json {
+  return { name: u.name, password_hash: u.passwordHash, hashing_algorithm: u.hashingAlgorithm, tags: [...u.tags], limits: limits ? limitsJson(limits) : {} };
 }
 
 export function permissionJson(vhost: string, user: string, p: Permission): Json {

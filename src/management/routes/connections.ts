@@ -9,7 +9,7 @@ import { closedByManagement } from '../../protocol/errors.js';
 import { isAdministrator, isMonitor, seesConnectionOf, visibleVhosts } from '../access.js';
 import { Reply, notAuthorised, objectNotFound } from '../http.js';
 import type { Ctx, Router } from '../router.js';
-import { channelJson, channelName, connectionJson, consumerJson, streamSubscriptionJson } from '../views.js';
+import { NODE_NAME, channelJson, channelName, connectionJson, consumerJson, streamSubscriptionJson } from '../views.js';
 import { streamConnectionJson } from '../stream-views.js';
 import { visibleStreamConnections } from './stream-connections.js';
 import { vhostParam } from './common.js';
@@ -44,6 +44,13 @@ export function connectionRoutes(r: Router): void {
     c.close(closedByManagement(reason));
     return new Reply(204);
   });
+  // Tracked connections of one user (RabbitMQ's rabbit_connection_tracking rows): the user, or a monitor.
+  r.get('/api/connections/username/:username', 'management', (ctx) => userConnections(ctx).map((c) => ({ name: c.name, vhost: c.vhost, user: c.user, node: NODE_NAME })));
+  r.delete('/api/connections/username/:username', 'management', (ctx) => {
+    const reason = headerValue(ctx.req.headers['x-reason']) ?? 'Closed via management plugin';
+    for (const c of userConnections(ctx)) c.close(reason);
+    return new Reply(204);
+  });
   r.get('/api/connections/:name/channels', 'management', (ctx) =>
     [...connectionParam(ctx).channels.values()].map((ch) => channelJson(ctx.stats, ch)));
 
@@ -67,6 +74,18 @@ export function connectionRoutes(r: Router): void {
     const name = vhostParam(ctx).name;
     return consumersIn(ctx, (vhost) => vhost === name);
   });
+}
+
+/** A user's AMQP and stream connections, each with a way to close it; 401 for another user's unless a monitor. */
+function userConnections(ctx: Ctx): Array<{ name: string; vhost: string; user: string; close(reason: string): void }> {
+  const username = ctx.params['username']!;
+  if (!seesConnectionOf(ctx.user, username)) throw notAuthorised('Not administrator user');
+  return [
+    ...[...ctx.broker.connections].filter((c) => c.username === username)
+      .map((c) => ({ name: c.name, vhost: c.vhost?.name ?? '', user: c.username, close: (reason: string) => c.close(closedByManagement(reason)) })),
+    ...[...ctx.broker.streamConnections].filter((s) => s.user === username)
+      .map((s) => ({ name: s.name, vhost: s.vhost, user: s.user, close: (reason: string) => s.forceClose(reason) })),
+  ];
 }
 
 function visibleConnections(ctx: Ctx): Connection[] {

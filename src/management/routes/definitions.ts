@@ -3,20 +3,24 @@
  * JSON document) in RabbitMQ's format. Administrators only.
  */
 import { DefinitionsError, exportDefinitions, importDefinitions } from '../definitions.js';
-import { Reply, badRequest, objectNotFound } from '../http.js';
+import { Reply, badRequest, notFound } from '../http.js';
 import type { Ctx, Router } from '../router.js';
 
 export function definitionRoutes(r: Router): void {
-  r.get('/api/definitions', 'administrator', (ctx) => download(ctx, exportDefinitions(ctx.broker)));
+  // /api/all-configuration is the old name, still served by RabbitMQ 3.10.
+  for (const path of ['/api/definitions', '/api/all-configuration']) {
+    r.get(path, 'administrator', (ctx) => download(ctx, exportDefinitions(ctx.broker)));
+    r.post(path, 'administrator', (ctx) => upload(ctx, undefined));
+  }
+  // A missing vhost: RabbitMQ answers 400 to the export and 404 to the import, both `vhost_not_found`.
   r.get('/api/definitions/:vhost', 'administrator', (ctx) => {
     const vhost = ctx.params['vhost']!;
-    if (!ctx.broker.vhosts.has(vhost)) throw objectNotFound();
+    if (!ctx.broker.vhosts.has(vhost)) throw badRequest('vhost_not_found');
     return download(ctx, exportDefinitions(ctx.broker, { vhost }));
   });
-  r.post('/api/definitions', 'administrator', (ctx) => upload(ctx, undefined));
   r.post('/api/definitions/:vhost', 'administrator', (ctx) => {
     const vhost = ctx.params['vhost']!;
-    if (!ctx.broker.vhosts.has(vhost)) throw objectNotFound();
+    if (!ctx.broker.vhosts.has(vhost)) throw notFound('vhost_not_found');
     return upload(ctx, vhost);
   });
 }

@@ -18,6 +18,14 @@ export function diagnosticsRoutes(r: Router): void {
     if (!isThisNode(ctx.params['node']!)) throw objectNotFound();
     return { memory: memoryBreakdown(ctx.broker) };
   });
+  // Each part as a whole percentage of the resident set (at least 1 when not zero), total 100, as RabbitMQ.
+  r.get('/api/nodes/:node/memory/relative', 'monitoring', (ctx) => {
+    if (!isThisNode(ctx.params['node']!)) throw objectNotFound();
+    const { strategy: _strategy, total, ...parts } = memoryBreakdown(ctx.broker);
+    const rss = (total as { rss: number }).rss;
+    const percent = (v: number) => (v !== 0 && Math.round((v / rss) * 100) === 0 ? 1 : Math.round((v / rss) * 100));
+    return { memory: { total: 100, ...Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, percent(v as number)])) } };
+  });
   r.get('/api/warren/status', 'monitoring', (ctx) => {
     const d = ctx.broker.diagnostics();
     return {
@@ -70,7 +78,8 @@ function memoryBreakdown(broker: ManagedBroker): Record<string, unknown> {
     other_system: Math.max(0, m.external - m.arrayBuffers),
     reserved_unallocated: Math.max(0, m.rss - allocated),
     strategy: 'rss',
-    total: { rss: m.rss, allocated },
+    // `erlang` is what the runtime itself accounts for (RabbitMQ: erlang:memory(total)): the heap in use and buffers.
+    total: { erlang: m.heapUsed + m.external, rss: m.rss, allocated },
   };
 }
 

@@ -13,10 +13,11 @@ import { parseTags, requireKeys, requireRegex, requireString } from '../validate
 import { permissionJson, topicPermissionJson, userJson } from '../views.js';
 
 export function userRoutes(r: Router): void {
-  r.get('/api/users', 'administrator', (ctx) => [...ctx.broker.users.users.values()].map(userJson));
+  const json = (ctx: Ctx, u: User) => userJson(u, ctx.broker.users.limits.get(u.name));
+  r.get('/api/users', 'administrator', (ctx) => [...ctx.broker.users.users.values()].map((u) => json(ctx, u)));
   r.get('/api/users/without-permissions', 'administrator', (ctx) => {
     const withPermissions = new Set(ctx.broker.users.listPermissions().map((p) => p.user));
-    return [...ctx.broker.users.users.values()].filter((u) => !withPermissions.has(u.name)).map(userJson);
+    return [...ctx.broker.users.users.values()].filter((u) => !withPermissions.has(u.name)).map((u) => json(ctx, u));
   });
   r.post('/api/users/bulk-delete', 'administrator', async (ctx) => {
     const body = await ctx.body();
@@ -26,7 +27,7 @@ export function userRoutes(r: Router): void {
     for (const name of names) ctx.broker.users.deleteUser(name);
     return new Reply(204);
   });
-  r.get('/api/users/:name', 'administrator', (ctx) => userJson(userParam(ctx)));
+  r.get('/api/users/:name', 'administrator', (ctx) => json(ctx, userParam(ctx)));
   r.put('/api/users/:name', 'administrator', putUser);
   r.delete('/api/users/:name', 'administrator', (ctx) => {
     if (!ctx.broker.users.deleteUser(ctx.params['name']!)) throw objectNotFound();
