@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import amqp from 'amqplib';
 import { Broker } from '../src/index.js';
 import { api, apiOk, connect, eventually, freePort, seg, startTarget, uniqueName, type Target } from './management-support.js';
 import { makeTestPki, opensslAvailable } from './support/tls-certs.js';
@@ -244,5 +245,141 @@ describe('management API: endpoints RabbitMQ 3.10 has that answered 404', () => 
     const closed = new Promise((resolve) => conn.once('close', resolve));
     assert.equal((await api(target, 'DELETE', '/api/connections/username/guest')).status, 204);
     await closed;
+  });
+});
+
+describe('management API: connection, channel, queue, overview and node fields', () => {
+  let target: Target;
+  const V = uniqueName('compat-fields');
+  before(async () => {
+    target = await startTarget();
+    await apiOk(target, 'PUT', `/api/vhosts/${seg(V)}`, {}, 201);
+    await apiOk(target, 'PUT', `/api/queues/${seg(V)}/lazy`, { durable: true, arguments: { 'x-queue-mode': 'lazy' } }, 201);
+    await apiOk(target, 'PUT', `/api/queues/${seg(V)}/qq`, { durable: true, arguments: { 'x-queue-type': 'quorum' } }, 201);
+    await apiOk(target, 'PUT', `/api/queues/${seg(V)}/st`, { durable: true, arguments: { 'x-queue-type': 'stream' } }, 201);
+    await apiOk(target, 'PUT', `/api/policies/${seg(V)}/p`, { pattern: '^lazy$', definition: { 'max-length': 9 }, 'apply-to': 'queues' }, 201);
+  });
+  after(async () => {
+    await api(target, 'DELETE', `/api/vhosts/${seg(V)}`);
+    await target.close();
+  });
+
+  test('a connection shows the name its client gave it as user_provided_name', async (t) => {
+    const name = uniqueName('named-conn');
+    const conn = await amqp.connect(target.amqpUrl('guest', 'guest', V), { clientProperties: { connection_name: name } });
+    t.after(() => conn.close().catch(() => {}));
+    let found: Record<string, unknown> | undefined;
+    await eventually(async () => {
+      found = ((await apiOk(target, 'GET', `/api/vhosts/${seg(V)}/connections`)).body as Array<Record<string, unknown>>).find((c) => c['user_provided_name'] === name);
+      return found !== undefined;
+    });
+    assert.equal((found!['client_properties'] as Record<string, unknown>)['connection_name'], name);
+  });
+
+  test('a channel\'s message_stats count redeliveries', async (t) => {
+    const conn = await connect(target.amqpUrl('guest', 'guest', V));
+    t.after(() => conn.close().catch(() => {}));
+    const ch = await conn.createChannel();
+    await ch.assertQueue('redeliver', { durable: false });
+    ch.sendToQueue('redeliver', Buffer.from('x'));
+    const first = await new Promise<amqp.ConsumeMessage>((resolve) => void ch.consume('redeliver', (m) => m && resolve(m), { consumerTag: 'c1' }));
+    await ch.cancel('c1');
+    ch.nack(first, false, true);
+    const again = await new Promise<amqp.ConsumeMessage>((resolve) => void ch.consume('redeliver', (m) => m && resolve(m)));
+    assert.equal(again.fields.redelivered, true);
+    ch.ack(again);
+    await eventually(async () => {
+      const channels = (await apiOk(target, 'GET', `/api/vhosts/${seg(V)}/channels`)).body as Array<{ message_stats?: Record<string, unknown> }>;
+      return channels.some((c) => c.message_stats?.['redeliver'] === 1 && typeof (c.message_stats['redeliver_details'] as { rate: number }).rate === 'number');
+    }, 15_000);
+  });
+
+  test('queue fields by type: classic backing queue status with its mode; quorum members; none of those for streams', async () => {
+    // RabbitMQ reports a new queue's backing queue status with its first statistics event.
+    let lazy: Record<string, any> = {};
+    await eventually(async () => {
+      lazy = (await apiOk(target, 'GET', `/api/queues/${seg(V)}/lazy`)).body;
+      return lazy['backing_queue_status'] !== undefined;
+    }, 15_000);
+    assert.equal(lazy['backing_queue_status'].mode, 'lazy');
+    for (const key of ['avg_ack_egress_rate', 'avg_ack_ingress_rate', 'avg_egress_rate', 'avg_ingress_rate', 'delta', 'len', 'next_deliver_seq_id', 'next_seq_id', 'q1', 'q2', 'q3', 'q4', 'target_ram_count', 'version']) {
+      assert.ok(key in lazy['backing_queue_status'], key);
+    }
+    assert.deepEqual(lazy['backing_queue_status'].delta, ['delta', 'undefined', 0, 0, 'undefined']);
+    const quorum = (await apiOk(target, 'GET', `/api/queues/${seg(V)}/qq`)).body;
+    assert.equal(quorum.backing_queue_status, undefined);
+    assert.equal(quorum.leader, quorum.node);
+    assert.deepEqual(quorum.members, [quorum.node]);
+    assert.deepEqual(quorum.online, [quorum.node]);
+    assert.equal(quorum.messages_dlx, 0);
+    assert.equal(quorum.single_active_consumer_ctag, null);
+    assert.equal((await apiOk(target, 'GET', `/api/queues/${seg(V)}/st`)).body.backing_queue_status, undefined);
+  });
+
+  test('disable_stats=true&enable_queue_totals=true lists what RabbitMQ 3.10\'s UI asks for, no more', async () => {
+    const list = (await apiOk(target, 'GET', `/api/queues/${seg(V)}?disable_stats=true&enable_queue_totals=true`)).body as Array<Record<string, unknown>>;
+    const byName = new Map(list.map((q) => [q['name'], q]));
+    assert.deepEqual(Object.keys(byName.get('lazy')!).sort(),
+      ['arguments', 'auto_delete', 'durable', 'exclusive', 'messages', 'messages_ready', 'messages_unacknowledged', 'name', 'node', 'policy', 'state', 'type', 'vhost']);
+    assert.equal(byName.get('lazy')!['policy'], 'p');
+    assert.deepEqual(Object.keys(byName.get('qq')!).sort(),
+      ['arguments', 'auto_delete', 'durable', 'exclusive', 'leader', 'members', 'messages', 'messages_ready', 'messages_unacknowledged', 'name', 'online', 'state', 'type', 'vhost']);
+    assert.equal(byName.get('qq')!['exclusive'], null);
+    const stream = byName.get('st')!;
+    assert.equal(stream['totals'], null);
+    assert.equal(stream['type_specific'], null);
+    assert.ok(!('messages' in stream));
+    // Without enable_queue_totals: no counts.
+    const bare = (await apiOk(target, 'GET', `/api/queues/${seg(V)}?disable_stats=true`)).body as Array<Record<string, unknown>>;
+    assert.ok(bare.every((q) => !('messages' in q) && !('totals' in q)));
+  });
+
+  test('the overview has churn_rates, disk reads and writes, and the runtime\'s version fields', async () => {
+    const o = (await apiOk(target, 'GET', '/api/overview')).body;
+    for (const key of ['connection_created', 'connection_closed', 'channel_created', 'channel_closed', 'queue_declared', 'queue_created', 'queue_deleted']) {
+      assert.equal(typeof o.churn_rates[key], 'number', key);
+      assert.equal(typeof o.churn_rates[`${key}_details`].rate, 'number', key);
+    }
+    assert.ok(o.churn_rates.queue_created >= 3);
+    for (const key of ['disk_reads', 'disk_writes']) assert.equal(typeof o.message_stats[`${key}_details`].rate, 'number', key);
+    for (const key of ['erlang_version', 'erlang_full_version', 'release_series_support_status']) assert.equal(typeof o[key], 'string', key);
+  });
+
+  test('a node\'s sampled figures carry *_details; ?memory=true&binary=true add the breakdowns', async () => {
+    const node = ((await apiOk(target, 'GET', '/api/overview')).body as { node: string }).node;
+    const n = (await apiOk(target, 'GET', `/api/nodes/${seg(node)}?memory=true&binary=true`)).body;
+    for (const key of ['mem_used', 'fd_used', 'sockets_used', 'proc_used', 'disk_free', 'io_read_count', 'io_write_count', 'io_sync_count', 'io_sync_avg_time', 'connection_created', 'queue_declared']) {
+      assert.equal(typeof n[key], 'number', key);
+      assert.equal(typeof n[`${key}_details`].rate, 'number', key);
+    }
+    assert.equal(typeof n.memory.total.rss, 'number');
+    assert.equal(typeof n.binary.queue_procs, 'number');
+    assert.ok(Array.isArray(n.contexts) && n.contexts.length === 1 && n.contexts[0].path === '/');
+    const plain = (await apiOk(target, 'GET', `/api/nodes/${seg(node)}`)).body;
+    assert.ok(!('memory' in plain) && !('binary' in plain));
+  });
+});
+
+describe('management API: idle_since', { skip: process.env['WARREN_TEST_REFERENCE'] ? 'samples Warren\'s statistics on demand' : false }, () => {
+  test('a classic queue and a channel show idle_since (RabbitMQ\'s format) once a sample found them unchanged, and lose it when busy', async (t) => {
+    const target = await startTarget();
+    t.after(() => target.close());
+    const stats = target.broker!.management!.stats;
+    const conn = await connect(target.amqpUrl('guest', 'guest'));
+    t.after(() => conn.close().catch(() => {}));
+    const ch = await conn.createChannel();
+    await ch.assertQueue('idle-q', { durable: false });
+    stats.sample();
+    const busy = (await apiOk(target, 'GET', '/api/queues/%2F/idle-q')).body;
+    assert.ok(!('idle_since' in busy), 'first seen: not idle yet');
+    stats.sample();
+    const idle = (await apiOk(target, 'GET', '/api/queues/%2F/idle-q')).body;
+    assert.match(idle.idle_since, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$/);
+    const [channel] = (await apiOk(target, 'GET', '/api/channels')).body as Array<Record<string, unknown>>;
+    assert.match(String(channel!['idle_since']), /\+00:00$/);
+    ch.sendToQueue('idle-q', Buffer.from('x'));
+    await ch.checkQueue('idle-q');
+    stats.sample();
+    assert.ok(!('idle_since' in (await apiOk(target, 'GET', '/api/queues/%2F/idle-q')).body), 'a publish wakes it');
   });
 });

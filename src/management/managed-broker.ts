@@ -9,6 +9,8 @@ import type { AuthAttempts } from '../auth/login.js';
 import type { Connection } from '../connection/connection.js';
 import type { StreamConnection } from '../stream/stream-connection.js';
 import type { Logger } from '../logger.js';
+import type { NodeCounters } from '../metrics/counters.js';
+import type { IoStats } from '../metrics/source.js';
 
 /** The settings management reports (overview, nodes) or enforces (loopback-only users). */
 export type ManagedOptions = Pick<ResolvedOptions,
@@ -31,6 +33,10 @@ export interface ManagedBroker {
   /** Open stream-protocol connections (empty when the stream listener is off). */
   readonly streamConnections: ReadonlySet<StreamConnection>;
   readonly alarms: { readonly memoryAlarm: boolean; readonly diskAlarm: boolean };
+  /** Node-wide totals (churn), shared with the Prometheus endpoint. */
+  readonly counters: NodeCounters;
+  /** The message store's I/O counters; undefined before the store is open. */
+  readonly ioStats: IoStats | undefined;
   /** Creates the vhost if it does not exist (and stores the definitions). */
   addVhost(name: string): VirtualHost;
   /** Closes its connections, deletes its queues and permissions; false if there was none. */

@@ -10,6 +10,7 @@ import type { Queue } from '../broker/queue.js';
 import type { Channel } from '../connection/channel.js';
 import type { Connection } from '../connection/connection.js';
 import { GLOBAL_RESOLUTIONS, QUEUE_RESOLUTIONS, SeriesHistory } from './history.js';
+import { nodeFigures } from './node-figures.js';
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 5000;
 
@@ -29,6 +30,9 @@ export interface Totals {
   drop_unroutable: number;
   deliver: number;
   deliver_no_ack: number;
+  /** Messages queues read back from / appended to their segment files (the overview's disk_reads/disk_writes). */
+  disk_reads: number;
+  disk_writes: number;
 }
 
 /** A channel's message_stats beyond publish/deliver_get/ack, summed from its Prometheus counters. */
@@ -46,6 +50,7 @@ const QUEUE_HISTORY_IDLE_MS = 10 * 60_000;
 const zero = (): Totals => ({
   publish: 0, deliver_get: 0, ack: 0, redeliver: 0, recv_oct: 0, send_oct: 0,
   confirm: 0, get: 0, get_no_ack: 0, get_empty: 0, return_unroutable: 0, drop_unroutable: 0, deliver: 0, deliver_no_ack: 0,
+  disk_reads: 0, disk_writes: 0,
 });
 
 interface Sample {
@@ -56,6 +61,9 @@ interface Sample {
 export class StatsCollector {
   private readonly previous = new Map<string, Sample>();
   private readonly rates = new Map<string, number>();
+  /** Queue and channel keys → when their counters last changed (or they were first seen). */
+  private readonly changedAt = new Map<string, number>();
+  private lastSampleAt = 0;
   /** What is known to exist, to notice what went away and fold its final counts in. */
   private readonly knownQueues = new Map<Queue, string>();
   private readonly knownChannels = new Map<Channel, string>();
@@ -88,9 +96,20 @@ export class StatsCollector {
   reset(): void {
     this.previous.clear();
     this.rates.clear();
+    this.changedAt.clear();
     this.overviewHistory.clear();
     this.vhostHistories.clear();
     this.queueHistories.clear();
+  }
+
+  /**
+   * When a queue or channel went idle: the time its counters last changed, if they did not change
+   * over the latest sample interval (RabbitMQ reports `idle_since` once the process has hibernated
+   * for want of work); undefined while it is busy or not yet sampled twice.
+   */
+  idleSince(key: string): number | undefined {
+    const at = this.changedAt.get(key);
+    return at !== undefined && at < this.lastSampleAt ? at : undefined;
   }
 
   /** Per-second rate of a counter or gauge over the last sample interval (0 when unknown). */
@@ -167,23 +186,30 @@ export class StatsCollector {
   sample(now = Date.now()): void {
     this.reap();
     const seen = new Set<string>();
-    const observe = (key: string, value: number) => {
+    /** Samples one counter; true when it moved since the last sample (or is new). */
+    const observe = (key: string, value: number): boolean => {
       seen.add(key);
       const prev = this.previous.get(key);
       if (prev && now > prev.time) this.rates.set(key, ((value - prev.value) * 1000) / (now - prev.time));
       this.previous.set(key, { time: now, value });
+      return prev?.value !== value;
+    };
+    const activity = (key: string, moved: boolean) => {
+      seen.add(key);
+      if (moved || !this.changedAt.has(key)) this.changedAt.set(key, now);
     };
     for (const v of this.broker.vhosts.values()) {
       for (const q of v.queues.values()) {
         this.knownQueues.set(q, v.name);
         const k = queueKey(v.name, q.name);
-        observe(`${k}publish`, q.stats.published);
-        observe(`${k}deliver_get`, q.stats.delivered);
-        observe(`${k}ack`, q.stats.acked);
-        observe(`${k}redeliver`, q.stats.redelivered);
-        observe(`${k}messages`, q.messageCount + q.unacked);
+        let moved = observe(`${k}publish`, q.stats.published);
+        moved = observe(`${k}deliver_get`, q.stats.delivered) || moved;
+        moved = observe(`${k}ack`, q.stats.acked) || moved;
+        moved = observe(`${k}redeliver`, q.stats.redelivered) || moved;
+        moved = observe(`${k}messages`, q.messageCount + q.unacked) || moved;
         observe(`${k}messages_ready`, q.messageCount);
         observe(`${k}messages_unacknowledged`, q.unacked);
+        activity(k, moved);
         this.queueHistories.get(k)?.record(now, queueFields(q));
       }
     }
@@ -198,10 +224,12 @@ export class StatsCollector {
       for (const ch of c.channels.values()) {
         this.knownChannels.set(ch, vhost);
         const k = channelKey(c, ch.id);
-        observe(`${k}publish`, ch.stats.published);
-        observe(`${k}deliver_get`, ch.stats.delivered);
-        observe(`${k}ack`, ch.stats.acked);
-        for (const [field, value] of Object.entries(channelTotals(ch))) observe(`${k}${field}`, value);
+        let moved = observe(`${k}publish`, ch.stats.published);
+        moved = observe(`${k}deliver_get`, ch.stats.delivered) || moved;
+        moved = observe(`${k}ack`, ch.stats.acked) || moved;
+        moved = observe(`${k}redeliver`, channelRedeliveries(ch)) || moved;
+        for (const [field, value] of Object.entries(channelTotals(ch))) moved = observe(`${k}${field}`, value) || moved;
+        activity(k, moved);
       }
     }
     for (const c of this.broker.streamConnections) {
@@ -233,6 +261,7 @@ export class StatsCollector {
       h.record(now, { ...t, messages, messages_ready: ready, messages_unacknowledged: unacked });
     }
     for (const name of this.vhostHistories.keys()) if (!this.broker.vhosts.has(name)) this.vhostHistories.delete(name);
+    for (const [field, value] of Object.entries(nodeFigures(this.broker))) observe(`${NODE_KEY}${field}`, value);
     const o = this.overviewTotals();
     for (const [field, value] of Object.entries(o)) observe(`o\0${field}`, value);
     let ready = 0;
@@ -254,6 +283,8 @@ export class StatsCollector {
         this.rates.delete(key);
       }
     }
+    for (const key of this.changedAt.keys()) if (!seen.has(key)) this.changedAt.delete(key);
+    this.lastSampleAt = now;
   }
 
   /** Fold the final counts of queues, channels and connections that went away into their vhost. */
@@ -329,6 +360,16 @@ export function channelTotals(ch: Channel): ChannelTotals {
   return t;
 }
 
+/**
+ * A channel's redeliveries, from its per-queue counters. Kept out of ChannelTotals: vhost totals
+ * count redeliveries on the queues already.
+ */
+export function channelRedeliveries(ch: Channel): number {
+  let n = 0;
+  for (const q of ch.counters.queues.values()) n += q.redelivered;
+  return n;
+}
+
 function addChannel(t: Totals, ch: Channel): void {
   t.publish += ch.stats.published;
   const c = channelTotals(ch);
@@ -345,6 +386,8 @@ function addExchanges(out: Map<string, ExchangeTotals>, ch: Channel): void {
 }
 
 function addQueue(t: Totals, q: Queue): void {
+  t.disk_reads += q.messages.diskReads;
+  t.disk_writes += q.messages.diskWrites;
   t.deliver_get += q.stats.delivered;
   t.ack += q.stats.acked;
   t.redeliver += q.stats.redelivered;
@@ -358,3 +401,5 @@ export const connectionKey = (c: { readonly id: number }) => `c\0${c.id}\0`;
 export const streamConnectionKey = (c: { readonly name: string }) => `s\0${c.name}\0`;
 export const channelKey = (c: { readonly id: number }, channel: number) => `ch\0${c.id}\0${channel}\0`;
 export const OVERVIEW_KEY = 'o\0';
+/** This node's sampled figures (nodes' `*_details`, the overview's churn_rates). */
+export const NODE_KEY = 'n\0';

@@ -21,9 +21,10 @@ import type { Channel } from '../connection/channel.js';
 import type { Connection } from '../connection/connection.js';
 import { fieldTableToJson, type FieldTable } from '../protocol/field-table.js';
 import { limitsJson } from '../broker/limits.js';
+import { churn } from './node-figures.js';
 import { RABBITMQ_VERSION, VERSION } from '../version.js';
 import { getVhostMetadata } from './vhost-metadata.js';
-import { OVERVIEW_KEY, channelKey, channelTotals, connectionKey, exchangeKey, queueKey, vhostKey, type ExchangeTotals, type StatsCollector, type Totals } from './stats.js';
+import { NODE_KEY, OVERVIEW_KEY, channelKey, channelRedeliveries, channelTotals, connectionKey, exchangeKey, queueKey, vhostKey, type ExchangeTotals, type StatsCollector, type Totals } from './stats.js';
 
 import { NODE_NAME } from '../node-name.js';
 
@@ -147,7 +148,7 @@ export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue
       ack: q.stats.acked,
       redeliver: q.stats.redelivered,
     }),
-    backing_queue_status: { mode: 'default', len: q.messageCount, version: 1 },
+    ...typeFields(stats, q, k),
     ...queueAges(q),
   };
   if (q instanceof StreamQueue) {
@@ -173,6 +174,63 @@ export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue
     out['incoming'] = [];
   }
   return out;
+}
+
+/**
+ * A queue as RabbitMQ 3.10 lists it with `disable_stats=true` (what its UI asks for, so that long
+ * lists stay cheap): identity, settings and state, the policy only when one applies, counts only
+ * with `enable_queue_totals=true`. Quorum queues show their members instead of a node, streams
+ * `totals` and `type_specific` as null; `exclusive` is null for both.
+ */
+export function queueBasicJson(q: Queue, withTotals: boolean): Json {
+  const classic = q.type === 'classic';
+  return {
+    name: q.name, vhost: q.vhost, durable: q.durable, auto_delete: q.autoDelete,
+    exclusive: classic ? q.exclusive : null,
+    arguments: args(q.options.arguments),
+    ...(q.type === 'quorum' ? { leader: NODE_NAME, members: [NODE_NAME], online: [NODE_NAME] } : classic ? { node: NODE_NAME } : {}),
+    state: 'running',
+    type: q.type,
+    ...(q.appliedPolicy.policy ? { policy: q.appliedPolicy.policy.name } : {}),
+    ...(!withTotals ? {} : q instanceof StreamQueue
+      ? { totals: null, type_specific: null }
+      : { messages: q.messageCount + q.unacked, messages_ready: q.messageCount, messages_unacknowledged: q.unacked }),
+  };
+}
+
+/**
+ * What RabbitMQ 3.10 shows only for one queue type. Classic: idle_since and the backing queue's
+ * status (its mode, length and rates; Warren's paged-out middle as the on-disk `delta`). Quorum:
+ * the Raft view of a single-member queue (leader, members, online, open files) and the
+ * at-least-once dead-letter counters, which stay 0 (Warren dead-letters at most once).
+ */
+function typeFields(stats: StatsCollector, q: Queue, k: string): Json {
+  if (q.type === 'quorum') {
+    return {
+      leader: NODE_NAME, members: [NODE_NAME], online: [NODE_NAME], open_files: { [NODE_NAME]: 0 },
+      messages_dlx: 0, message_bytes_dlx: 0, single_active_consumer_ctag: q.activeConsumer?.tag ?? null,
+    };
+  }
+  if (q.type !== 'classic') return {};
+  const mode = q.appliedPolicy.definition['queue-mode'] ?? q.options.arguments['x-queue-mode'] ?? 'default';
+  const pagedOut = q.messages.pagedOut;
+  return {
+    ...idleSince(stats, k),
+    backing_queue_status: {
+      avg_ack_egress_rate: stats.rate(`${k}ack`),
+      avg_ack_ingress_rate: stats.rate(`${k}deliver_get`),
+      avg_egress_rate: stats.rate(`${k}deliver_get`),
+      avg_ingress_rate: stats.rate(`${k}publish`),
+      delta: pagedOut > 0 ? ['delta', 0, pagedOut, 0, pagedOut] : ['delta', 'undefined', 0, 0, 'undefined'],
+      len: q.messageCount,
+      mode: mode === 'lazy' ? 'lazy' : 'default',
+      next_deliver_seq_id: q.stats.delivered,
+      next_seq_id: q.stats.published,
+      q1: 0, q2: 0, q3: q.messageCount - pagedOut, q4: 0,
+      target_ram_count: 'infinity',
+      version: 1,
+    },
+  };
 }
 
 /** A stream's stream-protocol subscriptions as RabbitMQ lists them among the queue's consumers. */
@@ -309,6 +367,8 @@ export function connectionJson(stats: StatsCollector, c: Connection): Json {
     frame_max: c.frameMax,
     timeout: c.heartbeat,
     client_properties: args(c.clientProperties),
+    // The name the client gave its connection (connection_name), only when it gave one.
+    ...(typeof c.clientProperties['connection_name'] === 'string' ? { user_provided_name: c.clientProperties['connection_name'] } : {}),
     connected_at: c.connectedAt,
     ...withDetails(stats, k, { recv_oct: c.stats.recvOct, send_oct: c.stats.sendOct }),
     recv_cnt: c.stats.recvCnt,
@@ -343,13 +403,21 @@ export function channelJson(stats: StatsCollector, ch: Channel): Json {
     global_prefetch_count: ch.globalPrefetchCount,
     confirm: ch.confirmMode,
     transactional: ch.transactional,
+    ...idleSince(stats, k),
     message_stats: withDetails(stats, k, {
       publish: ch.stats.published,
       deliver_get: ch.stats.delivered,
       ack: ch.stats.acked,
+      redeliver: channelRedeliveries(ch),
       ...channelTotals(ch),
     }),
   };
+}
+
+/** `idle_since` as RabbitMQ 3.10 formats it (ISO 8601, milliseconds, `+00:00`), while the object is idle. */
+function idleSince(stats: StatsCollector, key: string): Json {
+  const at = stats.idleSince(key);
+  return at === undefined ? {} : { idle_since: new Date(at).toISOString().replace('Z', '+00:00') };
 }
 
 /** Consumers of channels (not the broker's internal ones, which have no connection). */
@@ -411,11 +479,16 @@ export function overviewJson(broker: ManagedBroker, stats: StatsCollector, visib
     product_version: VERSION,
     product_name: 'Warren',
     rabbitmq_version: RABBITMQ_VERSION,
+    // The runtime in RabbitMQ's fields: Node.js here, where RabbitMQ names its Erlang/OTP release.
+    erlang_version: process.versions.node,
+    erlang_full_version: `Node.js ${process.version} [v8-${process.versions.v8}]`,
+    release_series_support_status: 'supported',
     cluster_name: broker.options.clusterName ?? NODE_NAME,
     node: NODE_NAME,
     disable_stats: false,
     enable_queue_totals: false,
-    message_stats: totalsStats(stats, OVERVIEW_KEY, t),
+    message_stats: { ...totalsStats(stats, OVERVIEW_KEY, t), ...withDetails(stats, OVERVIEW_KEY, { disk_reads: t.disk_reads, disk_writes: t.disk_writes }) },
+    churn_rates: withDetails(stats, NODE_KEY, churn(broker)),
     queue_totals: withDetails(stats, OVERVIEW_KEY, { messages: ready + unacked, messages_ready: ready, messages_unacknowledged: unacked }),
     object_totals: { channels, connections, consumers, exchanges, queues },
     statistics_db_event_queue: 0,
@@ -426,8 +499,15 @@ export function overviewJson(broker: ManagedBroker, stats: StatsCollector, visib
         ? [{ node: NODE_NAME, protocol: broker.options.managementTls ? 'https' : 'http', ip_address: broker.options.managementHost, port: managementPort, socket_opts: {} }]
         : []),
     ],
-    contexts: managementPort > 0
-      ? [{ node: NODE_NAME, description: 'RabbitMQ Management', path: '/', port: String(managementPort), ...(broker.options.managementTls ? { ssl: 'true' } : {}) }]
-      : [],
+    contexts: managementContexts(broker, managementPort),
   };
+}
+
+/** The management listener as RabbitMQ describes its web contexts (overview and nodes). */
+export function managementContexts(broker: ManagedBroker, managementPort: number): Record<string, unknown>[] {
+  if (managementPort <= 0) return [];
+  return [{
+    node: NODE_NAME, description: 'RabbitMQ Management', path: '/', ip: broker.options.managementHost, port: String(managementPort),
+    ...(broker.options.managementTls ? { ssl: 'true', ssl_opts: [] } : { ssl_opts: [] }),
+  }];
 }

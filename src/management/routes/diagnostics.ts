@@ -6,12 +6,11 @@
  * GET /api/warren/environment (the effective settings, secrets hidden).
  */
 import { platform } from 'node:os';
-import { getHeapSpaceStatistics } from 'node:v8';
-import type { ManagedBroker } from '../managed-broker.js';
 import { objectNotFound } from '../http.js';
 import type { Router } from '../router.js';
 import { NODE_NAME } from '../views.js';
 import { isThisNode } from './nodes.js';
+import { memoryBreakdown } from '../node-figures.js';
 
 export function diagnosticsRoutes(r: Router): void {
   r.get('/api/nodes/:node/memory', 'monitoring', (ctx) => {
@@ -52,35 +51,6 @@ function enabledPlugins(protocols: string[]): string[] {
   if (protocols.some((p) => p.endsWith('/prometheus'))) plugins.push('rabbitmq_prometheus');
   if (protocols.includes('stream')) plugins.push('rabbitmq_stream');
   return plugins;
-}
-
-/**
- * The process's memory in RabbitMQ's breakdown keys where the meaning carries over, so tools that
- * read /api/nodes/{node}/memory find them: `code` (V8's code space), `queue_procs` (message bytes
- * queues hold in memory), `binary` (other buffers: socket and frame buffers), `other_proc` (the rest
- * of the JavaScript heap in use), `allocated_unused` (heap reserved but free), `other_system`
- * (native memory outside buffers), `reserved_unallocated` (resident memory beyond all of that).
- * The parts add up to the resident set size, reported as `total.rss` (the strategy, as in RabbitMQ).
- */
-function memoryBreakdown(broker: ManagedBroker): Record<string, unknown> {
-  const m = process.memoryUsage();
-  const code = getHeapSpaceStatistics().find((s) => s.space_name === 'code_space')?.space_used_size ?? 0;
-  let queued = 0;
-  for (const vhost of broker.vhosts.values()) for (const q of vhost.queues.values()) queued += q.messages.bytes + q.unackedBytes;
-  const queueProcs = Math.min(queued, m.arrayBuffers);
-  const allocated = m.heapTotal + m.external;
-  return {
-    code,
-    queue_procs: queueProcs,
-    binary: m.arrayBuffers - queueProcs,
-    other_proc: Math.max(0, m.heapUsed - code),
-    allocated_unused: m.heapTotal - m.heapUsed,
-    other_system: Math.max(0, m.external - m.arrayBuffers),
-    reserved_unallocated: Math.max(0, m.rss - allocated),
-    strategy: 'rss',
-    // `erlang` is what the runtime itself accounts for (RabbitMQ: erlang:memory(total)): the heap in use and buffers.
-    total: { erlang: m.heapUsed + m.external, rss: m.rss, allocated },
-  };
 }
 
 /**

@@ -13,7 +13,7 @@ import { payloadToJson, propertiesToJson } from '../message-json.js';
 import type { Ctx, Router } from '../router.js';
 import { addSamples, wantsSamples } from '../samples.js';
 import { optionalBool, optionalObject, queryFlag, requireKeys } from '../validate.js';
-import { bindingJson, defaultBinding, queueJson } from '../views.js';
+import { bindingJson, defaultBinding, queueBasicJson, queueJson } from '../views.js';
 import { amqp, checkPermission, queueParam, vhostParam } from './common.js';
 
 const ACK_MODES = ['ack_requeue_true', 'ack_requeue_false', 'reject_requeue_true', 'reject_requeue_false'];
@@ -81,6 +81,9 @@ async function putQueue(ctx: Ctx): Promise<Reply> {
   }
   const existed = vhost.queues.has(name);
   amqp(() => vhost.declareQueue({ name, passive: false, durable, exclusive: false, autoDelete, arguments: args }, 0));
+  // Counted as RabbitMQ counts declarations from any source (churn_rates, queues_declared_total).
+  ctx.broker.counters.queuesDeclared++;
+  if (!existed) ctx.broker.counters.queuesCreated++;
   return new Reply(existed ? 204 : 201);
 }
 
@@ -132,7 +135,9 @@ async function getMessages(ctx: Ctx): Promise<unknown> {
 
 /** Queues render lazily: a page of 10,000 filtered and sorted by name builds 100 JSON objects. */
 function queueList(ctx: Ctx, queues: Queue[]): LazyList<Queue> {
-  return new LazyList(queues, (q) => queueJson(ctx.broker, ctx.stats, q), {
+  const basic = queryFlag(ctx.query, 'disable_stats');
+  const totals = queryFlag(ctx.query, 'enable_queue_totals');
+  return new LazyList(queues, (q) => (basic ? queueBasicJson(q, totals) : queueJson(ctx.broker, ctx.stats, q)), {
     name: (q) => q.name,
     vhost: (q) => q.vhost,
     messages: (q) => q.messageCount + q.unacked,
