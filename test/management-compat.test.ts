@@ -306,13 +306,17 @@ describe('management API: connection, channel, queue, overview and node fields',
       assert.ok(key in lazy['backing_queue_status'], key);
     }
     assert.deepEqual(lazy['backing_queue_status'].delta, ['delta', 'undefined', 0, 0, 'undefined']);
-    const quorum = (await apiOk(target, 'GET', `/api/queues/${seg(V)}/qq`)).body;
-    assert.equal(quorum.backing_queue_status, undefined);
-    assert.equal(quorum.leader, quorum.node);
-    assert.deepEqual(quorum.members, [quorum.node]);
-    assert.deepEqual(quorum.online, [quorum.node]);
-    assert.equal(quorum.messages_dlx, 0);
-    assert.equal(quorum.single_active_consumer_ctag, null);
+    let quorum: Record<string, any> = {};
+    await eventually(async () => {
+      quorum = (await apiOk(target, 'GET', `/api/queues/${seg(V)}/qq`)).body;
+      return quorum['node'] !== undefined && quorum['messages_dlx'] !== undefined;
+    }, 15_000);
+    assert.equal(quorum['backing_queue_status'], undefined);
+    assert.equal(quorum['leader'], quorum['node']);
+    assert.deepEqual(quorum['members'], [quorum['node']]);
+    assert.deepEqual(quorum['online'], [quorum['node']]);
+    assert.equal(quorum['messages_dlx'], 0);
+    assert.equal(quorum['single_active_consumer_ctag'], null);
     assert.equal((await apiOk(target, 'GET', `/api/queues/${seg(V)}/st`)).body.backing_queue_status, undefined);
   });
 
@@ -381,5 +385,101 @@ describe('management API: idle_since', { skip: process.env['WARREN_TEST_REFERENC
     await ch.checkQueue('idle-q');
     stats.sample();
     assert.ok(!('idle_since' in (await apiOk(target, 'GET', '/api/queues/%2F/idle-q')).body), 'a publish wakes it');
+  });
+});
+
+describe('management API: refusals, missing objects and list parameters as RabbitMQ 3.10 answers them', () => {
+  let target: Target;
+  const V = uniqueName('compat-err');
+  const U = uniqueName('compat-err-user');
+  const as = { user: U, password: 'pw' };
+  before(async () => {
+    target = await startTarget();
+    await apiOk(target, 'PUT', `/api/vhosts/${seg(V)}`, {}, 201);
+    for (const q of ['b-q', 'a-q', 'c-q']) await apiOk(target, 'PUT', `/api/queues/${seg(V)}/${q}`, { durable: true }, 201);
+    await apiOk(target, 'PUT', `/api/exchanges/${seg(V)}/x`, { type: 'topic' }, 201);
+    await apiOk(target, 'PUT', `/api/exchanges/${seg(V)}/internal`, { type: 'fanout', internal: true }, 201);
+    await apiOk(target, 'PUT', `/api/users/${seg(U)}`, { password: 'pw', tags: 'management' }, 201);
+    await apiOk(target, 'PUT', `/api/permissions/${seg(V)}/${seg(U)}`, { configure: '^$', write: '^$', read: '^$' }, 201);
+  });
+  after(async () => {
+    await api(target, 'DELETE', `/api/vhosts/${seg(V)}`);
+    await api(target, 'DELETE', `/api/users/${seg(U)}`);
+    await target.close();
+  });
+
+  test('a refused declare, delete or binding says "Access refused."; a refused get gives the AMQP text; a refused publish is 400 with the AMQP code', async () => {
+    const refused = { error: 'not_authorised', reason: 'Access refused.' };
+    assert.deepEqual((await api(target, 'PUT', `/api/queues/${seg(V)}/mine`, {}, as)).body, refused);
+    assert.deepEqual((await api(target, 'DELETE', `/api/queues/${seg(V)}/a-q`, undefined, as)).body, refused);
+    assert.deepEqual((await api(target, 'PUT', `/api/exchanges/${seg(V)}/mine`, { type: 'direct' }, as)).body, refused);
+    assert.deepEqual((await api(target, 'POST', `/api/bindings/${seg(V)}/e/x/q/a-q`, {}, as)).body, refused);
+    assert.deepEqual((await api(target, 'DELETE', `/api/exchanges/${seg(V)}/amq.direct`)).body, refused);
+    assert.deepEqual((await api(target, 'PUT', `/api/exchanges/${seg(V)}/amq.mine`, { type: 'direct' })).body, refused);
+    assert.deepEqual((await api(target, 'POST', `/api/queues/${seg(V)}/a-q/get`, { count: 1, ackmode: 'ack_requeue_true', encoding: 'auto' }, as)).body,
+      { error: 'not_authorised', reason: `ACCESS_REFUSED - access to queue 'a-q' in vhost '${V}' refused for user '${U}'` });
+    const publish = { properties: {}, routing_key: 'k', payload: 'p', payload_encoding: 'string' };
+    assert.deepEqual((await api(target, 'POST', `/api/exchanges/${seg(V)}/x/publish`, publish, as)).body,
+      { error: 'bad_request', reason: `403 ACCESS_REFUSED - access to exchange 'x' in vhost '${V}' refused for user '${U}'` });
+    assert.deepEqual((await api(target, 'POST', `/api/exchanges/${seg(V)}/nope/publish`, publish)).body,
+      { error: 'bad_request', reason: `404 NOT_FOUND - no exchange 'nope' in vhost '${V}'` });
+    assert.deepEqual((await api(target, 'POST', `/api/exchanges/${seg(V)}/internal/publish`, publish)).body,
+      { error: 'bad_request', reason: `403 ACCESS_REFUSED - cannot publish to internal exchange 'internal' in vhost '${V}'` });
+  });
+
+  test('creating in a vhost that does not exist is 404 vhost_not_found', async () => {
+    const missing = { error: 'not_found', reason: 'vhost_not_found' };
+    assert.deepEqual((await api(target, 'PUT', '/api/queues/no-such-vhost/q', {})).body, missing);
+    assert.deepEqual((await api(target, 'PUT', '/api/exchanges/no-such-vhost/x', { type: 'direct' })).body, missing);
+    assert.deepEqual((await api(target, 'POST', '/api/bindings/no-such-vhost/e/x/q/q', {})).body, missing);
+    assert.equal((await api(target, 'GET', '/api/queues/no-such-vhost/q')).status, 404);
+  });
+
+  test('binding lists of missing vhosts, exchanges or queues are empty, not 404', async () => {
+    for (const path of [`/api/bindings/${seg(V)}/e/nope/q/a-q`, `/api/bindings/${seg(V)}/e/x/q/nope`, '/api/bindings/no-such-vhost/e/x/q/a-q',
+      `/api/bindings/${seg(V)}/e/nope/e/x`, `/api/exchanges/${seg(V)}/nope/bindings/source`, `/api/exchanges/${seg(V)}/nope/bindings/destination`,
+      '/api/queues/no-such-vhost/q/bindings']) {
+      const a = await api(target, 'GET', path);
+      assert.equal(a.status, 200, path);
+      assert.deepEqual(a.body, [], path);
+    }
+    // RabbitMQ still lists the default exchange's binding for a queue that does not exist.
+    assert.deepEqual(((await apiOk(target, 'GET', `/api/queues/${seg(V)}/nope/bindings`)).body as Array<{ source: string }>).map((b) => b.source), ['']);
+  });
+
+  test('bulk-delete stops at a user that does not exist: 400 ["no_such_user", name]', async () => {
+    const first = uniqueName('bulk');
+    await apiOk(target, 'PUT', `/api/users/${seg(first)}`, { password: 'x', tags: '' }, 201);
+    assert.deepEqual((await api(target, 'POST', '/api/users/bulk-delete', { users: [first, 'no-such-user'] })).body,
+      { error: 'bad_request', reason: ['no_such_user', 'no-such-user'] });
+    assert.equal((await api(target, 'GET', `/api/users/${seg(first)}`)).status, 404);
+  });
+
+  test('parameters of a component without its plugin, and a definitions file that is not JSON', async () => {
+    assert.deepEqual((await api(target, 'PUT', `/api/parameters/shovel/${seg(V)}/s`, { value: {} })).body,
+      { error: 'bad_request', reason: 'Validation failed\n\ncomponent shovel not found\n' });
+    assert.deepEqual((await api(target, 'POST', '/api/definitions', '{not json')).body, { error: 'bad_request', reason: 'failed_to_parse_json' });
+    assert.deepEqual((await api(target, 'POST', `/api/queues/${seg(V)}/a-q/get`, {})).body,
+      { error: 'bad_request', reason: '[{key_missing,ackmode},{key_missing,count},{key_missing,encoding}]' });
+  });
+
+  test('lists are sorted by vhost and name unless sorted otherwise; `sort=` keeps the broker\'s order', async () => {
+    const names = (path: string) => apiOk(target, 'GET', path).then((a) => (a.body as Array<{ name: string }>).map((q) => q.name));
+    assert.deepEqual(await names(`/api/queues/${seg(V)}`), ['a-q', 'b-q', 'c-q']);
+    assert.deepEqual(await names(`/api/queues/${seg(V)}?sort_reverse=true`), ['c-q', 'b-q', 'a-q']);
+    // Ties on the sort key are broken by name.
+    assert.deepEqual(await names(`/api/queues/${seg(V)}?sort=messages`), ['a-q', 'b-q', 'c-q']);
+  });
+
+  test('pagination errors in RabbitMQ\'s words; a page just past the end is empty', async () => {
+    const error = async (query: string) => (await api(target, 'GET', `/api/queues/${seg(V)}?${query}`)).body;
+    assert.deepEqual(await error('page=0'), { error: 'invalid_pagination_parameters', reason: 'Invalid pagination parameters: page number 0, page size undefined' });
+    assert.deepEqual(await error('page=1&page_size=501'), { error: 'invalid_pagination_parameters', reason: 'Invalid pagination parameters: page number 1, page size 501' });
+    assert.deepEqual(await error('page=x'), { error: 'bad_request', reason: 'Pagination parameters are invalid' });
+    assert.deepEqual(await error('page=1&name=(&use_regex=true'), { error: 'bad_request', reason: 'Pagination parameters are invalid' });
+    assert.deepEqual(await error('page=3&page_size=1'), { filtered_count: 3, item_count: 1, items: [(await error('page=3&page_size=1')).items[0]], page: 3, page_count: 3, page_size: 1, total_count: 3 });
+    const empty = await error('page=4&page_size=1');
+    assert.deepEqual({ ...empty, items: empty.items }, { filtered_count: 3, item_count: 0, items: [], page: 4, page_count: 3, page_size: 1, total_count: 3 });
+    assert.deepEqual(await error('page=5&page_size=1'), { error: 'page_out_of_range', reason: 'Page out of range, page: 5 page size: 1, len: 3' });
   });
 });

@@ -74,15 +74,16 @@ export const CONTENT_SECURITY_POLICY = "script-src 'self' 'unsafe-eval' 'unsafe-
 const VARY_NEGOTIATED = 'accept, accept-encoding, origin';
 
 /**
- * A JSON answer (no body: no content-type). `cache-control: no-cache` only on what a read returned,
- * as RabbitMQ: its writes and its errors carry none.
+ * A JSON answer (no body: no content-type). `cache-control: no-cache` only on what RabbitMQ
+ * replies with a document (`reply`): reads and the results of POSTs, not writes' empty answers
+ * nor errors.
  */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, read = false): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, reply = false): void {
   const text = body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, {
     ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     'content-length': Buffer.byteLength(text),
-    ...(read ? { 'cache-control': 'no-cache' } : {}),
+    ...(reply ? { 'cache-control': 'no-cache' } : {}),
     'content-security-policy': CONTENT_SECURITY_POLICY,
     vary: VARY_NEGOTIATED,
     ...headers,

@@ -46,34 +46,54 @@ export function shapeList(items: Item[] | LazyList<unknown>, query: URLSearchPar
     return j;
   };
   const keyOf = (path: string) => list.keys[path] ?? ((t: unknown) => getPath(json(t), path.split('.')));
+  const page = pagination(query);
   let out = list.items;
+  // As RabbitMQ: sorted by vhost and name unless told otherwise (`sort` first, those two to break
+  // ties); an explicitly empty `sort=` keeps the broker's order.
   const sort = query.get('sort');
   const reverse = query.get('sort_reverse') === 'true';
-  if (sort) out = sortBy(out, keyOf(sort));
-  if (reverse) out = sort ? (out as unknown[]).reverse() : [...out].reverse();
-  if (!query.has('page')) return render(out);
+  if (sort !== '') out = sortBy(out, [...(sort ? [keyOf(sort)] : []), keyOf('vhost'), keyOf('name')]);
+  if (reverse) out = sort !== '' ? (out as unknown[]).reverse() : [...out].reverse();
+  if (!page) return render(out);
 
-  const page = Number(query.get('page'));
-  const pageSize = query.has('page_size') ? Number(query.get('page_size')) : DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(page) || page < 1 || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-    throw badRequest('Pagination parameters are invalid');
-  }
+  const { number, size: pageSize } = page;
   const nameOf = keyOf('name');
   const filtered = filterByName(out, (t) => String(nameOf(t) ?? ''), query.get('name'), query.get('use_regex') === 'true');
   const pageCount = Math.ceil(filtered.length / pageSize);
-  if (page > 1 && page > pageCount) {
-    throw new HttpError(400, 'page_out_of_range', `Page out of range, page: ${page} page size: ${pageSize}, len: ${filtered.length}`);
+  // The page may start right after the last item (an empty page), not further.
+  if ((number - 1) * pageSize > filtered.length) {
+    throw new HttpError(400, 'page_out_of_range', `Page out of range, page: ${number} page size: ${pageSize}, len: ${filtered.length}`);
   }
-  const slice = filtered.slice((page - 1) * pageSize, page * pageSize);
+  const slice = filtered.slice((number - 1) * pageSize, number * pageSize);
   return {
     filtered_count: filtered.length,
     item_count: slice.length,
     items: render(slice),
-    page,
+    page: number,
     page_count: pageCount,
     page_size: pageSize,
     total_count: list.items.length,
   };
+}
+
+/**
+ * `page` and `page_size` as RabbitMQ reads them: not integers → "Pagination parameters are
+ * invalid"; out of range (page < 1, size < 1 or > 500) → `invalid_pagination_parameters` naming
+ * both, an absent size as `undefined`. No `page`: no pagination.
+ */
+function pagination(query: URLSearchParams): { number: number; size: number } | undefined {
+  const integer = (key: string): number | undefined => {
+    const raw = query.get(key);
+    if (raw === null) return undefined;
+    if (!/^[-+]?\d+$/.test(raw)) throw badRequest('Pagination parameters are invalid');
+    return Number(raw);
+  };
+  const number = integer('page');
+  const size = integer('page_size');
+  if (number === undefined) return undefined;
+  if (number > 0 && (size === undefined || (size > 0 && size <= MAX_PAGE_SIZE))) return { number, size: size ?? DEFAULT_PAGE_SIZE };
+  throw new HttpError(400, 'invalid_pagination_parameters',
+    `Invalid pagination parameters: page number ${number}, page size ${size ?? 'undefined'}`);
 }
 
 /** `columns=` on a single object (GET /api/queues/v/q?columns=messages). */
@@ -112,9 +132,15 @@ function getPath(item: unknown, path: string[]): unknown {
   return v;
 }
 
-function sortBy<T>(items: readonly T[], keyOf: (t: T) => unknown): T[] {
-  const keyed = items.map((item) => ({ item, key: keyOf(item) }));
-  keyed.sort((a, b) => compare(a.key, b.key));
+function sortBy<T>(items: readonly T[], keysOf: Array<(t: T) => unknown>): T[] {
+  const keyed = items.map((item) => ({ item, keys: keysOf.map((k) => k(item)) }));
+  keyed.sort((a, b) => {
+    for (let i = 0; i < a.keys.length; i++) {
+      const c = compare(a.keys[i], b.keys[i]);
+      if (c !== 0) return c;
+    }
+    return 0;
+  });
   return keyed.map((k) => k.item);
 }
 
@@ -138,8 +164,9 @@ function filterByName<T>(items: readonly T[], nameOf: (t: T) => string, name: st
     let re: RegExp;
     try {
       re = new RegExp(name, 'i');
-    } catch (e) {
-      throw badRequest(`invalid regular expression '${name}': ${(e as Error).message}`);
+    } catch {
+      // RabbitMQ's words for a regex it cannot compile while paginating.
+      throw badRequest('Pagination parameters are invalid');
     }
     test = (s) => re.test(s);
   } else {

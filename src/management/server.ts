@@ -166,18 +166,21 @@ export class ManagementServer {
     }
   }
 
-  /** Lists get sort/pagination/columns; plain objects columns; undefined is 204 No Content. */
+  /**
+   * Lists get sort/pagination/columns; plain objects columns; undefined is 204 No Content. Every
+   * answer with a body is `cache-control: no-cache` (a POST …/get or …/publish too), as RabbitMQ.
+   */
   private reply(res: ServerResponse, isRead: boolean, result: unknown, query: URLSearchParams): void {
     if (result instanceof Reply) {
       const body = isRead && result.body !== undefined ? this.shape(result.body, query) : result.body;
-      sendJson(res, result.status, body, result.headers, isRead);
+      sendJson(res, result.status, body, result.headers, body !== undefined);
       return;
     }
     if (result === undefined) {
       sendJson(res, 204, undefined);
       return;
     }
-    sendJson(res, 200, isRead ? this.shape(result, query) : result, {}, isRead);
+    sendJson(res, 200, isRead ? this.shape(result, query) : result, {}, true);
   }
 
   private shape(body: unknown, query: URLSearchParams): unknown {

@@ -75,8 +75,10 @@ export class ManagementClient {
   /** Any answer that arrived (2xx or not); throws only when the broker could not be reached. */
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
     let res: Response;
+    // rabbitmqctl lists in the broker's order; the API sorts by vhost and name unless `sort=` is empty.
+    const url = method === 'GET' ? `${this.base}${path}${path.includes('?') ? '&' : '?'}sort=` : this.base + path;
     try {
-      res = await fetch(this.base + path, {
+      res = await fetch(url, {
         method,
         headers: { authorization: this.authorization, 'content-type': 'application/json', ...headers },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -12,7 +12,7 @@ import { Reply, objectNotFound } from '../http.js';
 import type { Ctx, Router } from '../router.js';
 import { optionalObject, optionalString } from '../validate.js';
 import { bindingJson, defaultBinding, propertiesKey } from '../views.js';
-import { amqp, checkPermission, vhostParam } from './common.js';
+import { amqp, checkPermission, listedVhostParam, vhostParam } from './common.js';
 import { exchangeParam } from './exchanges.js';
 
 export function bindingRoutes(r: Router): void {
@@ -23,8 +23,11 @@ export function bindingRoutes(r: Router): void {
   r.get('/api/bindings/:vhost', 'management', (ctx) => allBindingsJson(vhostParam(ctx)));
   for (const kind of ['q', 'e'] as const) {
     const base = `/api/bindings/:vhost/e/:source/${kind}/:destination`;
+    // Missing vhost, exchange or destination: an empty list, as RabbitMQ (tools read "no binding").
     r.get(base, 'management', (ctx) => {
-      const { vhost, destination } = endpoints(ctx, kind);
+      const vhost = listedVhostParam(ctx);
+      if (!vhost) return [];
+      const destination: Destination = { kind: kind === 'q' ? 'queue' : 'exchange', name: ctx.params['destination']! };
       return between(vhost, exchangeParam(ctx, 'source'), destination).map((b) => bindingJson(vhost.name, b));
     });
     r.post(base, 'management', (ctx) => createBinding(ctx, kind));

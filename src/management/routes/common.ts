@@ -32,16 +32,49 @@ export function amqp<T>(fn: () => T): T {
   }
 }
 
-/** The user's AMQP permission on a resource, checked as for a client (same regexes, same texts). */
-export function checkPermission(ctx: Ctx, vhost: string, access: Access, kind: 'queue' | 'exchange', name: string): void {
-  amqp(() => ctx.broker.users.check(ctx.user.name, vhost, access, kind, name));
+/**
+ * How RabbitMQ words a refused permission over HTTP: declares, deletes, bindings and purges are
+ * checked before any channel exists and say only "Access refused." (`plain`); getting messages
+ * goes through a channel and gives the AMQP text (`amqp`); publishing answers 400 with the AMQP
+ * code in front (`publish`, as for every error of a publish: see publishError).
+ */
+export type Refusal = 'plain' | 'amqp' | 'publish';
+
+/** The user's AMQP permission on a resource, checked as for a client (same regexes). */
+export function checkPermission(ctx: Ctx, vhost: string, access: Access, kind: 'queue' | 'exchange', name: string, refusal: Refusal = 'plain'): void {
+  try {
+    ctx.broker.users.check(ctx.user.name, vhost, access, kind, name);
+  } catch (e) {
+    if (!(e instanceof AmqpError)) throw e;
+    if (refusal === 'plain') throw notAuthorised('Access refused.');
+    throw refusal === 'publish' ? publishError(e) : toHttpError(e);
+  }
 }
 
-/** The `:vhost` path param, checked to exist and to be accessible to the user. */
+/** An AMQP error of a publish over HTTP: 400 with the reply code before the text (`404 NOT_FOUND - no exchange …`). */
+export function publishError(e: AmqpError): HttpError {
+  return badRequest(`${e.replyCode} ${e.message}`);
+}
+
+/**
+ * The `:vhost` path param, checked to exist and to be accessible to the user. A write into a
+ * vhost that does not exist is RabbitMQ's 404 `vhost_not_found`; a read, its generic 404.
+ */
 export function vhostParam(ctx: Ctx): VirtualHost {
   const name = ctx.params['vhost']!;
+  if (!ctx.broker.vhosts.has(name) && (ctx.req.method === 'PUT' || ctx.req.method === 'POST')) throw notFound('vhost_not_found');
   requireVhost(ctx.broker, ctx.user, name);
   return ctx.broker.vhosts.get(name)!;
+}
+
+/**
+ * The `:vhost` of a bindings listing, which RabbitMQ answers with an empty list rather than 404
+ * when the vhost (or the exchange or queue named) does not exist; access is still checked.
+ */
+export function listedVhostParam(ctx: Ctx): VirtualHost | undefined {
+  const vhost = ctx.broker.vhosts.get(ctx.params['vhost']!);
+  if (vhost) requireVhost(ctx.broker, ctx.user, vhost.name);
+  return vhost;
 }
 
 export function queueParam(ctx: Ctx, vhost: VirtualHost, param = 'name'): Queue {

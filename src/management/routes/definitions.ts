@@ -3,7 +3,7 @@
  * JSON document) in RabbitMQ's format. Administrators only.
  */
 import { DefinitionsError, exportDefinitions, importDefinitions } from '../definitions.js';
-import { Reply, badRequest, notFound } from '../http.js';
+import { HttpError, Reply, badRequest, notFound } from '../http.js';
 import type { Ctx, Router } from '../router.js';
 
 export function definitionRoutes(r: Router): void {
@@ -33,7 +33,10 @@ function download(ctx: Ctx, defs: unknown): unknown {
 }
 
 async function upload(ctx: Ctx, vhost: string | undefined): Promise<Reply> {
-  const body = await ctx.body();
+  const body = await ctx.body().catch((e: unknown) => {
+    // RabbitMQ's reason for a definitions file that is not JSON.
+    throw e instanceof HttpError && e.reason === 'not_json' ? badRequest('failed_to_parse_json') : e;
+  });
   try {
     importDefinitions(ctx.broker, body, { ...(vhost === undefined ? {} : { vhost }), actingUser: ctx.user.name });
   } catch (e) {

@@ -7,12 +7,13 @@ import { Message } from '../../broker/message.js';
 import { fieldTableFromJson } from '../../protocol/field-table.js';
 import { writePropertyFields } from '../../protocol/properties.js';
 import { visibleVhosts } from '../access.js';
-import { Reply, badRequest, notFound, objectNotFound } from '../http.js';
+import { AmqpError } from '../../protocol/errors.js';
+import { HttpError, Reply, badRequest, notAuthorised, objectNotFound } from '../http.js';
 import { payloadFromJson, propertiesFromJson } from '../message-json.js';
 import type { Ctx, Router } from '../router.js';
 import { optionalBool, optionalObject, optionalString, queryFlag, requireKeys, requireString } from '../validate.js';
 import { bindingJson, defaultBinding, exchangeJson } from '../views.js';
-import { amqp, checkPermission, vhostParam } from './common.js';
+import { amqp, checkPermission, listedVhostParam, publishError, vhostParam } from './common.js';
 
 export function exchangeRoutes(r: Router): void {
   r.get('/api/exchanges', 'management', (ctx) => {
@@ -42,24 +43,35 @@ export function exchangeRoutes(r: Router): void {
     const name = exchangeParam(ctx);
     if (!vhost.exchanges.has(name)) throw objectNotFound();
     checkPermission(ctx, vhost.name, 'configure', 'exchange', name);
-    amqp(() => vhost.deleteExchange(name, queryFlag(ctx.query, 'if-unused')));
+    refusedPlainly(() => vhost.deleteExchange(name, queryFlag(ctx.query, 'if-unused')));
     return new Reply(204);
   });
+  // A missing vhost or exchange lists no bindings (200 []), as RabbitMQ.
   r.get('/api/exchanges/:vhost/:name/bindings/source', 'management', (ctx) => {
-    const vhost = vhostParam(ctx);
+    const vhost = listedVhostParam(ctx);
     const name = exchangeParam(ctx);
-    const ex = vhost.exchanges.get(name);
-    if (!ex) throw objectNotFound();
+    const ex = vhost?.exchanges.get(name);
+    if (!vhost || !ex) return [];
     if (name === '') return [...vhost.queues.keys()].map((q) => defaultBinding(vhost.name, q));
     return [...ex.allBindings()].map((b) => bindingJson(vhost.name, b));
   });
   r.get('/api/exchanges/:vhost/:name/bindings/destination', 'management', (ctx) => {
-    const vhost = vhostParam(ctx);
+    const vhost = listedVhostParam(ctx);
     const name = exchangeParam(ctx);
-    if (!vhost.exchanges.has(name)) throw objectNotFound();
+    if (!vhost) return [];
     return vhost.allBindings().filter((b) => b.destination.kind === 'exchange' && b.destination.name === name).map((b) => bindingJson(vhost.name, b));
   });
   r.post('/api/exchanges/:vhost/:name/publish', 'management', publish);
+}
+
+/** Declaring or deleting a reserved exchange (amq.*, the default) is refused with "Access refused." over HTTP. */
+function refusedPlainly(fn: () => unknown): void {
+  try {
+    amqp(fn);
+  } catch (e) {
+    if (e instanceof HttpError && e.status === 401) throw notAuthorised('Access refused.');
+    throw e;
+  }
 }
 
 /** The default exchange has no name; in URLs it is `amq.default`, as in RabbitMQ's API. */
@@ -86,7 +98,7 @@ async function putExchange(ctx: Ctx): Promise<Reply> {
     checkPermission(ctx, vhost.name, 'read', 'exchange', name);
   }
   const existed = vhost.exchanges.has(name);
-  amqp(() => vhost.declareExchange({ name, type, passive: false, durable, autoDelete, internal, arguments: args }));
+  refusedPlainly(() => vhost.declareExchange({ name, type, passive: false, durable, autoDelete, internal, arguments: args }));
   return new Reply(existed ? 204 : 201);
 }
 
@@ -106,11 +118,17 @@ async function publish(ctx: Ctx): Promise<unknown> {
   if (properties.userId !== undefined && properties.userId !== ctx.user.name) {
     throw badRequest(`user_id property set to '${properties.userId}' but authenticated user was '${ctx.user.name}'`);
   }
-  checkPermission(ctx, vhost.name, 'write', 'exchange', name);
+  checkPermission(ctx, vhost.name, 'write', 'exchange', name, 'publish');
   const exchange = vhost.exchanges.get(name);
-  if (!exchange) throw notFound(`no exchange '${name}' in vhost '${vhost.name}'`);
-  if (exchange.internal) throw badRequest(`cannot publish to internal exchange '${name}' in vhost '${vhost.name}'`);
-  if (exchange.type === 'topic') amqp(() => ctx.broker.users.checkTopic(ctx.user.name, vhost.name, 'write', name, routingKey));
+  if (!exchange) throw badRequest(`404 NOT_FOUND - no exchange '${name}' in vhost '${vhost.name}'`);
+  if (exchange.internal) throw badRequest(`403 ACCESS_REFUSED - cannot publish to internal exchange '${name}' in vhost '${vhost.name}'`);
+  if (exchange.type === 'topic') {
+    try {
+      ctx.broker.users.checkTopic(ctx.user.name, vhost.name, 'write', name, routingKey);
+    } catch (e) {
+      throw e instanceof AmqpError ? publishError(e) : e;
+    }
+  }
   const message = new Message(name, routingKey, writePropertyFields(properties), payload, properties.deliveryMode === 2);
   return { routed: vhost.publish(exchange, message).routed > 0 };
 }

@@ -24,7 +24,11 @@ export function overviewRoutes(r: Router): void {
   }
   for (const path of ['/api/parameters/:component/:vhost/:name', '/api/global-parameters/:name']) {
     r.get(path, 'management', () => { throw objectNotFound(); });
-    r.put(path, 'administrator', () => { throw badRequest('runtime parameters are not supported by Warren'); });
     r.delete(path, 'administrator', () => { throw objectNotFound(); });
   }
+  // RabbitMQ's words when the plugin that owns a component is not enabled.
+  r.put('/api/parameters/:component/:vhost/:name', 'administrator', (ctx) => {
+    throw badRequest(`Validation failed\n\ncomponent ${ctx.params['component']} not found\n`);
+  });
+  r.put('/api/global-parameters/:name', 'administrator', () => { throw badRequest('runtime parameters are not supported by Warren'); });
 }

@@ -14,7 +14,7 @@ import type { Ctx, Router } from '../router.js';
 import { addSamples, wantsSamples } from '../samples.js';
 import { optionalBool, optionalObject, queryFlag, requireKeys } from '../validate.js';
 import { bindingJson, defaultBinding, queueBasicJson, queueJson } from '../views.js';
-import { amqp, checkPermission, queueParam, vhostParam } from './common.js';
+import { amqp, checkPermission, listedVhostParam, queueParam, vhostParam } from './common.js';
 
 const ACK_MODES = ['ack_requeue_true', 'ack_requeue_false', 'reject_requeue_true', 'reject_requeue_false'];
 
@@ -54,12 +54,15 @@ export function queueRoutes(r: Router): void {
     return new Reply(204);
   });
   r.post('/api/queues/:vhost/:name/get', 'management', getMessages);
+  // RabbitMQ lists the default exchange's binding even for a queue that does not exist, and
+  // nothing for a missing vhost.
   r.get('/api/queues/:vhost/:name/bindings', 'management', (ctx) => {
-    const vhost = vhostParam(ctx);
-    const q = queueParam(ctx, vhost);
+    const vhost = listedVhostParam(ctx);
+    if (!vhost) return [];
+    const name = ctx.params['name']!;
     return [
-      defaultBinding(vhost.name, q.name),
-      ...vhost.allBindings().filter((b) => b.destination.kind === 'queue' && b.destination.name === q.name).map((b) => bindingJson(vhost.name, b)),
+      defaultBinding(vhost.name, name),
+      ...vhost.allBindings().filter((b) => b.destination.kind === 'queue' && b.destination.name === name).map((b) => bindingJson(vhost.name, b)),
     ];
   });
 }
@@ -95,7 +98,7 @@ async function getMessages(ctx: Ctx): Promise<unknown> {
   const vhost = vhostParam(ctx);
   const q = queueParam(ctx, vhost);
   const body = await ctx.body();
-  requireKeys(body, ['count', 'ackmode', 'encoding']);
+  requireKeys(body, ['ackmode', 'count', 'encoding']);
   // rabbitmqadmin sends numbers as strings ("count": "1").
   const count = integer(body['count']);
   const ackmode = body['ackmode'];
@@ -105,7 +108,7 @@ async function getMessages(ctx: Ctx): Promise<unknown> {
   if (typeof ackmode !== 'string' || !ACK_MODES.includes(ackmode)) throw badRequest(`ackmode must be one of ${ACK_MODES.join(', ')}`);
   if (encoding !== 'auto' && encoding !== 'base64') throw badRequest(`encoding must be 'auto' or 'base64'`);
   if (truncate !== undefined && truncate < 0) throw badRequest('truncate must be a non-negative integer');
-  checkPermission(ctx, vhost.name, 'read', 'queue', q.name);
+  checkPermission(ctx, vhost.name, 'read', 'queue', q.name, 'amqp');
   amqp(() => vhost.getQueueFor(q.name, 0));
   const taken: Envelope[] = [];
   const out = [];

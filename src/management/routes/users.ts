@@ -24,7 +24,8 @@ export function userRoutes(r: Router): void {
     requireKeys(body, ['users']);
     const names = body['users'];
     if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw badRequest('users must be a list of names');
-    for (const name of names) ctx.broker.users.deleteUser(name);
+    // In order, stopping at the first that does not exist (those before it are gone), as RabbitMQ.
+    for (const name of names) if (!ctx.broker.users.deleteUser(name)) throw badRequest(['no_such_user', name]);
     return new Reply(204);
   });
   r.get('/api/users/:name', 'administrator', (ctx) => json(ctx, userParam(ctx)));
