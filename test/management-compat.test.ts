@@ -483,3 +483,15 @@ describe('management API: refusals, missing objects and list parameters as Rabbi
     assert.deepEqual(await error('page=5&page_size=1'), { error: 'page_out_of_range', reason: 'Page out of range, page: 5 page size: 1, len: 3' });
   });
 });
+
+describe('Prometheus: rabbitmq_build_info as RabbitMQ 3.10 labels it', () => {
+  test('it carries erlang_version and rabbitmq_version, which the Overview dashboard\'s node table shows', async (t) => {
+    const target = await startTarget({ prometheus: true });
+    t.after(() => target.close());
+    const text = await (await fetch(`${target.prometheusUrl}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('rabbitmq_build_info{'));
+    assert.ok(line, 'rabbitmq_build_info sample');
+    assert.match(line, /erlang_version="[^"]+"/);
+    assert.match(line, /rabbitmq_version="3\.10\.8"/);
+  });
+});

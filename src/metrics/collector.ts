@@ -212,6 +212,8 @@ export class MetricsCollector {
     e.single(PREFIX, F.IDENTITY.build, 1, labelSet([
       ['product_name', 'Warren'], ['product_version', VERSION], ['rabbitmq_version', RABBITMQ_VERSION],
       ['prometheus_plugin_version', RABBITMQ_VERSION], ['nodejs_version', process.version],
+      // The runtime's release in RabbitMQ's label, which its Overview dashboard shows (as /api/overview's erlang_version).
+      ['erlang_version', process.versions.node],
     ]));
     const o = this.src.options;
     writeIdentity(e, NODE_NAME, o.clusterName ?? NODE_NAME, clusterPermanentId(o.dataDir));
