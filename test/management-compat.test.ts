@@ -495,3 +495,47 @@ describe('Prometheus: rabbitmq_build_info as RabbitMQ 3.10 labels it', () => {
     assert.match(line, /rabbitmq_version="3\.10\.8"/);
   });
 });
+
+describe('management API: who may read policies, limits and parameters', () => {
+  let target: Target;
+  const V = uniqueName('compat-acl');
+  const monitor = { user: uniqueName('compat-mon'), password: 'pw' };
+  const maker = { user: uniqueName('compat-pm'), password: 'pw' };
+  before(async () => {
+    target = await startTarget();
+    await apiOk(target, 'PUT', `/api/vhosts/${seg(V)}`, {}, 201);
+    await apiOk(target, 'PUT', `/api/users/${seg(monitor.user)}`, { password: 'pw', tags: 'monitoring' }, 201);
+    await apiOk(target, 'PUT', `/api/users/${seg(maker.user)}`, { password: 'pw', tags: 'policymaker' }, 201);
+    await apiOk(target, 'PUT', `/api/permissions/${seg(V)}/${seg(monitor.user)}`, { configure: '', write: '', read: '.*' }, 201);
+    await apiOk(target, 'PUT', `/api/permissions/${seg(V)}/${seg(maker.user)}`, { configure: '.*', write: '.*', read: '.*' }, 201);
+    await apiOk(target, 'PUT', `/api/policies/${seg(V)}/p`, { pattern: '^x', definition: { 'max-length': 1 } }, 201);
+    await apiOk(target, 'PUT', `/api/operator-policies/${seg(V)}/op`, { pattern: '^x', definition: { 'message-ttl': 1000 } }, 201);
+    await apiOk(target, 'PUT', `/api/vhost-limits/${seg(V)}/max-queues`, { value: 7 }, 204);
+    await apiOk(target, 'PUT', `/api/user-limits/${seg(maker.user)}/max-channels`, { value: 3 }, 204);
+  });
+  after(async () => {
+    await api(target, 'DELETE', `/api/vhosts/${seg(V)}`);
+    for (const u of [monitor, maker]) await api(target, 'DELETE', `/api/users/${seg(u.user)}`);
+    await target.close();
+  });
+
+  test('a monitoring user lists policies, operator policies and limits of its vhosts, but not one policy nor parameters', async () => {
+    const policies = (await api(target, 'GET', `/api/policies/${seg(V)}`, undefined, monitor)).body as Array<{ name: string }>;
+    assert.deepEqual(policies.map((p) => p.name), ['p']);
+    assert.deepEqual(((await api(target, 'GET', `/api/operator-policies/${seg(V)}`, undefined, monitor)).body as Array<{ name: string }>).map((p) => p.name), ['op']);
+    assert.deepEqual((await api(target, 'GET', `/api/vhost-limits/${seg(V)}`, undefined, monitor)).body, [{ vhost: V, value: { 'max-queues': 7 } }]);
+    assert.deepEqual((await api(target, 'GET', `/api/user-limits/${seg(maker.user)}`, undefined, monitor)).body, [{ user: maker.user, value: { 'max-channels': 3 } }]);
+    const refused = { error: 'not_authorised', reason: 'User not authorised to access object' };
+    assert.deepEqual((await api(target, 'GET', `/api/policies/${seg(V)}/p`, undefined, monitor)).body, refused);
+    assert.deepEqual((await api(target, 'GET', '/api/parameters', undefined, monitor)).body, refused);
+    assert.deepEqual((await api(target, 'GET', '/api/global-parameters', undefined, monitor)).body, refused);
+    // Changing a limit stays an administrator's.
+    assert.equal((await api(target, 'PUT', `/api/vhost-limits/${seg(V)}/max-queues`, { value: 8 }, maker)).status, 401);
+  });
+
+  test('a policymaker reads one policy and the parameters', async () => {
+    assert.equal((await api(target, 'GET', `/api/policies/${seg(V)}/p`, undefined, maker)).status, 200);
+    assert.equal((await api(target, 'GET', '/api/parameters', undefined, maker)).status, 200);
+    assert.equal((await api(target, 'GET', '/api/global-parameters', undefined, maker)).status, 200);
+  });
+});

@@ -61,7 +61,8 @@ export function requireLevel(user: User, level: AccessLevel): void {
   if (level === 'administrator' && !isAdministrator(user)) throw notAuthorised('Not administrator user');
   if (level === 'monitoring' && !isMonitor(user)) throw notAuthorised('Not monitor user');
   if (level === 'policymaker' && !user.tags.includes('policymaker') && !isAdministrator(user)) {
-    throw notAuthorised('Not policymaker user');
+    // RabbitMQ's words for policies and parameters (it has no "Not policymaker user").
+    throw notAuthorised('User not authorised to access object');
   }
 }
 

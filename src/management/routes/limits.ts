@@ -1,18 +1,26 @@
 /**
  * Vhost limits (/api/vhost-limits[/{vhost}[/{name}]]) and user limits
- * (/api/user-limits[/{user}[/{name}]]), administrator only, with RabbitMQ's JSON and 400 reasons.
+ * (/api/user-limits[/{user}[/{name}]]) with RabbitMQ's JSON and 400 reasons: read by management
+ * users, set by administrators.
  */
 import { checkLimit, limitsJson } from '../../broker/limits.js';
-import { Reply, badRequest, objectNotFound } from '../http.js';
+import { listableVhosts } from '../access.js';
+import { Reply, badRequest, notAuthorised, objectNotFound } from '../http.js';
 import type { Router } from '../router.js';
 import { requireKeys } from '../validate.js';
 import { vhostParam } from './common.js';
 
 export function limitRoutes(r: Router): void {
-  r.get('/api/vhost-limits', 'administrator', (ctx) =>
-    [...ctx.broker.vhosts.values()].filter((v) => v.limits.size > 0).map((v) => ({ vhost: v.name, value: limitsJson(v.limits) })));
-  r.get('/api/vhost-limits/:vhost', 'administrator', (ctx) => {
-    const v = vhostParam(ctx);
+  // Reading limits is open to management users for the vhosts they see (monitoring users see all),
+  // as RabbitMQ; setting them needs administrator.
+  r.get('/api/vhost-limits', 'management', (ctx) => {
+    const visible = listableVhosts(ctx.broker, ctx.user);
+    return [...ctx.broker.vhosts.values()].filter((v) => v.limits.size > 0 && visible.has(v.name)).map((v) => ({ vhost: v.name, value: limitsJson(v.limits) }));
+  });
+  r.get('/api/vhost-limits/:vhost', 'management', (ctx) => {
+    const v = ctx.broker.vhosts.get(ctx.params['vhost']!);
+    if (!v) throw objectNotFound();
+    if (!listableVhosts(ctx.broker, ctx.user).has(v.name)) throw notAuthorised('User not authorised to access virtual host');
     return v.limits.size > 0 ? [{ vhost: v.name, value: limitsJson(v.limits) }] : [];
   });
   r.put('/api/vhost-limits/:vhost/:name', 'administrator', async (ctx) => {
@@ -30,9 +38,9 @@ export function limitRoutes(r: Router): void {
     return new Reply(204);
   });
 
-  r.get('/api/user-limits', 'administrator', (ctx) =>
+  r.get('/api/user-limits', 'management', (ctx) =>
     [...ctx.broker.users.limits.entries()].map(([user, limits]) => ({ user, value: limitsJson(limits) })));
-  r.get('/api/user-limits/:user', 'administrator', (ctx) => {
+  r.get('/api/user-limits/:user', 'management', (ctx) => {
     const name = ctx.params['user']!;
     if (!ctx.broker.users.users.has(name)) throw objectNotFound();
     const limits = ctx.broker.users.limits.get(name);

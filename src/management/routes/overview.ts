@@ -19,11 +19,12 @@ export function overviewRoutes(r: Router): void {
   r.get('/api/extensions', 'management', () => []);
 
   // Runtime parameters of plugins Warren does not have (shovel, federation): they list empty, and setting one says so.
+  // Policymakers and administrators only, as RabbitMQ.
   for (const path of ['/api/parameters', '/api/parameters/:component', '/api/parameters/:component/:vhost', '/api/global-parameters']) {
-    r.get(path, 'management', () => []);
+    r.get(path, 'policymaker', () => []);
   }
   for (const path of ['/api/parameters/:component/:vhost/:name', '/api/global-parameters/:name']) {
-    r.get(path, 'management', () => { throw objectNotFound(); });
+    r.get(path, 'policymaker', () => { throw objectNotFound(); });
     r.delete(path, 'administrator', () => { throw objectNotFound(); });
   }
   // RabbitMQ's words when the plugin that owns a component is not enabled.

@@ -1,6 +1,6 @@
 /**
- * Policies and operator policies: /api/policies[/{vhost}[/{name}]] (policymaker) and
- * /api/operator-policies[/{vhost}[/{name}]] (administrator), with RabbitMQ's validation reasons.
+ * Policies and operator policies: /api/policies[/{vhost}[/{name}]] (one policy: policymaker) and
+ * /api/operator-policies[/{vhost}[/{name}]] (one: administrator), with RabbitMQ's validation reasons.
  * A change applies to the vhost's existing queues and exchanges at once.
  */
 import { parsePolicy, policyJson, PolicyValidationError, type PolicyKind } from '../../broker/policies.js';
@@ -15,12 +15,14 @@ export function policyRoutes(r: Router): void {
 }
 
 function routesFor(r: Router, kind: PolicyKind, base: string, access: 'policymaker' | 'administrator'): void {
-  r.get(base, access, (ctx) => {
+  // The lists are open to every management user for the vhosts they can access (monitoring tools
+  // read them); one policy, and changes, need the policymaker or administrator tag.
+  r.get(base, 'management', (ctx) => {
     const visible = visibleVhosts(ctx.broker, ctx.user);
     return [...ctx.broker.vhosts.values()].filter((v) => visible.has(v.name))
       .flatMap((v) => [...v.policies.of(kind).values()].map(policyJson));
   });
-  r.get(`${base}/:vhost`, access, (ctx) => [...vhostParam(ctx).policies.of(kind).values()].map(policyJson));
+  r.get(`${base}/:vhost`, 'management', (ctx) => [...vhostParam(ctx).policies.of(kind).values()].map(policyJson));
   r.get(`${base}/:vhost/:name`, access, (ctx) => {
     const p = vhostParam(ctx).policies.of(kind).get(ctx.params['name']!);
     if (!p) throw objectNotFound();
