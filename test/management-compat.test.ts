@@ -533,9 +533,20 @@ describe('management API: who may read policies, limits and parameters', () => {
     assert.equal((await api(target, 'PUT', `/api/vhost-limits/${seg(V)}/max-queues`, { value: 8 }, maker)).status, 401);
   });
 
-  test('a policymaker reads one policy and the parameters', async () => {
+  test('a policymaker reads one policy and the parameters: operator policies and vhost limits, the cluster id', async () => {
     assert.equal((await api(target, 'GET', `/api/policies/${seg(V)}/p`, undefined, maker)).status, 200);
-    assert.equal((await api(target, 'GET', '/api/parameters', undefined, maker)).status, 200);
-    assert.equal((await api(target, 'GET', '/api/global-parameters', undefined, maker)).status, 200);
+    const params = (await api(target, 'GET', `/api/parameters`, undefined, maker)).body as Array<Record<string, unknown>>;
+    const mine = params.filter((p) => p['vhost'] === V).sort((a, b) => String(a['component']).localeCompare(String(b['component'])));
+    assert.deepEqual(mine, [
+      { vhost: V, component: 'operator_policy', name: 'op', value: { pattern: '^x', 'apply-to': 'all', definition: { 'message-ttl': 1000 }, priority: 0 } },
+      { vhost: V, component: 'vhost-limits', name: 'limits', value: { 'max-queues': 7 } },
+    ]);
+    assert.deepEqual((await api(target, 'GET', `/api/parameters/vhost-limits/${seg(V)}/limits`, undefined, maker)).body,
+      { vhost: V, component: 'vhost-limits', name: 'limits', value: { 'max-queues': 7 } });
+    assert.deepEqual((await api(target, 'GET', `/api/parameters/shovel/${seg(V)}`, undefined, maker)).body, []);
+    const globals = (await api(target, 'GET', '/api/global-parameters', undefined, maker)).body as Array<{ name: string; value: unknown }>;
+    const id = globals.find((g) => g.name === 'internal_cluster_id');
+    assert.equal(typeof id?.value, 'string');
+    assert.deepEqual((await api(target, 'GET', '/api/global-parameters/internal_cluster_id', undefined, maker)).body, id);
   });
 });

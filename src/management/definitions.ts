@@ -20,9 +20,10 @@ import { parsePolicy, policyJson, PolicyValidationError, type Policy, type Polic
 import { AmqpError } from '../protocol/errors.js';
 import { fieldTableFromJson, fieldTableToJson } from '../protocol/field-table.js';
 import type {
-  BindingDefinition, Definitions, ExchangeDefinition, JsonValue, PermissionDefinition, QueueDefinition,
-  TopicPermissionDefinition, UserDefinition, VhostDefinition,
+  BindingDefinition, Definitions, ExchangeDefinition, GlobalParameterDefinition, JsonValue, ParameterDefinition, PermissionDefinition,
+  QueueDefinition, TopicPermissionDefinition, UserDefinition, VhostDefinition,
 } from '../store/definitions.js';
+import { clusterPermanentId } from '../metrics/node-stats.js';
 import { RABBITMQ_VERSION, VERSION } from '../version.js';
 import { getVhostMetadata, setVhostMetadata } from './vhost-metadata.js';
 
@@ -62,17 +63,11 @@ export function exportDefinitions(broker: ManagedBroker, options: ExportOptions 
         permissions: broker.users.listPermissions().map((p) => ({ user: p.user, vhost: p.vhost, ...p.permission })),
         topic_permissions: broker.users.listTopicPermissions().map((p) => ({ user: p.user, vhost: p.vhost, ...p.permission })),
       };
-  defs.parameters = [];
-  if (!scoped) defs.global_parameters = [];
+  defs.parameters = runtimeParameters(vhosts);
+  if (!scoped) defs.global_parameters = globalParameters(broker);
   defs.policies = [];
   for (const v of vhosts) {
     for (const p of v.policies.policies.values()) defs.policies.push(policyJson(p));
-    // RabbitMQ exports operator policies and vhost limits as runtime parameters.
-    for (const p of v.policies.operatorPolicies.values()) {
-      const { vhost, name, ...value } = policyJson(p);
-      defs.parameters.push({ vhost, component: 'operator_policy', name, value });
-    }
-    if (v.limits.size > 0) defs.parameters.push({ vhost: v.name, component: 'vhost-limits', name: 'limits', value: limitsJson(v.limits) });
   }
   const queues: QueueDefinition[] = [];
   const exchanges: ExchangeDefinition[] = [];
@@ -127,6 +122,30 @@ export interface SkippedDefinition {
   kind: 'users' | 'vhosts' | 'permissions' | 'topic_permissions' | 'exchanges' | 'queues' | 'bindings' | 'policies' | 'parameters';
   item: unknown;
   reason: string;
+}
+
+/** Operator policies and vhost limits as the runtime parameters RabbitMQ stores them as (/api/parameters, definitions). */
+export function runtimeParameters(vhosts: Iterable<VirtualHost>): ParameterDefinition[] {
+  const out: ParameterDefinition[] = [];
+  for (const v of vhosts) {
+    for (const p of v.policies.operatorPolicies.values()) {
+      const { vhost, name, ...value } = policyJson(p);
+      out.push({ vhost, component: 'operator_policy', name, value });
+    }
+    if (v.limits.size > 0) out.push({ vhost: v.name, component: 'vhost-limits', name: 'limits', value: limitsJson(v.limits) });
+  }
+  return out;
+}
+
+/**
+ * The global parameters RabbitMQ always has: `internal_cluster_id` (Warren's stable id, as in
+ * rabbitmq_identity_info) and `cluster_name` when one is set. Warren stores no others.
+ */
+export function globalParameters(broker: ManagedBroker): GlobalParameterDefinition[] {
+  return [
+    ...(broker.options.clusterName === undefined ? [] : [{ name: 'cluster_name', value: broker.options.clusterName }]),
+    { name: 'internal_cluster_id', value: clusterPermanentId(broker.options.dataDir) },
+  ];
 }
 
 /** Validates `input` as a definitions document, then applies it. Throws DefinitionsError when refused. */

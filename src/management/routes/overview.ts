@@ -1,11 +1,15 @@
 /**
  * Broker-wide endpoints: /api/overview, /api/whoami, /api/cluster-name, /api/extensions, plus the
- * parameter lists (Warren has no plugin parameters, so they are empty and writes are refused with
- * a clear reason).
+ * runtime parameters: operator policies and vhost limits as RabbitMQ lists them, the global
+ * cluster id and name; Warren has no plugin components, so setting a parameter is refused in
+ * RabbitMQ's words.
  */
+import type { VirtualHost } from '../../broker/vhost.js';
 import { isMonitor, listableVhosts, visibleVhosts } from '../access.js';
+import { globalParameters, runtimeParameters } from '../definitions.js';
 import { badRequest, objectNotFound } from '../http.js';
-import type { Router } from '../router.js';
+import type { Ctx, Router } from '../router.js';
+import { vhostParam } from './common.js';
 import { addSamples } from '../samples.js';
 import { NODE_NAME, overviewJson } from '../views.js';
 
@@ -19,12 +23,33 @@ export function overviewRoutes(r: Router): void {
   r.get('/api/extensions', 'management', () => []);
 
   // Runtime parameters of plugins Warren does not have (shovel, federation): they list empty, and setting one says so.
-  // Policymakers and administrators only, as RabbitMQ.
-  for (const path of ['/api/parameters', '/api/parameters/:component', '/api/parameters/:component/:vhost', '/api/global-parameters']) {
-    r.get(path, 'policymaker', () => []);
-  }
+  // Policymakers and administrators only, as RabbitMQ. The vhost parameters Warren has are the ones
+  // RabbitMQ keeps operator policies and vhost limits in (components operator_policy, vhost-limits).
+  const parameters = (ctx: Ctx, vhosts: Iterable<VirtualHost>) => {
+    const component = ctx.params['component'];
+    return runtimeParameters(vhosts).filter((p) => component === undefined || p.component === component);
+  };
+  r.get('/api/parameters', 'policymaker', (ctx) => {
+    const visible = visibleVhosts(ctx.broker, ctx.user);
+    return parameters(ctx, [...ctx.broker.vhosts.values()].filter((v) => visible.has(v.name)));
+  });
+  r.get('/api/parameters/:component', 'policymaker', (ctx) => {
+    const visible = visibleVhosts(ctx.broker, ctx.user);
+    return parameters(ctx, [...ctx.broker.vhosts.values()].filter((v) => visible.has(v.name)));
+  });
+  r.get('/api/parameters/:component/:vhost', 'policymaker', (ctx) => parameters(ctx, [vhostParam(ctx)]));
+  r.get('/api/parameters/:component/:vhost/:name', 'policymaker', (ctx) => {
+    const found = parameters(ctx, [vhostParam(ctx)]).find((p) => p.name === ctx.params['name']);
+    if (!found) throw objectNotFound();
+    return found;
+  });
+  r.get('/api/global-parameters', 'policymaker', (ctx) => globalParameters(ctx.broker));
+  r.get('/api/global-parameters/:name', 'policymaker', (ctx) => {
+    const found = globalParameters(ctx.broker).find((p) => p.name === ctx.params['name']);
+    if (!found) throw objectNotFound();
+    return found;
+  });
   for (const path of ['/api/parameters/:component/:vhost/:name', '/api/global-parameters/:name']) {
-    r.get(path, 'policymaker', () => { throw objectNotFound(); });
     r.delete(path, 'administrator', () => { throw objectNotFound(); });
   }
   // RabbitMQ's words when the plugin that owns a component is not enabled.
