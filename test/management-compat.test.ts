@@ -550,3 +550,18 @@ describe('management API: who may read policies, limits and parameters', () => {
     assert.deepEqual((await api(target, 'GET', '/api/global-parameters/internal_cluster_id', undefined, maker)).body, id);
   });
 });
+
+describe('management API and Prometheus: a connection\'s sent packets', () => {
+  test('send_cnt counts what the broker sent (it stayed 0)', async (t) => {
+    const target = await startTarget();
+    t.after(() => target.close());
+    const conn = await connect(target.amqpUrl('guest', 'guest'));
+    t.after(() => conn.close().catch(() => {}));
+    const ch = await conn.createChannel();
+    await ch.checkQueue((await ch.assertQueue('', { exclusive: true })).queue);
+    await eventually(async () => {
+      const [c] = (await apiOk(target, 'GET', '/api/connections')).body as Array<{ send_cnt: number; recv_cnt: number }>;
+      return c !== undefined && c.send_cnt > 0 && c.recv_cnt > 0;
+    }, 15_000);
+  });
+});

@@ -463,6 +463,8 @@ export class Connection implements FrameSink, ChannelHost {
       this.socket.uncork();
     }
     for (const c of chunks) this.stats.sendOct += c.length;
+    // One socket send per flush (RabbitMQ's send_cnt counts its socket sends).
+    this.stats.sendCnt++;
     if (!ok || this.socket.writableLength > WRITE_HIGH_WATER) {
       this.writeBlocked = true;
       // A peer that does not read also does not get to make us buffer its publishes' replies.
