@@ -463,6 +463,25 @@ describe('management API: refusals, missing objects and list parameters as Rabbi
       { error: 'bad_request', reason: '[{key_missing,ackmode},{key_missing,count},{key_missing,encoding}]' });
   });
 
+  test('amq.* queues, quorum if-empty deletes, bad password hashes and user limits, a refused vhost PUT creating nothing', async () => {
+    assert.deepEqual((await api(target, 'PUT', `/api/queues/${seg(V)}/amq.mine`, {})).body, { error: 'not_authorised', reason: 'Access refused.' });
+    await apiOk(target, 'PUT', `/api/queues/${seg(V)}/qq`, { durable: true, arguments: { 'x-queue-type': 'quorum' } }, 201);
+    assert.deepEqual((await api(target, 'DELETE', `/api/queues/${seg(V)}/qq?if-empty=true`)).body, {
+      error: 'bad_request',
+      reason: `cannot delete queue 'qq' in vhost '${V}'. queue.delete operations with if-empty flag set are not supported by quorum queues`,
+    });
+    assert.equal((await api(target, 'GET', `/api/queues/${seg(V)}/qq`)).status, 200);
+    await apiOk(target, 'DELETE', `/api/queues/${seg(V)}/qq`, undefined, 204);
+    const user = uniqueName('hash-user');
+    assert.deepEqual((await api(target, 'PUT', `/api/users/${seg(user)}`, { password_hash: 'not base64!', tags: '' })).body,
+      { error: 'bad_request', reason: ['not_base64', 'not base64!'] });
+    assert.deepEqual((await api(target, 'PUT', `/api/user-limits/${seg(U)}/max-channels`, { value: 1.5 })).body,
+      { error: 'bad_request', reason: 'max-channels should be a number, actually was 1.5' });
+    const vhost = uniqueName('refused-vhost');
+    assert.ok((await api(target, 'PUT', `/api/vhosts/${seg(vhost)}`, { tags: 5 })).status >= 400);
+    assert.equal((await api(target, 'GET', `/api/vhosts/${seg(vhost)}`)).status, 404);
+  });
+
   test('lists are sorted by vhost and name unless sorted otherwise; `sort=` keeps the broker\'s order', async () => {
     const names = (path: string) => apiOk(target, 'GET', path).then((a) => (a.body as Array<{ name: string }>).map((q) => q.name));
     assert.deepEqual(await names(`/api/queues/${seg(V)}`), ['a-q', 'b-q', 'c-q']);

@@ -26,7 +26,9 @@ export function checkLimit(kind: 'vhost' | 'user', key: string, value: unknown):
       : `Unrecognised terms [{<<"${key}">>,${erlangTerm(value)}}] in user-limits`;
   }
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    return `Validation failed\n\n${key} should be a number, actually was ${erlangTerm(value)}\n`;
+    // User limits are checked without the runtime-parameter validation wrapper vhost limits get.
+    const problem = `${key} should be a number, actually was ${erlangTerm(value)}`;
+    return kind === 'vhost' ? `Validation failed\n\n${problem}\n` : problem;
   }
   return undefined;
 }

@@ -51,6 +51,16 @@ export function checkPermission(ctx: Ctx, vhost: string, access: Access, kind: '
   }
 }
 
+/** Declaring or deleting a reserved queue or exchange (amq.*, the default) is refused with "Access refused." over HTTP. */
+export function refusedPlainly<T>(fn: () => T): T {
+  try {
+    return amqp(fn);
+  } catch (e) {
+    if (e instanceof HttpError && e.status === 401) throw notAuthorised('Access refused.');
+    throw e;
+  }
+}
+
 /** An AMQP error of a publish over HTTP: 400 with the reply code before the text (`404 NOT_FOUND - no exchange …`). */
 export function publishError(e: AmqpError): HttpError {
   return badRequest(`${e.replyCode} ${e.message}`);

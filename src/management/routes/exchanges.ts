@@ -8,12 +8,12 @@ import { fieldTableFromJson } from '../../protocol/field-table.js';
 import { writePropertyFields } from '../../protocol/properties.js';
 import { visibleVhosts } from '../access.js';
 import { AmqpError } from '../../protocol/errors.js';
-import { HttpError, Reply, badRequest, notAuthorised, objectNotFound } from '../http.js';
+import { Reply, badRequest, objectNotFound } from '../http.js';
 import { payloadFromJson, propertiesFromJson } from '../message-json.js';
 import type { Ctx, Router } from '../router.js';
 import { optionalBool, optionalObject, optionalString, queryFlag, requireKeys, requireString } from '../validate.js';
 import { bindingJson, defaultBinding, exchangeJson } from '../views.js';
-import { amqp, checkPermission, listedVhostParam, publishError, vhostParam } from './common.js';
+import { checkPermission, listedVhostParam, publishError, refusedPlainly, vhostParam } from './common.js';
 
 export function exchangeRoutes(r: Router): void {
   r.get('/api/exchanges', 'management', (ctx) => {
@@ -62,16 +62,6 @@ export function exchangeRoutes(r: Router): void {
     return vhost.allBindings().filter((b) => b.destination.kind === 'exchange' && b.destination.name === name).map((b) => bindingJson(vhost.name, b));
   });
   r.post('/api/exchanges/:vhost/:name/publish', 'management', publish);
-}
-
-/** Declaring or deleting a reserved exchange (amq.*, the default) is refused with "Access refused." over HTTP. */
-function refusedPlainly(fn: () => unknown): void {
-  try {
-    amqp(fn);
-  } catch (e) {
-    if (e instanceof HttpError && e.status === 401) throw notAuthorised('Access refused.');
-    throw e;
-  }
 }
 
 /** The default exchange has no name; in URLs it is `amq.default`, as in RabbitMQ's API. */

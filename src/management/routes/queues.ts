@@ -14,7 +14,7 @@ import type { Ctx, Router } from '../router.js';
 import { addSamples, wantsSamples } from '../samples.js';
 import { optionalBool, optionalObject, queryFlag, requireKeys } from '../validate.js';
 import { bindingJson, defaultBinding, queueBasicJson, queueJson } from '../views.js';
-import { amqp, checkPermission, listedVhostParam, queueParam, vhostParam } from './common.js';
+import { amqp, checkPermission, listedVhostParam, queueParam, refusedPlainly, vhostParam } from './common.js';
 
 const ACK_MODES = ['ack_requeue_true', 'ack_requeue_false', 'reject_requeue_true', 'reject_requeue_false'];
 
@@ -40,6 +40,9 @@ export function queueRoutes(r: Router): void {
     const q = queueParam(ctx, vhost);
     checkPermission(ctx, vhost.name, 'configure', 'queue', q.name);
     const what = `queue '${q.name}' in vhost '${vhost.name}'`;
+    if (queryFlag(ctx.query, 'if-empty') && q.type === 'quorum') {
+      throw badRequest(`cannot delete ${what}. queue.delete operations with if-empty flag set are not supported by quorum queues`);
+    }
     if (queryFlag(ctx.query, 'if-unused') && q.consumerCount > 0) throw badRequest(`${what} in use`);
     if (queryFlag(ctx.query, 'if-empty') && q.messageCount > 0) throw badRequest(`${what} not empty`);
     // The API may delete any queue, exclusive ones included (RabbitMQ's UI does).
@@ -83,7 +86,7 @@ async function putQueue(ctx: Ctx): Promise<Reply> {
     checkPermission(ctx, vhost.name, 'read', 'queue', name);
   }
   const existed = vhost.queues.has(name);
-  amqp(() => vhost.declareQueue({ name, passive: false, durable, exclusive: false, autoDelete, arguments: args }, 0));
+  refusedPlainly(() => vhost.declareQueue({ name, passive: false, durable, exclusive: false, autoDelete, arguments: args }, 0));
   // Counted as RabbitMQ counts declarations from any source (churn_rates, queues_declared_total).
   ctx.broker.counters.queuesDeclared++;
   if (!existed) ctx.broker.counters.queuesCreated++;

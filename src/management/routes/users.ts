@@ -120,6 +120,8 @@ async function putUser(ctx: Ctx): Promise<Reply> {
     passwordHash = requireString(body, 'password_hash');
     if (body['hashing_algorithm'] !== undefined) hashingAlgorithm = requireString(body, 'hashing_algorithm');
     if (!HASHING_ALGORITHMS.includes(hashingAlgorithm)) throw badRequest(`unsupported hashing_algorithm '${hashingAlgorithm}'`);
+    // RabbitMQ's reason for a hash that is not base64 at all.
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(passwordHash)) throw badRequest(['not_base64', passwordHash]);
     if (passwordHash !== '' && Buffer.from(passwordHash, 'base64').length <= 4) throw badRequest('password_hash is not a valid salted hash');
   } else {
     passwordHash = hashPassword(randomBytes(24).toString('base64'));

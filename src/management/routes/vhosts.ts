@@ -26,12 +26,12 @@ export function vhostRoutes(r: Router): void {
     if (name === '') throw badRequest('vhost name must not be empty');
     const body = await ctx.body();
     const existed = ctx.broker.vhosts.has(name);
+    // Checked before the vhost exists: a refused PUT creates nothing.
+    const description = body['description'] === undefined ? undefined : optionalString(body, 'description', '');
+    const tags = body['tags'] === undefined ? undefined : parseTags(body['tags']);
     const vhost = ctx.broker.addVhost(name);
     const current = getVhostMetadata(vhost);
-    setVhostMetadata(vhost, {
-      description: optionalString(body, 'description', current.description),
-      tags: body['tags'] === undefined ? current.tags : parseTags(body['tags']),
-    });
+    setVhostMetadata(vhost, { description: description ?? current.description, tags: tags ?? current.tags });
     if (body['tracing'] !== undefined) ctx.broker.setTracing(name, body['tracing'] === true);
     // RabbitMQ gives the administrator who creates a vhost over HTTP full permissions on it.
     if (!existed) ctx.broker.users.setPermission(name, ctx.user.name, { configure: '.*', write: '.*', read: '.*' });
