@@ -482,6 +482,15 @@ describe('management API: refusals, missing objects and list parameters as Rabbi
     assert.equal((await api(target, 'GET', `/api/vhosts/${seg(vhost)}`)).status, 404);
   });
 
+  test('getting from a quorum queue shows x-delivery-count, as a basic.get does', async () => {
+    await apiOk(target, 'PUT', `/api/queues/${seg(V)}/qget`, { durable: true, arguments: { 'x-queue-type': 'quorum' } }, 201);
+    await apiOk(target, 'POST', `/api/exchanges/${seg(V)}/amq.default/publish`, { properties: {}, routing_key: 'qget', payload: 'y', payload_encoding: 'string' });
+    const get = async () => ((await apiOk(target, 'POST', `/api/queues/${seg(V)}/qget/get`, { count: 1, ackmode: 'ack_requeue_true', encoding: 'auto' })).body as Array<{ properties: unknown }>)[0]!.properties;
+    assert.deepEqual(await get(), { headers: { 'x-delivery-count': 0 } });
+    assert.deepEqual(await get(), { headers: { 'x-delivery-count': 1 } });
+    await apiOk(target, 'DELETE', `/api/queues/${seg(V)}/qget`, undefined, 204);
+  });
+
   test('lists are sorted by vhost and name unless sorted otherwise; `sort=` keeps the broker\'s order', async () => {
     const names = (path: string) => apiOk(target, 'GET', path).then((a) => (a.body as Array<{ name: string }>).map((q) => q.name));
     assert.deepEqual(await names(`/api/queues/${seg(V)}`), ['a-q', 'b-q', 'c-q']);

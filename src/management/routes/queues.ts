@@ -3,7 +3,7 @@
  * (DELETE …/contents) and get (POST …/get). Writes go through the vhost's declare/delete rules and
  * the user's AMQP permissions, exactly as for a client on a channel.
  */
-import type { Envelope } from '../../broker/message.js';
+import { deliveredMessage, type Envelope } from '../../broker/message.js';
 import type { Queue } from '../../broker/queue.js';
 import { LazyList } from '../query.js';
 import { fieldTableFromJson } from '../../protocol/field-table.js';
@@ -119,7 +119,8 @@ async function getMessages(ctx: Ctx): Promise<unknown> {
     const envelope = q.get(false);
     if (!envelope) break;
     taken.push(envelope);
-    const m = envelope.message;
+    // As a basic.get on a channel receives it (a quorum queue's x-delivery-count header).
+    const m = deliveredMessage(envelope, true);
     out.push({
       payload_bytes: m.body.length,
       redelivered: envelope.redelivered,
