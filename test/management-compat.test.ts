@@ -491,6 +491,16 @@ describe('management API: refusals, missing objects and list parameters as Rabbi
     await apiOk(target, 'DELETE', `/api/queues/${seg(V)}/qget`, undefined, 204);
   });
 
+  test('an aliveness test the user\'s permissions refuse names the refused resource', async () => {
+    await apiOk(target, 'PUT', `/api/permissions/${seg(V)}/${seg(U)}`, { configure: '.*', write: '.*', read: '^$' }, 204);
+    try {
+      assert.deepEqual((await api(target, 'GET', `/api/aliveness-test/${seg(V)}`, undefined, as)).body,
+        { error: 'not_authorised', reason: `ACCESS_REFUSED - access to queue 'aliveness-test' in vhost '${V}' refused for user '${U}'` });
+    } finally {
+      await apiOk(target, 'PUT', `/api/permissions/${seg(V)}/${seg(U)}`, { configure: '^$', write: '^$', read: '^$' }, 204);
+    }
+  });
+
   test('lists are sorted by vhost and name unless sorted otherwise; `sort=` keeps the broker\'s order', async () => {
     const names = (path: string) => apiOk(target, 'GET', path).then((a) => (a.body as Array<{ name: string }>).map((q) => q.name));
     assert.deepEqual(await names(`/api/queues/${seg(V)}`), ['a-q', 'b-q', 'c-q']);

@@ -151,8 +151,10 @@ function aliveness(broker: ManagedBroker, user: User, vhostName: string): unknow
     broker.users.check(user.name, vhostName, 'write', 'exchange', '');
     broker.users.check(user.name, vhostName, 'read', 'queue', queueName);
   } catch (e) {
-    if (e instanceof AmqpError) throw notAuthorised('Access refused.');
-    throw e;
+    if (!(e instanceof AmqpError)) throw e;
+    // No access to the vhost at all: the connection is refused ("Access refused."); otherwise the
+    // channel's refusal of the queue or exchange, in its AMQP words, as RabbitMQ answers.
+    throw notAuthorised(broker.users.hasVhostAccess(vhostName, user.name) ? e.replyText : 'Access refused.');
   }
   try {
     const queue = vhost.declareQueue({ name: queueName, passive: false, durable: false, exclusive: false, autoDelete: false, arguments: {} }, 0);
