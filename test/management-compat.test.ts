@@ -501,6 +501,22 @@ describe('management API: refusals, missing objects and list parameters as Rabbi
     }
   });
 
+  test('a binding is found by its properties key quoted once (as listed) or twice (as rabbitmqadmin sends it)', async () => {
+    const key = 'r k/%';
+    await apiOk(target, 'POST', `/api/bindings/${seg(V)}/e/x/q/a-q`, { routing_key: key }, 201);
+    const [listed] = (await apiOk(target, 'GET', `/api/bindings/${seg(V)}/e/x/q/a-q`)).body as Array<{ properties_key: string }>;
+    assert.equal(listed!.properties_key, 'r+k%2F%25');
+    assert.equal((await api(target, 'GET', `/api/bindings/${seg(V)}/e/x/q/a-q/${listed!.properties_key}`)).status, 200);
+    assert.equal((await api(target, 'GET', `/api/bindings/${seg(V)}/e/x/q/a-q/${seg(listed!.properties_key)}`)).status, 200);
+    assert.equal((await api(target, 'DELETE', `/api/bindings/${seg(V)}/e/x/q/a-q/${listed!.properties_key}`)).status, 204);
+  });
+
+  test('an empty path segment matches nothing; one trailing slash is allowed', async () => {
+    assert.equal((await api(target, 'GET', '/api//queues')).status, 404);
+    assert.equal((await api(target, 'GET', '/api/queues//')).status, 404);
+    assert.equal((await api(target, 'GET', '/api/whoami/')).status, 200);
+  });
+
   test('lists are sorted by vhost and name unless sorted otherwise; `sort=` keeps the broker\'s order', async () => {
     const names = (path: string) => apiOk(target, 'GET', path).then((a) => (a.body as Array<{ name: string }>).map((q) => q.name));
     assert.deepEqual(await names(`/api/queues/${seg(V)}`), ['a-q', 'b-q', 'c-q']);

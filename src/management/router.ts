@@ -65,7 +65,7 @@ export class Router {
    * empty body and RabbitMQ's `allow` list.
    */
   match(method: string, rawPath: string): Match | undefined {
-    const parts = rawPath.split('/').filter(Boolean).map(decodeSegment);
+    const parts = pathSegments(rawPath);
     let best: { route: Route; params: Record<string, string> } | undefined;
     const allowed = new Set<string>();
     for (const route of this.routes) {
@@ -87,7 +87,7 @@ export class Router {
    * its methods, or what RabbitMQ answers for a path it does not route (`HEAD, GET, OPTIONS`).
    */
   allow(rawPath: string): string {
-    const parts = rawPath.split('/').filter(Boolean).map(decodeSegment);
+    const parts = pathSegments(rawPath);
     const methods = new Set(this.routes.filter((r) => matchSegments(r.segments, parts)).map((r) => r.method));
     return allowHeader(methods.size > 0 ? methods : new Set(['GET']));
   }
@@ -98,6 +98,16 @@ function allowHeader(methods: Set<string>): string {
   const order = ['HEAD', 'GET', 'PUT', 'POST', 'DELETE', 'OPTIONS'];
   const all = new Set([...methods, 'OPTIONS', ...(methods.has('GET') ? ['HEAD'] : [])]);
   return order.filter((m) => all.has(m)).join(', ');
+}
+
+/**
+ * The decoded segments of a path. One trailing slash is allowed (`/api/queues/`), as in RabbitMQ;
+ * an empty segment elsewhere (`/api//queues`) matches no route.
+ */
+function pathSegments(rawPath: string): string[] {
+  const parts = rawPath.split('/').slice(1);
+  if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
+  return parts.map(decodeSegment);
 }
 
 function matchSegments(pattern: string[], parts: string[]): Record<string, string> | undefined {

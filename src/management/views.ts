@@ -326,8 +326,9 @@ export function propertiesKey(routingKey: string, a: FieldTable): string {
   return `${quoteKey(routingKey)}~${hash}`;
 }
 
+/** RabbitMQ's quote_plus with `~` quoted too: letters, digits and `-._` kept, a space as `+`, the rest %XX. */
 function quoteKey(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(s).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
 }
 
 export function peerHost(c: { readonly socket: Socket }): string {

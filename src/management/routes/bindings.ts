@@ -69,9 +69,29 @@ function between(vhost: VirtualHost, source: string, destination: Destination): 
 function findBinding(ctx: Ctx, kind: 'q' | 'e'): Binding {
   const { vhost, destination } = endpoints(ctx, kind);
   const props = ctx.params['props']!;
-  const b = between(vhost, exchangeParam(ctx, 'source'), destination).find((x) => propertiesKey(x.routingKey, x.arguments) === props);
+  const b = between(vhost, exchangeParam(ctx, 'source'), destination).find((x) => samePropertiesKey(props, propertiesKey(x.routingKey, x.arguments)));
   if (!b) throw objectNotFound();
   return b;
+}
+
+/**
+ * Whether the path's properties key names this binding. Clients quote the key once more in the URL
+ * (rabbitmqadmin, the UI); one that sends it as listed gets a once-decoded key, which RabbitMQ
+ * unquotes again: compare both unquoted.
+ */
+function samePropertiesKey(param: string, key: string): boolean {
+  return param === key || unquote(param) === unquote(key);
+}
+
+/** Percent-decoding that leaves a `%` not followed by two hex digits as it is (mochiweb's unquote). */
+function unquote(s: string): string {
+  return s.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
 }
 
 /** POST: `routing_key` and `arguments`; 201 with the new binding's location. */
