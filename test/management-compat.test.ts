@@ -517,6 +517,26 @@ describe('management API: refusals, missing objects and list parameters as Rabbi
     assert.equal((await api(target, 'GET', '/api/whoami/')).status, 200);
   });
 
+  test('messages published through the API count in the exchange\'s and the vhost\'s message_stats', async () => {
+    const vhost = uniqueName('compat-pub');
+    await apiOk(target, 'PUT', `/api/vhosts/${seg(vhost)}`, {}, 201);
+    try {
+      await apiOk(target, 'PUT', `/api/exchanges/${seg(vhost)}/px`, { type: 'direct' }, 201);
+      await apiOk(target, 'PUT', `/api/queues/${seg(vhost)}/pq`, {}, 201);
+      await apiOk(target, 'POST', `/api/bindings/${seg(vhost)}/e/px/q/pq`, { routing_key: 'k' }, 201);
+      const publish = (key: string) => apiOk(target, 'POST', `/api/exchanges/${seg(vhost)}/px/publish`, { properties: {}, routing_key: key, payload: 'x', payload_encoding: 'string' });
+      assert.deepEqual((await publish('k')).body, { routed: true });
+      assert.deepEqual((await publish('none')).body, { routed: false });
+      await eventually(async () => {
+        const x = (await apiOk(target, 'GET', `/api/exchanges/${seg(vhost)}/px`)).body.message_stats;
+        const v = (await apiOk(target, 'GET', `/api/vhosts/${seg(vhost)}`)).body.message_stats;
+        return x?.publish_in === 2 && x?.publish_out === 1 && v?.publish === 2 && v?.confirm === 2 && v?.return_unroutable === 1;
+      }, 20_000);
+    } finally {
+      await api(target, 'DELETE', `/api/vhosts/${seg(vhost)}`);
+    }
+  });
+
   test('lists are sorted by vhost and name unless sorted otherwise; `sort=` keeps the broker\'s order', async () => {
     const names = (path: string) => apiOk(target, 'GET', path).then((a) => (a.body as Array<{ name: string }>).map((q) => q.name));
     assert.deepEqual(await names(`/api/queues/${seg(V)}`), ['a-q', 'b-q', 'c-q']);

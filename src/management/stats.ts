@@ -287,6 +287,25 @@ export class StatsCollector {
     this.lastSampleAt = now;
   }
 
+  /**
+   * A message published through the API (POST …/publish). RabbitMQ publishes it on an internal
+   * channel in confirm mode with mandatory set, so it counts as a publish, a confirm and, when no
+   * queue took it, a returned message; and in the exchange's publish_in (publish_out when routed).
+   * Counted as a channel that already closed, so the counts go when the exchange or vhost does.
+   */
+  httpPublished(vhost: string, exchange: string, routed: boolean): void {
+    const t = this.retiredOf(vhost);
+    t.publish++;
+    t.confirm++;
+    if (!routed) t.return_unroutable++;
+    let exchanges = this.retiredExchanges.get(vhost);
+    if (!exchanges) this.retiredExchanges.set(vhost, (exchanges = new Map()));
+    let x = exchanges.get(exchange);
+    if (!x) exchanges.set(exchange, (x = { publish_in: 0, publish_out: 0 }));
+    x.publish_in++;
+    if (routed) x.publish_out++;
+  }
+
   /** Fold the final counts of queues, channels and connections that went away into their vhost. */
   private reap(): void {
     for (const [q, vhost] of this.knownQueues) {

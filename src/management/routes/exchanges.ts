@@ -120,5 +120,7 @@ async function publish(ctx: Ctx): Promise<unknown> {
     }
   }
   const message = new Message(name, routingKey, writePropertyFields(properties), payload, properties.deliveryMode === 2);
-  return { routed: vhost.publish(exchange, message).routed > 0 };
+  const routed = vhost.publish(exchange, message).routed > 0;
+  ctx.stats.httpPublished(vhost.name, name, routed);
+  return { routed };
 }
