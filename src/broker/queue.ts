@@ -37,6 +37,9 @@ export interface QueueStats {
   requeued: number;
 }
 
+/** What became of a message offered to a queue's length limits (see Queue.makeRoomFor). */
+type Room = 'stored' | 'refused' | 'dropped';
+
 export class Queue {
   readonly kind = 'queue' as const;
   private consumers: QueueConsumer[] = [];
@@ -46,6 +49,8 @@ export class Queue {
   private readonly priorityCursors = new Map<number, number>();
   /** x-single-active-consumer: only the first consumer receives. */
   readonly singleActive: boolean;
+  /** The last publish() was dropped by drop-head overflow as it arrived (nothing stored, still acked). */
+  droppedOnArrival = false;
   /** x-queue-type: classic or quorum (queue-types.ts). */
   readonly type: string;
   /** Quorum queues: returns per message seq (x-delivery-count), forgotten once settled. */
@@ -185,11 +190,21 @@ export class Queue {
     return this.messages.headTimestamp();
   }
 
-  /** Enqueue; false when a length limit with reject-publish overflow refused it. */
+  /**
+   * Enqueue; false when a length limit with reject-publish overflow refused it (the publisher gets a
+   * nack). True with `droppedOnArrival` set when drop-head overflow dropped the message itself at
+   * once, alone over the limit: the publisher gets its ack, as from RabbitMQ, with nothing to store.
+   */
   publish(message: Message): boolean {
     const p = this.policy;
+    this.droppedOnArrival = false;
     if (p.maxLength !== undefined || p.maxLengthBytes !== undefined) {
-      if (!this.makeRoomFor(message)) return false;
+      const room = this.makeRoomFor(message);
+      if (room === 'refused') return false;
+      if (room === 'dropped') {
+        this.droppedOnArrival = true;
+        return true;
+      }
     }
     // Older messages that expired go first, so that the new one is not handed out behind them ...
     if (this.mayExpire) this.expireHead();
@@ -209,25 +224,25 @@ export class Queue {
       (p.maxLengthBytes !== undefined && this.messages.bytes + extraBytes > p.maxLengthBytes);
   }
 
-  private makeRoomFor(message: Message): boolean {
-    if (!this.isFull(message.body.length)) return true;
+  private makeRoomFor(message: Message): Room {
+    if (!this.isFull(message.body.length)) return 'stored';
     if (this.policy.overflow !== 'drop-head') {
       if (this.policy.overflow === 'reject-publish-dlx') this.onDeadLetter?.(this, message, 'maxlen');
-      return false;
+      return 'refused';
     }
     while (this.messages.length > 0 && this.isFull(message.body.length)) {
       const head = this.messages.shift();
       // Held until replicated (cluster leader): the queue is over its limit until it may go.
-      if (!head) return true;
+      if (!head) return 'stored';
       this.messages.settle(head);
       this.onDeadLetter?.(this, head.message, 'maxlen');
     }
     // A message alone bigger than x-max-length-bytes (or x-max-length 0) is dropped itself.
     if (this.isFull(message.body.length)) {
       this.onDeadLetter?.(this, message, 'maxlen');
-      return false;
+      return 'dropped';
     }
-    return true;
+    return 'stored';
   }
 
   /** When the envelope's message expires (ms since epoch), or Infinity. */

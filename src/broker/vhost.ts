@@ -525,7 +525,7 @@ export class VirtualHost {
     outcome.queues.push(queue);
     if (!queue.publish(message)) outcome.rejected = true;
     // A stream writes every message to disk: its confirms wait for the fsync, transient or not.
-    else if ((message.persistent && queue.durable) || queue.syncsEveryMessage) outcome.durableQueues.push(queue);
+    else if (!queue.droppedOnArrival && ((message.persistent && queue.durable) || queue.syncsEveryMessage)) outcome.durableQueues.push(queue);
   }
 
   /** Adds the queues the CC/BCC routing keys reach; returns the message to deliver (without BCC). */

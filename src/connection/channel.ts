@@ -292,7 +292,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
    * confirm (once every durable copy is synced) or a nack (a queue refused it). In a transaction,
    * durable queues that got a persistent copy are added to `durableTargets`.
    */
-  private publish(c: PublishedContent, durableTargets?: Set<DurableTarget>): void {
+  /** Returns whether a queue refused the message (reject-publish overflow). */
+  private publish(c: PublishedContent, durableTargets?: Set<DurableTarget>): boolean {
     const m = c.method;
     const exchange = this.resolvePublishTarget(m);
     const deliveryMode = readDeliveryMode(c.rawProperties);
@@ -327,8 +328,10 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     if (durableTargets) for (const q of outcome.durableQueues) durableTargets.add(q);
     if (this.confirms) this.confirmPublish(outcome, ex);
     // Last: tracing publishes into the vhost again, which reuses the outcome object.
+    const refused = outcome.rejected;
     const firehose = this.vhost.firehose;
     if (firehose) firehose.published(message, outcome.queues.map((q) => q.name), this.traceSource());
+    return refused;
   }
 
   private traceSource(): TraceSource {
@@ -432,8 +435,11 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     const tx = this.tx;
     if (!tx) throw preconditionFailed('channel is not transactional');
     const queues = new Set<DurableTarget>();
-    for (const p of tx.publishes.splice(0)) this.publish(p, queues);
+    let refused = false;
+    for (const p of tx.publishes.splice(0)) refused = this.publish(p, queues) || refused;
     for (const s of tx.settles.splice(0)) s.apply();
+    // A queue refused a publish (reject-publish): the rest is committed, the channel closes (RabbitMQ).
+    if (refused) throw preconditionFailed('partial tx completion');
     // Commit-ok only once the committed persistent messages are on disk.
     let waiting = queues.size + 1;
     const done = () => {
