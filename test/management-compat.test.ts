@@ -507,6 +507,7 @@ describe('management API: refusals, missing objects and list parameters as Rabbi
     const [listed] = (await apiOk(target, 'GET', `/api/bindings/${seg(V)}/e/x/q/a-q`)).body as Array<{ properties_key: string }>;
     assert.equal(listed!.properties_key, 'r+k%2F%25');
     assert.equal((await api(target, 'GET', `/api/bindings/${seg(V)}/e/x/q/a-q/${listed!.properties_key}`)).status, 200);
+    assert.equal((await api(target, 'GET', `/api/bindings/${seg(V)}/e/x/q/a-q/r%20k%2F%25`)).status, 200);
     assert.equal((await api(target, 'GET', `/api/bindings/${seg(V)}/e/x/q/a-q/${seg(listed!.properties_key)}`)).status, 200);
     assert.equal((await api(target, 'DELETE', `/api/bindings/${seg(V)}/e/x/q/a-q/${listed!.properties_key}`)).status, 204);
   });

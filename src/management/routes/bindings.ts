@@ -83,9 +83,9 @@ function samePropertiesKey(param: string, key: string): boolean {
   return param === key || unquote(param) === unquote(key);
 }
 
-/** Percent-decoding that leaves a `%` not followed by two hex digits as it is (mochiweb's unquote). */
+/** mochiweb's unquote: `+` is a space, and a `%` not followed by two hex digits stays as it is. */
 function unquote(s: string): string {
-  return s.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+  return s.replace(/\+/g, ' ').replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
     try {
       return decodeURIComponent(run);
     } catch {
