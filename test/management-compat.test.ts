@@ -180,6 +180,17 @@ describe('management API: endpoints RabbitMQ 3.10 has that answered 404', () => 
     assert.deepEqual((await api(target, 'GET', '/api/auth', undefined, null)).body, { enable_uaa: false, uaa_client_id: '', uaa_location: '' });
   });
 
+  test('POST /api/login: a form login answers "ok" with the credentials in an auth cookie; bad ones are "Login failed"', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const ok = await api(target, 'POST', '/api/login', 'username=guest&password=guest', null, form);
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body, 'ok');
+    assert.equal(ok.headers.get('set-cookie'), `auth=${Buffer.from('guest:guest').toString('base64')}; Version=1`);
+    const bad = await api(target, 'POST', '/api/login', 'username=guest&password=wrong', null, form);
+    assert.equal(bad.status, 401);
+    assert.deepEqual(bad.body, { error: 'not_authorized', reason: 'Login failed' });
+  });
+
   test('/api/feature-flags lists 3.10\'s stable flags enabled; enabling a known one is 204, an unknown one "unsupported"', async () => {
     const flags = (await apiOk(target, 'GET', '/api/feature-flags')).body as Array<Record<string, unknown>>;
     const quorum = flags.find((f) => f['name'] === 'quorum_queue');
