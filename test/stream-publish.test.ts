@@ -4,7 +4,7 @@
 // publishing id confirmed exactly once and the records stored in order; a frame of duplicates only;
 // a sub-entry batch (compression none) stored as one entry of several records; two connections
 // publishing large frames at once in pieces that end anywhere (Warren reads every stream connection
-// into one shared buffer); a malformed frame (Warren only: RabbitMQ keeps what fits).
+// into one shared buffer); 30 MiB in one write; a malformed frame (Warren only: RabbitMQ keeps what fits).
 import { describe, test, before, after } from 'node:test';
 import { waitFor } from './support/eventually.js';
 import assert from 'node:assert/strict';
@@ -135,6 +135,27 @@ describe('stream publish frames', () => {
       await c.close();
     };
     await Promise.all([run('a'), run('b')]);
+  });
+
+  test('30 MiB of publish frames in one socket write: every id confirmed, every record stored', async () => {
+    // Warren reads it in 1 MiB reads, and pauses the socket while the log's writes are behind; reading
+    // must always resume.
+    const c = await StreamClient.connect({ host: '127.0.0.1', port });
+    const stream = await newStream(c, 'pub-30mib');
+    assert.equal((await c.request({ key: Key.DeclarePublisher, publisherId: 2, reference: '', stream })).code, Code.Ok);
+    const confirms = collectConfirms(c);
+    const frames: Buffer[] = [];
+    for (let id = 1; id <= 30_000; id += 100) {
+      frames.push(encodeRequest({ key: Key.Publish, publisherId: 2, messages: Array.from({ length: 100 }, (_, i) => ({ publishingId: BigInt(id + i), body: Buffer.from(`${id + i}:`.padEnd(1000, 'x')) })) }));
+    }
+    c.socket.write(Buffer.concat(frames));
+    await waitFor('30000 confirms', () => confirms.ids.length >= 30_000, 60_000);
+    assert.equal(new Set(confirms.ids).size, 30_000, 'each id confirmed once');
+    const { bodies } = await readAll(c, stream, 30_000);
+    assert.equal(bodies.length, 30_000);
+    assert.ok(bodies.every((b, i) => b.startsWith(`${i + 1}:`)), 'records in publishing order');
+    await c.request({ key: Key.Delete, stream });
+    await c.close();
   });
 
   test('a frame of duplicates only is confirmed; nothing of it is stored', async () => {
