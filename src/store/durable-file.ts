@@ -22,18 +22,31 @@ export function syncDirSync(dir: string): void {
 export function writevAll(fd: number, buffers: Buffer[], position: number, total: number): void {
   let written = fs.writevSync(fd, buffers, position);
   while (written < total) {
-    // Rare (signals, quotas): rebuild the iovecs from where the kernel stopped.
-    let skip = written;
-    const rest: Buffer[] = [];
-    for (const b of buffers) {
-      if (skip >= b.length) skip -= b.length;
-      else {
-        rest.push(skip > 0 ? b.subarray(skip) : b);
-        skip = 0;
-      }
-    }
-    const n = fs.writevSync(fd, rest, position + written);
+    const n = fs.writevSync(fd, after(buffers, written), position + written);
     if (n <= 0) throw new Error(`short write (${position + written} of ${position + total})`);
     written += n;
   }
+}
+
+/** writevAll in libuv's thread pool: `buffers` must stay unchanged until `callback`. */
+export function writevAllAsync(fd: number, buffers: Buffer[], position: number, total: number, callback: (err: Error | null) => void): void {
+  fs.writev(fd, buffers, position, (err, n) => {
+    if (err) callback(err);
+    else if (n >= total) callback(null);
+    else if (n <= 0) callback(new Error(`short write (${position} of ${position + total})`));
+    else writevAllAsync(fd, after(buffers, n), position + n, total - n, callback);
+  });
+}
+
+/** The iovecs of what follows the first `skip` bytes of `buffers` (after a short write: rare, signals, quotas). */
+function after(buffers: Buffer[], skip: number): Buffer[] {
+  const rest: Buffer[] = [];
+  for (const b of buffers) {
+    if (skip >= b.length) skip -= b.length;
+    else {
+      rest.push(skip > 0 ? b.subarray(skip) : b);
+      skip = 0;
+    }
+  }
+  return rest;
 }

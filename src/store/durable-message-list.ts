@@ -137,7 +137,8 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
   private readonly ackDeferred = new Set<Segment>();
   /** What the persister calls to write them (journal checkpoint) and to forget this list once it holds none. */
   private readonly deferredAcks = {
-    writeDeferred: (): boolean => this.writeDeferredAcks(),
+    writeDeferred: (done: (ok: boolean) => void): void => done(this.writeDeferredAcks()),
+    writeDeferredNow: (): boolean => this.writeDeferredAcks(),
     releaseIdleBuffer: (): boolean => this.ackDeferred.size === 0,
   };
   private readonly openAckSegments: Segment[] = [];

@@ -15,10 +15,14 @@
  * JOURNAL_FILE_BYTES or the store has been idle for a sweep. Entries (little-endian):
  *
  *   u32 length (whole entry)  u32 crc32 (of everything after it)  u8 kind  u16 n  n bytes path
- *   kind 1 (write):      f64 offset, then the bytes written at that offset of that segment file
+ *   kind 1 (write):      f64 offset, then the bytes written at that offset of that file (ack logs)
  *   kind 2 (tombstone):  nothing: the file or directory at path was deleted; writes before this
  *                        entry to it (or under it) must never be replayed (a queue deleted and
  *                        declared again reuses its segment file names)
+ *   kind 3 (records):    as kind 1, for whole message records of a segment file; its crc32 covers
+ *                        the entry's own fields only (kind to offset): the bytes are records that
+ *                        carry a length and crc32 each (record.ts), and replay checks every one of
+ *                        them, so the journal does not checksum every message a second time
  *
  * Paths are relative to the data dir. A sealed file is checkpointed in the background: the lists
  * first write every record they still hold in memory (beforeCheckpoint), then every segment file
@@ -40,6 +44,7 @@ import type { DataDirChanges } from '../data-dir-changes.js';
 import { crc32, crc32Range } from './crc32.js';
 import { syncDirSync, writevAll } from './durable-file.js';
 import type { StoreLogger } from './logger.js';
+import { checkRecord } from './record.js';
 
 export const JOURNAL_DIR = 'journal';
 const JOURNAL_FILE = /^(\d{16})\.wal$/;
@@ -58,6 +63,7 @@ const CHECKPOINT_SYNCS = 3;
 
 const KIND_WRITE = 1;
 const KIND_TOMBSTONE = 2;
+const KIND_RECORDS = 3;
 const FIXED = 4 + 4 + 1 + 2;
 
 /** One journal file being written or waiting for its checkpoint. */
@@ -109,10 +115,10 @@ export class Journal {
   private recentBytes = 0;
   /**
    * Called before a checkpoint fdatasyncs the segment files: they must hold every record of the
-   * file first (lists keep some in memory: segment-writer.ts). False puts the checkpoint off (a
-   * write failed); the store's sweep tries again.
+   * file first (lists keep some in memory: segment-writer.ts); it calls back once they do. False
+   * puts the checkpoint off (a write failed); the store's sweep tries again.
    */
-  beforeCheckpoint: () => boolean = () => true;
+  beforeCheckpoint: (done: (ok: boolean) => void) => void = (done) => done(true);
 
   constructor(
     readonly dataDir: string,
@@ -142,22 +148,23 @@ export class Journal {
 
   /**
    * Buffer a write entry: `buffers` (total bytes `total`) were written at `offset` of `relPath`.
-   * `checkpointSync` false: the checkpoint need not fdatasync that file (ack logs: never synced).
+   * `records`: they are whole message records of a segment file, each with its own crc (kind 3);
+   * otherwise any bytes (an ack log's, kind 1), which the checkpoint need not fdatasync (never synced).
    */
-  addWrite(relPath: string, offset: number, buffers: readonly Buffer[], total: number, checkpointSync = true): void {
-    const name = Buffer.from(relPath);
-    const header = Buffer.allocUnsafe(FIXED + name.length + 8);
+  addWrite(relPath: string, offset: number, buffers: readonly Buffer[], total: number, records = true): void {
+    const nameLength = Buffer.byteLength(relPath);
+    const header = Buffer.allocUnsafe(FIXED + nameLength + 8);
     header.writeUInt32LE(header.length + total, 0);
-    header.writeUInt8(KIND_WRITE, 8);
-    header.writeUInt16LE(name.length, 9);
-    name.copy(header, FIXED);
-    header.writeDoubleLE(offset, FIXED + name.length);
+    header.writeUInt8(records ? KIND_RECORDS : KIND_WRITE, 8);
+    header.writeUInt16LE(nameLength, 9);
+    header.write(relPath, FIXED);
+    header.writeDoubleLE(offset, FIXED + nameLength);
     let crc = crc32Range(header, 8, header.length);
-    for (const b of buffers) crc = crc32(b, crc);
+    if (!records) for (const b of buffers) crc = crc32(b, crc);
     header.writeUInt32LE(crc, 4);
     this.batch.push(header, ...buffers);
     this.batchBytes += header.length + total;
-    if (checkpointSync) this.batchPaths.push(relPath);
+    if (records) this.batchPaths.push(relPath);
   }
 
   /** Buffer a tombstone: the file or directory `relPath` was deleted. */
@@ -240,8 +247,16 @@ export class Journal {
   checkpoint(): void {
     if (this.checkpointing || this.closed) return;
     const file = this.sealed[0];
-    if (!file || !this.beforeCheckpoint()) return;
+    if (!file) return;
     this.checkpointing = true;
+    this.beforeCheckpoint((ok) => {
+      if (ok) this.syncCovered(file);
+      else this.checkpointing = false;
+    });
+  }
+
+  /** Checkpoint, once the segment files hold every record of `file`: fdatasync them, then delete it. */
+  private syncCovered(file: JournalFile): void {
     const paths = [...file.paths];
     let next = 0;
     let running = 0;
@@ -328,18 +343,33 @@ function* entries(buf: Buffer): Generator<{ kind: number; path: string; offset: 
   while (off + FIXED <= buf.length) {
     const length = buf.readUInt32LE(off);
     if (length < FIXED || off + length > buf.length) return;
-    if (crc32Range(buf, off + 8, off + length) !== buf.readUInt32LE(off + 4)) return;
     const kind = buf.readUInt8(off + 8);
     const n = buf.readUInt16LE(off + 9);
+    if (kind === KIND_RECORDS) {
+      const start = off + FIXED + n + 8;
+      if (start > off + length || crc32Range(buf, off + 8, start) !== buf.readUInt32LE(off + 4)) return;
+      if (!wholeRecords(buf, start, off + length)) return;
+    } else if (crc32Range(buf, off + 8, off + length) !== buf.readUInt32LE(off + 4)) return;
     const name = buf.toString('utf8', off + FIXED, off + FIXED + n);
-    if (kind === KIND_WRITE && FIXED + n + 8 <= length) {
+    if ((kind === KIND_WRITE || kind === KIND_RECORDS) && FIXED + n + 8 <= length) {
       const offset = buf.readDoubleLE(off + FIXED + n);
-      yield { kind, path: name, offset, data: buf.subarray(off + FIXED + n + 8, off + length) };
+      yield { kind: KIND_WRITE, path: name, offset, data: buf.subarray(off + FIXED + n + 8, off + length) };
     } else if (kind === KIND_TOMBSTONE) {
       yield { kind, path: name, offset: 0, data: buf.subarray(0, 0) };
     } else return;
     off += length;
   }
+}
+
+/** buf[start, end) is a sequence of intact message records, nothing more (a kind 3 entry's bytes). */
+function wholeRecords(buf: Buffer, start: number, end: number): boolean {
+  let off = start;
+  while (off < end) {
+    const length = checkRecord(buf, off, end);
+    if (length <= 0) return false;
+    off += length;
+  }
+  return true;
 }
 
 /**

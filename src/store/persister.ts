@@ -39,8 +39,10 @@ export interface WriteClient {
 
 /** Something holding journaled records not yet written to their files (a list's segment writer, its ack logs). */
 export interface DeferredWrites {
-  /** Write what it holds now; false if that failed (kept). */
-  writeDeferred(): boolean;
+  /** Write what it holds; `done(ok)` once it is in its files (false: a write failed, kept). */
+  writeDeferred(done: (ok: boolean) => void): void;
+  /** Write what it holds now (clean close); false if that failed (kept). */
+  writeDeferredNow(): boolean;
   /** Store sweep: give buffers back if nothing was deferred since the last call; true once it holds none. */
   releaseIdleBuffer(): boolean;
 }
@@ -75,9 +77,14 @@ interface Round {
   position: number;
 }
 
-const SLAB_BYTES = 1024 * 1024;
 /** Buffered bytes (slab and large bodies) beyond which a turn writes them even while a round is in flight. */
 const DEFER_BYTES = 4 * 1024 * 1024;
+/**
+ * As big as DEFER_BYTES: a turn of small messages fills the slab no sooner than it reaches DEFER_BYTES,
+ * so with many busy queues a round's records are flushed once (at its end), not also mid-turn when
+ * a 1 MiB slab filled (each flush costs a journal entry and a buffer copy per busy list).
+ */
+const SLAB_BYTES = DEFER_BYTES;
 /**
  * Two: a lone busy queue (plus one rotating) writes no journal bytes. Beyond that a flush journals
  * all its segment writes, the first two included: with 100 busy queues, rounds that fdatasynced two
@@ -88,8 +95,15 @@ const DEFER_BYTES = 4 * 1024 * 1024;
 export const DIRECT_SYNCS = 2;
 const RETRY_MS = 1000;
 /**
+ * A list's buffer of journaled bytes not yet written to its segment file (segment-writer.ts).
+ * 128 KiB: with 100 busy queues a list gets ~16 KiB per round, so its file is written every ~8
+ * rounds instead of every round.
+ */
+export const DEFER_LIST_BYTES = 128 * 1024;
+/**
  * Memory all lists may hold in buffers of journaled records not yet written to their segment
- * files (DEFER_LIST_BYTES each): 128 busy queues defer; beyond that, lists write every round.
+ * files (DEFER_LIST_BYTES each, including those the thread pool is writing and the pool of free
+ * ones): 128 buffers; beyond that, lists write every round.
  */
 export const DEFER_TOTAL_BYTES = 16 * 1024 * 1024;
 
@@ -119,6 +133,9 @@ export class Persister {
   /** Writers holding a buffer of deferred records, and the bytes of those buffers. */
   private readonly deferHolders = new Set<DeferredWrites>();
   private deferBufferBytes = 0;
+  /** Free deferred-record buffers (counted in deferBufferBytes), and the fewest it held since the last sweep. */
+  private readonly deferPool: Buffer[] = [];
+  private deferPoolLow = 0;
   /** The journal's unwritten batch holds a tombstone: the round must fdatasync it. */
   private journalNeedsSync = false;
   private sealRequested = false;
@@ -149,7 +166,7 @@ export class Persister {
     readonly changes?: DataDirChanges,
   ) {
     // A journal file is deleted once the segment files it covers are fdatasynced: first they must hold its records.
-    if (journal) journal.beforeCheckpoint = () => this.writeAllDeferred();
+    if (journal) journal.beforeCheckpoint = (done) => this.writeAllDeferred(done);
   }
 
   /** A list wrote `bytes` to one of its files, in one call that took `ms`. */
@@ -285,15 +302,27 @@ export class Persister {
     this.deferHolders.add(writer);
   }
 
-  /** Room for a writer's buffer of `bytes` within DEFER_TOTAL_BYTES (`force`: taken anyway). */
-  reserveDeferBuffer(bytes: number, force = false): boolean {
-    if (!force && this.deferBufferBytes + bytes > DEFER_TOTAL_BYTES) return false;
-    this.deferBufferBytes += bytes;
-    return true;
+  /** A buffer of DEFER_LIST_BYTES for a writer's deferred records, if DEFER_TOTAL_BYTES allows. */
+  takeDeferBuffer(): Buffer | undefined {
+    const pooled = this.deferPool.pop();
+    if (pooled) {
+      this.deferPoolLow = Math.min(this.deferPoolLow, this.deferPool.length);
+      return pooled;
+    }
+    if (this.closed || this.deferBufferBytes + DEFER_LIST_BYTES > DEFER_TOTAL_BYTES) return undefined;
+    this.deferBufferBytes += DEFER_LIST_BYTES;
+    return Buffer.allocUnsafeSlow(DEFER_LIST_BYTES);
   }
 
-  releaseDeferBuffer(bytes: number): void {
-    this.deferBufferBytes -= bytes;
+  /** A writer no longer needs `buf` (from takeDeferBuffer, or reserveDeferBuffer's count). */
+  giveDeferBuffer(buf: Buffer): void {
+    if (buf.length === DEFER_LIST_BYTES && !this.closed) this.deferPool.push(buf);
+    else this.deferBufferBytes -= buf.length;
+  }
+
+  /** A buffer of `bytes` a writer holds beyond the bound (its bytes through failed writes). */
+  reserveDeferBuffer(bytes: number): void {
+    this.deferBufferBytes += bytes;
   }
 
   /** Bytes of deferred-record buffers held by all lists (tests of the bound). */
@@ -301,11 +330,19 @@ export class Persister {
     return this.deferBufferBytes;
   }
 
-  /** Every writer writes the records it deferred; false if some write failed (they keep them). */
-  writeAllDeferred(): boolean {
+  /** Every writer writes the records it deferred; `done(false)` if some write failed (they keep them). */
+  writeAllDeferred(done: (ok: boolean) => void): void {
+    let pending = 1;
     let ok = true;
-    for (const writer of this.deferHolders) if (!writer.writeDeferred()) ok = false;
-    return ok;
+    const one = (written: boolean): void => {
+      if (!written) ok = false;
+      if (--pending === 0) done(ok);
+    };
+    for (const writer of this.deferHolders) {
+      pending++;
+      writer.writeDeferred(one);
+    }
+    one(true);
   }
 
   logDeferredWriteFailure(segment: Segment, err: Error): void {
@@ -338,6 +375,9 @@ export class Persister {
     // A checkpoint put off by a failed segment write tries again.
     this.journal?.checkpoint();
     for (const writer of this.deferHolders) if (writer.releaseIdleBuffer()) this.deferHolders.delete(writer);
+    // Free buffers no writer took since the last sweep go.
+    for (; this.deferPoolLow > 0 && this.deferPool.length > 0; this.deferPoolLow--) this.deferBufferBytes -= this.deferPool.pop()!.length;
+    this.deferPoolLow = this.deferPool.length;
   }
 
   /** A file was created in this directory: the open round must fsync the directory. */
@@ -433,7 +473,9 @@ export class Persister {
   close(): void {
     this.closed = true;
     // Lists write what they deferred when they close; one that did not (or could not) keeps the journal for the next start.
-    const keepJournal = !this.writeAllDeferred();
+    let keepJournal = false;
+    for (const writer of this.deferHolders) if (!writer.writeDeferredNow()) keepJournal = true;
+    for (const buf of this.deferPool.splice(0)) this.deferBufferBytes -= buf.length;
     this.journal?.closeSync(this.journalBatch.map((s) => s.journalPath!), keepJournal);
     for (const segment of this.journalBatch) segment.synced();
     this.journalBatch = [];

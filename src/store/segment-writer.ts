@@ -10,28 +10,38 @@
  * journal (persister.ts), the records need not reach the segment file in that round at all. The
  * flush then only hands them to the journal; once the journal has them they are copied into this
  * writer's own buffer (DEFER_LIST_BYTES) and written to the file later, in one pwritev for many
- * rounds: when the buffer is full, before the journal file holding them is checkpointed, and
- * whenever the file must be complete (read-back, rotation, compaction, close: flushTo without
- * mayDefer). So a round costs the journal's write and fdatasync whatever the number of queues, and
- * each queue's file gets one write per DEFER_LIST_BYTES instead of one per round. The deferred
- * bytes are always the file's next bytes: the file is a prefix of the segment, its end is
- * `segment.written`, and the buffer holds [written, written + deferLen).
+ * rounds, by libuv's thread pool: when the buffer is full (write-behind: the buffer goes to the
+ * pool's write and the writer takes another from the persister's pool), and before the journal
+ * file holding them is checkpointed. So the event loop pays neither a write per round per queue
+ * nor the copy into the page cache of every record a second time. Whenever the file must be
+ * complete at once (read-back, rotation, close: flushTo without mayDefer) everything pending is
+ * written synchronously, a buffer still being written by the pool included: writing the same bytes
+ * at the same offset twice is harmless. The pending bytes are always the file's next bytes: the
+ * file is a prefix of the segment, its end is `segment.written`, then come the flight's bytes (if
+ * any), then the buffer's [0, deferLen).
  */
 import type { Message } from '../broker/message.js';
 import { crc32, crc32Range } from './crc32.js';
-import type { Persister, SlabWriter, WriteClient } from './persister.js';
-import { writevAll } from './durable-file.js';
+import { DEFER_LIST_BYTES, type Persister, type SlabWriter, type WriteClient } from './persister.js';
+import { writevAll, writevAllAsync } from './durable-file.js';
 import { headerUpperBound, writeHeader } from './record.js';
 import type { Segment } from './segment.js';
 
 /** Bodies up to this size are copied into the shared write slab; bigger ones are written from where they are. */
 const COPY_BODY_MAX = 16 * 1024;
-/**
- * A list's buffer of journaled bytes not yet written to its segment file. 128 KiB: with 100 busy
- * queues a list gets ~16 KiB per round, so its file is written every ~8 rounds instead of every
- * round; the persister caps what all lists hold together (DEFER_TOTAL_BYTES).
- */
-export const DEFER_LIST_BYTES = 128 * 1024;
+/** Pending bytes handed to the thread pool's pwritev (a flight): the file's next bytes after `segment.written`. */
+interface Flight {
+  readonly views: Buffer[];
+  readonly length: number;
+  /** Buffers of the persister's pool it holds (given back once the pool's write is done with them). */
+  readonly owned: Buffer[];
+  /** The pool's write is under way (its buffers must not be reused). */
+  writing: boolean;
+  /** The bytes are in the file (written by the pool, or again synchronously), or no longer wanted. */
+  landed: boolean;
+  /** Called when the pool's write ends. */
+  readonly waiters: (() => void)[];
+}
 
 export class SegmentWriter implements SlabWriter {
   /** Buffers for the next pwritev, and the open run in the shared slab. */
@@ -46,7 +56,8 @@ export class SegmentWriter implements SlabWriter {
   private message: Message | undefined;
   private copyBody = false;
   private headerLength = 0;
-  /** Journaled bytes not yet in the file: deferBuf[0, deferLen) belongs at segment.written of deferSegment. */
+  /** Journaled bytes not yet in the file, in file order from segment.written of deferSegment: the flight's, then deferBuf[0, deferLen). */
+  private flight: Flight | undefined;
   private deferBuf: Buffer | undefined;
   private deferLen = 0;
   private deferSegment: Segment | undefined;
@@ -62,12 +73,12 @@ export class SegmentWriter implements SlabWriter {
   ) {}
 
   get hasBuffered(): boolean {
-    return this.iov.length > 0 || this.runBuf !== undefined || this.deferLen > 0;
+    return this.iov.length > 0 || this.runBuf !== undefined || this.deferredBytes > 0;
   }
 
-  /** Journaled bytes waiting for their segment write. */
+  /** Journaled bytes not yet known to be in the segment file. */
   get deferredBytes(): number {
-    return this.deferLen;
+    return (this.flight?.length ?? 0) + this.deferLen;
   }
 
   /** Buffer the record of `message` at `seq`; returns the bytes it takes in the segment file. */
@@ -128,12 +139,12 @@ export class SegmentWriter implements SlabWriter {
   flushTo(segment: Segment, mayDefer = false): void {
     this.closeRun();
     if (this.iov.length === 0) {
-      if (!mayDefer && this.deferLen > 0) this.writeOut(segment);
+      if (!mayDefer && this.deferredBytes > 0) this.writeOut(segment);
       return;
     }
     // Not while writes of deferred bytes fail (the buffer grew past its size): write, and retry.
     if (mayDefer && this.pendingPersistent && this.deferLen <= DEFER_LIST_BYTES && this.persister.canDefer(segment)) {
-      const position = segment.written + this.deferLen;
+      const position = segment.written + this.deferredBytes;
       this.persister.journalDeferred(segment, this, this.iov, position, segment.end - position);
       this.deferSegment = segment;
       return;
@@ -143,11 +154,12 @@ export class SegmentWriter implements SlabWriter {
 
   /**
    * The journal write holding the flushed records succeeded: keep them (copied out of the shared
-   * slab) until the buffer is full, then write the buffer and them in one pwritev.
+   * slab) until the buffer is full, then have the thread pool write the buffer and start another.
    */
   journaled(segment: Segment): void {
     let total = 0;
     for (const b of this.iov) total += b.length;
+    if (this.deferBuf && this.deferLen + total > this.deferBuf.length) this.writeBehind(segment);
     // The buffer may be one kept through failed writes (see below), of another size than usual.
     if (this.deferLen + total <= (this.deferBuf?.length ?? DEFER_LIST_BYTES) && this.reserveBuffer()) {
       const buf = this.deferBuf!;
@@ -164,9 +176,10 @@ export class SegmentWriter implements SlabWriter {
       // They are durable in the journal: keep them with the deferred bytes, in a buffer as big as
       // needed (only while writes fail; the next flushes write instead of deferring, see flushTo).
       this.persister.logDeferredWriteFailure(segment, err as Error);
-      const kept = Buffer.concat([...(this.deferLen > 0 ? [this.deferBuf!.subarray(0, this.deferLen)] : []), ...this.iov]);
-      if (this.deferBuf) this.persister.releaseDeferBuffer(this.deferBuf.length);
-      this.persister.reserveDeferBuffer(kept.length, true);
+      const kept = Buffer.concat([...this.pendingViews(), ...this.iov]);
+      this.dropPending();
+      if (this.deferBuf) this.persister.giveDeferBuffer(this.deferBuf);
+      this.persister.reserveDeferBuffer(kept.length);
       this.deferBuf = kept;
       this.deferLen = kept.length;
       this.iov = [];
@@ -184,16 +197,39 @@ export class SegmentWriter implements SlabWriter {
     this.persister.needsSync(segment);
   }
 
-  /** Write the deferred bytes now (journal checkpoint); false if the write failed (they are kept). */
-  writeDeferred(): boolean {
+  /**
+   * Journal checkpoint: have the thread pool write every pending byte; `done(ok)` once they are
+   * in the file (false: the write failed, they are kept and the checkpoint waits for the next sweep).
+   */
+  writeDeferred(done: (ok: boolean) => void): void {
     const segment = this.deferSegment;
-    if (this.deferLen === 0 || !segment || segment.deleted) {
-      this.deferLen = 0;
+    if (this.deferredBytes === 0 || !segment || segment.deleted) {
+      this.dropPending();
+      return done(true);
+    }
+    const flight = this.flight;
+    if (flight?.writing) {
+      flight.waiters.push(() => this.writeDeferred(done));
+      return;
+    }
+    const views = this.pendingViews();
+    const owned = [...(flight?.owned ?? []), ...(this.deferBuf && this.deferLen > 0 ? [this.deferBuf] : [])];
+    if (this.deferLen > 0) this.deferBuf = undefined;
+    this.deferLen = 0;
+    this.flight = undefined;
+    this.fly(segment, views, owned).waiters.push(() => done(this.flight === undefined));
+  }
+
+  /** Write every pending byte now (clean close); false if the write failed (they are kept). */
+  writeDeferredNow(): boolean {
+    const segment = this.deferSegment;
+    if (this.deferredBytes === 0 || !segment || segment.deleted) {
+      this.dropPending();
       return true;
     }
     try {
-      this.writeFile(segment, [this.deferBuf!.subarray(0, this.deferLen)], this.deferLen);
-      this.wroteDeferred();
+      this.writeFile(segment, this.pendingViews(), this.deferredBytes);
+      this.wrotePending();
       return true;
     } catch (err) {
       this.persister.logDeferredWriteFailure(segment, err as Error);
@@ -203,21 +239,93 @@ export class SegmentWriter implements SlabWriter {
 
   /** Store sweep: a list that deferred nothing since the last sweep gives its buffer back. */
   releaseIdleBuffer(): boolean {
+    if (this.flight) return false;
     if (!this.deferBuf) return true;
     if (this.deferUsed || this.deferLen > 0) {
       this.deferUsed = false;
       return false;
     }
-    this.persister.releaseDeferBuffer(this.deferBuf.length);
+    this.persister.giveDeferBuffer(this.deferBuf);
     this.deferBuf = undefined;
     return true;
   }
 
   private reserveBuffer(): boolean {
-    if (this.deferBuf) return true;
-    if (!this.persister.reserveDeferBuffer(DEFER_LIST_BYTES)) return false;
-    this.deferBuf = Buffer.allocUnsafeSlow(DEFER_LIST_BYTES);
-    return true;
+    this.deferBuf ??= this.persister.takeDeferBuffer();
+    return this.deferBuf !== undefined;
+  }
+
+  /** The full buffer goes to the thread pool's write (unless one is under way or failed): the records go to a new one. */
+  private writeBehind(segment: Segment): void {
+    const buf = this.deferBuf!;
+    if (this.flight || this.deferLen === 0 || buf.length !== DEFER_LIST_BYTES) return;
+    this.fly(segment, [buf.subarray(0, this.deferLen)], [buf]);
+    this.deferBuf = undefined;
+    this.deferLen = 0;
+  }
+
+  /**
+   * pwritev `views` (the file's next bytes) in the thread pool. The segment's fd stays open until
+   * that is done (Segment.syncRounds). A failed write leaves the flight in place, not writing:
+   * its bytes are still pending, written by the next synchronous write or checkpoint.
+   */
+  private fly(segment: Segment, views: Buffer[], owned: Buffer[]): Flight {
+    let length = 0;
+    for (const v of views) length += v.length;
+    const flight: Flight = { views, length, owned, writing: true, landed: false, waiters: [] };
+    this.flight = flight;
+    const position = segment.written;
+    segment.syncRounds++;
+    this.persister.wrote(length);
+    writevAllAsync(segment.fd, views, position, length, (err) => {
+      flight.writing = false;
+      segment.synced();
+      if (!flight.landed) {
+        if (err) {
+          this.persister.logDeferredWriteFailure(segment, err);
+        } else {
+          this.landed(segment, flight);
+          this.flight = undefined;
+        }
+      }
+      if (flight.landed) for (const b of flight.owned) this.persister.giveDeferBuffer(b);
+      for (const w of flight.waiters.splice(0)) w();
+    });
+    return flight;
+  }
+
+  /** The flight's bytes are in the file: it ends there now. */
+  private landed(segment: Segment, flight: Flight): void {
+    flight.landed = true;
+    segment.written += flight.length;
+    let fileCrc = segment.fileCrc;
+    if (fileCrc !== undefined) for (const b of flight.views) fileCrc = crc32(b, fileCrc);
+    segment.fileCrc = fileCrc;
+  }
+
+  /** The pending bytes, in file order. */
+  private pendingViews(): Buffer[] {
+    const views = this.flight ? [...this.flight.views] : [];
+    if (this.deferLen > 0) views.push(this.deferBuf!.subarray(0, this.deferLen));
+    return views;
+  }
+
+  /** The pending bytes were written synchronously (writeFile advanced the file's end over them). */
+  private wrotePending(): void {
+    const flight = this.flight;
+    if (flight) {
+      flight.landed = true;
+      // A flight still being written gives its buffers back when the pool is done with them.
+      if (!flight.writing) for (const b of flight.owned) this.persister.giveDeferBuffer(b);
+      this.flight = undefined;
+    }
+    this.wroteDeferred();
+  }
+
+  /** Forget the pending bytes (their segment is gone, or they were copied elsewhere). */
+  private dropPending(): void {
+    this.wrotePending();
+    this.deferLen = 0;
   }
 
   /**
@@ -226,12 +334,12 @@ export class SegmentWriter implements SlabWriter {
    * as a write that was not deferred.
    */
   private writeOut(segment: Segment, makeDurable = true): void {
-    const deferred = this.deferLen;
-    const buffers = deferred > 0 ? [this.deferBuf!.subarray(0, deferred), ...this.iov] : this.iov;
+    const deferred = this.deferredBytes;
+    const buffers = deferred > 0 ? [...this.pendingViews(), ...this.iov] : this.iov;
     const position = segment.written;
     const total = segment.end - position;
     this.writeFile(segment, buffers, total);
-    if (deferred > 0) this.wroteDeferred();
+    if (deferred > 0) this.wrotePending();
     if (makeDurable && this.pendingPersistent) this.persister.makeDurable(segment, this.iov, position + deferred, total - deferred);
     this.iov = [];
     this.pendingPersistent = false;
@@ -251,11 +359,11 @@ export class SegmentWriter implements SlabWriter {
     segment.fileCrc = fileCrc;
   }
 
-  /** The deferred bytes are in the file; an oversized buffer (kept through failed writes) goes. */
+  /** The buffer's bytes are in the file; an oversized buffer (kept through failed writes) goes. */
   private wroteDeferred(): void {
     this.deferLen = 0;
     if (this.deferBuf && this.deferBuf.length !== DEFER_LIST_BYTES) {
-      this.persister.releaseDeferBuffer(this.deferBuf.length);
+      this.persister.giveDeferBuffer(this.deferBuf);
       this.deferBuf = undefined;
     }
   }
@@ -270,8 +378,8 @@ export class SegmentWriter implements SlabWriter {
   clear(): void {
     this.iov = [];
     this.runBuf = undefined;
-    this.deferLen = 0;
-    if (this.deferBuf) this.persister.releaseDeferBuffer(this.deferBuf.length);
+    this.dropPending();
+    if (this.deferBuf) this.persister.giveDeferBuffer(this.deferBuf);
     this.deferBuf = undefined;
   }
 
