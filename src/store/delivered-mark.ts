@@ -72,6 +72,9 @@ export class DeliveredMark {
   private readonly ahead: number;
   /** Cluster leader: told (on a microtask) when `replicated` moved up. */
   onReplicated: (() => void) | undefined;
+  /** The file, kept open while the mark is being written (closeIfIdle). */
+  private fd = -1;
+  private writtenSinceSweep = false;
 
   constructor(
     private readonly dir: string,
@@ -119,13 +122,34 @@ export class DeliveredMark {
     if (this.highestDelivered !== this.onDisk) this.write(this.highestDelivered, true);
   }
 
-  /** Rewrite in place (open, pwrite 16 bytes, close: it happens once per MARK_AHEAD deliveries). */
+  /**
+   * Store sweep: close the file if the mark was not written since the previous sweep (a busy
+   * queue keeps it open rather than opening and closing it every MARK_AHEAD deliveries).
+   */
+  closeIfIdle(): void {
+    if (this.fd >= 0 && !this.writtenSinceSweep) this.close();
+    this.writtenSinceSweep = false;
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    this.fd = -1;
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // Nothing was pending on it.
+    }
+  }
+
+  /** Rewrite in place (pwrite 16 bytes: it happens once per MARK_AHEAD deliveries). */
   private write(mark: number, sync = false): void {
     if (mark === this.onDisk && !sync) return;
-    let fd = -1;
     try {
       const file = path.join(this.dir, MARK_FILE);
-      fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT);
+      if (this.fd < 0) this.fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT);
+      const fd = this.fd;
+      this.writtenSinceSweep = true;
       const bytes = encodeMark(mark);
       fs.writeSync(fd, bytes, 0, MARK_FILE_BYTES, 0);
       const changes = this.changes;
@@ -138,8 +162,7 @@ export class DeliveredMark {
       this.onDisk = mark;
     } catch (err) {
       this.log('error', 'could not write the delivered mark', { queue: this.queue, error: (err as Error).message });
-    } finally {
-      if (fd >= 0) fs.closeSync(fd);
+      this.close();
     }
   }
 
