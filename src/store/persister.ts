@@ -128,6 +128,12 @@ export class Persister {
   private closed = false;
   /** Segments whose writes are in the journal's unwritten batch (kept open until it is written). */
   private journalBatch: Segment[] = [];
+  /**
+   * Segments whose writes went through the journal, by journal path (openJournaled). An entry goes
+   * when a checkpoint finds its segment closed, so it holds at most the segments the journal files
+   * still cover.
+   */
+  private readonly journaledSegments = new Map<string, Segment>();
   /** Writers whose records are in the journal's unwritten batch and in no file yet. */
   private deferBatch: { segment: Segment; writer: DeferringWriter }[] = [];
   /** Writers holding a buffer of deferred records, and the bytes of those buffers. */
@@ -166,7 +172,10 @@ export class Persister {
     readonly changes?: DataDirChanges,
   ) {
     // A journal file is deleted once the segment files it covers are fdatasynced: first they must hold its records.
-    if (journal) journal.beforeCheckpoint = (done) => this.writeAllDeferred(done);
+    if (journal) {
+      journal.beforeCheckpoint = (done) => this.writeAllDeferred(done);
+      journal.openFile = (relPath) => this.openJournaled(relPath);
+    }
   }
 
   /** A list wrote `bytes` to one of its files, in one call that took `ms`. */
@@ -256,8 +265,8 @@ export class Persister {
       this.needsSync(segment);
       return;
     }
-    segment.journalPath ??= journal.relative(segment.path);
-    journal.addWrite(segment.journalPath, position, buffers, total);
+    this.journaling(segment, journal);
+    journal.addWrite(segment.journalPath!, position, buffers, total);
     // Keeps its fd open until the batch is written (the fallback on a failed write fdatasyncs it).
     segment.syncRounds++;
     this.journalBatch.push(segment);
@@ -291,10 +300,30 @@ export class Persister {
    */
   journalDeferred(segment: Segment, writer: DeferringWriter, buffers: readonly Buffer[], position: number, total: number): void {
     const journal = this.journal!;
-    segment.journalPath ??= journal.relative(segment.path);
-    journal.addWrite(segment.journalPath, position, buffers, total);
+    this.journaling(segment, journal);
+    journal.addWrite(segment.journalPath!, position, buffers, total);
     segment.syncRounds++;
     this.deferBatch.push({ segment, writer });
+  }
+
+  /** `segment`'s writes go through the journal: its checkpoints may fdatasync its open fd (openJournaled). */
+  private journaling(segment: Segment, journal: Journal): void {
+    if (segment.journalPath !== undefined) return;
+    segment.journalPath = journal.relative(segment.path);
+    this.journaledSegments.set(segment.journalPath, segment);
+  }
+
+  /** Journal checkpoint: the open fd of the segment file at `relPath`, pinned until released (or undefined: open it by path). */
+  private openJournaled(relPath: string): { fd: number; release(): void } | undefined {
+    const segment = this.journaledSegments.get(relPath);
+    if (!segment) return undefined;
+    // Closed, deleted or compacted (a new file under that name): forget it; a later journaled write adds it again.
+    if (segment.fd < 0 || segment.deleted || segment.journalPath !== relPath) {
+      this.journaledSegments.delete(relPath);
+      return undefined;
+    }
+    segment.syncRounds++;
+    return { fd: segment.fd, release: () => segment.synced() };
   }
 
   /** `writer` holds deferred records (written by writeAllDeferred, its buffers given back when idle). */
