@@ -17,7 +17,8 @@
  *     0000000000000001.ack                settled seq ranges of that segment, append-only
  *     0000000000041235.seg ...            a new segment every segmentBytes (16 MiB); a segment and its
  *                                         .ack are deleted once every message in them is settled (the
- *                                         active one too, by the store's sweep, once the queue is drained)
+ *                                         active one too, by the store's sweep, once the queue is drained
+ *                                         and idle for a sweep, or drained and past 4 MiB)
  *                                         and rewritten in place with only its live records once fewer
  *                                         than a quarter are live (segment-compactor.ts; its `.seg.tmp`
  *                                         while that runs, deleted by recovery if a crash left it)
