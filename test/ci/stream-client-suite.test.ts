@@ -34,6 +34,11 @@ import { repoRoot, warrenCli } from '../support/warren-process.js';
 
 /** Full mocha titles ("describe … it") left out, and why. Keep it exact: no patterns. */
 const EXCLUDED: { title: string; reason: string }[] = [
+  {
+    title: 'super stream publisher publish several messages - they should be routed to different partitions',
+    reason: 'the client itself hashes nine random UUIDs onto three partitions and opens a publisher per partition hit; ' +
+      'one partition gets none of the nine with probability 3(2/3)^9 - 3(1/3)^9 = 7.8 %, whatever the broker (failed so in CI once)',
+  },
   ...(opensslAvailable() ? [] : [{ title: 'connect using EXTERNAL auth', reason: 'openssl is missing here: no certificates for stream over TLS' }]),
 ];
 
