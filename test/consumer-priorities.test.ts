@@ -52,6 +52,11 @@ describe('consumer priorities and single active consumer', () => {
     ch.on('error', () => {});
     await assert.rejects(ch.consume(q, () => {}, { arguments: { 'x-priority': 'high' } }), (e: Error) =>
       e.message.includes(`PRECONDITION_FAILED - invalid arg 'x-priority' for queue '${q}' in vhost '/': "expected integer, got longstr"`));
+    // A whole-number double is no integer either (amqplib's explicit type: 5.0 on the wire).
+    const ch2: Channel = await conn.createChannel();
+    ch2.on('error', () => {});
+    await assert.rejects(ch2.consume(q, () => {}, { arguments: { 'x-priority': { '!': 'double', value: 5 } } }), (e: Error) =>
+      e.message.includes(`PRECONDITION_FAILED - invalid arg 'x-priority' for queue '${q}' in vhost '/': "expected integer, got double"`));
     const props = (conn as unknown as { connection: { serverProperties: { capabilities: Record<string, unknown> } } }).connection.serverProperties;
     assert.equal(props.capabilities['consumer_priorities'], true);
     await conn.close();

@@ -166,6 +166,28 @@ describe('queue.declare arguments', () => {
     }
   });
 
+  test('a double is never an integer argument, even a whole one, and never equivalent to one (1.0e5 in the text)', async () => {
+    const double = (v: number): Typed => ({ t: 'd', v });
+    for (const arg of ['x-expires', 'x-message-ttl', 'x-max-length', 'x-max-length-bytes', 'x-max-priority']) {
+      for (const v of [1000, 0, -1]) {
+        const q = uniq('qd');
+        assert.equal(await declare(q, { [arg]: double(v) }), refused(q, arg, '"expected integer, got double"'), `${arg} ${v}.0`);
+      }
+    }
+    const conn = await openRawChannel(b);
+    const q = uniq('qd');
+    try {
+      await conn.declareQueue(1, q, { autoDelete: true, args: { 'x-expires': I(100_000), 'x-max-length': long(1000) } });
+      assert.equal(await declare(q, { 'x-expires': double(100_000), 'x-max-length': long(1000) }, { autoDelete: true }),
+        `PRECONDITION_FAILED - inequivalent arg 'x-expires' for queue '${q}' in vhost '/': received '1.0e5' but current is '100000'`);
+      assert.equal(await declare(q, { 'x-expires': I(100_000), 'x-max-length': double(1000.5) }, { autoDelete: true }),
+        `PRECONDITION_FAILED - inequivalent arg 'x-max-length' for queue '${q}' in vhost '/': received '1000.5' but current is '1000'`);
+    } finally {
+      conn.write(methodFrame(1, 50, 40, new Encoder().u16(0).shortstr(q).bit(false).bit(false).bit(false).done()));
+      await conn.expectMethod(50, 41);
+    }
+  });
+
   test('an exclusive queue declared durable is transient, and redeclaring it either way is equivalent', async () => {
     const conn = await openRawChannel(b);
     const q = uniq('qx');

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import {
   AmqpError, accessRefused, describeResource, notFound, preconditionFailed, queueLimitReached, resourceLocked,
 } from '../protocol/errors.js';
-import { amqpTypeName, type FieldTable, type FieldValue } from '../protocol/field-table.js';
+import { amqpTypeName, erlangFloat, TypedValue, type FieldTable, type FieldValue } from '../protocol/field-table.js';
 import { DelayedMessageExchange, bindingId, createExchange, isExchangeType, type Binding, type Destination, type Exchange } from './exchange/index.js';
 import { Message } from './message.js';
 import type { MessageList } from './message-list.js';
@@ -598,6 +598,7 @@ export class VirtualHost {
 function argString(v: FieldValue | undefined): string | undefined {
   if (v === undefined) return undefined;
   if (v instanceof Buffer) return v.toString('utf8');
+  if (v instanceof TypedValue && (v.type === 'd' || v.type === 'f')) return erlangFloat(v.value as number);
   if (typeof v === 'object' && v !== null && 'toJSON' in v) return String((v as { toJSON(): unknown }).toJSON());
   return String(v);
 }

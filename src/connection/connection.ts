@@ -67,7 +67,7 @@ export class Connection implements FrameSink, ChannelHost {
   readonly connectedAt = Date.now();
   private state: State = 'header';
   private readonly parser: FrameParser;
-  private readonly reader = new FrameReader(Buffer.alloc(0));
+  private readonly reader = Object.assign(new FrameReader(Buffer.alloc(0)), { typedDoubles: true });
   readonly writer = new FrameWriter();
   private flushScheduled = false;
   readonly channels = new Map<number, Channel>();

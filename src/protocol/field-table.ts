@@ -101,6 +101,27 @@ export function amqpTypeName(v: FieldValue): string {
   return 'table';
 }
 
+/**
+ * A float as RabbitMQ's texts print it (Erlang's `~p`): the shortest digits that read back the same,
+ * in fixed or scientific notation, whichever is shorter (100.0, 1.0e3, 1000.5, 0.001, 1.0e-5).
+ */
+export function erlangFloat(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (n === 0) return '0.0';
+  if (n < 0) return `-${erlangFloat(-n)}`;
+  const [mantissa, exp] = n.toExponential().split('e') as [string, string];
+  const digits = mantissa.replace('.', '');
+  const place = Number(exp) + 1; // the value is 0.<digits> × 10^place
+  const len = digits.length;
+  if (place === 0) return `0.${digits}`;
+  if (place > 0 && place < len) return `${digits.slice(0, place)}.${digits.slice(place)}`;
+  const expText = String(place - 1);
+  const expCost = expText.length + 1 + (len === 1 ? 2 : 1);
+  const scientific = `${digits[0]}.${len === 1 ? '0' : digits.slice(1)}e${expText}`;
+  if (place < 0) return 2 - place <= expCost ? `0.${'0'.repeat(-place)}${digits}` : scientific;
+  return place - len + 2 <= expCost ? `${digits}${'0'.repeat(place - len)}.0` : scientific;
+}
+
 /** The table with its keys in byte order, as RabbitMQ's sort_field_table leaves a table it changed. */
 export function sortedTable(t: FieldTable): FieldTable {
   const out: FieldTable = {};

@@ -15,6 +15,11 @@ export class FrameReader {
    * every wire type (dead-lettering rewrites a message's headers; RabbitMQ leaves their types alone).
    */
   exactTypes = false;
+  /**
+   * Keep 'd' field values as TypedValues (method arguments): RabbitMQ refuses a double where it wants
+   * an integer, even a whole one (`x-expires: 1000.0`), and a double is never equivalent to an integer.
+   */
+  typedDoubles = false;
 
   constructor(buf: Buffer, pos = 0, end = buf.length) {
     this.buf = buf;
@@ -125,7 +130,7 @@ export class FrameReader {
       }
       case 0x4c: return new TypedValue('L', this.buf.readBigUInt64BE(this.need(8))); // L
       case 0x66: return new TypedValue('f', this.f32()); // f
-      case 0x64: return this.exactTypes ? new TypedValue('d', this.f64()) : this.f64(); // d
+      case 0x64: return this.exactTypes || this.typedDoubles ? new TypedValue('d', this.f64()) : this.f64(); // d
       case 0x44: { // D
         const scale = this.u8();
         return new TypedValue('D', { scale, value: this.i32() });
