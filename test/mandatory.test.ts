@@ -86,6 +86,24 @@ describe('mandatory and immediate', () => {
     assert.deepEqual(events, ['return', 'ack']);
   });
 
+  test('with confirms, the ack of a returned message travels in the same socket write as the return', async () => {
+    // RabbitMQ writes them together; rabbitmq-client resolves the publish on the ack and emits the
+    // return one setImmediate later, so its own suite waits for a return that came a turn too early
+    // when the ack lags behind in a write of its own.
+    const { conn: r } = await RawConnection.handshake(b.host, b.port);
+    raws.push(r);
+    await r.openChannel(1);
+    r.write(methodFrame(1, 85, 10, new Encoder().bit(false).done()));
+    await r.expectMethod(85, 11);
+    const chunks: number[] = [];
+    r.socket.on('data', (chunk: Buffer) => chunks.push(chunk.length));
+    r.publish(1, 'amq.direct', uniq('nobody'), Buffer.from('x'), {}, true);
+    await r.expectMethod(60, 50);
+    await r.readContent();
+    assert.equal((await r.expectMethod(60, 80)).args.u64(), 1n);
+    assert.equal(chunks.length, 1, `return and ack arrived in ${chunks.length} reads (${chunks.join(', ')} bytes)`);
+  });
+
   test('immediate=true → 540 NOT_IMPLEMENTED, a connection error', async () => {
     const { conn: r } = await RawConnection.handshake(b.host, b.port);
     raws.push(r);

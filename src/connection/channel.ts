@@ -326,7 +326,10 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       node.queueMessagesPublished += outcome.routed;
     }
     if (durableTargets) for (const q of outcome.durableQueues) durableTargets.add(q);
-    if (this.confirms) this.confirmPublish(outcome, ex);
+    if (this.confirms) {
+      this.confirmPublish(outcome, ex);
+      if (outcome.routed === 0 && m.mandatory) this.confirms.flushNow();
+    }
     // Last: tracing publishes into the vhost again, which reuses the outcome object.
     const refused = outcome.rejected;
     const firehose = this.vhost.firehose;

@@ -68,6 +68,15 @@ export class PublisherConfirms {
     this.closed = true;
   }
 
+  /**
+   * Send what is confirmable now rather than at the end of the turn: a returned publish's ack goes
+   * out right behind its basic.return, in the same socket write, as RabbitMQ sends them. Clients
+   * count on it (rabbitmq-client resolves the publish before it emits the return).
+   */
+  flushNow(): void {
+    if (this.flushScheduled) this.flush();
+  }
+
   private scheduleFlush(): void {
     if (this.flushScheduled || this.closed) return;
     this.flushScheduled = true;
