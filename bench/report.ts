@@ -89,7 +89,7 @@ function met(m: MetricSpec, advantage: number | null, w: number | null): boolean
 
 const fmt = (v: number | null, unit: string): string => {
   if (v === null) return '—';
-  const digits = unit === '×' ? 2 : unit === 'KiB' || unit === 'MiB' ? 1 : 0;
+  const digits = unit === '×' ? 2 : unit === 'KiB' || unit === 'MiB' || unit === 'µs/msg' ? 1 : 0;
   return v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 };
 

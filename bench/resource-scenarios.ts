@@ -9,6 +9,7 @@ import { parseAmqpUri } from '../src/perf/uri.js';
 import type { BrokerProcess } from './broker-process.js';
 import { log, rssKiB, sleep } from './proc.js';
 import type { Sample } from './samples.js';
+import { phaseCpu } from './stream-cpu.js';
 import { runWarrenPerf } from './warren-perf-run.js';
 
 const MiB = 1024 * 1024;
@@ -137,34 +138,71 @@ async function queueDepth(conn: PerfConnection, ch: number, prefix: string): Pro
  * original comparison (1 queue with 4 publishers and 4 consumers against 100 queues with 100 of
  * each) mixes the cost of 100 connections with that of 100 queues, so a third run puts the same 100
  * publishers and 100 consumers on ONE queue: against it the number of queues is the only variable.
+ * Each run also reports the broker's CPU per confirmed message (its main thread, and all threads)
+ * over the measured window: the main thread is what limits these rates, and on a shared machine its
+ * cost per message moves far less than the rates do.
  */
 export async function manyDurableQueues(b: BrokerProcess, seconds: number): Promise<Sample[]> {
-  const common = ['--persistent', '--size', '1024', '--manual-ack', '--prefetch', '100', '--warmup', '2'];
+  const common = ['--persistent', '--size', '1024', '--manual-ack', '--prefetch', '100', '--warmup', String(WARMUP_SECONDS)];
   const hundredClients = ['--publishers', '100', '--consumers', '100', '--consumer-connections', '10', '--publisher-threads', '2', '--confirm', '16'];
-  const one = await perf(b, [...common, '--queues', '1', '--publishers', '4', '--consumers', '4', '--confirm', '256'], seconds);
+  const one = await perfWithCpu(b, [...common, '--queues', '1', '--publishers', '4', '--consumers', '4', '--confirm', '256'], seconds);
   await sleep(1000);
-  const oneSameClients = await perf(b, [...common, '--queues', '1', ...hundredClients], seconds);
+  const oneSameClients = await perfWithCpu(b, [...common, '--queues', '1', ...hundredClients], seconds);
   await sleep(1000);
-  const many = await perf(b, [...common, '--queues', '100', ...hundredClients], seconds);
+  const many = await perfWithCpu(b, [...common, '--queues', '100', ...hundredClients], seconds);
   const rate = (p: Perf): number | null => ('error' in p ? null : p.confirm_rate);
   const pct = (a: number | null, base: number | null): number | null => (base && a !== null ? Math.round((a / base) * 100) : null);
-  const r1 = rate(one);
-  const r1c = rate(oneSameClients);
-  const r100 = rate(many);
+  const r1 = rate(one.perf);
+  const r1c = rate(oneSameClients.perf);
+  const r100 = rate(many.perf);
   const ratio = pct(r100, r1);
   const ratioSameClients = pct(r100, r1c);
+  const cpu = (c: RunCpu): string => (c.mainUs === null ? 'CPU n/a' : `main thread ${c.mainUs} µs/msg, all threads ${c.brokerUs} µs/msg, load ${c.load}`);
   log(
-    `many-durable-queues: 1 queue ${r1} confirmed msg/s (4 clients), 1 queue ${r1c} (100 clients), 100 queues ${r100} ` +
-      `(${ratio} % of the first, ${ratioSameClients} % of the second)`,
+    `many-durable-queues: 1 queue ${r1} confirmed msg/s (4 clients; ${cpu(one)}), 1 queue ${r1c} (100 clients; ${cpu(oneSameClients)}), ` +
+      `100 queues ${r100} (${cpu(many)}) (${ratio} % of the first, ${ratioSameClients} % of the second)`,
   );
   const raw = { one, oneSameClients, many };
   return [
-    sample('many-durable-queues', 'one_queue_confirm_rate', r1, raw, perfError(one)),
-    sample('many-durable-queues', 'one_queue_100_clients_confirm_rate', r1c, raw, perfError(oneSameClients)),
-    sample('many-durable-queues', 'hundred_queues_confirm_rate', r100, raw, perfError(many)),
+    sample('many-durable-queues', 'one_queue_confirm_rate', r1, raw, perfError(one.perf)),
+    sample('many-durable-queues', 'one_queue_100_clients_confirm_rate', r1c, raw, perfError(oneSameClients.perf)),
+    sample('many-durable-queues', 'hundred_queues_confirm_rate', r100, raw, perfError(many.perf)),
     sample('many-durable-queues', 'hundred_vs_one_pct', ratio, raw),
     sample('many-durable-queues', 'hundred_vs_one_same_clients_pct', ratioSameClients, raw),
+    sample('many-durable-queues', 'one_queue_main_us', one.mainUs, raw),
+    sample('many-durable-queues', 'one_queue_100_clients_main_us', oneSameClients.mainUs, raw),
+    sample('many-durable-queues', 'hundred_queues_main_us', many.mainUs, raw),
   ];
+}
+
+const WARMUP_SECONDS = 2;
+
+interface RunCpu {
+  perf: Perf;
+  /** Broker CPU per confirmed message over the measured window, µs: its main thread, all its threads. */
+  mainUs: number | null;
+  brokerUs: number | null;
+  /** /proc/loadavg's 1-minute figure at the end of the window. */
+  load: number;
+}
+
+/**
+ * A warren-perf run with the broker's CPU read from /proc just after its warm-up and just before
+ * its end (half a second inside each edge), divided by the messages confirmed in between.
+ */
+async function perfWithCpu(b: BrokerProcess, args: string[], seconds: number): Promise<RunCpu> {
+  const running = perf(b, args, seconds);
+  await sleep((WARMUP_SECONDS + 0.5) * 1000);
+  const end = phaseCpu(b.pid);
+  await sleep((seconds - 1) * 1000);
+  const cpu = end();
+  const load = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+  const p = await running;
+  const confirmed = 'error' in p ? 0 : (p.confirm_rate * (cpu.wall[1] - cpu.wall[0])) / 1000;
+  if (confirmed <= 0) return { perf: p, mainUs: null, brokerUs: null, load };
+  const us = (s: number): number => Math.round((s / confirmed) * 1e7) / 10;
+  const main = cpu.threads.find(([name]) => name === 'main')?.[1] ?? 0;
+  return { perf: p, mainUs: us(main), brokerUs: us(cpu.broker), load };
 }
 
 interface ProcIo {
