@@ -50,6 +50,12 @@ function segmentBytes(dir: string): number {
   return n;
 }
 
+/** Bytes in the segment files of one queue of vhost '/'. */
+function queueSegmentBytes(store: MessageStore, queue: string): number {
+  const dir = store.queueDir('/', queue);
+  return segmentFiles(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+}
+
 /** Bytes in the ack files of a data dir. */
 function ackBytes(dir: string): number {
   let n = 0;
@@ -255,5 +261,46 @@ test('a journal entry with a damaged message record stops the replay there: no d
   assert.ok(back > 0 && back < 500, `${back} of 500 came back: the entries before the damaged one`);
   const replayed = logs.find((l) => l.msg === 'journal replayed');
   assert.ok(replayed && Number(replayed.fields['entries']) < entries.length, 'replay stopped at the damaged entry');
+  again.close();
+});
+
+test('a failed journal write (thread pool) confirms nothing until its records are in their segment files, fdatasynced', async () => {
+  const { store, queues, logs } = await (async () => {
+    const opened = await openStore(dataDir(), JOURNAL_ALL);
+    const qs = range(0, 4).map((i) => opened.store.create('/', `f${i}`));
+    return { store: opened.store, queues: qs, logs: opened.logs };
+  })();
+  for (let i = 0; i < 40; i++) queues[i % 4]!.push(message(i, { size: 500 }));
+  await Promise.all(queues.map(durable));
+  assert.equal(segmentBytes(store.dataDir), 0, 'the first rounds wrote the journal only');
+
+  // The journal's fd now refuses writes: the next batch's write in the thread pool fails.
+  const journal = (store.persister as unknown as { journal: { currentFile: { fd: number; file: string } } }).journal;
+  const file = journal.currentFile;
+  const writable = file.fd;
+  file.fd = fs.openSync(file.file, 'r');
+  try {
+    for (let i = 40; i < 80; i++) queues[i % 4]!.push(message(i, { size: 500 }));
+    // What the segment files hold at the moment each confirm fires: all 20 records of the queue, 500-byte bodies.
+    const heldAtConfirm = await Promise.all(queues.map((q, i) => new Promise<number>((resolve) => q.whenDurable(() => resolve(queueSegmentBytes(store, `f${i}`))))));
+    assert.ok(logs.some((l) => l.msg.startsWith('journal write failed')), 'the failed write is logged');
+    for (const held of heldAtConfirm) assert.ok(held > 20 * 500, `confirmed with ${held} bytes in the segment file`);
+    // Confirmed: every record, of both batches, must be in the segment files themselves now.
+    const crashed = killCopy(store);
+    fs.rmSync(path.join(crashed, 'journal'), { recursive: true, force: true });
+    const { store: again, recovered } = await openStore(crashed);
+    for (let q = 0; q < 4; q++) {
+      assert.deepEqual(ids(drain(recovered.get('/')!.get(`f${q}`)!)), range(0, 20).map((k) => k * 4 + q), `queue f${q}, from its segment file alone`);
+    }
+    again.close();
+    // The journal goes on in a new file.
+    for (let i = 80; i < 120; i++) queues[i % 4]!.push(message(i, { size: 500 }));
+    await Promise.all(queues.map(durable));
+  } finally {
+    store.close();
+    fs.closeSync(writable);
+  }
+  const { store: again, recovered } = await openStore(store.dataDir);
+  for (let q = 0; q < 4; q++) assert.deepEqual(ids(drain(recovered.get('/')!.get(`f${q}`)!)), range(0, 30).map((k) => k * 4 + q));
   again.close();
 });

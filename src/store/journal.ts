@@ -6,7 +6,8 @@
  * (Persister.directSyncs: a lone busy queue costs one fdatasync and no extra bytes). A flush of
  * more lists appends all their records to the journal instead, which the round writes in one
  * pwritev and fdatasyncs alone: a round of 100 busy queues costs one write and one fdatasync, not
- * 100 of each. The lists keep those records in memory and write them to their segment files
+ * 100 of each. The write is usually done by libuv's thread pool (writePendingAsync), so the event
+ * loop does not spend the kernel's time of copying every round's records into the page cache. The lists keep those records in memory and write them to their segment files
  * later, 128 KiB at a time (segment-writer.ts), at the price of writing those bytes twice; their
  * ack records go through the journal the same way (ack-log.ts; the checkpoint does not fdatasync
  * ack files, which are never synced).
@@ -42,7 +43,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DataDirChanges } from '../data-dir-changes.js';
 import { crc32, crc32Range } from './crc32.js';
-import { syncDirSync, writevAll } from './durable-file.js';
+import { syncDirSync, writevAll, writevAllAsync } from './durable-file.js';
 import type { StoreLogger } from './logger.js';
 import { checkRecord } from './record.js';
 
@@ -72,8 +73,9 @@ export class JournalFile {
   size = 0;
   /** Segment files (relative paths) it holds writes for: what its checkpoint must fdatasync. */
   readonly paths = new Set<string>();
-  /** fdatasyncs in flight on fd: closing waits for them. */
+  /** fdatasyncs and writes in flight on fd: closing waits for them (a closed fd number may be reused at once). */
   private syncing = 0;
+  writes = 0;
   private closeAfterSync = false;
 
   constructor(readonly file: string) {}
@@ -82,14 +84,25 @@ export class JournalFile {
   sync(callback: (err: NodeJS.ErrnoException | null) => void): void {
     this.syncing++;
     fs.fdatasync(this.fd, (err) => {
-      if (--this.syncing === 0 && this.closeAfterSync) this.close();
+      this.syncing--;
+      this.closeIfDue();
       callback(err);
     });
   }
 
+  /** A write of writePendingAsync ended. */
+  wrote(): void {
+    this.writes--;
+    this.closeIfDue();
+  }
+
+  private closeIfDue(): void {
+    if (this.syncing === 0 && this.writes === 0 && this.closeAfterSync) this.close();
+  }
+
   close(): void {
     if (this.fd < 0) return;
-    if (this.syncing > 0) {
+    if (this.syncing > 0 || this.writes > 0) {
       this.closeAfterSync = true;
       return;
     }
@@ -111,6 +124,7 @@ export class Journal {
   private batchTombstones: Buffer[] = [];
   private checkpointing = false;
   private closed = false;
+  private writingAsync = false;
   /** Bytes appended since the last idle check (sealIfIdle). */
   private recentBytes = 0;
   /**
@@ -133,9 +147,18 @@ export class Journal {
     this.dir = path.join(dataDir, JOURNAL_DIR);
   }
 
-  /** Whether rounds may use it now (not while checkpoints are behind: that bounds its disk use). */
+  /**
+   * Whether rounds may use it now: not while checkpoints are behind (that bounds its disk use), nor
+   * while a write of writePendingAsync is in flight (nothing may follow it in the file until it is
+   * known to be whole: a failed one is cut back).
+   */
   get accepting(): boolean {
-    return !this.closed && this.sealed.length < MAX_SEALED;
+    return !this.closed && this.sealed.length < MAX_SEALED && !this.writingAsync;
+  }
+
+  /** A write of writePendingAsync is in flight. */
+  get writing(): boolean {
+    return this.writingAsync;
   }
 
   get hasPending(): boolean {
@@ -198,32 +221,92 @@ export class Journal {
     if (this.batchBytes === 0) return 0;
     let file = this.current;
     try {
-      if (!file) {
-        file = new JournalFile(path.join(this.dir, `${String(this.nextNumber++).padStart(16, '0')}.wal`));
-        fs.mkdirSync(this.dir, { recursive: true });
-        file.fd = fs.openSync(file.file, 'wx');
-        this.current = file;
-        created(this.dir);
-      }
+      file ??= this.createFile(created);
       writevAll(file.fd, this.batch, file.size, this.batchBytes);
     } catch (err) {
-      this.log('error', 'journal write failed; this round syncs its segment files instead', { error: (err as Error).message });
       if (file && file.fd >= 0) this.cutBack(file);
-      this.batch = this.batchTombstones;
-      this.batchBytes = this.batch.reduce((n, b) => n + b.length, 0);
-      this.batchTombstones = [...this.batch];
-      this.batchPaths = [];
-      return -1;
+      return this.writeFailed(err as Error);
     }
     const written = this.batchBytes;
-    file.size += written;
+    this.taken(file);
+    return written;
+  }
+
+  /**
+   * writePending in libuv's thread pool, so that the event loop does not spend the kernel's time of
+   * copying a round's records into the page cache: returns the bytes queued, or -1 if the file
+   * could not even be created (as writePending's failure). `done(err)` once they are written; until
+   * then the buffers of the batch must not change and nothing else is appended (`accepting` is
+   * false, other writePending calls must wait). A failed write is cut back from the file and its
+   * tombstones go back to the batch, ahead of any added since; the caller makes its other writes
+   * durable another way.
+   */
+  writePendingAsync(created: (dir: string) => void, done: (err: Error | null) => void): number {
+    if (this.batchBytes === 0) return 0;
+    let file = this.current;
+    try {
+      file ??= this.createFile(created);
+    } catch (err) {
+      return this.writeFailed(err as Error);
+    }
+    const { batch, batchBytes, batchTombstones } = this;
+    const offset = file.size;
+    this.taken(file);
+    const target = file;
+    target.writes++;
+    this.writingAsync = true;
+    writevAllAsync(target.fd, batch, offset, batchBytes, (err) => {
+      this.writingAsync = false;
+      if (err) {
+        this.log('error', 'journal write failed; its round syncs its segment files instead', { error: err.message });
+        target.size = offset;
+        if (this.current === target) this.cutBack(target);
+        // Sealed meanwhile (the round that owns this write started): truncating it is enough.
+        else {
+          try {
+            fs.ftruncateSync(target.fd, offset);
+          } catch {
+            // The torn entry is its last: replay stops there, and nothing is appended to a sealed file.
+          }
+        }
+        this.batch.unshift(...batchTombstones);
+        this.batchTombstones.unshift(...batchTombstones);
+        for (const t of batchTombstones) this.batchBytes += t.length;
+      }
+      target.wrote();
+      done(err);
+    });
+    return batchBytes;
+  }
+
+  private createFile(created: (dir: string) => void): JournalFile {
+    const file = new JournalFile(path.join(this.dir, `${String(this.nextNumber++).padStart(16, '0')}.wal`));
+    fs.mkdirSync(this.dir, { recursive: true });
+    file.fd = fs.openSync(file.file, 'wx');
+    this.current = file;
+    created(this.dir);
+    return file;
+  }
+
+  /** The batch is in (or on its way to) `file`: it is empty again. */
+  private taken(file: JournalFile): void {
+    file.size += this.batchBytes;
     for (const p of this.batchPaths) file.paths.add(p);
-    this.recentBytes += written;
+    this.recentBytes += this.batchBytes;
     this.batch = [];
     this.batchBytes = 0;
     this.batchPaths = [];
     this.batchTombstones = [];
-    return written;
+  }
+
+  /** A write of the batch failed: only its tombstones stay, for the next write. */
+  private writeFailed(err: Error): number {
+    this.log('error', 'journal write failed; this round syncs its segment files instead', { error: err.message });
+    this.batch = this.batchTombstones;
+    this.batchBytes = this.batch.reduce((n, b) => n + b.length, 0);
+    this.batchTombstones = [...this.batch];
+    this.batchPaths = [];
+    return -1;
   }
 
   /**

@@ -16,7 +16,10 @@
  * segment files later, many rounds at a time (segment-writer.ts: deferred writes; at the latest
  * before the journal file holding them is checkpointed), and their ack records go to the journal
  * too (ack-log.ts). A flush of one or two busy lists writes and fdatasyncs their segment files
- * (no bytes written twice).
+ * (no bytes written twice). The journal write of a round that starts at once is done by libuv's
+ * thread pool (the round's fdatasync follows it; the next turns append to a second slab); if it
+ * fails, that round confirms nothing and the next one makes its records durable in their segment
+ * files (journalWritten).
  *
  * Cluster leader (`changes` given): a round's callbacks also wait until the replication position
  * reached when the round started is fdatasynced by enough followers (data-dir-changes.ts); the next
@@ -53,6 +56,11 @@ export interface DeferringWriter extends DeferredWrites {
   /** The journal write holding its flushed records succeeded / failed (then it writes them itself; may throw). */
   journaled(segment: Segment): void;
   journalFailed(segment: Segment): void;
+  /**
+   * The thread pool's journal write holding records it already took as journaled failed: its next
+   * flush writes everything it holds to its segment file and has the open round fdatasync it.
+   */
+  journalWriteFailed(): void;
   keepForRetry(): void;
 }
 
@@ -75,6 +83,22 @@ interface Round {
   failed: boolean;
   /** Replication position its writes reach (set when it starts). */
   position: number;
+  /** The thread pool's write of its journal entries (its fdatasync waits for it). */
+  journalWrite: JournalWrite | undefined;
+  /** Its journal write failed: what it covered is made durable by the next round, which takes its callbacks. */
+  redo: boolean;
+}
+
+/** A journal batch being written by the thread pool (Journal.writePendingAsync). */
+interface JournalWrite {
+  done: boolean;
+  failed: boolean;
+  readonly waiters: (() => void)[];
+  /** Segment files already holding their journaled bytes, and writers holding theirs in memory: pinned open until it ends. */
+  readonly segments: Segment[];
+  readonly deferred: { segment: Segment; writer: DeferringWriter }[];
+  /** The slab its entries point into: reused only once it is written. */
+  readonly slab: Buffer;
 }
 
 /** Buffered bytes (slab and large bodies) beyond which a turn writes them even while a round is in flight. */
@@ -108,13 +132,21 @@ export const DEFER_LIST_BYTES = 128 * 1024;
 export const DEFER_TOTAL_BYTES = 16 * 1024 * 1024;
 
 function newRound(id: number): Round {
-  return { id, files: new Set(), dirs: new Set(), callbacks: [], journal: undefined, sealed: false, failed: false, position: 0 };
+  return { id, files: new Set(), dirs: new Set(), callbacks: [], journal: undefined, sealed: false, failed: false, position: 0, journalWrite: undefined, redo: false };
 }
 
 export class Persister {
   /** Shared write buffer: record headers and small bodies are copied here once, then written once. */
-  private slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  private slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
   private slabPos = 0;
+  /**
+   * The slab to take while the thread pool writes a journal batch pointing into the current one
+   * (kept between rounds, given back by a sweep that finds it unused since the previous one).
+   */
+  private spareSlab: Buffer | undefined;
+  private spareSlabUsed = false;
+  /** The journal batch the thread pool is writing, if any. */
+  private journalWrite: JournalWrite | undefined;
   /** Large bodies buffered as iovecs of their own since the last flush (heldBody()). */
   private bodyBytes = 0;
   private readonly dirty = new Set<WriteClient>();
@@ -404,6 +436,8 @@ export class Persister {
     // A checkpoint put off by a failed segment write tries again.
     this.journal?.checkpoint();
     for (const writer of this.deferHolders) if (writer.releaseIdleBuffer()) this.deferHolders.delete(writer);
+    if (!this.spareSlabUsed) this.spareSlab = undefined;
+    this.spareSlabUsed = false;
     // Free buffers no writer took since the last sweep go.
     for (; this.deferPoolLow > 0 && this.deferPool.length > 0; this.deferPoolLow--) this.deferBufferBytes -= this.deferPool.pop()!.length;
     this.deferPoolLow = this.deferPool.length;
@@ -422,6 +456,8 @@ export class Persister {
     else if (roundId < this.open.id) {
       const round = this.replicating.find((r) => r.id === roundId);
       if (round) round.callbacks.push(callback);
+      // A round whose journal write failed: the round after it carries its callbacks (completeRound).
+      else if (roundId > this.completed) (this.inFlight ?? this.open).callbacks.push(callback);
       else queueMicrotask(callback);
     }
     else this.open.callbacks.push(callback);
@@ -458,11 +494,36 @@ export class Persister {
    * (they are kept, their list flushes again).
    */
   private writeJournal(): boolean {
+    // While the pool writes a batch, nothing else is journaled (Journal.accepting) but tombstones: they wait for it.
+    if (this.journalWrite) return true;
     const journal = this.journal!;
     const segments = this.journalBatch;
     const deferred = this.deferBatch;
     this.journalBatch = [];
     this.deferBatch = [];
+    // A batch a round is about to fdatasync goes to the thread pool when that round starts right
+    // after this flush (none in flight) and points at nothing but the slab and its own buffers
+    // (no large body, which could be freed meanwhile).
+    if ((this.journalNeedsSync || segments.length > 0 || deferred.length > 0) && journal.hasPending && !this.inFlight && !this.changes && this.bodyBytes === 0 && !this.closed) {
+      const write: JournalWrite = { done: false, failed: false, waiters: [], segments, deferred, slab: this.slab };
+      const queued = journal.writePendingAsync((dir) => this.needsDirSync(dir), (err) => this.journalWritten(write, err));
+      if (queued >= 0) {
+        this.journalWrite = write;
+        this.open.journal = journal.currentFile;
+        this.open.journalWrite = write;
+        this.journalNeedsSync = false;
+        this.stats.journalBytes += queued;
+        this.wrote(queued);
+        // Taken as journaled now (copied out of the slab); if the write fails, journalWritten has them written again.
+        for (const { segment, writer } of deferred) writer.journaled(segment);
+        // The pool reads the slab until the write ends: the next turns append to another.
+        this.slab = this.spareSlab ?? Buffer.allocUnsafeSlow(SLAB_BYTES);
+        this.spareSlab = undefined;
+        this.spareSlabUsed = true;
+        return true;
+      }
+      return this.journalWriteFailed(segments, deferred);
+    }
     const t0 = performance.now();
     const written = journal.writePending((dir) => this.needsDirSync(dir));
     if (written >= 0) {
@@ -478,6 +539,45 @@ export class Persister {
       }
       return true;
     }
+    return this.journalWriteFailed(segments, deferred);
+  }
+
+  /**
+   * The thread pool's journal write ended. On failure its round (waiting for it) completes nothing:
+   * the segment files holding journaled bytes are fdatasynced by the next round, the writers that
+   * kept records in memory write them to their files in the next flush, and the next round takes the
+   * callbacks (completeRound; Journal put the write's tombstones back in the batch).
+   */
+  private journalWritten(write: JournalWrite, err: Error | null): void {
+    this.journalWrite = undefined;
+    write.done = true;
+    if (write.slab.length === SLAB_BYTES && !this.closed) this.spareSlab = write.slab;
+    if (err) {
+      write.failed = true;
+      this.journalNeedsSync = true;
+      for (const segment of write.segments) {
+        if (segment.fd >= 0) this.needsSync(segment);
+        segment.synced();
+      }
+      for (const { segment, writer } of write.deferred) {
+        if (!segment.deleted) {
+          // Its records may be in this file already (a rotation wrote them) or only in memory.
+          if (segment.fd >= 0) this.needsSync(segment);
+          writer.journalWriteFailed();
+          if (writer.owner) this.dirty.add(writer.owner);
+        }
+        segment.synced();
+      }
+      this.schedule();
+    } else {
+      for (const segment of write.segments) segment.synced();
+      for (const { segment } of write.deferred) segment.synced();
+    }
+    for (const waiter of write.waiters.splice(0)) waiter();
+  }
+
+  /** The journal write of a batch failed at once: its records go to their segment files, fdatasynced by the open round. */
+  private journalWriteFailed(segments: Segment[], deferred: { segment: Segment; writer: DeferringWriter }[]): boolean {
     // The segments' own bytes are written: fdatasync them in the open round instead (already pinned).
     for (const segment of segments) {
       if (this.open.files.has(segment)) segment.synced();
@@ -567,13 +667,22 @@ export class Persister {
     const journal = round.journal;
     if (journal && journal.fd >= 0) {
       pending++;
-      this.stats.fdatasyncs++;
-      const t0 = performance.now();
-      journal.sync((err) => {
-        this.stats.fdatasyncsDone++;
-        this.stats.syncMs += performance.now() - t0;
-        done(err, journal.file);
-      });
+      const sync = (): void => {
+        const write = round.journalWrite;
+        if (write?.failed) {
+          round.redo = true;
+          return done(null, '');
+        }
+        this.stats.fdatasyncs++;
+        const t0 = performance.now();
+        journal.sync((err) => {
+          this.stats.fdatasyncsDone++;
+          this.stats.syncMs += performance.now() - t0;
+          done(err, journal.file);
+        });
+      };
+      if (round.journalWrite && !round.journalWrite.done) round.journalWrite.waiters.push(sync);
+      else sync();
     }
     done(null, '');
   }
@@ -590,6 +699,12 @@ export class Persister {
   }
 
   private completeRound(round: Round): void {
+    if (round.redo) {
+      // Not durable: the next round makes its writes durable (journalWritten) and fires its callbacks first.
+      this.open.callbacks.unshift(...round.callbacks);
+      if (round.sealed) this.journal!.checkpoint();
+      return;
+    }
     this.completed = round.id;
     if (round.sealed) this.journal!.checkpoint();
     if (!round.failed) {

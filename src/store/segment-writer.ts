@@ -63,6 +63,8 @@ export class SegmentWriter implements SlabWriter {
   private deferSegment: Segment | undefined;
   /** The buffer was used since the store's last sweep (an idle list gives it back: releaseIdleBuffer). */
   private deferUsed = false;
+  /** A journal write holding records it took as journaled failed: the next flush writes and fdatasyncs them (journalWriteFailed). */
+  private redo = false;
 
   constructor(
     private readonly persister: Persister,
@@ -138,6 +140,13 @@ export class SegmentWriter implements SlabWriter {
    */
   flushTo(segment: Segment, mayDefer = false): void {
     this.closeRun();
+    if (this.redo) {
+      // Before writing, so the open round fdatasyncs the file whatever becomes of the new records.
+      this.persister.needsSync(segment);
+      this.writeOut(segment);
+      this.redo = false;
+      return;
+    }
     if (this.iov.length === 0) {
       if (!mayDefer && this.deferredBytes > 0) this.writeOut(segment);
       return;
@@ -195,6 +204,11 @@ export class SegmentWriter implements SlabWriter {
   journalFailed(segment: Segment): void {
     this.writeOut(segment, false);
     this.persister.needsSync(segment);
+  }
+
+  /** The thread pool's journal write holding records it took as journaled failed (see redo). */
+  journalWriteFailed(): void {
+    this.redo = true;
   }
 
   /**
