@@ -696,6 +696,8 @@ export class Persister {
       this.completeRound(round);
     }
     if (this.flushAll()) this.startRound();
+    // No new round: the load paused, and the second slab would only hold memory until the next sweep.
+    if (!this.inFlight && !this.journalWrite) this.spareSlab = undefined;
   }
 
   private completeRound(round: Round): void {
