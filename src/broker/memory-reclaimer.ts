@@ -7,10 +7,11 @@
  * releases the dead Buffers and compacts and shrinks the old space. At most one per
  * MIN_INTERVAL_MS, never under load (no pause where latency matters), never when idle and unchanged.
  *
- * A purge or a queue deletion that drops RELEASED_BYTES or more of in-memory messages (memoryReleased())
- * is a reason too, without the growth (the heap did not grow since the collection right after the
- * flood, yet the windows it kept are now dead) and after only RELEASE_INTERVAL_MS: then RSS is
- * back within seconds of the purge, not at the next 10 s tick.
+ * A purge or a queue deletion that drops RELEASED_BYTES or more of in-memory messages, or the message
+ * store letting its write buffers go once idle (memoryReleased(), memory/released.ts), is a reason
+ * too, without the growth (the heap did not grow since the collection right after the flood, yet
+ * the windows it kept are now dead) and after only RELEASE_INTERVAL_MS: then RSS is back within
+ * seconds of the purge, not at the next 10 s tick.
  *
  * So is the end of the last backlog (body-slabs.ts backlogsDrained()): a consumed backlog drops
  * nothing at once, yet its read-back chunks, output slabs and bodies are dead once it is gone.
@@ -25,6 +26,9 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { backlogsDrained } from '../memory/body-slabs.js';
+import { forgetReleased, releasedBytes } from '../memory/released.js';
+
+export { memoryReleased } from '../memory/released.js';
 
 /**
  * A full GC on demand. An idle broker never collects on its own, and dead message bodies would keep
@@ -49,14 +53,6 @@ const FOLLOW_UP_MS = 5500;
 /** New space this large after a collection is worth the follow-up (its floor is 1 MiB; cap 2 x 4 MiB). */
 const NEW_SPACE_SHRUNK = 2 * 1024 * 1024;
 
-/** Process-wide, like the heap: bytes of in-memory messages purged or deleted since the last full GC. */
-let released = 0;
-
-/** A queue dropped `bytes` of messages it held in memory at once (purge, deletion). */
-export function memoryReleased(bytes: number): void {
-  released += bytes;
-}
-
 export class MemoryReclaimer {
   private baseline = held();
   private lastCollection = 0;
@@ -78,7 +74,7 @@ export class MemoryReclaimer {
     if (busy >= IDLE_UTILIZATION) return false;
     const sinceLast = now - this.lastCollection;
     const grew = bytes - this.baseline >= GROWTH_BYTES && sinceLast >= MIN_INTERVAL_MS;
-    const dropped = (released >= RELEASED_BYTES || backlogsDrained() !== this.drained) && sinceLast >= RELEASE_INTERVAL_MS;
+    const dropped = (releasedBytes() >= RELEASED_BYTES || backlogsDrained() !== this.drained) && sinceLast >= RELEASE_INTERVAL_MS;
     if (grew || dropped) {
       // Two: the first frees the dead objects; only the second finds the pages they leave sparse and
       // compacts and releases them (after a flood: RSS 105 -> 96 MiB with one, -> 88-91 with two).
@@ -97,7 +93,7 @@ export class MemoryReclaimer {
   collect(passes = 1, now = Date.now()): void {
     for (let i = 0; i < passes; i++) collectGarbage();
     this.collections++;
-    released = 0;
+    forgetReleased();
     this.drained = backlogsDrained();
     this.lastCollection = now;
     this.baseline = held();

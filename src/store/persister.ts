@@ -31,6 +31,7 @@ import type { Journal, JournalFile } from './journal.js';
 import type { StoreLogger } from './logger.js';
 import type { AckLog } from './ack-log.js';
 import type { Segment } from './segment.js';
+import { memoryReleased } from '../memory/released.js';
 
 /**
  * Something with buffered writes (a durable list): writes them, returns false if it failed.
@@ -131,14 +132,22 @@ export const DEFER_LIST_BYTES = 128 * 1024;
  */
 export const DEFER_TOTAL_BYTES = 16 * 1024 * 1024;
 
+/** The slab while the store is idle (releaseIdleBuffers): append() takes a new one. */
+const NO_SLAB = Buffer.alloc(0);
+
 function newRound(id: number): Round {
   return { id, files: new Set(), dirs: new Set(), callbacks: [], journal: undefined, sealed: false, failed: false, position: 0, journalWrite: undefined, redo: false };
 }
 
 export class Persister {
-  /** Shared write buffer: record headers and small bodies are copied here once, then written once. */
-  private slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  /**
+   * Shared write buffer: record headers and small bodies are copied here once, then written once.
+   * Taken at the first append, let go once a sweep finds the store idle (releaseIdleBuffers).
+   */
+  private slab: Buffer = NO_SLAB;
   private slabPos = 0;
+  /** stats.flushes at the previous sweep: the same means the store was idle since. */
+  private flushesAtSweep = 0;
   /**
    * The slab to take while the thread pool writes a journal batch pointing into the current one
    * (kept between rounds, given back by a sweep that finds it unused since the previous one).
@@ -243,9 +252,9 @@ export class Persister {
    */
   append(maxBytes: number, writer: SlabWriter): void {
     if (this.slabPos + maxBytes > this.slab.length) {
-      this.flushAll();
-      // Only a header with huge properties gets here; the slab shrinks back at the next flush.
-      if (maxBytes > this.slab.length) this.slab = Buffer.allocUnsafeSlow(maxBytes);
+      if (this.slabPos > 0) this.flushAll();
+      // The first append since the store was idle, or a header with huge properties (that slab goes at the next flush).
+      if (maxBytes > this.slab.length) this.slab = Buffer.allocUnsafeSlow(Math.max(maxBytes, SLAB_BYTES));
     }
     const buf = this.slab;
     const start = this.slabPos;
@@ -391,6 +400,11 @@ export class Persister {
     return this.deferBufferBytes;
   }
 
+  /** Bytes of write buffers held: the slabs and the deferred-record buffers (tests of their release). */
+  get bufferBytes(): number {
+    return this.slab.length + (this.spareSlab?.length ?? 0) + this.deferBufferBytes;
+  }
+
   /** Every writer writes the records it deferred; `done(false)` if some write failed (they keep them). */
   writeAllDeferred(done: (ok: boolean) => void): void {
     let pending = 1;
@@ -435,12 +449,36 @@ export class Persister {
     }
     // A checkpoint put off by a failed segment write tries again.
     this.journal?.checkpoint();
+    this.releaseIdleBuffers();
+  }
+
+  /**
+   * Store sweep: memory comes back once the load ends. Writers that deferred nothing since the last
+   * sweep give their buffers back; free buffers no writer took since then go; and once a whole
+   * sweep interval passed without a flush, the pool and the slab go too (the next append takes a
+   * new slab, the next deferring writer a new buffer: one allocation per busy period). What goes
+   * is counted as released memory, so the reclaimer's collection unmaps it within seconds
+   * (memory/released.ts; otherwise the dead buffers waited for a collection load would bring).
+   */
+  private releaseIdleBuffers(): void {
+    const idle = this.stats.flushes === this.flushesAtSweep;
+    this.flushesAtSweep = this.stats.flushes;
     for (const writer of this.deferHolders) if (writer.releaseIdleBuffer()) this.deferHolders.delete(writer);
-    if (!this.spareSlabUsed) this.spareSlab = undefined;
-    this.spareSlabUsed = false;
-    // Free buffers no writer took since the last sweep go.
-    for (; this.deferPoolLow > 0 && this.deferPool.length > 0; this.deferPoolLow--) this.deferBufferBytes -= this.deferPool.pop()!.length;
+    // Free buffers no writer took since the last sweep go (all of them once the store is idle).
+    let released = 0;
+    for (let n = idle ? this.deferPool.length : this.deferPoolLow; n > 0 && this.deferPool.length > 0; n--) released += this.deferPool.pop()!.length;
     this.deferPoolLow = this.deferPool.length;
+    this.deferBufferBytes -= released;
+    if (!this.spareSlabUsed && this.spareSlab) {
+      released += this.spareSlab.length;
+      this.spareSlab = undefined;
+    }
+    this.spareSlabUsed = false;
+    if (idle && this.slabPos === 0 && this.slab !== NO_SLAB) {
+      released += this.slab.length;
+      this.slab = NO_SLAB;
+    }
+    if (released > 0) memoryReleased(released);
   }
 
   /** A file was created in this directory: the open round must fsync the directory. */
@@ -478,7 +516,7 @@ export class Persister {
     // Failed clients copied their pending bytes out of the slab, so it is free either way.
     this.slabPos = 0;
     this.bodyBytes = 0;
-    if (this.slab.length > SLAB_BYTES) this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    if (this.slab.length > SLAB_BYTES) this.slab = NO_SLAB;
     if (!ok && !this.retryTimer && !this.closed) {
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;
