@@ -329,6 +329,11 @@ export class Broker implements BrokerContext, ManagedBroker {
     this.log('info', on ? 'tracing enabled' : 'tracing disabled', { vhost: name });
   }
 
+  setClusterName(name: string): void {
+    this.options.clusterName = name;
+    this.saveDefinitions();
+  }
+
   setMemoryHighWatermark(limit: { fraction: number } | { bytes: number }): void {
     this.memoryHighWatermarkSetting = 'bytes' in limit ? { absolute: limit.bytes } : { relative: limit.fraction };
     this.alarms.setMemoryHighWatermark('bytes' in limit ? limit.bytes : Math.floor(totalmem() * limit.fraction));

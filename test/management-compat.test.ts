@@ -176,6 +176,30 @@ describe('management API: endpoints RabbitMQ 3.10 has that answered 404', () => 
     await target.close();
   });
 
+  test('PUT /api/cluster-name renames the cluster (overview, global parameter); a body without name is [{key_missing,name}]', async (t) => {
+    const before = (await apiOk(target, 'GET', '/api/cluster-name')).body.name as string;
+    t.after(() => api(target, 'PUT', '/api/cluster-name', { name: before }));
+    const name = uniqueName('compat-cluster');
+    await apiOk(target, 'PUT', '/api/cluster-name', { name }, 204);
+    assert.deepEqual((await apiOk(target, 'GET', '/api/cluster-name')).body, { name });
+    assert.equal((await apiOk(target, 'GET', '/api/overview')).body.cluster_name, name);
+    assert.deepEqual((await apiOk(target, 'GET', '/api/global-parameters/cluster_name')).body, { name: 'cluster_name', value: name });
+    assert.deepEqual((await api(target, 'PUT', '/api/cluster-name', {})).body, { error: 'bad_request', reason: '[{key_missing,name}]' });
+  });
+
+  test('an operator policy and vhost limits, listed as runtime parameters, are deleted as parameters too', async () => {
+    await apiOk(target, 'PUT', `/api/operator-policies/${seg(V)}/op`, { pattern: '^x$', 'apply-to': 'queues', definition: { expires: 1000 } }, 201);
+    await apiOk(target, 'PUT', `/api/vhost-limits/${seg(V)}/max-queues`, { value: 100 }, 204);
+    const listed = (await apiOk(target, 'GET', `/api/parameters`)).body as Array<{ vhost: string; component: string; name: string }>;
+    const mine = listed.filter((p) => p.vhost === V).map((p) => `${p.component}/${p.name}`).sort();
+    assert.deepEqual(mine, ['operator_policy/op', 'vhost-limits/limits']);
+    for (const p of mine) await apiOk(target, 'DELETE', `/api/parameters/${p.split('/')[0]}/${seg(V)}/${p.split('/')[1]}`, undefined, 204);
+    assert.deepEqual((await apiOk(target, 'GET', `/api/parameters`)).body.filter((p: { vhost: string }) => p.vhost === V), []);
+    assert.deepEqual((await apiOk(target, 'GET', `/api/vhost-limits/${seg(V)}`)).body, []);
+    assert.equal((await api(target, 'DELETE', `/api/parameters/vhost-limits/${seg(V)}/limits`)).status, 404);
+    assert.equal((await api(target, 'DELETE', `/api/parameters/operator_policy/${seg(V)}/op`)).status, 404);
+  });
+
   test('/api/auth answers without credentials: no OAuth 2', async () => {
     assert.deepEqual((await api(target, 'GET', '/api/auth', undefined, null)).body, { enable_uaa: false, uaa_client_id: '', uaa_location: '' });
   });

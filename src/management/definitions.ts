@@ -139,7 +139,7 @@ export function runtimeParameters(vhosts: Iterable<VirtualHost>): ParameterDefin
 
 /**
  * The global parameters RabbitMQ always has: `internal_cluster_id` (Warren's stable id, as in
- * rabbitmq_identity_info) and `cluster_name` when one is set. Warren stores no others.
+ * rabbitmq_identity_info) and `cluster_name` when one is set (configured, or PUT /api/cluster-name). Warren stores no others.
  */
 export function globalParameters(broker: ManagedBroker): GlobalParameterDefinition[] {
   return [
@@ -148,11 +148,22 @@ export function globalParameters(broker: ManagedBroker): GlobalParameterDefiniti
   ];
 }
 
+function storedClusterName(input: unknown): string | undefined {
+  const params = (input as { global_parameters?: unknown }).global_parameters;
+  if (!Array.isArray(params)) return undefined;
+  const p = params.find((x): x is { value: unknown } => typeof x === 'object' && x !== null && (x as { name?: unknown }).name === 'cluster_name');
+  return typeof p?.value === 'string' ? p.value : undefined;
+}
+
 /** Validates `input` as a definitions document, then applies it. Throws DefinitionsError when refused. */
 export function importDefinitions(broker: ManagedBroker, input: unknown, options: ImportOptions = {}): void {
   const restoring = options.onSkipped !== undefined;
   const defs = validate(broker, input, options.vhost, options.onSkipped);
   for (const u of defs.users) broker.users.putUser(u);
+  // A cluster name set at run time comes back with the definitions; at start-up one from the
+  // configuration (cluster_name in rabbitmq.conf) wins.
+  const clusterName = storedClusterName(input);
+  if (clusterName !== undefined && !(restoring && broker.options.clusterName !== undefined)) broker.setClusterName(clusterName);
   for (const v of defs.vhosts) {
     const existed = broker.vhosts.has(v.name);
     const vhost = broker.addVhost(v.name);

@@ -47,6 +47,8 @@ export interface ManagedBroker {
   setMemoryHighWatermark(limit: { fraction: number } | { bytes: number }): void;
   /** The disk alarm's threshold, changed at run time: bytes or a multiple of RAM. */
   setDiskFreeLimit(limit: { bytes: number } | { memRelative: number }): void;
+  /** The cluster's name (`rabbitmqctl set_cluster_name`, PUT /api/cluster-name), kept in the definitions. */
+  setClusterName(name: string): void;
   /** What rabbitmq-diagnostics reports beside /api/nodes (status, listeners, environment). */
   diagnostics(): NodeDiagnostics;
 }

@@ -4,6 +4,8 @@
  * set and each follower's replication lag. Any node answers (a follower forwards the API to the
  * leader, which knows every member); a single node reports itself as leader of a cluster of one.
  *
+ * set_cluster_name: PUT /api/cluster-name, kept with the definitions as RabbitMQ keeps it.
+ *
  * forget_cluster_node: removes a stopped member from etcd's member list and in-sync set (DELETE
  * /api/nodes/{node}, answered by the leader); a running node, the leader included, is refused as
  * rabbitmqctl refuses it.
@@ -87,6 +89,16 @@ export const clusterCommands: CommandTable = {
       ].join('\n'));
     },
   },
+  set_cluster_name: command<[string]>({
+    usage: 'set_cluster_name <name>',
+    description: "Sets the cluster's name (shown by the management UI, cluster_status and connection.start)",
+    arity: 1,
+    banner: (_ctx, [name]) => `Setting cluster name to ${name} ...`,
+    async run(ctx, [name]) {
+      const res = await ctx.client.request('PUT', '/api/cluster-name', { name });
+      if (res.status >= 300) throw apiError(res);
+    },
+  }),
   forget_cluster_node: command<[string]>({
     usage: 'forget_cluster_node <existing_cluster_member_node>',
     description: 'Removes a stopped node from the cluster (member list and in-sync set)',

@@ -7,11 +7,12 @@
 import type { VirtualHost } from '../../broker/vhost.js';
 import { isMonitor, listableVhosts, visibleVhosts } from '../access.js';
 import { globalParameters, runtimeParameters } from '../definitions.js';
-import { badRequest, objectNotFound } from '../http.js';
+import { badRequest, objectNotFound, Reply } from '../http.js';
 import type { Ctx, Router } from '../router.js';
 import { vhostParam } from './common.js';
 import { addSamples } from '../samples.js';
 import { NODE_NAME, overviewJson } from '../views.js';
+import { requireString } from '../validate.js';
 
 export function overviewRoutes(r: Router): void {
   r.get('/api/overview', 'management', (ctx) => {
@@ -20,6 +21,10 @@ export function overviewRoutes(r: Router): void {
   });
   r.get('/api/whoami', 'management', (ctx) => ({ name: ctx.user.name, tags: [...ctx.user.tags] }));
   r.get('/api/cluster-name', 'management', (ctx) => ({ name: ctx.broker.options.clusterName ?? NODE_NAME }));
+  r.put('/api/cluster-name', 'administrator', async (ctx) => {
+    ctx.broker.setClusterName(requireString(await ctx.body(), 'name'));
+    return new Reply(204);
+  });
   r.get('/api/extensions', 'management', () => []);
 
   // Runtime parameters of plugins Warren does not have (shovel, federation): they list empty, and setting one says so.
@@ -49,9 +54,19 @@ export function overviewRoutes(r: Router): void {
     if (!found) throw objectNotFound();
     return found;
   });
-  for (const path of ['/api/parameters/:component/:vhost/:name', '/api/global-parameters/:name']) {
-    r.delete(path, 'administrator', () => { throw objectNotFound(); });
-  }
+  // The parameters Warren lists can be deleted as parameters too (clients clearing every listed
+  // parameter, such as rabbit-hole's DeleteAllRuntimeParameters, do that); any other is not found.
+  r.delete('/api/parameters/:component/:vhost/:name', 'administrator', (ctx) => {
+    const vhost = vhostParam(ctx);
+    const { component, name } = ctx.params;
+    if (component === 'operator_policy' && vhost.clearPolicy('operator_policy', name!)) return new Reply(204);
+    if (component === 'vhost-limits' && name === 'limits' && vhost.limits.size > 0) {
+      for (const key of [...vhost.limits.keys()]) vhost.setLimit(key, undefined);
+      return new Reply(204);
+    }
+    throw objectNotFound();
+  });
+  r.delete('/api/global-parameters/:name', 'administrator', () => { throw objectNotFound(); });
   // RabbitMQ's words when the plugin that owns a component is not enabled.
   r.put('/api/parameters/:component/:vhost/:name', 'administrator', (ctx) => {
     throw badRequest(`Validation failed\n\ncomponent ${ctx.params['component']} not found\n`);
