@@ -31,6 +31,7 @@ import { createStreamBridge } from './stream-bridge.js';
 import type { FieldTable } from './protocol/field-table.js';
 import { brokerShutdown, vhostDeleted } from './protocol/errors.js';
 import { MessageStore, DefinitionsStore, crc32 } from './store/index.js';
+import type { JsonValue } from './store/definitions.js';
 import { RABBITMQ_VERSION, VERSION } from './version.js';
 import { DEFAULT_CONSUMER_TIMEOUT_MS } from './connection/consumer-timeout.js';
 import { NodeCounters } from './metrics/counters.js';
@@ -332,6 +333,22 @@ export class Broker implements BrokerContext, ManagedBroker {
   setClusterName(name: string): void {
     this.options.clusterName = name;
     this.saveDefinitions();
+  }
+
+  readonly customGlobalParameters = new Map<string, JsonValue>();
+
+  setGlobalParameter(name: string, value: JsonValue): void {
+    if (name === 'cluster_name' && typeof value === 'string') return this.setClusterName(value);
+    // internal_cluster_id is derived from the data dir and never stored.
+    if (name === 'internal_cluster_id') return;
+    this.customGlobalParameters.set(name, value);
+    this.saveDefinitions();
+  }
+
+  clearGlobalParameter(name: string): boolean {
+    if (!this.customGlobalParameters.delete(name)) return false;
+    this.saveDefinitions();
+    return true;
   }
 
   setMemoryHighWatermark(limit: { fraction: number } | { bytes: number }): void {

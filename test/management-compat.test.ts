@@ -200,6 +200,22 @@ describe('management API: endpoints RabbitMQ 3.10 has that answered 404', () => 
     assert.equal((await api(target, 'DELETE', `/api/parameters/operator_policy/${seg(V)}/op`)).status, 404);
   });
 
+  test('custom global parameters: PUT 201 then 204, listed by name, in the definitions, DELETE 204 then 404', async (t) => {
+    const name = uniqueName('compat-gp');
+    t.after(() => api(target, 'DELETE', `/api/global-parameters/${seg(name)}`));
+    await apiOk(target, 'PUT', `/api/global-parameters/${seg(name)}`, { value: { endpoints: ['amqp://x'] } }, 201);
+    await apiOk(target, 'PUT', `/api/global-parameters/${seg(name)}`, { value: 'v2' }, 204);
+    assert.deepEqual((await apiOk(target, 'GET', `/api/global-parameters/${seg(name)}`)).body, { name, value: 'v2' });
+    const names = ((await apiOk(target, 'GET', '/api/global-parameters')).body as Array<{ name: string }>).map((p) => p.name);
+    assert.ok(names.includes(name) && names.includes('internal_cluster_id'));
+    assert.deepEqual(names, [...names].sort());
+    const exported = (await apiOk(target, 'GET', '/api/definitions')).body.global_parameters as Array<{ name: string; value: unknown }>;
+    assert.deepEqual(exported.find((p) => p.name === name), { name, value: 'v2' });
+    assert.deepEqual((await api(target, 'PUT', `/api/global-parameters/${seg(name)}`, {})).body, { error: 'bad_request', reason: '[{key_missing,value}]' });
+    await apiOk(target, 'DELETE', `/api/global-parameters/${seg(name)}`, undefined, 204);
+    assert.equal((await api(target, 'DELETE', `/api/global-parameters/${seg(name)}`)).status, 404);
+  });
+
   test('/api/auth answers without credentials: no OAuth 2', async () => {
     assert.deepEqual((await api(target, 'GET', '/api/auth', undefined, null)).body, { enable_uaa: false, uaa_client_id: '', uaa_location: '' });
   });

@@ -139,20 +139,22 @@ export function runtimeParameters(vhosts: Iterable<VirtualHost>): ParameterDefin
 
 /**
  * The global parameters RabbitMQ always has: `internal_cluster_id` (Warren's stable id, as in
- * rabbitmq_identity_info) and `cluster_name` when one is set (configured, or PUT /api/cluster-name). Warren stores no others.
+ * rabbitmq_identity_info) and `cluster_name` when one is set (configured, or PUT /api/cluster-name), with
+ * any set over PUT /api/global-parameters/{name}; sorted by name as RabbitMQ lists them.
  */
 export function globalParameters(broker: ManagedBroker): GlobalParameterDefinition[] {
   return [
     ...(broker.options.clusterName === undefined ? [] : [{ name: 'cluster_name', value: broker.options.clusterName }]),
     { name: 'internal_cluster_id', value: clusterPermanentId(broker.options.dataDir) },
-  ];
+    ...[...broker.customGlobalParameters].map(([name, value]) => ({ name, value })),
+  ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function storedClusterName(input: unknown): string | undefined {
+function storedGlobalParameters(input: unknown): GlobalParameterDefinition[] {
   const params = (input as { global_parameters?: unknown }).global_parameters;
-  if (!Array.isArray(params)) return undefined;
-  const p = params.find((x): x is { value: unknown } => typeof x === 'object' && x !== null && (x as { name?: unknown }).name === 'cluster_name');
-  return typeof p?.value === 'string' ? p.value : undefined;
+  if (!Array.isArray(params)) return [];
+  return params.filter((x): x is GlobalParameterDefinition =>
+    typeof x === 'object' && x !== null && typeof (x as { name?: unknown }).name === 'string' && (x as { value?: unknown }).value !== undefined);
 }
 
 /** Validates `input` as a definitions document, then applies it. Throws DefinitionsError when refused. */
@@ -162,8 +164,10 @@ export function importDefinitions(broker: ManagedBroker, input: unknown, options
   for (const u of defs.users) broker.users.putUser(u);
   // A cluster name set at run time comes back with the definitions; at start-up one from the
   // configuration (cluster_name in rabbitmq.conf) wins.
-  const clusterName = storedClusterName(input);
-  if (clusterName !== undefined && !(restoring && broker.options.clusterName !== undefined)) broker.setClusterName(clusterName);
+  for (const p of storedGlobalParameters(input)) {
+    if (p.name === 'cluster_name' && restoring && broker.options.clusterName !== undefined) continue;
+    broker.setGlobalParameter(p.name, p.value);
+  }
   for (const v of defs.vhosts) {
     const existed = broker.vhosts.has(v.name);
     const vhost = broker.addVhost(v.name);

@@ -11,6 +11,7 @@ import type { StreamConnection } from '../stream/stream-connection.js';
 import type { Logger } from '../logger.js';
 import type { NodeCounters } from '../metrics/counters.js';
 import type { IoStats } from '../metrics/source.js';
+import type { JsonValue } from '../store/definitions.js';
 
 /** The settings management reports (overview, nodes) or enforces (loopback-only users). */
 export type ManagedOptions = Pick<ResolvedOptions,
@@ -49,6 +50,12 @@ export interface ManagedBroker {
   setDiskFreeLimit(limit: { bytes: number } | { memRelative: number }): void;
   /** The cluster's name (`rabbitmqctl set_cluster_name`, PUT /api/cluster-name), kept in the definitions. */
   setClusterName(name: string): void;
+  /** Global parameters set over the API beside cluster_name and internal_cluster_id (kept with the definitions). */
+  readonly customGlobalParameters: ReadonlyMap<string, JsonValue>;
+  /** Sets one (cluster_name renames the cluster). */
+  setGlobalParameter(name: string, value: JsonValue): void;
+  /** False when there was none of that name. */
+  clearGlobalParameter(name: string): boolean;
   /** What rabbitmq-diagnostics reports beside /api/nodes (status, listeners, environment). */
   diagnostics(): NodeDiagnostics;
 }

@@ -1,8 +1,8 @@
 /**
  * Broker-wide endpoints: /api/overview, /api/whoami, /api/cluster-name, /api/extensions, plus the
  * runtime parameters: operator policies and vhost limits as RabbitMQ lists them, the global
- * cluster id and name; Warren has no plugin components, so setting a parameter is refused in
- * RabbitMQ's words.
+ * parameters (cluster id and name, and any a client sets); Warren has no plugin components, so
+ * setting a vhost parameter is refused in RabbitMQ's words.
  */
 import type { VirtualHost } from '../../broker/vhost.js';
 import { isMonitor, listableVhosts, visibleVhosts } from '../access.js';
@@ -12,7 +12,8 @@ import type { Ctx, Router } from '../router.js';
 import { vhostParam } from './common.js';
 import { addSamples } from '../samples.js';
 import { NODE_NAME, overviewJson } from '../views.js';
-import { requireString } from '../validate.js';
+import { requireKeys, requireString } from '../validate.js';
+import type { JsonValue } from '../../store/definitions.js';
 
 export function overviewRoutes(r: Router): void {
   r.get('/api/overview', 'management', (ctx) => {
@@ -66,10 +67,20 @@ export function overviewRoutes(r: Router): void {
     }
     throw objectNotFound();
   });
-  r.delete('/api/global-parameters/:name', 'administrator', () => { throw objectNotFound(); });
+  r.delete('/api/global-parameters/:name', 'administrator', (ctx) => {
+    if (!ctx.broker.clearGlobalParameter(ctx.params['name']!)) throw objectNotFound();
+    return new Reply(204);
+  });
   // RabbitMQ's words when the plugin that owns a component is not enabled.
   r.put('/api/parameters/:component/:vhost/:name', 'administrator', (ctx) => {
     throw badRequest(`Validation failed\n\ncomponent ${ctx.params['component']} not found\n`);
   });
-  r.put('/api/global-parameters/:name', 'administrator', () => { throw badRequest('runtime parameters are not supported by Warren'); });
+  r.put('/api/global-parameters/:name', 'administrator', async (ctx) => {
+    const name = ctx.params['name']!;
+    const body = await ctx.body();
+    requireKeys(body, ['value']);
+    const existed = globalParameters(ctx.broker).some((p) => p.name === name);
+    ctx.broker.setGlobalParameter(name, body['value'] as JsonValue);
+    return new Reply(existed ? 204 : 201);
+  });
 }
