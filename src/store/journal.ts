@@ -67,6 +67,13 @@ const KIND_TOMBSTONE = 2;
 const KIND_RECORDS = 3;
 const FIXED = 4 + 4 + 1 + 2;
 
+/** What the write entries of one file share: its name's bytes, and the crc32 of kind, name length and name for each kind. */
+interface EntryPrefix {
+  readonly name: Buffer;
+  readonly crcRecords: number;
+  readonly crcWrite: number;
+}
+
 /** One journal file being written or waiting for its checkpoint. */
 export class JournalFile {
   fd = -1;
@@ -127,6 +134,8 @@ export class Journal {
   private writingAsync = false;
   /** Bytes appended since the last idle check (sealIfIdle). */
   private recentBytes = 0;
+  /** Per path written to since the current file began (every busy list adds an entry or two per round). */
+  private readonly prefixes = new Map<string, EntryPrefix>();
   /**
    * Called before a checkpoint fdatasyncs the segment files: they must hold every record of the
    * file first (lists keep some in memory: segment-writer.ts); it calls back once they do. False
@@ -181,19 +190,34 @@ export class Journal {
    * otherwise any bytes (an ack log's, kind 1), which the checkpoint need not fdatasync (never synced).
    */
   addWrite(relPath: string, offset: number, buffers: readonly Buffer[], total: number, records = true): void {
-    const nameLength = Buffer.byteLength(relPath);
+    const prefix = this.prefixes.get(relPath) ?? this.newPrefix(relPath);
+    const nameLength = prefix.name.length;
     const header = Buffer.allocUnsafe(FIXED + nameLength + 8);
     header.writeUInt32LE(header.length + total, 0);
-    header.writeUInt8(records ? KIND_RECORDS : KIND_WRITE, 8);
+    header[8] = records ? KIND_RECORDS : KIND_WRITE;
     header.writeUInt16LE(nameLength, 9);
-    header.write(relPath, FIXED);
+    header.set(prefix.name, FIXED);
     header.writeDoubleLE(offset, FIXED + nameLength);
-    let crc = crc32Range(header, 8, header.length);
+    // The crc of the fields before the offset is the path's: only the offset's 8 bytes are new.
+    let crc = crc32Range(header, FIXED + nameLength, header.length, records ? prefix.crcRecords : prefix.crcWrite);
     if (!records) for (const b of buffers) crc = crc32(b, crc);
     header.writeUInt32LE(crc, 4);
     this.batch.push(header, ...buffers);
     this.batchBytes += header.length + total;
     if (records) this.batchPaths.push(relPath);
+  }
+
+  private newPrefix(relPath: string): EntryPrefix {
+    const name = Buffer.from(relPath);
+    const fields = Buffer.allocUnsafe(3 + name.length);
+    fields.writeUInt16LE(name.length, 1);
+    fields.set(name, 3);
+    fields[0] = KIND_RECORDS;
+    const crcRecords = crc32Range(fields, 0, fields.length);
+    fields[0] = KIND_WRITE;
+    const prefix = { name, crcRecords, crcWrite: crc32Range(fields, 0, fields.length) };
+    this.prefixes.set(relPath, prefix);
+    return prefix;
   }
 
   /** Buffer a tombstone: the file or directory `relPath` was deleted. */
@@ -318,6 +342,8 @@ export class Journal {
     const file = this.current;
     if (!file || (file.size < JOURNAL_FILE_BYTES && !(force && file.size > 0))) return undefined;
     this.current = undefined;
+    // Paths of deleted files go with it (the next file's writers add theirs again).
+    this.prefixes.clear();
     this.sealed.push(file);
     return file;
   }

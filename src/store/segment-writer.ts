@@ -172,7 +172,10 @@ export class SegmentWriter implements SlabWriter {
     // The buffer may be one kept through failed writes (see below), of another size than usual.
     if (this.deferLen + total <= (this.deferBuf?.length ?? DEFER_LIST_BYTES) && this.reserveBuffer()) {
       const buf = this.deferBuf!;
-      for (const b of this.iov) this.deferLen += b.copy(buf, this.deferLen);
+      for (const b of this.iov) {
+        buf.set(b, this.deferLen);
+        this.deferLen += b.length;
+      }
       this.iov = [];
       this.pendingPersistent = false;
       this.deferUsed = true;
