@@ -739,8 +739,9 @@ export class Persister {
   }
 
   private completeRound(round: Round): void {
-    if (round.redo) {
-      // Not durable: the next round makes its writes durable (journalWritten) and fires its callbacks first.
+    if (round.redo && !round.failed) {
+      // Not durable: the next round makes its writes durable (journalWritten) and fires its callbacks
+      // first. (A round whose fdatasync failed keeps them withheld, as below: no later round redoes that.)
       this.open.callbacks.unshift(...round.callbacks);
       if (round.sealed) this.journal!.checkpoint();
       return;
