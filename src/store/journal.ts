@@ -7,10 +7,11 @@
  * more lists appends all their records to the journal instead, which the round writes in one
  * pwritev and fdatasyncs alone: a round of 100 busy queues costs one write and one fdatasync, not
  * 100 of each. The write is usually done by libuv's thread pool (writePendingAsync), so the event
- * loop does not spend the kernel's time of copying every round's records into the page cache. The lists keep those records in memory and write them to their segment files
- * later, 128 KiB at a time (segment-writer.ts), at the price of writing those bytes twice; their
- * ack records go through the journal the same way (ack-log.ts; the checkpoint does not fdatasync
- * ack files, which are never synced).
+ * loop does not spend the kernel's time of copying every round's records into the page cache. The
+ * lists keep those records in memory and write them to their segment files later, 128 KiB at a
+ * time (segment-writer.ts), at the price of writing those bytes twice; their ack records go through
+ * the journal the same way (ack-log.ts; the checkpoint does not fdatasync ack files, which are
+ * never synced).
  *
  * Files: `<data dir>/journal/<16 digits>.wal`, append-only, a new one once the current one passes
  * JOURNAL_FILE_BYTES or the store has been idle for a sweep. Entries (little-endian):
@@ -165,10 +166,6 @@ export class Journal {
     return !this.closed && this.sealed.length < MAX_SEALED && !this.writingAsync;
   }
 
-  /** A write of writePendingAsync is in flight. */
-  get writing(): boolean {
-    return this.writingAsync;
-  }
 
   get hasPending(): boolean {
     return this.batchBytes > 0;
