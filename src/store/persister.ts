@@ -735,7 +735,10 @@ export class Persister {
     }
     if (this.flushAll()) this.startRound();
     // No new round: the load paused, and the second slab would only hold memory until the next sweep.
-    if (!this.inFlight && !this.journalWrite) this.spareSlab = undefined;
+    if (!this.inFlight && !this.journalWrite && this.spareSlab) {
+      memoryReleased(this.spareSlab.length);
+      this.spareSlab = undefined;
+    }
   }
 
   private completeRound(round: Round): void {
