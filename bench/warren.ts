@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS, withNodeEnvironment } from '../src/cli/node-flags.js';
 import { waitForAmqp } from './amqp-probe.js';
 import type { BrokerProcess } from './broker-process.js';
-import { sleep } from './proc.js';
 
 const warrenCli = fileURLToPath(new URL('../src/cli/warren.js', import.meta.url));
 
@@ -46,9 +45,10 @@ export async function startWarren(dataDir: string, port: number, streamPort?: nu
     stop: async () => {
       if (exited) return;
       child.kill('SIGTERM');
-      const timer = sleep(60_000).then(() => void child.kill('SIGKILL'));
-      await Promise.race([exit, timer]);
+      // A broker that ignores SIGTERM for a minute is killed; the timer must not keep the bench alive after a clean exit.
+      const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
       await exit;
+      clearTimeout(killer);
     },
   };
 }
