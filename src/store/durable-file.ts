@@ -39,13 +39,20 @@ export function writevAll(fd: number, buffers: Buffer[], position: number, total
 }
 
 function writevInParts(fd: number, buffers: Buffer[], position: number): void {
+  for (const p of parts(buffers, position)) writevAll(fd, p.buffers, p.position, p.bytes);
+}
+
+/** `buffers` cut into runs of at most IOV_PER_CALL, each with its file position and size. */
+function parts(buffers: Buffer[], position: number): { buffers: Buffer[]; position: number; bytes: number }[] {
+  const out = [];
   for (let i = 0; i < buffers.length; i += IOV_PER_CALL) {
     const part = buffers.slice(i, i + IOV_PER_CALL);
     let bytes = 0;
     for (const b of part) bytes += b.length;
-    writevAll(fd, part, position, bytes);
+    out.push({ buffers: part, position, bytes });
     position += bytes;
   }
+  return out;
 }
 
 /**
@@ -64,19 +71,14 @@ export function writevAllAsync(fd: number, buffers: Buffer[], position: number, 
 }
 
 function writevInPartsAsync(fd: number, buffers: Buffer[], position: number, callback: (err: Error | null) => void): void {
-  let pending = Math.ceil(buffers.length / IOV_PER_CALL);
+  const all = parts(buffers, position);
+  let pending = all.length;
   let failure: Error | null = null;
   const ended = (err: Error | null): void => {
     failure ??= err;
     if (--pending === 0) callback(failure);
   };
-  for (let i = 0; i < buffers.length; i += IOV_PER_CALL) {
-    const part = buffers.slice(i, i + IOV_PER_CALL);
-    let bytes = 0;
-    for (const b of part) bytes += b.length;
-    writevAllAsync(fd, part, position, bytes, ended);
-    position += bytes;
-  }
+  for (const p of all) writevAllAsync(fd, p.buffers, p.position, p.bytes, ended);
 }
 
 /** The iovecs of what follows the first `skip` bytes of `buffers` (after a short write: rare, signals, quotas). */
