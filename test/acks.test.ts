@@ -151,6 +151,50 @@ describe('acks', () => {
     assert.equal(await counts(ch, q), 3);
   });
 
+  test('one delivery left unacked while thousands after it are acked: the books stay right', async () => {
+    const n = 3000;
+    const { conn, ch, q } = await loaded(n);
+    await ch.prefetch(10);
+    const seen: number[] = [];
+    const first = await new Promise<{ fields: { deliveryTag: number } }>((resolve, reject) => {
+      let held: { fields: { deliveryTag: number } } | undefined;
+      ch.consume(q, (m) => {
+        if (!m) return reject(new Error('cancelled'));
+        seen.push(m.fields.deliveryTag);
+        // Tag 1 stays out; every later one is acked as it comes, some out of order.
+        if (m.fields.deliveryTag === 1) held = m as never;
+        else if (m.fields.deliveryTag % 7 === 0) setTimeout(() => ch.ack(m), 1);
+        else ch.ack(m);
+        if (seen.length === n) resolve(held!);
+      }).catch(reject);
+    });
+    assert.equal(first.fields.deliveryTag, 1);
+    await roundTrip(ch);
+    await eventually(async () => (await counts(ch, q)) === 0, 'all delivered');
+    // The held one is still out (nack puts it back, to the same consumer); an acked tag is unknown.
+    ch.nack(first as never, false, true);
+    await eventually(() => seen.length === n + 1, 'the held delivery redelivered');
+    assert.equal(seen[n], n + 1);
+    await expectChannelError(conn, ch, () => ch.ack({ fields: { deliveryTag: 2 } } as never), 406, 'PRECONDITION_FAILED - unknown delivery tag 2');
+  });
+
+  test('acks in any order, then multiple and tag-0 acks, settle exactly what is outstanding', async () => {
+    const n = 500;
+    const { conn, ch, q } = await loaded(n);
+    const inbox = await consume(ch, q);
+    const all = await inbox.waitFor(n);
+    await ch.cancel(inbox.consumerTag);
+    // Every third from the back, then a multiple ack halfway, then nack (requeue) the rest at once.
+    for (let i = n - 1; i >= 0; i -= 3) ch.ack(all[i]!);
+    ch.ack(all[249]!, true);
+    ch.nackAll(true);
+    await roundTrip(ch);
+    const left = await drain(ch, q);
+    const expected = all.slice(250).filter((_, k) => (n - 1 - (k + 250)) % 3 !== 0).map((m) => m.content.toString());
+    assert.deepEqual(left, expected);
+    await expectChannelError(conn, ch, () => ch.ack(all[0]!), 406, 'PRECONDITION_FAILED - unknown delivery tag 1');
+  });
+
   describe('multiple=true needs the named tag itself to be outstanding (raw)', () => {
     /** Raw channel 1 holding deliveries 1..3 from basic.get (manual ack). */
     const holding = async () => {
