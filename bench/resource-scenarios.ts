@@ -138,7 +138,8 @@ async function queueDepth(conn: PerfConnection, ch: number, prefix: string): Pro
  * original comparison (1 queue with 4 publishers and 4 consumers against 100 queues with 100 of
  * each) mixes the cost of 100 connections with that of 100 queues, so a third run puts the same 100
  * publishers and 100 consumers on ONE queue: against it the number of queues is the only variable.
- * Each run also reports the broker's CPU per confirmed message (its main thread, and all threads)
+ * A fourth run spreads the first run's 4 publishers over the 100 queues (each needs a consumer: 100,
+ * on 4 connections), the comparison with the fewest connections. Each run also reports the broker's CPU per confirmed message (its main thread, and all threads)
  * over the measured window: the main thread is what limits these rates, and on a shared machine its
  * cost per message moves far less than the rates do.
  */
@@ -150,25 +151,35 @@ export async function manyDurableQueues(b: BrokerProcess, seconds: number): Prom
   const oneSameClients = await perfWithCpu(b, [...common, '--queues', '1', ...hundredClients], seconds);
   await sleep(1000);
   const many = await perfWithCpu(b, [...common, '--queues', '100', ...hundredClients], seconds);
+  await sleep(1000);
+  // The first run's 4 publishers spread over 100 queues (one consumer each, on 4 connections):
+  // against the first run, the store's cost per queue without that of 100 connections.
+  const manyFewClients = await perfWithCpu(b, [...common, '--queues', '100', '--publishers', '4', '--confirm', '256', '--consumers', '100', '--consumer-connections', '4'], seconds);
   const rate = (p: Perf): number | null => ('error' in p ? null : p.confirm_rate);
   const pct = (a: number | null, base: number | null): number | null => (base && a !== null ? Math.round((a / base) * 100) : null);
   const r1 = rate(one.perf);
   const r1c = rate(oneSameClients.perf);
   const r100 = rate(many.perf);
+  const r100f = rate(manyFewClients.perf);
   const ratio = pct(r100, r1);
   const ratioSameClients = pct(r100, r1c);
+  const ratioFewClients = pct(r100f, r1);
   const cpu = (c: RunCpu): string => (c.mainUs === null ? 'CPU n/a' : `main thread ${c.mainUs} µs/msg, all threads ${c.brokerUs} µs/msg, load ${c.load}`);
   log(
     `many-durable-queues: 1 queue ${r1} confirmed msg/s (4 clients; ${cpu(one)}), 1 queue ${r1c} (100 clients; ${cpu(oneSameClients)}), ` +
-      `100 queues ${r100} (${cpu(many)}) (${ratio} % of the first, ${ratioSameClients} % of the second)`,
+      `100 queues ${r100} (${cpu(many)}) (${ratio} % of the first, ${ratioSameClients} % of the second), ` +
+      `100 queues with the first run's 4 publishers ${r100f} (${cpu(manyFewClients)}) (${ratioFewClients} % of the first)`,
   );
-  const raw = { one, oneSameClients, many };
+  const raw = { one, oneSameClients, many, manyFewClients };
   return [
     sample('many-durable-queues', 'one_queue_confirm_rate', r1, raw, perfError(one.perf)),
     sample('many-durable-queues', 'one_queue_100_clients_confirm_rate', r1c, raw, perfError(oneSameClients.perf)),
     sample('many-durable-queues', 'hundred_queues_confirm_rate', r100, raw, perfError(many.perf)),
     sample('many-durable-queues', 'hundred_vs_one_pct', ratio, raw),
     sample('many-durable-queues', 'hundred_vs_one_same_clients_pct', ratioSameClients, raw),
+    sample('many-durable-queues', 'hundred_queues_4_publishers_confirm_rate', r100f, raw, perfError(manyFewClients.perf)),
+    sample('many-durable-queues', 'hundred_vs_one_4_publishers_pct', ratioFewClients, raw),
+    sample('many-durable-queues', 'hundred_queues_4_publishers_main_us', manyFewClients.mainUs, raw),
     sample('many-durable-queues', 'one_queue_main_us', one.mainUs, raw),
     sample('many-durable-queues', 'one_queue_100_clients_main_us', oneSameClients.mainUs, raw),
     sample('many-durable-queues', 'hundred_queues_main_us', many.mainUs, raw),
