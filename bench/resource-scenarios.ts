@@ -139,9 +139,10 @@ async function queueDepth(conn: PerfConnection, ch: number, prefix: string): Pro
  * each) mixes the cost of 100 connections with that of 100 queues, so a third run puts the same 100
  * publishers and 100 consumers on ONE queue: against it the number of queues is the only variable.
  * A fourth run spreads the first run's 4 publishers over the 100 queues (each needs a consumer: 100,
- * on 4 connections), the comparison with the fewest connections. Each run also reports the broker's CPU per confirmed message (its main thread, and all threads)
- * over the measured window: the main thread is what limits these rates, and on a shared machine its
- * cost per message moves far less than the rates do.
+ * on 4 connections), the comparison with the fewest connections. Each run also reports the broker's
+ * CPU per confirmed message (its main thread, and all threads) over the measured window: the main
+ * thread is what limits these rates, and on a shared machine its cost per message moves far less
+ * than the rates do.
  */
 export async function manyDurableQueues(b: BrokerProcess, seconds: number): Promise<Sample[]> {
   const common = ['--persistent', '--size', '1024', '--manual-ack', '--prefetch', '100', '--warmup', String(WARMUP_SECONDS)];

@@ -80,7 +80,7 @@ export class UnackedDeliveries {
     }
     const last = tag === 0 ? this.base + this.span - 1 : Math.min(tag, this.base + this.span - 1);
     for (let t = this.base; t <= last; t++) {
-      const i = (this.head + t - this.base) & this.mask;
+      const i = this.slot(t);
       const u = this.ring[i];
       if (!u) continue;
       out.push(u);
@@ -147,7 +147,7 @@ export class UnackedDeliveries {
   *entries(): IterableIterator<Unacked> {
     yield* this.stragglers.values();
     for (let t = this.base; t < this.base + this.span; t++) {
-      const u = this.ring[(this.head + t - this.base) & this.mask];
+      const u = this.ring[this.slot(t)];
       if (u) yield u;
     }
   }
@@ -175,7 +175,7 @@ export class UnackedDeliveries {
     }
     const offset = u.tag - this.base;
     if (offset >= this.ring.length) this.resize(offset + 1);
-    this.ring[(this.head + offset) & this.mask] = u;
+    this.ring[this.slot(u.tag)] = u;
     this.span = offset + 1;
     this.inRing++;
     if (this.span > RING_MIN && this.span > 4 * this.inRing) this.settleFront();
@@ -184,7 +184,12 @@ export class UnackedDeliveries {
   private find(tag: number): Unacked | undefined {
     const offset = tag - this.base;
     if (offset < 0) return this.stragglers.get(tag);
-    return offset < this.span ? this.ring[(this.head + offset) & this.mask] : undefined;
+    return offset < this.span ? this.ring[this.slot(tag)] : undefined;
+  }
+
+  /** The ring slot of `tag` (at or after `base`). */
+  private slot(tag: number): number {
+    return (this.head + tag - this.base) & this.mask;
   }
 
   /** Take `tag` out of the ring or the stragglers (the caller trims the ring's front). */
@@ -196,7 +201,7 @@ export class UnackedDeliveries {
       return u;
     }
     if (offset >= this.span) return undefined;
-    const i = (this.head + offset) & this.mask;
+    const i = this.slot(tag);
     const u = this.ring[i];
     if (!u) return undefined;
     this.ring[i] = undefined;
