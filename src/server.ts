@@ -109,7 +109,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     this.streams = new StreamManager(this.options.dataDir, crc32, this.options.replication);
     this.alarms = new ResourceAlarms(this.options, this.log, (active, reason) => {
       for (const c of this.connections) if (c.isPublisher) c.setAlarm(active, reason);
-    });
+    }, () => this.counters.messagesMoved);
   }
 
   static async start(options: BrokerOptions = {}): Promise<Broker> {

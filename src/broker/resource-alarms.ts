@@ -50,13 +50,17 @@ export class ResourceAlarms {
   private recheckAfter = Infinity;
   private timer: NodeJS.Timeout | undefined;
   /** Gives memory back once a drained backlog leaves the broker quiet (memory-reclaimer.ts). */
-  readonly reclaimer = new MemoryReclaimer();
+  readonly reclaimer: MemoryReclaimer;
 
   constructor(
     private readonly settings: AlarmSettings,
     private readonly log: Logger,
     private readonly onChange: (active: boolean, reason: string) => void,
-  ) {}
+    /** Grows with every message moved (the reclaimer holds back its pauses while it does). */
+    traffic?: () => number,
+  ) {
+    this.reclaimer = new MemoryReclaimer(traffic);
+  }
 
   get active(): boolean {
     return this.memoryAlarm || this.diskAlarm;

@@ -41,6 +41,11 @@ export class NodeCounters {
    */
   readonly deadLettered = new Map<string, number>();
 
+  /** Messages published, delivered or acked so far: moves whenever a client exchanges messages. */
+  get messagesMoved(): number {
+    return this.received + this.deliveredConsumeAutoAck + this.deliveredConsumeManualAck + this.deliveredGetAutoAck + this.deliveredGetManualAck + this.acknowledged;
+  }
+
   messageDeadLettered(reason: string, queueType: string, strategy: DeadLetterStrategy): void {
     const key = deadLetteredKey(reason, queueType, strategy);
     this.deadLettered.set(key, (this.deadLettered.get(key) ?? 0) + 1);
