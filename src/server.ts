@@ -109,7 +109,14 @@ export class Broker implements BrokerContext, ManagedBroker {
     this.streams = new StreamManager(this.options.dataDir, crc32, this.options.replication);
     this.alarms = new ResourceAlarms(this.options, this.log, (active, reason) => {
       for (const c of this.connections) if (c.isPublisher) c.setAlarm(active, reason);
-    }, () => this.counters.messagesMoved);
+    }, () => this.messagesMoved());
+  }
+
+  /** Grows whenever clients exchange messages, over AMQP or the stream protocol (the reclaimer's sign of traffic). */
+  private messagesMoved(): number {
+    let appended = 0;
+    for (const s of this.streams.list()) appended += s.log.appendedEnd;
+    return this.counters.messagesMoved + appended;
   }
 
   static async start(options: BrokerOptions = {}): Promise<Broker> {
