@@ -65,6 +65,33 @@ describe('transient paging', () => {
     store.close();
   });
 
+  test('many backlogged queues share one budget for their windows; a queue left alone gets its full window back', async () => {
+    const dir = dataDir();
+    // 16 lists with two 1 MiB windows each (32 MiB) against a budget of 8 MiB: a quarter each, 256 KiB or 250 messages.
+    const { store } = await openStore(dir, { windowMessages: 1000, windowBytes: 1 << 20, segmentBytes: 4 << 20, allWindowsBytes: 8 << 20 });
+    const lists = Array.from({ length: 16 }, (_, i) => store.createTransient('/', `many-${i}`));
+    for (let i = 0; i < 3000; i++) for (const list of lists) list.push(message(i, { persistent: false, size: 1024 }));
+    store.persister.flushAll();
+    for (const list of lists) {
+      assert.equal(list.length, 3000);
+      // Without the budget: 1,000 at the head and 1,000 at the tail.
+      assert.ok(list.inMemory <= 2 * 260, `in memory: ${list.inMemory}`);
+    }
+    // Fifteen drain (each stops being a backlog): the last one's share is its whole window again.
+    for (const list of lists.slice(0, 15)) assert.deepEqual(ids(drain(list)), range(0, 3000));
+    const last = lists[15]!;
+    const taken: number[] = [];
+    // Past its (shared-size) head: the refill that follows takes its own window.
+    for (let i = 0; i < 300; i++) {
+      const e = last.shift()!;
+      taken.push(...ids([e]));
+      last.settle(e);
+    }
+    assert.ok(last.inMemory > 2 * 260, `refilled to its own window: ${last.inMemory}`);
+    assert.deepEqual([...taken, ...ids(drain(last))], range(0, 3000));
+    store.close();
+  });
+
   test('purge, destroy, close and the next open remove transient files', async () => {
     const dir = dataDir();
     const { store } = await openStore(dir, opts);

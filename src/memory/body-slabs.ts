@@ -57,6 +57,11 @@ export function backlogChanged(backlog: boolean): void {
   }
 }
 
+/** Message lists holding a backlog now (they share one memory budget for their windows: durable-message-list.ts). */
+export function backlogCount(): number {
+  return backlogs;
+}
+
 /** Times every backlog was gone (consumed, purged or deleted): a change means memory to reclaim. */
 export function backlogsDrained(): number {
   return drained;

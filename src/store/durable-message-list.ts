@@ -29,7 +29,7 @@ import fs from 'node:fs';
 import type { Envelope, Message } from '../broker/message.js';
 import type { MessageList } from '../broker/message-list.js';
 import { readTimestampProperty } from '../protocol/properties.js';
-import { BACKLOG_BYTES, backlogChanged } from '../memory/body-slabs.js';
+import { BACKLOG_BYTES, backlogChanged, backlogCount } from '../memory/body-slabs.js';
 import type { CleanSegment } from './clean-shutdown.js';
 import type { DataDirChanges } from '../data-dir-changes.js';
 import { Deque } from './deque.js';
@@ -52,6 +52,8 @@ export interface DurableListOptions {
   segmentBytes: number;
   /** Read-back chunk size. */
   readChunkBytes: number;
+  /** All backlogged lists' windows together, beyond which each list's shrink (ALL_WINDOWS_BYTES). */
+  allWindowsBytes: number;
   /**
    * A list for a non-durable queue: messages that fit in the head window are never written (a
    * consumer that keeps up costs no I/O at all); beyond it they are paged to segment files like a
@@ -62,11 +64,24 @@ export interface DurableListOptions {
   transient?: boolean;
 }
 
+/**
+ * The windows of all lists holding a backlog, head and tail together, bodies and properties. A flood
+ * of many queues would otherwise cost each its two full windows (100 flooded transient queues of
+ * 1 KiB messages: 769 MiB of RSS); beyond this each list's windows shrink in proportion, down to
+ * MIN_WINDOW_BYTES / MIN_WINDOW_MESSAGES (reached at 512 backlogged queues; only beyond that does
+ * the windows' memory grow with the queue count again). A list's head already filled is not written out when its share
+ * shrinks (a transient head is in no file): it shrinks as it is consumed; the tail is trimmed at once.
+ */
+export const ALL_WINDOWS_BYTES = 256 * 1024 * 1024;
+const MIN_WINDOW_BYTES = BACKLOG_BYTES;
+const MIN_WINDOW_MESSAGES = 128;
+
 export const DEFAULT_LIST_OPTIONS: DurableListOptions = {
   windowMessages: 2048,
   windowBytes: 4 * 1024 * 1024,
   segmentBytes: 16 * 1024 * 1024,
   readChunkBytes: 1024 * 1024,
+  allWindowsBytes: ALL_WINDOWS_BYTES,
 };
 
 /** Ack files kept open per queue (acks cluster at the head, in one or two segments). */
@@ -629,15 +644,32 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     backlogChanged(backlog);
   }
 
+  /** This list's window (head or tail) in bytes: the configured one, or its share of ALL_WINDOWS_BYTES. */
+  private windowBytes(): number {
+    const configured = this.options.windowBytes;
+    const budget = this.options.allWindowsBytes;
+    const all = backlogCount() * 2 * configured;
+    if (all <= budget) return configured;
+    return Math.min(configured, Math.max(MIN_WINDOW_BYTES, (configured * budget) / all));
+  }
+
+  /** This list's window in messages, shrunk in the same proportion as its bytes. */
+  private windowMessages(windowBytes: number): number {
+    const { windowMessages, windowBytes: configured } = this.options;
+    if (windowBytes === configured) return windowMessages;
+    return Math.min(windowMessages, Math.max(MIN_WINDOW_MESSAGES, Math.floor((windowMessages * windowBytes) / configured)));
+  }
+
   /** A message of `size` bytes still fits in the head window. */
   private headHasRoom(size: number): boolean {
     const n = this.head.length;
-    return n === 0 || (n < this.options.windowMessages && this.headBytes + size <= this.options.windowBytes);
+    if (n === 0) return true;
+    const windowBytes = this.windowBytes();
+    return n < this.windowMessages(windowBytes) && this.headBytes + size <= windowBytes;
   }
 
   private enqueue(envelope: StoredEnvelope): void {
     const size = memorySize(envelope);
-    const { windowMessages, windowBytes } = this.options;
     if (!this.paging) {
       if (this.headHasRoom(size)) {
         this.head.push(envelope);
@@ -649,6 +681,8 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     }
     this.tail.push(envelope);
     this.tailBytes += size;
+    const windowBytes = this.windowBytes();
+    const windowMessages = this.windowMessages(windowBytes);
     while (this.tail.length > windowMessages || (this.tailBytes > windowBytes && this.tail.length > 1)) {
       this.pageOut(this.tail.shift()!);
     }
@@ -667,7 +701,8 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
   private refill(): void {
     if (!this.paging) return;
     this.recoveredHead = undefined;
-    const { windowMessages, windowBytes } = this.options;
+    const windowBytes = this.windowBytes();
+    const windowMessages = this.windowMessages(windowBytes);
     while (this.head.length < windowMessages && (this.head.length === 0 || this.headBytes < windowBytes)) {
       let envelope: StoredEnvelope | undefined;
       if (this.regionCount > 0) {

@@ -67,6 +67,7 @@ export class MessageStore {
       windowBytes: options.windowBytes ?? DEFAULT_LIST_OPTIONS.windowBytes,
       segmentBytes: options.segmentBytes ?? DEFAULT_LIST_OPTIONS.segmentBytes,
       readChunkBytes: options.readChunkBytes ?? DEFAULT_LIST_OPTIONS.readChunkBytes,
+      allWindowsBytes: options.allWindowsBytes ?? DEFAULT_LIST_OPTIONS.allWindowsBytes,
     };
     this.persister = new Persister(this.log, options.onDiskWrite, new Journal(this.dataDir, this.log), options.directSyncs ?? DIRECT_SYNCS, options.replication);
   }
