@@ -69,8 +69,9 @@ export interface DurableListOptions {
  * of many queues would otherwise cost each its two full windows (100 flooded transient queues of
  * 1 KiB messages: 769 MiB of RSS); beyond this each list's windows shrink in proportion, down to
  * MIN_WINDOW_BYTES / MIN_WINDOW_MESSAGES (reached at 512 backlogged queues; only beyond that does
- * the windows' memory grow with the queue count again). A list's head already filled is not written out when its share
- * shrinks (a transient head is in no file): it shrinks as it is consumed; the tail is trimmed at once.
+ * the windows' memory grow with the queue count again). A list's head already filled is not written
+ * out when its share shrinks (a transient head is in no file): it shrinks as it is consumed; the tail
+ * is trimmed at the next push.
  */
 export const ALL_WINDOWS_BYTES = 256 * 1024 * 1024;
 const MIN_WINDOW_BYTES = BACKLOG_BYTES;
