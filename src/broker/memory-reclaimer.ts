@@ -127,12 +127,13 @@ export class MemoryReclaimer {
    * freed much; take the result as the new baseline.
    */
   collect(passes = 1, now = Date.now()): void {
-    const before = liveBytes();
+    const before = liveMemory();
     const t0 = performance.now();
     collectGarbage();
     const pauseMs = performance.now() - t0;
-    const after = liveBytes();
-    this.msPerByte = pauseMs / Math.max(process.memoryUsage().heapUsed, 1);
+    const { heapUsed, arrayBuffers } = process.memoryUsage();
+    const after = heapUsed + arrayBuffers;
+    this.msPerByte = pauseMs / Math.max(heapUsed, 1);
     this.passes++;
     const freed = before - after;
     if (passes > 1 && freed >= SECOND_PASS_MIN_BYTES && freed >= before * SECOND_PASS_FRACTION) {
@@ -147,8 +148,12 @@ export class MemoryReclaimer {
   }
 }
 
-/** Objects and Buffers in use (live and not yet collected). */
-function liveBytes(): number {
+/**
+ * Memory the broker holds: the JS heap plus Buffers (message bodies), live and not yet collected.
+ * What the memory alarm weighs; not RSS: glibc keeps freed Buffer memory in its arenas, so RSS does
+ * not come down after a drain and would never clear the alarm.
+ */
+export function liveMemory(): number {
   const m = process.memoryUsage();
   return m.heapUsed + m.arrayBuffers;
 }

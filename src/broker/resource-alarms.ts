@@ -14,7 +14,7 @@
 import { statfsSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import type { Logger } from '../logger.js';
-import { MemoryReclaimer } from './memory-reclaimer.js';
+import { MemoryReclaimer, liveMemory } from './memory-reclaimer.js';
 
 export interface AlarmSettings {
   /** Bytes of RSS above which publishers are blocked. */
@@ -29,15 +29,6 @@ const CHECK_INTERVAL_MS = 1000;
 export const DISK_RECHECK_MIN_BYTES = 1024 * 1024;
 /** V8 heap use (of its hard limit) that counts as memory pressure even when RSS is fine. */
 const HEAP_LIMIT_FRACTION = 0.7;
-
-/**
- * Memory the broker holds: the JS heap plus Buffers (message bodies). Not RSS: glibc keeps freed
- * Buffer memory in its arenas, so RSS does not come down after a drain and would never clear the alarm.
- */
-function liveMemory(): number {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
 
 export class ResourceAlarms {
   memoryAlarm = false;
