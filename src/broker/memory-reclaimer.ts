@@ -93,11 +93,12 @@ export class MemoryReclaimer {
     const loop = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(loop, this.loop).utilization;
     this.loop = loop;
-    const bytes = held();
+    const usage = process.memoryUsage();
+    const bytes = held(usage);
     // V8 gives pages back after the collection returns (concurrent sweeping): follow it down.
     if (bytes < this.baseline) this.baseline = bytes;
     const traffic = this.traffic();
-    const quiet = traffic === this.lastTraffic || this.expectedPauseMs() <= PAUSE_BUDGET_MS;
+    const quiet = traffic === this.lastTraffic || this.expectedPauseMs(usage.heapUsed) <= PAUSE_BUDGET_MS;
     this.lastTraffic = traffic;
     if (busy >= IDLE_UTILIZATION) return false;
     const sinceLast = now - this.lastCollection;
@@ -118,8 +119,8 @@ export class MemoryReclaimer {
   }
 
   /** How long a forced collection would stop the broker now, by the last one's cost per byte of heap. */
-  expectedPauseMs(): number {
-    return process.memoryUsage().heapUsed * this.msPerByte;
+  expectedPauseMs(heapUsed = process.memoryUsage().heapUsed): number {
+    return heapUsed * this.msPerByte;
   }
 
   /**
@@ -131,9 +132,9 @@ export class MemoryReclaimer {
     const t0 = performance.now();
     collectGarbage();
     const pauseMs = performance.now() - t0;
-    const { heapUsed, arrayBuffers } = process.memoryUsage();
-    const after = heapUsed + arrayBuffers;
-    this.msPerByte = pauseMs / Math.max(heapUsed, 1);
+    const usage = process.memoryUsage();
+    const after = liveMemory(usage);
+    this.msPerByte = pauseMs / Math.max(usage.heapUsed, 1);
     this.passes++;
     const freed = before - after;
     if (passes > 1 && freed >= SECOND_PASS_MIN_BYTES && freed >= before * SECOND_PASS_FRACTION) {
@@ -153,14 +154,12 @@ export class MemoryReclaimer {
  * What the memory alarm weighs; not RSS: glibc keeps freed Buffer memory in its arenas, so RSS does
  * not come down after a drain and would never clear the alarm.
  */
-export function liveMemory(): number {
-  const m = process.memoryUsage();
+export function liveMemory(m: NodeJS.MemoryUsage = process.memoryUsage()): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
 /** What V8 holds for the broker: the heap it has committed and the Buffers' memory. */
-function held(): number {
-  const m = process.memoryUsage();
+function held(m: NodeJS.MemoryUsage = process.memoryUsage()): number {
   return m.heapTotal + m.arrayBuffers;
 }
 
