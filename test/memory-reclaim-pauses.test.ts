@@ -61,6 +61,7 @@ describe('memory reclaimer pauses', { skip: externalUrl ? 'looks at an embedded 
       // Within 12 s: growth waits 10 s after any earlier collection (one at start-up would delay it).
       assert.ok(await until(() => reclaimer.collections > collectionsBefore, 12_000), 'once the messages stopped, the growth was collected');
       assert.equal(reclaimer.passes - passesBefore, reclaimer.collections - collectionsBefore, 'one pass each: the first freed little (the growth is live), a second would only have doubled the stop');
+      // Holds the live heap referenced until here, so it stays live through the collection above.
       assert.ok(live.length > 0);
 
       // The second pass still runs when the first freed much (dead pages to compact).
