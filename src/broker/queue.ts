@@ -35,6 +35,15 @@ export interface QueueStats {
   redelivered: number;
   /** Deliveries that came back unsettled: nack/reject with requeue, basic.recover, a closed channel, a consumer timeout. */
   requeued: number;
+  /**
+   * Of `delivered`: basic.get with manual ack and with no-ack, and consumer deliveries with no-ack
+   * (RabbitMQ's per-queue get, get_no_ack and deliver_no_ack; the rest is its deliver).
+   */
+  gotManualAck: number;
+  gotAutoAck: number;
+  deliveredAutoAck: number;
+  /** basic.get calls that found no message (get_empty). */
+  getEmpty: number;
 }
 
 /** What became of a message offered to a queue's length limits (see Queue.makeRoomFor). */
@@ -62,7 +71,9 @@ export class Queue {
   /** Ever had a consumer: auto-delete only happens after the first one leaves. */
   private hadConsumer = false;
   deleted = false;
-  readonly stats: QueueStats = { published: 0, delivered: 0, acked: 0, redelivered: 0, requeued: 0 };
+  readonly stats: QueueStats = {
+    published: 0, delivered: 0, acked: 0, redelivered: 0, requeued: 0, gotManualAck: 0, gotAutoAck: 0, deliveredAutoAck: 0, getEmpty: 0,
+  };
   /** Deliveries out with consumers awaiting their ack, oldest first (for the oldest one's age). */
   private readonly outstanding = new OutstandingDeliveries();
   /** Called when the queue decides to delete itself (auto-delete, x-expires); the vhost removes it. */
@@ -352,6 +363,7 @@ export class Queue {
         const envelope = this.messages.shift();
         if (!envelope) break; // held until replicated (cluster leader)
         this.handOut(envelope, consumer.noAck);
+        if (consumer.noAck) this.stats.deliveredAutoAck++;
         consumer.deliver(envelope);
       }
     } finally {
@@ -398,7 +410,12 @@ export class Queue {
     this.touch();
     if (this.mayExpire) this.expireHead();
     const envelope = this.messages.shift();
-    if (envelope) this.handOut(envelope, noAck);
+    if (!envelope) this.stats.getEmpty++;
+    else {
+      this.handOut(envelope, noAck);
+      if (noAck) this.stats.gotAutoAck++;
+      else this.stats.gotManualAck++;
+    }
     // Expired messages now at the head go before get-ok counts the rest (RabbitMQ drops them after a fetch).
     if (envelope && this.mayExpire) this.expireHead();
     return envelope;

@@ -206,6 +206,8 @@ export class StatsCollector {
         moved = observe(`${k}deliver_get`, q.stats.delivered) || moved;
         moved = observe(`${k}ack`, q.stats.acked) || moved;
         moved = observe(`${k}redeliver`, q.stats.redelivered) || moved;
+        // Zero until a queue sees that kind of delivery (most never see some): no rate entry until then.
+        for (const [name, value] of Object.entries(deliveryKinds(q))) if (value > 0) observe(`${k}${name}`, value);
         moved = observe(`${k}messages`, q.messageCount + q.unacked) || moved;
         observe(`${k}messages_ready`, q.messageCount);
         observe(`${k}messages_unacknowledged`, q.unacked);
@@ -356,8 +358,21 @@ function queueFields(q: Queue): Record<string, number> {
     messages_unacknowledged: q.unacked,
     publish: q.stats.published,
     deliver_get: q.stats.delivered,
+    ...deliveryKinds(q),
     ack: q.stats.acked,
     redeliver: q.stats.redelivered,
+  };
+}
+
+/** A queue's deliveries by kind, as RabbitMQ splits its deliver_get (consumers with and without acks, basic.get). */
+export function deliveryKinds(q: Queue): { deliver: number; deliver_no_ack: number; get: number; get_no_ack: number; get_empty: number } {
+  const s = q.stats;
+  return {
+    deliver: s.delivered - s.gotManualAck - s.gotAutoAck - s.deliveredAutoAck,
+    deliver_no_ack: s.deliveredAutoAck,
+    get: s.gotManualAck,
+    get_no_ack: s.gotAutoAck,
+    get_empty: s.getEmpty,
   };
 }
 

@@ -24,7 +24,7 @@ import { limitsJson } from '../broker/limits.js';
 import { churn } from './node-figures.js';
 import { RABBITMQ_VERSION, VERSION } from '../version.js';
 import { getVhostMetadata } from './vhost-metadata.js';
-import { NODE_KEY, OVERVIEW_KEY, channelKey, channelRedeliveries, channelTotals, connectionKey, exchangeKey, queueKey, vhostKey, type ExchangeTotals, type StatsCollector, type Totals } from './stats.js';
+import { NODE_KEY, OVERVIEW_KEY, channelKey, channelRedeliveries, channelTotals, connectionKey, deliveryKinds, exchangeKey, queueKey, vhostKey, type ExchangeTotals, type StatsCollector, type Totals } from './stats.js';
 
 import { NODE_NAME } from '../node-name.js';
 
@@ -145,6 +145,7 @@ export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue
     message_stats: withDetails(stats, k, {
       publish: q.stats.published,
       deliver_get: q.stats.delivered,
+      ...deliveryKinds(q),
       ack: q.stats.acked,
       redeliver: q.stats.redelivered,
     }),
