@@ -39,8 +39,8 @@ export interface QueueStats {
    * Of `delivered`: basic.get with manual ack and with no-ack, and consumer deliveries with no-ack
    * (RabbitMQ's per-queue get, get_no_ack and deliver_no_ack; the rest is its deliver).
    */
-  gotManualAck: number;
-  gotAutoAck: number;
+  getManualAck: number;
+  getAutoAck: number;
   deliveredAutoAck: number;
   /** basic.get calls that found no message (get_empty). */
   getEmpty: number;
@@ -72,7 +72,7 @@ export class Queue {
   private hadConsumer = false;
   deleted = false;
   readonly stats: QueueStats = {
-    published: 0, delivered: 0, acked: 0, redelivered: 0, requeued: 0, gotManualAck: 0, gotAutoAck: 0, deliveredAutoAck: 0, getEmpty: 0,
+    published: 0, delivered: 0, acked: 0, redelivered: 0, requeued: 0, getManualAck: 0, getAutoAck: 0, deliveredAutoAck: 0, getEmpty: 0,
   };
   /** Deliveries out with consumers awaiting their ack, oldest first (for the oldest one's age). */
   private readonly outstanding = new OutstandingDeliveries();
@@ -413,8 +413,8 @@ export class Queue {
     if (!envelope) this.stats.getEmpty++;
     else {
       this.handOut(envelope, noAck);
-      if (noAck) this.stats.gotAutoAck++;
-      else this.stats.gotManualAck++;
+      if (noAck) this.stats.getAutoAck++;
+      else this.stats.getManualAck++;
     }
     // Expired messages now at the head go before get-ok counts the rest (RabbitMQ drops them after a fetch).
     if (envelope && this.mayExpire) this.expireHead();

@@ -368,10 +368,10 @@ function queueFields(q: Queue): Record<string, number> {
 export function deliveryKinds(q: Queue): { deliver: number; deliver_no_ack: number; get: number; get_no_ack: number; get_empty: number } {
   const s = q.stats;
   return {
-    deliver: s.delivered - s.gotManualAck - s.gotAutoAck - s.deliveredAutoAck,
+    deliver: s.delivered - s.getManualAck - s.getAutoAck - s.deliveredAutoAck,
     deliver_no_ack: s.deliveredAutoAck,
-    get: s.gotManualAck,
-    get_no_ack: s.gotAutoAck,
+    get: s.getManualAck,
+    get_no_ack: s.getAutoAck,
     get_empty: s.getEmpty,
   };
 }
