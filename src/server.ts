@@ -250,7 +250,12 @@ export class Broker implements BrokerContext, ManagedBroker {
     const recovered = await store.open();
     const streams = this.streams.recover();
     this.storage = {
-      createMessageList: (vhost, queue, durable) => (durable ? store.create(vhost, queue) : store.createTransient(vhost, queue)),
+      createMessageList: (vhost, queue, durable, keepsEveryMessage) => {
+        if (!durable) return store.createTransient(vhost, queue);
+        const list = store.create(vhost, queue);
+        if (keepsEveryMessage) list.persistAll = true;
+        return list;
+      },
       hasStoredList: (vhost, queue) => store.has(vhost, queue),
       definitionsChanged: () => this.saveDefinitions(),
       openStream: (vhost, name, args) => this.streams.get(vhost, name) ?? this.streams.create(vhost, name, args as Record<string, unknown>),

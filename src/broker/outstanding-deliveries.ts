@@ -33,6 +33,11 @@ export class OutstandingDeliveries {
     envelope.deliveredAt = 0;
   }
 
+  /** Visit every outstanding delivery, oldest first. */
+  forEach(visit: (envelope: Envelope) => void): void {
+    for (let e = this.first; e; e = e.outNext) visit(e);
+  }
+
   /** When the oldest outstanding delivery went out, or undefined when none is out. */
   get oldestAt(): number | undefined {
     return this.first?.deliveredAt;

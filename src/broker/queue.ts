@@ -56,6 +56,11 @@ export class Queue {
   /** Some consumer has a non-zero x-priority: consumers are kept sorted and picked by consumer-order.ts. */
   private prioritized = false;
   private readonly priorityCursors = new Map<number, number>();
+  /**
+   * Every message is stored durably (quorum queues, streams): publisher confirms wait for the fsync
+   * even for transient ones. A field, not a getter: it is read per queue per routed message.
+   */
+  readonly syncsEveryMessage: boolean;
   /** x-single-active-consumer: only the first consumer receives. */
   readonly singleActive: boolean;
   /** The last publish() was dropped by drop-head overflow as it arrived (nothing stored, still acked). */
@@ -68,6 +73,14 @@ export class Queue {
   /** Delivered, waiting for ack. */
   unacked = 0;
   unackedBytes = 0;
+  /**
+   * Ready and unacked messages a restart keeps, and their body bytes (RabbitMQ's messages_persistent,
+   * message_bytes_persistent): persistent ones in a durable queue, every one in a quorum queue.
+   */
+  persistentCount = 0;
+  persistentBytes = 0;
+  /** Which messages count in persistentCount: none (transient queue), the persistent ones, or all (quorum). */
+  private readonly keeps: 'none' | 'persistent' | 'all';
   /** Ever had a consumer: auto-delete only happens after the first one leaves. */
   private hadConsumer = false;
   deleted = false;
@@ -106,6 +119,13 @@ export class Queue {
     this.deduplication = deduplicationFromArguments(options.arguments, describeResource('queue', name, vhost));
     this.deliveryCounts = this.type === 'quorum' ? new Map() : undefined;
     this.mayExpire = this.policy.messageTtl !== undefined;
+    this.syncsEveryMessage = this.type === 'quorum' || this.type === 'stream';
+    this.keeps = this.type === 'quorum' ? 'all' : options.durable && options.exclusiveOwner === 0 ? 'persistent' : 'none';
+    // A durable list recovered at start holds only messages a restart keeps.
+    if (this.keeps !== 'none') {
+      this.persistentCount = messages.length;
+      this.persistentBytes = messages.bytes;
+    }
     messages.onDeliverable = () => this.heldMessagesReady();
     this.touch();
   }
@@ -125,11 +145,6 @@ export class Queue {
   /** The arguments the classic policy reads (a stream's x-max-length-bytes means retention instead). */
   protected policyArguments(args: FieldTable): FieldTable {
     return args;
-  }
-
-  /** Every message is written to disk (streams): publisher confirms wait for the fsync even for transient ones. */
-  get syncsEveryMessage(): boolean {
-    return false;
   }
 
   /** basic.consume checks a queue type adds before consume-ok (streams: manual acks, a prefetch, x-stream-offset). */
@@ -160,7 +175,7 @@ export class Queue {
     while (this.messages.length > 0 && over()) {
       const head = this.messages.shift();
       if (!head) return; // held (cluster leader): trimmed once it may go
-      this.messages.settle(head);
+      this.forget(head);
       this.onDeadLetter?.(this, head.message, 'maxlen');
     }
   }
@@ -221,6 +236,10 @@ export class Queue {
     if (this.mayExpire) this.expireHead();
     else if (hasProperty(message.rawProperties, PropertyFlag.expiration)) this.mayExpire = true;
     this.messages.push(message);
+    if (this.kept(message)) {
+      this.persistentCount++;
+      this.persistentBytes += message.body.length;
+    }
     this.stats.published++;
     // ... and a waiting consumer gets it before its own TTL is looked at: RabbitMQ delivers even a
     // message with TTL 0 when a consumer can take it at once.
@@ -245,7 +264,7 @@ export class Queue {
       const head = this.messages.shift();
       // Held until replicated (cluster leader): the queue is over its limit until it may go.
       if (!head) return 'stored';
-      this.messages.settle(head);
+      this.forget(head);
       this.onDeadLetter?.(this, head.message, 'maxlen');
     }
     // A message alone bigger than x-max-length-bytes (or x-max-length 0) is dropped itself.
@@ -285,7 +304,7 @@ export class Queue {
         return;
       }
       this.messages.shift();
-      this.messages.settle(head);
+      this.forget(head);
       this.onDeadLetter?.(this, head.message, 'expired');
     }
   }
@@ -396,7 +415,7 @@ export class Queue {
     if (this.deliveryCounts) envelope.deliveryCount = this.deliveryCounts.get(envelope.seq) ?? 0;
     this.stats.delivered++;
     if (envelope.redelivered) this.stats.redelivered++;
-    if (noAck) this.messages.settle(envelope);
+    if (noAck) this.forget(envelope);
     else {
       this.unacked++;
       this.unackedBytes += envelope.message.body.length;
@@ -433,7 +452,7 @@ export class Queue {
     this.release(envelope);
     this.deliveryCounts?.delete(envelope.seq);
     this.stats.acked++;
-    if (!this.deleted) this.messages.settle(envelope);
+    if (!this.deleted) this.forget(envelope);
   }
 
   /** Back to its original position, marked redelivered (nack/reject with requeue, channel closed). */
@@ -459,7 +478,7 @@ export class Queue {
       return false;
     }
     counts.delete(envelope.seq);
-    this.messages.settle(envelope);
+    this.forget(envelope);
     this.onDeadLetter?.(this, envelope.message, 'delivery_limit');
     return true;
   }
@@ -469,14 +488,36 @@ export class Queue {
     this.release(envelope);
     this.deliveryCounts?.delete(envelope.seq);
     if (this.deleted) return;
-    this.messages.settle(envelope);
+    this.forget(envelope);
     this.onDeadLetter?.(this, envelope.message, 'rejected');
   }
 
   purge(): number {
     this.deliveryCounts?.clear();
+    // What stays is out with consumers (counted here rather than on every delivery and ack: purges are rare).
+    this.persistentCount = this.persistentBytes = 0;
+    this.outstanding.forEach((envelope) => {
+      if (this.kept(envelope.message)) {
+        this.persistentCount++;
+        this.persistentBytes += envelope.message.body.length;
+      }
+    });
     memoryReleased(this.messagesInMemoryBytes());
     return this.messages.purge();
+  }
+
+  /** Whether a restart keeps the message (it counts in persistentCount). */
+  private kept(message: Message): boolean {
+    return this.keeps === 'all' || (this.keeps === 'persistent' && message.persistent);
+  }
+
+  /** The message leaves the queue for good (acked, dropped, expired, dead-lettered): the list lets it go. */
+  private forget(envelope: Envelope): void {
+    this.messages.settle(envelope);
+    if (this.kept(envelope.message)) {
+      this.persistentCount--;
+      this.persistentBytes -= envelope.message.body.length;
+    }
   }
 
   /** Body bytes of the ready messages held in memory (the rest are paged out to disk). */

@@ -82,10 +82,6 @@ export class StreamQueue extends Queue {
     return {};
   }
 
-  override get syncsEveryMessage(): boolean {
-    return true;
-  }
-
   /** Policies do not apply to streams yet (RabbitMQ's max-age / max-length-bytes policies). */
   override applyPolicy(): void {}
 

@@ -58,7 +58,11 @@ export interface QueueDeclaration {
 
 /** Hooks the broker gives a vhost: where durable queues' messages live and when definitions change. */
 export interface VirtualHostStorage {
-  createMessageList(vhost: string, queue: string, durable: boolean): MessageList;
+  /**
+   * `keepsEveryMessage`: a quorum queue's list, which recovers transient messages too (RabbitMQ's
+   * quorum queues store every message in their log, whatever its delivery mode).
+   */
+  createMessageList(vhost: string, queue: string, durable: boolean, keepsEveryMessage?: boolean): MessageList;
   /** Whether stored messages exist under this list name (a durable priority queue's levels at start). */
   hasStoredList(vhost: string, queue: string): boolean;
   definitionsChanged(): void;
@@ -290,7 +294,7 @@ export class VirtualHost {
       autoDelete: d.autoDelete,
       exclusiveOwner: d.exclusive ? connectionId : 0,
       arguments: d.arguments,
-    }, this.createMessageList(name, d.durable && !d.exclusive, maxPriority));
+    }, this.createMessageList(name, d.durable && !d.exclusive, maxPriority, queueTypeOf(d.arguments) === 'quorum'));
     this.wireQueue(queue);
     queue.applyPolicy(this.policies.applied('queue', name));
     if (queue.durable) this.storage.definitionsChanged();
@@ -298,8 +302,8 @@ export class VirtualHost {
   }
 
   /** A plain queue's list, or for x-max-priority one list per priority level (priority-message-list.ts). */
-  private createMessageList(name: string, durable: boolean, maxPriority: number | undefined): MessageList {
-    if (maxPriority === undefined) return this.storage.createMessageList(this.name, name, durable);
+  private createMessageList(name: string, durable: boolean, maxPriority: number | undefined, keepsEveryMessage: boolean): MessageList {
+    if (maxPriority === undefined) return this.storage.createMessageList(this.name, name, durable, keepsEveryMessage);
     const levelName = (p: number) => priorityLevelName(name, p);
     const stored: number[] = [];
     if (durable) for (let p = 0; p <= maxPriority; p++) if (this.storage.hasStoredList(this.name, levelName(p))) stored.push(p);

@@ -140,6 +140,8 @@ export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue
     message_bytes_unacknowledged: q.unackedBytes,
     message_bytes_ram: readyBytes - q.messages.pagedOutBytes + q.unackedBytes,
     message_bytes_paged_out: q.messages.pagedOutBytes,
+    // What a restart keeps: persistent messages of a durable queue, every message of a quorum queue.
+    ...(q.type === 'stream' ? {} : { messages_persistent: q.persistentCount, message_bytes_persistent: q.persistentBytes }),
     // Body bytes plus a rough per-message overhead: Warren has no per-process heap to report.
     memory: readyBytes + q.unackedBytes + 200 * (q.messageCount + q.unacked) + 1024,
     message_stats: withDetails(stats, k, {

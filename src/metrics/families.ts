@@ -137,6 +137,8 @@ export const QUEUE: Metric<MetricsQueue>[] = [
   m('queue_messages_bytes', 'gauge', 'Size in bytes of ready and unacknowledged messages', (q) => q.messages.bytes + q.unackedBytes),
   m('queue_messages_ready_bytes', 'gauge', 'Size in bytes of ready messages', (q) => q.messages.bytes),
   m('queue_messages_unacked_bytes', 'gauge', 'Size in bytes of all unacknowledged messages', (q) => q.unackedBytes),
+  m('queue_messages_persistent', 'gauge', 'Persistent messages', (q) => q.persistentCount, { detailedOnly: true, sampled: notStream }),
+  m('queue_messages_persistent_bytes', 'gauge', 'Size in bytes of persistent messages', (q) => q.persistentBytes, { detailedOnly: true, sampled: notStream }),
   m('queue_messages_paged_out', 'gauge', 'Messages paged out to disk', (q) => q.messages.pagedOut, { detailedOnly: true, sampled: classic }),
   m('queue_messages_paged_out_bytes', 'gauge', 'Size in bytes of messages paged out to disk', (q) => q.messages.pagedOutBytes, { detailedOnly: true, sampled: classic }),
   // The head's timestamp property; NaN when it has none or the queue is empty. Classic queues only,

@@ -11,6 +11,9 @@ export interface MetricsQueue {
   readonly messageCount: number;
   readonly unacked: number;
   readonly unackedBytes: number;
+  /** Ready and unacked messages a restart keeps, and their body bytes. */
+  readonly persistentCount: number;
+  readonly persistentBytes: number;
   readonly messages: {
     readonly bytes: number;
     readonly pagedOut: number;

@@ -180,6 +180,11 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
   private recoveredHead: HeadStamp | undefined;
   protected closed = false;
   private readonly transient: boolean;
+  /**
+   * Every message is recovered after a restart, whatever its delivery mode: a quorum queue's, as
+   * RabbitMQ's quorum queues keep every message (set by the queue's declaration, also on a recovered list).
+   */
+  persistAll = false;
   /** Replication's change feed (cluster leader, durable lists only). */
   readonly changes: DataDirChanges | undefined;
 
@@ -270,7 +275,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
       return envelope;
     }
     const segment = this.writableSegment(seq);
-    const recordLength = this.writer.append(seq, message);
+    const recordLength = this.writer.append(seq, message, message.persistent || this.persistAll);
     this.diskWrites++;
     const body = message.body;
     const recordOffset = segment.end;
@@ -278,7 +283,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     segment.endSeq = seq + 1;
     segment.live++;
     segment.records++;
-    if (message.persistent && !this.transient) {
+    if (this.recovers(message)) {
       segment.persistentRecords++;
       segment.persistentBodyBytes += body.length;
       this.needRound = this.persister.openRoundId;
@@ -290,6 +295,11 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     this._bytes += body.length;
     this.enqueue(envelope);
     return envelope;
+  }
+
+  /** The message's record is recovered after a restart (so its ack must be recorded too). */
+  private recovers(message: Message): boolean {
+    return !this.transient && (message.persistent || this.persistAll);
   }
 
   shift(): Envelope | undefined {
@@ -358,7 +368,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     if (!segment || segment.deleted) return;
     segment.live--;
     // Transient records are dropped by recovery anyway: no need to record their acks.
-    if (envelope.message.persistent && !this.transient) this.addAck(segment, envelope.seq, 1);
+    if (this.recovers(envelope.message)) this.addAck(segment, envelope.seq, 1);
     if (segment.live <= 0 && segment !== this.active) this.retire(segment);
   }
 
@@ -744,7 +754,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     const segment = envelope.segment;
     if (!segment || segment.deleted) return;
     segment.live--;
-    if (envelope.message.persistent && !this.transient) this.addAck(segment, envelope.seq, 1);
+    if (this.recovers(envelope.message)) this.addAck(segment, envelope.seq, 1);
   }
 
   /** Every record in it is settled: give the disk space back. */

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import { Message } from '../broker/message.js';
+import { readDeliveryMode } from '../protocol/properties.js';
 import type { StoreLogger } from './logger.js';
 import { BAD, NEED_MORE, checkRecord, decodeRecord, recordSeq, resync } from './record.js';
 import type { Segment } from './segment.js';
@@ -98,7 +99,8 @@ export class SegmentReader {
         record.routingKey,
         record.rawProperties,
         record.body,
-        record.persistent,
+        // A quorum queue's records are all flagged persistent: the message keeps its own delivery mode.
+        record.persistent && readDeliveryMode(record.rawProperties) === 2,
         record.timestamp,
       );
       return new StoredEnvelope(record.seq, message, record.seq <= this.recoveredMark, segment, offset);

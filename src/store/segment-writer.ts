@@ -55,6 +55,7 @@ export class SegmentWriter implements SlabWriter {
   private seq = 0;
   private message: Message | undefined;
   private copyBody = false;
+  private persistent = false;
   private headerLength = 0;
   /** Journaled bytes not yet in the file, in file order from segment.written of deferSegment: the flight's, then deferBuf[0, deferLen). */
   private flight: Flight | undefined;
@@ -83,11 +84,16 @@ export class SegmentWriter implements SlabWriter {
     return (this.flight?.length ?? 0) + this.deferLen;
   }
 
-  /** Buffer the record of `message` at `seq`; returns the bytes it takes in the segment file. */
-  append(seq: number, message: Message): number {
+  /**
+   * Buffer the record of `message` at `seq`; returns the bytes it takes in the segment file.
+   * `persistent`: the record's flag, recovery keeps it (the message's delivery mode, or any message of a
+   * quorum queue; a transient list's records are never recovered, whatever the flag).
+   */
+  append(seq: number, message: Message, persistent: boolean): number {
     const body = message.body;
     const copyBody = body.length <= COPY_BODY_MAX;
     this.seq = seq;
+    this.persistent = persistent;
     this.message = message;
     this.copyBody = copyBody;
     const upper = headerUpperBound(message.exchange, message.routingKey, message.rawProperties) + (copyBody ? body.length : 0);
@@ -98,7 +104,7 @@ export class SegmentWriter implements SlabWriter {
       this.iov.push(body);
       this.persister.heldBody(body.length);
     }
-    if (message.persistent && this.syncs) this.pendingPersistent = true;
+    if (persistent && this.syncs) this.pendingPersistent = true;
     return this.headerLength + body.length;
   }
 
@@ -106,7 +112,7 @@ export class SegmentWriter implements SlabWriter {
   encodeInto(buf: Buffer, off: number): number {
     const m = this.message!;
     const body = m.body;
-    const headerLength = writeHeader(buf, off, this.seq, m.timestamp, m.persistent, m.exchange, m.routingKey, m.rawProperties, body.length);
+    const headerLength = writeHeader(buf, off, this.seq, m.timestamp, this.persistent, m.exchange, m.routingKey, m.rawProperties, body.length);
     this.headerLength = headerLength;
     let used = headerLength;
     let crc: number;

@@ -166,6 +166,8 @@ describe('management web UI in Chromium', () => {
     assert.match(await fact('Oldest ready message'), /^\d+ ?(ms|s|m \d+s)$/);
     assert.equal(await fact('Oldest unacked delivery'), '—');
     assert.equal(await fact('Redelivered / requeued'), '0 / 2');
+    // A transient queue: a restart keeps none of its messages, persistent or not (as RabbitMQ counts them).
+    assert.match(await fact('Persistent (messages / body bytes)'), /^0 \/ 0/);
   });
 
   test('purge and delete ask first; dismissing changes nothing', async () => {

@@ -88,7 +88,7 @@ export const listingCommands: CommandTable = {
         'name', 'vhost', 'durable', 'auto_delete', 'exclusive', 'arguments', 'policy', 'exclusive_consumer_tag',
         'messages', 'messages_ready', 'messages_unacknowledged', 'messages_ram', 'messages_ready_ram',
         'messages_unacknowledged_ram', 'message_bytes', 'message_bytes_ready', 'message_bytes_unacknowledged',
-        'message_bytes_ram', 'consumers', 'consumer_utilisation', 'consumer_capacity', 'memory', 'state', 'type',
+        'message_bytes_ram', 'messages_persistent', 'message_bytes_persistent', 'consumers', 'consumer_utilisation', 'consumer_capacity', 'memory', 'state', 'type',
         'head_message_timestamp', 'node',
       ),
       pid: field('node'),

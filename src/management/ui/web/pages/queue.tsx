@@ -33,6 +33,8 @@ interface QueueDetails extends QueueInfo {
   message_bytes?: number;
   message_bytes_ready?: number;
   message_bytes_unacknowledged?: number;
+  messages_persistent?: number;
+  message_bytes_persistent?: number;
   messages_details?: Details;
   messages_ready_details?: Details;
   messages_unacknowledged_details?: Details;
@@ -96,6 +98,7 @@ export function QueuePage(props: { vhost: string; name: string }) {
                 ['Consumer utilisation', q.consumer_utilisation === undefined ? '' : `${Math.round(q.consumer_utilisation * 100)}%`],
                 ['Messages (ready / unacked / total)', `${num(q.messages_ready)} / ${num(q.messages_unacknowledged)} / ${num(q.messages)}`],
                 ['Message body bytes (ready / unacked / total)', `${bytes(q.message_bytes_ready)} / ${bytes(q.message_bytes_unacknowledged)} / ${bytes(q.message_bytes)}`],
+                ['Persistent (messages / body bytes)', q.type === 'stream' ? 'n/a' : `${num(q.messages_persistent)} / ${bytes(q.message_bytes_persistent)}`],
                 ['Memory', bytes(q.memory)],
                 ['Oldest ready message', q.type === 'stream' ? 'n/a' : age(q.oldest_ready_message_age_ms) || '—'],
                 ['Oldest unacked delivery', q.type === 'stream' ? 'n/a' : age(q.oldest_unacked_delivery_age_ms) || '—'],
