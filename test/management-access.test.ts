@@ -44,6 +44,22 @@ describe('management API access by user tag', () => {
     assert.equal(a.headers.get('www-authenticate'), 'Basic realm="RabbitMQ Management"');
   });
 
+  test('an unreadable Authorization header is a bad request (400, empty body, no challenge); another scheme a failed login', async () => {
+    const get = (authorization: string) => fetch(`${target.managementUrl}/api/overview`, { headers: { authorization } });
+    const guest = Buffer.from('guest:guest').toString('base64');
+    for (const authorization of ['', 'Basic', 'Basic !!!not-base64', `Basic ${Buffer.from('guest').toString('base64')}`, `Basic ${guest.replace(/=+$/, '')}`]) {
+      const r = await get(authorization);
+      assert.equal(r.status, 400, JSON.stringify(authorization));
+      assert.equal(await r.text(), '');
+      assert.equal(r.headers.get('www-authenticate'), null);
+    }
+    const bearer = await get('Bearer some-token');
+    assert.equal(bearer.status, 401);
+    assert.deepEqual(await bearer.json(), { error: 'not_authorized', reason: 'Login failed' });
+    // The scheme's case does not matter.
+    assert.equal((await get(`basic ${guest}`)).status, 200);
+  });
+
   test('wrong credentials: 401 not_authorized, Login failed', async () => {
     for (const auth of [{ user: 'guest', password: 'nope' }, { user: 'nobody-here', password: 'x' }]) {
       const a = await api(target, 'GET', '/api/overview', undefined, auth);

@@ -30,18 +30,27 @@ const CHALLENGE = { 'www-authenticate': 'Basic realm="RabbitMQ Management"' };
 const LOGIN_FAILED = () => new HttpError(401, 'not_authorized', 'Login failed', CHALLENGE);
 /** No credentials at all: RabbitMQ answers the bare challenge, with an empty body. */
 const NO_CREDENTIALS = () => new HttpError(401, 'not_authorized', 'Login failed', CHALLENGE, '');
+/**
+ * An Authorization header that cannot be parsed (empty, `Basic` without credentials, not base64,
+ * no colon): RabbitMQ's HTTP server rejects the request itself, 400 with an empty body and no challenge.
+ */
+const MALFORMED_AUTHORIZATION = () => new HttpError(400, 'bad_request', 'malformed authorization header', {}, '');
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
  * Checks HTTP basic credentials. The realm matters: LWP-based tools (the Nagios plugins) only send
  * credentials for the realm RabbitMQ announces.
  */
 export function authenticate(broker: ManagedBroker, authorization: string | undefined, remoteAddress: string): User {
-  if (authorization === undefined || authorization === '') throw NO_CREDENTIALS();
-  const m = /^Basic\s+(\S+)\s*$/i.exec(authorization);
-  if (!m) throw LOGIN_FAILED();
-  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  if (authorization === undefined) throw NO_CREDENTIALS();
+  const basic = /^Basic(?:\s+(.*?))?\s*$/i.exec(authorization);
+  // Another scheme (Bearer without OAuth 2, …) is a failed login; an unreadable header a bad request.
+  if (!basic) throw authorization.trim() === '' ? MALFORMED_AUTHORIZATION() : LOGIN_FAILED();
+  const encoded = basic[1] ?? '';
+  if (encoded === '' || !BASE64.test(encoded)) throw MALFORMED_AUTHORIZATION();
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 0) throw LOGIN_FAILED();
+  if (colon < 0) throw MALFORMED_AUTHORIZATION();
   const name = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);
   const user = broker.users.authenticate(name, password);
