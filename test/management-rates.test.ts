@@ -133,3 +133,28 @@ test('a channel in confirm mode reports messages_unconfirmed as a number', async
     await conn.close();
   }
 });
+
+test('a queue shows its publish count and its delivery counts each once it has moved, and no message_stats before', async () => {
+  const conn = await connect(target.amqpUrl('guest', 'guest', V));
+  try {
+    const ch = await conn.createConfirmChannel();
+    const [fresh, published, emptyGet] = [uniqueName('fresh'), uniqueName('published'), uniqueName('empty-get')];
+    for (const q of [fresh, published, emptyGet]) await ch.assertQueue(q);
+    ch.sendToQueue(published, Buffer.from('x'));
+    await ch.waitForConfirms();
+    assert.equal(await ch.get(emptyGet), false);
+    const counts = (stats: Record<string, unknown> | undefined) =>
+      stats && Object.keys(stats).filter((k) => !k.endsWith('_details')).sort();
+    await eventually(async () => {
+      const queue = async (q: string) => (await apiOk(target, 'GET', `/api/queues/${seg(V)}/${seg(q)}`)).body;
+      assert.equal((await queue(published)).message_stats?.publish, 1);
+      assert.equal((await queue(emptyGet)).message_stats?.get_empty, 1);
+      assert.equal('message_stats' in (await queue(fresh)), false, 'nothing happened to it');
+      assert.deepEqual(counts((await queue(published)).message_stats), ['publish']);
+      assert.deepEqual(counts((await queue(emptyGet)).message_stats),
+        ['ack', 'deliver', 'deliver_get', 'deliver_no_ack', 'get', 'get_empty', 'get_no_ack', 'redeliver']);
+    }, 20_000, 250);
+  } finally {
+    await conn.close();
+  }
+});

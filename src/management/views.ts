@@ -144,13 +144,7 @@ export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue
     ...(q.type === 'stream' ? {} : { messages_persistent: q.persistentCount, message_bytes_persistent: q.persistentBytes }),
     // Body bytes plus a rough per-message overhead: Warren has no per-process heap to report.
     memory: readyBytes + q.unackedBytes + 200 * (q.messageCount + q.unacked) + 1024,
-    message_stats: withDetails(stats, k, {
-      publish: q.stats.published,
-      deliver_get: q.stats.delivered,
-      ...deliveryKinds(q),
-      ack: q.stats.acked,
-      redeliver: q.stats.redelivered,
-    }),
+    ...queueMessageStats(stats, k, q),
     ...typeFields(stats, q, k),
     ...queueAges(q),
   };
@@ -207,6 +201,23 @@ export function queueBasicJson(q: Queue, withTotals: boolean): Json {
  * the Raft view of a single-member queue (leader, members, online, open files) and the
  * at-least-once dead-letter counters, which stay 0 (Warren dead-letters at most once).
  */
+/**
+ * A queue's message_stats as RabbitMQ keeps them: its publish count and its delivery counts are two
+ * records, each shown once it has moved (a queue only published to has `publish` alone), and a queue
+ * where nothing happened yet has no message_stats at all.
+ */
+function queueMessageStats(stats: StatsCollector, k: string, q: Queue): Json {
+  const s = q.stats;
+  const delivering = s.delivered > 0 || s.getEmpty > 0;
+  if (s.published === 0 && !delivering) return {};
+  return {
+    message_stats: withDetails(stats, k, {
+      ...(s.published > 0 ? { publish: s.published } : {}),
+      ...(delivering ? { deliver_get: s.delivered, ...deliveryKinds(q), ack: s.acked, redeliver: s.redelivered } : {}),
+    }),
+  };
+}
+
 function typeFields(stats: StatsCollector, q: Queue, k: string): Json {
   if (q.type === 'quorum') {
     return {
