@@ -141,6 +141,11 @@ test('a quorum queue keeps its transient messages across a restart (a classic du
     // Acked after the restart: gone for good, also from the next restart. (A method on the same
     // channel makes sure the broker had the ack: amqplib may send the connection's close before it.)
     assert.equal((await ch.checkQueue('qq')).messageCount, 1);
+    // Rejected with requeue: stored again at the back (a new record), the old one let go: still one after a restart.
+    const second = await ch.get('qq', { noAck: false });
+    assert.ok(second);
+    ch.reject(second, true);
+    assert.equal((await ch.checkQueue('qq')).messageCount, 1);
     await conn.close();
     await broker.close();
 

@@ -109,4 +109,49 @@ describe('quorum queues', () => {
     assert.equal(again.properties.headers?.['x-delivery-count'], 1);
     await conn.close();
   });
+
+  test('a rejected, nacked or recovered message goes to the back; a closing channel returns it to its place', async () => {
+    const conn = await connect(target.amqpUrl('guest', 'guest'));
+    try {
+      const ch = await conn.createConfirmChannel();
+      const q = uniqueName('qq-order');
+      queues.push(q);
+      await ch.assertQueue(q, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+      const fill = async (bodies: string[]) => {
+        for (const b of bodies) ch.sendToQueue(q, Buffer.from(b));
+        await ch.waitForConfirms();
+      };
+      /** What is left, in order: body, * when redelivered, then x-delivery-count. */
+      const drain = async () => {
+        const order: string[] = [];
+        for (let m = await ch.get(q, { noAck: true }); m; m = await ch.get(q, { noAck: true })) {
+          order.push(`${m.content.toString()}${m.fields.redelivered ? '*' : ''}${String(m.properties.headers?.['x-delivery-count'])}`);
+        }
+        return order.join(' ');
+      };
+      const other = await conn.createChannel();
+
+      await fill(['A', 'B', 'C']);
+      other.reject((await other.get(q)) || assert.fail('A'), true);
+      assert.equal(await drain(), 'B0 C0 A*1', 'reject');
+
+      await fill(['A', 'B', 'C', 'D']);
+      await other.get(q);
+      other.nack((await other.get(q)) || assert.fail('B'), true, true);
+      assert.equal(await drain(), 'C0 D0 A*1 B*1', 'nack multiple, in delivery order');
+
+      await fill(['A', 'B', 'C']);
+      await other.get(q);
+      await other.recover();
+      assert.equal(await drain(), 'B0 C0 A*1', 'recover');
+
+      await fill(['A', 'B', 'C']);
+      const closing = await conn.createChannel();
+      await closing.get(q);
+      await closing.close();
+      assert.equal(await drain(), 'A*1 B0 C0', 'closed channel');
+    } finally {
+      await conn.close();
+    }
+  });
 });

@@ -455,14 +455,34 @@ export class Queue {
     if (!this.deleted) this.forget(envelope);
   }
 
-  /** Back to its original position, marked redelivered (nack/reject with requeue, channel closed). */
-  requeue(envelope: Envelope): void {
+  /**
+   * Back to its original position, marked redelivered (nack/reject with requeue, basic.recover, its
+   * channel closed). `rejected` (nack, reject, recover): a quorum queue puts it at the back instead, as
+   * RabbitMQ 3.10's quorum queues do; there only a closed channel returns it to its place.
+   */
+  requeue(envelope: Envelope, rejected = false): void {
     this.release(envelope);
     this.stats.requeued++;
     if (this.deleted) return;
     if (this.deliveryCounts && this.overDeliveryLimit(envelope)) return;
-    this.messages.requeue(envelope);
+    if (rejected && this.deliveryCounts) this.requeueAtBack(envelope);
+    else this.messages.requeue(envelope);
     if (this.mayExpire) this.expireHead();
+  }
+
+  /**
+   * A quorum queue's rejected message goes behind the others: stored again at the tail (a new seq,
+   * keeping its delivery count and the redelivered flag), then the old copy is let go — in that order,
+   * so a crash in between leaves a duplicate rather than nothing.
+   */
+  private requeueAtBack(envelope: Envelope): void {
+    const counts = this.deliveryCounts!;
+    const again = this.messages.push(envelope.message);
+    again.redelivered = true;
+    const count = counts.get(envelope.seq);
+    counts.delete(envelope.seq);
+    if (count !== undefined) counts.set(again.seq, count);
+    this.messages.settle(envelope);
   }
 
   /**

@@ -18,8 +18,11 @@ export interface Unacked {
   readonly at: number;
 }
 
-/** What happens to a settled delivery in its queue. */
-export type Settlement = 'ack' | 'requeue' | 'discard';
+/**
+ * What happens to a settled delivery in its queue: `requeue` is a client's nack/reject/recover (a
+ * quorum queue puts the message at the back), `return` gives it back in place (its consumer timed out).
+ */
+export type Settlement = 'ack' | 'requeue' | 'return' | 'discard';
 
 /** Below this many slots the ring never moves deliveries out (settleFront), nor shrinks. */
 const RING_MIN = 64;
@@ -110,7 +113,7 @@ export class UnackedDeliveries {
     const queues = new Set<Queue>();
     for (const u of entries) {
       if (how === 'ack') u.queue.ack(u.envelope);
-      else if (how === 'requeue') u.queue.requeue(u.envelope);
+      else if (how === 'requeue' || how === 'return') u.queue.requeue(u.envelope, how === 'requeue');
       else u.queue.discard(u.envelope);
       if (u.consumer) u.consumer.unacked--;
       queues.add(u.queue);
@@ -157,7 +160,7 @@ export class UnackedDeliveries {
     const taken = [...this.entries()].filter((u) => u.consumer === consumer);
     for (const u of taken) this.remove(u.tag);
     this.trimFront();
-    this.settle(taken, 'requeue');
+    this.settle(taken, 'return');
   }
 
   private takeOne(tag: number): Unacked {
