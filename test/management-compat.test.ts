@@ -521,6 +521,12 @@ describe('management API: refusals, missing objects and list parameters as Rabbi
       error: 'bad_request',
       reason: `cannot delete queue 'qq' in vhost '${V}'. queue.delete operations with if-empty flag set are not supported by quorum queues`,
     });
+    for (const query of ['if-unused=true', 'if-unused=true&if-empty=true']) {
+      assert.deepEqual((await api(target, 'DELETE', `/api/queues/${seg(V)}/qq?${query}`)).body, {
+        error: 'bad_request',
+        reason: `cannot delete queue 'qq' in vhost '${V}'. queue.delete operations with if-unused flag set are not supported by quorum queues`,
+      }, query);
+    }
     assert.equal((await api(target, 'GET', `/api/queues/${seg(V)}/qq`)).status, 200);
     await apiOk(target, 'DELETE', `/api/queues/${seg(V)}/qq`, undefined, 204);
     const user = uniqueName('hash-user');

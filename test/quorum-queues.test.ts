@@ -110,6 +110,24 @@ describe('quorum queues', () => {
     await conn.close();
   });
 
+  test('queue.delete with if-empty or if-unused is refused with a connection error, whatever the queue holds', async () => {
+    const q = uniqueName('qq-delete');
+    queues.push(q);
+    for (const [options, flag] of [[{ ifEmpty: true }, 'if-empty'], [{ ifUnused: true }, 'if-unused'], [{ ifEmpty: true, ifUnused: true }, 'if-unused']] as const) {
+      const conn = await connect(target.amqpUrl('guest', 'guest'));
+      const closed = new Promise<Error>((resolve) => conn.on('error', resolve));
+      const ch = await conn.createChannel();
+      ch.on('error', () => {});
+      await ch.assertQueue(q, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+      await assert.rejects(ch.deleteQueue(q, options));
+      assert.equal((await closed).message,
+        `Connection closed: 540 (NOT-IMPLEMENTED) with message "NOT_IMPLEMENTED - cannot delete queue '${q}' in vhost '/'. queue.delete operations with ${flag} flag set are not supported by quorum queues"`);
+    }
+    const conn = await connect(target.amqpUrl('guest', 'guest'));
+    assert.equal((await (await conn.createChannel()).checkQueue(q)).queue, q, 'still there');
+    await conn.close();
+  });
+
   test('a rejected, nacked or recovered message goes to the back; a closing channel returns it to its place', async () => {
     const conn = await connect(target.amqpUrl('guest', 'guest'));
     try {

@@ -6,7 +6,7 @@
 import { NodeCounters } from '../metrics/counters.js';
 import { randomBytes } from 'node:crypto';
 import {
-  AmqpError, accessRefused, describeResource, notFound, preconditionFailed, queueLimitReached, resourceLocked,
+  AmqpError, accessRefused, describeResource, notFound, preconditionFailed, queueLimitReached, quorumDeleteFlagRefused, resourceLocked,
 } from '../protocol/errors.js';
 import { amqpTypeName, erlangFloat, TypedValue, type FieldTable, type FieldValue } from '../protocol/field-table.js';
 import { DelayedMessageExchange, bindingId, createExchange, isExchangeType, type Binding, type Destination, type Exchange } from './exchange/index.js';
@@ -382,6 +382,7 @@ export class VirtualHost {
     const q = this.queues.get(name);
     if (!q) return 0; // RabbitMQ: deleting a missing queue succeeds with 0.
     this.checkExclusiveAccess(q, connectionId);
+    if (q.type === 'quorum' && (ifUnused || ifEmpty)) throw quorumDeleteFlagRefused(ifUnused ? 'if-unused' : 'if-empty', this.describe('queue', name));
     if (ifUnused && q.consumerCount > 0) throw preconditionFailed(`${this.describe('queue', name)} in use`);
     if (ifEmpty && q.messageCount > 0) throw preconditionFailed(`${this.describe('queue', name)} not empty`);
     return this.removeQueue(q);

@@ -116,6 +116,9 @@ export const invalidMessageHeader = (header: string, type: string) =>
   preconditionFailed(`invalid message: {unacceptable_type_in_header,"${header}",${type}}`);
 /** Quorum queue declaration rules (RabbitMQ 3.10's texts). */
 export const quorumInvalidProperty = (property: string, what: string) => preconditionFailed(`invalid property '${property}' for ${what}`);
+/** queue.delete with if-unused or if-empty on a quorum queue (RabbitMQ 3.10: a connection error, whatever the queue's state). */
+export const quorumDeleteFlagRefused = (flag: 'if-unused' | 'if-empty', what: string) =>
+  notImplemented(`cannot delete ${what}. queue.delete operations with ${flag} flag set are not supported by quorum queues`);
 export const serverNamedQueueRefused = (type: string) => preconditionFailed(`Cannot declare a server-named queue for type ${type}`);
 /** A queue type Warren does not implement yet: refused rather than silently made classic. */
 export const queueTypeNotSupported = (type: string) => preconditionFailed(`queue type '${type}' is not supported by this broker yet`);

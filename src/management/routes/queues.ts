@@ -7,6 +7,7 @@ import { deliveredMessage, type Envelope } from '../../broker/message.js';
 import type { Queue } from '../../broker/queue.js';
 import { LazyList } from '../query.js';
 import { fieldTableFromJson } from '../../protocol/field-table.js';
+import { quorumDeleteFlagRefused } from '../../protocol/errors.js';
 import { visibleVhosts } from '../access.js';
 import { Reply, badRequest } from '../http.js';
 import { payloadToJson, propertiesToJson } from '../message-json.js';
@@ -40,11 +41,11 @@ export function queueRoutes(r: Router): void {
     const q = queueParam(ctx, vhost);
     checkPermission(ctx, vhost.name, 'configure', 'queue', q.name);
     const what = `queue '${q.name}' in vhost '${vhost.name}'`;
-    if (queryFlag(ctx.query, 'if-empty') && q.type === 'quorum') {
-      throw badRequest(`cannot delete ${what}. queue.delete operations with if-empty flag set are not supported by quorum queues`);
-    }
-    if (queryFlag(ctx.query, 'if-unused') && q.consumerCount > 0) throw badRequest(`${what} in use`);
-    if (queryFlag(ctx.query, 'if-empty') && q.messageCount > 0) throw badRequest(`${what} not empty`);
+    const ifUnused = queryFlag(ctx.query, 'if-unused');
+    const ifEmpty = queryFlag(ctx.query, 'if-empty');
+    if (q.type === 'quorum' && (ifUnused || ifEmpty)) throw badRequest(quorumDeleteFlagRefused(ifUnused ? 'if-unused' : 'if-empty', what).detail);
+    if (ifUnused && q.consumerCount > 0) throw badRequest(`${what} in use`);
+    if (ifEmpty && q.messageCount > 0) throw badRequest(`${what} not empty`);
     // The API may delete any queue, exclusive ones included (RabbitMQ's UI does).
     vhost.removeQueue(q);
     return new Reply(204);
