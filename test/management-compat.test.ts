@@ -553,8 +553,11 @@ describe('management API: refusals, missing objects and list parameters as Rabbi
     try {
       assert.deepEqual((await api(target, 'GET', `/api/aliveness-test/${seg(V)}`, undefined, as)).body,
         { error: 'not_authorised', reason: `ACCESS_REFUSED - access to queue 'aliveness-test' in vhost '${V}' refused for user '${U}'` });
+      // The steps before the refused get were taken: the queue is there, holding the test message.
+      await eventually(async () => (await apiOk(target, 'GET', `/api/queues/${seg(V)}/aliveness-test`)).body.messages === 1, 15_000);
     } finally {
       await apiOk(target, 'PUT', `/api/permissions/${seg(V)}/${seg(U)}`, { configure: '^$', write: '^$', read: '^$' }, 204);
+      await api(target, 'DELETE', `/api/queues/${seg(V)}/aliveness-test`);
     }
   });
 

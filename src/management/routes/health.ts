@@ -139,28 +139,32 @@ function erlangDateTime(d: Date): string {
 
 /**
  * RabbitMQ's aliveness test: declare the `aliveness-test` queue, publish a message to it through
- * the default exchange and get it back, with the user's permissions as an AMQP client would.
+ * the default exchange and get it back, with the user's permissions as an AMQP client would: each
+ * step is checked when it is taken, so a user who may declare and publish but not read leaves the
+ * queue holding the message behind, as with RabbitMQ (which never deletes that queue either).
  */
 function aliveness(broker: ManagedBroker, user: User, vhostName: string): unknown {
   const vhost = broker.vhosts.get(vhostName);
   if (!vhost) throw objectNotFound();
   requireVhost(broker, user, vhostName);
   const queueName = 'aliveness-test';
+  const permitted = (permission: 'configure' | 'write' | 'read', kind: 'queue' | 'exchange', name: string): void => {
+    try {
+      broker.users.check(user.name, vhostName, permission, kind, name);
+    } catch (e) {
+      if (!(e instanceof AmqpError)) throw e;
+      // No access to the vhost at all: the connection is refused ("Access refused."); otherwise the
+      // channel's refusal of the queue or exchange, in its AMQP words, as RabbitMQ answers.
+      throw notAuthorised(broker.users.hasVhostAccess(vhostName, user.name) ? e.replyText : 'Access refused.');
+    }
+  };
   try {
-    broker.users.check(user.name, vhostName, 'configure', 'queue', queueName);
-    broker.users.check(user.name, vhostName, 'write', 'exchange', '');
-    broker.users.check(user.name, vhostName, 'read', 'queue', queueName);
-  } catch (e) {
-    if (!(e instanceof AmqpError)) throw e;
-    // No access to the vhost at all: the connection is refused ("Access refused."); otherwise the
-    // channel's refusal of the queue or exchange, in its AMQP words, as RabbitMQ answers.
-    throw notAuthorised(broker.users.hasVhostAccess(vhostName, user.name) ? e.replyText : 'Access refused.');
-  }
-  try {
+    permitted('configure', 'queue', queueName);
     const queue = vhost.declareQueue({ name: queueName, passive: false, durable: false, exclusive: false, autoDelete: false, arguments: {} }, 0);
     const body = Buffer.from('test_message');
-    const message = new Message('', queueName, writePropertyFields({}), body, false);
-    queue.publish(message);
+    permitted('write', 'exchange', '');
+    queue.publish(new Message('', queueName, writePropertyFields({}), body, false));
+    permitted('read', 'queue', queueName);
     const envelope = queue.get(true);
     if (!envelope || !envelope.message.body.equals(body)) throw failed({ reason: 'the test message did not come back' });
     return { status: 'ok' };
