@@ -59,6 +59,10 @@ describe('queue.declare arguments', () => {
       [{ 'x-dead-letter-routing-key': str('rk') }, 'routing_key_but_no_dlx_defined'],
       [{ 'x-dead-letter-exchange': str('dlx'), 'x-dead-letter-routing-key': I(1) }, '{unacceptable_type,signedint}'],
       [{ 'x-single-active-consumer': I(1) }, '{unacceptable_type,signedint}'],
+      [{ 'x-queue-version': I(3) }, '"unsupported queue version \'3\'"'],
+      [{ 'x-queue-version': I(0) }, '"unsupported queue version \'0\'"'],
+      [{ 'x-queue-version': I(-1) }, '{value_negative,-1}'],
+      [{ 'x-queue-version': str('2') }, '"expected integer, got longstr"'],
     ];
     for (const [args, detail] of cases) {
       const q = uniq('qa');
@@ -85,6 +89,8 @@ describe('queue.declare arguments', () => {
       [{ 'x-overflow': str('x'), 'x-max-priority': I(-1) }, 'x-max-priority', '{value_negative,-1}'],
       [{ 'x-single-active-consumer': str('x'), 'x-overflow': str('x') }, 'x-overflow', 'invalid_overflow'],
       [{ 'x-single-active-consumer': str('x'), 'x-queue-mode': str('x') }, 'x-queue-mode', '"unsupported queue mode \'x\'"'],
+      [{ 'x-queue-version': I(3), 'x-queue-mode': str('x') }, 'x-queue-mode', '"unsupported queue mode \'x\'"'],
+      [{ 'x-single-active-consumer': I(1), 'x-queue-version': I(3) }, 'x-queue-version', '"unsupported queue version \'3\'"'],
       [{ 'x-max-in-memory-length': I(1), 'x-message-ttl': I(-1) }, 'x-message-ttl', '{value_negative,-1}'],
     ];
     for (const [args, arg, detail] of cases) {
@@ -107,6 +113,7 @@ describe('queue.declare arguments', () => {
     for (const arg of ['x-queue-master-locator', 'x-ha-policy', 'x-cancel-on-ha-failover', 'x-anything-else']) {
       assert.equal(await declare(uniq('qa'), { [arg]: str('x') }), undefined, `${arg} is accepted`);
     }
+    for (const version of [1, 2]) assert.equal(await declare(uniq('qa'), { 'x-queue-version': I(version) }), undefined, `x-queue-version ${version}`);
   });
 
   test('quorum: refused arguments first (values not looked at), then values, then auto-delete, exclusive, non-durable', async () => {
@@ -117,6 +124,7 @@ describe('queue.declare arguments', () => {
       [{ 'x-queue-master-locator': str('x'), 'x-queue-mode': str('lazy') }, { durable: true }, 'x-queue-master-locator'],
       [{ 'x-max-age': str('1D') }, { durable: true }, 'x-max-age'],
       [{ 'x-max-priority': I(5) }, { exclusive: true, durable: true }, 'x-max-priority'],
+      [{ 'x-queue-version': I(2) }, { durable: true }, 'x-queue-version'],
     ];
     for (const [args, flags, arg] of cases) {
       const q = uniq('qq');
@@ -124,6 +132,10 @@ describe('queue.declare arguments', () => {
     }
     let q = uniq('qq');
     assert.equal(await declare(q, quorum({ 'x-message-ttl': I(-5) }), {}), refused(q, 'x-message-ttl', '{value_negative,-5}'));
+    q = uniq('qq');
+    assert.equal(await declare(q, quorum({ 'x-max-in-memory-length': I(-1) }), { durable: true }), refused(q, 'x-max-in-memory-length', '{value_negative,-1}'));
+    q = uniq('qq');
+    assert.equal(await declare(q, quorum({ 'x-max-in-memory-bytes': str('x') }), { durable: true }), refused(q, 'x-max-in-memory-bytes', '"expected integer, got longstr"'));
     q = uniq('qq');
     assert.equal(await declare(q, quorum({ 'x-quorum-initial-group-size': I(0) }), { durable: true }), refused(q, 'x-quorum-initial-group-size', '{value_zero,0}'));
     q = uniq('qq');

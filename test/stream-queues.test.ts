@@ -43,6 +43,8 @@ describe('stream queues over AMQP 0-9-1', () => {
       ['ad', { durable: true, autoDelete: true }, "PRECONDITION_FAILED - invalid property 'auto-delete' for queue '%' in vhost '/'"],
       ['ml', { durable: true, arguments: { ...STREAM, 'x-max-length': 10 } }, "PRECONDITION_FAILED - invalid arg 'x-max-length' for queue '%' in vhost '/' of queue type rabbit_stream_queue"],
       ['ttl', { durable: true, arguments: { ...STREAM, 'x-message-ttl': 10 } }, "PRECONDITION_FAILED - invalid arg 'x-message-ttl' for queue '%' in vhost '/' of queue type rabbit_stream_queue"],
+      ['mem', { durable: true, arguments: { ...STREAM, 'x-max-in-memory-length': 2 } }, "PRECONDITION_FAILED - invalid arg 'x-max-in-memory-length' for queue '%' in vhost '/' of queue type rabbit_stream_queue"],
+      ['ver', { durable: true, arguments: { ...STREAM, 'x-queue-version': 2 } }, "PRECONDITION_FAILED - invalid arg 'x-queue-version' for queue '%' in vhost '/' of queue type rabbit_stream_queue"],
       ['age', { durable: true, arguments: { ...STREAM, 'x-max-age': '10x' } }, "PRECONDITION_FAILED - invalid arg 'x-max-age' for queue '%' in vhost '/': invalid_max_age"],
     ];
     for (const [tag, options, text] of cases) {

@@ -49,6 +49,8 @@ const COMMON_CHECKS: ReadonlyArray<[string, Check]> = [
     typeof v !== 'string' ? unacceptableType(v) : 'x-dead-letter-exchange' in args ? undefined : 'routing_key_but_no_dlx_defined'],
   ['x-max-length', nonNegativeInteger],
   ['x-max-length-bytes', nonNegativeInteger],
+  ['x-max-in-memory-length', nonNegativeInteger],
+  ['x-max-in-memory-bytes', nonNegativeInteger],
   ['x-max-priority', (v) => {
     const bad = nonNegativeInteger(v);
     if (bad !== undefined) return bad;
@@ -57,6 +59,8 @@ const COMMON_CHECKS: ReadonlyArray<[string, Check]> = [
   }],
   ['x-overflow', oneOf(OVERFLOW_MODES, () => 'invalid_overflow')],
   ['x-queue-mode', oneOf(QUEUE_MODES, (s) => `"unsupported queue mode '${s}'"`)],
+  // Classic queue storage versions 1 and 2 (RabbitMQ 3.10); Warren has one storage for both.
+  ['x-queue-version', (v) => nonNegativeInteger(v) ?? (integerArg(v) === 1 || integerArg(v) === 2 ? undefined : `"unsupported queue version '${integerArg(v)}'"`)],
   ['x-single-active-consumer', (v) => (typeof v === 'boolean' ? undefined : unacceptableType(v))],
 ];
 

@@ -43,6 +43,7 @@ const NOT_FOR_CLASSIC = new Set([
 ]);
 const NOT_FOR_QUORUM = new Set([
   'x-max-priority', 'x-queue-mode', 'x-queue-master-locator', 'x-max-age', 'x-stream-max-segment-size-bytes', 'x-initial-cluster-size',
+  'x-queue-version',
 ]);
 
 const classic: QueueTypeRules = {
@@ -102,7 +103,8 @@ export function argumentsRefusedBy(type: string): ReadonlySet<string> {
 }
 const ALL_COMMON = new Set([
   'x-expires', 'x-message-ttl', 'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-max-length', 'x-max-length-bytes',
-  'x-max-priority', 'x-overflow', 'x-queue-mode', 'x-single-active-consumer',
+  'x-max-in-memory-length', 'x-max-in-memory-bytes', 'x-max-priority', 'x-overflow', 'x-queue-mode', 'x-queue-version',
+  'x-single-active-consumer',
 ]);
 
 /** A server-named queue (empty name) of a type that does not allow one: RabbitMQ's 406, before any other check. */

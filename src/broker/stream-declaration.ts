@@ -12,7 +12,7 @@ import { retentionOf } from '../stream/retention.js';
 const NOT_FOR_STREAMS = [
   'x-message-ttl', 'x-expires', 'x-max-length', 'x-overflow', 'x-dead-letter-exchange', 'x-dead-letter-routing-key',
   'x-max-priority', 'x-queue-mode', 'x-single-active-consumer', 'x-delivery-limit', 'x-quorum-initial-group-size',
-  'x-queue-master-locator', 'x-queue-version',
+  'x-queue-master-locator', 'x-queue-version', 'x-max-in-memory-length', 'x-max-in-memory-bytes',
 ];
 
 export function isStreamDeclaration(args: FieldTable): boolean {
