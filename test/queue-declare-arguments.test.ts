@@ -165,6 +165,8 @@ describe('queue.declare arguments', () => {
       await conn.declareQueue(1, q, { autoDelete: true, args: { 'x-max-length': { t: 's', v: 5 } } });
       assert.equal(await declare(q, { 'x-max-length': str('5') }, { autoDelete: true }),
         `PRECONDITION_FAILED - inequivalent arg 'x-max-length' for queue '${q}' in vhost '/': received '5' but current is '5'`);
+      assert.equal(await declare(q, { 'x-max-length': I(5), 'x-queue-version': I(2) }, { autoDelete: true }),
+        `PRECONDITION_FAILED - inequivalent arg 'x-queue-version' for queue '${q}' in vhost '/': received the value '2' of type 'signedint' but current is none`);
       await conn.declareQueue(1, qq, { durable: true, args: { 'x-queue-type': str('quorum'), 'x-delivery-limit': I(1) } });
       assert.equal(await declare(qq, { 'x-queue-type': str('quorum'), 'x-delivery-limit': I(2) }, { durable: true }),
         `PRECONDITION_FAILED - inequivalent arg 'x-delivery-limit' for queue '${qq}' in vhost '/': received '2' but current is '1'`);

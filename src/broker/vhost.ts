@@ -92,7 +92,7 @@ const PREDECLARED: [string, string][] = [
 /** Queue arguments whose value RabbitMQ compares on redeclare (others are ignored there). */
 const EQUIVALENCE_CHECKED_ARGS = [
   'x-expires', 'x-message-ttl', 'x-max-length', 'x-max-length-bytes', 'x-max-priority', 'x-overflow',
-  'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-queue-type', 'x-queue-mode', 'x-single-active-consumer',
+  'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-queue-type', 'x-queue-mode', 'x-queue-version', 'x-single-active-consumer',
   'x-max-in-memory-length', 'x-max-in-memory-bytes', 'x-quorum-initial-group-size', 'x-max-age',
   'x-stream-max-segment-size-bytes', 'x-initial-cluster-size', 'x-queue-leader-locator', 'x-dead-letter-strategy',
   'x-delivery-limit',
