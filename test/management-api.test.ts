@@ -277,7 +277,7 @@ describe('management API resources', () => {
       const x = (await apiOk(target, 'GET', `/api/exchanges/${seg(V)}/x-plain`)).body;
       assert.equal(x.type, 'direct');
       assert.equal(x.durable, false);
-      assert.deepEqual((await api(target, 'PUT', `/api/exchanges/${seg(V)}/x-plain`, { type: 'bogus' })).body, { error: 'bad_request', reason: "invalid exchange type 'bogus'" });
+      assert.deepEqual((await api(target, 'PUT', `/api/exchanges/${seg(V)}/x-plain`, { type: 'bogus' })).body, { error: 'bad_request', reason: "unknown exchange type 'bogus'" });
       assert.deepEqual((await api(target, 'PUT', `/api/exchanges/${seg(V)}/x-plain`, { type: 'fanout' })).body, {
         error: 'bad_request', reason: `inequivalent arg 'type' for exchange 'x-plain' in vhost '${V}': received 'fanout' but current is 'direct'`,
       });

@@ -539,6 +539,26 @@ describe('management API: refusals, missing objects and list parameters as Rabbi
     assert.equal((await api(target, 'GET', `/api/vhosts/${seg(vhost)}`)).status, 404);
   });
 
+  test('bad request bodies in RabbitMQ\'s words: a doubly encoded body, a node not running, an unknown exchange type, a bad delivery mode or base64 payload', async () => {
+    const bad = (reason: unknown) => ({ error: 'bad_request', reason });
+    assert.deepEqual((await api(target, 'PUT', `/api/queues/${seg(V)}/twice`, JSON.stringify(JSON.stringify({ durable: true })))).body,
+      bad('invalid payload: the request body JSON-decoded to a string. Is the input doubly-JSON-encoded?'));
+    assert.deepEqual((await api(target, 'PUT', `/api/queues/${seg(V)}/elsewhere`, { durable: true, node: 'nope@nowhere' })).body,
+      bad('Node nope@nowhere could not be contacted'));
+    for (const q of ['twice', 'elsewhere']) assert.equal((await api(target, 'GET', `/api/queues/${seg(V)}/${q}`)).status, 404, `${q} not created`);
+    // RabbitMQ says "invalid" for a name that is not an atom of its VM yet, "unknown" otherwise; Warren as its AMQP side.
+    const typo = (await api(target, 'PUT', `/api/exchanges/${seg(V)}/typo`, { type: 'bogus' })).body;
+    assert.equal(typo.error, 'bad_request');
+    assert.match(typo.reason, target.isReference ? /^(unknown|invalid) exchange type 'bogus'$/ : /^unknown exchange type 'bogus'$/);
+    assert.deepEqual((await api(target, 'PUT', `/api/exchanges/${seg(V)}/typo`, { type: '' })).body, bad("invalid exchange type ''"));
+    const publish = (extra: Record<string, unknown>) =>
+      api(target, 'POST', `/api/exchanges/${seg(V)}/amq.default/publish`, { properties: {}, routing_key: 'a-q', payload: 'x', payload_encoding: 'string', ...extra });
+    assert.deepEqual((await publish({ properties: { delivery_mode: 3 } })).body, bad('406 PRECONDITION_FAILED - invalid message: {delivery_mode_unknown,3}'));
+    assert.deepEqual((await publish({ payload: 'x', payload_encoding: 'base64' })).body, bad(['not_base64', 'x']));
+    assert.deepEqual((await publish({ payload: 'eA==', payload_encoding: 'base64', properties: { delivery_mode: 2 } })).body, { routed: true });
+    await apiOk(target, 'DELETE', `/api/queues/${seg(V)}/a-q/contents`, undefined, 204);
+  });
+
   test('getting from a quorum queue shows x-delivery-count, as a basic.get does', async () => {
     await apiOk(target, 'PUT', `/api/queues/${seg(V)}/qget`, { durable: true, arguments: { 'x-queue-type': 'quorum' } }, 201);
     await apiOk(target, 'POST', `/api/exchanges/${seg(V)}/amq.default/publish`, { properties: {}, routing_key: 'qget', payload: 'y', payload_encoding: 'string' });

@@ -64,7 +64,11 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   } catch {
     throw badRequest('not_json');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('not_json');
+  // RabbitMQ's hint for the usual mistake: a body encoded twice.
+  if (typeof value === 'string') throw badRequest('invalid payload: the request body JSON-decoded to a string. Is the input doubly-JSON-encoded?');
+  // `null` is no body at all, as for RabbitMQ.
+  if (value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw badRequest('not_json');
   return value as Record<string, unknown>;
 }
 

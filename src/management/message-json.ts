@@ -74,8 +74,10 @@ export function payloadFromJson(payload: unknown, encoding: unknown): Buffer {
   if (typeof payload !== 'string') throw badRequest('payload must be a string');
   if (encoding === 'string') return Buffer.from(payload, 'utf8');
   if (encoding === 'base64') {
-    if (!/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(payload)) throw badRequest('payload is not valid base64');
-    return Buffer.from(payload, 'base64');
+    // Strict, as Erlang's base64:decode: whole 4-character groups, padding only at the end.
+    const packed = payload.replace(/\s+/g, '');
+    if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(packed)) throw badRequest(['not_base64', payload]);
+    return Buffer.from(packed, 'base64');
   }
   throw badRequest(`payload_encoding must be 'string' or 'base64'`);
 }

@@ -23,9 +23,14 @@ export function isExchangeType(type: string): boolean {
   return type in TYPES || type === 'x-delayed-message';
 }
 
+/** RabbitMQ's words for a type it does not know (AMQP: 503 COMMAND_INVALID; the management API: 400). */
+export function unknownExchangeTypeText(type: string): string {
+  return type === '' ? "invalid exchange type ''" : `unknown exchange type '${type}'`;
+}
+
 export function createExchange(type: string, vhost: string, name: string, options: ExchangeOptions): Exchange {
   if (type === 'x-delayed-message') return new DelayedMessageExchange(vhost, name, options, createExchange);
   const Type = TYPES[type];
-  if (!Type) throw commandInvalid(type === '' ? "invalid exchange type ''" : `unknown exchange type '${type}'`);
+  if (!Type) throw commandInvalid(unknownExchangeTypeText(type));
   return new Type(vhost, name, options);
 }

@@ -2,12 +2,12 @@
  * Exchanges: /api/exchanges[/{vhost}[/{name}]] (list, show, declare, delete), their bindings as
  * source or destination, and publishing (POST …/publish), with the user's AMQP permissions.
  */
-import { isExchangeType } from '../../broker/exchange/index.js';
+import { isExchangeType, unknownExchangeTypeText } from '../../broker/exchange/index.js';
 import { Message } from '../../broker/message.js';
 import { fieldTableFromJson } from '../../protocol/field-table.js';
 import { writePropertyFields } from '../../protocol/properties.js';
 import { visibleVhosts } from '../access.js';
-import { AmqpError } from '../../protocol/errors.js';
+import { AmqpError, unknownDeliveryMode } from '../../protocol/errors.js';
 import { Reply, badRequest, objectNotFound } from '../http.js';
 import { payloadFromJson, propertiesFromJson } from '../message-json.js';
 import type { Ctx, Router } from '../router.js';
@@ -80,7 +80,7 @@ async function putExchange(ctx: Ctx): Promise<Reply> {
   const autoDelete = optionalBool(body, 'auto_delete', false);
   const internal = optionalBool(body, 'internal', false);
   const args = fieldTableFromJson(optionalObject(body, 'arguments'));
-  if (!isExchangeType(type)) throw badRequest(`invalid exchange type '${type}'`);
+  if (!isExchangeType(type)) throw badRequest(unknownExchangeTypeText(type));
   checkPermission(ctx, vhost.name, 'configure', 'exchange', name);
   const ae = args['alternate-exchange'];
   if (typeof ae === 'string') {
@@ -119,7 +119,10 @@ async function publish(ctx: Ctx): Promise<unknown> {
       throw e instanceof AmqpError ? publishError(e) : e;
     }
   }
-  const message = new Message(name, routingKey, writePropertyFields(properties), payload, properties.deliveryMode === 2);
+  // As basic.publish: a delivery_mode other than 1 or 2 is refused (RabbitMQ publishes these on a channel).
+  const mode = properties.deliveryMode;
+  if (mode !== undefined && mode !== 1 && mode !== 2) throw publishError(unknownDeliveryMode(mode));
+  const message = new Message(name, routingKey, writePropertyFields(properties), payload, mode === 2);
   const routed = vhost.publish(exchange, message).routed > 0;
   ctx.stats.httpPublished(vhost.name, name, routed);
   return { routed };

@@ -14,7 +14,7 @@ import { payloadToJson, propertiesToJson } from '../message-json.js';
 import type { Ctx, Router } from '../router.js';
 import { addSamples, wantsSamples } from '../samples.js';
 import { optionalBool, optionalObject, queryFlag, requireKeys } from '../validate.js';
-import { bindingJson, defaultBinding, queueBasicJson, queueJson } from '../views.js';
+import { NODE_NAME, bindingJson, defaultBinding, queueBasicJson, queueJson } from '../views.js';
 import { amqp, checkPermission, listedVhostParam, queueParam, refusedPlainly, vhostParam } from './common.js';
 
 const ACK_MODES = ['ack_requeue_true', 'ack_requeue_false', 'reject_requeue_true', 'reject_requeue_false'];
@@ -71,6 +71,11 @@ export function queueRoutes(r: Router): void {
   });
 }
 
+function runningNodes(ctx: Ctx): string[] {
+  const cluster = ctx.broker.options.cluster;
+  return cluster ? cluster.nodes().filter((n) => n.running).map((n) => n.name) : [NODE_NAME];
+}
+
 /** PUT /api/queues/{vhost}/{name}: 201 when created, 204 when an equivalent one exists. */
 async function putQueue(ctx: Ctx): Promise<Reply> {
   const vhost = vhostParam(ctx);
@@ -80,6 +85,9 @@ async function putQueue(ctx: Ctx): Promise<Reply> {
   const durable = optionalBool(body, 'durable', false);
   const autoDelete = optionalBool(body, 'auto_delete', false);
   const args = fieldTableFromJson(optionalObject(body, 'arguments'));
+  // RabbitMQ places the queue on the node asked for, which must be running; here every running node serves it.
+  const node = body['node'];
+  if (typeof node === 'string' && !runningNodes(ctx).includes(node)) throw badRequest(`Node ${node} could not be contacted`);
   checkPermission(ctx, vhost.name, 'configure', 'queue', name);
   const dlx = args['x-dead-letter-exchange'];
   if (typeof dlx === 'string') {
