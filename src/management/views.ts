@@ -196,12 +196,6 @@ export function queueBasicJson(q: Queue, withTotals: boolean): Json {
 }
 
 /**
- * What RabbitMQ 3.10 shows only for one queue type. Classic: idle_since and the backing queue's
- * status (its mode, length and rates; Warren's paged-out middle as the on-disk `delta`). Quorum:
- * the Raft view of a single-member queue (leader, members, online, open files) and the
- * at-least-once dead-letter counters, which stay 0 (Warren dead-letters at most once).
- */
-/**
  * A queue's message_stats as RabbitMQ keeps them: its publish count and its delivery counts are two
  * records, each shown once it has moved (a queue only published to has `publish` alone), and a queue
  * where nothing happened yet has no message_stats at all.
@@ -218,6 +212,12 @@ function queueMessageStats(stats: StatsCollector, k: string, q: Queue): Json {
   };
 }
 
+/**
+ * What RabbitMQ 3.10 shows only for one queue type. Classic: idle_since and the backing queue's
+ * status (its mode, length and rates; Warren's paged-out middle as the on-disk `delta`). Quorum:
+ * the Raft view of a single-member queue (leader, members, online, open files) and the
+ * at-least-once dead-letter counters, which stay 0 (Warren dead-letters at most once).
+ */
 function typeFields(stats: StatsCollector, q: Queue, k: string): Json {
   if (q.type === 'quorum') {
     return {
