@@ -8,6 +8,7 @@
 import type { User } from '../auth/users.js';
 import type { ManagedBroker } from './managed-broker.js';
 import { HttpError, notAuthorised, objectNotFound } from './http.js';
+import { isStrictBase64 } from './validate.js';
 
 /** `public`: answered without credentials (RabbitMQ's /api/auth, read by login pages). */
 export type AccessLevel = 'public' | 'management' | 'monitoring' | 'policymaker' | 'administrator';
@@ -35,7 +36,6 @@ const NO_CREDENTIALS = () => new HttpError(401, 'not_authorized', 'Login failed'
  * no colon): RabbitMQ's HTTP server rejects the request itself, 400 with an empty body and no challenge.
  */
 const MALFORMED_AUTHORIZATION = () => new HttpError(400, 'bad_request', 'malformed authorization header', {}, '');
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
  * Checks HTTP basic credentials. The realm matters: LWP-based tools (the Nagios plugins) only send
@@ -47,7 +47,7 @@ export function authenticate(broker: ManagedBroker, authorization: string | unde
   // Another scheme (Bearer without OAuth 2, …) is a failed login; an unreadable header a bad request.
   if (!basic) throw authorization.trim() === '' ? MALFORMED_AUTHORIZATION() : LOGIN_FAILED();
   const encoded = basic[1] ?? '';
-  if (encoded === '' || !BASE64.test(encoded)) throw MALFORMED_AUTHORIZATION();
+  if (encoded === '' || !isStrictBase64(encoded)) throw MALFORMED_AUTHORIZATION();
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) throw MALFORMED_AUTHORIZATION();

@@ -5,6 +5,7 @@
 import { fieldTableFromJson, fieldTableToJson } from '../protocol/field-table.js';
 import type { BasicProperties } from '../protocol/properties.js';
 import { badRequest } from './http.js';
+import { isStrictBase64 } from './validate.js';
 
 const STRING_PROPERTIES: [keyof BasicProperties, string][] = [
   ['contentType', 'content_type'],
@@ -74,9 +75,8 @@ export function payloadFromJson(payload: unknown, encoding: unknown): Buffer {
   if (typeof payload !== 'string') throw badRequest('payload must be a string');
   if (encoding === 'string') return Buffer.from(payload, 'utf8');
   if (encoding === 'base64') {
-    // Strict, as Erlang's base64:decode: whole 4-character groups, padding only at the end.
     const packed = payload.replace(/\s+/g, '');
-    if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(packed)) throw badRequest(['not_base64', payload]);
+    if (!isStrictBase64(packed)) throw badRequest(['not_base64', payload]);
     return Buffer.from(packed, 'base64');
   }
   throw badRequest(`payload_encoding must be 'string' or 'base64'`);

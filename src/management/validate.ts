@@ -7,6 +7,11 @@ import { badRequest } from './http.js';
 
 export type Body = Record<string, unknown>;
 
+/** Base64 as Erlang's base64:decode accepts it: whole 4-character groups, padding only at the end. */
+export function isStrictBase64(s: string): boolean {
+  return /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s);
+}
+
 /** 400 listing every missing key at once, as RabbitMQ does. */
 export function requireKeys(body: Body, keys: string[]): void {
   const missing = keys.filter((k) => body[k] === undefined);
