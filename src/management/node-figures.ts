@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync, statfsSync } from 'node:fs';
 import { getHeapSpaceStatistics } from 'node:v8';
 import type { ManagedBroker } from './managed-broker.js';
+import { queueBytesInMemory } from '../metrics/queue-memory.js';
 
 /** Gauges and counters sampled for rates, by RabbitMQ's field names. */
 export function nodeFigures(broker: ManagedBroker): Record<string, number> {
@@ -92,7 +93,7 @@ export function memoryBreakdown(broker: ManagedBroker): Record<string, unknown> 
   const m = process.memoryUsage();
   const code = getHeapSpaceStatistics().find((s) => s.space_name === 'code_space')?.space_used_size ?? 0;
   let queued = 0;
-  for (const vhost of broker.vhosts.values()) for (const q of vhost.queues.values()) queued += q.messages.bytes + q.unackedBytes;
+  for (const vhost of broker.vhosts.values()) for (const q of vhost.queues.values()) queued += queueBytesInMemory(q);
   const queueProcs = Math.min(queued, m.arrayBuffers);
   const allocated = m.heapTotal + m.external;
   return {

@@ -27,6 +27,7 @@ import { getVhostMetadata } from './vhost-metadata.js';
 import { NODE_KEY, OVERVIEW_KEY, channelKey, channelRedeliveries, channelTotals, connectionKey, deliveryKinds, exchangeKey, queueKey, vhostKey, type ExchangeTotals, type StatsCollector, type Totals } from './stats.js';
 
 import { NODE_NAME } from '../node-name.js';
+import { queueMemoryBytes } from '../metrics/queue-memory.js';
 
 export { NODE_NAME };
 
@@ -142,8 +143,8 @@ export function queueJson(broker: ManagedBroker, stats: StatsCollector, q: Queue
     message_bytes_paged_out: q.messages.pagedOutBytes,
     // What a restart keeps: persistent messages of a durable queue, every message of a quorum queue.
     ...(q.type === 'stream' ? {} : { messages_persistent: q.persistentCount, message_bytes_persistent: q.persistentBytes }),
-    // Body bytes plus a rough per-message overhead: Warren has no per-process heap to report.
-    memory: readyBytes + q.unackedBytes + 200 * (q.messageCount + q.unacked) + 1024,
+    // Warren has no per-queue heap to report: an estimate of what the queue holds in memory.
+    memory: queueMemoryBytes(q),
     ...queueMessageStats(stats, k, q),
     ...typeFields(stats, q, k),
     ...queueAges(q),

@@ -7,6 +7,7 @@
 import type { ChannelExchangeCounters, ChannelQueueCounters, DeadLetterStrategy, NodeCounters } from './counters.js';
 import type { Family, MetricType } from './exposition.js';
 import type { AuthTotals, IoStats, MetricsChannel, MetricsConnection, MetricsQueue } from './source.js';
+import { queueMemoryBytes } from './queue-memory.js';
 
 export interface Metric<T> extends Family {
   readonly value: (o: T) => number;
@@ -127,6 +128,7 @@ export const QUEUE: Metric<MetricsQueue>[] = [
   ...QUEUE_CONSUMER_COUNT,
   m('queue_consumer_capacity', 'gauge', 'Consumer capacity', consumerCapacity),
   m('queue_consumer_utilisation', 'gauge', 'Same as consumer capacity', consumerCapacity),
+  m('queue_process_memory_bytes', 'gauge', 'Memory in bytes used by the Erlang queue process', queueMemoryBytes, { detailedOnly: true }),
   // Unacked messages are in memory (their channels hold them); ready ones unless paged out.
   m('queue_messages_ram', 'gauge', 'Ready and unacknowledged messages stored in memory',
     (q) => q.messageCount - q.messages.pagedOut + q.unacked, { detailedOnly: true, sampled: notStream }),
