@@ -1,5 +1,3 @@
-import type { MetricsQueue } from './source.js';
-
 /**
  * What a queue holds in memory, for its `memory` in the management API (and `rabbitmqctl
  * list_queues memory`) and `rabbitmq_queue_process_memory_bytes`. RabbitMQ reports its queue
@@ -7,6 +5,7 @@ import type { MetricsQueue } from './source.js';
  * queue holds bodies only for the messages in its windows and for its unacked deliveries, its
  * paged-out middle costs nothing per message, and a stream keeps its log on disk.
  */
+import type { MetricsQueue } from './source.js';
 
 /** Per message held in memory beyond its body: envelope, message object, property bytes. */
 const MESSAGE_OVERHEAD_BYTES = 200;

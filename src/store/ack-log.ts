@@ -71,7 +71,7 @@ export class AckLog {
 
   /** Append the deferred records and the pending ranges. Returns true when it had to open the file. */
   write(changes: DataDirChanges | undefined): boolean {
-    const buf = this.deferredBytes > 0 ? encodeRanges(this.deferred, this.pending) : encodeRanges(this.pending);
+    const buf = encodeRanges(this.deferred, this.pending);
     const opened = this.fd < 0;
     if (opened) this.fd = fs.openSync(this.path, 'a');
     let written = 0;
