@@ -468,12 +468,27 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
     const pushed = this.nextSeq !== this.seqAtSweep;
     this.seqAtSweep = this.nextSeq;
     this.mark.closeIfIdle();
+    if (!pushed && !this.closed) this.closeIdleFiles();
     if (this.closed || !active || active.live > 0 || this.paging) return;
     if (pushed && !this.transient && active.end < DRAINED_SEGMENT_KEEP_BYTES) return;
     if (!this.flushWrites()) return;
     active.endSeq = this.nextSeq;
     this.active = undefined;
     this.retire(active);
+  }
+
+  /**
+   * Nothing was pushed since the last sweep: the active segment's fd and the ack files' fds are
+   * closed (each is opened again by its next write). A queue holding messages would otherwise keep
+   * its files open for as long as it holds them: thousands of idle durable queues, thousands of
+   * descriptors, and under a low limit the next queue's open fails. A closing fd waits for the
+   * rounds and pool writes still using it (Segment.closeFd).
+   */
+  private closeIdleFiles(): void {
+    const active = this.active;
+    if (active && !this.writer.hasBuffered) active.closeFd();
+    for (const segment of this.openAckSegments) segment.acks.close();
+    this.openAckSegments.length = 0;
   }
 
   /**

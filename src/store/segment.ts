@@ -97,8 +97,18 @@ export class Segment {
     this.fd = fs.openSync(this.path, 'wx+');
   }
 
+  /**
+   * The fd for reading. Read/write like the append fd: the active segment's own fd may have been
+   * closed by an idle sweep (closeIdleFiles) and the next append takes whichever is open.
+   */
   readFd(): number {
-    if (this.fd < 0) this.fd = fs.openSync(this.path, 'r');
+    if (this.fd < 0) this.fd = fs.openSync(this.path, 'r+');
+    return this.fd;
+  }
+
+  /** The fd appends go through: the file opened again if an idle sweep closed it. */
+  appendFd(): number {
+    if (this.fd < 0) this.fd = fs.openSync(this.path, 'r+');
     return this.fd;
   }
 
