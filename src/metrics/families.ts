@@ -7,7 +7,7 @@
 import type { ChannelExchangeCounters, ChannelQueueCounters, DeadLetterStrategy, NodeCounters } from './counters.js';
 import type { Family, MetricType } from './exposition.js';
 import type { AuthTotals, IoStats, MetricsChannel, MetricsConnection, MetricsQueue } from './source.js';
-import { queueMemoryBytes } from './queue-memory.js';
+import { queueBytesInMemory, queueMemoryBytes, queueMessagesInMemory } from './queue-memory.js';
 
 export interface Metric<T> extends Family {
   readonly value: (o: T) => number;
@@ -131,9 +131,9 @@ export const QUEUE: Metric<MetricsQueue>[] = [
   m('queue_process_memory_bytes', 'gauge', 'Memory in bytes used by the Erlang queue process', queueMemoryBytes, { detailedOnly: true }),
   // Unacked messages are in memory (their channels hold them); ready ones unless paged out.
   m('queue_messages_ram', 'gauge', 'Ready and unacknowledged messages stored in memory',
-    (q) => q.messageCount - q.messages.pagedOut + q.unacked, { detailedOnly: true, sampled: notStream }),
+    queueMessagesInMemory, { detailedOnly: true, sampled: notStream }),
   m('queue_messages_ram_bytes', 'gauge', 'Size of ready and unacknowledged messages stored in memory',
-    (q) => q.messages.bytes - q.messages.pagedOutBytes + q.unackedBytes, { detailedOnly: true, sampled: notStream }),
+    queueBytesInMemory, { detailedOnly: true, sampled: notStream }),
   m('queue_messages_ready_ram', 'gauge', 'Ready messages stored in memory', (q) => q.messageCount - q.messages.pagedOut, { detailedOnly: true, sampled: classic }),
   m('queue_messages_unacked_ram', 'gauge', 'Unacknowledged messages stored in memory', (q) => q.unacked, { detailedOnly: true, sampled: classic }),
   m('queue_messages_bytes', 'gauge', 'Size in bytes of ready and unacknowledged messages', (q) => q.messages.bytes + q.unackedBytes),

@@ -18,8 +18,13 @@ export function queueBytesInMemory(q: MetricsQueue): number {
   return ready + q.unackedBytes;
 }
 
+/** Messages a queue holds in memory: ready ones not paged out, and unacked ones. */
+export function queueMessagesInMemory(q: MetricsQueue): number {
+  const ready = q.type === 'stream' ? 0 : q.messageCount - q.messages.pagedOut;
+  return ready + q.unacked;
+}
+
 /** Estimated bytes of memory a queue holds: its in-memory messages with their overhead, plus its base. */
 export function queueMemoryBytes(q: MetricsQueue): number {
-  const ready = q.type === 'stream' ? 0 : q.messageCount - q.messages.pagedOut;
-  return queueBytesInMemory(q) + MESSAGE_OVERHEAD_BYTES * (ready + q.unacked) + QUEUE_BASE_BYTES;
+  return queueBytesInMemory(q) + MESSAGE_OVERHEAD_BYTES * queueMessagesInMemory(q) + QUEUE_BASE_BYTES;
 }

@@ -120,7 +120,7 @@ export class SegmentReader {
     const n = Math.min(size, segment.written - offset);
     const buf = Buffer.allocUnsafeSlow(Math.max(n, 0));
     const t0 = performance.now();
-    readFully(segment.readFd(), buf, offset);
+    readFully(segment.openFd(), buf, offset);
     this.source.noteRead(buf.length, performance.now() - t0);
     this.chunk = buf;
     this.chunkSeg = segment;

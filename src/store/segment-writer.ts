@@ -300,7 +300,7 @@ export class SegmentWriter implements SlabWriter {
     const position = segment.written;
     segment.syncRounds++;
     this.persister.wrote(length);
-    writevAllAsync(segment.appendFd(), views, position, length, (err) => {
+    writevAllAsync(segment.openFd(), views, position, length, (err) => {
       flight.writing = false;
       segment.synced();
       if (!flight.landed) {
@@ -372,7 +372,7 @@ export class SegmentWriter implements SlabWriter {
   private writeFile(segment: Segment, buffers: Buffer[], total: number): void {
     const position = segment.written;
     const t0 = performance.now();
-    writevAll(segment.appendFd(), buffers, position, total);
+    writevAll(segment.openFd(), buffers, position, total);
     const writeMs = performance.now() - t0;
     if (this.syncs) this.persister.changes?.write(segment.path, position, buffers);
     this.persister.wrote(total, writeMs);

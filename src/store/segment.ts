@@ -98,16 +98,10 @@ export class Segment {
   }
 
   /**
-   * The fd for reading. Read/write like the append fd: the active segment's own fd may have been
-   * closed by an idle sweep (closeIdleFiles) and the next append takes whichever is open.
+   * The open fd, for reads and appends alike: opened again (read/write) if it was closed — a
+   * segment read back and let go, or the active one after an idle sweep (closeIdleFiles).
    */
-  readFd(): number {
-    if (this.fd < 0) this.fd = fs.openSync(this.path, 'r+');
-    return this.fd;
-  }
-
-  /** The fd appends go through: the file opened again if an idle sweep closed it. */
-  appendFd(): number {
+  openFd(): number {
     if (this.fd < 0) this.fd = fs.openSync(this.path, 'r+');
     return this.fd;
   }
