@@ -15,13 +15,13 @@ import { UserStore, type User } from './auth/users.js';
 import type { MessageList } from './broker/message-list.js';
 import { PriorityMessageList } from './broker/priority-message-list.js';
 import { ResourceAlarms } from './broker/resource-alarms.js';
-import { VirtualHost, memoryStorage, type VirtualHostStorage } from './broker/vhost.js';
+import { VirtualHost, memoryStorage, type DefinitionChange, type VirtualHostStorage } from './broker/vhost.js';
 import { DEFAULTS, resolveOptions, type BrokerOptions, type ListenAddress, type ResolvedOptions } from './config.js';
 import type { BrokerContext, BrokerLimits } from './connection/broker-context.js';
 import type { DataDirChanges } from './data-dir-changes.js';
 import { Connection } from './connection/connection.js';
 import { createLogging, type Logger, type Logging } from './logger.js';
-import { exportDefinitions, importDefinitions, type SkippedDefinition } from './management/definitions.js';
+import { definitionRecords, exportDefinitions, importDefinitions, type SkippedDefinition } from './management/definitions.js';
 import type { ListenerInfo, ManagedBroker, NodeDiagnostics } from './management/managed-broker.js';
 import { ManagementServer } from './management/server.js';
 import { StreamManager } from './stream/stream-manager.js';
@@ -144,7 +144,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     await this.openStorage();
     try {
       this.setupDefaults();
-      this.saveDefinitions();
+      this.saveDefinitionsAtStart();
       this.listeners = await AmqpListeners.start(this.options, this.log, (socket) => this.accept(socket));
       this.port = this.listeners.tcpPorts[0]!;
       this.tlsPort = this.listeners.tlsAddresses[0]?.port ?? 0;
@@ -165,6 +165,7 @@ export class Broker implements BrokerContext, ManagedBroker {
       await this.listeners?.close();
       await this.management?.close();
       this.messageStore?.close();
+      this.definitionsStore?.close();
       throw e;
     }
     this.alarms.start();
@@ -257,12 +258,15 @@ export class Broker implements BrokerContext, ManagedBroker {
         return list;
       },
       hasStoredList: (vhost, queue) => store.has(vhost, queue),
-      definitionsChanged: () => this.saveDefinitions(),
+      definitionsChanged: (changes) => this.saveDefinitions(changes),
       openStream: (vhost, name, args) => this.streams.get(vhost, name) ?? this.streams.create(vhost, name, args as Record<string, unknown>),
       deleteStream: (vhost, name) => void this.streams.delete(vhost, name),
     };
     this.users.onChange = () => this.saveDefinitions();
     const defs = this.definitionsStore.load();
+    if (this.definitionsStore.ignoredLog) {
+      this.log('warn', 'definitions log ignored: it follows an older definitions.json (a crash while a new one was saved, or the file edited after a crash)', { file: this.definitionsStore.logFile });
+    }
     const skipped: SkippedDefinition[] = [];
     if (defs) {
       this.restoring = true;
@@ -317,10 +321,63 @@ export class Broker implements BrokerContext, ManagedBroker {
     return queues;
   }
 
-  /** Definitions are written synchronously (atomic replace) so a declare-ok is never ahead of the disk. */
-  saveDefinitions(): void {
+  /**
+   * Definitions are written synchronously so a declare-ok is never ahead of the disk: queue,
+   * exchange and binding `changes` as lines appended to the definitions log, anything else (and a
+   * log grown past the snapshot) as a new snapshot of the whole document.
+   */
+  saveDefinitions(changes?: readonly DefinitionChange[]): void {
     if (this.restoring || !this.definitionsStore) return;
-    this.definitionsStore.save(exportDefinitions(this, { durableOnly: true }));
+    if (this.definitionsBatch > 0) {
+      this.definitionsBatchChanged = true;
+      return;
+    }
+    const store = this.definitionsStore;
+    if (changes && store.canAppend) {
+      const records = definitionRecords(changes);
+      if (records.length === 0 || !store.append(records)) return;
+    }
+    store.save(exportDefinitions(this, { durableOnly: true }));
+  }
+
+  private definitionsBatch = 0;
+  private definitionsBatchChanged = false;
+
+  /** Runs `change` (an import, a vhost's deletion) and saves what it changed once, as one snapshot. */
+  batchDefinitionChanges<T>(change: () => T): T {
+    this.definitionsBatch++;
+    try {
+      return change();
+    } finally {
+      if (--this.definitionsBatch === 0 && this.definitionsBatchChanged) {
+        this.definitionsBatchChanged = false;
+        this.saveDefinitions();
+      }
+    }
+  }
+
+  /** A clean stop leaves everything in definitions.json (on a full disk the log keeps holding it). */
+  private closeDefinitions(): void {
+    try {
+      this.definitionsStore?.close(exportDefinitions(this, { durableOnly: true }));
+    } catch (e) {
+      this.log('warn', 'definitions log not folded into definitions.json at stop', { error: String(e) });
+    }
+  }
+
+  /**
+   * Start-up saves what it restored when that differs from the files (definitions it could not
+   * restore drop out; a log is folded into the snapshot). On a full disk that waits for the next
+   * change: the files already hold everything restored, and the broker must start to drain the disk.
+   */
+  private saveDefinitionsAtStart(): void {
+    try {
+      this.saveDefinitions();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw e;
+      this.log('warn', 'definitions not rewritten at start-up: disk full', { error: String(e) });
+    }
   }
 
   private setupDefaults(): void {
@@ -407,10 +464,12 @@ export class Broker implements BrokerContext, ManagedBroker {
     const vhost = this.vhosts.get(name);
     if (!vhost) return false;
     for (const c of this.connections) if (c.vhost === vhost) c.close(vhostDeleted());
-    for (const q of [...vhost.queues.values()]) vhost.removeQueue(q);
-    this.vhosts.delete(name);
-    this.users.clearVhost(name);
-    this.saveDefinitions();
+    this.batchDefinitionChanges(() => {
+      for (const q of [...vhost.queues.values()]) vhost.removeQueue(q);
+      this.vhosts.delete(name);
+      this.users.clearVhost(name);
+      this.saveDefinitions();
+    });
     return true;
   }
 
@@ -507,6 +566,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     for (const s of this.sockets) s.destroy();
     await closed;
+    this.closeDefinitions();
     for (const v of this.vhosts.values()) v.close();
     this.messageStore?.close();
     this.streams.close();

@@ -1,14 +1,16 @@
 /**
- * DefinitionsStore: RabbitMQ-format JSON saved atomically. A child process (this file with
- * WARREN_DEFS_CHILD=1) saves ever-growing versions in a loop and is killed with SIGKILL: the
- * file must always load as one whole version.
+ * DefinitionsStore: RabbitMQ-format JSON saved atomically, and the log of queue, exchange and
+ * binding changes appended after it. A child process (this file with WARREN_DEFS_CHILD=1) saves
+ * ever-growing versions in a loop and is killed with SIGKILL: the file must always load as one
+ * whole version; another (WARREN_DEFS_CHILD=log) appends declares and reports each one once it
+ * returned: every reported one must load after the kill.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
-import { DefinitionsStore, type Definitions } from '../src/store/index.js';
+import { DefinitionsStore, type DefinitionRecord, type Definitions, type QueueDefinition } from '../src/store/index.js';
 import { removeDir, tempDir } from './store-util.js';
 
 /** Shaped like GET /api/definitions of RabbitMQ 3.10. */
@@ -45,7 +47,29 @@ function sample(version: number, queues = 3): Definitions {
   };
 }
 
-if (process.env.WARREN_DEFS_CHILD) {
+const queue = (name: string, vhost = '/'): QueueDefinition => ({ name, vhost, durable: true, auto_delete: false, arguments: { 'x-queue-type': 'classic' } });
+const put = (item: QueueDefinition): DefinitionRecord => ({ op: 'put', kind: 'queues', item });
+const del = (item: QueueDefinition): DefinitionRecord => ({ op: 'delete', kind: 'queues', item });
+
+if (process.env.WARREN_DEFS_CHILD === 'log') {
+  // Declares q0, q1, ... each with a binding, saving a snapshot whenever the store asks, and
+  // reports each index on stdout once its append returned.
+  const store = new DefinitionsStore(process.env.WARREN_DEFS_DIR!);
+  const loaded = store.load() ?? sample(0, 0);
+  if (!store.canAppend) store.save(loaded);
+  let n = loaded.queues!.length;
+  const live = [...loaded.queues!];
+  fs.writeSync(1, 'READY\n');
+  for (;; n++) {
+    const q = queue(`q${n}`);
+    live.push(q);
+    const bind: DefinitionRecord = { op: 'put', kind: 'bindings', item: { source: 'logs', vhost: '/', destination: q.name, destination_type: 'queue', routing_key: q.name, arguments: {} } };
+    if (store.append([put(q), bind])) {
+      store.save({ ...sample(0, 0), queues: live, bindings: [...sample(0, 0).bindings!, ...live.map((l) => ({ source: 'logs', vhost: '/', destination: l.name, destination_type: 'queue' as const, routing_key: l.name, arguments: {} }))] });
+    }
+    fs.writeSync(1, `${n}\n`);
+  }
+} else if (process.env.WARREN_DEFS_CHILD) {
   const store = new DefinitionsStore(process.env.WARREN_DEFS_DIR!);
   fs.writeSync(1, 'READY\n');
   for (let v = 1; ; v++) store.save(sample(v, 200 + (v % 50)));
@@ -87,6 +111,141 @@ if (process.env.WARREN_DEFS_CHILD) {
       const store = new DefinitionsStore(dir);
       fs.writeFileSync(store.file, '{"users": [');
       assert.throws(() => store.load(), /not valid JSON/);
+    });
+
+    test('changes appended to the log load over the snapshot, in order; a snapshot removes the log', () => {
+      const dir = dataDir();
+      const store = new DefinitionsStore(dir);
+      assert.equal(store.canAppend, false, 'the log follows a snapshot');
+      store.save(sample(1));
+      assert.equal(store.canAppend, true);
+      const binding = { source: 'logs', vhost: 'ünï', destination: 'q9', destination_type: 'queue' as const, routing_key: 'k', arguments: { 'x-match': 'all' } };
+      const exchange = { name: 'ex', vhost: 'ünï', type: 'topic', durable: true, auto_delete: false, internal: false, arguments: {} };
+      assert.equal(store.append([put(queue('q9', 'ünï')), { op: 'put', kind: 'exchanges', item: exchange }]), false);
+      store.append([{ op: 'put', kind: 'bindings', item: binding }, del(queue('q1'))]);
+      // The first binding of the snapshot goes, identified by all of its fields.
+      store.append([{ op: 'delete', kind: 'bindings', item: { ...sample(1).bindings![0]! } }, put(queue('q1'))]);
+      store.append([{ op: 'delete', kind: 'bindings', item: { ...binding, routing_key: 'other' } }]);
+      const expected = sample(1);
+      expected.queues = [expected.queues![0]!, expected.queues![2]!, queue('q9', 'ünï'), queue('q1')];
+      expected.exchanges!.push(exchange);
+      expected.bindings = [binding];
+      assert.deepEqual(new DefinitionsStore(dir).load(), expected);
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['definitions.json', 'definitions.log']);
+      assert.deepEqual(JSON.parse(fs.readFileSync(store.file, 'utf8')), sample(1), 'the snapshot is not rewritten by changes');
+      store.save(sample(2));
+      assert.deepEqual(fs.readdirSync(dir), ['definitions.json']);
+      assert.deepEqual(new DefinitionsStore(dir).load(), sample(2));
+      // A store that loaded a snapshot and a log appends after it.
+      const again = new DefinitionsStore(dir);
+      again.load();
+      again.append([put(queue('a'))]);
+      const reloaded = new DefinitionsStore(dir);
+      reloaded.load();
+      reloaded.append([put(queue('b'))]);
+      assert.deepEqual(new DefinitionsStore(dir).load()!.queues!.map((q) => q.name), ['q0', 'q1', 'q2', 'a', 'b']);
+    });
+
+    test('close() folds the log into the snapshot, so a stopped broker has one whole definitions.json', () => {
+      const dir = dataDir();
+      const store = new DefinitionsStore(dir);
+      store.save(sample(1));
+      store.append([put(queue('x'))]);
+      store.close(sample(3));
+      assert.deepEqual(fs.readdirSync(dir), ['definitions.json']);
+      assert.deepEqual(JSON.parse(fs.readFileSync(store.file, 'utf8')), sample(3));
+      // Without a log there is nothing to fold: close() writes nothing.
+      const again = new DefinitionsStore(dir);
+      again.load();
+      again.close(sample(4));
+      assert.deepEqual(again.load(), sample(3));
+    });
+
+    test('the log asks for a snapshot once it outgrows the snapshot and 256 KiB', () => {
+      const store = new DefinitionsStore(dataDir());
+      store.save(sample(1));
+      let appends = 0;
+      while (!store.append([put(queue(`grow-${appends}`))])) appends++;
+      const bytes = fs.statSync(store.logFile).size;
+      assert.ok(bytes > 256 * 1024 && bytes < 256 * 1024 + 200, `asked at ${bytes} bytes`);
+      const big = new DefinitionsStore(dataDir());
+      big.save(sample(1, 5000));
+      const snapshot = fs.statSync(big.file).size;
+      let more = 0;
+      while (!big.append([put(queue(`grow-${more}`))])) more++;
+      assert.ok(fs.statSync(big.logFile).size > snapshot, 'past the snapshot');
+      assert.ok(more > appends, 'a bigger snapshot takes more changes');
+    });
+
+    test('a torn last line is dropped and the next append follows the good part', () => {
+      const dir = dataDir();
+      const store = new DefinitionsStore(dir);
+      store.save(sample(1));
+      store.append([put(queue('x'))]);
+      fs.appendFileSync(store.logFile, '{"op":"put","kind":"queues","item":{"name":"tor');
+      const loaded = new DefinitionsStore(dir);
+      assert.deepEqual(loaded.load()!.queues!.map((q) => q.name), ['q0', 'q1', 'q2', 'x']);
+      loaded.append([put(queue('y'))]);
+      assert.deepEqual(new DefinitionsStore(dir).load()!.queues!.map((q) => q.name), ['q0', 'q1', 'q2', 'x', 'y']);
+      // Zeros where a crash lost the last line's data count as torn too.
+      fs.appendFileSync(store.logFile, Buffer.alloc(40));
+      fs.appendFileSync(store.logFile, '\n');
+      assert.deepEqual(new DefinitionsStore(dir).load()!.queues!.map((q) => q.name), ['q0', 'q1', 'q2', 'x', 'y']);
+    });
+
+    test('a damaged line followed by good ones is an error naming the line', () => {
+      const dir = dataDir();
+      const store = new DefinitionsStore(dir);
+      store.save(sample(1));
+      store.append([put(queue('x'))]);
+      store.append([put(queue('y'))]);
+      const lines = fs.readFileSync(store.logFile, 'utf8').split('\n');
+      lines[1] = lines[1]!.replace('"x"', '"x');
+      fs.writeFileSync(store.logFile, lines.join('\n'));
+      assert.throws(() => new DefinitionsStore(dir).load(), /definitions log .*definitions\.log is damaged at line 2/);
+    });
+
+    test("a log that follows another snapshot (a crash before the old log's removal) is ignored", () => {
+      const dir = dataDir();
+      const store = new DefinitionsStore(dir);
+      store.save(sample(1));
+      store.append([del(queue('q0'))]);
+      const oldLog = fs.readFileSync(store.logFile);
+      store.save(sample(2));
+      fs.writeFileSync(store.logFile, oldLog);
+      const loaded = new DefinitionsStore(dir);
+      assert.deepEqual(loaded.load(), sample(2));
+      assert.equal(loaded.ignoredLog, true, 'reported');
+      loaded.append([put(queue('z'))]);
+      assert.deepEqual(new DefinitionsStore(dir).load()!.queues!.map((q) => q.name), ['q0', 'q1', 'q2', 'z']);
+    });
+
+    test('kill -9 during appends loses no change that was reported done', { timeout: 120_000 }, async () => {
+      const dir = dataDir();
+      let reported = -1;
+      for (let i = 0; i < 8; i++) {
+        await new Promise<void>((resolve, reject) => {
+          const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
+            env: { ...process.env, WARREN_DEFS_CHILD: 'log', WARREN_DEFS_DIR: dir },
+            stdio: ['ignore', 'pipe', 'inherit'],
+          });
+          let text = '';
+          child.stdout.on('data', (d: Buffer) => {
+            if (!text) setTimeout(() => child.kill('SIGKILL'), 50 + Math.random() * 300);
+            text += d.toString();
+            const lines = text.split('\n');
+            for (const l of lines.slice(0, -1)) if (/^\d+$/.test(l)) reported = Math.max(reported, Number(l));
+          });
+          child.on('error', reject);
+          child.on('close', () => resolve());
+        });
+        const loaded = new DefinitionsStore(dir).load()!;
+        const names = loaded.queues!.map((q) => q.name);
+        assert.deepEqual(names, names.map((_, k) => `q${k}`), 'declares in order, none missing in between');
+        assert.ok(names.length > reported, `q${reported} was reported done, ${names.length} loaded`);
+        assert.deepEqual(loaded.bindings!.slice(1).map((b) => b.destination), names, 'each with its binding');
+      }
+      assert.ok(reported > 100, `${reported + 1} declares went through the log`);
     });
 
     test('kill -9 during saves always leaves one whole version', { timeout: 120_000 }, async () => {

@@ -202,6 +202,24 @@ describe('store recovery from damage', () => {
     s2.close();
   });
 
+  test("a queue directory whose queue.json a crash caught before its sync, without messages, is removed", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const { store } = await openStore(dir);
+    store.create('/', 'declared');
+    store.create('/', 'kept');
+    store.close();
+    // queue.json is written without a sync of its own (the next group-commit round syncs it).
+    fs.writeFileSync(path.join(store.queueDir('/', 'declared'), 'queue.json'), '');
+    fs.rmSync(path.join(store.queueDir('/', 'kept'), 'queue.json'));
+    fs.writeFileSync(path.join(store.queueDir('/', 'kept'), '0000000000000001.seg'), 'x');
+    const { store: s2, logs } = await openStore(dir);
+    assert.equal(fs.existsSync(store.queueDir('/', 'declared')), false, 'nothing in it: removed');
+    assert.equal(fs.existsSync(store.queueDir('/', 'kept')), true, 'a segment file: left for the operator');
+    assert.ok(logs.some((l) => l.msg.includes('left alone')));
+    s2.close();
+  });
+
   test('a torn tail reports how many messages it dropped: exact when known, else a lower bound', async () => {
     const tornLine = (logs: LogEntry[]) => logs.find((l) => l.msg.includes('torn'))!.fields;
     const totals = (logs: LogEntry[]) => logs.find((l) => l.msg === 'message store recovered')!.fields;

@@ -56,6 +56,12 @@ export interface QueueDeclaration {
   recovered?: boolean;
 }
 
+/** A durable queue, exchange or binding added or removed (removed: it is already out of the vhost). */
+export type DefinitionChange =
+  | { readonly kind: 'queue'; readonly vhost: string; readonly removed: boolean; readonly queue: Queue }
+  | { readonly kind: 'exchange'; readonly vhost: string; readonly removed: boolean; readonly exchange: Exchange }
+  | { readonly kind: 'binding'; readonly vhost: string; readonly removed: boolean; readonly binding: Binding };
+
 /** Hooks the broker gives a vhost: where durable queues' messages live and when definitions change. */
 export interface VirtualHostStorage {
   /**
@@ -65,7 +71,11 @@ export interface VirtualHostStorage {
   createMessageList(vhost: string, queue: string, durable: boolean, keepsEveryMessage?: boolean): MessageList;
   /** Whether stored messages exist under this list name (a durable priority queue's levels at start). */
   hasStoredList(vhost: string, queue: string): boolean;
-  definitionsChanged(): void;
+  /**
+   * Durable definitions changed: `changes` says which queues, exchanges and bindings (the store
+   * appends just those); without it, anything else (policies, limits) changed.
+   */
+  definitionsChanged(changes?: readonly DefinitionChange[]): void;
   /** The log of a stream queue (created, or recovered from disk), and its removal with the queue. */
   openStream(vhost: string, name: string, args: FieldTable): Stream;
   deleteStream(vhost: string, name: string): void;
@@ -197,7 +207,7 @@ export class VirtualHost {
       const list = this.storage.createMessageList(this.name, delayedListName(ex.name), ex.durable);
       ex.attach(list, (m) => this.publishNow(ex, m));
     }
-    if (ex.durable) this.storage.definitionsChanged();
+    if (ex.durable) this.storage.definitionsChanged([{ kind: 'exchange', vhost: this.name, removed: false, exchange: ex }]);
     return ex;
   }
 
@@ -226,20 +236,26 @@ export class VirtualHost {
     if (ifUnused && ex.bindingCount > 0) {
       throw preconditionFailed(`${this.describe('exchange', name)} in use`);
     }
-    this.removeExchange(ex);
+    this.saveChanges(this.removeExchange(ex, []));
   }
 
-  private removeExchange(ex: Exchange): void {
+  /** Removes the exchange and its bindings; returns `changes` with the durable ones added. */
+  private removeExchange(ex: Exchange, changes: DefinitionChange[]): DefinitionChange[] {
     this.exchanges.delete(ex.name);
     if (ex instanceof DelayedMessageExchange) ex.destroy();
-    for (const b of [...ex.allBindings()]) this.forgetBinding(ex, b);
+    for (const b of [...ex.allBindings()]) this.forgetBinding(ex, b, changes);
     // Bindings where this exchange is the destination (exchange-to-exchange).
     for (const src of this.exchanges.values()) {
       for (const b of [...src.allBindings()]) {
-        if (b.destination.kind === 'exchange' && b.destination.name === ex.name) this.forgetBinding(src, b);
+        if (b.destination.kind === 'exchange' && b.destination.name === ex.name) this.forgetBinding(src, b, changes);
       }
     }
-    if (ex.durable) this.storage.definitionsChanged();
+    if (ex.durable) changes.push({ kind: 'exchange', vhost: this.name, removed: true, exchange: ex });
+    return changes;
+  }
+
+  private saveChanges(changes: readonly DefinitionChange[]): void {
+    if (changes.length > 0) this.storage.definitionsChanged(changes);
   }
 
   declareQueue(declared: QueueDeclaration, connectionId: number): Queue {
@@ -286,7 +302,7 @@ export class VirtualHost {
       const options = { durable: true, autoDelete: false, exclusiveOwner: 0, arguments: d.arguments };
       const sq = new StreamQueue(this.name, name, options, this.storage.openStream(this.name, name, d.arguments));
       this.wireQueue(sq);
-      this.storage.definitionsChanged();
+      this.storage.definitionsChanged([{ kind: 'queue', vhost: this.name, removed: false, queue: sq }]);
       return sq;
     }
     const queue = new Queue(this.name, name, {
@@ -297,7 +313,7 @@ export class VirtualHost {
     }, this.createMessageList(name, d.durable && !d.exclusive, maxPriority, queueTypeOf(d.arguments) === 'quorum'));
     this.wireQueue(queue);
     queue.applyPolicy(this.policies.applied('queue', name));
-    if (queue.durable) this.storage.definitionsChanged();
+    if (queue.durable && !queue.exclusive) this.storage.definitionsChanged([{ kind: 'queue', vhost: this.name, removed: false, queue }]);
     return queue;
   }
 
@@ -392,17 +408,19 @@ export class VirtualHost {
   removeQueue(q: Queue): number {
     if (this.queues.get(q.name) !== q) return 0;
     this.queues.delete(q.name);
+    const changes: DefinitionChange[] = [];
     const bindings = this.bindingsTo.get(q.name);
     if (bindings) {
       for (const b of [...bindings]) {
         const src = this.exchanges.get(b.source);
-        if (src) this.forgetBinding(src, b);
+        if (src) this.forgetBinding(src, b, changes);
       }
     }
     const count = q.delete();
     this.counters.queuesDeleted++;
     if (q instanceof StreamQueue) this.storage.deleteStream(this.name, q.name);
-    if (q.durable) this.storage.definitionsChanged();
+    if (q.durable && !q.exclusive) changes.push({ kind: 'queue', vhost: this.name, removed: true, queue: q });
+    this.saveChanges(changes);
     return count;
   }
 
@@ -418,7 +436,9 @@ export class VirtualHost {
       if (!set) this.bindingsTo.set(destination.name, (set = new Set()));
       set.add(b);
     }
-    if (src.durable && this.isDurableDestination(destination)) this.storage.definitionsChanged();
+    if (src.durable && this.isDurableDestination(destination) && isStoredDestination(destination)) {
+      this.storage.definitionsChanged([{ kind: 'binding', vhost: this.name, removed: false, binding: b }]);
+    }
   }
 
   /** Idempotent as in RabbitMQ: unbind-ok even when the binding, source or destination is missing. */
@@ -434,7 +454,7 @@ export class VirtualHost {
     // Only an existing binding to another connection's exclusive queue is refused (RabbitMQ).
     const q = destination.kind === 'queue' ? this.queues.get(destination.name) : undefined;
     if (q) this.checkExclusiveAccess(q, connectionId);
-    this.forgetBinding(src, b);
+    this.saveChanges(this.forgetBinding(src, b, []));
   }
 
   private checkBindable(source: string, destination: Destination, connectionId: number): void {
@@ -451,11 +471,13 @@ export class VirtualHost {
     return d.kind === 'queue' ? (this.queues.get(d.name)?.durable ?? false) : (this.exchanges.get(d.name)?.durable ?? false);
   }
 
-  private forgetBinding(src: Exchange, b: Binding): void {
+  /** Removes the binding (and an auto-delete source left without any); returns `changes` with the durable ones added. */
+  private forgetBinding(src: Exchange, b: Binding, changes: DefinitionChange[]): DefinitionChange[] {
     src.unbind(b.id);
     if (b.destination.kind === 'queue') this.bindingsTo.get(b.destination.name)?.delete(b);
-    if (src.durable) this.storage.definitionsChanged();
-    if (src.autoDelete && src.bindingCount === 0 && this.exchanges.get(src.name) === src) this.removeExchange(src);
+    if (src.durable && isStoredDestination(b.destination)) changes.push({ kind: 'binding', vhost: this.name, removed: true, binding: b });
+    if (src.autoDelete && src.bindingCount === 0 && this.exchanges.get(src.name) === src) this.removeExchange(src, changes);
+    return changes;
   }
 
   /**
@@ -650,4 +672,14 @@ function inequivalentArg(arg: string, what: string, received: FieldValue | undef
     ? `received ${describeArg(received)} but current is ${describeArg(current)}`
     : `received ${fmtArg(r)} but current is ${fmtArg(c)}`;
   return preconditionFailed(`inequivalent arg '${arg}' for ${what}: ${text}`);
+}
+
+/**
+ * Whether bindings of a durable source to `d` are stored definitions: not those to transient or
+ * exclusive queues (a queue binding's destination is the Queue itself). An exchange destination
+ * counts whatever it is: it may be gone already when its bindings are removed, and removing a
+ * binding that was never stored changes nothing.
+ */
+function isStoredDestination(d: Destination): boolean {
+  return !(d instanceof Queue) || (d.durable && !d.exclusive);
 }

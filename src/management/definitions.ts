@@ -14,13 +14,15 @@ import { hashPassword, HASHING_ALGORITHM } from '../auth/password.js';
 import { validateRegex, type User } from '../auth/users.js';
 import type { ManagedBroker } from './managed-broker.js';
 import { isExchangeType } from '../broker/exchange/index.js';
-import type { VirtualHost } from '../broker/vhost.js';
+import type { DefinitionChange, VirtualHost } from '../broker/vhost.js';
+import type { Binding, Exchange } from '../broker/exchange/index.js';
+import type { Queue } from '../broker/queue.js';
 import { checkLimit, limitsJson } from '../broker/limits.js';
 import { parsePolicy, policyJson, PolicyValidationError, type Policy, type PolicyInput, type PolicyKind } from '../broker/policies.js';
 import { AmqpError } from '../protocol/errors.js';
-import { fieldTableFromJson, fieldTableToJson } from '../protocol/field-table.js';
+import { fieldTableFromJson, fieldTableToJson, type FieldTable } from '../protocol/field-table.js';
 import type {
-  BindingDefinition, Definitions, ExchangeDefinition, GlobalParameterDefinition, JsonValue, ParameterDefinition, PermissionDefinition,
+  BindingDefinition, DefinitionRecord, Definitions, ExchangeDefinition, GlobalParameterDefinition, JsonValue, ParameterDefinition, PermissionDefinition,
   QueueDefinition, TopicPermissionDefinition, UserDefinition, VhostDefinition,
 } from '../store/definitions.js';
 import { clusterPermanentId } from '../metrics/node-stats.js';
@@ -72,27 +74,20 @@ export function exportDefinitions(broker: ManagedBroker, options: ExportOptions 
   const queues: QueueDefinition[] = [];
   const exchanges: ExchangeDefinition[] = [];
   const bindings: BindingDefinition[] = [];
-  const json = (t: Parameters<typeof fieldTableToJson>[0]) => fieldTableToJson(t) as Record<string, JsonValue>;
   for (const v of vhosts) {
     for (const q of v.queues.values()) {
       if (q.exclusive || (options.durableOnly && !q.durable)) continue;
-      queues.push({ name: q.name, vhost: v.name, durable: q.durable, auto_delete: q.autoDelete, arguments: json(q.options.arguments) });
+      queues.push(queueDefinition(v.name, q));
     }
     for (const ex of v.exchanges.values()) {
-      if (ex.name === '' || ex.name.startsWith('amq.') || (options.durableOnly && !ex.durable)) continue;
-      exchanges.push({
-        name: ex.name, vhost: v.name, type: ex.type, durable: ex.durable, auto_delete: ex.autoDelete,
-        internal: ex.internal, arguments: json(ex.options.arguments),
-      });
+      if (isPredeclared(ex) || (options.durableOnly && !ex.durable)) continue;
+      exchanges.push(exchangeDefinition(v.name, ex));
     }
     for (const b of v.allBindings()) {
       const dest = b.destination.kind === 'queue' ? v.queues.get(b.destination.name) : v.exchanges.get(b.destination.name);
       if (!dest || (dest.kind === 'queue' && dest.exclusive)) continue;
       if (options.durableOnly && !(v.exchanges.get(b.source)?.durable && dest.durable)) continue;
-      bindings.push({
-        source: b.source, vhost: v.name, destination: b.destination.name, destination_type: b.destination.kind,
-        routing_key: b.routingKey, arguments: json(b.arguments),
-      });
+      bindings.push(bindingDefinition(v.name, b));
     }
   }
   const strip = <T extends { vhost: string }>(items: T[]) =>
@@ -101,6 +96,42 @@ export function exportDefinitions(broker: ManagedBroker, options: ExportOptions 
   defs.exchanges = strip(exchanges);
   defs.bindings = strip(bindings);
   return defs;
+}
+
+const json = (t: FieldTable): Record<string, JsonValue> => fieldTableToJson(t) as Record<string, JsonValue>;
+
+function isPredeclared(ex: Exchange): boolean {
+  return ex.name === '' || ex.name.startsWith('amq.');
+}
+
+function queueDefinition(vhost: string, q: Queue): QueueDefinition {
+  return { name: q.name, vhost, durable: q.durable, auto_delete: q.autoDelete, arguments: json(q.options.arguments) };
+}
+
+function exchangeDefinition(vhost: string, ex: Exchange): ExchangeDefinition {
+  return {
+    name: ex.name, vhost, type: ex.type, durable: ex.durable, auto_delete: ex.autoDelete,
+    internal: ex.internal, arguments: json(ex.options.arguments),
+  };
+}
+
+function bindingDefinition(vhost: string, b: Binding): BindingDefinition {
+  return {
+    source: b.source, vhost, destination: b.destination.name, destination_type: b.destination.kind,
+    routing_key: b.routingKey, arguments: json(b.arguments),
+  };
+}
+
+/** The stored definitions' log records of a vhost's changes (the vhost reports only stored ones). */
+export function definitionRecords(changes: readonly DefinitionChange[]): DefinitionRecord[] {
+  const records: DefinitionRecord[] = [];
+  for (const c of changes) {
+    const op = c.removed ? 'delete' : 'put';
+    if (c.kind === 'queue') records.push({ op, kind: 'queues', item: queueDefinition(c.vhost, c.queue) });
+    else if (c.kind === 'binding') records.push({ op, kind: 'bindings', item: bindingDefinition(c.vhost, c.binding) });
+    else if (!isPredeclared(c.exchange)) records.push({ op, kind: 'exchanges', item: exchangeDefinition(c.vhost, c.exchange) });
+  }
+  return records;
 }
 
 export interface ImportOptions {

@@ -1,22 +1,62 @@
 /**
  * The broker's definitions (vhosts, users, permissions, durable exchanges, queues, bindings,
- * policies...) as one RabbitMQ-format JSON file in the data dir. Saves are atomic: the new
- * document is written to a temporary file, fsynced, renamed over the old one, and the directory
- * fsynced, so after a crash the file is the old version or the new one, never a mix. Sync calls:
- * definitions change rarely and a save must be done before the declare is answered.
+ * policies...) in the data dir: a snapshot and a log of the changes made since it.
+ *
+ * `definitions.json` is the whole document in RabbitMQ's format, replaced atomically (temporary
+ * file, fsync, rename, directory fsync): after a crash it is the old version or the new one.
+ *
+ * `definitions.log` holds the queue, exchange and binding changes made since that snapshot, one
+ * JSON line each (DefinitionRecord), appended and fdatasynced before the change is answered.
+ * Rewriting the whole document for every durable declare made declaring N queues cost N² (and two
+ * fsyncs and a rename each); a line costs its own bytes and one fdatasync. Every other change
+ * (users, vhosts, policies, parameters: rare) saves a new snapshot, and so does a log that has
+ * outgrown the snapshot (and 256 KiB): that rewrite is paid once per as many changes as the
+ * snapshot holds items. A snapshot removes the log.
+ *
+ * The log's first line names the snapshot it follows (size and crc32), so a log left behind by a
+ * crash between a new snapshot's rename and the old log's removal is known as stale and ignored.
+ * A torn last line (a crash during an append nobody was answered for) is dropped at load; a damaged
+ * line followed by good ones is an error naming the line, like a damaged snapshot.
+ *
+ * Sync calls: a declare-ok must never be ahead of the disk, and the channel answers in order.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Definitions } from './definitions.js';
+import type { Definitions, DefinitionRecord } from './definitions.js';
 import type { DataDirChanges } from '../data-dir-changes.js';
-import { writeFileDurably } from './durable-file.js';
+import { replaceFile } from '../data-dir-changes.js';
+import { syncDirSync } from './durable-file.js';
+import { crc32 } from './crc32.js';
 
 export const DEFINITIONS_FILE = 'definitions.json';
+/** The log is folded into a new snapshot once it is larger than the snapshot and than this. */
+const LOG_BYTES_BEFORE_SNAPSHOT = 256 * 1024;
+const RECORD_KINDS = ['queues', 'exchanges', 'bindings'] as const;
+type RecordKind = (typeof RECORD_KINDS)[number];
+
+interface SnapshotId {
+  readonly bytes: number;
+  readonly crc32: number;
+}
 
 export class DefinitionsStore {
   readonly file: string;
-  /** The file's text as last loaded or saved: an unchanged document is not written again. */
-  private onDisk: string | undefined;
+  readonly logFile: string;
+  /** The document the files hold, as a snapshot's text, when known: saving exactly this writes nothing. */
+  private current: string | undefined;
+  /** definitions.json as last loaded or saved (undefined before either: the log needs one). */
+  private snapshot: SnapshotId | undefined;
+  /** Bytes of the log up to its last good line, header included (0: no log yet for this snapshot). */
+  private logBytes = 0;
+  private logFd = -1;
+  /**
+   * Set by load() when a log was found that follows another definitions.json: left by a crash
+   * between a snapshot and the removal of the old log, or by an edit of definitions.json while the
+   * broker was down after a crash (its changes are then lost: the caller says so).
+   */
+  ignoredLog = false;
+  /** An append failed: the next change saves a snapshot instead. */
+  private logSpoilt = false;
 
   constructor(
     readonly dataDir: string,
@@ -25,20 +65,21 @@ export class DefinitionsStore {
     private readonly changes?: DataDirChanges,
   ) {
     this.file = path.join(dataDir, fileName);
+    this.logFile = this.file.replace(/(\.json)?$/, '.log');
   }
 
-  /** The saved definitions, or undefined if none were ever saved. Throws if the file is damaged. */
+  /** The saved definitions, or undefined if none were ever saved. Throws if a file is damaged. */
   load(): Definitions | undefined {
     // A temporary file is a save that never reached its rename: the old file is the truth.
     fs.rmSync(`${this.file}.tmp`, { force: true });
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = fs.readFileSync(this.file, 'utf8');
-      this.onDisk = text;
+      bytes = fs.readFileSync(this.file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+    const text = bytes.toString('utf8');
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -48,18 +89,209 @@ export class DefinitionsStore {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new Error(`definitions file ${this.file} does not hold a JSON object`);
     }
-    return parsed as Definitions;
+    this.snapshot = { bytes: bytes.length, crc32: crc32(bytes) };
+    this.current = text;
+    const records = this.readLog();
+    if (records.length === 0) return parsed as Definitions;
+    const merged = applyRecords(parsed as Record<string, unknown>, records) as Definitions;
+    this.current = JSON.stringify(merged, null, 2) + '\n';
+    return merged;
+  }
+
+  /** Whether changes can go to the log (a snapshot exists to follow). */
+  get canAppend(): boolean {
+    return this.snapshot !== undefined && !this.logSpoilt;
   }
 
   /**
-   * Replace the file unless it already holds exactly this document (a restart re-saves what it
-   * loaded: skipping that is what lets a broker start on a full disk).
+   * Append queue, exchange and binding changes and fdatasync them. Returns true once the log has
+   * outgrown the snapshot: the caller then saves a new one.
+   */
+  append(records: readonly DefinitionRecord[]): boolean {
+    const snapshot = this.snapshot;
+    if (!snapshot || this.logSpoilt) throw new Error('definitions log without a snapshot');
+    const fresh = this.logBytes === 0;
+    let text = fresh ? `${JSON.stringify({ snapshot })}\n` : '';
+    for (const r of records) text += `${JSON.stringify(r)}\n`;
+    const bytes = Buffer.from(text);
+    const fd = this.openLog(fresh);
+    try {
+      let written = 0;
+      while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written, this.logBytes + written);
+      fs.fdatasyncSync(fd);
+      // A new file's name must be durable too.
+      if (fresh) syncDirSync(this.dataDir);
+    } catch (err) {
+      // Part of the lines may be in the file: the next line must not follow them. And the change
+      // is live in memory without its line: the next change saves a whole snapshot, which has it.
+      try {
+        fs.ftruncateSync(fd, this.logBytes);
+      } catch {
+        // Whatever is left is a torn tail until that snapshot removes the log.
+      }
+      this.logSpoilt = true;
+      throw err;
+    }
+    if (fresh) this.changes?.truncate(this.logFile, 0);
+    this.changes?.write(this.logFile, this.logBytes, bytes);
+    this.logBytes += bytes.length;
+    this.current = undefined;
+    return this.logBytes > Math.max(LOG_BYTES_BEFORE_SNAPSHOT, snapshot.bytes);
+  }
+
+  /**
+   * Replace the snapshot and remove the log, unless the files already hold exactly this document
+   * (a restart re-saves what it loaded: skipping that is what lets a broker start on a full disk).
    */
   save(definitions: Definitions): void {
     const text = JSON.stringify(definitions, null, 2) + '\n';
-    if (text === this.onDisk) return;
+    if (text === this.current) return;
     fs.mkdirSync(this.dataDir, { recursive: true });
-    writeFileDurably(this.file, text, this.changes);
-    this.onDisk = text;
+    const bytes = Buffer.from(text);
+    replaceFile(this.file, `${this.file}.tmp`, bytes, this.changes);
+    this.snapshot = { bytes: bytes.length, crc32: crc32(bytes) };
+    this.logBytes = 0;
+    this.logSpoilt = false;
+    // The log now follows an older snapshot: removed, or ignored as stale if a crash keeps it.
+    this.removeLog();
+    syncDirSync(this.dataDir);
+    this.current = text;
   }
+
+  /**
+   * At a clean stop: fold a log into a new snapshot of `definitions`, so that the stopped broker's
+   * definitions.json holds everything (an operator may edit it), then close the log.
+   */
+  close(definitions?: Definitions): void {
+    try {
+      if (definitions && this.logBytes > 0) {
+        this.current = undefined;
+        this.save(definitions);
+      }
+    } finally {
+      this.closeLog();
+    }
+  }
+
+  private closeLog(): void {
+    if (this.logFd >= 0) fs.closeSync(this.logFd);
+    this.logFd = -1;
+  }
+
+  private openLog(fresh: boolean): number {
+    if (this.logFd >= 0) return this.logFd;
+    if (fresh) {
+      this.logFd = fs.openSync(this.logFile, 'w');
+    } else {
+      this.logFd = fs.openSync(this.logFile, 'r+');
+      // Drop a torn tail found at load before appending after the last good line.
+      if (fs.fstatSync(this.logFd).size !== this.logBytes) {
+        fs.ftruncateSync(this.logFd, this.logBytes);
+        this.changes?.truncate(this.logFile, this.logBytes);
+      }
+    }
+    return this.logFd;
+  }
+
+  private removeLog(): void {
+    this.closeLog();
+    try {
+      fs.unlinkSync(this.logFile);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    this.changes?.remove(this.logFile);
+  }
+
+  /** The log's records if it follows the loaded snapshot (sets logBytes to its good part). */
+  private readLog(): DefinitionRecord[] {
+    this.logBytes = 0;
+    let data: Buffer;
+    try {
+      data = fs.readFileSync(this.logFile);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const records: DefinitionRecord[] = [];
+    let start = 0;
+    let line = 0;
+    let good = 0;
+    let damagedLine: number | undefined;
+    for (let end = data.indexOf(10); end >= 0; start = end + 1, end = data.indexOf(10, start)) {
+      line++;
+      const value = parseLine(data.toString('utf8', start, end));
+      if (line === 1) {
+        // Stale (another snapshot's) or torn at its first line: nothing in it applies.
+        if (!followsSnapshot(value, this.snapshot!)) {
+          this.ignoredLog = value !== undefined;
+          return [];
+        }
+        good = end + 1;
+        continue;
+      }
+      if (!isRecord(value)) {
+        damagedLine ??= line;
+        continue;
+      }
+      if (damagedLine !== undefined) throw new Error(`definitions log ${this.logFile} is damaged at line ${damagedLine}`);
+      records.push(value);
+      good = end + 1;
+    }
+    this.logBytes = good;
+    return records;
+  }
+}
+
+function parseLine(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function followsSnapshot(header: unknown, snapshot: SnapshotId): boolean {
+  const s = (header as { snapshot?: Partial<SnapshotId> } | undefined)?.snapshot;
+  return s?.bytes === snapshot.bytes && s.crc32 === snapshot.crc32;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isRecord(value: unknown): value is DefinitionRecord {
+  const r = value as Partial<Record<'op' | 'kind' | 'item', unknown>> | undefined;
+  return (r?.op === 'put' || r?.op === 'delete') && RECORD_KINDS.includes(r.kind as RecordKind) && isObject(r.item);
+}
+
+/** What identifies an item of a kind: vhost and name; for a binding, all of it. */
+function itemKey(kind: RecordKind, item: Record<string, unknown>): string {
+  return kind === 'bindings'
+    ? JSON.stringify([item['vhost'], item['source'], item['destination_type'], item['destination'], item['routing_key'], item['arguments']])
+    : JSON.stringify([item['vhost'], item['name']]);
+}
+
+/** The snapshot with the log's records applied in order (items keep their first place). */
+function applyRecords(doc: Record<string, unknown>, records: readonly DefinitionRecord[]): Record<string, unknown> {
+  const items = new Map<RecordKind, Map<string, Record<string, unknown>>>();
+  for (const kind of RECORD_KINDS) {
+    const list = doc[kind];
+    const byKey = new Map<string, Record<string, unknown>>();
+    // A malformed item keeps a place of its own, for the import to report.
+    if (Array.isArray(list)) {
+      list.forEach((item: unknown, i) => byKey.set(isObject(item) ? itemKey(kind, item) : `#${i}`, item as Record<string, unknown>));
+    }
+    items.set(kind, byKey);
+  }
+  for (const r of records) {
+    const byKey = items.get(r.kind)!;
+    const item = r.item as unknown as Record<string, unknown>;
+    if (r.op === 'put') byKey.set(itemKey(r.kind, item), item);
+    else byKey.delete(itemKey(r.kind, item));
+  }
+  const merged = { ...doc };
+  for (const kind of RECORD_KINDS) merged[kind] = [...items.get(kind)!.values()];
+  return merged;
 }

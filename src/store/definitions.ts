@@ -110,3 +110,13 @@ export interface Definitions {
   exchanges?: ExchangeDefinition[];
   bindings?: BindingDefinition[];
 }
+
+/**
+ * One change to a queue, exchange or binding as the definitions log stores it (definitions-store.ts):
+ * `put` adds the item, `delete` removes the item with the same key (vhost and name; for a binding
+ * every field). The item is in the definitions document's own format.
+ */
+export type DefinitionRecord =
+  | { op: 'put' | 'delete'; kind: 'queues'; item: QueueDefinition }
+  | { op: 'put' | 'delete'; kind: 'exchanges'; item: ExchangeDefinition }
+  | { op: 'put' | 'delete'; kind: 'bindings'; item: BindingDefinition };

@@ -599,7 +599,7 @@ export class DurableMessageList implements MessageList, WriteClient, SegmentSour
       // Created at the first page-out; never synced (nothing in it survives a restart).
       if (this.segments.length === 0) fs.mkdirSync(this.dir, { recursive: true });
     } else {
-      this.persister.needsDirSync(this.dir);
+      this.persister.needsPathSync(this.dir);
     }
     segment.openForAppend();
     this.changes?.truncate(segment.path, 0);

@@ -7,11 +7,14 @@
  *   warren.lock                           symlink to the pid of the broker using the dir (MessageStore.open
  *                                         takes it; a symlink needs no data block, so a full disk can start)
  *   definitions.json                      RabbitMQ definitions format, replaced atomically (DefinitionsStore)
+ *   definitions.log                       queue, exchange and binding changes since definitions.json, one
+ *                                         JSON line each, fdatasynced per change (definitions-store.ts)
  *   clean-shutdown.json                   written by a clean close, removed by open: size + crc32 of every
  *                                         segment and ack file, so a clean restart checks one crc per file
  *                                         instead of one per record (clean-shutdown.ts)
  *   vhosts/<h(vhost)>/queues/<h(queue)>/  one directory per durable queue (h = sha256, 32 hex digits)
- *     queue.json                          {"vhost": ..., "name": ...}: names are only hashed in paths
+ *     queue.json                          {"vhost": ..., "name": ...}: names are only hashed in paths (written
+ *                                         at declare, fsynced with the directories by the next round)
  *     delivered                           16 bytes: seqs <= this mark may have been delivered (redelivered flag)
  *     0000000000000001.seg                message records, append-only, named by their first seq
  *     0000000000000001.ack                settled seq ranges of that segment, append-only
@@ -43,7 +46,8 @@
  *   shutdown                  -> store.close()                 (flush + fsync + close every list)
  *
  *   const definitions = new DefinitionsStore(dataDir);
- *   definitions.load() at start (undefined the first time), definitions.save(defs) after each change.
+ *   definitions.load() at start (undefined the first time); after a queue, exchange or binding change
+ *   definitions.append(records) (true: save a snapshot now), after any other definitions.save(defs).
  *
  * The lists are MessageLists (src/broker/message-list.ts) with these extra guarantees:
  * - all pushed messages are written to the segment (a syscall per queue per event-loop turn, not

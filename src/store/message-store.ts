@@ -9,7 +9,6 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { takeCleanShutdown, writeCleanShutdown, type CleanSegment } from './clean-shutdown.js';
 import type { DataDirChanges } from '../data-dir-changes.js';
 import { DataDirLock } from './data-dir-lock.js';
-import { writeFileDurably } from './durable-file.js';
 import { DEFAULT_LIST_OPTIONS, DurableMessageList, type DurableListOptions, type RecoveredQueueState } from './durable-message-list.js';
 import { ReplicatedMessageList } from './replicated-message-list.js';
 import { silentLogger, type StoreLogger } from './logger.js';
@@ -206,15 +205,15 @@ export class MessageStore {
     return list;
   }
 
-  /**
-   * The list of a durable queue being declared. Returns the open one if there is one (recovered or
-   * created before); otherwise any stale directory for that name is wiped and a new one is made.
-   */
   /** Whether a list (recovered at open, or created since) exists for this name. */
   has(vhost: string, name: string): boolean {
     return this.lists.has(key(vhost, name));
   }
 
+  /**
+   * The list of a durable queue being declared. Returns the open one if there is one (recovered or
+   * created before); otherwise any stale directory for that name is wiped and a new one is made.
+   */
   create(vhost: string, name: string): DurableMessageList {
     if (this.closed) throw new Error('message store is closed');
     const existing = this.lists.get(key(vhost, name));
@@ -227,12 +226,17 @@ export class MessageStore {
     const changes = this.persister.changes;
     changes?.remove(dir);
     changes?.mkdir(dir);
-    const meta: QueueMeta = { vhost, name };
-    writeFileDurably(path.join(dir, QUEUE_META_FILE), JSON.stringify(meta), changes);
-    // The new directories must be durable before any confirm for a message in them: the next
-    // group-commit round syncs them (messages wait for that round anyway).
+    const metaFile = path.join(dir, QUEUE_META_FILE);
+    const meta = Buffer.from(JSON.stringify({ vhost, name } satisfies QueueMeta));
+    fs.writeFileSync(metaFile, meta);
+    changes?.write(metaFile, 0, meta);
+    // Nothing is fsynced here (the definitions log makes the declare durable): the queue's files
+    // matter once a message in it is confirmed, and confirms wait for a group-commit round, so the
+    // next round fsyncs queue.json and the new directories. A crash before that round leaves at
+    // most a directory without a readable queue.json and no messages, which recovery removes.
+    this.persister.needsPathSync(metaFile);
     for (let d = dir; d.length >= this.dataDir.length && d !== path.dirname(d); d = path.dirname(d)) {
-      this.persister.needsDirSync(d);
+      this.persister.needsPathSync(d);
     }
     const list = this.durableList(vhost, name, dir, undefined);
     this.lists.set(key(vhost, name), list);

@@ -76,7 +76,8 @@ export interface SlabWriter {
 interface Round {
   readonly id: number;
   readonly files: Set<Segment>;
-  readonly dirs: Set<string>;
+  /** Directories, and small files written without a sync (queue.json), that the round fsyncs. */
+  readonly paths: Set<string>;
   readonly callbacks: (() => void)[];
   /** The journal file to fdatasync (written in this round), and whether it was sealed as the round began. */
   journal: JournalFile | undefined;
@@ -139,7 +140,7 @@ export const DEFER_TOTAL_BYTES = 32 * 1024 * 1024;
 const NO_SLAB = Buffer.alloc(0);
 
 function newRound(id: number): Round {
-  return { id, files: new Set(), dirs: new Set(), callbacks: [], journal: undefined, sealed: false, failed: false, position: 0, journalWrite: undefined, redo: false };
+  return { id, files: new Set(), paths: new Set(), callbacks: [], journal: undefined, sealed: false, failed: false, position: 0, journalWrite: undefined, redo: false };
 }
 
 export class Persister {
@@ -484,9 +485,12 @@ export class Persister {
     if (released > 0) memoryReleased(released);
   }
 
-  /** A file was created in this directory: the open round must fsync the directory. */
-  needsDirSync(dir: string): void {
-    this.open.dirs.add(dir);
+  /**
+   * The open round must fsync this path: a directory a file was created in, or a small file
+   * written without a sync of its own (a new queue's queue.json).
+   */
+  needsPathSync(fileOrDir: string): void {
+    this.open.paths.add(fileOrDir);
     this.schedule();
   }
 
@@ -547,7 +551,7 @@ export class Persister {
     // (no large body, which could be freed meanwhile).
     if ((this.journalNeedsSync || segments.length > 0 || deferred.length > 0) && journal.hasPending && !this.inFlight && !this.changes && this.bodyBytes === 0 && !this.closed) {
       const write: JournalWrite = { done: false, failed: false, waiters: [], segments, deferred, slab: this.slab };
-      const queued = journal.writePendingAsync((dir) => this.needsDirSync(dir), (err) => this.journalWritten(write, err));
+      const queued = journal.writePendingAsync((dir) => this.needsPathSync(dir), (err) => this.journalWritten(write, err));
       if (queued >= 0) {
         this.journalWrite = write;
         this.open.journal = journal.currentFile;
@@ -566,7 +570,7 @@ export class Persister {
       return this.journalWriteFailed(segments, deferred);
     }
     const t0 = performance.now();
-    const written = journal.writePending((dir) => this.needsDirSync(dir));
+    const written = journal.writePending((dir) => this.needsPathSync(dir));
     if (written >= 0) {
       // A batch of ack records alone needs no fdatasync (acks are never synced): no round for it.
       if (this.journalNeedsSync || segments.length > 0 || deferred.length > 0) this.open.journal = journal.currentFile;
@@ -673,7 +677,7 @@ export class Persister {
       round.journal = sealed;
       round.sealed = true;
     }
-    if (round.files.size === 0 && round.dirs.size === 0 && round.callbacks.length === 0 && !round.journal) return;
+    if (round.files.size === 0 && round.paths.size === 0 && round.callbacks.length === 0 && !round.journal) return;
     this.open = newRound(round.id + 1);
     this.inFlight = round;
     if (this.changes) round.position = this.changes.position;
@@ -701,10 +705,8 @@ export class Persister {
         done(err, segment.path);
       });
     }
-    for (const dir of round.dirs) {
-      pending++;
-      syncDir(dir, (err) => done(err, dir));
-    }
+    pending += round.paths.size;
+    syncPaths(round.paths, done);
     const journal = round.journal;
     if (journal && journal.fd >= 0) {
       pending++;
@@ -769,8 +771,30 @@ export class Persister {
   }
 }
 
-function syncDir(dir: string, callback: (err: NodeJS.ErrnoException | null) => void): void {
-  fs.open(dir, 'r', (err, fd) => {
+/**
+ * Path fsyncs a round runs at once. Each holds a descriptor from its open to its close, and a
+ * round after thousands of declares (a definitions import) has thousands of new directories: all
+ * at once ran the process out of descriptors (EMFILE) for everything else.
+ */
+const PATH_SYNCS = 8;
+
+/** fsync every path of `paths`, PATH_SYNCS at a time, calling back once per path. */
+function syncPaths(paths: Iterable<string>, callback: (err: NodeJS.ErrnoException | null, fileOrDir: string) => void): void {
+  const next = paths[Symbol.iterator]();
+  const start = (): void => {
+    const item = next.next();
+    if (item.done) return;
+    const fileOrDir = item.value;
+    syncPath(fileOrDir, (err) => {
+      start();
+      callback(err, fileOrDir);
+    });
+  };
+  for (let i = 0; i < PATH_SYNCS; i++) start();
+}
+
+function syncPath(fileOrDir: string, callback: (err: NodeJS.ErrnoException | null) => void): void {
+  fs.open(fileOrDir, 'r', (err, fd) => {
     if (err) return callback(err.code === 'ENOENT' ? null : err);
     fs.fsync(fd, (syncErr) => fs.close(fd, () => callback(syncErr)));
   });

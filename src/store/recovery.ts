@@ -141,11 +141,19 @@ export async function recoverQueueDir(
   changes?: DataDirChanges,
 ): Promise<RecoveredQueue | undefined> {
   const meta = readQueueMeta(dir);
+  const names = fs.readdirSync(dir);
   if (!meta) {
+    // A declare whose queue.json a crash caught before the group-commit round that syncs it: no
+    // message in it was ever confirmed, and the declare at start-up makes a new directory anyway.
+    if (!names.some((n) => SEGMENT_FILE.test(n))) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      changes?.remove(dir);
+      log('info', 'queue directory without queue.json nor messages removed', { dir });
+      return undefined;
+    }
     log('warn', 'queue directory without a readable queue.json; left alone', { dir });
     return undefined;
   }
-  const names = fs.readdirSync(dir);
   const segmentNames = names.filter((n) => SEGMENT_FILE.test(n)).sort();
   const withSegment = new Set(segmentNames.map((n) => n.slice(0, -4)));
   for (const n of names) {

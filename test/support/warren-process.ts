@@ -31,6 +31,8 @@ export interface WarrenProcess {
   stop(): Promise<void>;
   /** Stops and starts again on the same ports and data dir (for durability tests). */
   restart(): Promise<void>;
+  /** SIGKILL, waiting for the exit (restart() starts it again). */
+  kill(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -42,6 +44,8 @@ export interface StartOptions {
   args?: string[];
   /** How long to wait for the "listening" log line (default 15 s). */
   startTimeoutMs?: number;
+  /** Start under this limit of open files (`ulimit -n` in a shell that then execs node). */
+  fileLimit?: number;
 }
 
 /** Asks the kernel for a free TCP port on loopback. */
@@ -87,7 +91,9 @@ export async function startWarren(options: StartOptions = {}): Promise<WarrenPro
       '--management-port', String(managementPort), '--prometheus-port', '0',
       ...(options.args ?? []),
     ];
-    const proc = spawn(process.execPath, args, { env: withNodeEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = options.fileLimit === undefined
+      ? spawn(process.execPath, args, { env: withNodeEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('/bin/sh', ['-c', `ulimit -n ${options.fileLimit} && exec "$0" "$@"`, process.execPath, ...args], { env: withNodeEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     liveChildren.add(proc);
     proc.on('exit', () => liveChildren.delete(proc));
@@ -123,6 +129,13 @@ export async function startWarren(options: StartOptions = {}): Promise<WarrenPro
     async restart() {
       await stopChild();
       await launch(amqpPort);
+    },
+    async kill() {
+      const proc = child;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      proc.kill('SIGKILL');
+      await exited;
     },
   };
   return handle;

@@ -38,7 +38,8 @@ async function upload(ctx: Ctx, vhost: string | undefined): Promise<Reply> {
     throw e instanceof HttpError && e.reason === 'not_json' ? badRequest('failed_to_parse_json') : e;
   });
   try {
-    importDefinitions(ctx.broker, body, { ...(vhost === undefined ? {} : { vhost }), actingUser: ctx.user.name });
+    const options = { ...(vhost === undefined ? {} : { vhost }), actingUser: ctx.user.name };
+    ctx.broker.batchDefinitionChanges(() => importDefinitions(ctx.broker, body, options));
   } catch (e) {
     if (e instanceof DefinitionsError) throw badRequest(e.message);
     throw e;
