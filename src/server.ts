@@ -205,7 +205,6 @@ export class Broker implements BrokerContext, ManagedBroker {
     const host = this.options.streamHost ?? this.options.host;
     const bridge = createStreamBridge({
       users: this.users,
-      saveDefinitions: () => this.saveDefinitions(),
       vhosts: this.vhosts,
       log: this.log,
       authenticate: (u, p, addr) => this.authenticate(u, p, addr),

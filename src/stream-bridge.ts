@@ -20,7 +20,6 @@ export interface StreamBridgeHost {
   saslMechanisms(socket: Socket): string[];
   externalUser(socket: Socket): { name: string } | undefined;
   isLoopbackOnly(username: string, remoteAddress: string): boolean;
-  saveDefinitions(): void;
 }
 
 export interface StreamBridgeOptions {

@@ -106,6 +106,10 @@ describe('management API: live clients, stats and health', () => {
     assert.equal(o.message_stats.publish_details.rate, 5);
     const v = (await apiOk(target, 'GET', '/api/vhosts')).body[0];
     assert.equal(v.message_stats.publish_details.rate, 5);
+    const channel = (await apiOk(target, 'GET', '/api/channels')).body.find((c: { message_stats?: { publish?: number } }) => (c.message_stats?.publish ?? 0) >= 10);
+    assert.equal(channel.message_stats.publish_details.rate, 5, 'the channel that published them');
+    const connection = (await apiOk(target, 'GET', `/api/connections/${seg(channel.connection_details.name)}`)).body;
+    assert.ok(connection.recv_oct_details.rate > 10 * 4 / 2, `recv_oct rate ${connection.recv_oct_details.rate}: at least the bodies`);
   });
 
   test('totals survive the channel that published them', async () => {

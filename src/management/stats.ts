@@ -75,13 +75,22 @@ const QUEUE_COUNTERS = [
 ] as const;
 const [PUBLISH, DELIVER_GET, ACK, REDELIVER, DELIVER, DELIVER_NO_ACK, GET, GET_NO_ACK, GET_EMPTY, MESSAGES, READY, UNACKED] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] as const;
 
+/** A channel's counters beside publish/deliver_get/ack/redeliver (ChannelTotals), in slot order after them. */
+const CHANNEL_TOTALS = ['confirm', 'get', 'get_no_ack', 'get_empty', 'return_unroutable', 'drop_unroutable', 'deliver', 'deliver_no_ack'] as const;
+const CHANNEL_COUNTERS = ['publish', 'deliver_get', 'ack', 'redeliver', ...CHANNEL_TOTALS] as const;
+const CONNECTION_COUNTERS = ['recv_oct', 'send_oct'] as const;
+
 /**
- * A queue's samples, held by the queue's entry as well as by key: with tens of thousands of queues,
- * building a dozen key strings per queue every sample and looking each up stalled the event loop
- * for ~0.5 s every 5 s at 30,000 queues; a sample now updates the queue's own objects in place.
+ * The samples of one queue, channel or connection, held by its entry as well as by key: with tens
+ * of thousands of queues, building a dozen key strings per queue every sample and looking each up
+ * stalled the event loop for ~0.5 s every 5 s at 30,000 queues; a sample now updates the object's
+ * own entries in place.
  */
-interface QueueSampling {
+interface Sampling {
+  /** The key prefix (queueKey, channelKey, connectionKey); a counter's key is it plus the counter's name. */
   readonly base: string;
+  /** The counter names of its kind (QUEUE_COUNTERS, ...): slots[i] samples names[i]. */
+  readonly names: readonly string[];
   readonly slots: (Sample | undefined)[];
   activity: Activity | undefined;
 }
@@ -102,7 +111,7 @@ export class StatsCollector {
   private readonly changedAt = new Map<string, Activity>();
   private sampleCount = 0;
   /** Replaced (not cleared) by reset(), which forgets the samples its entries hold. */
-  private queueSampling = new WeakMap<Queue, QueueSampling>();
+  private sampling = new WeakMap<Queue | Channel | Connection, Sampling>();
   private lastSampleAt = 0;
   /** What is known to exist, to notice what went away and fold its final counts in. */
   private readonly knownQueues = new Map<Queue, string>();
@@ -143,7 +152,7 @@ export class StatsCollector {
   reset(): void {
     this.samples.clear();
     this.changedAt.clear();
-    this.queueSampling = new WeakMap();
+    this.sampling = new WeakMap();
     this.overviewHistory.clear();
     this.vhostHistories.clear();
     this.queueHistories.clear();
@@ -242,18 +251,18 @@ export class StatsCollector {
       }
       return advance(prev, value, now, stamp);
     };
-    /** observe() for counter `i` of a queue, through the queue's own slots. */
-    const observeQueue = (qs: QueueSampling, i: number, value: number): boolean => {
-      const prev = qs.slots[i];
+    /** observe() for counter `i` of a queue, channel or connection, through its own slots. */
+    const observeSlot = (e: Sampling, i: number, value: number): boolean => {
+      const prev = e.slots[i];
       if (prev) return advance(prev, value, now, stamp);
       const sample = { time: now, value, rate: 0, seen: stamp };
-      qs.slots[i] = sample;
-      this.samples.set(`${qs.base}${QUEUE_COUNTERS[i]}`, sample);
+      e.slots[i] = sample;
+      this.samples.set(`${e.base}${e.names[i]}`, sample);
       return true;
     };
-    const activity = (key: string, moved: boolean) => {
-      const a = this.changedAt.get(key);
-      if (!a) this.changedAt.set(key, { at: now, seen: stamp });
+    const activityOf = (e: Sampling, moved: boolean): void => {
+      const a = e.activity;
+      if (!a) this.changedAt.set(e.base, (e.activity = { at: now, seen: stamp }));
       else {
         if (moved) a.at = now;
         a.seen = stamp;
@@ -262,30 +271,25 @@ export class StatsCollector {
     for (const v of this.broker.vhosts.values()) {
       for (const q of v.queues.values()) {
         this.knownQueues.set(q, v.name);
-        const qs = this.samplingOf(q);
+        const e = this.sampling.get(q) ?? this.track(q, QUEUE_COUNTERS, queueKey(v.name, q.name));
         const s = q.stats;
-        let moved = observeQueue(qs, PUBLISH, s.published);
-        moved = observeQueue(qs, DELIVER_GET, s.delivered) || moved;
-        moved = observeQueue(qs, ACK, s.acked) || moved;
-        moved = observeQueue(qs, REDELIVER, s.redelivered) || moved;
+        let moved = observeSlot(e, PUBLISH, s.published);
+        moved = observeSlot(e, DELIVER_GET, s.delivered) || moved;
+        moved = observeSlot(e, ACK, s.acked) || moved;
+        moved = observeSlot(e, REDELIVER, s.redelivered) || moved;
         // Zero until a queue sees that kind of delivery (most never see some): no rate entry until then
         // (deliveryKinds(), inline: no object per queue per sample).
         const deliver = s.delivered - s.getManualAck - s.getAutoAck - s.deliveredAutoAck;
-        if (deliver > 0) observeQueue(qs, DELIVER, deliver);
-        if (s.deliveredAutoAck > 0) observeQueue(qs, DELIVER_NO_ACK, s.deliveredAutoAck);
-        if (s.getManualAck > 0) observeQueue(qs, GET, s.getManualAck);
-        if (s.getAutoAck > 0) observeQueue(qs, GET_NO_ACK, s.getAutoAck);
-        if (s.getEmpty > 0) observeQueue(qs, GET_EMPTY, s.getEmpty);
-        moved = observeQueue(qs, MESSAGES, q.messageCount + q.unacked) || moved;
-        observeQueue(qs, READY, q.messageCount);
-        observeQueue(qs, UNACKED, q.unacked);
-        const a = qs.activity;
-        if (!a) this.changedAt.set(qs.base, (qs.activity = { at: now, seen: stamp }));
-        else {
-          if (moved) a.at = now;
-          a.seen = stamp;
-        }
-        this.queueHistories.get(qs.base)?.record(now, queueFields(q));
+        if (deliver > 0) observeSlot(e, DELIVER, deliver);
+        if (s.deliveredAutoAck > 0) observeSlot(e, DELIVER_NO_ACK, s.deliveredAutoAck);
+        if (s.getManualAck > 0) observeSlot(e, GET, s.getManualAck);
+        if (s.getAutoAck > 0) observeSlot(e, GET_NO_ACK, s.getAutoAck);
+        if (s.getEmpty > 0) observeSlot(e, GET_EMPTY, s.getEmpty);
+        moved = observeSlot(e, MESSAGES, q.messageCount + q.unacked) || moved;
+        observeSlot(e, READY, q.messageCount);
+        observeSlot(e, UNACKED, q.unacked);
+        activityOf(e, moved);
+        this.queueHistories.get(e.base)?.record(now, queueFields(q));
       }
     }
     for (const [key, h] of this.queueHistories) {
@@ -294,17 +298,19 @@ export class StatsCollector {
     for (const c of this.broker.connections) {
       const vhost = c.vhost?.name ?? '';
       this.knownConnections.set(c, vhost);
-      observe(`${connectionKey(c)}recv_oct`, c.stats.recvOct);
-      observe(`${connectionKey(c)}send_oct`, c.stats.sendOct);
+      const ce = this.sampling.get(c) ?? this.track(c, CONNECTION_COUNTERS, connectionKey(c));
+      observeSlot(ce, 0, c.stats.recvOct);
+      observeSlot(ce, 1, c.stats.sendOct);
       for (const ch of c.channels.values()) {
         this.knownChannels.set(ch, vhost);
-        const k = channelKey(c, ch.id);
-        let moved = observe(`${k}publish`, ch.stats.published);
-        moved = observe(`${k}deliver_get`, ch.stats.delivered) || moved;
-        moved = observe(`${k}ack`, ch.stats.acked) || moved;
-        moved = observe(`${k}redeliver`, channelRedeliveries(ch)) || moved;
-        for (const [field, value] of Object.entries(channelTotals(ch))) moved = observe(`${k}${field}`, value) || moved;
-        activity(k, moved);
+        const e = this.sampling.get(ch) ?? this.track(ch, CHANNEL_COUNTERS, channelKey(c, ch.id));
+        let moved = observeSlot(e, 0, ch.stats.published);
+        moved = observeSlot(e, 1, ch.stats.delivered) || moved;
+        moved = observeSlot(e, 2, ch.stats.acked) || moved;
+        moved = observeSlot(e, 3, channelRedeliveries(ch)) || moved;
+        const t = channelTotals(ch);
+        for (let i = 0; i < CHANNEL_TOTALS.length; i++) moved = observeSlot(e, 4 + i, t[CHANNEL_TOTALS[i]!]) || moved;
+        activityOf(e, moved);
       }
     }
     for (const c of this.broker.streamConnections) {
@@ -357,10 +363,11 @@ export class StatsCollector {
     this.lastSampleAt = now;
   }
 
-  private samplingOf(q: Queue): QueueSampling {
-    let qs = this.queueSampling.get(q);
-    if (!qs) this.queueSampling.set(q, (qs = { base: queueKey(q.vhost, q.name), slots: [], activity: undefined }));
-    return qs;
+  /** A new entry for an object first sampled (see Sampling). */
+  private track(o: Queue | Channel | Connection, names: readonly string[], base: string): Sampling {
+    const e: Sampling = { base, names, slots: [], activity: undefined };
+    this.sampling.set(o, e);
+    return e;
   }
 
   /**
