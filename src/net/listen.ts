@@ -13,6 +13,14 @@ const NO_IPV6 = new Set(['EAFNOSUPPORT', 'EADDRNOTAVAIL', 'EPROTONOSUPPORT']);
 
 export class ListenError extends Error {
   override readonly name = 'ListenError';
+
+  constructor(
+    message: string,
+    /** The system error's code (EADDRINUSE, EACCES...), for callers that retry another port. */
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
 }
 
 /** Listens and resolves with the port actually bound (useful with port 0). */
@@ -51,5 +59,5 @@ function listenOnce(server: Server, host: string, port: number): Promise<number>
 
 function listenError(e: NodeJS.ErrnoException, address: { host: string; port: number }, what: string): ListenError {
   const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
-  return new ListenError(`cannot listen for ${what} on ${address.host}:${address.port}: ${why}`);
+  return new ListenError(`cannot listen for ${what} on ${address.host}:${address.port}: ${why}`, e.code);
 }
