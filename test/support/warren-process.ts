@@ -114,7 +114,19 @@ export async function startWarren(options: StartOptions = {}): Promise<WarrenPro
     clearTimeout(timer);
   };
 
-  await launch(0);
+  // freePort() probes, then Warren binds: another test may take the management port in between.
+  // Then it fails to start naming that port, and it is started again with another one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch(0);
+      break;
+    } catch (err) {
+      const portTaken = logTail.some((line) => line.includes('cannot listen for management HTTP') && line.includes('address already in use'));
+      if (!wantManagement || !portTaken || attempt === 3) throw err;
+      managementPort = await freePort();
+      logTail = [];
+    }
+  }
   const handle: WarrenProcess = {
     get amqpPort() { return amqpPort; },
     get managementPort() { return managementPort; },
@@ -182,7 +194,9 @@ function waitForListening(
     proc.stderr?.on('data', (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line) onLine(line);
     });
-    proc.once('exit', (code, signal) =>
+    // 'close', not 'exit': by then every line it wrote to stderr has been read (startWarren looks
+    // there for the reason, e.g. a port taken since it was probed).
+    proc.once('close', (code, signal) =>
       finish(new Error(`Warren exited before listening (code ${code}, signal ${signal})`)),
     );
     proc.once('error', (error) => finish(error));
