@@ -211,6 +211,7 @@ export class Broker implements BrokerContext, ManagedBroker {
       saslMechanisms: (socket) => this.saslMechanisms(socket),
       externalUser: (socket) => this.login('EXTERNAL', Buffer.alloc(0), socket).user,
       isLoopbackOnly: (u, addr) => this.options.loopbackUsers.includes(u) && !isLoopback(addr),
+      whenDefinitionsStored: (callback) => this.whenDefinitionsStored(callback),
     }, this.streams, {
       advertisedHost: this.options.streamAdvertisedHost ?? (host === '0.0.0.0' || host === '::' ? hostname() : host),
       advertisedPort: this.options.streamAdvertisedPort ?? port,
@@ -247,6 +248,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     const store = new MessageStore(dataDir, { logger: this.log, onDiskWrite: (bytes) => this.alarms.noteDiskWrite(bytes), replication });
     this.messageStore = store;
     this.definitionsStore = new DefinitionsStore(dataDir, undefined, replication);
+    store.syncsWith(this.definitionsStore);
     const recovered = await store.open();
     const streams = this.streams.recover();
     this.storage = {
@@ -321,9 +323,11 @@ export class Broker implements BrokerContext, ManagedBroker {
   }
 
   /**
-   * Definitions are written synchronously so a declare-ok is never ahead of the disk: queue,
-   * exchange and binding `changes` as lines appended to the definitions log, anything else (and a
-   * log grown past the snapshot) as a new snapshot of the whole document.
+   * Queue, exchange and binding `changes` become lines appended to the definitions log, made
+   * durable by its own group commit (one fdatasync for every change made meanwhile, on any
+   * connection, off the event loop; the message store's rounds wait for it); whoever answers for
+   * them waits for it (whenDefinitionsStored). Anything else (and a log grown past the snapshot) is saved at once as
+   * a new snapshot of the whole document.
    */
   saveDefinitions(changes?: readonly DefinitionChange[]): void {
     if (this.restoring || !this.definitionsStore) return;
@@ -334,9 +338,24 @@ export class Broker implements BrokerContext, ManagedBroker {
     const store = this.definitionsStore;
     if (changes && store.canAppend) {
       const records = definitionRecords(changes);
-      if (records.length === 0 || !store.append(records)) return;
+      if (records.length === 0) return;
+      const snapshotDue = store.append(records, false);
+      this.definitionsWritten++;
+      // Synced whether or not anyone waits (a nowait declare, an expiry): lines never linger unsynced.
+      store.whenSynced(() => {});
+      if (!snapshotDue) return;
     }
     store.save(exportDefinitions(this, { durableOnly: true }));
+    this.definitionsWritten++;
+  }
+
+  /** Definition changes saved so far: a reply waits (whenDefinitionsStored) if its method made one. */
+  definitionsWritten = 0;
+
+  /** Calls back once every definition change saved so far is on disk (at once if none waits). */
+  whenDefinitionsStored(callback: () => void): void {
+    if (this.definitionsStore) this.definitionsStore.whenSynced(callback);
+    else callback();
   }
 
   private definitionsBatch = 0;

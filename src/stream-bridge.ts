@@ -20,6 +20,7 @@ export interface StreamBridgeHost {
   saslMechanisms(socket: Socket): string[];
   externalUser(socket: Socket): { name: string } | undefined;
   isLoopbackOnly(username: string, remoteAddress: string): boolean;
+  whenDefinitionsStored(callback: () => void): void;
 }
 
 export interface StreamBridgeOptions {
@@ -69,6 +70,7 @@ export function createStreamBridge(host: StreamBridgeHost, streams: StreamManage
       }
       return 'created';
     },
+    whenDefinitionsStored: (callback) => host.whenDefinitionsStored(callback),
     deleteStream(vhost, name) {
       const v = host.vhosts.get(vhost);
       const q = v?.queues.get(name);

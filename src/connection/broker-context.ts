@@ -45,4 +45,11 @@ export interface BrokerContext {
    * definition that a newly elected leader would not have. Undefined on a single node.
    */
   readonly replication: DataDirChanges | undefined;
+  /**
+   * Definition changes saved so far (a count): a method whose call changed it wrote durable
+   * definitions, and its reply waits for whenDefinitionsStored().
+   */
+  readonly definitionsWritten: number;
+  /** Calls back once every definition change saved so far is on disk (at once if none waits). */
+  whenDefinitionsStored(callback: () => void): void;
 }

@@ -207,28 +207,64 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   }
 
   private send<K extends MethodId>(id: K, args: MethodArgs[K]): void {
-    this.connection.sendMethod(this.id, id, args);
-  }
-
-  /** Where the cluster leader's change feed stands (0 on a single node): see sendWhenReplicated(). */
-  private replicationPosition(): number {
-    return this.connection.broker.replication?.position ?? 0;
+    if (this.held) this.held.push({ ready: true, send: () => this.connection.sendMethod(this.id, id, args) });
+    else this.connection.sendMethod(this.id, id, args);
   }
 
   /**
-   * The reply to a method that may change durable definitions. On a cluster leader it goes out
-   * once the followers have what the method wrote to the data dir since `since` (a declare-ok then
-   * means every node that may be elected has the definition), and for a (re)declare of a durable
-   * object, once they have everything written so far (a redeclare writes nothing, yet the first
-   * declare's reply may still be waiting). The gate calls back in position order, so such replies
-   * keep their order. On a single node, or when nothing durable changed, it is sent at once.
+   * What this channel sent, in order, behind a reply that waits for the disk (or the cluster's
+   * followers); undefined while none waits, which is nearly always. A client may pipeline its
+   * methods (lapin does): a qos-ok, consume-ok or delivery must not overtake the declare-ok before it.
    */
-  private sendWhenReplicated<K extends MethodId>(since: number, durable: boolean, id: K, args: MethodArgs[K]): void {
-    const changes = this.connection.broker.replication;
-    if (!changes || (!durable && changes.position === since)) return this.send(id, args);
-    changes.whenReplicated(changes.position, () => {
-      if (!this.closed) this.send(id, args);
-    });
+  private held: HeldOutput[] | undefined;
+
+  /** A place in the output for a reply sent later (release). */
+  private hold(): HeldOutput {
+    const slot: HeldOutput = { ready: false, send: undefined };
+    (this.held ??= []).push(slot);
+    return slot;
+  }
+
+  private release<K extends MethodId>(slot: HeldOutput, id: K, args: MethodArgs[K]): void {
+    const held = this.held;
+    // The channel closed meanwhile: nothing may follow its close.
+    if (!held || this.closed) return;
+    slot.send = () => this.connection.sendMethod(this.id, id, args);
+    slot.ready = true;
+    let sent = 0;
+    while (sent < held.length && held[sent]!.ready) held[sent++]!.send!();
+    held.splice(0, sent);
+    if (held.length === 0) this.held = undefined;
+  }
+
+  /** What the durable state stood at before a method: its reply waits for what the method changed. */
+  private changeMarks(): ChangeMarks {
+    const broker = this.connection.broker;
+    return { position: broker.replication?.position ?? 0, definitions: broker.definitionsWritten };
+  }
+
+  /**
+   * The reply to a method that may change durable definitions goes out once they are on disk (the
+   * definitions log's lines are synced by the store's next group-commit round, shared by every
+   * change made meanwhile) and, on a cluster leader, once the followers have what the method wrote
+   * since `since` (a declare-ok then means every node that may be elected has the definition). A
+   * (re)declare of a durable object waits for everything saved so far, its own write or not (a
+   * redeclare writes nothing, yet the first declare's reply may still be waiting). Otherwise it is
+   * sent at once. Either way it keeps its place among the channel's output.
+   */
+  private replyWhenStored<K extends MethodId>(since: ChangeMarks, durable: boolean, id: K, args: MethodArgs[K]): void {
+    const broker = this.connection.broker;
+    const changes = broker.replication;
+    const awaitsStore = durable || broker.definitionsWritten !== since.definitions;
+    const awaitsFollowers = changes !== undefined && (durable || changes.position !== since.position);
+    if (!awaitsStore && !awaitsFollowers) return this.send(id, args);
+    const slot = this.hold();
+    const replicated = (): void => {
+      if (!changes || !awaitsFollowers) return this.release(slot, id, args);
+      changes.whenReplicated(changes.position, () => this.release(slot, id, args));
+    };
+    if (awaitsStore) broker.whenDefinitionsStored(replicated);
+    else replicated();
   }
 
   private check(access: 'configure' | 'write' | 'read', kind: 'queue' | 'exchange', name: string): void {
@@ -379,6 +415,14 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
 
   /** The one way a message leaves towards the client: deliver, get-ok, return, direct reply. */
   private sendContent<K extends MethodId>(methodId: K, args: MethodArgs[K], message: Message): void {
+    if (this.held) {
+      this.held.push({ ready: true, send: () => this.writeContent(methodId, args, message) });
+      return;
+    }
+    this.writeContent(methodId, args, message);
+  }
+
+  private writeContent<K extends MethodId>(methodId: K, args: MethodArgs[K], message: Message): void {
     const conn = this.connection;
     conn.writer.method(this.id, methodId, args);
     conn.writer.content(this.id, message.rawProperties, message.body, conn.frameMax);
@@ -473,19 +517,19 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
         this.check('read', 'exchange', a.exchange);
       }
     }
-    const since = this.replicationPosition();
+    const since = this.changeMarks();
     this.vhost.declareExchange({
       name: a.exchange, type: a.type, passive: a.passive, durable: a.durable,
       autoDelete: a.autoDelete, internal: a.internal, arguments: a.arguments,
     });
-    if (!a.nowait) this.sendWhenReplicated(since, a.durable && !a.passive, Method.exchangeDeclareOk, {});
+    if (!a.nowait) this.replyWhenStored(since, a.durable && !a.passive, Method.exchangeDeclareOk, {});
   }
 
   private onExchangeDelete(a: ExchangeDelete): void {
     this.check('configure', 'exchange', a.exchange);
-    const since = this.replicationPosition();
+    const since = this.changeMarks();
     this.vhost.deleteExchange(a.exchange, a.ifUnused);
-    if (!a.nowait) this.sendWhenReplicated(since, false, Method.exchangeDeleteOk, {});
+    if (!a.nowait) this.replyWhenStored(since, false, Method.exchangeDeleteOk, {});
   }
 
   private onExchangeBind(a: ExchangeBind | ExchangeUnbind, bind: boolean): void {
@@ -493,10 +537,10 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     this.check('read', 'exchange', a.source);
     this.checkTopicBinding(a.source, a.routingKey);
     const dest = { kind: 'exchange' as const, name: a.destination };
-    const since = this.replicationPosition();
+    const since = this.changeMarks();
     if (bind) this.vhost.bind(a.source, dest, a.routingKey, a.arguments, this.connectionId);
     else this.vhost.unbind(a.source, dest, a.routingKey, a.arguments, this.connectionId);
-    if (!a.nowait) this.sendWhenReplicated(since, false, bind ? Method.exchangeBindOk : Method.exchangeUnbindOk, {});
+    if (!a.nowait) this.replyWhenStored(since, false, bind ? Method.exchangeBindOk : Method.exchangeUnbindOk, {});
   }
 
   private onQueueDeclare(a: QueueDeclare): void {
@@ -517,7 +561,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       if (a.queue !== '') this.check('read', 'queue', a.queue);
     }
     const isNew = !a.passive && !this.vhost.queues.has(a.queue);
-    const since = this.replicationPosition();
+    const since = this.changeMarks();
     const q = this.vhost.declareQueue({
       name: a.queue, passive: a.passive, durable: a.durable, exclusive: a.exclusive,
       autoDelete: a.autoDelete, arguments: a.arguments,
@@ -538,7 +582,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     }
     this.lastQueue = q.name;
     if (!a.nowait) {
-      this.sendWhenReplicated(since, q.durable && !a.passive, Method.queueDeclareOk, { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount });
+      this.replyWhenStored(since, q.durable && !a.passive, Method.queueDeclareOk, { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount });
     }
   }
 
@@ -550,10 +594,10 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     this.check('read', 'exchange', a.exchange);
     this.checkTopicBinding(a.exchange, a.routingKey);
     const dest = { kind: 'queue' as const, name: queue };
-    const since = this.replicationPosition();
+    const since = this.changeMarks();
     if (bind) this.vhost.bind(a.exchange, dest, a.routingKey, a.arguments, this.connectionId);
     else this.vhost.unbind(a.exchange, dest, a.routingKey, a.arguments, this.connectionId);
-    if (!nowait) this.sendWhenReplicated(since, false, bind ? Method.queueBindOk : Method.queueUnbindOk, {});
+    if (!nowait) this.replyWhenStored(since, false, bind ? Method.queueBindOk : Method.queueUnbindOk, {});
   }
 
   private onQueuePurge(a: QueuePurge): void {
@@ -566,9 +610,9 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   private onQueueDelete(a: QueueDelete): void {
     const name = this.queueName(a.queue);
     this.check('configure', 'queue', name);
-    const since = this.replicationPosition();
+    const since = this.changeMarks();
     const count = this.vhost.deleteQueue(name, this.connectionId, a.ifUnused, a.ifEmpty);
-    if (!a.nowait) this.sendWhenReplicated(since, false, Method.queueDeleteOk, { messageCount: count });
+    if (!a.nowait) this.replyWhenStored(since, false, Method.queueDeleteOk, { messageCount: count });
   }
 
   // ---- consuming -------------------------------------------------------------------------------
@@ -767,6 +811,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // Replies still waiting for the disk are dropped (a client discards all but close-ok once it closes).
+    this.held = undefined;
     this.counters.node.channelsClosed++;
     this.consumerTimeout.stop();
     // Confirms due now go out before the close; the rest are dropped: nothing may follow close-ok.
@@ -778,6 +824,20 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     // Acks of an uncommitted transaction never happened: those deliveries come back too.
     this.unacked.requeueAll(this.tx ? this.tx.settles.splice(0).flatMap((t) => t.taken) : []);
   }
+}
+
+/** A place in a channel's output (Channel.held): ready once its frames may go. */
+interface HeldOutput {
+  ready: boolean;
+  send: (() => void) | undefined;
+}
+
+/** Where the durable state stood before a method (Channel.changeMarks). */
+interface ChangeMarks {
+  /** The cluster leader's change feed position (0 on a single node). */
+  readonly position: number;
+  /** BrokerContext.definitionsWritten. */
+  readonly definitions: number;
 }
 
 /** RabbitMQ drops CR and LF from the name in exchange and queue declares and deletes ("q\r\n" is "q"). */

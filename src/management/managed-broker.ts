@@ -40,6 +40,8 @@ export interface ManagedBroker {
   readonly ioStats: IoStats | undefined;
   /** Creates the vhost if it does not exist (and stores the definitions). */
   addVhost(name: string): VirtualHost;
+  /** Calls back once the definitions changed so far are on disk (a reply to a change waits for it). */
+  whenDefinitionsStored(callback: () => void): void;
   /** Runs `change` (e.g. an import) and stores the definitions it changed once, not once per item. */
   batchDefinitionChanges<T>(change: () => T): T;
   /** Closes its connections, deletes its queues and permissions; false if there was none. */

@@ -18,7 +18,12 @@
  * A torn last line (a crash during an append nobody was answered for) is dropped at load; a damaged
  * line followed by good ones is an error naming the line, like a damaged snapshot.
  *
- * Sync calls: a declare-ok must never be ahead of the disk, and the channel answers in order.
+ * A declare-ok must never be ahead of the disk. An append is written at once and fdatasynced
+ * either there (sync) or, in the running broker, by a group commit of its own (whenSynced): one
+ * fdatasync in libuv's thread pool answers every change made meanwhile, from any connection,
+ * without stopping the event loop; the message store's rounds wait for it too (a message confirmed
+ * in a queue must not be on disk before the queue's definition). A snapshot is always synced before
+ * save() returns, and answers every change waiting for a sync.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,6 +38,12 @@ export const DEFINITIONS_FILE = 'definitions.json';
 const LOG_BYTES_BEFORE_SNAPSHOT = 256 * 1024;
 const RECORD_KINDS = ['queues', 'exchanges', 'bindings'] as const;
 type RecordKind = (typeof RECORD_KINDS)[number];
+
+/** Who waits for the log's lines to be on disk (whenSynced). */
+interface SyncWaiter {
+  readonly callback: () => void;
+  readonly failed: ((err: Error) => void) | undefined;
+}
 
 interface SnapshotId {
   readonly bytes: number;
@@ -103,11 +114,25 @@ export class DefinitionsStore {
     return this.snapshot !== undefined && !this.logSpoilt;
   }
 
+  /** Lines written since the last fdatasync began; the log's name too when it is new. */
+  private unsynced = false;
+  private dirUnsynced = false;
+  /** The fdatasync under way (its descriptor is closed only after it), and who waits for it. */
+  private syncing: { fd: number; closeAfter: boolean; waiters: SyncWaiter[] } | undefined;
+  /** Waiting for the next fdatasync (lines written after the one under way began). */
+  private waiters: SyncWaiter[] = [];
+
+  /** Lines are written that are not known to be on disk yet. */
+  get pendingSync(): boolean {
+    return this.unsynced || this.syncing !== undefined;
+  }
+
   /**
    * Append queue, exchange and binding changes and fdatasync them. Returns true once the log has
-   * outgrown the snapshot: the caller then saves a new one.
+   * outgrown the snapshot: the caller then saves a new one. With `sync` false the lines are only
+   * written: whenSynced() tells when they are durable.
    */
-  append(records: readonly DefinitionRecord[]): boolean {
+  append(records: readonly DefinitionRecord[], sync = true): boolean {
     const snapshot = this.snapshot;
     if (!snapshot || this.logSpoilt) throw new Error('definitions log without a snapshot');
     const fresh = this.logBytes === 0;
@@ -118,9 +143,14 @@ export class DefinitionsStore {
     try {
       let written = 0;
       while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written, this.logBytes + written);
-      fs.fdatasyncSync(fd);
-      // A new file's name must be durable too.
-      if (fresh) syncDirSync(this.dataDir);
+      if (sync) {
+        fs.fdatasyncSync(fd);
+        // A new file's name must be durable too.
+        if (fresh) syncDirSync(this.dataDir);
+      } else {
+        this.unsynced = true;
+        if (fresh) this.dirUnsynced = true;
+      }
     } catch (err) {
       // Part of the lines may be in the file: the next line must not follow them. And the change
       // is live in memory without its line: the next change saves a whole snapshot, which has it.
@@ -140,6 +170,65 @@ export class DefinitionsStore {
   }
 
   /**
+   * Calls back once every line written so far is on disk: at once if none waits, else after the
+   * fdatasync that covers it (started now if none is under way). Withheld while syncs fail; the
+   * next snapshot (the next change saves one) answers them, unless `failed` is given: it is then
+   * told of the failure instead (the message store's round, which must not stop the store).
+   */
+  whenSynced(callback: () => void, failed?: (err: Error) => void): void {
+    const waiter: SyncWaiter = { callback, failed };
+    if (this.unsynced) {
+      this.waiters.push(waiter);
+      if (!this.syncing) this.startSync();
+    } else if (this.syncing) {
+      this.syncing.waiters.push(waiter);
+    } else {
+      callback();
+    }
+  }
+
+  private startSync(): void {
+    const syncing = { fd: this.logFd, closeAfter: false, waiters: this.waiters };
+    const dir = this.dirUnsynced;
+    this.syncing = syncing;
+    this.waiters = [];
+    this.unsynced = false;
+    this.dirUnsynced = false;
+    const finished = (err: NodeJS.ErrnoException | null): void => {
+      if (syncing.closeAfter) fs.close(syncing.fd, () => {});
+      if (this.syncing !== syncing) return; // a snapshot answered them meanwhile
+      this.syncing = undefined;
+      if (err) {
+        // Not known to be on disk: the next change saves a snapshot, which answers them (save()).
+        this.logSpoilt = true;
+        for (const w of syncing.waiters) w.failed?.(err);
+        this.waiters.unshift(...syncing.waiters.filter((w) => !w.failed));
+        return;
+      }
+      for (const w of syncing.waiters) w.callback();
+      if (this.unsynced && this.waiters.length > 0) this.startSync();
+    };
+    fs.fdatasync(syncing.fd, (err) => {
+      if (err || !dir) return finished(err);
+      // A new file's name must be durable too.
+      fs.open(this.dataDir, 'r', (openErr, dirFd) => {
+        if (openErr) return finished(openErr);
+        fs.fsync(dirFd, (syncErr) => fs.close(dirFd, () => finished(syncErr)));
+      });
+    });
+  }
+
+  /** Everything written is on disk another way (a snapshot): answer whoever waits for a sync. */
+  private answerWaiters(): void {
+    const waiting = [...(this.syncing?.waiters ?? []), ...this.waiters];
+    this.syncing = undefined;
+    this.waiters = [];
+    this.unsynced = false;
+    this.dirUnsynced = false;
+    for (const w of waiting) w.callback();
+  }
+
+  /**
    * Replace the snapshot and remove the log, unless the files already hold exactly this document
    * (a restart re-saves what it loaded: skipping that is what lets a broker start on a full disk).
    */
@@ -156,6 +245,7 @@ export class DefinitionsStore {
     this.removeLog();
     syncDirSync(this.dataDir);
     this.current = text;
+    this.answerWaiters();
   }
 
   /**
@@ -174,7 +264,9 @@ export class DefinitionsStore {
   }
 
   private closeLog(): void {
-    if (this.logFd >= 0) fs.closeSync(this.logFd);
+    // An fdatasync in the thread pool may still use it: closed after it (a reused number would be synced instead).
+    if (this.syncing && this.syncing.fd === this.logFd) this.syncing.closeAfter = true;
+    else if (this.logFd >= 0) fs.closeSync(this.logFd);
     this.logFd = -1;
   }
 

@@ -13,7 +13,7 @@ import { DEFAULT_LIST_OPTIONS, DurableMessageList, type DurableListOptions, type
 import { ReplicatedMessageList } from './replicated-message-list.js';
 import { silentLogger, type StoreLogger } from './logger.js';
 import { Journal, replayJournal } from './journal.js';
-import { DIRECT_SYNCS, Persister } from './persister.js';
+import { DIRECT_SYNCS, Persister, type SyncSource } from './persister.js';
 import { compactSegment } from './segment-compactor.js';
 import { QUEUE_META_FILE, ScratchBuffer, newRecoveryTotals, recoverQueueDir, type QueueMeta } from './recovery.js';
 
@@ -147,6 +147,11 @@ export class MessageStore {
     this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
     return recovered;
+  }
+
+  /** Its rounds wait for `source` too: a message is never confirmed ahead of it (Persister.addSyncSource). */
+  syncsWith(source: SyncSource): void {
+    this.persister.addSyncSource(source);
   }
 
   /** Every list deletes an active segment it no longer needs (releaseDrainedSegment). */

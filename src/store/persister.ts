@@ -65,6 +65,16 @@ export interface DeferringWriter extends DeferredWrites {
   keepForRetry(): void;
 }
 
+/**
+ * A file written without a sync of its own, synced by its own group commit (the definitions log):
+ * every round waits until what it holds is on disk, so no message is confirmed ahead of it.
+ */
+export interface SyncSource {
+  readonly file: string;
+  readonly pendingSync: boolean;
+  whenSynced(callback: () => void, failed: (err: Error) => void): void;
+}
+
 /** Encodes one record into the slab (append()), and is told where it landed. */
 export interface SlabWriter {
   /** Write the record at buf[off]; return its length (at most the maxBytes given to append()). */
@@ -270,6 +280,13 @@ export class Persister {
   /** A writer buffered a body too large for the slab: it counts towards DEFER_BYTES. */
   heldBody(bytes: number): void {
     this.bodyBytes += bytes;
+  }
+
+  private readonly syncSources: SyncSource[] = [];
+
+  /** Every round from now on waits for `source`'s pending sync (see SyncSource). */
+  addSyncSource(source: SyncSource): void {
+    this.syncSources.push(source);
   }
 
   markDirty(client: WriteClient): void {
@@ -707,6 +724,11 @@ export class Persister {
     }
     pending += round.paths.size;
     syncPaths(round.paths, done);
+    for (const source of this.syncSources) {
+      if (!source.pendingSync) continue;
+      pending++;
+      source.whenSynced(() => done(null, source.file), (err) => done(err as NodeJS.ErrnoException, source.file));
+    }
     const journal = round.journal;
     if (journal && journal.fd >= 0) {
       pending++;

@@ -275,13 +275,13 @@ export class StreamConnection {
         if (!this.allowed('configure', q.stream)) return void this.send(R.simpleResponse(q.key, q.correlationId, Code.AccessRefused));
         const r = this.ctx.createStream(this.vhost, q.stream, q.arguments, this.user);
         const code = r === 'created' ? Code.Ok : r === 'exists' ? Code.StreamAlreadyExists : Code.PreconditionFailed;
-        this.send(R.simpleResponse(q.key, q.correlationId, code));
+        this.ctx.whenDefinitionsStored(() => this.send(R.simpleResponse(q.key, q.correlationId, code)));
         return;
       }
       case Key.Delete: {
         if (!this.allowed('configure', q.stream)) return void this.send(R.simpleResponse(q.key, q.correlationId, Code.AccessRefused));
         const ok = this.ctx.deleteStream(this.vhost, q.stream, this.user);
-        this.send(R.simpleResponse(q.key, q.correlationId, ok ? Code.Ok : Code.StreamDoesNotExist));
+        this.ctx.whenDefinitionsStored(() => this.send(R.simpleResponse(q.key, q.correlationId, ok ? Code.Ok : Code.StreamDoesNotExist)));
         return;
       }
       case Key.Metadata: {

@@ -24,6 +24,8 @@ export interface StreamBrokerContext {
   /** Creates the stream: 'created', 'exists', or an error text (precondition failed). */
   createStream(vhost: string, name: string, args: Record<string, string>, user: string): 'created' | 'exists' | { error: string };
   deleteStream(vhost: string, name: string, user: string): boolean;
+  /** Calls back once the definitions created or deleted so far are on disk (a create's answer waits for it). */
+  whenDefinitionsStored(callback: () => void): void;
   /** Streams an exchange `superStream` routes `routingKey` to; undefined when it does not exist. */
   route(vhost: string, superStream: string, routingKey: string): string[] | undefined;
   /** The partitions (streams bound to the super stream's exchange, in partition order). */
