@@ -161,6 +161,42 @@ if (process.env.WARREN_DEFS_CHILD === 'log') {
       assert.deepEqual(again.load(), sample(3));
     });
 
+    test('unsynced appends: whenSynced answers in order after one shared sync; a snapshot answers them at once', async () => {
+      const dir = dataDir();
+      const store = new DefinitionsStore(dir);
+      store.save(sample(1));
+      const answered: string[] = [];
+      store.whenSynced(() => answered.push('nothing pending'));
+      assert.deepEqual(answered, ['nothing pending'], 'answered at once when no line waits');
+      const fds = (): number => fs.readdirSync('/proc/self/fd').length;
+      const fdsBefore = fds();
+      store.append([put(queue('a'))], false);
+      store.whenSynced(() => answered.push('a'));
+      assert.equal(store.pendingSync, true);
+      // Written while the first sync is under way: answered by the next one, after 'a'.
+      store.append([put(queue('b'))], false);
+      store.whenSynced(() => answered.push('b'));
+      store.append([put(queue('c'))], false);
+      store.whenSynced(() => answered.push('c'));
+      assert.deepEqual(answered, ['nothing pending'], 'nobody is answered before the disk');
+      await new Promise<void>((resolve) => store.whenSynced(resolve));
+      assert.deepEqual(answered, ['nothing pending', 'a', 'b', 'c']);
+      assert.equal(store.pendingSync, false);
+      // A snapshot while a sync is under way answers its waiters at once, and only once; the
+      // log's descriptor the sync still uses is closed after it, not before.
+      store.append([put(queue('d'))], false);
+      store.whenSynced(() => answered.push('d'));
+      store.save(sample(2));
+      assert.deepEqual(answered.slice(-1), ['d']);
+      store.append([put(queue('e'))], false);
+      await new Promise<void>((resolve) => store.whenSynced(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(answered, ['nothing pending', 'a', 'b', 'c', 'd']);
+      assert.deepEqual(new DefinitionsStore(dir).load()!.queues!.map((q) => q.name).slice(-1), ['e']);
+      store.close();
+      assert.equal(fds(), fdsBefore, 'no descriptor left open');
+    });
+
     test('the log asks for a snapshot once it outgrows the snapshot and 256 KiB', () => {
       const store = new DefinitionsStore(dataDir());
       store.save(sample(1));

@@ -245,8 +245,8 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
 
   /**
    * The reply to a method that may change durable definitions goes out once they are on disk (the
-   * definitions log's lines are synced by the store's next group-commit round, shared by every
-   * change made meanwhile) and, on a cluster leader, once the followers have what the method wrote
+   * definitions log's group commit: one fdatasync for every change made meanwhile, on any channel)
+   * and, on a cluster leader, once the followers have what the method wrote
    * since `since` (a declare-ok then means every node that may be elected has the definition). A
    * (re)declare of a durable object waits for everything saved so far, its own write or not (a
    * redeclare writes nothing, yet the first declare's reply may still be waiting). Otherwise it is

@@ -142,10 +142,11 @@ export async function recoverQueueDir(
 ): Promise<RecoveredQueue | undefined> {
   const meta = readQueueMeta(dir);
   const names = fs.readdirSync(dir);
+  const segmentNames = names.filter((n) => SEGMENT_FILE.test(n)).sort();
   if (!meta) {
     // A declare whose queue.json a crash caught before the group-commit round that syncs it: no
     // message in it was ever confirmed, and the declare at start-up makes a new directory anyway.
-    if (!names.some((n) => SEGMENT_FILE.test(n))) {
+    if (segmentNames.length === 0) {
       fs.rmSync(dir, { recursive: true, force: true });
       changes?.remove(dir);
       log('info', 'queue directory without queue.json nor messages removed', { dir });
@@ -154,7 +155,6 @@ export async function recoverQueueDir(
     log('warn', 'queue directory without a readable queue.json; left alone', { dir });
     return undefined;
   }
-  const segmentNames = names.filter((n) => SEGMENT_FILE.test(n)).sort();
   const withSegment = new Set(segmentNames.map((n) => n.slice(0, -4)));
   for (const n of names) {
     // Ack files whose segment is gone, and temporary files of an interrupted create, are leftovers.
