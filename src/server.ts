@@ -326,8 +326,8 @@ export class Broker implements BrokerContext, ManagedBroker {
    * Queue, exchange and binding `changes` become lines appended to the definitions log, made
    * durable by its own group commit (one fdatasync for every change made meanwhile, on any
    * connection, off the event loop; the message store's rounds wait for it); whoever answers for
-   * them waits for it (whenDefinitionsStored). Anything else (and a log grown past the snapshot) is saved at once as
-   * a new snapshot of the whole document.
+   * them waits for it (whenDefinitionsStored). Anything else (and a log grown past the snapshot)
+   * is saved at once as a new snapshot of the whole document.
    */
   saveDefinitions(changes?: readonly DefinitionChange[]): void {
     if (this.restoring || !this.definitionsStore) return;

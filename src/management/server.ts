@@ -153,7 +153,7 @@ export class ManagementServer {
       // Cluster leader: what a request changed on disk (a declare, an import...) is answered once
       // the followers have it, as AMQP's declare-ok: a new leader then knows what the client saw.
       const reading = req.method === 'GET' || req.method === 'HEAD';
-      // Queue, exchange and binding changes are on disk only once the store's next round synced them.
+      // Queue, exchange and binding changes are on disk only once the definitions log's group commit synced them.
       if (!reading) await new Promise<void>((resolve) => this.broker.whenDefinitionsStored(resolve));
       if (changes && !reading && changes.position > since) await new Promise<void>((resolve) => changes.whenReplicated(changes.position, resolve));
       this.reply(res, reading, result, url.searchParams);

@@ -30,7 +30,7 @@ import path from 'node:path';
 import type { Definitions, DefinitionRecord } from './definitions.js';
 import type { DataDirChanges } from '../data-dir-changes.js';
 import { replaceFile } from '../data-dir-changes.js';
-import { syncDirSync } from './durable-file.js';
+import { syncDirSync, syncPath } from './durable-file.js';
 import { crc32 } from './crc32.js';
 
 export const DEFINITIONS_FILE = 'definitions.json';
@@ -211,10 +211,7 @@ export class DefinitionsStore {
     fs.fdatasync(syncing.fd, (err) => {
       if (err || !dir) return finished(err);
       // A new file's name must be durable too.
-      fs.open(this.dataDir, 'r', (openErr, dirFd) => {
-        if (openErr) return finished(openErr);
-        fs.fsync(dirFd, (syncErr) => fs.close(dirFd, () => finished(syncErr)));
-      });
+      syncPath(this.dataDir, finished);
     });
   }
 

@@ -9,6 +9,17 @@ export function writeFileDurably(file: string, data: string | Buffer, changes?: 
   syncDirSync(path.dirname(file));
 }
 
+/**
+ * fsync a file or directory by its path in libuv's thread pool (open, fsync, close); one that no
+ * longer exists needs no sync.
+ */
+export function syncPath(fileOrDir: string, callback: (err: NodeJS.ErrnoException | null) => void): void {
+  fs.open(fileOrDir, 'r', (err, fd) => {
+    if (err) return callback(err.code === 'ENOENT' ? null : err);
+    fs.fsync(fd, (syncErr) => fs.close(fd, () => callback(syncErr)));
+  });
+}
+
 export function syncDirSync(dir: string): void {
   const fd = fs.openSync(dir, 'r');
   try {

@@ -31,6 +31,7 @@ import type { Journal, JournalFile } from './journal.js';
 import type { StoreLogger } from './logger.js';
 import type { AckLog } from './ack-log.js';
 import type { Segment } from './segment.js';
+import { syncPath } from './durable-file.js';
 import { memoryReleased } from '../memory/released.js';
 
 /**
@@ -813,11 +814,4 @@ function syncPaths(paths: Iterable<string>, callback: (err: NodeJS.ErrnoExceptio
     });
   };
   for (let i = 0; i < PATH_SYNCS; i++) start();
-}
-
-function syncPath(fileOrDir: string, callback: (err: NodeJS.ErrnoException | null) => void): void {
-  fs.open(fileOrDir, 'r', (err, fd) => {
-    if (err) return callback(err.code === 'ENOENT' ? null : err);
-    fs.fsync(fd, (syncErr) => fs.close(fd, () => callback(syncErr)));
-  });
 }
