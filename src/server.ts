@@ -44,6 +44,8 @@ import { totalmem } from 'node:os';
 import { tlsServerOptions } from './tls/tls-options.js';
 
 const NO_STREAM_CONNECTIONS: ReadonlySet<StreamConnection> = new Set();
+/** How often a definitions snapshot is tried again after the log's sync and a save both failed. */
+const DEFINITIONS_RETRY_MS = 1000;
 
 export class Broker implements BrokerContext, ManagedBroker {
   readonly options: ResolvedOptions;
@@ -248,6 +250,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     const store = new MessageStore(dataDir, { logger: this.log, onDiskWrite: (bytes) => this.alarms.noteDiskWrite(bytes), replication });
     this.messageStore = store;
     this.definitionsStore = new DefinitionsStore(dataDir, undefined, replication);
+    this.definitionsStore.onSyncFailed = (err) => this.definitionsSyncFailed(err);
     store.syncsWith(this.definitionsStore);
     const recovered = await store.open();
     const streams = this.streams.recover();
@@ -351,6 +354,32 @@ export class Broker implements BrokerContext, ManagedBroker {
 
   /** Definition changes saved so far: a reply waits (whenDefinitionsStored) if its method made one. */
   definitionsWritten = 0;
+
+  private definitionsRetry: NodeJS.Timeout | undefined;
+
+  /**
+   * The definitions log's fdatasync failed: whoever waits for its lines (a declare-ok, a management
+   * reply) is answered once a snapshot holds them. Saved now, and again every
+   * DEFINITIONS_RETRY_MS while that fails too (a full disk): the replies wait, none is lost.
+   */
+  private definitionsSyncFailed(err: Error): void {
+    if (this.definitionsRetry) return;
+    this.log('warn', 'definitions log not synced to disk; saving definitions.json instead', { error: String(err) });
+    const attempt = (): void => {
+      this.definitionsRetry = undefined;
+      if (this.closing || !this.definitionsStore) return;
+      try {
+        this.definitionsStore.save(exportDefinitions(this, { durableOnly: true }));
+        this.definitionsWritten++;
+      } catch (e) {
+        this.log('warn', 'definitions.json not saved; retrying', { error: String(e), retryMs: DEFINITIONS_RETRY_MS });
+        this.definitionsRetry = setTimeout(attempt, DEFINITIONS_RETRY_MS);
+        this.definitionsRetry.unref();
+      }
+    };
+    this.definitionsRetry = setTimeout(attempt, 0);
+    this.definitionsRetry.unref();
+  }
 
   /** Calls back once every definition change saved so far is on disk (at once if none waits). */
   whenDefinitionsStored(callback: () => void): void {
@@ -574,6 +603,7 @@ export class Broker implements BrokerContext, ManagedBroker {
     this.closing = true;
     if (o.reset) for (const s of this.sockets) resetSocket(s);
     this.alarms.stop();
+    clearTimeout(this.definitionsRetry);
     await this.management?.close();
     await this.prometheus?.close();
     await this.streamServer?.close();

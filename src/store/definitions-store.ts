@@ -68,6 +68,11 @@ export class DefinitionsStore {
   ignoredLog = false;
   /** An append failed: the next change saves a snapshot instead. */
   private logSpoilt = false;
+  /**
+   * Told when the log's fdatasync failed. Its waiters are then answered by the next snapshot
+   * (save()); with no further change there would be none, so the owner saves one (and retries).
+   */
+  onSyncFailed: ((err: Error) => void) | undefined;
 
   constructor(
     readonly dataDir: string,
@@ -172,8 +177,8 @@ export class DefinitionsStore {
   /**
    * Calls back once every line written so far is on disk: at once if none waits, else after the
    * fdatasync that covers it (started now if none is under way). Withheld while syncs fail; the
-   * next snapshot (the next change saves one) answers them, unless `failed` is given: it is then
-   * told of the failure instead (the message store's round, which must not stop the store).
+   * next snapshot (onSyncFailed's owner saves one) answers them, unless `failed` is given: it is
+   * then told of the failure instead (the message store's round, which must not stop the store).
    */
   whenSynced(callback: () => void, failed?: (err: Error) => void): void {
     const waiter: SyncWaiter = { callback, failed };
@@ -203,6 +208,7 @@ export class DefinitionsStore {
         this.logSpoilt = true;
         for (const w of syncing.waiters) w.failed?.(err);
         this.waiters.unshift(...syncing.waiters.filter((w) => !w.failed));
+        this.onSyncFailed?.(err);
         return;
       }
       for (const w of syncing.waiters) w.callback();
