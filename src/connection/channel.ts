@@ -249,8 +249,9 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
    * and, on a cluster leader, once the followers have what the method wrote
    * since `since` (a declare-ok then means every node that may be elected has the definition). A
    * (re)declare of a durable object waits for everything saved so far, its own write or not (a
-   * redeclare or a passive declare writes nothing, yet the first declare's reply, maybe on another
-   * connection, may still be waiting: no declare-ok speaks of a queue not on disk). Otherwise it is
+   * redeclare writes nothing, yet the first declare's reply may still be waiting). A passive declare
+   * is answered at once, as RabbitMQ answers it from its tables: it changes nothing, and monitors
+   * count messages with it, also while a follower lags. Otherwise it is
    * sent at once. Either way it keeps its place among the channel's output.
    */
   private replyWhenStored<K extends MethodId>(since: ChangeMarks, durable: boolean, id: K, args: MethodArgs[K]): void {
@@ -523,7 +524,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
       name: a.exchange, type: a.type, passive: a.passive, durable: a.durable,
       autoDelete: a.autoDelete, internal: a.internal, arguments: a.arguments,
     });
-    if (!a.nowait) this.replyWhenStored(since, (a.passive ? this.vhost.exchanges.get(a.exchange)?.durable : a.durable) === true, Method.exchangeDeclareOk, {});
+    if (!a.nowait) this.replyWhenStored(since, a.durable && !a.passive, Method.exchangeDeclareOk, {});
   }
 
   private onExchangeDelete(a: ExchangeDelete): void {
@@ -583,7 +584,7 @@ export class Channel implements ConsumerChannel, ReplyReceiver {
     }
     this.lastQueue = q.name;
     if (!a.nowait) {
-      this.replyWhenStored(since, q.durable, Method.queueDeclareOk, { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount });
+      this.replyWhenStored(since, q.durable && !a.passive, Method.queueDeclareOk, { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount });
     }
   }
 
