@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { ForwardingProxy } from '../src/cluster/forwarding-proxy.js';
+import { freePort } from './support/free-port.js';
 
 /** A TCP server answering every line with "<name>:<line>", like two different leaders. */
 async function echo(name: string): Promise<Server> {
@@ -71,12 +72,9 @@ describe('forwarding proxy', () => {
   it('a port in use fails the start, naming it, and leaves nothing listening', async () => {
     const taken = await echo('t');
     servers.push(taken);
-    const free = createServer();
-    await new Promise<void>((r) => free.listen(0, '127.0.0.1', () => r()));
-    const freePort = portOf(free);
-    await new Promise<void>((r) => free.close(() => r()));
+    const unused = await freePort();
     await assert.rejects(
-      ForwardingProxy.start([{ name: 'management', host: '127.0.0.1', port: freePort }, { name: 'amqp', host: '127.0.0.1', port: portOf(taken) }], () => {}),
+      ForwardingProxy.start([{ name: 'management', host: '127.0.0.1', port: unused }, { name: 'amqp', host: '127.0.0.1', port: portOf(taken) }], () => {}),
       // The code too: callers that probed a port retry another one on EADDRINUSE (test/management-support.ts).
       { code: 'EADDRINUSE', message: new RegExp(`cannot listen for amqp \\(forwarded to the leader\\) on 127.0.0.1:${portOf(taken)}: address already in use`) },
     );
@@ -84,7 +82,7 @@ describe('forwarding proxy', () => {
     const again = createServer();
     await new Promise<void>((resolve, reject) => {
       again.once('error', reject);
-      again.listen(freePort, '127.0.0.1', () => resolve());
+      again.listen(unused, '127.0.0.1', () => resolve());
     });
     again.close();
     // An optional listener (the stream default) is skipped instead.

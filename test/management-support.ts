@@ -7,7 +7,6 @@
  * these tests were checked. Everything a test creates there is deleted again.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +14,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { Broker } from '../src/index.js';
+import { freePort } from './support/free-port.js';
 
 export interface Target {
   /** amqp://user:pass@host:port/vhost */
@@ -29,17 +29,7 @@ export interface Target {
   close(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const addr = server.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** A broker with the management API; retried when the probed port was taken in between. */
 export async function startTarget(options: { allowReference?: boolean; prometheus?: boolean } = {}): Promise<Target> {

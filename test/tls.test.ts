@@ -311,12 +311,7 @@ describe('AMQPS', { skip }, () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const busy = (blocker.address() as { port: number }).port;
-    const free = await new Promise<number>((r) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => r(p));
-      });
-    });
+    const free = await freePort();
     try {
       await assert.rejects(start({ port: free, tlsListeners: [{ host: '127.0.0.1', port: busy }] }), new RegExp(`AMQPS on 127\\.0\\.0\\.1:${busy}: address already in use`));
       const again = createServer();

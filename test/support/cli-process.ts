@@ -7,10 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after } from 'node:test';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { NODE_FLAGS, withNodeEnvironment } from '../../src/cli/node-flags.js';
+import { freePort } from './free-port.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** The checkout root, from test/support (ts) or dist/test/support (js). */
@@ -149,18 +149,7 @@ export class CliProcess {
   }
 }
 
-/** A TCP port that was free a moment ago (for flags that need a concrete port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface WarrenProcesses {
   /** Starts `warren ARGS` (see CliProcess.start); stopped in the suite's after hook. */

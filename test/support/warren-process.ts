@@ -3,11 +3,11 @@
 // not just the library entry point.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS, withNodeEnvironment } from '../../src/cli/node-flags.js';
+import { freePort } from './free-port.js';
 
 /** The repo root, from either `test/support/` (ts) or `dist/test/support/` (js). */
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -48,19 +48,7 @@ export interface StartOptions {
   fileLimit?: number;
 }
 
-/** Asks the kernel for a free TCP port on loopback. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 // Children still alive when the test process exits are killed, so a failed
 // or interrupted test never leaves a broker behind.
