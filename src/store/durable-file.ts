@@ -10,13 +10,15 @@ export function writeFileDurably(file: string, data: string | Buffer, changes?: 
 }
 
 /**
- * fsync a file or directory by its path in libuv's thread pool (open, fsync, close); one that no
- * longer exists needs no sync.
+ * fsync (`dataOnly`: fdatasync) a file or directory by its path in libuv's thread pool (open, sync,
+ * close); one that no longer exists needs no sync.
  */
-export function syncPath(fileOrDir: string, callback: (err: NodeJS.ErrnoException | null) => void): void {
+export function syncPath(fileOrDir: string, callback: (err: NodeJS.ErrnoException | null) => void, dataOnly = false): void {
   fs.open(fileOrDir, 'r', (err, fd) => {
     if (err) return callback(err.code === 'ENOENT' ? null : err);
-    fs.fsync(fd, (syncErr) => fs.close(fd, () => callback(syncErr)));
+    const synced = (syncErr: NodeJS.ErrnoException | null): void => fs.close(fd, () => callback(syncErr));
+    if (dataOnly) fs.fdatasync(fd, synced);
+    else fs.fsync(fd, synced);
   });
 }
 

@@ -44,7 +44,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DataDirChanges } from '../data-dir-changes.js';
 import { crc32Range } from './crc32.js';
-import { syncDirSync, writevAll, writevAllAsync } from './durable-file.js';
+import { syncDirSync, syncPath, writevAll, writevAllAsync } from './durable-file.js';
+import { eachLimited } from './limited.js';
 import type { StoreLogger } from './logger.js';
 import { checkRecord } from './record.js';
 
@@ -372,32 +373,25 @@ export class Journal {
 
   /** Checkpoint, once the segment files hold every record of `file`: fdatasync them, then delete it. */
   private syncCovered(file: JournalFile): void {
-    const paths = [...file.paths];
-    let next = 0;
-    let running = 0;
     let failed = false;
-    const step = (): void => {
-      if (this.closed) return;
-      if (next === paths.length && running === 0) {
+    eachLimited(
+      [...file.paths],
+      CHECKPOINT_SYNCS,
+      (p, ended) => this.syncCovered1(p, ended),
+      (err, p) => {
+        if (this.closed) return false;
+        if (err && !failed) {
+          failed = true;
+          this.log('error', 'journal checkpoint: fdatasync failed; the journal file is kept', { file: p, error: err.message });
+        }
+        return !failed;
+      },
+      () => {
+        if (this.closed) return;
         if (failed) this.checkpointing = false;
         else this.removeSealed(file);
-        return;
-      }
-      while (!failed && running < CHECKPOINT_SYNCS && next < paths.length) {
-        const p = paths[next++]!;
-        running++;
-        this.syncCovered1(p, (err) => {
-          running--;
-          if (err && !failed) {
-            failed = true;
-            next = paths.length;
-            this.log('error', 'journal checkpoint: fdatasync failed; the journal file is kept', { file: p, error: err.message });
-          }
-          step();
-        });
-      }
-    };
-    step();
+      },
+    );
   }
 
   /**
@@ -431,7 +425,7 @@ export class Journal {
   /** fdatasync one file a checkpoint covers (through its open fd if it has one). */
   private syncCovered1(relPath: string, callback: (err: NodeJS.ErrnoException | null) => void): void {
     const open = this.openFile(relPath);
-    if (!open) return syncFile(path.join(this.dataDir, relPath), callback);
+    if (!open) return syncPath(path.join(this.dataDir, relPath), callback, true);
     fs.fdatasync(open.fd, (err) => {
       open.release();
       callback(err);
@@ -549,13 +543,6 @@ export function replayJournal(dataDir: string, log: StoreLogger, changes?: DataD
   for (const n of names) fs.rmSync(path.join(dir, n), { force: true });
   syncDirSync(dir);
   log(rewritten > 0 ? 'warn' : 'info', 'journal replayed', { files: names.length, entries: all.length, writes: applied, rewritten });
-}
-
-function syncFile(file: string, callback: (err: NodeJS.ErrnoException | null) => void): void {
-  fs.open(file, 'r', (err, fd) => {
-    if (err) return callback(err.code === 'ENOENT' ? null : err);
-    fs.fdatasync(fd, (syncErr) => fs.close(fd, () => callback(syncErr)));
-  });
 }
 
 function syncFileSync(file: string): void {

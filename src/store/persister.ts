@@ -32,6 +32,7 @@ import type { StoreLogger } from './logger.js';
 import type { AckLog } from './ack-log.js';
 import type { Segment } from './segment.js';
 import { syncPath } from './durable-file.js';
+import { eachLimited } from './limited.js';
 import { memoryReleased } from '../memory/released.js';
 
 /**
@@ -803,15 +804,5 @@ const PATH_SYNCS = 8;
 
 /** fsync every path of `paths`, PATH_SYNCS at a time, calling back once per path. */
 function syncPaths(paths: Iterable<string>, callback: (err: NodeJS.ErrnoException | null, fileOrDir: string) => void): void {
-  const next = paths[Symbol.iterator]();
-  const start = (): void => {
-    const item = next.next();
-    if (item.done) return;
-    const fileOrDir = item.value;
-    syncPath(fileOrDir, (err) => {
-      start();
-      callback(err, fileOrDir);
-    });
-  };
-  for (let i = 0; i < PATH_SYNCS; i++) start();
+  eachLimited(paths, PATH_SYNCS, (fileOrDir, ended) => syncPath(fileOrDir, ended), callback);
 }
