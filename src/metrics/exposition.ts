@@ -34,9 +34,12 @@ export class Exposition {
     this.room(name.length + labels.length + 24);
     const buf = this.buf;
     let pos = this.pos;
-    // Byte loops: for a few dozen bytes they beat Buffer#copy's native call.
-    for (let i = 0; i < name.length; i++) buf[pos++] = name[i]!;
-    for (let i = 0; i < labels.length; i++) buf[pos++] = labels[i]!;
+    // Uint8Array#set is a V8 builtin (a memmove, no call into C++ as Buffer#copy makes); it beat
+    // byte loops here: per-object collect of 100,000 queues 210-550 ms against 325-790.
+    buf.set(name, pos);
+    pos += name.length;
+    buf.set(labels, pos);
+    pos += labels.length;
     buf[pos++] = 0x20;
     if (Number.isSafeInteger(value) && value >= 0) {
       pos = writeDigits(buf, pos, value);
