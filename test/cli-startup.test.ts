@@ -7,7 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { externalUrl } from './support/test-broker.js';
-import { CliProcess, freePort, warrenCli, warrenProcesses } from './support/cli-process.js';
+import { CliProcess, warrenCli, warrenProcesses } from './support/cli-process.js';
+import { freePort } from './support/free-port.js';
 import { NODE_ENVIRONMENT_WORDS, NODE_FLAGS } from '../src/cli/node-flags.js';
 import { channel, connect } from './support/amqp-client.js';
 

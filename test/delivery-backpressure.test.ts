@@ -11,7 +11,7 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import amqp from 'amqplib';
 import { startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
-import { freePort } from './support/warren-process.js';
+import { freePort } from './support/free-port.js';
 import { eventually, waitFor } from './support/eventually.js';
 
 const MiB = 1024 * 1024;

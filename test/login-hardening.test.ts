@@ -10,7 +10,7 @@ import amqp from 'amqplib';
 import { Broker } from '../src/index.js';
 
 import { externalUrl } from './support/test-broker.js';
-import { freePort } from './support/cli-process.js';
+import { freePort } from './support/free-port.js';
 import { scrape, value } from './support/prometheus-text.js';
 
 /** amqplib hands these to net.connect; its types do not list localAddress. */

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { Broker } from '../src/index.js';
-import { api, apiOk, connect, eventually, freePort, seg, startTarget, uniqueName, type Target } from './management-support.js';
+import { api, apiOk, connect, eventually, seg, startTarget, uniqueName, type Target } from './management-support.js';
+import { freePort } from './support/free-port.js';
 import { makeTestPki, opensslAvailable } from './support/tls-certs.js';
 
 const CSP = "script-src 'self' 'unsafe-eval' 'unsafe-inline'; object-src 'self'";

@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker } from '../src/index.js';
-import { api, apiOk, connect, freePort, seg, startTarget, type Target } from './management-support.js';
+import { api, apiOk, connect, seg, startTarget, type Target } from './management-support.js';
+import { freePort } from './support/free-port.js';
 
 /**
  * `rabbitmqctl export_definitions` of RabbitMQ 3.10.8 after:

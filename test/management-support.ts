@@ -29,7 +29,6 @@ export interface Target {
   close(): Promise<void>;
 }
 
-export { freePort };
 
 /** A broker with the management API; retried when the probed port was taken in between. */
 export async function startTarget(options: { allowReference?: boolean; prometheus?: boolean } = {}): Promise<Target> {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { brokerPerFile } from './support/broker-per-file.js';
 import { uniq } from './support/test-broker.js';
 import { channel, confirmChannel, connect, drain, eventually, expectChannelError, type ConfirmChannel } from './support/amqp-client.js';
-import { freePort } from './management-support.js';
+import { freePort } from './support/free-port.js';
 
 const b = brokerPerFile({ managementPort: await freePort() });
 

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { Broker } from '../src/index.js';
-import { api, apiOk, connect, freePort, runWarrenctl, seg, startTarget, uniqueName, type Target } from './management-support.js';
+import { api, apiOk, connect, runWarrenctl, seg, startTarget, uniqueName, type Target } from './management-support.js';
+import { freePort } from './support/free-port.js';
 import { eventually } from './support/eventually.js';
 import { find, scrape } from './support/prometheus-text.js';
 

@@ -11,7 +11,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Broker } from '../src/index.js';
-import { api, apiOk, connect, eventually, freePort, seg, startTarget, uniqueName, type Target } from './management-support.js';
+import { api, apiOk, connect, eventually, seg, startTarget, uniqueName, type Target } from './management-support.js';
+import { freePort } from './support/free-port.js';
 
 describe('policies', () => {
   let target: Target;

@@ -6,7 +6,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
 import { externalUrl, startTestBroker, uniq, type TestBroker } from './support/test-broker.js';
-import { freePort } from './support/cli-process.js';
+import { freePort } from './support/free-port.js';
 import { find, scrape, value, type Scrape } from './support/prometheus-text.js';
 import { eventually } from './support/eventually.js';
 

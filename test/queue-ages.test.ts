@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { Broker } from '../src/index.js';
-import { apiOk, freePort, seg, uniqueName } from './management-support.js';
+import { apiOk, seg, uniqueName } from './management-support.js';
+import { freePort } from './support/free-port.js';
 import { find, scrape } from './support/prometheus-text.js';
 
 interface Ages {

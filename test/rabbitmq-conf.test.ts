@@ -7,7 +7,8 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseRabbitmqConf } from '../src/conf/rabbitmq-conf.js';
 import { externalUrl } from './support/test-broker.js';
-import { freePort, warrenProcesses } from './support/cli-process.js';
+import { warrenProcesses } from './support/cli-process.js';
+import { freePort } from './support/free-port.js';
 import { channel, connect } from './support/amqp-client.js';
 
 const conf = (...lines: string[]) => parseRabbitmqConf(lines.join('\n'));

@@ -12,7 +12,7 @@ import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { Broker } from '../src/index.js';
 import { eventually } from './support/eventually.js';
 import { withReplicatedNodes } from './support/replication-nodes.js';
-import { freePort } from './support/warren-process.js';
+import { freePort } from './support/free-port.js';
 
 /** How long "nothing happens" is watched for: the gate is closed, so any wait shows the same. */
 const QUIET_MS = 500;

@@ -27,7 +27,7 @@ import { Code, Key, OffsetType } from '../src/stream/constants.js';
 import { forEachEntry } from '../src/stream/chunk.js';
 import { checkedBody, checkedId } from './support/checked-body.js';
 import { spawnWarren, type WarrenChild } from './support/warren-child.js';
-import { freePort } from './support/warren-process.js';
+import { freePort } from './support/free-port.js';
 
 const STREAM = 'crash-stream';
 const PUBLISHER_REF = 'crash-publisher';

@@ -10,7 +10,7 @@ import { StreamClient } from '../src/stream/client.js';
 import { Code, Key, OffsetType } from '../src/stream/constants.js';
 import { startStreamBroker, type StreamTestBroker } from './support/stream-broker.js';
 import { uniq } from './support/test-broker.js';
-import { freePort } from './support/warren-process.js';
+import { freePort } from './support/free-port.js';
 import { eventually, waitFor } from './support/eventually.js';
 
 const externalPort = process.env['WARREN_TEST_STREAM_PORT'];

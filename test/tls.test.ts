@@ -18,7 +18,8 @@ import { AMQPClient } from '@cloudamqp/amqp-client';
 import { Broker, type BrokerOptions } from '../src/index.js';
 import { TlsConfigError, type TlsOptions } from '../src/tls/tls-options.js';
 import { externalUrl } from './support/test-broker.js';
-import { CliProcess, freePort } from './support/cli-process.js';
+import { CliProcess } from './support/cli-process.js';
+import { freePort } from './support/free-port.js';
 import { makeTestPki, opensslAvailable, type TestPki } from './support/tls-certs.js';
 
 const skip = externalUrl ? 'starts its own brokers' : !opensslAvailable() ? 'needs the openssl command' : false;

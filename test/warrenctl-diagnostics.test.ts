@@ -14,7 +14,8 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { apiOk, connect, eventually, freePort, runWarrenctl, type CtlRun } from './management-support.js';
+import { apiOk, connect, eventually, runWarrenctl, type CtlRun } from './management-support.js';
+import { freePort } from './support/free-port.js';
 import { warrenctlFixture } from './support/warrenctl.js';
 
 interface Side {

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api, apiOk, connect, freePort, runWarrenctl } from './management-support.js';
+import { api, apiOk, connect, runWarrenctl } from './management-support.js';
+import { freePort } from './support/free-port.js';
 import { warrenctlFixture } from './support/warrenctl.js';
 
 describe('warrenctl', () => {

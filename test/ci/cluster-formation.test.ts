@@ -14,7 +14,7 @@ import { WarrenCluster, httpGet, type ClusterNode } from '../support/cluster.js'
 import { etcdAvailable } from '../support/etcd.js';
 import { eventually } from '../support/eventually.js';
 import { find, parseExposition, value } from '../support/prometheus-text.js';
-import { freePort } from '../support/warren-process.js';
+import { freePort } from '../support/free-port.js';
 
 const run = promisify(execFile);
 const warrenctl = join(checkoutRoot, 'dist', 'src', 'cli', 'warrenctl.js');

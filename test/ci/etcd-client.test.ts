@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { EtcdClient, EtcdError, EtcdUnavailableError, type WatchEvent } from '../../src/cluster/etcd-client.js';
 import { eventually } from '../support/eventually.js';
 import { etcdAvailable, startEtcd, type EtcdServer } from '../support/etcd.js';
-import { freePort } from '../support/warren-process.js';
+import { freePort } from '../support/free-port.js';
 
 describe('etcd client', { skip: etcdAvailable() ? false : 'etcd is not installed (Debian etcd-server)' }, () => {
   let etcd: EtcdServer;

@@ -8,7 +8,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CliProcess, checkoutRoot, freePort } from '../support/cli-process.js';
+import { CliProcess, checkoutRoot } from '../support/cli-process.js';
+import { freePort } from '../support/free-port.js';
 import { channel, connect } from '../support/amqp-client.js';
 
 const systemdAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;

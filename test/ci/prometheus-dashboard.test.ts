@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { startTestBroker } from '../support/test-broker.js';
-import { freePort } from '../support/cli-process.js';
+import { freePort } from '../support/free-port.js';
 import { eventually } from '../support/eventually.js';
 import { PANELS, VARIABLES } from './overview-dashboard-queries.js';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startTestBroker } from '../support/test-broker.js';
-import { freePort } from '../support/cli-process.js';
+import { freePort } from '../support/free-port.js';
 
 const QUEUES = Number(process.env['PROMETHEUS_SCALE_QUEUES'] ?? 100_000);
 

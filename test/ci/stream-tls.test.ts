@@ -19,7 +19,7 @@ import { frameMaxCheck, StreamReader } from '../../src/stream/codec.js';
 import { Code, Key } from '../../src/stream/constants.js';
 import { encodeRequest } from '../../src/stream/requests.js';
 import { FrameSplitter } from '../../src/net/frame-splitter.js';
-import { freePort } from '../support/cli-process.js';
+import { freePort } from '../support/free-port.js';
 import { startTestBroker, uniq, type TestBroker } from '../support/test-broker.js';
 import { makeTestPki, opensslAvailable, type TestPki } from '../support/tls-certs.js';
 import { waitFor } from '../support/eventually.js';

@@ -8,7 +8,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Offset } from 'rabbitmq-stream-js-client';
 import { startStreamBroker, type StreamTestBroker } from '../support/stream-broker.js';
-import { freePort } from '../support/cli-process.js';
+import { freePort } from '../support/free-port.js';
 import { waitFor } from '../support/eventually.js';
 import { closeCheckedPages, launch, login, openPage, screenshot, type Session, type TrackedPage } from './ui-browser.js';
 

@@ -10,7 +10,6 @@ import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { NODE_FLAGS, withNodeEnvironment } from '../../src/cli/node-flags.js';
-import { freePort } from './free-port.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** The checkout root, from test/support (ts) or dist/test/support (js). */
@@ -149,7 +148,6 @@ export class CliProcess {
   }
 }
 
-export { freePort };
 
 export interface WarrenProcesses {
   /** Starts `warren ARGS` (see CliProcess.start); stopped in the suite's after hook. */

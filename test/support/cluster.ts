@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { NODE_FLAGS, withNodeEnvironment } from '../../src/cli/node-flags.js';
 import { CliProcess, checkoutRoot, warrenCli } from './cli-process.js';
 import { startEtcd, type EtcdServer } from './etcd.js';
-import { freePort } from './warren-process.js';
+import { freePort } from './free-port.js';
 
 export interface ClusterOptions {
   size?: number;

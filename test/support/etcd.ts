@@ -11,7 +11,7 @@ import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './warren-process.js';
+import { freePort } from './free-port.js';
 
 export interface EtcdServer {
   /** host:port of the client listener, as rabbitmq.conf's cluster_formation.etcd.endpoints.N takes it. */

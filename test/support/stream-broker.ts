@@ -4,7 +4,7 @@
  * the client's exchange_command_versions, so today's client cannot talk to it.
  */
 import { connect, type Client } from 'rabbitmq-stream-js-client';
-import { freePort } from './cli-process.js';
+import { freePort } from './free-port.js';
 import { startTestBroker, type TestBroker } from './test-broker.js';
 import type { BrokerOptions } from '../../src/index.js';
 

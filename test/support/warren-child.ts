@@ -4,7 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { NODE_FLAGS, withNodeEnvironment } from '../../src/cli/node-flags.js';
-import { freePort, warrenCli } from './warren-process.js';
+import { warrenCli } from './warren-process.js';
+import { freePort } from './free-port.js';
 
 export interface LogLine {
   msg?: string;

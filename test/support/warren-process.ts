@@ -48,7 +48,6 @@ export interface StartOptions {
   fileLimit?: number;
 }
 
-export { freePort };
 
 // Children still alive when the test process exits are killed, so a failed
 // or interrupted test never leaves a broker behind.
